@@ -1,0 +1,334 @@
+//! The compiled form of a policy, built once per load so that checks are a few
+//! table look-ups: API flags indexed by interned API id, apps indexed by
+//! interned app handle, and two host tables (exact hosts, wildcard suffixes)
+//! keyed by `(app, list, host)`.
+
+use std::hash::Hash;
+
+use hashbrown::{Equivalent, HashMap};
+
+use crate::decision::Scheme;
+use crate::entry::DomainEntry;
+use crate::intern::Interner;
+use crate::policy::{ApiStatus, AppEntries, AppKind, Control, Mode, Policy, PolicyError, Scope};
+
+/// The name is in `builtin_apis` (or the shipped catalogue).
+pub(crate) const BUILTIN: u8 = 1;
+/// A restricted sensitive API whose scope covers mini programs.
+pub(crate) const RESTRICTED_MINI_PROGRAM: u8 = 2;
+/// A restricted sensitive API whose scope covers mini games.
+pub(crate) const RESTRICTED_MINI_GAME: u8 = 4;
+/// A sensitive API (public or restricted), for `explain`.
+pub(crate) const SENSITIVE: u8 = 8;
+
+pub(crate) const fn restricted_bit(kind: AppKind) -> u8 {
+    match kind {
+        AppKind::MiniProgram => RESTRICTED_MINI_PROGRAM,
+        AppKind::MiniGame => RESTRICTED_MINI_GAME,
+    }
+}
+
+/// Which whitelist a URL is matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub(crate) enum List {
+    ServerHttps = 0,
+    ServerWss = 1,
+    WebviewHttps = 2,
+}
+
+impl List {
+    pub(crate) const fn scheme(self) -> Scheme {
+        match self {
+            List::ServerWss => Scheme::Wss,
+            List::ServerHttps | List::WebviewHttps => Scheme::Https,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledApp {
+    pub(crate) kind: AppKind,
+    pub(crate) control: Control,
+    /// Sorted, deduplicated API ids.
+    pub(crate) whitelist: Box<[u32]>,
+    /// Sorted, deduplicated API ids.
+    pub(crate) granted: Box<[u32]>,
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct HostKey {
+    app: u32,
+    list: u8,
+    host: Box<str>,
+}
+
+/// A borrowed [`HostKey`], so a look-up does not allocate. Its derived `Hash`
+/// feeds the same sequence as `HostKey`'s (`u32`, `u8`, `str`).
+#[derive(Hash)]
+struct HostKeyRef<'a> {
+    app: u32,
+    list: u8,
+    host: &'a str,
+}
+
+impl Equivalent<HostKey> for HostKeyRef<'_> {
+    fn equivalent(&self, key: &HostKey) -> bool {
+        self.app == key.app && self.list == key.list && *self.host == *key.host
+    }
+}
+
+/// The ports the entries for one host allow; almost always exactly one.
+#[derive(Debug)]
+enum Ports {
+    One(u16),
+    Many(Box<[u16]>),
+}
+
+impl Ports {
+    fn contains(&self, port: u16) -> bool {
+        match self {
+            Ports::One(p) => *p == port,
+            Ports::Many(ps) => ps.contains(&port),
+        }
+    }
+
+    fn add(&mut self, port: u16) {
+        if self.contains(port) {
+            return;
+        }
+        *self = match self {
+            Ports::One(p) => Ports::Many(Box::new([*p, port])),
+            Ports::Many(ps) => Ports::Many(ps.iter().copied().chain([port]).collect()),
+        };
+    }
+}
+
+/// How a host matched a list (§3.3 rules 6 and 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostMatch {
+    /// An entry for this exact host and port.
+    Exact,
+    /// A wildcard entry; the matched suffix starts at this byte of the host.
+    Wildcard(usize),
+    /// Some entry has the host, none the port.
+    WrongPort,
+    /// No entry has the host.
+    None,
+}
+
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub(crate) superapp_id: String,
+    pub(crate) version: u64,
+    pub(crate) mode: Mode,
+    pub(crate) not_before: Option<u64>,
+    pub(crate) not_after: Option<u64>,
+    api_flags: Vec<u8>,
+    apps: Vec<CompiledApp>,
+    /// App handle → index into `apps`, `u32::MAX` where the handle has no app.
+    app_index: Vec<u32>,
+    exact: HashMap<HostKey, Ports>,
+    wildcard: HashMap<HostKey, Ports>,
+}
+
+impl Compiled {
+    /// Compiles a validated policy; `entries` are its apps' parsed whitelists.
+    ///
+    /// `catalogue` is the number of catalogue names, which the guard interned
+    /// first, as ids `0..catalogue`.
+    pub(crate) fn new(
+        policy: Policy,
+        entries: Vec<AppEntries>,
+        api_ids: &mut Interner,
+        app_ids: &mut Interner,
+        catalogue: u32,
+    ) -> Result<Compiled, PolicyError> {
+        let full = || {
+            PolicyError::new(
+                "policy",
+                "too many distinct names over this guard's lifetime; restart the guard",
+            )
+        };
+        let (not_before, not_after) = (policy.not_before(), policy.not_after());
+        let mut flags: Vec<(u32, u8)> = Vec::new();
+        match &policy.builtin_apis {
+            None => flags.extend((0..catalogue).map(|id| (id, BUILTIN))),
+            Some(names) => {
+                for name in names {
+                    flags.push((api_ids.intern(name).ok_or_else(full)?, BUILTIN));
+                }
+            }
+        }
+        for api in &policy.sensitive_apis {
+            let id = api_ids.intern(&api.name).ok_or_else(full)?;
+            let mut bits = SENSITIVE;
+            if api.status == ApiStatus::Restricted {
+                bits |= match api.scope {
+                    Scope::All => RESTRICTED_MINI_PROGRAM | RESTRICTED_MINI_GAME,
+                    Scope::MiniProgram => RESTRICTED_MINI_PROGRAM,
+                    Scope::MiniGame => RESTRICTED_MINI_GAME,
+                };
+            }
+            flags.push((id, bits));
+        }
+
+        let mut apps = Vec::with_capacity(policy.apps.len());
+        let mut handles = Vec::with_capacity(policy.apps.len());
+        let host_count: usize = entries
+            .iter()
+            .map(|e| e.server.len() + e.webview.len())
+            .sum();
+        let mut exact: HashMap<HostKey, Ports> = HashMap::with_capacity(host_count);
+        let mut wildcard: HashMap<HostKey, Ports> = HashMap::new();
+        for (index, (app, app_entries)) in policy.apps.into_iter().zip(entries).enumerate() {
+            let index = u32::try_from(index).map_err(|_| full())?;
+            handles.push(app_ids.intern(&app.app_id).ok_or_else(full)?);
+            let ids =
+                |names: &[String], api_ids: &mut Interner| -> Result<Box<[u32]>, PolicyError> {
+                    let mut ids = names
+                        .iter()
+                        .map(|n| api_ids.intern(n).ok_or_else(full))
+                        .collect::<Result<Vec<u32>, _>>()?;
+                    ids.sort_unstable();
+                    ids.dedup();
+                    Ok(ids.into_boxed_slice())
+                };
+            let whitelist = ids(&app.api_whitelist, api_ids)?;
+            let granted = ids(&app.granted_apis, api_ids)?;
+            let lists = app_entries
+                .server
+                .into_iter()
+                .map(|e| {
+                    let list = match e.scheme {
+                        Scheme::Https => List::ServerHttps,
+                        Scheme::Wss => List::ServerWss,
+                    };
+                    (list, e)
+                })
+                .chain(
+                    app_entries
+                        .webview
+                        .into_iter()
+                        .map(|e| (List::WebviewHttps, e)),
+                );
+            for (
+                list,
+                DomainEntry {
+                    host,
+                    wildcard: is_wildcard,
+                    port,
+                    ..
+                },
+            ) in lists
+            {
+                let table = if is_wildcard {
+                    &mut wildcard
+                } else {
+                    &mut exact
+                };
+                let key = HostKey {
+                    app: index,
+                    list: list as u8,
+                    host: host.into_boxed_str(),
+                };
+                table
+                    .entry(key)
+                    .and_modify(|ports| ports.add(port))
+                    .or_insert(Ports::One(port));
+            }
+            apps.push(CompiledApp {
+                kind: app.kind,
+                control: app.control,
+                whitelist,
+                granted,
+            });
+        }
+
+        let mut api_flags = vec![0u8; api_ids.len()];
+        for (id, bits) in flags {
+            if let Some(f) = api_flags.get_mut(id as usize) {
+                *f |= bits;
+            }
+        }
+        let mut app_index = vec![u32::MAX; app_ids.len()];
+        for (index, handle) in handles.into_iter().enumerate() {
+            if let (Some(slot), Ok(index)) =
+                (app_index.get_mut(handle as usize), u32::try_from(index))
+            {
+                *slot = index;
+            }
+        }
+        exact.shrink_to_fit();
+        wildcard.shrink_to_fit();
+        Ok(Compiled {
+            superapp_id: policy.superapp_id,
+            version: policy.version,
+            mode: policy.mode,
+            not_before,
+            not_after,
+            api_flags,
+            apps,
+            app_index,
+            exact,
+            wildcard,
+        })
+    }
+
+    /// Whether the policy is in force at `now` (nbf ≤ now < min(exp, expires_at)).
+    #[inline]
+    pub(crate) fn in_window(&self, now: u64) -> bool {
+        self.not_before.is_none_or(|nbf| now >= nbf) && self.not_after.is_none_or(|end| now < end)
+    }
+
+    #[inline]
+    pub(crate) fn app(&self, handle: u32) -> Option<(u32, &CompiledApp)> {
+        let index = *self.app_index.get(handle as usize)?;
+        self.apps.get(index as usize).map(|a| (index, a))
+    }
+
+    /// The flags of an API id; names the policy never mentions have none.
+    #[inline]
+    pub(crate) fn api_flags(&self, id: u32) -> u8 {
+        self.api_flags.get(id as usize).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn app_count(&self) -> usize {
+        self.apps.len()
+    }
+
+    /// Matches `host` (as the WHATWG parser serialised it) and `port` against
+    /// one app's list: exact entries first, then wildcard suffixes at every depth.
+    pub(crate) fn match_host(&self, app: u32, list: List, host: &str, port: u16) -> HostMatch {
+        let host = host.strip_suffix('.').unwrap_or(host);
+        let key = |host| HostKeyRef {
+            app,
+            list: list as u8,
+            host,
+        };
+        let mut host_seen = false;
+        if let Some(ports) = self.exact.get(&key(host)) {
+            if ports.contains(port) {
+                return HostMatch::Exact;
+            }
+            host_seen = true;
+        }
+        if !self.wildcard.is_empty() {
+            let mut offset = 0;
+            while let Some(dot) = host[offset..].find('.') {
+                offset += dot + 1;
+                if let Some(ports) = self.wildcard.get(&key(&host[offset..])) {
+                    if ports.contains(port) {
+                        return HostMatch::Wildcard(offset);
+                    }
+                    host_seen = true;
+                }
+            }
+        }
+        if host_seen {
+            HostMatch::WrongPort
+        } else {
+            HostMatch::None
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! What a check answers: [`DenyCode`], the allocation-free [`Verdict`] and the
+//! full [`Decision`] object of the contract (`policy.md` §3 and §3.4).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The stable deny codes of `policy.md` §3.4.
+///
+/// The numeric value is part of the raw wasm ABI and of the JS bridge's integer
+/// protocol: never renumber a variant, only append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum DenyCode {
+    /// No valid policy loaded, or it expired (§3.1.1).
+    NoPolicy = 1,
+    /// The `app_id` is not in the policy (§3.1.2).
+    UnknownApp = 2,
+    /// `control.apis` is on and the name is neither built in nor whitelisted (§3.2.3).
+    ApiNotWhitelisted = 3,
+    /// A restricted sensitive API that was not granted to this app (§3.2.4).
+    PermissionNotGranted = 4,
+    /// Not a URL, or one with userinfo (§3.3.3).
+    InvalidUrl = 5,
+    /// A scheme other than `https` (or `wss` for sockets) (§3.3.4).
+    InsecureScheme = 6,
+    /// No whitelist entry matches the host (§3.3.6).
+    DomainNotWhitelisted = 7,
+    /// An entry matches the host but not the port (§3.3.7).
+    PortNotAllowed = 8,
+}
+
+impl DenyCode {
+    /// Every code, in numeric order.
+    pub const ALL: [DenyCode; 8] = [
+        DenyCode::NoPolicy,
+        DenyCode::UnknownApp,
+        DenyCode::ApiNotWhitelisted,
+        DenyCode::PermissionNotGranted,
+        DenyCode::InvalidUrl,
+        DenyCode::InsecureScheme,
+        DenyCode::DomainNotWhitelisted,
+        DenyCode::PortNotAllowed,
+    ];
+
+    /// The code as the contract spells it, e.g. `permission_not_granted`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DenyCode::NoPolicy => "no_policy",
+            DenyCode::UnknownApp => "unknown_app",
+            DenyCode::ApiNotWhitelisted => "api_not_whitelisted",
+            DenyCode::PermissionNotGranted => "permission_not_granted",
+            DenyCode::InvalidUrl => "invalid_url",
+            DenyCode::InsecureScheme => "insecure_scheme",
+            DenyCode::DomainNotWhitelisted => "domain_not_whitelisted",
+            DenyCode::PortNotAllowed => "port_not_allowed",
+        }
+    }
+
+    /// The code for a contract name; `None` for anything else.
+    pub fn parse(name: &str) -> Option<DenyCode> {
+        DenyCode::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// The code for its numeric value (`1..=8`).
+    pub fn from_u8(value: u8) -> Option<DenyCode> {
+        DenyCode::ALL.into_iter().find(|c| *c as u8 == value)
+    }
+
+    /// The `errno` a mini program's `fail` callback receives.
+    ///
+    /// `600002` for the two domain-list denials is fixed by the contract (it is
+    /// what mini program runtimes report). The others are this project's choice,
+    /// documented in `docs/decisions.md`: `600009` (the runtimes' "invalid URL")
+    /// for URL denials, `103` for permission denials and `1` when there is no
+    /// usable policy for the app.
+    pub const fn errno(self) -> u32 {
+        match self {
+            DenyCode::NoPolicy | DenyCode::UnknownApp => 1,
+            DenyCode::ApiNotWhitelisted | DenyCode::PermissionNotGranted => 103,
+            DenyCode::InvalidUrl | DenyCode::InsecureScheme => 600009,
+            DenyCode::DomainNotWhitelisted | DenyCode::PortNotAllowed => 600002,
+        }
+    }
+
+    /// The reason part of the `errMsg` (after `<api>:fail `), without the host.
+    const fn reason(self) -> &'static str {
+        match self {
+            DenyCode::NoPolicy => "no valid permission policy",
+            DenyCode::UnknownApp => "unknown app",
+            DenyCode::ApiNotWhitelisted => "api not in whitelist",
+            DenyCode::PermissionNotGranted => "permission not granted",
+            DenyCode::InvalidUrl => "invalid url",
+            DenyCode::InsecureScheme => "url scheme not allowed",
+            DenyCode::DomainNotWhitelisted | DenyCode::PortNotAllowed => "url not in domain list",
+        }
+    }
+}
+
+impl fmt::Display for DenyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The six kinds of check of `policy.md` §3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum CheckKind {
+    /// `api(name)`.
+    Api = 0,
+    /// `wx.request`.
+    Request = 1,
+    /// `wx.uploadFile`.
+    Upload = 2,
+    /// `wx.downloadFile`.
+    Download = 3,
+    /// `wx.connectSocket`.
+    Socket = 4,
+    /// The `web-view` component.
+    Webview = 5,
+}
+
+impl CheckKind {
+    /// Every kind, in numeric order.
+    pub const ALL: [CheckKind; 6] = [
+        CheckKind::Api,
+        CheckKind::Request,
+        CheckKind::Upload,
+        CheckKind::Download,
+        CheckKind::Socket,
+        CheckKind::Webview,
+    ];
+
+    /// The five URL kinds.
+    pub const URL_KINDS: [CheckKind; 5] = [
+        CheckKind::Request,
+        CheckKind::Upload,
+        CheckKind::Download,
+        CheckKind::Socket,
+        CheckKind::Webview,
+    ];
+
+    /// The name used in vector files and on the command line (`request`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Api => "api",
+            CheckKind::Request => "request",
+            CheckKind::Upload => "upload",
+            CheckKind::Download => "download",
+            CheckKind::Socket => "socket",
+            CheckKind::Webview => "webview",
+        }
+    }
+
+    /// The kind for its vector-file name.
+    pub fn parse(name: &str) -> Option<CheckKind> {
+        CheckKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The kind for its numeric value (`0..=5`).
+    pub fn from_u8(value: u8) -> Option<CheckKind> {
+        CheckKind::ALL.into_iter().find(|k| *k as u8 == value)
+    }
+
+    /// The `<api>` of a URL check's `errMsg` (§3.4); `None` for [`CheckKind::Api`],
+    /// whose label is the API name itself.
+    pub const fn url_label(self) -> Option<&'static str> {
+        match self {
+            CheckKind::Api => None,
+            CheckKind::Request => Some("request"),
+            CheckKind::Upload => Some("uploadFile"),
+            CheckKind::Download => Some("downloadFile"),
+            CheckKind::Socket => Some("connectSocket"),
+            CheckKind::Webview => Some("web-view"),
+        }
+    }
+
+    /// The URL scheme this kind accepts (§3.3.4).
+    pub(crate) const fn scheme(self) -> Scheme {
+        match self {
+            CheckKind::Socket => Scheme::Wss,
+            _ => Scheme::Https,
+        }
+    }
+}
+
+/// The two schemes a whitelist entry or a checked URL may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Scheme {
+    Https,
+    Wss,
+}
+
+impl Scheme {
+    pub(crate) fn parse(s: &str) -> Option<Scheme> {
+        match s {
+            "https" => Some(Scheme::Https),
+            "wss" => Some(Scheme::Wss),
+            _ => None,
+        }
+    }
+
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Wss => "wss",
+        }
+    }
+}
+
+/// The outcome of a check without its message: two bytes, `Copy`, built
+/// without allocating. [`Verdict::message`] renders the `errMsg` on demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Verdict {
+    code: Option<DenyCode>,
+    reported: bool,
+}
+
+impl Verdict {
+    /// An allowed call.
+    pub const ALLOW: Verdict = Verdict {
+        code: None,
+        reported: false,
+    };
+
+    /// A call denied with `code`.
+    pub const fn deny(code: DenyCode) -> Verdict {
+        Verdict {
+            code: Some(code),
+            reported: false,
+        }
+    }
+
+    /// A call that `code` would deny, let through by `report` mode.
+    pub const fn report(code: DenyCode) -> Verdict {
+        Verdict {
+            code: Some(code),
+            reported: true,
+        }
+    }
+
+    /// Whether the call may go through.
+    pub const fn allow(self) -> bool {
+        self.code.is_none() || self.reported
+    }
+
+    /// The deny code (also set when `report` mode let the call through).
+    pub const fn code(self) -> Option<DenyCode> {
+        self.code
+    }
+
+    /// Whether `report` mode let through a call that would have been denied.
+    pub const fn reported(self) -> bool {
+        self.reported
+    }
+
+    /// One byte for integer-only protocols (the wasm ABIs): `0` allow, else the
+    /// [`DenyCode`] value, plus `0x80` when reported.
+    pub const fn to_u8(self) -> u8 {
+        match self.code {
+            None => 0,
+            Some(code) => code as u8 | if self.reported { 0x80 } else { 0 },
+        }
+    }
+
+    /// The inverse of [`Verdict::to_u8`]; `None` for a byte no verdict produces.
+    pub fn from_u8(byte: u8) -> Option<Verdict> {
+        if byte == 0 {
+            return Some(Verdict::ALLOW);
+        }
+        let code = DenyCode::from_u8(byte & 0x7f)?;
+        Some(Verdict {
+            code: Some(code),
+            reported: byte & 0x80 != 0,
+        })
+    }
+
+    /// The `errMsg` of this verdict: `<label>:ok` when allowed outright, else
+    /// `<label>:fail <reason>` as in §3.4. `host` and `port` are the checked URL's
+    /// serialised host and effective port, used by the two domain-list codes.
+    pub fn message(self, label: &str, host: Option<&str>, port: Option<u16>) -> String {
+        match self.code {
+            None => format!("{label}:ok"),
+            Some(code @ DenyCode::DomainNotWhitelisted) => {
+                format!("{label}:fail {}:{}", code.reason(), host.unwrap_or(""))
+            }
+            Some(code @ DenyCode::PortNotAllowed) => format!(
+                "{label}:fail {}:{}:{}",
+                code.reason(),
+                host.unwrap_or(""),
+                port.map_or(String::new(), |p| p.to_string())
+            ),
+            Some(code) => format!("{label}:fail {}", code.reason()),
+        }
+    }
+}
+
+/// The decision object of `policy.md` §3: what the CLI prints, the JS bridge
+/// returns and vectors compare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Whether the call may go through.
+    pub allow: bool,
+    /// `null` when allowed outright, else the deny code.
+    pub code: Option<DenyCode>,
+    /// The `errMsg`-style message.
+    pub message: String,
+    /// `true` when `report` mode let through a call that would have been denied.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reported: bool,
+    /// The runtimes' `errno` for a denial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errno: Option<u32>,
+}
+
+impl Decision {
+    /// The full decision for a verdict (see [`Verdict::message`] for the arguments).
+    pub fn new(verdict: Verdict, label: &str, host: Option<&str>, port: Option<u16>) -> Decision {
+        Decision {
+            allow: verdict.allow(),
+            code: verdict.code(),
+            message: verdict.message(label, host, port),
+            reported: verdict.reported(),
+            errno: verdict.code().map(DenyCode::errno),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_names_and_bytes() {
+        for code in DenyCode::ALL {
+            assert_eq!(DenyCode::parse(code.as_str()), Some(code));
+            assert_eq!(DenyCode::from_u8(code as u8), Some(code));
+            for v in [Verdict::deny(code), Verdict::report(code)] {
+                assert_eq!(Verdict::from_u8(v.to_u8()), Some(v));
+            }
+        }
+        assert_eq!(Verdict::from_u8(0), Some(Verdict::ALLOW));
+        assert_eq!(Verdict::from_u8(9), None);
+        assert_eq!(DenyCode::parse("allow"), None);
+    }
+
+    #[test]
+    fn messages_follow_the_contract_table() {
+        let m = |c| Verdict::deny(c).message("request", Some("a.example"), Some(8080));
+        assert_eq!(
+            m(DenyCode::NoPolicy),
+            "request:fail no valid permission policy"
+        );
+        assert_eq!(m(DenyCode::UnknownApp), "request:fail unknown app");
+        assert_eq!(
+            m(DenyCode::ApiNotWhitelisted),
+            "request:fail api not in whitelist"
+        );
+        assert_eq!(
+            m(DenyCode::PermissionNotGranted),
+            "request:fail permission not granted"
+        );
+        assert_eq!(m(DenyCode::InvalidUrl), "request:fail invalid url");
+        assert_eq!(
+            m(DenyCode::InsecureScheme),
+            "request:fail url scheme not allowed"
+        );
+        assert_eq!(
+            m(DenyCode::DomainNotWhitelisted),
+            "request:fail url not in domain list:a.example"
+        );
+        assert_eq!(
+            m(DenyCode::PortNotAllowed),
+            "request:fail url not in domain list:a.example:8080"
+        );
+        assert_eq!(
+            Verdict::ALLOW.message("getLocation", None, None),
+            "getLocation:ok"
+        );
+    }
+
+    #[test]
+    fn report_mode_allows_but_keeps_the_code() {
+        let v = Verdict::report(DenyCode::PortNotAllowed);
+        assert!(v.allow());
+        assert!(v.reported());
+        assert_eq!(v.code(), Some(DenyCode::PortNotAllowed));
+        assert!(!Verdict::deny(DenyCode::PortNotAllowed).allow());
+    }
+}

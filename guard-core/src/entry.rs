@@ -1,0 +1,230 @@
+//! Whitelist entries (`https://host[:port]`, `wss://host[:port]`,
+//! `https://*.example.com`): parsing and validation of `policy.md` §1, in the
+//! normalised form the matcher compares (§3.3 rules 6 and 7).
+
+use std::fmt;
+
+use thiserror::Error;
+use url::{Host, Url};
+
+use crate::decision::Scheme;
+
+/// A parsed whitelist entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DomainEntry {
+    pub(crate) scheme: Scheme,
+    /// The host as the WHATWG parser serialises it (lower case, punycode),
+    /// without one trailing dot and without the `*.` of a wildcard.
+    pub(crate) host: String,
+    /// `*.host`: matches any host ending in `.host`, never `host` itself.
+    pub(crate) wildcard: bool,
+    /// The only port the entry matches (443 when the entry has none).
+    pub(crate) port: u16,
+}
+
+/// Why an entry is invalid; rendered after "entry `<value>` ".
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EntryError {
+    /// Not of the form `scheme://host[:port]`.
+    #[error("is not of the form `scheme://host[:port]`")]
+    NotAnOrigin,
+    /// The WHATWG parser refused it.
+    #[error("is not a valid URL ({0})")]
+    Unparsable(String),
+    /// Whitespace or control characters, which a parser would silently drop.
+    #[error("contains whitespace or control characters")]
+    Whitespace,
+    /// A scheme the list does not take.
+    #[error("has scheme `{0}`, which this list does not take (allowed: {1})")]
+    Scheme(String, &'static str),
+    /// Something after the authority.
+    #[error("has a {0}; entries are origins only")]
+    HasPart(&'static str),
+    /// `user:pass@`.
+    #[error("has userinfo")]
+    Userinfo,
+    /// An IPv4 or IPv6 address.
+    #[error("has an IP address host, which never matches")]
+    IpHost,
+    /// `localhost` or `*.localhost`.
+    #[error("has a localhost host")]
+    Localhost,
+    /// No host, or an empty label.
+    #[error("has an empty host or an empty label")]
+    EmptyHost,
+    /// `*` anywhere but as the whole first label.
+    #[error("has a wildcard that is not the whole first label")]
+    BadWildcard,
+    /// `*.com`.
+    #[error("has a wildcard over a single label")]
+    WildcardSingleLabel,
+}
+
+impl DomainEntry {
+    /// Parses `raw` as an entry of a list that takes `schemes`.
+    ///
+    /// # Errors
+    ///
+    /// An [`EntryError`] saying what is wrong.
+    pub(crate) fn parse(raw: &str, schemes: &[Scheme]) -> Result<DomainEntry, EntryError> {
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(EntryError::Whitespace);
+        }
+        let Some((_, authority)) = raw.split_once("://") else {
+            return Err(EntryError::NotAnOrigin);
+        };
+        // The parser would normalise these away (`https://a.example/` has the
+        // path `/` as much as `https://a.example`), so look at the raw text.
+        for (c, part) in [
+            ('/', "path"),
+            ('\\', "path"),
+            ('?', "query"),
+            ('#', "fragment"),
+        ] {
+            if authority.contains(c) {
+                return Err(EntryError::HasPart(part));
+            }
+        }
+        if authority.contains('@') {
+            return Err(EntryError::Userinfo);
+        }
+        let url = Url::parse(raw).map_err(|e| EntryError::Unparsable(e.to_string()))?;
+        let allowed = if schemes.len() == 1 {
+            "https"
+        } else {
+            "https, wss"
+        };
+        let scheme = Scheme::parse(url.scheme())
+            .filter(|s| schemes.contains(s))
+            .ok_or_else(|| EntryError::Scheme(url.scheme().to_owned(), allowed))?;
+        let domain = match url.host() {
+            Some(Host::Domain(d)) => d,
+            Some(Host::Ipv4(_) | Host::Ipv6(_)) => return Err(EntryError::IpHost),
+            None => return Err(EntryError::EmptyHost),
+        };
+        let domain = domain.strip_suffix('.').unwrap_or(domain);
+        let (wildcard, host) = match domain.strip_prefix("*.") {
+            Some(rest) => (true, rest),
+            None => (false, domain),
+        };
+        if host.contains('*') {
+            return Err(EntryError::BadWildcard);
+        }
+        if host.is_empty() || host.split('.').any(str::is_empty) {
+            return Err(EntryError::EmptyHost);
+        }
+        if wildcard && !host.contains('.') {
+            return Err(EntryError::WildcardSingleLabel);
+        }
+        if host == "localhost" || host.ends_with(".localhost") {
+            return Err(EntryError::Localhost);
+        }
+        Ok(DomainEntry {
+            scheme,
+            host: host.to_owned(),
+            wildcard,
+            port: url.port_or_known_default().unwrap_or(443),
+        })
+    }
+}
+
+impl fmt::Display for DomainEntry {
+    /// The entry in normalised form, e.g. `https://*.img.shop.example:8443`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://", self.scheme.as_str())?;
+        if self.wildcard {
+            f.write_str("*.")?;
+        }
+        f.write_str(&self.host)?;
+        if self.port != 443 {
+            write!(f, ":{}", self.port)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOTH: &[Scheme] = &[Scheme::Https, Scheme::Wss];
+
+    fn ok(raw: &str) -> String {
+        DomainEntry::parse(raw, BOTH).expect(raw).to_string()
+    }
+
+    fn bad(raw: &str) -> EntryError {
+        DomainEntry::parse(raw, BOTH).expect_err(raw)
+    }
+
+    #[test]
+    fn entries_normalise_like_the_whatwg_parser() {
+        assert_eq!(ok("https://API.Shop.Example"), "https://api.shop.example");
+        assert_eq!(
+            ok("https://bücher.example"),
+            "https://xn--bcher-kva.example"
+        );
+        assert_eq!(ok("https://a.example."), "https://a.example");
+        assert_eq!(ok("https://a.example:443"), "https://a.example");
+        assert_eq!(ok("wss://a.example:9443"), "wss://a.example:9443");
+        assert_eq!(ok("https://*.img.example"), "https://*.img.example");
+        assert_eq!(
+            ok("HTTPS://*.Bücher.example:8443"),
+            "https://*.xn--bcher-kva.example:8443"
+        );
+    }
+
+    #[test]
+    fn everything_but_an_origin_is_refused() {
+        assert_eq!(bad("https://a.example/"), EntryError::HasPart("path"));
+        assert_eq!(bad("https://a.example/x"), EntryError::HasPart("path"));
+        assert_eq!(bad("https://a.example?q"), EntryError::HasPart("query"));
+        assert_eq!(bad("https://a.example#f"), EntryError::HasPart("fragment"));
+        assert_eq!(bad("https://u:p@a.example"), EntryError::Userinfo);
+        assert_eq!(bad("https://a.example\\x"), EntryError::HasPart("path"));
+        assert_eq!(bad("a.example"), EntryError::NotAnOrigin);
+        assert_eq!(bad("https:a.example"), EntryError::NotAnOrigin);
+        assert_eq!(bad(" https://a.example"), EntryError::Whitespace);
+        assert_eq!(bad("https://a.exa\tmple"), EntryError::Whitespace);
+        assert!(matches!(bad("http://a.example"), EntryError::Scheme(s, _) if s == "http"));
+        assert!(matches!(bad("ftp://a.example"), EntryError::Scheme(..)));
+        assert!(matches!(
+            DomainEntry::parse("wss://a.example", &[Scheme::Https]),
+            Err(EntryError::Scheme(..))
+        ));
+        assert!(matches!(
+            bad("https://exa mple.com"),
+            EntryError::Whitespace
+        ));
+        assert!(matches!(
+            bad("https://a.example:99999"),
+            EntryError::Unparsable(_)
+        ));
+    }
+
+    #[test]
+    fn hosts_that_never_match_are_refused() {
+        assert_eq!(bad("https://127.0.0.1"), EntryError::IpHost);
+        assert_eq!(bad("https://0x7f.1"), EntryError::IpHost);
+        assert_eq!(bad("https://[::1]:8443"), EntryError::IpHost);
+        assert_eq!(bad("https://localhost"), EntryError::Localhost);
+        assert_eq!(bad("https://LOCALHOST."), EntryError::Localhost);
+        assert_eq!(bad("https://api.localhost"), EntryError::Localhost);
+        assert_eq!(bad("https://a..example"), EntryError::EmptyHost);
+        assert_eq!(bad("https://a.example.."), EntryError::EmptyHost);
+        assert_eq!(bad("https://."), EntryError::EmptyHost);
+    }
+
+    #[test]
+    fn wildcards_are_the_whole_first_label_over_two_labels() {
+        assert_eq!(bad("https://*.com"), EntryError::WildcardSingleLabel);
+        assert_eq!(bad("https://*.com."), EntryError::WildcardSingleLabel);
+        assert_eq!(bad("https://*"), EntryError::BadWildcard);
+        assert_eq!(bad("https://a*.example.com"), EntryError::BadWildcard);
+        assert_eq!(bad("https://*a.example.com"), EntryError::BadWildcard);
+        assert_eq!(bad("https://a.*.example.com"), EntryError::BadWildcard);
+        assert_eq!(bad("https://*.*.example.com"), EntryError::BadWildcard);
+        assert_eq!(bad("https://*.localhost"), EntryError::WildcardSingleLabel);
+        assert_eq!(bad("https://*.a.localhost"), EntryError::Localhost);
+    }
+}

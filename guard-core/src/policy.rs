@@ -1,0 +1,570 @@
+//! The policy document of `policy.md` §1: its types and its load-time validation.
+//!
+//! Deserialisation is strict: unknown fields, duplicate keys, wrong types and
+//! out-of-range numbers are refused with the JSON path of the offending field.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::decision::Scheme;
+use crate::entry::{DomainEntry, EntryError};
+use crate::limits;
+
+/// The signed policy document.
+///
+/// # Examples
+///
+/// ```
+/// let doc = br#"{"schema":1,"superapp_id":"demo","version":1,"issued_at":0,
+///   "sensitive_apis":[],"apps":[{"app_id":"mp","kind":"mini_program"}]}"#;
+/// let policy = guard_core::Policy::from_json(doc).unwrap();
+/// assert_eq!(policy.apps[0].app_id, "mp");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Always `1` for contract v1.
+    pub schema: u64,
+    /// The superapp this policy belongs to.
+    pub superapp_id: String,
+    /// Strictly increasing per superapp (anti-rollback).
+    pub version: u64,
+    /// Unix seconds.
+    pub issued_at: u64,
+    /// Unix seconds after which the policy is no policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+    /// `enforce` (default) or `report`.
+    #[serde(default)]
+    pub mode: Mode,
+    /// The platform's standard API names; `None` means the shipped catalogue.
+    #[serde(default)]
+    pub builtin_apis: Option<Vec<String>>,
+    /// The sensitive API list.
+    #[serde(default)]
+    pub sensitive_apis: Vec<SensitiveApi>,
+    /// The mini programs and mini games of this superapp.
+    #[serde(default)]
+    pub apps: Vec<App>,
+    /// JWT `iat` (accepted, informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// JWT `nbf`: not valid before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// JWT `exp`: not valid on or after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
+    /// JWT `iss` (accepted, informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// JWT `sub` (accepted, informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// JWT `aud` (accepted, informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Audience>,
+    /// JWT `jti` (accepted, informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+/// JWT `aud`: one string or a list of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// A single audience.
+    One(String),
+    /// Several audiences.
+    Many(Vec<String>),
+}
+
+/// Enforce or report-only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Denied calls fail.
+    #[default]
+    Enforce,
+    /// Denied calls go through and are reported (like CSP-Report-Only).
+    Report,
+}
+
+/// An entry of the sensitive API list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitiveApi {
+    /// The API name, exactly as called (`getLocation`).
+    pub name: String,
+    /// `public` or `restricted`.
+    pub status: ApiStatus,
+    /// Which kind of app the restriction applies to.
+    pub scope: Scope,
+    /// `system` or `custom`.
+    #[serde(rename = "type")]
+    pub api_type: ApiType,
+    /// What a custom API does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A sensitive API's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiStatus {
+    /// Callable without approval.
+    Public,
+    /// Needs an approval for the app.
+    Restricted,
+}
+
+/// Which kinds of app a restriction covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Mini programs and mini games.
+    All,
+    /// Mini programs only.
+    MiniProgram,
+    /// Mini games only.
+    MiniGame,
+}
+
+impl Scope {
+    /// Whether this scope covers apps of `kind`.
+    pub const fn covers(self, kind: AppKind) -> bool {
+        matches!(
+            (self, kind),
+            (Scope::All, _)
+                | (Scope::MiniProgram, AppKind::MiniProgram)
+                | (Scope::MiniGame, AppKind::MiniGame)
+        )
+    }
+}
+
+/// A platform API or one the superapp added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiType {
+    /// A platform API.
+    System,
+    /// An API the superapp added.
+    Custom,
+}
+
+/// The kind of an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppKind {
+    /// A mini program.
+    MiniProgram,
+    /// A mini game.
+    MiniGame,
+}
+
+impl AppKind {
+    /// The contract's name (`mini_program`, `mini_game`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AppKind::MiniProgram => "mini_program",
+            AppKind::MiniGame => "mini_game",
+        }
+    }
+}
+
+/// One app's permissions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    /// The app's id.
+    pub app_id: String,
+    /// Mini program or mini game.
+    pub kind: AppKind,
+    /// The permission-control switches.
+    #[serde(default)]
+    pub control: Control,
+    /// `https://host[:port]` and `wss://host[:port]` entries.
+    #[serde(default)]
+    pub server_domains: Vec<String>,
+    /// `https://host[:port]` entries for the web-view.
+    #[serde(default)]
+    pub webview_domains: Vec<String>,
+    /// Custom APIs callable when `control.apis` is on.
+    #[serde(default)]
+    pub api_whitelist: Vec<String>,
+    /// Restricted sensitive APIs approved for this app.
+    #[serde(default)]
+    pub granted_apis: Vec<String>,
+}
+
+/// The three permission-control switches; an absent switch is off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Control {
+    /// Enforce `server_domains`.
+    #[serde(default)]
+    pub server_domains: bool,
+    /// Enforce the API whitelist.
+    #[serde(default)]
+    pub apis: bool,
+    /// Enforce `webview_domains`.
+    #[serde(default)]
+    pub webview_domains: bool,
+}
+
+/// Why a policy document was refused (the load outcome `invalid_policy`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("`{field}`: {reason}")]
+pub struct PolicyError {
+    /// The JSON path of the offending field, e.g. `apps[2].server_domains[0]`.
+    pub field: String,
+    /// What is wrong with it, naming the offending value.
+    pub reason: String,
+}
+
+impl PolicyError {
+    pub(crate) fn new(field: impl Into<String>, reason: impl Into<String>) -> PolicyError {
+        PolicyError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Policy {
+    /// Parses and validates a policy document (`policy.md` §1).
+    ///
+    /// # Errors
+    ///
+    /// A [`PolicyError`] naming the field and the offending value for malformed
+    /// JSON, unknown or duplicate fields, a `schema` other than 1, a bad
+    /// whitelist entry, duplicate `app_id`s or sensitive API names, or a list
+    /// longer than the bounds in [`crate::limits`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bad = br#"{"schema":2,"superapp_id":"s","version":1,"issued_at":0}"#;
+    /// let err = guard_core::Policy::from_json(bad).unwrap_err();
+    /// assert_eq!(err.field, "schema");
+    /// ```
+    pub fn from_json(bytes: &[u8]) -> Result<Policy, PolicyError> {
+        let policy = Policy::parse_unvalidated(bytes)?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Deserialises without the semantic checks of [`Policy::validate`].
+    pub(crate) fn parse_unvalidated(bytes: &[u8]) -> Result<Policy, PolicyError> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let policy: Policy = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." {
+                "policy".to_owned()
+            } else {
+                path
+            };
+            PolicyError::new(field, e.into_inner().to_string())
+        })?;
+        de.end()
+            .map_err(|e| PolicyError::new("policy", e.to_string()))?;
+        Ok(policy)
+    }
+
+    /// The moment from which the policy is valid: JWT `nbf`, if any.
+    pub fn not_before(&self) -> Option<u64> {
+        self.nbf
+    }
+
+    /// The first moment at which the policy is no longer valid: the earlier of
+    /// `expires_at` and JWT `exp`.
+    pub fn not_after(&self) -> Option<u64> {
+        match (self.expires_at, self.exp) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs the load-time validation of §1 on an already deserialised document.
+    ///
+    /// # Errors
+    ///
+    /// As [`Policy::from_json`], for everything but JSON syntax.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        self.validated_entries().map(drop)
+    }
+
+    /// Validates and returns each app's parsed `(server_domains, webview_domains)`,
+    /// so that compiling does not parse the entries a second time.
+    pub(crate) fn validated_entries(&self) -> Result<Vec<AppEntries>, PolicyError> {
+        if self.schema != 1 {
+            return Err(PolicyError::new(
+                "schema",
+                format!(
+                    "unsupported schema `{}` (this guard reads schema 1)",
+                    self.schema
+                ),
+            ));
+        }
+        check_name("superapp_id", &self.superapp_id)?;
+        if let Some(builtin) = &self.builtin_apis {
+            check_len("builtin_apis", builtin.len(), limits::MAX_BUILTIN_APIS)?;
+            for (i, name) in builtin.iter().enumerate() {
+                check_name(&format!("builtin_apis[{i}]"), name)?;
+            }
+        }
+        check_len(
+            "sensitive_apis",
+            self.sensitive_apis.len(),
+            limits::MAX_SENSITIVE_APIS,
+        )?;
+        let mut seen = hashbrown::HashSet::with_capacity(self.sensitive_apis.len());
+        for (i, api) in self.sensitive_apis.iter().enumerate() {
+            let field = format!("sensitive_apis[{i}].name");
+            check_name(&field, &api.name)?;
+            if !seen.insert(api.name.as_str()) {
+                return Err(PolicyError::new(
+                    field,
+                    format!("duplicate sensitive API `{}`", api.name),
+                ));
+            }
+            if let Some(d) = &api.description {
+                if d.len() > limits::MAX_DESCRIPTION_BYTES {
+                    return Err(PolicyError::new(
+                        format!("sensitive_apis[{i}].description"),
+                        format!("longer than {} bytes", limits::MAX_DESCRIPTION_BYTES),
+                    ));
+                }
+            }
+        }
+        check_len("apps", self.apps.len(), limits::MAX_APPS)?;
+        let mut app_ids = hashbrown::HashSet::with_capacity(self.apps.len());
+        let mut entries = Vec::with_capacity(self.apps.len());
+        for (i, app) in self.apps.iter().enumerate() {
+            let at = |f: &str| format!("apps[{i}].{f}");
+            check_name(&at("app_id"), &app.app_id)?;
+            if !app_ids.insert(app.app_id.as_str()) {
+                return Err(PolicyError::new(
+                    at("app_id"),
+                    format!("duplicate app_id `{}`", app.app_id),
+                ));
+            }
+            entries.push(AppEntries {
+                server: app.server_domain_entries(&at("server_domains"))?,
+                webview: app.webview_domain_entries(&at("webview_domains"))?,
+            });
+            for (field, list) in [
+                ("api_whitelist", &app.api_whitelist),
+                ("granted_apis", &app.granted_apis),
+            ] {
+                check_len(&at(field), list.len(), limits::MAX_APP_API_LIST)?;
+                for (j, name) in list.iter().enumerate() {
+                    check_name(&format!("{}[{j}]", at(field)), name)?;
+                }
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// One app's whitelist entries, parsed.
+#[derive(Debug)]
+pub(crate) struct AppEntries {
+    pub(crate) server: Vec<DomainEntry>,
+    pub(crate) webview: Vec<DomainEntry>,
+}
+
+impl App {
+    /// The parsed `server_domains` entries (`https` or `wss`).
+    ///
+    /// `field` names the list in errors, e.g. `apps[0].server_domains`.
+    ///
+    /// # Errors
+    ///
+    /// A [`PolicyError`] for the first invalid entry or a list over the bound.
+    pub fn server_domain_entries(&self, field: &str) -> Result<Vec<DomainEntry>, PolicyError> {
+        parse_entries(field, &self.server_domains, &[Scheme::Https, Scheme::Wss])
+    }
+
+    /// The parsed `webview_domains` entries (`https` only).
+    ///
+    /// # Errors
+    ///
+    /// As [`App::server_domain_entries`].
+    pub fn webview_domain_entries(&self, field: &str) -> Result<Vec<DomainEntry>, PolicyError> {
+        parse_entries(field, &self.webview_domains, &[Scheme::Https])
+    }
+}
+
+fn parse_entries(
+    field: &str,
+    raw: &[String],
+    schemes: &[Scheme],
+) -> Result<Vec<DomainEntry>, PolicyError> {
+    check_len(field, raw.len(), limits::MAX_DOMAINS_PER_LIST)?;
+    raw.iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            DomainEntry::parse(entry, schemes).map_err(|e: EntryError| {
+                PolicyError::new(format!("{field}[{i}]"), format!("entry `{entry}` {e}"))
+            })
+        })
+        .collect()
+}
+
+fn check_len(field: &str, len: usize, max: usize) -> Result<(), PolicyError> {
+    if len > max {
+        return Err(PolicyError::new(
+            field,
+            format!("{len} entries, more than the guard's safety bound of {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Names (app ids, API names, the superapp id) are non-empty, bounded, and free
+/// of whitespace and control characters, so they print and compare unambiguously.
+fn check_name(field: &str, name: &str) -> Result<(), PolicyError> {
+    if name.is_empty() {
+        return Err(PolicyError::new(field, "must not be empty"));
+    }
+    if name.len() > limits::MAX_NAME_BYTES {
+        return Err(PolicyError::new(
+            field,
+            format!(
+                "`{}…` is longer than {} bytes",
+                truncate(name, 32),
+                limits::MAX_NAME_BYTES
+            ),
+        ));
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(PolicyError::new(
+            field,
+            format!(
+                "`{}` contains whitespace or control characters",
+                name.escape_debug()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(apps: &str) -> Vec<u8> {
+        format!(
+            r#"{{"schema":1,"superapp_id":"s","version":1,"issued_at":0,"sensitive_apis":[],"apps":{apps}}}"#
+        )
+        .into_bytes()
+    }
+
+    fn err(bytes: &[u8]) -> PolicyError {
+        Policy::from_json(bytes).expect_err("policy must be refused")
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let e = err(&doc(
+            r#"[{"app_id":"a","kind":"mini_program","admin":true}]"#,
+        ));
+        assert_eq!(e.field, "apps[0].admin");
+        assert!(e.reason.contains("unknown field `admin`"), "{e}");
+        let e = err(br#"{"schema":1,"superapp_id":"s","version":1,"issued_at":0,"extra":1}"#);
+        assert!(e.reason.contains("unknown field `extra`"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let e = err(br#"{"schema":1,"superapp_id":"s","version":1,"version":99,"issued_at":0}"#);
+        assert!(e.reason.contains("duplicate field `version`"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_app_ids_and_sensitive_names_are_refused() {
+        let e = err(&doc(
+            r#"[{"app_id":"a","kind":"mini_program"},{"app_id":"a","kind":"mini_game"}]"#,
+        ));
+        assert_eq!(e.field, "apps[1].app_id");
+        assert!(e.reason.contains("`a`"));
+        let e = err(
+            br#"{"schema":1,"superapp_id":"s","version":1,"issued_at":0,"sensitive_apis":[
+            {"name":"x","status":"public","scope":"all","type":"system"},
+            {"name":"x","status":"restricted","scope":"all","type":"system"}]}"#,
+        );
+        assert_eq!(e.field, "sensitive_apis[1].name");
+    }
+
+    #[test]
+    fn bad_entries_name_field_and_value() {
+        let e = err(&doc(
+            r#"[{"app_id":"a","kind":"mini_program","server_domains":["https://ok.example","https://x.example/path"]}]"#,
+        ));
+        assert_eq!(e.field, "apps[0].server_domains[1]");
+        assert!(e.reason.contains("`https://x.example/path`"), "{e}");
+        let e = err(&doc(
+            r#"[{"app_id":"a","kind":"mini_program","webview_domains":["wss://x.example"]}]"#,
+        ));
+        assert_eq!(e.field, "apps[0].webview_domains[0]");
+    }
+
+    #[test]
+    fn wrong_types_and_values_are_refused() {
+        assert_eq!(
+            err(&doc(r#"[{"app_id":"a","kind":"mini_app"}]"#)).field,
+            "apps[0].kind"
+        );
+        assert_eq!(
+            err(br#"{"schema":1,"superapp_id":"s","version":-1,"issued_at":0}"#).field,
+            "version"
+        );
+        assert_eq!(
+            err(br#"{"schema":1,"superapp_id":"s","version":1.5,"issued_at":0}"#).field,
+            "version"
+        );
+        assert_eq!(err(br#"[]"#).field, "policy");
+        assert_eq!(err(b"{} trailing").field, "policy");
+        assert_eq!(
+            err(br#"{"schema":1,"superapp_id":"","version":1,"issued_at":0}"#).field,
+            "superapp_id"
+        );
+        assert_eq!(
+            err(&doc(r#"[{"app_id":"a b","kind":"mini_game"}]"#)).field,
+            "apps[0].app_id"
+        );
+    }
+
+    #[test]
+    fn bounds_are_enforced() {
+        let many: Vec<String> = (0..=limits::MAX_DOMAINS_PER_LIST)
+            .map(|i| format!("\"https://h{i}.example\""))
+            .collect();
+        let e = err(&doc(&format!(
+            r#"[{{"app_id":"a","kind":"mini_program","server_domains":[{}]}}]"#,
+            many.join(",")
+        )));
+        assert_eq!(e.field, "apps[0].server_domains");
+        assert!(e.reason.contains("safety bound"));
+    }
+
+    #[test]
+    fn validity_window_takes_the_earlier_end() {
+        let mut p = Policy::from_json(&doc("[]")).unwrap();
+        assert_eq!(p.not_after(), None);
+        p.expires_at = Some(100);
+        p.exp = Some(50);
+        assert_eq!(p.not_after(), Some(50));
+        p.exp = None;
+        assert_eq!(p.not_after(), Some(100));
+    }
+}

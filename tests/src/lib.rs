@@ -1,0 +1,395 @@
+//! # guard-conformance
+//!
+//! The decision-vector format of `docs/policy.md` §4 and one runner for it,
+//! generic over an [`Engine`]: guard-core called natively, the same `.wasm` in
+//! wasmtime (`guard-wasm-host`), or anything else that can load a bundle and
+//! answer a check. The vector files live in `tests/vectors/` (the contract's
+//! own set in `tests/vectors/shared/`, copied from `../shared/vectors`).
+//!
+//! Extensions to the contract's format, used by this project's own vectors:
+//! a load may carry `now` (moving the clock before it), `message` on a load
+//! checks that the error message contains that text, and a case may carry
+//! `message` (the exact `errMsg`) and `reported`.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use guard_core::{bundle, CheckKind, Decision, Guard, LoadCode, SecretKey};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Something that enforces the contract.
+pub trait Engine {
+    /// Loads a bundle at `now`; `Ok(())` or the outcome code and message.
+    fn load(&mut self, bundle: &str, now: u64) -> Result<(), (LoadCode, String)>;
+    /// One check; `subject` is the API name or the URL.
+    fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision;
+}
+
+/// guard-core called directly.
+#[derive(Debug)]
+pub struct NativeEngine(pub Guard);
+
+impl NativeEngine {
+    /// A native engine for `secret`.
+    ///
+    /// # Errors
+    ///
+    /// When `secret` is not a valid SecretKey.
+    pub fn new(secret: &str) -> Result<NativeEngine, String> {
+        Guard::new(secret)
+            .map(NativeEngine)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Engine for NativeEngine {
+    fn load(&mut self, bundle: &str, now: u64) -> Result<(), (LoadCode, String)> {
+        self.0
+            .load(bundle, now)
+            .map(drop)
+            .map_err(|e| (e.code, e.message))
+    }
+
+    fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {
+        self.0.decide(app, kind, subject, now)
+    }
+}
+
+/// A vector file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VectorFile {
+    /// What the file pins down.
+    #[serde(default)]
+    pub description: String,
+    /// The superapp SecretKey that `policy` loads are signed with.
+    pub secret: String,
+    /// The clock at the start.
+    pub now: u64,
+    /// Shorthand for one load expected `ok`.
+    #[serde(default)]
+    pub policy: Option<Value>,
+    /// Loads, in order.
+    #[serde(default)]
+    pub loads: Vec<Load>,
+    /// Checks, in order, after the loads.
+    #[serde(default)]
+    pub cases: Vec<Case>,
+}
+
+/// One load of a vector file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Load {
+    /// A policy document, signed by the runner with the file's secret.
+    #[serde(default)]
+    pub policy: Option<Value>,
+    /// A bundle, loaded as given.
+    #[serde(default)]
+    pub bundle: Option<String>,
+    /// The expected outcome code.
+    pub expect: String,
+    /// Moves the clock before the load (project extension).
+    #[serde(default)]
+    pub now: Option<u64>,
+    /// Text the error message must contain (project extension).
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// One check of a vector file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// The app id.
+    pub app: String,
+    /// An API check.
+    #[serde(default)]
+    pub api: Option<String>,
+    /// A `wx.request` URL check.
+    #[serde(default)]
+    pub request: Option<String>,
+    /// A `wx.uploadFile` URL check.
+    #[serde(default)]
+    pub upload: Option<String>,
+    /// A `wx.downloadFile` URL check.
+    #[serde(default)]
+    pub download: Option<String>,
+    /// A `wx.connectSocket` URL check.
+    #[serde(default)]
+    pub socket: Option<String>,
+    /// A web-view URL check.
+    #[serde(default)]
+    pub webview: Option<String>,
+    /// `allow`, `deny` or `report`.
+    pub expect: String,
+    /// The expected deny code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Moves the clock before the check.
+    #[serde(default)]
+    pub now: Option<u64>,
+    /// The exact expected message (project extension).
+    #[serde(default)]
+    pub message: Option<String>,
+    /// A free-text note on why the case exists (project extension).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Case {
+    /// The check this case makes: its kind and subject.
+    ///
+    /// # Errors
+    ///
+    /// When the case has not exactly one of the six check fields.
+    pub fn check(&self) -> Result<(CheckKind, &str), String> {
+        let all = [
+            (CheckKind::Api, &self.api),
+            (CheckKind::Request, &self.request),
+            (CheckKind::Upload, &self.upload),
+            (CheckKind::Download, &self.download),
+            (CheckKind::Socket, &self.socket),
+            (CheckKind::Webview, &self.webview),
+        ];
+        let mut present = all
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)));
+        match (present.next(), present.next()) {
+            (Some(one), None) => Ok(one),
+            _ => Err(
+                "a case needs exactly one of api, request, upload, download, socket, webview"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// The result of one load or case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// `file: loads[i]` or `file: cases[i]`.
+    pub name: String,
+    /// `None` when it passed, else what differed.
+    pub failure: Option<String>,
+}
+
+/// Totals over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Loads and cases that passed.
+    pub passed: usize,
+    /// Loads and cases that failed (a file that cannot be read counts as one).
+    pub failed: usize,
+}
+
+impl fmt::Display for Summary {
+    /// The closing line: `N passed, N failed`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} passed, {} failed", self.passed, self.failed)
+    }
+}
+
+/// The `.json` files under `paths` (files as given, folders recursively),
+/// sorted within each folder.
+///
+/// # Errors
+///
+/// When a path does not exist or a folder cannot be read.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        collect(path, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    if meta.is_file() {
+        out.push(path.to_owned());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("`{}`: {e}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect(&entry, out)?;
+        } else if entry.extension().is_some_and(|x| x == "json") {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// Signs a policy document the way every runner does: `serde_json` bytes, HS256.
+///
+/// # Errors
+///
+/// When `secret` is not a valid SecretKey.
+pub fn sign_policy(policy: &Value, secret: &str) -> Result<String, String> {
+    let key = SecretKey::new(secret).map_err(|e| e.to_string())?;
+    let bytes = serde_json::to_vec(policy).map_err(|e| e.to_string())?;
+    Ok(bundle::sign(&bytes, &key))
+}
+
+/// Runs one parsed vector file against a fresh engine from `make`.
+pub fn run_vector_file<E: Engine>(
+    name: &str,
+    file: &VectorFile,
+    make: &mut dyn FnMut(&str) -> Result<E, String>,
+) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let mut engine = match make(&file.secret) {
+        Ok(e) => e,
+        Err(e) => {
+            out.push(Outcome {
+                name: name.to_owned(),
+                failure: Some(format!("cannot create engine: {e}")),
+            });
+            return out;
+        }
+    };
+    let mut now = file.now;
+    let shorthand = file.policy.clone().map(|policy| Load {
+        policy: Some(policy),
+        bundle: None,
+        expect: "ok".into(),
+        now: None,
+        message: None,
+    });
+    for (i, load) in shorthand.iter().chain(&file.loads).enumerate() {
+        now = load.now.unwrap_or(now);
+        let failure = run_load(&mut engine, load, &file.secret, now);
+        out.push(Outcome {
+            name: format!("{name}: loads[{i}]"),
+            failure,
+        });
+    }
+    for (i, case) in file.cases.iter().enumerate() {
+        now = case.now.unwrap_or(now);
+        let failure = run_case(&mut engine, case, now);
+        out.push(Outcome {
+            name: format!("{name}: cases[{i}]"),
+            failure,
+        });
+    }
+    out
+}
+
+fn run_load<E: Engine>(engine: &mut E, load: &Load, secret: &str, now: u64) -> Option<String> {
+    let bundle = match (&load.policy, &load.bundle) {
+        (Some(p), None) => match sign_policy(p, secret) {
+            Ok(b) => b,
+            Err(e) => return Some(format!("cannot sign policy: {e}")),
+        },
+        (None, Some(b)) => b.clone(),
+        _ => return Some("a load needs exactly one of policy, bundle".into()),
+    };
+    let Some(expect) = LoadCode::parse(&load.expect) else {
+        return Some(format!("unknown expected load outcome `{}`", load.expect));
+    };
+    let (got, message) = match engine.load(&bundle, now) {
+        Ok(()) => (LoadCode::Ok, String::new()),
+        Err((code, message)) => (code, message),
+    };
+    if got != expect {
+        return Some(format!("expected load `{expect}`, got `{got}` ({message})"));
+    }
+    match &load.message {
+        Some(m) if !message.contains(m.as_str()) => Some(format!(
+            "expected load message containing `{m}`, got `{message}`"
+        )),
+        _ => None,
+    }
+}
+
+fn run_case<E: Engine>(engine: &mut E, case: &Case, now: u64) -> Option<String> {
+    let (kind, subject) = match case.check() {
+        Ok(c) => c,
+        Err(e) => return Some(e),
+    };
+    let d = engine.check(&case.app, kind, subject, now);
+    let got = match (d.allow, d.reported) {
+        (true, false) => "allow",
+        (true, true) => "report",
+        (false, _) => "deny",
+    };
+    let describe = || {
+        format!(
+            "{} `{subject}` for `{}`: got {got} {} `{}`",
+            kind.as_str(),
+            case.app,
+            d.code.map_or("-", |c| c.as_str()),
+            d.message
+        )
+    };
+    if !matches!(case.expect.as_str(), "allow" | "deny" | "report") {
+        return Some(format!("unknown expectation `{}`", case.expect));
+    }
+    if got != case.expect {
+        return Some(format!("expected {}; {}", case.expect, describe()));
+    }
+    if case.expect == "allow" && d.code.is_some() {
+        return Some(format!("an allow must have no code; {}", describe()));
+    }
+    if let Some(code) = &case.code {
+        if d.code.map(|c| c.as_str()) != Some(code.as_str()) {
+            return Some(format!("expected code {code}; {}", describe()));
+        }
+    }
+    if let Some(message) = &case.message {
+        if &d.message != message {
+            return Some(format!("expected message `{message}`; {}", describe()));
+        }
+    }
+    None
+}
+
+/// Reads and runs every vector file under `paths` with engines from `make`,
+/// printing each failure to `report` and returning the totals.
+///
+/// # Errors
+///
+/// When `paths` cannot be listed (an unreadable or invalid file is a failure,
+/// not an error).
+pub fn run_paths<E: Engine>(
+    paths: &[PathBuf],
+    make: &mut dyn FnMut(&str) -> Result<E, String>,
+    report: &mut dyn FnMut(&Outcome),
+) -> Result<Summary, String> {
+    let mut summary = Summary::default();
+    for path in collect_files(paths)? {
+        let name = path.display().to_string();
+        let outcomes = match std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str::<VectorFile>(&text).map_err(|e| e.to_string()))
+        {
+            Ok(file) => run_vector_file(&name, &file, make),
+            Err(e) => vec![Outcome {
+                name: name.clone(),
+                failure: Some(format!("not a vector file: {e}")),
+            }],
+        };
+        for o in &outcomes {
+            if o.failure.is_some() {
+                summary.failed += 1;
+            } else {
+                summary.passed += 1;
+            }
+            report(o);
+        }
+    }
+    Ok(summary)
+}
+
+/// The project's vector folder (`tests/vectors`).
+pub fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
+}
