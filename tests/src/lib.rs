@@ -28,6 +28,16 @@ pub trait Engine {
     fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision;
 }
 
+impl<E: Engine + ?Sized> Engine for Box<E> {
+    fn load(&mut self, bundle: &str, now: u64) -> Result<(), (LoadCode, String)> {
+        (**self).load(bundle, now)
+    }
+
+    fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {
+        (**self).check(app, kind, subject, now)
+    }
+}
+
 /// guard-core called directly.
 #[derive(Debug)]
 pub struct NativeEngine(pub Guard);
