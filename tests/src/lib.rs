@@ -9,7 +9,7 @@
 //! Extensions to the contract's format, used by this project's own vectors:
 //! a load may carry `now` (moving the clock before it), `message` on a load
 //! checks that the error message contains that text, and a case may carry
-//! `message` (the exact `errMsg`) and `reported`.
+//! `message` (the exact `errMsg`) and `note` (why the case exists).
 
 #![forbid(unsafe_code)]
 
