@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// `npm run bench`: one process, one policy, the same calls, three checkers:
+//  - this guard through the bridge (guard-core in wasm);
+//  - a plain-JS checker written the way a base library would by hand
+//    (Set lookups and `new URL`);
+//  - @cedar-policy/cedar-wasm with an equivalent Cedar policy (prepared once
+//    with preparsePolicySet, then statefulIsAuthorized per call; Cedar has no
+//    URL type, so its URL path runs `new URL` in JS and passes scheme, host
+//    and port as context).
+// Prints ns per check and ratios. Not a test: nothing here asserts timings.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { createGuard } from '../src/index.js';
+import { signPolicy } from '../bin/guard-vectors.mjs';
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+
+const SECRET = 'k3yK3yk3yK3yk3y1';
+const APP = 'mp_shop';
+const now = Math.floor(Date.now() / 1000);
+const CATALOGUE = readFileSync(new URL('../../guard-core/data/wx-apis.txt', import.meta.url), 'utf8')
+  .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const RESTRICTED = ['getLocation', 'chooseImage', 'openWallet'];
+const GRANTED = ['getLocation'];
+const WHITELIST = ['openWallet'];
+const DOMAINS = [['api.shop.example', 443, false], ['cdn.shop.example', 8443, false], ['img.shop.example', 443, true]];
+
+const policy = {
+  schema: 1, superapp_id: 'bench', version: 1, issued_at: now - 60, expires_at: now + 86400, mode: 'enforce',
+  sensitive_apis: RESTRICTED.map((name) => ({ name, status: 'restricted', scope: 'all', type: CATALOGUE.includes(name) ? 'system' : 'custom' })),
+  apps: [{
+    app_id: APP, kind: 'mini_program', control: { server_domains: true, apis: true, webview_domains: true },
+    server_domains: ['https://api.shop.example', 'https://cdn.shop.example:8443', 'https://*.img.shop.example'],
+    webview_domains: [], api_whitelist: WHITELIST, granted_apis: GRANTED,
+  }],
+};
+
+const ALLOWED_APIS = ['getLocation', 'getStorageSync', 'showToast', 'navigateTo', 'getSystemInfo', 'setStorage', 'login', 'scanCode'];
+const MIXED_APIS = [...ALLOWED_APIS, 'chooseImage', 'openWallet', 'notAnApi', 'getPhoneNumberX'];
+const ALLOWED_URLS = ['https://api.shop.example/v1/items?id=3', 'https://cdn.shop.example:8443/a/b.png', 'https://x.img.shop.example/p.png', 'https://API.shop.example/', 'https://api.shop.example:443/v2'];
+const MIXED_URLS = [...ALLOWED_URLS, 'https://evil.example/steal', 'http://api.shop.example/', 'https://api.shop.example:444/', 'https://u:p@api.shop.example/', 'not a url'];
+
+// ---- the guard, through the bridge
+const guard = await createGuard({ secret: SECRET });
+const loaded = guard.load(signPolicy(policy, SECRET), { now });
+if (loaded.code !== 'ok') throw new Error(`load: ${loaded.code} ${loaded.message}`);
+const noop = () => undefined;
+const baseWx = Object.fromEntries([...ALLOWED_APIS, 'request'].map((n) => [n, noop]));
+const guarded = guard.wrap(baseWx, { appId: APP });
+
+// ---- plain JS, as a base library would write it by hand
+const builtin = new Set(CATALOGUE);
+const whitelist = new Set(WHITELIST);
+const restricted = new Set(RESTRICTED);
+const granted = new Set(GRANTED);
+const exact = new Map(DOMAINS.filter((d) => !d[2]).map(([h, p]) => [h, p]));
+const wild = DOMAINS.filter((d) => d[2]).map(([h, p]) => [`.${h}`, p]);
+function jsApi(name) {
+  if (!builtin.has(name) && !whitelist.has(name)) return 'api_not_whitelisted';
+  if (restricted.has(name) && !granted.has(name)) return 'permission_not_granted';
+  return null;
+}
+function jsUrl(url) {
+  let u;
+  try { u = new URL(url); } catch { return 'invalid_url'; }
+  if (u.username !== '' || u.password !== '') return 'invalid_url';
+  if (u.protocol !== 'https:') return 'insecure_scheme';
+  const host = u.hostname.endsWith('.') ? u.hostname.slice(0, -1) : u.hostname;
+  const port = u.port === '' ? 443 : Number(u.port);
+  let matched = exact.get(host);
+  if (matched === undefined) for (const [suffix, p] of wild) if (host.endsWith(suffix)) { matched = p; break; }
+  if (matched === undefined) return 'domain_not_whitelisted';
+  return matched === port ? null : 'port_not_allowed';
+}
+// The same checks answering a decision object, as a hand-written one would.
+const MSG = { api_not_whitelisted: 'api not in whitelist', permission_not_granted: 'permission not granted', invalid_url: 'invalid url', insecure_scheme: 'url scheme not allowed', domain_not_whitelisted: 'url not in domain list', port_not_allowed: 'url not in domain list' };
+function jsApiDecision(name) {
+  const code = jsApi(name);
+  return code === null ? { allow: true, code, message: `${name}:ok` } : { allow: false, code, message: `${name}:fail ${MSG[code]}` };
+}
+function jsUrlDecision(url) {
+  const code = jsUrl(url);
+  return code === null ? { allow: true, code, message: 'request:ok' } : { allow: false, code, message: `request:fail ${MSG[code]}` };
+}
+const plainWx = {};
+for (const n of ALLOWED_APIS) plainWx[n] = (o) => { const c = jsApi(n); if (c !== null) throw new Error(`${n}:fail ${c}`); return baseWx[n](o); };
+plainWx.request = (o) => { const url = String(o.url); const c = jsApi('request') ?? jsUrl(url); if (c !== null) throw new Error(`request:fail ${c}`); return baseWx.request({ ...o, url }); };
+
+// ---- Cedar
+const cedarPolicies = `
+permit(principal == App::"${APP}", action == Action::"callApi", resource)
+when { resource.builtin || principal.whitelist.contains(resource.name) }
+unless { resource.restricted && !principal.granted.contains(resource.name) };
+permit(principal == App::"${APP}", action == Action::"request", resource)
+when { context.scheme == "https" && context.userinfo == false &&
+  ((context.host == "api.shop.example" && context.port == 443) ||
+   (context.host == "cdn.shop.example" && context.port == 8443) ||
+   (context.host like "*.img.shop.example" && context.port == 443)) };
+`;
+const pre = cedar.preparsePolicySet('bench', { staticPolicies: cedarPolicies });
+if (pre.type !== 'success') throw new Error(`cedar: ${JSON.stringify(pre.errors)}`);
+const principal = { uid: { type: 'App', id: APP }, attrs: { whitelist: WHITELIST, granted: GRANTED }, parents: [] };
+const apiEntities = new Map(MIXED_APIS.map((n) => [n, [principal, { uid: { type: 'Api', id: n }, attrs: { name: n, builtin: builtin.has(n), restricted: restricted.has(n) }, parents: [] }]]));
+const urlEntities = [principal, { uid: { type: 'Url', id: 'u' }, attrs: {}, parents: [] }];
+function cedarApi(name) {
+  const ans = cedar.statefulIsAuthorized({ principal: { type: 'App', id: APP }, action: { type: 'Action', id: 'callApi' }, resource: { type: 'Api', id: name }, context: {}, preparsedPolicySetId: 'bench', entities: apiEntities.get(name) });
+  return ans.type === 'success' && ans.response.decision === 'allow';
+}
+function cedarUrl(url) {
+  let u;
+  try { u = new URL(url); } catch { return false; }
+  const context = { scheme: u.protocol.slice(0, -1), userinfo: u.username !== '' || u.password !== '', host: u.hostname, port: u.port === '' ? 443 : Number(u.port) };
+  const ans = cedar.statefulIsAuthorized({ principal: { type: 'App', id: APP }, action: { type: 'Action', id: 'request' }, resource: { type: 'Url', id: 'u' }, context, preparsedPolicySetId: 'bench', entities: urlEntities });
+  return ans.type === 'success' && ans.response.decision === 'allow';
+}
+
+// ---- agreement first: the three must decide alike on every subject
+for (const n of MIXED_APIS) {
+  const g = guard.checkApi(APP, n, { now }).allow;
+  if (g !== (jsApi(n) === null) || g !== cedarApi(n)) throw new Error(`checkers disagree on API ${n}`);
+}
+for (const u of MIXED_URLS) {
+  const g = guard.checkRequest(APP, u, { now }).allow;
+  if (g !== (jsUrl(u) === null) || g !== cedarUrl(u)) throw new Error(`checkers disagree on URL ${u}`);
+}
+
+// ---- timing
+let sink = 0;
+function time(fn, list, minMs = 400) {
+  const n = list.length;
+  for (let i = 0; i < 20000; i++) fn(list[i % n]); // warm-up (JIT, caches)
+  let iters = 0;
+  const start = process.hrtime.bigint();
+  let elapsed = 0n;
+  const budget = BigInt(minMs) * 1000000n;
+  while (elapsed < budget) {
+    for (let i = 0; i < 10000; i++) { const r = fn(list[i % n]); if (r) sink++; }
+    iters += 10000;
+    elapsed = process.hrtime.bigint() - start;
+  }
+  return Number(elapsed) / iters;
+}
+const best = (fn, list, runs = 3) => Math.min(...Array.from({ length: runs }, () => time(fn, list)));
+
+const rows = [
+  ['API check, wrapped wx call (allowed)', ALLOWED_APIS,
+    (n) => guarded[n](), (n) => plainWx[n](), (n) => cedarApi(n) && baseWx[n]()],
+  ['URL check, wrapped wx.request (allowed)', ALLOWED_URLS,
+    (u) => guarded.request({ url: u }), (u) => plainWx.request({ url: u }), (u) => cedarUrl(u) && baseWx.request({ url: u })],
+  ['API decision, guard.checkApi (mixed allow/deny)', MIXED_APIS,
+    (n) => guard.checkApi(APP, n).allow, (n) => jsApiDecision(n).allow, (n) => cedarApi(n)],
+  ['URL decision, guard.checkRequest (mixed allow/deny)', MIXED_URLS,
+    (u) => guard.checkRequest(APP, u).allow, (u) => jsUrlDecision(u).allow, (u) => cedarUrl(u)],
+];
+
+const fmt = (x) => x.toFixed(x < 10 ? 1 : 0);
+const lines = [];
+lines.push('| check | guard (bridge) ns | plain JS ns | Cedar ns | guard / plain JS | Cedar / guard |');
+lines.push('|---|---:|---:|---:|---:|---:|');
+for (const [label, list, g, js, c] of rows) {
+  // Interleaved rounds, best of each: the machine is shared, so the minimum is
+  // the least disturbed estimate, and interleaving spreads any disturbance.
+  let tg = Infinity;
+  let tj = Infinity;
+  for (let r = 0; r < 5; r++) {
+    tg = Math.min(tg, time(g, list, 250));
+    tj = Math.min(tj, time(js, list, 250));
+  }
+  const tc = best(c, list, 1);
+  lines.push(`| ${label} | ${fmt(tg)} | ${fmt(tj)} | ${fmt(tc)} | ${(tg / tj).toFixed(2)}× | ${(tc / tg).toFixed(0)}× |`);
+}
+console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown cpu'} (${os.cpus().length} cpus), ${new Date().toISOString().slice(0, 10)}`);
+console.log(lines.join('\n'));
+if (sink < 0) console.log(sink);

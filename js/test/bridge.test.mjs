@@ -1,0 +1,314 @@
+// Unit tests of the bridge: decisions, loads, wrap() and every hostile trick
+// of issue 3. Run: node --test js/test/
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createGuard } from '../src/index.js';
+import { WasmGuard } from '../pkg/guard_wasm.js';
+import { SECRET, NOW, policy, bundle, fakeWx, tick } from './fixture.mjs';
+
+async function loaded(p = policy()) {
+  const guard = await createGuard({ secret: SECRET });
+  assert.deepEqual(guard.load(bundle(p), { now: NOW }), { code: 'ok', message: '' });
+  return guard;
+}
+
+async function wrapped(p) {
+  const guard = await loaded(p);
+  const wx = fakeWx();
+  // The fake's own clock cannot be set, so the policy window covers today too.
+  return { guard, wx, mp: guard.wrap(wx, { appId: 'mp_shop' }) };
+}
+
+const todayPolicy = (extra = {}) => policy({ issued_at: 0, expires_at: undefined, ...extra });
+
+test('decision objects equal guard-core\'s own Decision, key for key', async () => {
+  const guard = await loaded(todayPolicy({ version: 8 }));
+  const oracle = new WasmGuard(SECRET);
+  assert.equal(oracle.load(bundle(todayPolicy({ version: 8 })), NOW), 0);
+  const subjects = [
+    ['checkApi', 0, 'getLocation'], ['checkApi', 0, 'chooseImage'], ['checkApi', 0, 'nope'], ['checkApi', 0, 'request'],
+    ['checkRequest', 1, 'https://api.shop.example/x'], ['checkRequest', 1, 'https://api.shop.example:8080/'],
+    ['checkRequest', 1, 'https://evil.example/'], ['checkRequest', 1, 'http://api.shop.example/'],
+    ['checkRequest', 1, 'https://u:p@api.shop.example/'], ['checkRequest', 1, 'not a url'],
+    ['checkUpload', 2, 'https://a.img.shop.example/'], ['checkDownload', 3, 'https://cdn.shop.example:8443/f'],
+    ['checkSocket', 4, 'wss://ws.shop.example/'], ['checkSocket', 4, 'https://ws.shop.example/'],
+    ['checkWebview', 5, 'https://h5.shop.example/'], ['checkWebview', 5, 'javascript:alert(1)'],
+  ];
+  for (const app of ['mp_shop', 'mp_unknown']) {
+    for (const [method, kind, subject] of subjects) {
+      const got = guard[method](app, subject, { now: NOW });
+      const want = oracle.decide(app, kind, subject, NOW);
+      assert.deepEqual(got, want, `${method} ${subject}`);
+      assert.deepEqual(Object.keys(got), Object.keys(want), `${method} ${subject} key order`);
+    }
+  }
+  assert.deepEqual(guard.checkApi('mp_shop', 'getLocation', { now: NOW }), { allow: true, code: null, message: 'getLocation:ok' });
+  assert.deepEqual(guard.checkRequest('mp_shop', 'https://api.shop.example:8080/', { now: NOW }), {
+    allow: false, code: 'port_not_allowed', message: 'request:fail url not in domain list:api.shop.example:8080', errno: 600002,
+  });
+});
+
+test('no policy denies everything; load outcomes are the contract codes', async () => {
+  const guard = await createGuard({ secret: SECRET });
+  assert.equal(guard.checkApi('mp_shop', 'getLocation', { now: NOW }).code, 'no_policy');
+  assert.equal(guard.load('not.a.bundle!', { now: NOW }).code, 'malformed_bundle');
+  const other = (await import('../bin/guard-vectors.mjs')).signPolicy(policy(), 'OtherKeyOtherKey');
+  const bad = guard.load(other, { now: NOW });
+  assert.equal(bad.code, 'bad_signature');
+  assert.ok(bad.message.length > 0);
+  assert.equal(guard.load(bundle(), { now: NOW }).code, 'ok');
+  assert.equal(guard.load(bundle(policy({ version: 6 })), { now: NOW }).code, 'stale_version');
+  assert.equal(guard.load(bundle(policy({ version: 9 })), { now: NOW + 365 * 86400 }).code, 'expired');
+  assert.throws(() => guard.load(bundle(), { now: -1 }), TypeError);
+  assert.throws(() => guard.checkApi('mp_shop', 'x', { now: NaN }), TypeError);
+  await assert.rejects(createGuard({ secret: 'short' }));
+  await assert.rejects(createGuard({}), TypeError);
+});
+
+test('an allowed async call reaches the original with its arguments', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  const success = () => {};
+  mp.getLocation({ success, type: 'wgs84' });
+  assert.equal(wx.calls.length, 1);
+  assert.equal(wx.calls[0][0], 'getLocation');
+  assert.equal(wx.calls[0][1].success, success);
+  assert.deepEqual(await mp.getLocation(), { latitude: 1, longitude: 2 });
+  assert.equal(mp.getStorageSync('k'), 'v');
+  assert.equal(mp.version, '3.0.0');
+});
+
+test('a denied async call fails with errMsg and errno, completes, never reaches the original', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  const seen = [];
+  const ret = mp.chooseImage({ success: () => seen.push('success'), fail: (r) => seen.push(['fail', r]), complete: (r) => seen.push(['complete', r]) });
+  assert.equal(ret, undefined);
+  await tick();
+  const res = { errMsg: 'chooseImage:fail permission not granted', errno: 103 };
+  assert.deepEqual(seen, [['fail', res], ['complete', res]]);
+  assert.deepEqual(wx.calls, []);
+});
+
+test('a denied promise-style call rejects with errMsg and errno', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  await assert.rejects(mp.chooseImage(), (r) => r.errMsg === 'chooseImage:fail permission not granted' && r.errno === 103);
+  assert.deepEqual(wx.calls, []);
+});
+
+test('a denied *Sync call throws an Error carrying errMsg', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  assert.throws(() => mp.scanIdCardSync(), (e) => e instanceof Error && e.errMsg === 'scanIdCardSync:fail api not in whitelist' && e.message === e.errMsg && e.errno === 103);
+  assert.deepEqual(wx.calls, []);
+});
+
+test('request/upload/download/socket: allowed URLs pass as the checked string, denied ones never leave', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  mp.request({ url: 'https://api.shop.example/v1', method: 'POST' });
+  mp.uploadFile({ url: 'https://a.img.shop.example/u' });
+  mp.downloadFile({ url: 'https://cdn.shop.example:8443/f' });
+  mp.connectSocket({ url: 'wss://ws.shop.example/' });
+  assert.deepEqual(wx.calls.map(([n, o]) => [n, o.url]), [
+    ['request', 'https://api.shop.example/v1'], ['uploadFile', 'https://a.img.shop.example/u'],
+    ['downloadFile', 'https://cdn.shop.example:8443/f'], ['connectSocket', 'wss://ws.shop.example/'],
+  ]);
+  assert.equal(wx.calls[0][1].method, 'POST');
+  const fails = [];
+  const want = [];
+  for (const [fn, url, msg] of [
+    ['request', 'https://evil.example/', 'request:fail url not in domain list:evil.example'],
+    ['uploadFile', 'http://api.shop.example/', 'uploadFile:fail url scheme not allowed'],
+    ['downloadFile', 'https://api.shop.example:444/', 'downloadFile:fail url not in domain list:api.shop.example:444'],
+    ['connectSocket', 'ws://ws.shop.example/', 'connectSocket:fail url scheme not allowed'],
+  ]) {
+    mp[fn]({ url, fail: (r) => fails.push(r.errMsg) });
+    want.push(msg);
+  }
+  await tick();
+  assert.equal(wx.calls.length, 4);
+  assert.deepEqual(fails, want);
+});
+
+test('a URL getter or toString that changes its answer cannot slip past', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  let reads = 0;
+  mp.request({ get url() { reads++; return reads === 1 ? 'https://api.shop.example/' : 'https://evil.example/'; } });
+  assert.equal(reads, 1);
+  let conversions = 0;
+  const sneaky = { toString() { conversions++; return conversions === 1 ? 'https://api.shop.example/' : 'https://evil.example/'; } };
+  mp.request({ url: sneaky });
+  assert.equal(conversions, 1);
+  assert.deepEqual(wx.calls.map(([, o]) => o.url), ['https://api.shop.example/', 'https://api.shop.example/']);
+  for (const [, o] of wx.calls) assert.equal(typeof o.url, 'string');
+  // And the other way round: denied first, allowed later, still denied.
+  let n = 0;
+  const t = mp.request({ get url() { n++; return n === 1 ? 'https://evil.example/' : 'https://api.shop.example/'; } });
+  assert.equal(wx.calls.length, 2);
+  assert.equal(typeof t.abort, 'function');
+});
+
+test('a denied call returns an inert task whose abort/close do nothing', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  for (const fn of ['request', 'uploadFile', 'downloadFile', 'connectSocket']) {
+    const task = mp[fn]({ url: 'https://evil.example/' });
+    assert.equal(typeof task, 'object');
+    assert.equal(task.abort(), undefined);
+    assert.equal(task.close(), undefined);
+    task.onHeadersReceived(() => {});
+    task.onMessage(() => {});
+    assert.ok(Object.isFrozen(task));
+  }
+  const noOpts = mp.request();
+  assert.equal(typeof noOpts.abort, 'function');
+  await tick();
+  assert.deepEqual(wx.calls, []);
+});
+
+test('the wrapped namespace is frozen and the originals are unreachable', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  assert.ok(Object.isFrozen(mp));
+  assert.throws(() => { 'use strict'; mp.request = () => 'mine'; }, TypeError);
+  assert.throws(() => Object.defineProperty(mp, 'chooseImage', { value: wx.chooseImage }), TypeError);
+  assert.throws(() => { delete mp.chooseImage; }, TypeError);
+  assert.equal(Object.getPrototypeOf(mp), Object.prototype);
+  const originals = new Set(Object.values(wx).filter((v) => typeof v === 'function'));
+  originals.add(wx.cloud.callFunction);
+  const seen = new Set();
+  const walk = (v, depth) => {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v) || depth > 4) return;
+    seen.add(v);
+    assert.ok(!originals.has(v), 'an original is reachable');
+    assert.notEqual(v, wx);
+    for (const k of Reflect.ownKeys(v)) {
+      const d = Object.getOwnPropertyDescriptor(v, k);
+      if ('value' in d) walk(d.value, depth + 1);
+    }
+  };
+  walk(mp, 0);
+  for (const f of Object.values(mp)) {
+    if (typeof f !== 'function') continue;
+    assert.ok(Object.isFrozen(f));
+    assert.equal(f.prototype, undefined);
+    assert.ok(!String(f).includes('calls.push'));
+  }
+  // `this` tricks: calling a wrapper on another object still calls wx's original on wx.
+  mp.getStorageSync.call({ getStorageSync: () => 'x' }, 'k');
+  assert.deepEqual(wx.calls, [['getStorageSync', 'k']]);
+});
+
+test('nested namespaces are wrapped under their dotted name', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  await assert.rejects(mp.cloud.callFunction({ name: 'f' }), { errMsg: 'cloud.callFunction:fail api not in whitelist', errno: 103 });
+  assert.ok(Object.isFrozen(mp.cloud));
+  await tick();
+  assert.deepEqual(wx.calls, [], 'cloud.callFunction is not in the catalogue nor whitelisted');
+});
+
+test('tampering with Object.prototype, Function.prototype, Array.prototype and the clock does not change a decision', () => {
+  // Tampering breaks Node's own test runner, so it happens in a child process
+  // (test/hostile-tamper.mjs), which prints what the mini program saw.
+  const out = execFileSync(process.execPath, [new URL('./hostile-tamper.mjs', import.meta.url).pathname], { encoding: 'utf8' });
+  const seen = JSON.parse(out.trim().split('\n').pop());
+  assert.deepEqual(seen, {
+    decisionAllow: false,
+    decisionCode: 'domain_not_whitelisted',
+    fails: ['request:fail url not in domain list:evil.example', 'chooseImage:fail permission not granted'],
+    storage: 'v',
+    reached: ['getStorageSync'],
+    apiAfter: 'permission_not_granted',
+  });
+});
+
+test('the built-ins the wasm glue reads at call time are locked', async () => {
+  const guard = await loaded(todayPolicy());
+  for (const [obj, key] of [[String.prototype, 'charCodeAt'], [TextEncoder.prototype, 'encodeInto'], [Object.getPrototypeOf(Uint8Array.prototype), 'subarray'], [globalThis, 'Uint8Array']]) {
+    assert.throws(() => { 'use strict'; obj[key] = () => 0; }, TypeError, key);
+    assert.throws(() => Object.defineProperty(obj, key, { value: () => 0 }), TypeError, key);
+  }
+  assert.equal(guard.checkRequest('mp_shop', 'https://evil.example/', { now: NOW }).code, 'domain_not_whitelisted');
+});
+
+test('a policy update or revocation applies from the next call', async () => {
+  const { guard, wx, mp } = await wrapped(todayPolicy());
+  mp.getLocation({ success() {} });
+  assert.equal(wx.calls.length, 1);
+  const revoked = todayPolicy({ version: 8 });
+  revoked.apps[0].granted_apis = [];
+  revoked.apps[0].server_domains = [];
+  assert.equal(guard.load(bundle(revoked), { now: NOW }).code, 'ok');
+  const fails = [];
+  mp.getLocation({ fail: (r) => fails.push(r.errMsg) });
+  mp.request({ url: 'https://api.shop.example/', fail: (r) => fails.push(r.errMsg) });
+  await tick();
+  assert.deepEqual(fails, ['getLocation:fail permission not granted', 'request:fail url not in domain list:api.shop.example']);
+  assert.equal(wx.calls.length, 1);
+  // A rejected update changes nothing.
+  assert.equal(guard.load(bundle(todayPolicy({ version: 7 })), { now: NOW }).code, 'stale_version');
+  assert.equal(guard.checkApi('mp_shop', 'getLocation', { now: NOW }).code, 'permission_not_granted');
+});
+
+test('onViolation reports { appId, api, code, url }; a throwing listener changes nothing; counters count', async () => {
+  const { guard, wx, mp } = await wrapped(todayPolicy());
+  const events = [];
+  guard.onViolation(() => { throw new Error('listener bug'); });
+  const off = guard.onViolation((e) => events.push(e));
+  mp.request({ url: 'https://evil.example/x' });
+  mp.chooseImage({ fail() {} });
+  mp.getStorageSync('k');
+  assert.deepEqual(events.map((e) => ({ ...e })), [
+    { appId: 'mp_shop', api: 'request', code: 'domain_not_whitelisted', url: 'https://evil.example/x', reported: false },
+    { appId: 'mp_shop', api: 'chooseImage', code: 'permission_not_granted', url: undefined, reported: false },
+  ]);
+  off();
+  mp.chooseImage({ fail() {} });
+  // A listener that makes its own checks does not change the message a call gets.
+  const off2 = guard.onViolation(() => guard.checkRequest('mp_shop', 'https://other.example:9/'));
+  let msg;
+  mp.request({ url: 'https://evil.example/y', fail: (r) => { msg = r.errMsg; } });
+  await tick();
+  assert.equal(msg, 'request:fail url not in domain list:evil.example');
+  off2();
+  assert.equal(events.length, 2);
+  const c = guard.counters();
+  assert.equal(c.denied, 4);
+  assert.equal(c.byCode.permission_not_granted, 2);
+  assert.equal(c.byCode.domain_not_whitelisted, 2);
+  assert.equal(c.allowed, 1);
+  assert.equal(c.checks, 5);
+  assert.equal(wx.calls.length, 1);
+});
+
+test('report mode lets calls through, flags them reported and tells the listener', async () => {
+  const { guard, wx, mp } = await wrapped(todayPolicy({ mode: 'report' }));
+  const events = [];
+  guard.onViolation((e) => events.push(e));
+  mp.chooseImage({ success() {} });
+  mp.request({ url: 'https://evil.example/' });
+  assert.deepEqual(wx.calls.map(([n]) => n), ['chooseImage', 'request']);
+  assert.deepEqual(events.map((e) => [e.api, e.code, e.reported]), [['chooseImage', 'permission_not_granted', true], ['request', 'domain_not_whitelisted', true]]);
+  const d = guard.checkApi('mp_shop', 'chooseImage', { now: NOW });
+  assert.equal(d.allow, true);
+  assert.equal(d.reported, true);
+  assert.equal(d.code, 'permission_not_granted');
+  assert.equal(guard.counters().reported, 2);
+});
+
+test('the web-view helper vets the initial src and every navigation', async () => {
+  const guard = await loaded(todayPolicy());
+  const element = { src: 'about:blank' };
+  const view = guard.webView('mp_shop', { element });
+  assert.equal(view.navigate('https://evil.example/').code, 'domain_not_whitelisted');
+  assert.equal(element.src, 'about:blank');
+  assert.equal(view.navigate('javascript:alert(1)').code, 'insecure_scheme');
+  assert.equal(element.src, 'about:blank');
+  assert.equal(view.navigate('https://h5.shop.example/page').allow, true);
+  assert.equal(element.src, 'https://h5.shop.example/page');
+  assert.equal(view.shouldLoad('https://h5.shop.example/next'), true);
+  assert.equal(view.shouldLoad('https://h5.shop.example.evil.example/'), false);
+  assert.ok(Object.isFrozen(view));
+});
+
+test('guard methods are frozen and cannot be replaced', async () => {
+  const guard = await loaded();
+  assert.ok(Object.isFrozen(guard));
+  assert.throws(() => { 'use strict'; guard.checkApi = () => ({ allow: true }); }, TypeError);
+});
