@@ -122,6 +122,16 @@ pub fn sign(payload: &[u8], key: &SecretKey) -> String {
 ///
 /// [`BundleError`] as above.
 pub fn verify(bundle: &str, key: &SecretKey) -> Result<Vec<u8>, BundleError> {
+    verify_with_mac(bundle, key).map(|(payload, _)| payload)
+}
+
+/// [`verify`], also returning the verified MAC: it identifies the signed
+/// content (header and payload), so a guard can tell "the same bundle again"
+/// without hashing the payload a second time.
+pub(crate) fn verify_with_mac(
+    bundle: &str,
+    key: &SecretKey,
+) -> Result<(Vec<u8>, [u8; 32]), BundleError> {
     if bundle.len() > limits::MAX_BUNDLE_BYTES {
         return Err(BundleError::Malformed(format!(
             "{} bytes, more than the limit of {}",
@@ -169,7 +179,8 @@ pub fn verify(bundle: &str, key: &SecretKey) -> Result<Vec<u8>, BundleError> {
     mac.update(p64.as_bytes());
     mac.verify_slice(&sig)
         .map_err(|_| BundleError::BadSignature)?;
-    Ok(payload)
+    let mac = <[u8; 32]>::try_from(sig.as_slice()).map_err(|_| BundleError::BadSignature)?;
+    Ok((payload, mac))
 }
 
 #[cfg(test)]

@@ -124,6 +124,8 @@ pub(crate) struct Compiled {
     pub(crate) mode: Mode,
     pub(crate) not_before: Option<u64>,
     pub(crate) not_after: Option<u64>,
+    /// `[nbf, end)` with the open ends as `0` and `u64::MAX`.
+    window: (u64, u64),
     api_flags: Vec<u8>,
     apps: Vec<CompiledApp>,
     /// App handle → index into `apps`, `u32::MAX` where the handle has no app.
@@ -175,12 +177,17 @@ impl Compiled {
 
         let mut apps = Vec::with_capacity(policy.apps.len());
         let mut handles = Vec::with_capacity(policy.apps.len());
-        let host_count: usize = entries
+        // Sized up front: growing (and rehashing) tables of 300,000 keys would
+        // cost as much as filling them.
+        let (exact_count, wildcard_count) = entries
             .iter()
-            .map(|e| e.server.len() + e.webview.len())
-            .sum();
-        let mut exact: HashMap<HostKey, Ports> = HashMap::with_capacity(host_count);
-        let mut wildcard: HashMap<HostKey, Ports> = HashMap::new();
+            .flat_map(|e| e.server.iter().chain(&e.webview))
+            .fold(
+                (0, 0),
+                |(x, w), e| if e.wildcard { (x, w + 1) } else { (x + 1, w) },
+            );
+        let mut exact: HashMap<HostKey, Ports> = HashMap::with_capacity(exact_count);
+        let mut wildcard: HashMap<HostKey, Ports> = HashMap::with_capacity(wildcard_count);
         for (index, (app, app_entries)) in policy.apps.into_iter().zip(entries).enumerate() {
             let index = u32::try_from(index).map_err(|_| full())?;
             handles.push(app_ids.intern(&app.app_id).ok_or_else(full)?);
@@ -259,14 +266,13 @@ impl Compiled {
                 *slot = index;
             }
         }
-        exact.shrink_to_fit();
-        wildcard.shrink_to_fit();
         Ok(Compiled {
             superapp_id: policy.superapp_id,
             version: policy.version,
             mode: policy.mode,
             not_before,
             not_after,
+            window: (not_before.unwrap_or(0), not_after.unwrap_or(u64::MAX)),
             api_flags,
             apps,
             app_index,
@@ -278,7 +284,8 @@ impl Compiled {
     /// Whether the policy is in force at `now` (nbf ≤ now < min(exp, expires_at)).
     #[inline]
     pub(crate) fn in_window(&self, now: u64) -> bool {
-        self.not_before.is_none_or(|nbf| now >= nbf) && self.not_after.is_none_or(|end| now < end)
+        // Two plain compares on the hot path instead of two `Option`s.
+        now >= self.window.0 && now < self.window.1
     }
 
     #[inline]

@@ -7,7 +7,6 @@
 use std::fmt;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 use url::{Host, Url};
 
@@ -282,10 +281,10 @@ impl Guard {
     /// A [`LoadError`] whose [`LoadCode`] is the contract's outcome. A failed
     /// load never changes what the guard enforces.
     pub fn load(&mut self, bundle: &str, now: u64) -> Result<PolicyStatus, LoadError> {
-        let payload = bundle::verify(bundle, &self.key)?;
+        let (payload, digest) = bundle::verify_with_mac(bundle, &self.key)?;
         let policy = Policy::parse_unvalidated(&payload)?;
+        drop(payload);
         let entries = policy.validated_entries()?;
-        let digest: [u8; 32] = Sha256::digest(&payload).into();
         if let Some(accepted) = &self.accepted {
             if policy.superapp_id != accepted.superapp_id {
                 return Err(LoadError::new(
@@ -309,7 +308,7 @@ impl Guard {
                 return Err(LoadError::new(
                     LoadCode::StaleVersion,
                     format!(
-                        "version `{}` was already accepted with a different document",
+                        "version `{}` was already accepted with a different bundle",
                         policy.version
                     ),
                 ));
@@ -618,8 +617,7 @@ impl Guard {
         };
         let flags = api.map_or(0, |id| policy.api_flags(id));
         let listed = |list: &[u32]| api.is_some_and(|id| list.binary_search(&id).is_ok());
-        let whitelisted = listed(&app.whitelist);
-        if app.control.apis && flags & BUILTIN == 0 && !whitelisted {
+        if app.control.apis && flags & BUILTIN == 0 && !listed(&app.whitelist) {
             return policy_verdict(
                 policy,
                 DenyCode::ApiNotWhitelisted,

@@ -306,25 +306,29 @@ impl Policy {
                 ),
             ));
         }
-        check_name("superapp_id", &self.superapp_id)?;
+        check_name(|| "superapp_id".into(), &self.superapp_id)?;
         if let Some(builtin) = &self.builtin_apis {
-            check_len("builtin_apis", builtin.len(), limits::MAX_BUILTIN_APIS)?;
+            check_len(
+                || "builtin_apis".into(),
+                builtin.len(),
+                limits::MAX_BUILTIN_APIS,
+            )?;
             for (i, name) in builtin.iter().enumerate() {
-                check_name(&format!("builtin_apis[{i}]"), name)?;
+                check_name(|| format!("builtin_apis[{i}]"), name)?;
             }
         }
         check_len(
-            "sensitive_apis",
+            || "sensitive_apis".into(),
             self.sensitive_apis.len(),
             limits::MAX_SENSITIVE_APIS,
         )?;
         let mut seen = hashbrown::HashSet::with_capacity(self.sensitive_apis.len());
         for (i, api) in self.sensitive_apis.iter().enumerate() {
-            let field = format!("sensitive_apis[{i}].name");
-            check_name(&field, &api.name)?;
+            let field = || format!("sensitive_apis[{i}].name");
+            check_name(field, &api.name)?;
             if !seen.insert(api.name.as_str()) {
                 return Err(PolicyError::new(
-                    field,
+                    field(),
                     format!("duplicate sensitive API `{}`", api.name),
                 ));
             }
@@ -337,12 +341,12 @@ impl Policy {
                 }
             }
         }
-        check_len("apps", self.apps.len(), limits::MAX_APPS)?;
+        check_len(|| "apps".into(), self.apps.len(), limits::MAX_APPS)?;
         let mut app_ids = hashbrown::HashSet::with_capacity(self.apps.len());
         let mut entries = Vec::with_capacity(self.apps.len());
         for (i, app) in self.apps.iter().enumerate() {
             let at = |f: &str| format!("apps[{i}].{f}");
-            check_name(&at("app_id"), &app.app_id)?;
+            check_name(|| at("app_id"), &app.app_id)?;
             if !app_ids.insert(app.app_id.as_str()) {
                 return Err(PolicyError::new(
                     at("app_id"),
@@ -350,16 +354,20 @@ impl Policy {
                 ));
             }
             entries.push(AppEntries {
-                server: app.server_domain_entries(&at("server_domains"))?,
-                webview: app.webview_domain_entries(&at("webview_domains"))?,
+                server: parse_entries_lazy(|| at("server_domains"), &app.server_domains, SERVER)?,
+                webview: parse_entries_lazy(
+                    || at("webview_domains"),
+                    &app.webview_domains,
+                    WEBVIEW,
+                )?,
             });
             for (field, list) in [
                 ("api_whitelist", &app.api_whitelist),
                 ("granted_apis", &app.granted_apis),
             ] {
-                check_len(&at(field), list.len(), limits::MAX_APP_API_LIST)?;
+                check_len(|| at(field), list.len(), limits::MAX_APP_API_LIST)?;
                 for (j, name) in list.iter().enumerate() {
-                    check_name(&format!("{}[{j}]", at(field)), name)?;
+                    check_name(|| format!("{}[{j}]", at(field)), name)?;
                 }
             }
         }
@@ -383,7 +391,7 @@ impl App {
     ///
     /// A [`PolicyError`] for the first invalid entry or a list over the bound.
     pub fn server_domain_entries(&self, field: &str) -> Result<Vec<DomainEntry>, PolicyError> {
-        parse_entries(field, &self.server_domains, &[Scheme::Https, Scheme::Wss])
+        parse_entries(field, &self.server_domains, SERVER)
     }
 
     /// The parsed `webview_domains` entries (`https` only).
@@ -392,30 +400,43 @@ impl App {
     ///
     /// As [`App::server_domain_entries`].
     pub fn webview_domain_entries(&self, field: &str) -> Result<Vec<DomainEntry>, PolicyError> {
-        parse_entries(field, &self.webview_domains, &[Scheme::Https])
+        parse_entries(field, &self.webview_domains, WEBVIEW)
     }
 }
+
+const SERVER: &[Scheme] = &[Scheme::Https, Scheme::Wss];
+const WEBVIEW: &[Scheme] = &[Scheme::Https];
 
 fn parse_entries(
     field: &str,
     raw: &[String],
     schemes: &[Scheme],
 ) -> Result<Vec<DomainEntry>, PolicyError> {
-    check_len(field, raw.len(), limits::MAX_DOMAINS_PER_LIST)?;
+    parse_entries_lazy(|| field.to_owned(), raw, schemes)
+}
+
+fn parse_entries_lazy(
+    field: impl Fn() -> String,
+    raw: &[String],
+    schemes: &[Scheme],
+) -> Result<Vec<DomainEntry>, PolicyError> {
+    check_len(&field, raw.len(), limits::MAX_DOMAINS_PER_LIST)?;
     raw.iter()
         .enumerate()
         .map(|(i, entry)| {
             DomainEntry::parse(entry, schemes).map_err(|e: EntryError| {
-                PolicyError::new(format!("{field}[{i}]"), format!("entry `{entry}` {e}"))
+                PolicyError::new(format!("{}[{i}]", field()), format!("entry `{entry}` {e}"))
             })
         })
         .collect()
 }
 
-fn check_len(field: &str, len: usize, max: usize) -> Result<(), PolicyError> {
+/// Field names are built only on the error path (`field()`): a large policy
+/// would otherwise format hundreds of thousands of paths nobody reads.
+fn check_len(field: impl Fn() -> String, len: usize, max: usize) -> Result<(), PolicyError> {
     if len > max {
         return Err(PolicyError::new(
-            field,
+            field(),
             format!("{len} entries, more than the guard's safety bound of {max}"),
         ));
     }
@@ -424,13 +445,13 @@ fn check_len(field: &str, len: usize, max: usize) -> Result<(), PolicyError> {
 
 /// Names (app ids, API names, the superapp id) are non-empty, bounded, and free
 /// of whitespace and control characters, so they print and compare unambiguously.
-fn check_name(field: &str, name: &str) -> Result<(), PolicyError> {
+fn check_name(field: impl Fn() -> String, name: &str) -> Result<(), PolicyError> {
     if name.is_empty() {
-        return Err(PolicyError::new(field, "must not be empty"));
+        return Err(PolicyError::new(field(), "must not be empty"));
     }
     if name.len() > limits::MAX_NAME_BYTES {
         return Err(PolicyError::new(
-            field,
+            field(),
             format!(
                 "`{}…` is longer than {} bytes",
                 truncate(name, 32),
@@ -440,7 +461,7 @@ fn check_name(field: &str, name: &str) -> Result<(), PolicyError> {
     }
     if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(PolicyError::new(
-            field,
+            field(),
             format!(
                 "`{}` contains whitespace or control characters",
                 name.escape_debug()

@@ -592,7 +592,7 @@ lifecycle_loads = [
     {"policy": base_policy(version=7), "expect": "ok"},
     {"bundle": v10_bundle, "expect": "ok"},
     {"bundle": v10_bundle, "expect": "ok"},
-    {"bundle": jws(v10_other), "expect": "stale_version", "message": "different document"},
+    {"bundle": jws(v10_other), "expect": "stale_version", "message": "different bundle"},
     {"policy": base_policy(version=9), "expect": "stale_version", "message": "`9`"},
     {"policy": base_policy(version=7), "expect": "stale_version"},
     {"policy": base_policy(version=0), "expect": "stale_version"},
