@@ -46,14 +46,22 @@ impl List {
     }
 }
 
+/// What an API check needs of an app, stored per handle.
 #[derive(Debug)]
-pub(crate) struct CompiledApp {
-    pub(crate) kind: AppKind,
-    pub(crate) control: Control,
+pub(crate) struct ApiRules {
+    /// `control.apis`.
+    pub(crate) control_apis: bool,
+    /// [`restricted_bit`] of the app's kind.
+    pub(crate) restricted_bit: u8,
     /// Sorted, deduplicated API ids.
     pub(crate) whitelist: Box<[u32]>,
     /// Sorted, deduplicated API ids.
     pub(crate) granted: Box<[u32]>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledApp {
+    pub(crate) control: Control,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -130,6 +138,8 @@ pub(crate) struct Compiled {
     apps: Vec<CompiledApp>,
     /// App handle → index into `apps`, `u32::MAX` where the handle has no app.
     app_index: Vec<u32>,
+    /// App handle → that app's API rules, so the by-id check is one look-up.
+    by_handle: Vec<Option<ApiRules>>,
     exact: HashMap<HostKey, Ports>,
     wildcard: HashMap<HostKey, Ports>,
 }
@@ -176,6 +186,7 @@ impl Compiled {
         }
 
         let mut apps = Vec::with_capacity(policy.apps.len());
+        let mut rules = Vec::with_capacity(policy.apps.len());
         let mut handles = Vec::with_capacity(policy.apps.len());
         // Sized up front: growing (and rehashing) tables of 300,000 keys would
         // cost as much as filling them.
@@ -245,8 +256,11 @@ impl Compiled {
                     .or_insert(Ports::One(port));
             }
             apps.push(CompiledApp {
-                kind: app.kind,
                 control: app.control,
+            });
+            rules.push(ApiRules {
+                control_apis: app.control.apis,
+                restricted_bit: restricted_bit(app.kind),
                 whitelist,
                 granted,
             });
@@ -259,11 +273,16 @@ impl Compiled {
             }
         }
         let mut app_index = vec![u32::MAX; app_ids.len()];
-        for (index, handle) in handles.into_iter().enumerate() {
-            if let (Some(slot), Ok(index)) =
-                (app_index.get_mut(handle as usize), u32::try_from(index))
+        let mut by_handle: Vec<Option<ApiRules>> = std::iter::repeat_with(|| None)
+            .take(app_ids.len())
+            .collect();
+        for ((index, handle), app_rules) in handles.into_iter().enumerate().zip(rules) {
+            if let (Some(slot), Ok(i)) = (app_index.get_mut(handle as usize), u32::try_from(index))
             {
-                *slot = index;
+                *slot = i;
+            }
+            if let Some(slot) = by_handle.get_mut(handle as usize) {
+                *slot = Some(app_rules);
             }
         }
         Ok(Compiled {
@@ -276,16 +295,22 @@ impl Compiled {
             api_flags,
             apps,
             app_index,
+            by_handle,
             exact,
             wildcard,
         })
     }
 
     /// Whether the policy is in force at `now` (nbf ≤ now < min(exp, expires_at)).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn in_window(&self, now: u64) -> bool {
         // Two plain compares on the hot path instead of two `Option`s.
         now >= self.window.0 && now < self.window.1
+    }
+
+    #[inline(always)]
+    pub(crate) fn api_rules(&self, handle: u32) -> Option<&ApiRules> {
+        self.by_handle.get(handle as usize)?.as_ref()
     }
 
     #[inline]
@@ -295,7 +320,7 @@ impl Compiled {
     }
 
     /// The flags of an API id; names the policy never mentions have none.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn api_flags(&self, id: u32) -> u8 {
         self.api_flags.get(id as usize).copied().unwrap_or(0)
     }

@@ -9,6 +9,7 @@ use thiserror::Error;
 use url::{Host, Url};
 
 use crate::decision::Scheme;
+use crate::host::{plain_host, plain_port};
 
 /// A parsed whitelist entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -173,47 +174,10 @@ fn plain_origin(raw: &str) -> Option<(Scheme, Cow<'_, str>, u16)> {
         return None;
     };
     let (host, port) = match rest.find(':') {
-        Some(i) => {
-            let digits = &rest[i + 1..];
-            if digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let port = if digits.is_empty() {
-                443
-            } else {
-                digits.parse::<u16>().ok()?
-            };
-            (&rest[..i], port)
-        }
+        Some(i) => (&rest[..i], plain_port(&rest[i + 1..])?),
         None => (rest, 443),
     };
-    let trimmed = host.strip_suffix('.').unwrap_or(host).as_bytes();
-    let punycode = |label: &[u8]| label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--");
-    let mut upper = false;
-    let mut label_start = 0;
-    for (i, &b) in trimmed.iter().enumerate() {
-        match b {
-            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'*' => {}
-            b'A'..=b'Z' => upper = true,
-            b'.' => {
-                if punycode(&trimmed[label_start..i]) {
-                    return None;
-                }
-                label_start = i + 1;
-            }
-            _ => return None,
-        }
-    }
-    let last = &trimmed[label_start..];
-    if punycode(last) || !last.first().is_some_and(u8::is_ascii_alphabetic) {
-        return None;
-    }
-    let host = if upper {
-        Cow::Owned(host.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(host)
-    };
-    Some((scheme, host, port))
+    Some((scheme, plain_host(host, true)?, port))
 }
 
 /// `scheme://rest` split at the first `:`, which must be followed by `//`.

@@ -8,15 +8,15 @@ use std::fmt;
 
 use serde::Serialize;
 use thiserror::Error;
-use url::{Host, Url};
 
 use crate::bundle::{self, BundleError, SecretError, SecretKey};
 use crate::catalogue;
-use crate::compiled::{restricted_bit, Compiled, HostMatch, List, BUILTIN, SENSITIVE};
+use crate::compiled::{Compiled, HostMatch, List, BUILTIN, SENSITIVE};
 use crate::decision::{CheckKind, Decision, DenyCode, Verdict};
 use crate::intern::Interner;
 use crate::limits;
 use crate::policy::{Mode, Policy, PolicyError};
+use crate::target::{self, Target};
 
 /// An interned API name: stable for the life of the guard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -596,7 +596,7 @@ impl Guard {
     }
 
     /// The policy in force at `now`, or why there is none.
-    #[inline]
+    #[inline(always)]
     fn in_force(&self, now: u64) -> Result<&Compiled, Because> {
         match &self.active {
             None => Err(Because::NoPolicy),
@@ -606,26 +606,26 @@ impl Guard {
     }
 
     /// §3.1 and §3.2, written once.
-    #[inline]
+    #[inline(always)]
     fn eval_api(&self, app: Option<u32>, api: Option<u32>, now: u64) -> (Verdict, Because) {
         let policy = match self.in_force(now) {
             Ok(p) => p,
             Err(b) => return (Verdict::deny(DenyCode::NoPolicy), b),
         };
-        let Some((_, app)) = app.and_then(|h| policy.app(h)) else {
+        let Some(rules) = app.and_then(|h| policy.api_rules(h)) else {
             return policy_verdict(policy, DenyCode::UnknownApp, Because::UnknownApp);
         };
         let flags = api.map_or(0, |id| policy.api_flags(id));
         let listed = |list: &[u32]| api.is_some_and(|id| list.binary_search(&id).is_ok());
-        if app.control.apis && flags & BUILTIN == 0 && !listed(&app.whitelist) {
+        if rules.control_apis && flags & BUILTIN == 0 && !listed(&rules.whitelist) {
             return policy_verdict(
                 policy,
                 DenyCode::ApiNotWhitelisted,
                 Because::ApiNotWhitelisted,
             );
         }
-        if flags & restricted_bit(app.kind) != 0 {
-            if !listed(&app.granted) {
+        if flags & rules.restricted_bit != 0 {
+            if !listed(&rules.granted) {
                 return policy_verdict(
                     policy,
                     DenyCode::PermissionNotGranted,
@@ -634,7 +634,7 @@ impl Guard {
             }
             return (Verdict::ALLOW, Because::ApiGranted);
         }
-        let because = if !app.control.apis {
+        let because = if !rules.control_apis {
             Because::ApiUnrestricted
         } else if flags & BUILTIN != 0 {
             Because::ApiBuiltin
@@ -645,13 +645,13 @@ impl Guard {
     }
 
     /// §3.1 and §3.3, written once. Also returns the parsed URL for messages.
-    fn eval_url(
+    fn eval_url<'u>(
         &self,
         app: Option<u32>,
         kind: CheckKind,
-        url: &str,
+        url: &'u str,
         now: u64,
-    ) -> (Verdict, Because, Option<Url>) {
+    ) -> (Verdict, Because, Option<Target<'u>>) {
         let policy = match self.in_force(now) {
             Ok(p) => p,
             Err(b) => return (Verdict::deny(DenyCode::NoPolicy), b, None),
@@ -670,14 +670,14 @@ impl Guard {
         if url.len() > limits::MAX_URL_BYTES {
             return deny(DenyCode::InvalidUrl, Because::UrlTooLong, None);
         }
-        let Ok(parsed) = Url::parse(url) else {
+        let Some(target) = target::parse(url) else {
             return deny(DenyCode::InvalidUrl, Because::UrlUnparsable, None);
         };
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            return deny(DenyCode::InvalidUrl, Because::UrlUserinfo, Some(parsed));
+        if target.userinfo {
+            return deny(DenyCode::InvalidUrl, Because::UrlUserinfo, Some(target));
         }
-        if parsed.scheme() != kind.scheme().as_str() {
-            return deny(DenyCode::InsecureScheme, Because::UrlScheme, Some(parsed));
+        if target.scheme != Some(kind.scheme()) {
+            return deny(DenyCode::InsecureScheme, Because::UrlScheme, Some(target));
         }
         let (switch, list) = match kind {
             CheckKind::Webview => (app.control.webview_domains, List::WebviewHttps),
@@ -686,36 +686,33 @@ impl Guard {
         };
         debug_assert_eq!(list.scheme(), kind.scheme());
         if !switch {
-            return (Verdict::ALLOW, Because::SwitchOff, Some(parsed));
+            return (Verdict::ALLOW, Because::SwitchOff, Some(target));
         }
-        let host = match parsed.host() {
-            Some(Host::Domain(d)) => d,
-            Some(Host::Ipv4(_) | Host::Ipv6(_)) => {
-                return deny(
-                    DenyCode::DomainNotWhitelisted,
-                    Because::IpHost,
-                    Some(parsed),
-                )
-            }
-            None => {
-                return deny(
-                    DenyCode::DomainNotWhitelisted,
-                    Because::NoHost,
-                    Some(parsed),
-                )
-            }
+        if target.ip {
+            return deny(
+                DenyCode::DomainNotWhitelisted,
+                Because::IpHost,
+                Some(target),
+            );
+        }
+        let Some(host) = target.host.as_deref() else {
+            return deny(
+                DenyCode::DomainNotWhitelisted,
+                Because::NoHost,
+                Some(target),
+            );
         };
-        let port = parsed.port_or_known_default().unwrap_or(443);
+        let port = target.port.unwrap_or(443);
         match policy.match_host(index, list, host, port) {
-            HostMatch::Exact => (Verdict::ALLOW, Because::Exact, Some(parsed)),
-            HostMatch::Wildcard(at) => (Verdict::ALLOW, Because::Wildcard(at), Some(parsed)),
+            HostMatch::Exact => (Verdict::ALLOW, Because::Exact, Some(target)),
+            HostMatch::Wildcard(at) => (Verdict::ALLOW, Because::Wildcard(at), Some(target)),
             HostMatch::WrongPort => {
-                deny(DenyCode::PortNotAllowed, Because::WrongPort, Some(parsed))
+                deny(DenyCode::PortNotAllowed, Because::WrongPort, Some(target))
             }
             HostMatch::None => deny(
                 DenyCode::DomainNotWhitelisted,
                 Because::NoHost,
-                Some(parsed),
+                Some(target),
             ),
         }
     }
@@ -730,9 +727,9 @@ fn policy_verdict(policy: &Compiled, code: DenyCode, because: Because) -> (Verdi
     }
 }
 
-fn host_port(url: Option<&Url>) -> (Option<String>, Option<u16>) {
-    match url {
-        Some(u) => (u.host_str().map(str::to_owned), u.port_or_known_default()),
+fn host_port(target: Option<&Target<'_>>) -> (Option<String>, Option<u16>) {
+    match target {
+        Some(t) => (t.host.as_deref().map(str::to_owned), t.port),
         None => (None, None),
     }
 }

@@ -45,9 +45,11 @@ mod compiled;
 pub mod decision;
 pub mod entry;
 mod guard;
+mod host;
 mod intern;
 pub mod limits;
 pub mod policy;
+mod target;
 
 pub use bundle::{SecretError, SecretKey};
 pub use decision::{CheckKind, Decision, DenyCode, Verdict};
