@@ -105,6 +105,9 @@ fn checks(c: &mut Criterion) {
         ("scheme_deny", CheckKind::Webview, "javascript:alert(1)"),
     ] {
         g.bench_function(name, |b| {
+            b.iter(|| guard.check_url_verdict(black_box(app), kind, black_box(url), NOW))
+        });
+        g.bench_function(format!("{name}_with_host"), |b| {
             b.iter(|| guard.check_url_handle(black_box(app), kind, black_box(url), NOW))
         });
     }

@@ -429,6 +429,20 @@ impl Guard {
         self.check_url_handle_opt(self.app_ids.get(app), kind, url, now)
     }
 
+    /// URL check by app handle, verdict only. On plain `https://host[:port]/...`
+    /// URLs with a lower-case host this allocates nothing; [`Guard::check_url`]
+    /// also returns the host and port its message names.
+    #[inline]
+    pub fn check_url_verdict(
+        &self,
+        app: AppHandle,
+        kind: CheckKind,
+        url: &str,
+        now: u64,
+    ) -> Verdict {
+        self.eval_url(Some(app.0), kind, url, now).0
+    }
+
     /// [`Guard::check_url`] by app handle.
     pub fn check_url_handle(
         &self,

@@ -343,6 +343,8 @@ proptest! {
                 }
                 Call::Url(app, kind, url) => {
                     let d = guard.decide(app, *kind, &url.text(), NOW);
+                    let h = guard.app_handle(app).unwrap();
+                    prop_assert_eq!(guard.check_url_verdict(h, *kind, &url.text(), NOW).code(), d.code);
                     ((d.allow, d.code, d.reported), model.url(app, *kind, url), format!("{kind:?} {}", url.text()))
                 }
             };
