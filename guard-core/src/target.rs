@@ -45,7 +45,7 @@ fn fast(input: &str) -> Option<Target<'_>> {
     };
     let rest = input[colon + 1..].strip_prefix("//")?;
     let end = rest
-        .find(|c: char| matches!(c, '/' | '?' | '#' | '\\' | ':' | '@'))
+        .find(['/', '?', '#', '\\', ':', '@'])
         .unwrap_or(rest.len());
     let (host, after) = rest.split_at(end);
     let (port, tail) = match after.strip_prefix(':') {

@@ -317,3 +317,106 @@ pub extern "C" fn guard_message() -> i64 {
         ((addr << 32) | len) as i64
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a host does with `guard_input` + a memory write, natively.
+    fn put(bytes: &[u8]) -> u32 {
+        assert_ne!(guard_input(bytes.len() as u32), 0);
+        STATE.with(|s| s.borrow_mut().input.copy_from_slice(bytes));
+        bytes.len() as u32
+    }
+
+    fn message() -> String {
+        let packed = guard_message() as u64;
+        let len = (packed & 0xffff_ffff) as usize;
+        STATE
+            .with(|s| s.borrow().output.clone())
+            .get(..len)
+            .unwrap()
+            .to_owned()
+    }
+
+    const SECRET: &str = "k3yK3yk3yK3yk3y1";
+
+    #[test]
+    fn misuse_answers_error_codes_and_checks_fail_closed() {
+        assert_eq!(guard_abi_version(), ABI_VERSION);
+        // No guard yet: loads refuse, checks deny no_policy.
+        let n = put(b"x.y.z");
+        assert_eq!(guard_load(n, 0), ERR_NO_GUARD);
+        assert_eq!(
+            guard_check_api(0, 0, 0),
+            i32::from(DenyCode::NoPolicy as u8)
+        );
+        // Lengths beyond the buffer are bad input, not a panic.
+        let n = put(SECRET.as_bytes());
+        assert_eq!(guard_new(n + 1), ERR_BAD_INPUT);
+        assert_eq!(guard_new(n), 0);
+        assert_eq!(guard_load(u32::MAX, 0), ERR_BAD_INPUT);
+        assert_eq!(guard_check_url(1, u32::MAX, u32::MAX, 0), ERR_BAD_INPUT);
+        assert_eq!(guard_check_api_name(3, n, 0), ERR_BAD_INPUT);
+        // A bad kind, or the API kind, is not a URL check.
+        let n = put(b"appurl");
+        assert_eq!(guard_check_url(0, 3, 3, 0), ERR_BAD_INPUT);
+        assert_eq!(guard_check_url(6, 3, 3, 0), ERR_BAD_INPUT);
+        assert_eq!(guard_check_url(1, 3, n - 3, 0), 1);
+        assert_eq!(message(), "request:fail no valid permission policy");
+        // Invalid UTF-8: a name is bad input, a bundle is malformed.
+        let n = put(&[0xff, 0xfe]);
+        assert_eq!(guard_api_id(n), ERR_BAD_INPUT);
+        assert_eq!(guard_load(n, 0), LoadCode::MalformedBundle as i32);
+        assert_eq!(message(), "bundle is not UTF-8");
+        // A bad secret.
+        let n = put(b"short");
+        assert_eq!(guard_new(n), 1);
+        assert!(!message().is_empty());
+    }
+
+    #[test]
+    fn a_loaded_guard_answers_with_guard_core_messages() {
+        let n = put(SECRET.as_bytes());
+        assert_eq!(guard_new(n), 0);
+        let policy = br#"{"schema":1,"superapp_id":"d","version":1,"issued_at":0,
+          "apps":[{"app_id":"mp","kind":"mini_program","control":{"server_domains":true},
+                   "server_domains":["https://api.example"]}]}"#;
+        let key = guard_core::SecretKey::new(SECRET).unwrap();
+        let n = put(guard_core::bundle::sign(policy, &key).as_bytes());
+        assert_eq!(guard_load(n, 100), 0);
+        assert_eq!(message(), "");
+        let n = put(b"mp");
+        let app = guard_app_handle(n);
+        let n = put(b"getLocation");
+        let api = guard_api_id(n);
+        assert!(app >= 0 && api >= 0);
+        assert_eq!(guard_check_api(app as u32, api as u32, 100), 0);
+        assert_eq!(message(), "getLocation:ok");
+        let n = put(b"mphttps://api.example:8443/");
+        assert_eq!(
+            guard_check_url(1, 2, n - 2, 100),
+            DenyCode::PortNotAllowed as i32
+        );
+        assert_eq!(
+            message(),
+            "request:fail url not in domain list:api.example:8443"
+        );
+        // Clocks pass bit-for-bit: u64::MAX arrives as u64::MAX, not as a
+        // negative clock, and is answered exactly as guard-core answers it.
+        let mut native = guard_core::Guard::new(SECRET).unwrap();
+        native
+            .load(&guard_core::bundle::sign(policy, &key), 100)
+            .unwrap();
+        let want = native.check_url(
+            "mp",
+            CheckKind::Request,
+            "https://api.example:8443/",
+            u64::MAX,
+        );
+        assert_eq!(
+            guard_check_url(1, 2, n - 2, u64::MAX as i64),
+            i32::from(want.verdict.to_u8())
+        );
+    }
+}

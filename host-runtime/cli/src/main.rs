@@ -17,6 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use guard_conformance::{run_paths, Engine, NativeEngine, Outcome};
 use guard_core::{bundle, CheckKind, Guard, Policy, SecretKey};
 
+mod serve;
+mod wasm_cmds;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "guard",
@@ -62,12 +65,18 @@ enum Command {
     Check(CheckArgs),
     /// Like `check`, plus the rule and the entry that decided.
     Explain(CheckArgs),
+    /// Run the superapp server: console API, signed policy bundles, login API.
+    Serve(serve::ServeArgs),
+    /// Print the path, size and sha256 of the guard .wasm `--engine wasm` loads.
+    WasmInfo(wasm_cmds::ModuleArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum EngineKind {
     /// guard-core called directly.
     Native,
+    /// The guard .wasm the npm package ships, in wasmtime (`guard-wasm-host`).
+    Wasm,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +84,8 @@ struct EngineArgs {
     /// Which enforcement point decides.
     #[arg(long, value_enum, default_value_t = EngineKind::Native)]
     engine: EngineKind,
+    #[command(flatten)]
+    module: wasm_cmds::ModuleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -206,20 +217,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Check(args) => check(&args, false),
         Command::Explain(args) => check(&args, true),
+        Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::WasmInfo(module) => wasm_cmds::wasm_info(&module),
     }
 }
 
-fn make_engine(kind: EngineKind, secret: &str) -> Result<Box<dyn Engine>, String> {
-    match kind {
+fn make_engine(engine: &EngineArgs, secret: &str) -> Result<Box<dyn Engine>, String> {
+    match engine.engine {
         EngineKind::Native => Ok(Box::new(NativeEngine::new(secret)?)),
+        EngineKind::Wasm => wasm_cmds::make_engine(&engine.module, secret),
     }
 }
 
 fn vectors(engine: &EngineArgs, paths: &[PathBuf], verbose: bool) -> Result<ExitCode> {
-    let kind = engine.engine;
     let summary = run_paths(
         paths,
-        &mut |secret: &str| make_engine(kind, secret),
+        &mut |secret: &str| make_engine(engine, secret),
         &mut |o: &Outcome| match &o.failure {
             Some(f) => println!("FAIL {}: {f}", o.name),
             None if verbose => println!("ok   {}", o.name),
@@ -248,7 +261,7 @@ fn check(args: &CheckArgs, explain: bool) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&explanation)?);
         explanation.decision.allow
     } else {
-        let mut engine = make_engine(args.engine.engine, &secret).map_err(|e| anyhow!(e))?;
+        let mut engine = make_engine(&args.engine, &secret).map_err(|e| anyhow!(e))?;
         engine
             .load(text.trim(), now)
             .map_err(|(code, message)| anyhow!("{code}: {message}"))?;

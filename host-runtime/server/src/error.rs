@@ -1,0 +1,95 @@
+//! The console API's errors: each has a stable `code`, an HTTP status and a
+//! lower-case message with user input in backticks.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use thiserror::Error;
+
+/// Why a console request failed.
+#[derive(Debug, Error)]
+pub enum ApiError {
+    /// No or unknown bearer token (401 `unauthorized`).
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    /// The caller's role or scope does not allow the action (403 `forbidden`).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The named thing does not exist (404 `not_found`).
+    #[error("{0}")]
+    NotFound(String),
+    /// Malformed input (400 `invalid_field`), naming the field.
+    #[error("`{field}`: {reason}")]
+    BadRequest {
+        /// The JSON path or parameter name.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The state does not allow the change (409 `conflict`).
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is larger than the configured limit (413 `too_large`).
+    #[error("request body is larger than the configured limit")]
+    TooLarge,
+    /// A store or other internal failure (500 `internal`); details go to the
+    /// log only, never to the client.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 naming `field`.
+    pub fn bad(field: impl Into<String>, reason: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest { .. } => "invalid_field",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::TooLarge => "too_large",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> ApiError {
+        ApiError::Internal(format!("store: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let mut body = json!({"code": self.code(), "message": self.to_string()});
+        if let ApiError::BadRequest { field, .. } = &self {
+            body["field"] = json!(field);
+        }
+        (self.status(), Json(json!({ "error": body }))).into_response()
+    }
+}

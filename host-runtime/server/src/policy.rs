@@ -1,0 +1,254 @@
+//! The policy document built from the store, and its signed bundle: what the
+//! SDK's `guard_core::Guard` loads, and what the server itself checks before
+//! releasing a phone number or an email.
+
+use std::collections::BTreeMap;
+
+use guard_core::{
+    bundle, ApiStatus, ApiType, App, AppKind, Control, Guard, Mode, Policy, Scope, SecretKey,
+    SensitiveApi,
+};
+use sqlx::{AnyConnection, Row};
+
+use crate::error::ApiError;
+use crate::store::flag;
+
+/// Parses a stored kind.
+pub fn parse_kind(s: &str) -> Option<AppKind> {
+    match s {
+        "mini_program" => Some(AppKind::MiniProgram),
+        "mini_game" => Some(AppKind::MiniGame),
+        _ => None,
+    }
+}
+
+/// The stored name of a scope.
+pub fn scope_str(s: Scope) -> &'static str {
+    match s {
+        Scope::All => "all",
+        Scope::MiniProgram => "mini_program",
+        Scope::MiniGame => "mini_game",
+    }
+}
+
+fn parse_scope(s: &str) -> Option<Scope> {
+    match s {
+        "all" => Some(Scope::All),
+        "mini_program" => Some(Scope::MiniProgram),
+        "mini_game" => Some(Scope::MiniGame),
+        _ => None,
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> ApiError {
+    ApiError::Internal(format!("stored {what} `{value}` is invalid"))
+}
+
+/// The superapp's current policy, optionally with one app only.
+///
+/// `issued_at` is the time of the change that produced this version, so one
+/// version always yields the same bytes (and the same `ETag`).
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] for an unknown superapp or app; [`ApiError::Internal`]
+/// on a store failure.
+pub async fn build(
+    conn: &mut AnyConnection,
+    superapp_id: &str,
+    only_app: Option<&str>,
+) -> Result<Policy, ApiError> {
+    let row = sqlx::query("SELECT version, updated_at FROM versions WHERE scope = $1")
+        .bind(superapp_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("superapp `{superapp_id}` not found")))?;
+    let version: i64 = row.try_get("version")?;
+    let updated_at: i64 = row.try_get("updated_at")?;
+
+    let mut sensitive_apis = Vec::new();
+    for r in sqlx::query(
+        "SELECT name, status, scope, api_type, description FROM sensitive_apis WHERE superapp_id = $1 ORDER BY name",
+    )
+    .bind(superapp_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let status: String = r.try_get("status")?;
+        let scope: String = r.try_get("scope")?;
+        let api_type: String = r.try_get("api_type")?;
+        sensitive_apis.push(SensitiveApi {
+            name: r.try_get("name")?,
+            status: match status.as_str() {
+                "public" => ApiStatus::Public,
+                "restricted" => ApiStatus::Restricted,
+                _ => return Err(corrupt("status", &status)),
+            },
+            scope: parse_scope(&scope).ok_or_else(|| corrupt("scope", &scope))?,
+            api_type: match api_type.as_str() {
+                "system" => ApiType::System,
+                "custom" => ApiType::Custom,
+                _ => return Err(corrupt("type", &api_type)),
+            },
+            description: r.try_get("description")?,
+        });
+    }
+
+    let app_rows = sqlx::query(
+        "SELECT id, kind, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps \
+         WHERE superapp_id = $1 AND ($2 = '' OR id = $2) ORDER BY id",
+    )
+    .bind(superapp_id)
+    .bind(only_app.unwrap_or(""))
+    .fetch_all(&mut *conn)
+    .await?;
+    if let Some(app) = only_app {
+        if app_rows.is_empty() {
+            return Err(ApiError::NotFound(format!("app `{app}` not found")));
+        }
+    }
+    let mut apps = BTreeMap::new();
+    for r in &app_rows {
+        let id: String = r.try_get("id")?;
+        let kind: String = r.try_get("kind")?;
+        apps.insert(
+            id.clone(),
+            App {
+                app_id: id,
+                kind: parse_kind(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+                control: Control {
+                    server_domains: flag(r, "ctl_server_domains")?,
+                    apis: flag(r, "ctl_apis")?,
+                    webview_domains: flag(r, "ctl_webview_domains")?,
+                },
+                server_domains: Vec::new(),
+                webview_domains: Vec::new(),
+                api_whitelist: Vec::new(),
+                granted_apis: Vec::new(),
+            },
+        );
+    }
+    for r in sqlx::query(
+        "SELECT w.app_id, w.list, w.value FROM whitelist w JOIN apps a ON a.id = w.app_id \
+         WHERE a.superapp_id = $1 ORDER BY w.app_id, w.list, w.position, w.id",
+    )
+    .bind(superapp_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let app_id: String = r.try_get("app_id")?;
+        let list: String = r.try_get("list")?;
+        let value: String = r.try_get("value")?;
+        if let Some(app) = apps.get_mut(&app_id) {
+            match list.as_str() {
+                "server_domains" => app.server_domains.push(value),
+                "webview_domains" => app.webview_domains.push(value),
+                "api_whitelist" => app.api_whitelist.push(value),
+                _ => return Err(corrupt("list", &list)),
+            }
+        }
+    }
+    for r in sqlx::query(
+        "SELECT g.app_id, g.api FROM grants g JOIN apps a ON a.id = g.app_id WHERE a.superapp_id = $1 ORDER BY g.app_id, g.api",
+    )
+    .bind(superapp_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let app_id: String = r.try_get("app_id")?;
+        if let Some(app) = apps.get_mut(&app_id) {
+            app.granted_apis.push(r.try_get("api")?);
+        }
+    }
+    Ok(Policy {
+        schema: 1,
+        superapp_id: superapp_id.to_owned(),
+        version: u64::try_from(version).unwrap_or(0),
+        issued_at: u64::try_from(updated_at).unwrap_or(0),
+        expires_at: None,
+        mode: Mode::Enforce,
+        builtin_apis: None,
+        sensitive_apis,
+        apps: apps.into_values().collect(),
+        iat: None,
+        nbf: None,
+        exp: None,
+        iss: None,
+        sub: None,
+        aud: None,
+        jti: None,
+    })
+}
+
+/// The superapp's SecretKey.
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] / [`ApiError::Internal`].
+pub async fn secret_key(conn: &mut AnyConnection, superapp_id: &str) -> Result<String, ApiError> {
+    let row = sqlx::query("SELECT secret_key FROM superapps WHERE id = $1")
+        .bind(superapp_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("superapp `{superapp_id}` not found")))?;
+    Ok(row.try_get("secret_key")?)
+}
+
+/// Signs a policy with the superapp's SecretKey.
+///
+/// # Errors
+///
+/// [`ApiError::Internal`] when the stored key is not a valid SecretKey or the
+/// policy does not serialise.
+pub fn sign(policy: &Policy, secret: &str) -> Result<String, ApiError> {
+    let key = SecretKey::new(secret)
+        .map_err(|e| ApiError::Internal(format!("stored secret key: {e}")))?;
+    let payload = serde_json::to_vec(policy).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(bundle::sign(&payload, &key))
+}
+
+/// The server-side decision: may `app` call `api` under its own signed
+/// policy? Exactly what the SDK does: load the app's bundle into a
+/// `guard_core::Guard` and ask it.
+///
+/// # Errors
+///
+/// [`ApiError::Internal`] when the bundle does not load (fail closed).
+pub async fn app_may_call(
+    conn: &mut AnyConnection,
+    superapp_id: &str,
+    app: &str,
+    api: &str,
+    now: i64,
+) -> Result<guard_core::Verdict, ApiError> {
+    let policy = build(conn, superapp_id, Some(app)).await?;
+    let secret = secret_key(conn, superapp_id).await?;
+    let signed = sign(&policy, &secret)?;
+    let now = u64::try_from(now).unwrap_or(0);
+    let mut guard =
+        Guard::new(&secret).map_err(|e| ApiError::Internal(format!("stored secret key: {e}")))?;
+    guard
+        .load(&signed, now)
+        .map_err(|e| ApiError::Internal(format!("own bundle refused: {e}")))?;
+    Ok(guard.check_api(app, api, now))
+}
+
+/// The sensitive API list a new superapp starts with: platform APIs that
+/// reach personal data, all restricted.
+pub const DEFAULT_SENSITIVE_APIS: &[&str] = &[
+    "getLocation",
+    "chooseLocation",
+    "startLocationUpdate",
+    "getPhoneNumber",
+    "getEmailAddress",
+    "chooseAddress",
+    "chooseInvoiceTitle",
+    "getWeRunData",
+    "startRecord",
+    "chooseImage",
+    "chooseMedia",
+    "saveImageToPhotosAlbum",
+    "startBluetoothDevicesDiscovery",
+    "getClipboardData",
+    "startSoterAuthentication",
+];

@@ -1,0 +1,88 @@
+//! `guard serve`: options, startup (store, bootstrap) and the HTTP listener.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::store::Store;
+use crate::{bootstrap, router, AppState, Clock, Limits};
+
+/// The options of `guard serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeOptions {
+    /// Address to listen on (port 0: any free port, printed at startup).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Data directory of the embedded SQLite store.
+    #[arg(long, default_value = "guard-data")]
+    pub data_dir: PathBuf,
+    /// A `postgres://` URL: use PostgreSQL instead of SQLite. Also read from
+    /// `GUARD_DATABASE_URL`, which keeps a password out of the process list.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most server domains per app.
+    #[arg(long, default_value_t = 30)]
+    pub max_server_domains: usize,
+}
+
+/// Runs the server until Ctrl-C. Prints the bootstrap admin token on the first
+/// start, then `listening on <addr>`, to stdout.
+///
+/// # Errors
+///
+/// When the store cannot be opened or the address cannot be bound.
+pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(serve(opts))
+}
+
+async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
+    let url = opts
+        .database_url
+        .clone()
+        .or_else(|| std::env::var("GUARD_DATABASE_URL").ok());
+    let store = match &url {
+        Some(url) => Store::open_url(url).await.context("opening the database")?,
+        None => Store::open_sqlite(&opts.data_dir)
+            .await
+            .context("opening the data directory")?,
+    };
+    let limits = Limits {
+        max_body_bytes: opts.max_body_bytes,
+        max_server_domains: opts.max_server_domains,
+        ..Limits::default()
+    };
+    let state = AppState::new(store, Clock::system(), limits);
+    let mut out = std::io::stdout();
+    if let Some(token) = bootstrap(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?
+    {
+        // Shown once, to the operator only: it is stored hashed.
+        writeln!(out, "bootstrap admin token (shown once): {token}")?;
+    }
+    let listener = tokio::net::TcpListener::bind(&opts.listen)
+        .await
+        .with_context(|| format!("binding `{}`", opts.listen))?;
+    writeln!(out, "listening on {}", listener.local_addr()?)?;
+    out.flush()?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

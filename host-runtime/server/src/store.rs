@@ -1,0 +1,259 @@
+//! The store: one sqlx `Any` pool over SQLite (embedded, WAL) or PostgreSQL.
+//!
+//! Why `Any` and not a trait with two implementations: every query is written
+//! once in the SQL both engines accept (`$n` placeholders, `TEXT`/`BIGINT`,
+//! `ON CONFLICT`, `RETURNING`), so the two backends cannot drift apart; the
+//! tests run the same API suite over both.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use crate::error::ApiError;
+use crate::util;
+
+/// The migrations, in order; each runs once, in a transaction.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+
+/// Which engine the pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in a data directory.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The server's store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// The connection pool.
+    pub pool: AnyPool,
+    /// The engine.
+    pub backend: Backend,
+}
+
+/// A store error at startup.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory could not be created.
+    #[error("cannot create data directory `{0}`: {1}")]
+    DataDir(String, std::io::Error),
+    /// The URL is neither `sqlite:` nor `postgres:`.
+    #[error("unsupported database url scheme in `{0}` (use postgres:// or a data directory)")]
+    Scheme(String),
+    /// The database refused.
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration {0}: {1}")]
+    Migration(i64, sqlx::Error),
+    /// The OS gave no randomness for the server secret.
+    #[error("no randomness for the server secret: {0}")]
+    Random(String),
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database in `dir`, in WAL mode
+    /// with `synchronous=FULL`, so an acknowledged change survives SIGKILL.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the directory or database cannot be opened or migrated.
+    pub async fn open_sqlite(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::DataDir(dir.display().to_string(), e))?;
+        let abs = std::fs::canonicalize(dir)
+            .map_err(|e| StoreError::DataDir(dir.display().to_string(), e))?;
+        let url = format!("sqlite://{}/guard.db?mode=rwc", abs.display());
+        Store::open_url(&url).await
+    }
+
+    /// Opens a `postgres://` or `sqlite://` URL and migrates it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the URL is unsupported or the database refuses.
+    pub async fn open_url(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            // Never echo the URL: it may hold a password.
+            return Err(StoreError::Scheme(
+                url.split(':').next().unwrap_or("").to_owned(),
+            ));
+        };
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        options = match backend {
+            Backend::Sqlite => options.max_connections(4).after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL: readers never block the writer; FULL: the WAL is
+                    // fsynced at each commit; busy_timeout: writers queue.
+                    for pragma in [
+                        "PRAGMA journal_mode=WAL",
+                        "PRAGMA synchronous=FULL",
+                        "PRAGMA busy_timeout=15000",
+                        "PRAGMA foreign_keys=ON",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.max_connections(16),
+        };
+        let pool = options.connect(url).await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&self.pool)
+                .await?;
+            if done.is_some() {
+                continue;
+            }
+            let mut tx = self.pool.begin().await?;
+            // Comments stay in (both engines accept them); a chunk of comments
+            // only is skipped. The migrations have no `;` in comments or strings.
+            for stmt in sql.split(';').filter(|chunk| {
+                chunk
+                    .lines()
+                    .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+            }) {
+                sqlx::query(stmt)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::Migration(*version, e))?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(0i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::Migration(*version, e))?;
+            tx.commit().await?;
+        }
+        let secret = util::random_hex(32).map_err(|e| StoreError::Random(e.to_string()))?;
+        sqlx::query("INSERT INTO settings (name, value) VALUES ('openid_secret', $1) ON CONFLICT (name) DO NOTHING")
+            .bind(secret)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO versions (scope, version, updated_at) VALUES ('_platform', 0, 0) ON CONFLICT (scope) DO NOTHING",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The server secret from which `openid`/`unionid` are derived.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Internal`] on a store failure.
+    pub async fn openid_secret(&self) -> Result<String, ApiError> {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = 'openid_secret'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("value")?)
+    }
+}
+
+/// One change in flight: its transaction and the version it claimed.
+#[derive(Debug)]
+pub struct Change {
+    /// The transaction; dropped without commit = rolled back.
+    pub tx: Transaction<'static, Any>,
+    /// The scope (superapp id or `_platform`).
+    pub scope: String,
+    /// The new version of the scope.
+    pub version: i64,
+    /// When.
+    pub at: i64,
+}
+
+impl Change {
+    /// Starts a change of `scope`: bumping the version is the transaction's
+    /// first statement, so it takes the write lock at once (SQLite) or the
+    /// row lock (PostgreSQL) and concurrent changes of a scope serialise.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::NotFound`] for an unknown scope; [`ApiError::Internal`] on a
+    /// store failure.
+    pub async fn begin(store: &Store, scope: &str, at: i64) -> Result<Change, ApiError> {
+        let mut tx = store.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE versions SET version = version + 1, updated_at = $2 WHERE scope = $1 RETURNING version",
+        )
+        .bind(scope)
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(ApiError::NotFound(format!("superapp `{scope}` not found")));
+        };
+        let version: i64 = row.try_get("version")?;
+        Ok(Change {
+            tx,
+            scope: scope.to_owned(),
+            version,
+            at,
+        })
+    }
+
+    /// Writes the audit record and commits.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Internal`] on a store failure (nothing is committed).
+    pub async fn commit(
+        mut self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        before: Option<&serde_json::Value>,
+        after: Option<&serde_json::Value>,
+    ) -> Result<i64, ApiError> {
+        sqlx::query(
+            "INSERT INTO audit (scope, version, actor, action, target, before_json, after_json, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&self.scope)
+        .bind(self.version)
+        .bind(actor)
+        .bind(action)
+        .bind(target)
+        .bind(before.map(ToString::to_string))
+        .bind(after.map(ToString::to_string))
+        .bind(self.at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await?;
+        Ok(self.version)
+    }
+}
+
+/// Reads an `i64` column as a bool (both engines store flags as 0/1).
+///
+/// # Errors
+///
+/// [`sqlx::Error`] when the column is missing or not an integer.
+pub fn flag(row: &AnyRow, col: &str) -> Result<bool, sqlx::Error> {
+    Ok(row.try_get::<i64, _>(col)? != 0)
+}

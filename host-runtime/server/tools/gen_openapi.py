@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Writes src/openapi.json. The document is maintained here (one place, terse);
+tests/openapi.rs checks that every route is documented and that responses
+match the schemas. Run: python3 tools/gen_openapi.py"""
+import json, os
+
+def ref(n): return {"$ref": f"#/components/schemas/{n}"}
+S = {"type": "string"}; I = {"type": "integer"}; B = {"type": "boolean"}
+NS = {"type": "string", "nullable": True}; NI = {"type": "integer", "nullable": True}
+def obj(req, props, extra=None):
+    d = {"type": "object", "required": req, "properties": props}
+    if extra: d.update(extra)
+    return d
+def arr(x): return {"type": "array", "items": x}
+
+schemas = {
+ "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "too_large", "internal"]}, "message": S, "field": S})}),
+ "Superapp": obj(["id", "name", "backend_domain", "version"], {"id": S, "name": S, "backend_domain": S, "version": I}),
+ "SuperappList": obj(["superapps"], {"superapps": arr(ref("Superapp"))}),
+ "NewSuperapp": obj(["id", "name", "secret_key", "backend_domain"], {"id": S, "name": S, "secret_key": {"type": "string", "description": "16, 24 or 32 ASCII letters and digits"}, "backend_domain": {"type": "string", "description": "https origin"}}),
+ "SuperappPatch": obj([], {"name": S, "secret_key": S, "backend_domain": S}),
+ "Team": obj(["id", "name"], {"id": S, "name": S}),
+ "TeamList": obj(["teams"], {"teams": arr(ref("Team"))}),
+ "Role": {"type": "string", "enum": ["super_admin", "platform_admin", "superapp_admin", "superapp_senior_developer", "review_staff", "developer"]},
+ "NewAccount": obj(["id", "name", "role"], {"id": S, "name": S, "role": ref("Role"), "superapp_id": S, "team_id": S}),
+ "Account": obj(["id", "name", "role", "superapp_id", "team_id", "token"], {"id": S, "name": S, "role": ref("Role"), "superapp_id": NS, "team_id": NS, "token": {"type": "string", "description": "bearer token, shown once"}}),
+ "Kind": {"type": "string", "enum": ["mini_program", "mini_game"]},
+ "NewApp": obj(["id", "name", "kind", "team_id"], {"id": S, "name": S, "kind": ref("Kind"), "team_id": S}),
+ "CreatedApp": obj(["id", "name", "kind", "team_id", "superapp_id", "app_secret", "version"], {"id": S, "name": S, "kind": ref("Kind"), "team_id": S, "superapp_id": S, "app_secret": {"type": "string", "description": "shown once"}, "version": I}),
+ "Control": obj(["server_domains", "apis", "webview_domains"], {"server_domains": B, "apis": B, "webview_domains": B}),
+ "Entry": obj(["id", "value", "remark"], {"id": S, "value": S, "remark": S}),
+ "AppDetail": obj(["id", "superapp_id", "team_id", "kind", "name", "control", "whitelists", "granted_apis"], {"id": S, "superapp_id": S, "team_id": S, "kind": ref("Kind"), "name": S, "control": ref("Control"), "whitelists": obj(["server_domains", "webview_domains", "api_whitelist"], {"server_domains": arr(ref("Entry")), "webview_domains": arr(ref("Entry")), "api_whitelist": arr(ref("Entry"))}), "granted_apis": arr(S)}),
+ "SensitiveApi": obj(["name", "status", "scope", "type"], {"name": S, "status": {"type": "string", "enum": ["public", "restricted"]}, "scope": {"type": "string", "enum": ["all", "mini_program", "mini_game"]}, "type": {"type": "string", "enum": ["system", "custom"]}, "description": NS, "version": I}),
+ "ApiList": obj(["apis"], {"apis": arr(ref("SensitiveApi"))}),
+ "NewApi": obj(["name", "type"], {"name": S, "type": {"type": "string", "enum": ["system", "custom"]}, "scope": {"type": "string", "enum": ["all", "mini_program", "mini_game"]}, "description": S, "status": {"type": "string", "enum": ["public", "restricted"]}}),
+ "Deleted": obj(["deleted", "version"], {"deleted": S, "version": I}),
+ "Authorized": obj(["api", "apps"], {"api": S, "apps": arr(obj(["app_id", "kind", "team_id", "request_id", "granted_at"], {"app_id": S, "kind": ref("Kind"), "team_id": S, "request_id": S, "granted_at": I}))}),
+ "NewRequest": obj(["api", "reason"], {"api": S, "reason": S}),
+ "Request": obj(["id", "superapp_id", "app_id", "api", "reason", "status", "requested_by", "decided_by", "note", "created_at", "decided_at"], {"id": S, "superapp_id": S, "app_id": S, "api": S, "reason": S, "status": {"type": "string", "enum": ["pending", "approved", "rejected", "revoked"]}, "requested_by": S, "decided_by": NS, "note": NS, "created_at": I, "decided_at": NI, "version": I}),
+ "RequestList": obj(["requests"], {"requests": arr(ref("Request"))}),
+ "DecisionBody": obj(["decision"], {"decision": {"type": "string", "enum": ["approve", "reject"]}, "note": S}),
+ "Revoked": obj(["revoked", "version"], {"revoked": obj(["app_id", "api"], {"app_id": S, "api": S}), "version": I}),
+ "ControlResult": obj(["control", "version"], {"control": ref("Control"), "version": I}),
+ "EntryBody": obj(["value"], {"value": S, "remark": {"type": "string", "maxLength": 200}}),
+ "EntryResult": obj(["id", "list", "value", "remark", "version"], {"id": S, "list": S, "value": S, "remark": S, "version": I}),
+ "Audit": obj(["scope", "records"], {"scope": S, "records": arr(obj(["version", "actor", "action", "target", "before", "after", "at"], {"version": I, "actor": S, "action": S, "target": S, "before": {"nullable": True}, "after": {"nullable": True}, "at": I}))}),
+ "UserBody": obj(["user_id"], {"user_id": S, "phone": S, "email": S}),
+ "User": obj(["user_id"], {"user_id": S}),
+ "CodeBody": obj(["kind", "app_id", "user_id"], {"kind": {"type": "string", "enum": ["login", "phone", "email"]}, "app_id": S, "user_id": S}),
+ "Code": obj(["code", "kind", "expires_in"], {"code": S, "kind": S, "expires_in": I}),
+ "Session": obj(["errcode", "errmsg", "requestId", "openid", "session_key", "unionid"], {"errcode": I, "errmsg": S, "requestId": S, "openid": S, "session_key": S, "unionid": S}),
+ "Token": obj(["errcode", "errmsg", "requestId"], {"errcode": I, "errmsg": S, "requestId": S, "access_token": S, "expires_in": I}),
+ "WxStatus": obj(["errcode", "errmsg", "requestId"], {"errcode": I, "errmsg": S, "requestId": S}),
+ "ReleaseBody": obj(["access_token", "openid", "code"], {"access_token": S, "openid": S, "code": S}),
+ "Phone": obj(["errcode", "errmsg", "requestId"], {"errcode": I, "errmsg": S, "requestId": S, "phone_info": obj(["phoneNumber"], {"phoneNumber": S})}),
+ "Email": obj(["errcode", "errmsg", "requestId"], {"errcode": I, "errmsg": S, "requestId": S, "email_address": obj(["emailAddress"], {"emailAddress": S})}),
+}
+
+def j(name): return {"content": {"application/json": {"schema": ref(name)}}}
+ERR = {c: dict(description=d, **j("Error")) for c, d in [("400", "malformed input; `error.field` names the field"), ("401", "missing or unknown bearer token"), ("403", "role or scope does not allow this"), ("404", "not found"), ("409", "conflict")]}
+def op(summary, ok_code, ok_schema, body=None, params=(), query=(), security=True, errors=True):
+    o = {"summary": summary, "responses": {ok_code: dict(description="success", **j(ok_schema))}}
+    if errors: o["responses"].update(ERR)
+    if body: o["requestBody"] = {"required": True, **j(body)}
+    ps = [{"name": p, "in": "path", "required": True, "schema": S} for p in params]
+    ps += [{"name": q, "in": "query", "required": r, "schema": S} for q, r in query]
+    if ps: o["parameters"] = ps
+    if not security: o["security"] = []
+    return o
+
+bundle_resp = {"200": {"description": "the signed bundle (JWS compact, HS256 with the superapp's SecretKey)", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
+hdr = [{"name": "If-None-Match", "in": "header", "required": False, "schema": S}]
+
+paths = {
+ "/api/v1/superapps": {"post": op("create a superapp (with the default sensitive API list)", "201", "Superapp", "NewSuperapp"), "get": op("superapps the caller may see", "200", "SuperappList")},
+ "/api/v1/superapps/{sid}": {"get": op("a superapp", "200", "Superapp", params=["sid"]), "patch": op("change name, SecretKey or backend domain", "200", "Superapp", "SuperappPatch", params=["sid"])},
+ "/api/v1/teams": {"post": op("create a team", "201", "Team", "Team"), "get": op("teams", "200", "TeamList")},
+ "/api/v1/accounts": {"post": op("create an account; its token is returned once", "201", "Account", "NewAccount")},
+ "/api/v1/superapps/{sid}/apps": {"post": op("create a mini program or game bound to the superapp", "201", "CreatedApp", "NewApp", params=["sid"])},
+ "/api/v1/apps/{app}": {"get": op("an app with its switches, whitelists and granted APIs", "200", "AppDetail", params=["app"])},
+ "/api/v1/superapps/{sid}/apis": {"get": op("the sensitive API list", "200", "ApiList", params=["sid"]), "post": op("add a system or custom sensitive API", "201", "SensitiveApi", "NewApi", params=["sid"])},
+ "/api/v1/superapps/{sid}/apis/{name}": {"delete": op("delete a custom sensitive API", "200", "Deleted", params=["sid", "name"])},
+ "/api/v1/superapps/{sid}/apis/{name}/restrict": {"post": op("set status restricted", "200", "SensitiveApi", params=["sid", "name"])},
+ "/api/v1/superapps/{sid}/apis/{name}/allow": {"post": op("set status public", "200", "SensitiveApi", params=["sid", "name"])},
+ "/api/v1/superapps/{sid}/apis/{name}/authorized": {"get": op("apps authorized for the API", "200", "Authorized", params=["sid", "name"])},
+ "/api/v1/apps/{app}/requests": {"post": op("request permission for a restricted API", "201", "Request", "NewRequest", params=["app"]), "get": op("the app's requests", "200", "RequestList", params=["app"])},
+ "/api/v1/superapps/{sid}/requests": {"get": op("requests (status=pending: approvals; approved: the approved list)", "200", "RequestList", params=["sid"], query=[("status", False)])},
+ "/api/v1/requests/{rid}/decision": {"post": op("approve or reject a pending request (409 if already decided)", "200", "Request", "DecisionBody", params=["rid"])},
+ "/api/v1/apps/{app}/grants/{api}": {"delete": op("revoke an authorization; the app must request again", "200", "Revoked", params=["app", "api"])},
+ "/api/v1/apps/{app}/control": {"put": op("the three permission-control switches", "200", "ControlResult", "Control", params=["app"])},
+ "/api/v1/apps/{app}/whitelists/{list}": {"post": op("add an entry (list: server_domains, api_whitelist, webview_domains)", "201", "EntryResult", "EntryBody", params=["app", "list"])},
+ "/api/v1/apps/{app}/whitelists/{list}/{entry}": {"put": op("edit an entry", "200", "EntryResult", "EntryBody", params=["app", "list", "entry"]), "delete": op("delete an entry", "200", "Deleted", params=["app", "list", "entry"])},
+ "/api/v1/superapps/{sid}/audit": {"get": op("append-only audit records (sid `_platform`: platform changes)", "200", "Audit", params=["sid"], query=[("after", False)])},
+ "/api/v1/superapps/{sid}/bundle": {"get": {"summary": "the superapp's signed policy bundle", "security": [], "parameters": [{"name": "sid", "in": "path", "required": True, "schema": S}] + hdr, "responses": bundle_resp}},
+ "/api/v1/apps/{app}/bundle": {"get": {"summary": "one app's signed policy bundle", "security": [], "parameters": [{"name": "app", "in": "path", "required": True, "schema": S}] + hdr, "responses": bundle_resp}},
+ "/api/v1/superapps/{sid}/users": {"post": dict(op("superapp backend (bearer: SecretKey): create or update a user", "200", "User", "UserBody", params=["sid"]), security=[{"superappKey": []}])},
+ "/api/v1/superapps/{sid}/codes": {"post": dict(op("superapp backend (bearer: SecretKey): mint a login, phone or email code (5 min, single use)", "201", "Code", "CodeBody", params=["sid"]), security=[{"superappKey": []}])},
+ "/openserver/sns/jscode2session": {"get": op("exchange a login code", "200", "Session", query=[("appid", True), ("secret", True), ("js_code", True), ("grant_type", True)], security=False, errors=False)},
+ "/openserver/cgi-bin/token": {"get": op("get an access token (7200 s)", "200", "Token", query=[("appid", True), ("secret", True), ("grant_type", True)], security=False, errors=False)},
+ "/openserver/wxa/checksession": {"get": op("check a session: signature = hmac_sha256(session_key, \"\")", "200", "WxStatus", query=[("access_token", True), ("openid", True), ("signature", True), ("sig_method", True)], security=False, errors=False)},
+ "/openserver/wxa/business/getuserphonenumber": {"post": op("phone number, if the app's policy allows getPhoneNumber", "200", "Phone", "ReleaseBody", security=False, errors=False)},
+ "/openserver/wxa/business/getemailaddress": {"post": op("email, if the app's policy allows getEmailAddress", "200", "Email", "ReleaseBody", security=False, errors=False)},
+ "/openapi.json": {"get": {"summary": "this document", "security": [], "responses": {"200": {"description": "OpenAPI 3.0", "content": {"application/json": {}}}}}},
+ "/healthz": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "ok", "content": {"text/plain": {"schema": S}}}}}},
+}
+for p in ["/openserver/wxa/business/getuserphonenumber", "/openserver/wxa/business/getemailaddress"]:
+    paths[p]["post"]["responses"]["400"] = dict(description="malformed body (errcode 47001)", **j("WxStatus"))
+doc = {"openapi": "3.0.3", "info": {"title": "guard serve", "version": "1", "description": "Console API, signed policy distribution and the openserver login API. See docs/server.md."},
+       "servers": [{"url": "http://127.0.0.1:8080"}], "security": [{"bearer": []}],
+       "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}, "superappKey": {"type": "http", "scheme": "bearer", "description": "the superapp's SecretKey"}}, "schemas": schemas},
+       "paths": paths}
+here = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(here, "..", "src", "openapi.json"), "w") as f:
+    json.dump(doc, f, indent=1, sort_keys=True); f.write("\n")

@@ -1,0 +1,123 @@
+//! Checks per second through wasmtime against guard-core called directly (one
+//! core), and module compile / instantiate time with and without wasmtime's
+//! compiled-module cache. Results are recorded in `docs/benchmarks.md`.
+//!
+//! `cargo bench -p guard-wasm-host --bench checks`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use guard_core::{bundle, CheckKind, Guard, SecretKey};
+use guard_wasm_host::{default_module_path, Options, WasmGuard, WasmModule};
+
+const SECRET: &str = "k3yK3yk3yK3yk3y1";
+const NOW: u64 = 1_795_305_600;
+const POLICY: &[u8] = br#"{"schema":1,"superapp_id":"demo","version":1,"issued_at":0,
+  "sensitive_apis":[{"name":"getLocation","status":"restricted","scope":"all","type":"system"}],
+  "apps":[{"app_id":"mp_shop","kind":"mini_program","control":{"server_domains":true,"apis":true},
+           "server_domains":["https://api.shop.example","https://*.img.shop.example","https://cdn.shop.example:8443"],
+           "api_whitelist":["openWallet"],"granted_apis":["getLocation"]}]}"#;
+const URL: &str = "https://a.img.shop.example/i/p.png?w=100";
+
+fn signed() -> String {
+    bundle::sign(POLICY, &SecretKey::new(SECRET).unwrap())
+}
+
+fn checks(c: &mut Criterion) {
+    let bytes = std::fs::read(default_module_path()).unwrap();
+    let module = WasmModule::from_bytes(&bytes, &Options::default()).unwrap();
+    let mut w = WasmGuard::new(&module, SECRET).unwrap();
+    w.load(&signed(), NOW).unwrap();
+    let mut n = Guard::new(SECRET).unwrap();
+    n.load(&signed(), NOW).unwrap();
+
+    let mut g = c.benchmark_group("api_check_by_id");
+    g.throughput(Throughput::Elements(1));
+    let (wa, wi) = (
+        w.app_handle("mp_shop").unwrap(),
+        w.api_id("getLocation").unwrap(),
+    );
+    let (na, ni) = (
+        n.app_handle("mp_shop").unwrap(),
+        n.api_id("getLocation").unwrap(),
+    );
+    g.bench_function("native", |b| {
+        b.iter(|| n.check_api_id(black_box(na), black_box(ni), black_box(NOW)))
+    });
+    g.bench_function("wasmtime", |b| {
+        b.iter(|| w.check_api_id(black_box(wa), black_box(wi), black_box(NOW)))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("url_check");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("native_verdict", |b| {
+        b.iter(|| {
+            n.check_url(
+                black_box("mp_shop"),
+                CheckKind::Request,
+                black_box(URL),
+                NOW,
+            )
+        })
+    });
+    g.bench_function("native_decision", |b| {
+        b.iter(|| {
+            n.decide(
+                black_box("mp_shop"),
+                CheckKind::Request,
+                black_box(URL),
+                NOW,
+            )
+        })
+    });
+    g.bench_function("wasmtime_decision", |b| {
+        b.iter(|| {
+            w.decide(
+                black_box("mp_shop"),
+                CheckKind::Request,
+                black_box(URL),
+                NOW,
+            )
+        })
+    });
+    g.finish();
+}
+
+fn startup(c: &mut Criterion) {
+    let bytes = std::fs::read(default_module_path()).unwrap();
+    let mut g = c.benchmark_group("startup");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(20));
+    g.bench_function("compile_no_cache", |b| {
+        b.iter(|| WasmModule::from_bytes(&bytes, &Options::default()).unwrap())
+    });
+    let dir = std::env::temp_dir().join(format!("guard-wasm-cache-{}", std::process::id()));
+    let cached = Options {
+        cache_dir: Some(dir.clone()),
+        ..Options::default()
+    };
+    // Warm the cache once; every measured compile then hits it.
+    drop(WasmModule::from_bytes(&bytes, &cached).unwrap());
+    g.bench_function("compile_cached", |b| {
+        b.iter(|| WasmModule::from_bytes(&bytes, &cached).unwrap())
+    });
+    let module = WasmModule::from_bytes(&bytes, &Options::default()).unwrap();
+    g.bench_function("instantiate_and_new_guard", |b| {
+        b.iter(|| WasmGuard::new(&module, SECRET).unwrap())
+    });
+    let s = signed();
+    g.bench_function("instantiate_new_guard_and_load", |b| {
+        b.iter(|| {
+            let mut w = WasmGuard::new(&module, SECRET).unwrap();
+            w.load(&s, NOW).unwrap();
+            w
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+criterion_group!(benches, checks, startup);
+criterion_main!(benches);

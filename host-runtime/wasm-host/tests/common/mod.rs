@@ -1,0 +1,199 @@
+//! Shared by the wasm-host tests: the module, scenarios (load/check steps) and
+//! a three-way runner (guard-core native, wasmtime, Node through the JS
+//! package).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use guard_conformance::{Engine, NativeEngine};
+use guard_core::CheckKind;
+use guard_wasm_host::{default_module_path, repo_root, Options, WasmEngine, WasmModule};
+use serde::{Deserialize, Serialize};
+
+pub const SECRET: &str = "k3yK3yk3yK3yk3y1";
+
+/// The module the JS package ships, compiled once per test binary.
+pub fn module() -> WasmModule {
+    static M: OnceLock<WasmModule> = OnceLock::new();
+    M.get_or_init(|| {
+        let path = default_module_path();
+        WasmModule::from_file(&path, &Options::default())
+            .unwrap_or_else(|e| panic!("{e} (build it with `bash js/scripts/build-wasm.sh`)"))
+    })
+    .clone()
+}
+
+/// Vector folders: the project's, plus `../shared/vectors` when present.
+pub fn vector_paths() -> Vec<PathBuf> {
+    let mut paths = vec![repo_root().join("tests/vectors")];
+    let shared = repo_root().join("../shared/vectors");
+    if shared.is_dir() {
+        paths.push(shared);
+    }
+    paths
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Step {
+    Load {
+        bundle: String,
+        now: u64,
+    },
+    Check {
+        app: String,
+        kind: String,
+        subject: String,
+        now: u64,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Scenario {
+    pub secret: String,
+    pub steps: Vec<Step>,
+}
+
+/// One step's answer, in the shape every runtime prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Load {
+        load: String,
+        message: String,
+    },
+    Check {
+        allow: bool,
+        code: Option<String>,
+        message: String,
+        reported: bool,
+    },
+}
+
+pub fn run_engine<E: Engine>(engine: &mut E, steps: &[Step], out: &mut Vec<Answer>) {
+    for step in steps {
+        out.push(match step {
+            Step::Load { bundle, now } => match engine.load(bundle, *now) {
+                Ok(()) => Answer::Load {
+                    load: "ok".into(),
+                    message: String::new(),
+                },
+                Err((code, message)) => Answer::Load {
+                    load: code.as_str().into(),
+                    message,
+                },
+            },
+            Step::Check {
+                app,
+                kind,
+                subject,
+                now,
+            } => {
+                let kind = CheckKind::parse(kind).unwrap();
+                let d = engine.check(app, kind, subject, *now);
+                Answer::Check {
+                    allow: d.allow,
+                    code: d.code.map(|c| c.as_str().to_owned()),
+                    message: d.message,
+                    reported: d.reported,
+                }
+            }
+        });
+    }
+}
+
+pub fn run_native(scenarios: &[Scenario]) -> Vec<Answer> {
+    let mut out = Vec::new();
+    for s in scenarios {
+        let mut e = NativeEngine::new(&s.secret).unwrap();
+        run_engine(&mut e, &s.steps, &mut out);
+    }
+    out
+}
+
+pub fn run_wasm(module: &WasmModule, scenarios: &[Scenario]) -> Vec<Answer> {
+    let mut out = Vec::new();
+    for s in scenarios {
+        let mut e = WasmEngine::new(module, &s.secret).unwrap();
+        run_engine(&mut e, &s.steps, &mut out);
+        assert_eq!(
+            e.0.rebuilds(),
+            0,
+            "the wasm instance failed during a scenario"
+        );
+    }
+    out
+}
+
+/// The Node leg; `None` (after a loud message) only when `js/pkg` is missing.
+pub fn run_node(scenarios: &[Scenario], tag: &str) -> Option<Vec<Answer>> {
+    let pkg = repo_root().join("js/pkg/guard_wasm_bg.wasm");
+    if !pkg.is_file() {
+        eprintln!(
+            "\n!!!!!!!! SKIPPING THE NODE LEG: {} is missing (run scripts/setup.sh) !!!!!!!!\n",
+            pkg.display()
+        );
+        return None;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let file = dir.join(format!("agreement-{tag}-{}.json", std::process::id()));
+    let json = serde_json::json!({ "scenarios": scenarios });
+    std::fs::write(&file, serde_json::to_vec(&json).unwrap()).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node/agree.mjs");
+    let output = Command::new("node")
+        .arg(&script)
+        .arg(&file)
+        .output()
+        .expect("node must be installed for the Node leg");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        output.status.success(),
+        "node leg failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    Some(
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad node line `{l}`: {e}")))
+            .collect(),
+    )
+}
+
+/// Asserts the answers agree, naming the first step that differs.
+pub fn assert_agree(
+    what: &str,
+    scenarios: &[Scenario],
+    left: (&str, &[Answer]),
+    right: (&str, &[Answer]),
+    replay: &str,
+) {
+    let steps: Vec<(usize, &Step)> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.steps.iter().map(move |st| (i, st)))
+        .collect();
+    assert_eq!(
+        left.1.len(),
+        right.1.len(),
+        "{what}: {} gave {} answers, {} gave {} ({replay})",
+        left.0,
+        left.1.len(),
+        right.0,
+        right.1.len()
+    );
+    for (n, (a, b)) in left.1.iter().zip(right.1).enumerate() {
+        if a != b {
+            let (scenario, step) = steps[n];
+            let shown = match step {
+                Step::Load { bundle, now } => format!("load at {now}: {:.200}", bundle),
+                s => format!("{s:?}"),
+            };
+            panic!(
+                "{what}: DISAGREEMENT at step {n} (scenario {scenario}): {shown}\n  {}: {a:?}\n  {}: {b:?}\n  replay with {replay}",
+                left.0, right.0
+            );
+        }
+    }
+}

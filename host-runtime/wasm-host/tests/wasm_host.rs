@@ -1,0 +1,225 @@
+//! The wasmtime host itself: vectors through `WasmEngine`, ids, fail-closed
+//! behaviour on timeouts and OOM with rebuilds from the last good bundle,
+//! several threads, and refusing modules that are not the guard.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{module, vector_paths, SECRET};
+use guard_conformance::{run_paths, sign_policy, NativeEngine, Outcome};
+use guard_core::{CheckKind, DenyCode, Guard, LoadCode};
+use guard_wasm_host::{default_module_path, HostError, Options, WasmEngine, WasmGuard, WasmModule};
+use serde_json::json;
+
+const NOW: u64 = 1_795_305_600;
+
+fn policy(version: u64) -> serde_json::Value {
+    json!({"schema":1,"superapp_id":"demo","version":version,"issued_at":0,
+      "sensitive_apis":[{"name":"getLocation","status":"restricted","scope":"all","type":"system"}],
+      "apps":[{"app_id":"mp_shop","kind":"mini_program",
+               "control":{"server_domains":true,"apis":true},
+               "server_domains":["https://api.shop.example","https://*.img.shop.example:8443"],
+               "api_whitelist":["openWallet"],"granted_apis":[]}]})
+}
+
+fn bundle(version: u64) -> String {
+    sign_policy(&policy(version), SECRET).unwrap()
+}
+
+#[test]
+fn every_vector_passes_in_wasmtime() {
+    let m = module();
+    let mut failures = Vec::new();
+    let summary = run_paths(
+        &vector_paths(),
+        &mut |secret: &str| WasmEngine::new(&m, secret),
+        &mut |o: &Outcome| {
+            if let Some(f) = &o.failure {
+                failures.push(format!("{}: {f}", o.name));
+            }
+        },
+    )
+    .unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(summary.passed >= 300, "only {summary}");
+}
+
+#[test]
+fn ids_are_stable_and_agree_with_guard_core() {
+    let mut w = WasmGuard::new(&module(), SECRET).unwrap();
+    let mut n = Guard::new(SECRET).unwrap();
+    // Ids resolved before any policy deny no_policy, then follow the policy.
+    let app = w.app_handle("mp_shop").unwrap();
+    let apis: Vec<_> = ["getLocation", "openWallet", "customThing", "request"]
+        .iter()
+        .map(|a| (*a, w.api_id(a).unwrap()))
+        .collect();
+    assert_eq!(w.api_id("openWallet"), Some(apis[1].1));
+    assert_eq!(
+        w.check_api_id(app, apis[0].1, NOW).code(),
+        Some(DenyCode::NoPolicy)
+    );
+    w.load(&bundle(3), NOW).unwrap();
+    n.load(&bundle(3), NOW).unwrap();
+    for (name, id) in &apis {
+        assert_eq!(
+            w.check_api_id(app, *id, NOW),
+            n.check_api("mp_shop", name, NOW),
+            "{name}"
+        );
+    }
+    // A handle from elsewhere is just unknown.
+    let stranger = guard_core::AppHandle(9_999);
+    assert_eq!(
+        w.check_api_id(stranger, apis[0].1, NOW).code(),
+        Some(DenyCode::UnknownApp)
+    );
+    let err = w.load(&bundle(2), NOW).unwrap_err();
+    assert_eq!(err.code, LoadCode::StaleVersion);
+    assert!(err.message.contains("`2`"), "{}", err.message);
+}
+
+#[test]
+fn a_bad_secret_is_refused() {
+    let err = WasmGuard::new(&module(), "short").unwrap_err();
+    assert!(matches!(err, HostError::Secret(_)), "{err}");
+}
+
+#[test]
+fn modules_without_the_raw_abi_are_refused() {
+    let opts = Options::default();
+    let err = WasmModule::from_bytes(b"\0asm\x01\0\0\0", &opts).unwrap_err();
+    assert!(matches!(err, HostError::MissingExport(_)), "{err}");
+    let err = WasmModule::from_bytes(b"not wasm", &opts).unwrap_err();
+    assert!(matches!(err, HostError::Compile(_)), "{err}");
+    let err = WasmModule::from_file("/nonexistent/guard.wasm", &opts).unwrap_err();
+    assert!(
+        err.to_string().contains("`/nonexistent/guard.wasm`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_timeout_denies_no_policy_and_the_instance_is_rebuilt() {
+    // Checks get a zero deadline: every check times out at its first epoch
+    // check. Loads keep a normal deadline, so rebuilds succeed.
+    let opts = Options {
+        check_timeout: Duration::ZERO,
+        ..Options::default()
+    };
+    let m = WasmModule::from_file(default_module_path(), &opts).unwrap();
+    let mut w = WasmGuard::new(&m, SECRET).unwrap();
+    w.load(&bundle(1), NOW).unwrap();
+    let d = w.decide(
+        "mp_shop",
+        CheckKind::Request,
+        "https://api.shop.example/",
+        NOW,
+    );
+    assert!(!d.allow);
+    assert_eq!(d.code, Some(DenyCode::NoPolicy));
+    assert_eq!(d.message, "request:fail no valid permission policy");
+    assert!(w.rebuilds() >= 1);
+    let before = w.rebuilds();
+    let api = w.api_id("openWallet");
+    assert_eq!(api, None, "an id lookup that times out gives no id");
+    assert!(w.rebuilds() > before);
+}
+
+#[test]
+fn running_out_of_memory_keeps_the_last_good_bundle() {
+    // 8 MiB of linear memory: enough for a small policy, not for a 6 MB one.
+    let opts = Options {
+        memory_limit: 8 << 20,
+        ..Options::default()
+    };
+    let m = WasmModule::from_file(default_module_path(), &opts).unwrap();
+    let mut w = WasmGuard::new(&m, SECRET).unwrap();
+    w.load(&bundle(1), NOW).unwrap();
+    let mut big = policy(2);
+    big["apps"][0]["api_whitelist"] = json!((0..250_000)
+        .map(|i| format!("customApi{i:07}"))
+        .collect::<Vec<_>>());
+    let big = sign_policy(&big, SECRET).unwrap();
+    assert!(big.len() > 5_000_000);
+    let err = w.load(&big, NOW).unwrap_err();
+    assert_eq!(err.code, LoadCode::InvalidPolicy, "{}", err.message);
+    assert!(w.rebuilds() >= 1);
+    // Still enforcing version 1, rebuilt from it.
+    let d = w.decide(
+        "mp_shop",
+        CheckKind::Request,
+        "https://api.shop.example/",
+        NOW,
+    );
+    assert!(d.allow, "{d:?}");
+    let d = w.decide("mp_shop", CheckKind::Api, "customApi0000001", NOW);
+    assert_eq!(d.code, Some(DenyCode::ApiNotWhitelisted));
+    // And the anti-rollback floor survived the rebuild.
+    w.load(&bundle(5), NOW).unwrap();
+    assert_eq!(
+        w.load(&bundle(4), NOW).unwrap_err().code,
+        LoadCode::StaleVersion
+    );
+}
+
+#[test]
+fn a_rebuild_after_expiry_keeps_the_anti_rollback_floor() {
+    let opts = Options {
+        check_timeout: Duration::ZERO,
+        ..Options::default()
+    };
+    let m = WasmModule::from_file(default_module_path(), &opts).unwrap();
+    let mut w = WasmGuard::new(&m, SECRET).unwrap();
+    let mut p = policy(7);
+    p["expires_at"] = json!(NOW + 10);
+    w.load(&sign_policy(&p, SECRET).unwrap(), NOW).unwrap();
+    // A check long after expiry traps (zero deadline) and rebuilds.
+    let _ = w.decide("mp_shop", CheckKind::Api, "request", NOW + 1000);
+    assert!(w.rebuilds() >= 1);
+    let err = w.load(&bundle(6), NOW + 1000).unwrap_err();
+    assert_eq!(err.code, LoadCode::StaleVersion);
+}
+
+#[test]
+fn several_threads_share_one_module() {
+    let m = module();
+    let b = bundle(9);
+    let urls = [
+        "https://api.shop.example/x",
+        "https://a.img.shop.example:8443/i.png",
+        "https://a.img.shop.example/i.png",
+        "http://api.shop.example/",
+        "https://evil.example/",
+    ];
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let m = m.clone();
+            let b = b.clone();
+            std::thread::spawn(move || {
+                let mut w = WasmGuard::new(&m, SECRET).unwrap();
+                let mut n = NativeEngine::new(SECRET).unwrap();
+                w.load(&b, NOW).unwrap();
+                n.0.load(&b, NOW).unwrap();
+                for i in 0..2_000 {
+                    let url = urls[(i + t) % urls.len()];
+                    let kind = CheckKind::URL_KINDS[i % 5];
+                    assert_eq!(
+                        w.decide("mp_shop", kind, url, NOW),
+                        n.0.decide("mp_shop", kind, url, NOW)
+                    );
+                    let api = ["getLocation", "openWallet", "x"][i % 3];
+                    assert_eq!(
+                        w.decide("mp_shop", CheckKind::Api, api, NOW),
+                        n.0.decide("mp_shop", CheckKind::Api, api, NOW)
+                    );
+                }
+                w.rebuilds()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), 0);
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# wasmtime host: the very .wasm the npm package ships, run natively. Its tests
+# (limits, rebuilds, threads, every vector), the cross-runtime agreement test
+# (vector files + >=100,000 generated calls: guard-core, wasmtime and Node
+# through js/ must answer identically; the seed is printed, replay with
+# GUARD_SEED=<n>), the embedding example, and the CLI's `--engine wasm`.
+set -euo pipefail
+# Idempotent: rebuilds js/pkg only when the guard-wasm source changed.
+bash js/scripts/build-wasm.sh
+cargo test --locked -p guard-wasm-host
+cargo run --locked -q -p guard-wasm-host --example embed
+cargo build --locked -q -p guard-cli
+guard=target/debug/guard
+"$guard" wasm-info
+"$guard" vectors --engine wasm tests/vectors
+if [ -d ../shared/vectors ]; then
+  "$guard" vectors --engine wasm ../shared/vectors
+fi
+echo "wasm-host: tests, agreement, example and wasm vectors passed"
