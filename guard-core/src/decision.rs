@@ -203,6 +203,17 @@ impl Scheme {
         }
     }
 
+    /// The scheme as written in raw input (`HTTPS:` is `https:` to a URL parser).
+    pub(crate) fn parse_any_case(s: &str) -> Option<Scheme> {
+        if s.eq_ignore_ascii_case("https") {
+            Some(Scheme::Https)
+        } else if s.eq_ignore_ascii_case("wss") {
+            Some(Scheme::Wss)
+        } else {
+            None
+        }
+    }
+
     pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Scheme::Https => "https",

@@ -166,13 +166,7 @@ fn allowed_text(schemes: &[Scheme]) -> &'static str {
 /// the two together. Policies with 300,000 entries load several times faster.
 fn plain_origin(raw: &str) -> Option<(Scheme, Cow<'_, str>, u16)> {
     let (scheme, rest) = split_origin(raw)?;
-    let scheme = if scheme.eq_ignore_ascii_case("https") {
-        Scheme::Https
-    } else if scheme.eq_ignore_ascii_case("wss") {
-        Scheme::Wss
-    } else {
-        return None;
-    };
+    let scheme = Scheme::parse_any_case(scheme)?;
     let (host, port) = match rest.find(':') {
         Some(i) => (&rest[..i], plain_port(&rest[i + 1..])?),
         None => (rest, 443),

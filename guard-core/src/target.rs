@@ -35,14 +35,7 @@ pub(crate) fn parse(input: &str) -> Option<Target<'_>> {
 /// `%`, an `@` or anything unusual before the path sends it to the `url` crate.
 fn fast(input: &str) -> Option<Target<'_>> {
     let colon = input.find(':')?;
-    let scheme = &input[..colon];
-    let scheme = if scheme.eq_ignore_ascii_case("https") {
-        Scheme::Https
-    } else if scheme.eq_ignore_ascii_case("wss") {
-        Scheme::Wss
-    } else {
-        return None;
-    };
+    let scheme = Scheme::parse_any_case(&input[..colon])?;
     let rest = input[colon + 1..].strip_prefix("//")?;
     let end = rest
         .find(['/', '?', '#', '\\', ':', '@'])
