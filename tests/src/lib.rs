@@ -157,24 +157,32 @@ impl Case {
     ///
     /// When the case has not exactly one of the six check fields.
     pub fn check(&self) -> Result<(CheckKind, &str), String> {
-        let all = [
-            (CheckKind::Api, &self.api),
-            (CheckKind::Request, &self.request),
-            (CheckKind::Upload, &self.upload),
-            (CheckKind::Download, &self.download),
-            (CheckKind::Socket, &self.socket),
-            (CheckKind::Webview, &self.webview),
-        ];
-        let mut present = all
-            .iter()
-            .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)));
-        match (present.next(), present.next()) {
-            (Some(one), None) => Ok(one),
-            _ => Err(
-                "a case needs exactly one of api, request, upload, download, socket, webview"
-                    .into(),
-            ),
-        }
+        single_check([
+            self.api.as_deref(),
+            self.request.as_deref(),
+            self.upload.as_deref(),
+            self.download.as_deref(),
+            self.socket.as_deref(),
+            self.webview.as_deref(),
+        ])
+    }
+}
+
+/// The one check named among the six subjects (in [`CheckKind::ALL`] order:
+/// api, request, upload, download, socket, webview), as vector cases and the
+/// `guard` command take them.
+///
+/// # Errors
+///
+/// When not exactly one subject is given.
+pub fn single_check(subjects: [Option<&str>; 6]) -> Result<(CheckKind, &str), String> {
+    let mut present = CheckKind::ALL
+        .into_iter()
+        .zip(subjects)
+        .filter_map(|(k, s)| s.map(|s| (k, s)));
+    match (present.next(), present.next()) {
+        (Some(one), None) => Ok(one),
+        _ => Err("name exactly one of api, request, upload, download, socket, webview".into()),
     }
 }
 

@@ -163,19 +163,15 @@ struct Subject {
 
 impl Subject {
     fn get(&self) -> Result<(CheckKind, &str)> {
-        [
-            (CheckKind::Api, &self.api),
-            (CheckKind::Request, &self.request),
-            (CheckKind::Upload, &self.upload),
-            (CheckKind::Download, &self.download),
-            (CheckKind::Socket, &self.socket),
-            (CheckKind::Webview, &self.webview),
-        ]
-        .into_iter()
-        .find_map(|(k, v)| v.as_deref().map(|v| (k, v)))
-        .ok_or_else(|| {
-            anyhow!("name one check: --api, --request, --upload, --download, --socket or --webview")
-        })
+        guard_conformance::single_check([
+            self.api.as_deref(),
+            self.request.as_deref(),
+            self.upload.as_deref(),
+            self.download.as_deref(),
+            self.socket.as_deref(),
+            self.webview.as_deref(),
+        ])
+        .map_err(|e| anyhow!(e))
     }
 }
 
