@@ -3,9 +3,9 @@
 //! interned app handle, and two host tables (exact hosts, wildcard suffixes)
 //! keyed by `(app, list, host)`.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
-use hashbrown::{Equivalent, HashMap};
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::decision::Scheme;
 use crate::entry::DomainEntry;
@@ -64,28 +64,6 @@ pub(crate) struct CompiledApp {
     pub(crate) control: Control,
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct HostKey {
-    app: u32,
-    list: u8,
-    host: Box<str>,
-}
-
-/// A borrowed [`HostKey`], so a look-up does not allocate. Its derived `Hash`
-/// feeds the same sequence as `HostKey`'s (`u32`, `u8`, `str`).
-#[derive(Hash)]
-struct HostKeyRef<'a> {
-    app: u32,
-    list: u8,
-    host: &'a str,
-}
-
-impl Equivalent<HostKey> for HostKeyRef<'_> {
-    fn equivalent(&self, key: &HostKey) -> bool {
-        self.app == key.app && self.list == key.list && *self.host == *key.host
-    }
-}
-
 /// The ports the entries for one host allow; almost always exactly one.
 #[derive(Debug)]
 enum Ports {
@@ -125,6 +103,97 @@ pub(crate) enum HostMatch {
     None,
 }
 
+/// One kind of host entry (exact hosts or wildcard suffixes) of every app,
+/// keyed by `(app, list, host)`.
+///
+/// The hosts live in one arena string and the table holds offsets into it: a
+/// policy of 300,000 entries then costs one allocation here instead of
+/// 300,000, to build and again to drop on the next update. Look-ups hash the
+/// borrowed key, so a check allocates nothing.
+#[derive(Debug, Default)]
+struct HostTable {
+    hosts: String,
+    slots: HashTable<HostSlot>,
+    hasher: DefaultHashBuilder,
+}
+
+#[derive(Debug)]
+struct HostSlot {
+    app: u32,
+    list: u8,
+    /// `hosts[start..end]`.
+    start: u32,
+    end: u32,
+    ports: Ports,
+}
+
+impl HostTable {
+    fn with_capacity(entries: usize, host_bytes: usize) -> HostTable {
+        HostTable {
+            hosts: String::with_capacity(host_bytes),
+            slots: HashTable::with_capacity(entries),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
+    fn hash(hasher: &DefaultHashBuilder, app: u32, list: u8, host: &str) -> u64 {
+        hasher.hash_one((app, list, host))
+    }
+
+    fn host<'h>(hosts: &'h str, slot: &HostSlot) -> &'h str {
+        hosts
+            .get(slot.start as usize..slot.end as usize)
+            .unwrap_or_default()
+    }
+
+    fn get(&self, app: u32, list: List, host: &str) -> Option<&Ports> {
+        let list = list as u8;
+        let hash = Self::hash(&self.hasher, app, list, host);
+        self.slots
+            .find(hash, |s| {
+                s.app == app && s.list == list && Self::host(&self.hosts, s) == host
+            })
+            .map(|s| &s.ports)
+    }
+
+    /// Adds `port` to the entry for `host`, creating it if new; `None` when the
+    /// arena would outgrow `u32` offsets.
+    fn add(&mut self, app: u32, list: List, host: &str, port: u16) -> Option<()> {
+        let list = list as u8;
+        let HostTable {
+            hosts,
+            slots,
+            hasher,
+        } = self;
+        let hash = Self::hash(hasher, app, list, host);
+        let found = slots.find_mut(hash, |s| {
+            s.app == app && s.list == list && Self::host(hosts, s) == host
+        });
+        if let Some(slot) = found {
+            slot.ports.add(port);
+            return Some(());
+        }
+        let start = u32::try_from(hosts.len()).ok()?;
+        let end = u32::try_from(hosts.len().checked_add(host.len())?).ok()?;
+        hosts.push_str(host);
+        let slot = HostSlot {
+            app,
+            list,
+            start,
+            end,
+            ports: Ports::One(port),
+        };
+        slots.insert_unique(hash, slot, |s| {
+            Self::hash(hasher, s.app, s.list, Self::host(hosts, s))
+        });
+        Some(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Compiled {
     pub(crate) superapp_id: String,
@@ -140,8 +209,8 @@ pub(crate) struct Compiled {
     app_index: Vec<u32>,
     /// App handle → that app's API rules, so the by-id check is one look-up.
     by_handle: Vec<Option<ApiRules>>,
-    exact: HashMap<HostKey, Ports>,
-    wildcard: HashMap<HostKey, Ports>,
+    exact: HostTable,
+    wildcard: HostTable,
 }
 
 impl Compiled {
@@ -150,8 +219,8 @@ impl Compiled {
     /// `catalogue` is the number of catalogue names, which the guard interned
     /// first, as ids `0..catalogue`.
     pub(crate) fn new(
-        policy: Policy,
-        entries: Vec<AppEntries>,
+        policy: &Policy,
+        entries: Vec<AppEntries<'_>>,
         api_ids: &mut Interner,
         app_ids: &mut Interner,
         catalogue: u32,
@@ -190,16 +259,21 @@ impl Compiled {
         let mut handles = Vec::with_capacity(policy.apps.len());
         // Sized up front: growing (and rehashing) tables of 300,000 keys would
         // cost as much as filling them.
-        let (exact_count, wildcard_count) = entries
+        let (mut exact_size, mut wildcard_size) = ((0, 0), (0, 0));
+        for e in entries
             .iter()
             .flat_map(|e| e.server.iter().chain(&e.webview))
-            .fold(
-                (0, 0),
-                |(x, w), e| if e.wildcard { (x, w + 1) } else { (x + 1, w) },
-            );
-        let mut exact: HashMap<HostKey, Ports> = HashMap::with_capacity(exact_count);
-        let mut wildcard: HashMap<HostKey, Ports> = HashMap::with_capacity(wildcard_count);
-        for (index, (app, app_entries)) in policy.apps.into_iter().zip(entries).enumerate() {
+        {
+            let size = if e.wildcard {
+                &mut wildcard_size
+            } else {
+                &mut exact_size
+            };
+            *size = (size.0 + 1, size.1 + e.host.len());
+        }
+        let mut exact = HostTable::with_capacity(exact_size.0, exact_size.1);
+        let mut wildcard = HostTable::with_capacity(wildcard_size.0, wildcard_size.1);
+        for (index, (app, app_entries)) in policy.apps.iter().zip(entries).enumerate() {
             let index = u32::try_from(index).map_err(|_| full())?;
             handles.push(app_ids.intern(&app.app_id).ok_or_else(full)?);
             let ids =
@@ -245,15 +319,9 @@ impl Compiled {
                 } else {
                     &mut exact
                 };
-                let key = HostKey {
-                    app: index,
-                    list: list as u8,
-                    host: host.into_boxed_str(),
-                };
-                table
-                    .entry(key)
-                    .and_modify(|ports| ports.add(port))
-                    .or_insert(Ports::One(port));
+                table.add(index, list, &host, port).ok_or_else(|| {
+                    PolicyError::new("apps", "whitelist hosts over 4 GiB in total")
+                })?;
             }
             apps.push(CompiledApp {
                 control: app.control,
@@ -286,7 +354,7 @@ impl Compiled {
             }
         }
         Ok(Compiled {
-            superapp_id: policy.superapp_id,
+            superapp_id: policy.superapp_id.clone(),
             version: policy.version,
             mode: policy.mode,
             not_before,
@@ -333,13 +401,8 @@ impl Compiled {
     /// one app's list: exact entries first, then wildcard suffixes at every depth.
     pub(crate) fn match_host(&self, app: u32, list: List, host: &str, port: u16) -> HostMatch {
         let host = host.strip_suffix('.').unwrap_or(host);
-        let key = |host| HostKeyRef {
-            app,
-            list: list as u8,
-            host,
-        };
         let mut host_seen = false;
-        if let Some(ports) = self.exact.get(&key(host)) {
+        if let Some(ports) = self.exact.get(app, list, host) {
             if ports.contains(port) {
                 return HostMatch::Exact;
             }
@@ -349,7 +412,7 @@ impl Compiled {
             let mut offset = 0;
             while let Some(dot) = host[offset..].find('.') {
                 offset += dot + 1;
-                if let Some(ports) = self.wildcard.get(&key(&host[offset..])) {
+                if let Some(ports) = self.wildcard.get(app, list, &host[offset..]) {
                     if ports.contains(port) {
                         return HostMatch::Wildcard(offset);
                     }

@@ -12,12 +12,16 @@ use crate::decision::Scheme;
 use crate::host::{plain_host, plain_port};
 
 /// A parsed whitelist entry.
+///
+/// The host borrows from the raw entry whenever the raw text already is the
+/// serialised form (the common, lower-case ASCII case): a 300,000-entry policy
+/// then parses its entries without allocating one string per entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct DomainEntry {
+pub struct DomainEntry<'a> {
     pub(crate) scheme: Scheme,
     /// The host as the WHATWG parser serialises it (lower case, punycode),
     /// without one trailing dot and without the `*.` of a wildcard.
-    pub(crate) host: String,
+    pub(crate) host: Cow<'a, str>,
     /// `*.host`: matches any host ending in `.host`, never `host` itself.
     pub(crate) wildcard: bool,
     /// The only port the entry matches (443 when the entry has none).
@@ -62,13 +66,16 @@ pub enum EntryError {
     WildcardSingleLabel,
 }
 
-impl DomainEntry {
+impl<'a> DomainEntry<'a> {
     /// Parses `raw` as an entry of a list that takes `schemes`.
     ///
     /// # Errors
     ///
     /// An [`EntryError`] saying what is wrong.
-    pub(crate) fn parse(raw: &str, schemes: &[Scheme]) -> Result<DomainEntry, EntryError> {
+    pub(crate) fn parse(raw: &'a str, schemes: &[Scheme]) -> Result<DomainEntry<'a>, EntryError> {
+        if let Some(entry) = quick_entry(raw, schemes) {
+            return Ok(entry);
+        }
         // One pass each over the raw text: policies carry hundreds of
         // thousands of entries, and this runs on every load.
         let unprintable = |c: char| c.is_whitespace() || c.is_control();
@@ -99,8 +106,9 @@ impl DomainEntry {
                 let scheme = Scheme::parse(parsed.scheme()).ok_or_else(|| {
                     EntryError::Scheme(parsed.scheme().to_owned(), allowed_text(schemes))
                 })?;
+                // Owned: the rare slow path may allocate, the fast path borrows.
                 let domain = match parsed.host() {
-                    Some(Host::Domain(d)) => Cow::Borrowed(d),
+                    Some(Host::Domain(d)) => Cow::Owned(d.to_owned()),
                     Some(Host::Ipv4(_) | Host::Ipv6(_)) => return Err(EntryError::IpHost),
                     None => return Err(EntryError::EmptyHost),
                 };
@@ -117,11 +125,10 @@ impl DomainEntry {
                 allowed_text(schemes),
             ));
         }
-        let domain = domain.strip_suffix('.').unwrap_or(&domain);
-        let (wildcard, host) = match domain.strip_prefix("*.") {
-            Some(rest) => (true, rest),
-            None => (false, domain),
-        };
+        let end = domain.len() - usize::from(domain.ends_with('.'));
+        let wildcard = domain.starts_with("*.");
+        let start = if wildcard { 2 } else { 0 };
+        let host = domain.get(start..end).unwrap_or_default();
         if host.contains('*') {
             return Err(EntryError::BadWildcard);
         }
@@ -139,13 +146,93 @@ impl DomainEntry {
         if host == "localhost" || host.ends_with(".localhost") {
             return Err(EntryError::Localhost);
         }
+        let host = match domain {
+            Cow::Borrowed(d) => Cow::Borrowed(d.get(start..end).unwrap_or_default()),
+            Cow::Owned(d) => Cow::Owned(d.get(start..end).unwrap_or_default().to_owned()),
+        };
         Ok(DomainEntry {
             scheme,
-            host: host.to_owned(),
+            host,
             wildcard,
             port,
         })
     }
+}
+
+/// The one-pass path of [`DomainEntry::parse`] for the entry nearly every
+/// policy is made of: `https://` or `wss://`, a lower-case ASCII host of
+/// letters, digits and `-` (after an optional `*.`), at most one trailing dot,
+/// and an optional port of one to five digits. It only ever accepts: anything
+/// unusual, valid or not, returns `None` and gets the full treatment, so every
+/// error still comes from one place. Such a host is its own serialised form
+/// (see [`plain_host`]), so the entry borrows it.
+/// `tests::quick_path_agrees_with_the_full_parse` holds the two together.
+fn quick_entry<'a>(raw: &'a str, schemes: &[Scheme]) -> Option<DomainEntry<'a>> {
+    let (scheme, rest) = match raw.strip_prefix("https://") {
+        Some(rest) => (Scheme::Https, rest),
+        None => (Scheme::Wss, raw.strip_prefix("wss://")?),
+    };
+    if !schemes.contains(&scheme) {
+        return None;
+    }
+    let (wildcard, body) = match rest.strip_prefix("*.") {
+        Some(body) => (true, body),
+        None => (false, rest),
+    };
+    let punycode = |label: &[u8]| label.starts_with(b"xn--");
+    let bytes = body.as_bytes();
+    let (mut label_start, mut labels, mut end) = (0, 1, bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' => {}
+            b'.' => {
+                if i == label_start || punycode(bytes.get(label_start..i)?) {
+                    return None;
+                }
+                labels += 1;
+                label_start = i + 1;
+            }
+            b':' => {
+                end = i;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    let port = match body.get(end..) {
+        Some("") => 443,
+        Some(port) => {
+            let digits = port.get(1..)?;
+            if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            digits.parse().ok()?
+        }
+        None => return None,
+    };
+    let mut host = body.get(..end)?;
+    if label_start == end {
+        // An empty last label: one trailing dot, which the entry drops.
+        host = host.strip_suffix('.')?;
+        labels -= 1;
+    }
+    let last = host.rsplit('.').next()?.as_bytes();
+    if host.is_empty()
+        || punycode(last)
+        || !last.first().is_some_and(u8::is_ascii_lowercase)
+        || (wildcard && labels < 2)
+        || host == "localhost"
+        || host.ends_with(".localhost")
+    {
+        return None;
+    }
+    Some(DomainEntry {
+        scheme,
+        host: Cow::Borrowed(host),
+        wildcard,
+        port,
+    })
 }
 
 fn allowed_text(schemes: &[Scheme]) -> &'static str {
@@ -180,7 +267,7 @@ fn split_origin(raw: &str) -> Option<(&str, &str)> {
     Some((&raw[..colon], raw[colon + 1..].strip_prefix("//")?))
 }
 
-impl fmt::Display for DomainEntry {
+impl fmt::Display for DomainEntry<'_> {
     /// The entry in normalised form, e.g. `https://*.img.shop.example:8443`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}://", self.scheme.as_str())?;
@@ -290,6 +377,74 @@ mod tests {
                 proptest::prop_assert_eq!(Some(p), url.port_or_known_default());
             }
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8192))]
+
+        /// Whatever the one-pass path accepts, the full parse (the `url`
+        /// crate and every entry rule) accepts as the same entry.
+        #[test]
+        fn quick_path_agrees_with_the_full_parse(
+            scheme in "(https|wss|HTTPS|http|ws)",
+            host in "(\\*\\.)?[a-z0-9.*-]{0,10}(xn--[a-z0-9]{0,4})?[a-zA-Z0-9.-]{0,8}(localhost)?\\.?",
+            port in proptest::option::of("[0-9]{0,6}"),
+            webview in proptest::bool::ANY,
+        ) {
+            let raw = match &port {
+                Some(p) => format!("{scheme}://{host}:{p}"),
+                None => format!("{scheme}://{host}"),
+            };
+            let schemes = if webview { &[Scheme::Https][..] } else { BOTH };
+            if let Some(quick) = quick_entry(&raw, schemes) {
+                let slow = parse_without_quick_path(&raw, schemes);
+                proptest::prop_assert_eq!(Ok(quick), slow, "{}", raw);
+            }
+        }
+    }
+
+    /// [`DomainEntry::parse`] as it would be without [`quick_entry`]: the
+    /// same input with an upper-case scheme skips the one-pass path, and the
+    /// scheme's case changes nothing else.
+    fn parse_without_quick_path<'a>(
+        raw: &str,
+        schemes: &[Scheme],
+    ) -> Result<DomainEntry<'a>, EntryError> {
+        let shouted = raw
+            .replacen("https://", "HTTPS://", 1)
+            .replacen("wss://", "WSS://", 1);
+        assert!(quick_entry(&shouted, schemes).is_none());
+        DomainEntry::parse(&shouted, schemes).map(|e| DomainEntry {
+            host: Cow::Owned(e.host.into_owned()),
+            ..e
+        })
+    }
+
+    #[test]
+    fn quick_path_takes_the_common_entries_and_nothing_odd() {
+        for raw in [
+            "https://api.shop.example",
+            "wss://ws.shop.example:8443",
+            "https://*.img.shop.example",
+            "https://a.example.",
+            "https://intranet",
+        ] {
+            assert!(quick_entry(raw, BOTH).is_some(), "{raw}");
+        }
+        for raw in [
+            "https://API.shop.example",
+            "https://a.example:",
+            "https://*.com",
+            "https://a..example",
+            "https://1.2.3.4",
+            "https://xn--bcher-kva.example",
+            "https://a.localhost",
+            "https://a.example/",
+            "https://a.example:123456",
+        ] {
+            assert!(quick_entry(raw, BOTH).is_none(), "{raw}");
+        }
+        assert!(quick_entry("wss://a.example", &[Scheme::Https]).is_none());
     }
 
     #[test]

@@ -353,7 +353,7 @@ impl Guard {
             let superapp_id = policy.superapp_id.clone();
             let version = policy.version;
             let compiled = Compiled::new(
-                policy,
+                &policy,
                 entries,
                 &mut self.api_ids,
                 &mut self.app_ids,
@@ -452,6 +452,44 @@ impl Guard {
         now: u64,
     ) -> UrlVerdict {
         self.check_url_handle_opt(Some(app.0), kind, url, now)
+    }
+
+    /// [`Guard::check_url`] for callers that keep the result only to render
+    /// its message later (the wasm façades): the host and port are filled in
+    /// only when the verdict carries a code, the only time a message names
+    /// them, so an allowed plain URL costs no allocation.
+    pub fn check_url_terse(&self, app: &str, kind: CheckKind, url: &str, now: u64) -> UrlVerdict {
+        self.check_url_terse_opt(self.app_ids.get(app), kind, url, now)
+    }
+
+    /// [`Guard::check_url_terse`] by app handle.
+    pub fn check_url_handle_terse(
+        &self,
+        app: AppHandle,
+        kind: CheckKind,
+        url: &str,
+        now: u64,
+    ) -> UrlVerdict {
+        self.check_url_terse_opt(Some(app.0), kind, url, now)
+    }
+
+    fn check_url_terse_opt(
+        &self,
+        app: Option<u32>,
+        kind: CheckKind,
+        url: &str,
+        now: u64,
+    ) -> UrlVerdict {
+        let (verdict, _, parsed) = self.eval_url(app, kind, url, now);
+        let (host, port) = match verdict.code() {
+            Some(_) => host_port(parsed.as_ref()),
+            None => (None, None),
+        };
+        UrlVerdict {
+            verdict,
+            host,
+            port,
+        }
     }
 
     fn check_url_handle_opt(

@@ -296,7 +296,7 @@ impl Policy {
 
     /// Validates and returns each app's parsed `(server_domains, webview_domains)`,
     /// so that compiling does not parse the entries a second time.
-    pub(crate) fn validated_entries(&self) -> Result<Vec<AppEntries>, PolicyError> {
+    pub(crate) fn validated_entries(&self) -> Result<Vec<AppEntries<'_>>, PolicyError> {
         if self.schema != 1 {
             return Err(PolicyError::new(
                 "schema",
@@ -377,9 +377,9 @@ impl Policy {
 
 /// One app's whitelist entries, parsed.
 #[derive(Debug)]
-pub(crate) struct AppEntries {
-    pub(crate) server: Vec<DomainEntry>,
-    pub(crate) webview: Vec<DomainEntry>,
+pub(crate) struct AppEntries<'a> {
+    pub(crate) server: Vec<DomainEntry<'a>>,
+    pub(crate) webview: Vec<DomainEntry<'a>>,
 }
 
 impl App {
@@ -390,7 +390,7 @@ impl App {
     /// # Errors
     ///
     /// A [`PolicyError`] for the first invalid entry or a list over the bound.
-    pub fn server_domain_entries(&self, field: &str) -> Result<Vec<DomainEntry>, PolicyError> {
+    pub fn server_domain_entries(&self, field: &str) -> Result<Vec<DomainEntry<'_>>, PolicyError> {
         parse_entries(field, &self.server_domains, SERVER)
     }
 
@@ -399,7 +399,7 @@ impl App {
     /// # Errors
     ///
     /// As [`App::server_domain_entries`].
-    pub fn webview_domain_entries(&self, field: &str) -> Result<Vec<DomainEntry>, PolicyError> {
+    pub fn webview_domain_entries(&self, field: &str) -> Result<Vec<DomainEntry<'_>>, PolicyError> {
         parse_entries(field, &self.webview_domains, WEBVIEW)
     }
 }
@@ -407,19 +407,19 @@ impl App {
 const SERVER: &[Scheme] = &[Scheme::Https, Scheme::Wss];
 const WEBVIEW: &[Scheme] = &[Scheme::Https];
 
-fn parse_entries(
+fn parse_entries<'a>(
     field: &str,
-    raw: &[String],
+    raw: &'a [String],
     schemes: &[Scheme],
-) -> Result<Vec<DomainEntry>, PolicyError> {
+) -> Result<Vec<DomainEntry<'a>>, PolicyError> {
     parse_entries_lazy(|| field.to_owned(), raw, schemes)
 }
 
-fn parse_entries_lazy(
+fn parse_entries_lazy<'a>(
     field: impl Fn() -> String,
-    raw: &[String],
+    raw: &'a [String],
     schemes: &[Scheme],
-) -> Result<Vec<DomainEntry>, PolicyError> {
+) -> Result<Vec<DomainEntry<'a>>, PolicyError> {
     check_len(&field, raw.len(), limits::MAX_DOMAINS_PER_LIST)?;
     raw.iter()
         .enumerate()

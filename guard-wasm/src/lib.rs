@@ -139,7 +139,7 @@ impl WasmGuard {
         };
         let verdict = self
             .inner
-            .check_url_handle(AppHandle(app), kind, url, seconds(now));
+            .check_url_handle_terse(AppHandle(app), kind, url, seconds(now));
         let byte = verdict.verdict.to_u8();
         self.last_url = Some(verdict);
         byte
@@ -177,7 +177,7 @@ impl WasmGuard {
             self.last_url = None;
             return CALLER_BUG;
         };
-        let verdict = self.inner.check_url(app, kind, url, seconds(now));
+        let verdict = self.inner.check_url_terse(app, kind, url, seconds(now));
         let byte = verdict.verdict.to_u8();
         self.last_url = Some(verdict);
         byte

@@ -274,7 +274,7 @@ pub extern "C" fn guard_check_url(kind: u32, app_len: u32, url_len: u32, now: i6
         };
         let (verdict, host, port) = match &s.guard {
             Some(g) => {
-                let v = g.check_url(app, kind, url, clock(now));
+                let v = g.check_url_terse(app, kind, url, clock(now));
                 (v.verdict, v.host, v.port)
             }
             None => (Verdict::deny(DenyCode::NoPolicy), None, None),

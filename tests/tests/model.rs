@@ -345,6 +345,13 @@ proptest! {
                     let d = guard.decide(app, *kind, &url.text(), NOW);
                     let h = guard.app_handle(app).unwrap();
                     prop_assert_eq!(guard.check_url_verdict(h, *kind, &url.text(), NOW).code(), d.code);
+                    // The terse checks the wasm façades keep render the same decision.
+                    let terse = guard.check_url_handle_terse(h, *kind, &url.text(), NOW);
+                    prop_assert_eq!(&terse.decision(*kind), &d);
+                    prop_assert_eq!(&guard.check_url_terse(app, *kind, &url.text(), NOW).decision(*kind), &d);
+                    if d.code.is_none() {
+                        prop_assert_eq!(terse.host, None);
+                    }
                     ((d.allow, d.code, d.reported), model.url(app, *kind, url), format!("{kind:?} {}", url.text()))
                 }
             };

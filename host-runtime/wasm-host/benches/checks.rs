@@ -52,9 +52,22 @@ fn checks(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("url_check");
     g.throughput(Throughput::Elements(1));
+    // Verdict only, by app id: what a host that wants the message only on
+    // denial pays.
     g.bench_function("native_verdict", |b| {
         b.iter(|| {
-            n.check_url(
+            n.check_url_terse(
+                black_box("mp_shop"),
+                CheckKind::Request,
+                black_box(URL),
+                NOW,
+            )
+            .verdict
+        })
+    });
+    g.bench_function("wasmtime_verdict", |b| {
+        b.iter(|| {
+            w.check_url(
                 black_box("mp_shop"),
                 CheckKind::Request,
                 black_box(URL),

@@ -711,6 +711,25 @@ impl WasmGuard {
         NO_POLICY
     }
 
+    /// A URL check of `kind` by app id, verdict only: one call into the wasm,
+    /// no message. For a host that needs the `errMsg` only on denial (and then
+    /// asks [`WasmGuard::decide`]). A [`CheckKind::Api`] here answers
+    /// `invalid_url`, as in guard-core. Fails closed: deny `no_policy`.
+    pub fn check_url(&mut self, app: &str, kind: CheckKind, url: &str, now: u64) -> Verdict {
+        if kind == CheckKind::Api {
+            return Verdict::deny(DenyCode::InvalidUrl);
+        }
+        let timeout = self.module.0.options.check_timeout;
+        let outcome = match self.live() {
+            None => return NO_POLICY,
+            Some(live) => url_verdict_in(live, app, kind, url, now, timeout),
+        };
+        outcome.unwrap_or_else(|e| {
+            self.recover("check_url", &e);
+            NO_POLICY
+        })
+    }
+
     /// Any check, answered as the contract's decision object, with the message
     /// rendered by the wasm. For [`CheckKind::Api`] `subject` is the API name
     /// (not interned), else the URL. Fails closed: deny `no_policy`.
@@ -766,20 +785,44 @@ fn decide_in(
     now: u64,
     timeout: Duration,
 ) -> Result<(Verdict, String), CallError> {
-    live.write_input(&[app.as_bytes(), subject.as_bytes()], timeout)?;
-    let (app_len, len) = (app.len() as u32, subject.len() as u32);
-    let byte = if kind == CheckKind::Api {
+    let v = if kind == CheckKind::Api {
+        live.write_input(&[app.as_bytes(), subject.as_bytes()], timeout)?;
+        let (app_len, len) = (app.len() as u32, subject.len() as u32);
         let f = live.f.check_api_name.clone();
-        live.call(&f, (app_len, len, now as i64), timeout)?
+        let byte = live.call(&f, (app_len, len, now as i64), timeout)?;
+        u8::try_from(byte)
+            .ok()
+            .and_then(Verdict::from_u8)
+            .ok_or(CallError::Abi(byte))?
     } else {
-        let f = live.f.check_url.clone();
-        live.call(&f, (kind as u8 as u32, app_len, len, now as i64), timeout)?
+        url_verdict_in(live, app, kind, subject, now, timeout)?
     };
-    let v = u8::try_from(byte)
+    // Without a code the message is `<label>:ok` whatever the subject, which
+    // guard-core renders here as it would in the wasm: one call saved on the
+    // common path. Anything naming a host or a reason comes from the wasm.
+    if v.code().is_none() {
+        let label = kind.url_label().unwrap_or(subject);
+        return Ok((v, v.message(label, None, None)));
+    }
+    Ok((v, live.message(timeout)?))
+}
+
+fn url_verdict_in(
+    live: &mut Live,
+    app: &str,
+    kind: CheckKind,
+    url: &str,
+    now: u64,
+    timeout: Duration,
+) -> Result<Verdict, CallError> {
+    live.write_input(&[app.as_bytes(), url.as_bytes()], timeout)?;
+    let (app_len, len) = (app.len() as u32, url.len() as u32);
+    let f = live.f.check_url.clone();
+    let byte = live.call(&f, (kind as u8 as u32, app_len, len, now as i64), timeout)?;
+    u8::try_from(byte)
         .ok()
         .and_then(Verdict::from_u8)
-        .ok_or(CallError::Abi(byte))?;
-    Ok((v, live.message(timeout)?))
+        .ok_or(CallError::Abi(byte))
 }
 
 /// A [`guard_conformance::Engine`] over a [`WasmGuard`], for the vector

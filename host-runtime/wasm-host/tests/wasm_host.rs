@@ -209,6 +209,10 @@ fn several_threads_share_one_module() {
                         w.decide("mp_shop", kind, url, NOW),
                         n.0.decide("mp_shop", kind, url, NOW)
                     );
+                    assert_eq!(
+                        w.check_url("mp_shop", kind, url, NOW),
+                        n.0.check_url("mp_shop", kind, url, NOW).verdict
+                    );
                     let api = ["getLocation", "openWallet", "x"][i % 3];
                     assert_eq!(
                         w.decide("mp_shop", CheckKind::Api, api, NOW),
