@@ -426,7 +426,7 @@ impl Guard {
     /// URL check (§3.1, §3.3) for one of the five URL kinds. A
     /// [`CheckKind::Api`] here is a caller bug and answers `invalid_url`.
     pub fn check_url(&self, app: &str, kind: CheckKind, url: &str, now: u64) -> UrlVerdict {
-        self.check_url_handle_opt(self.app_ids.get(app), kind, url, now)
+        self.url_verdict(self.app_ids.get(app), kind, url, now, false)
     }
 
     /// URL check by app handle, verdict only. On plain `https://host[:port]/...`
@@ -451,7 +451,7 @@ impl Guard {
         url: &str,
         now: u64,
     ) -> UrlVerdict {
-        self.check_url_handle_opt(Some(app.0), kind, url, now)
+        self.url_verdict(Some(app.0), kind, url, now, false)
     }
 
     /// [`Guard::check_url`] for callers that keep the result only to render
@@ -459,7 +459,7 @@ impl Guard {
     /// only when the verdict carries a code, the only time a message names
     /// them, so an allowed plain URL costs no allocation.
     pub fn check_url_terse(&self, app: &str, kind: CheckKind, url: &str, now: u64) -> UrlVerdict {
-        self.check_url_terse_opt(self.app_ids.get(app), kind, url, now)
+        self.url_verdict(self.app_ids.get(app), kind, url, now, true)
     }
 
     /// [`Guard::check_url_terse`] by app handle.
@@ -470,37 +470,25 @@ impl Guard {
         url: &str,
         now: u64,
     ) -> UrlVerdict {
-        self.check_url_terse_opt(Some(app.0), kind, url, now)
+        self.url_verdict(Some(app.0), kind, url, now, true)
     }
 
-    fn check_url_terse_opt(
+    /// The URL verdict with the host and port its message names: always, or
+    /// (`terse`) only when the verdict carries a code.
+    fn url_verdict(
         &self,
         app: Option<u32>,
         kind: CheckKind,
         url: &str,
         now: u64,
+        terse: bool,
     ) -> UrlVerdict {
         let (verdict, _, parsed) = self.eval_url(app, kind, url, now);
-        let (host, port) = match verdict.code() {
-            Some(_) => host_port(parsed.as_ref()),
-            None => (None, None),
+        let (host, port) = if terse && verdict.code().is_none() {
+            (None, None)
+        } else {
+            host_port(parsed.as_ref())
         };
-        UrlVerdict {
-            verdict,
-            host,
-            port,
-        }
-    }
-
-    fn check_url_handle_opt(
-        &self,
-        app: Option<u32>,
-        kind: CheckKind,
-        url: &str,
-        now: u64,
-    ) -> UrlVerdict {
-        let (verdict, _, parsed) = self.eval_url(app, kind, url, now);
-        let (host, port) = host_port(parsed.as_ref());
         UrlVerdict {
             verdict,
             host,
