@@ -89,7 +89,7 @@ test('screenshot of the harness', async () => {
 });
 
 test('differential: the guard agrees with Chromium\'s URL parser on scheme, host and port', async () => {
-  const urltestdata = JSON.parse(readFileSync(new URL('../harness/data/urltestdata.json', HERE), 'utf8'));
+  const urltestdata = JSON.parse(readFileSync(new URL('../../tests/data/whatwg/urltestdata.json', HERE), 'utf8'));
   const requests = [...new Set([...whatwgInputs(urltestdata), ...HOSTILE])];
   const sockets = [...new Set([...SOCKET_HOSTILE, ...requests.filter((u) => /^\s*https:\/\//i.test(u)).map((u) => u.replace(/^(\s*)https:/i, '$1wss:'))])];
   assert.ok(requests.length + sockets.length >= 500, `${requests.length + sockets.length} inputs`);

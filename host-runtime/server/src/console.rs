@@ -6,6 +6,7 @@
 //! validates the resulting policy with `guard_core::Policy::validate`, writes
 //! the audit record and commits, or changes nothing.
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -1526,26 +1527,42 @@ async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Opt
         Some(a) => format!("\"{sid}.{a}.{version}\""),
         None => format!("\"{sid}.{version}\""),
     };
-    // Cheap path first: one indexed read answers a fresh client's poll.
-    let version: i64 = sqlx::query("SELECT version FROM versions WHERE scope = $1")
+    // Cheap path first: one indexed read answers a fresh client's poll, and
+    // tells whether the cached bundle is still this version's.
+    let row = sqlx::query("SELECT version, updated_at FROM versions WHERE scope = $1")
         .bind(sid)
         .fetch_optional(&st.store.pool)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?
-        .try_get("version")?;
-    if etag_matches(headers, &tag(version)) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag(version))]).into_response());
+        .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
+    let stamp: (i64, i64) = (row.try_get("version")?, row.try_get("updated_at")?);
+    if etag_matches(headers, &tag(stamp.0)) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag(stamp.0))]).into_response());
     }
-    let mut conn = st.store.pool.acquire().await?;
-    let policy = policy::build(&mut conn, sid, app).await?;
-    let secret = policy::secret_key(&mut conn, sid).await?;
-    let signed = policy::sign(&policy, &secret)?;
-    let etag = tag(i64::try_from(policy.version).unwrap_or(0));
+    let scope = match app {
+        Some(a) => format!("{sid}\n{a}"),
+        None => sid.to_owned(),
+    };
+    let (version, signed) = match st.bundles.get(&scope, stamp) {
+        Some(signed) => (stamp.0, signed),
+        None => {
+            let mut conn = st.store.pool.acquire().await?;
+            let policy = policy::build(&mut conn, sid, app).await?;
+            let secret = policy::secret_key(&mut conn, sid).await?;
+            let signed = Bytes::from(policy::sign(&policy, &secret)?);
+            // Keyed by what was built, which may be newer than `stamp`.
+            let built = (
+                i64::try_from(policy.version).unwrap_or(0),
+                i64::try_from(policy.issued_at).unwrap_or(0),
+            );
+            st.bundles.put(&scope, built, signed.clone());
+            (built.0, signed)
+        }
+    };
     Ok((
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, "application/jose".to_owned()),
-            (header::ETAG, etag),
+            (header::ETAG, tag(version)),
             (header::CACHE_CONTROL, "no-cache".to_owned()),
         ],
         signed,

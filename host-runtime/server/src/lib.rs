@@ -28,6 +28,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod auth;
+pub mod bundle_cache;
 pub mod console;
 pub mod error;
 pub mod login;
@@ -112,6 +113,9 @@ impl Default for Limits {
     }
 }
 
+/// How many scopes (superapps, or single apps) the bundle cache keeps.
+pub const BUNDLE_CACHE_SCOPES: usize = 4096;
+
 /// Shared state of the handlers.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -121,6 +125,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The limits.
     pub limits: Arc<Limits>,
+    /// Signed bundles by scope and version.
+    pub bundles: bundle_cache::BundleCache,
 }
 
 impl AppState {
@@ -130,6 +136,7 @@ impl AppState {
             store,
             clock,
             limits: Arc::new(limits),
+            bundles: bundle_cache::BundleCache::new(BUNDLE_CACHE_SCOPES),
         }
     }
 }

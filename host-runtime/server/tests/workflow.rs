@@ -23,6 +23,13 @@ async fn request_approve_bundle_enforced_revoke_request_again() {
         // Before: getLocation is restricted and not granted.
         let (b0, etag0) = h.bundle("/api/v1/apps/mp1/bundle").await;
         guard.load(&b0, NOW).unwrap();
+        // The second fetch comes from the bundle cache: the same bytes. Every
+        // later fetch after a change below must show the change, which is
+        // what keeps the cache honest.
+        assert_eq!(
+            h.bundle("/api/v1/apps/mp1/bundle").await,
+            (b0.clone(), etag0.clone())
+        );
         assert_eq!(
             guard.check_api("mp1", "getLocation", NOW).code(),
             Some(DenyCode::PermissionNotGranted)
@@ -742,5 +749,38 @@ async fn two_reviewers_deciding_at_once_exactly_one_wins() {
             got.sort_unstable();
             assert_eq!(got, [200, 409], "[{backend}] round {i}");
         }
+    }
+}
+
+/// A new SecretKey is a change like any other: the next bundle is signed with
+/// it (never the cached one signed with the old key), and guards holding only
+/// the old key refuse it.
+#[tokio::test]
+async fn a_new_secret_key_signs_the_next_bundle() {
+    const NEW: &str = "N3wN3wN3wN3wN3w1";
+    for (backend, store) in stores("rekey").await {
+        let mut h = Harness::new(backend, store).await;
+        h.world().await;
+        let (b0, etag0) = h.bundle("/api/v1/superapps/sa1/bundle").await;
+        assert!(
+            Guard::new(SECRET).unwrap().load(&b0, NOW).is_ok(),
+            "{backend}"
+        );
+        let r = h
+            .call(
+                "PATCH",
+                "/api/v1/superapps/sa1",
+                Some(h.token("sa_admin")),
+                Some(json!({ "secret_key": NEW })),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let (b1, etag1) = h.bundle("/api/v1/superapps/sa1/bundle").await;
+        assert_ne!(etag0, etag1, "{backend}");
+        assert!(Guard::new(NEW).unwrap().load(&b1, NOW).is_ok(), "{backend}");
+        assert!(
+            Guard::new(SECRET).unwrap().load(&b1, NOW).is_err(),
+            "{backend}"
+        );
     }
 }
