@@ -11,6 +11,11 @@ use url::{Host, Url};
 use crate::decision::Scheme;
 use crate::host::{plain_host, plain_port};
 
+/// The schemes `server_domains` entries take.
+pub(crate) const SERVER: &[Scheme] = &[Scheme::Https, Scheme::Wss];
+/// The scheme `webview_domains` entries take.
+pub(crate) const WEBVIEW: &[Scheme] = &[Scheme::Https];
+
 /// A parsed whitelist entry.
 ///
 /// The host borrows from the raw entry whenever the raw text already is the
@@ -67,6 +72,43 @@ pub enum EntryError {
 }
 
 impl<'a> DomainEntry<'a> {
+    /// Parses an entry of `server_domains` (`https` or `wss`), as a load does.
+    ///
+    /// # Errors
+    ///
+    /// An [`EntryError`] saying what is wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::DomainEntry;
+    ///
+    /// let e = DomainEntry::server("wss://WS.Shop.Example.:443").unwrap();
+    /// assert_eq!(e.to_string(), "wss://ws.shop.example");
+    /// assert!(DomainEntry::server("https://a.example/").is_err());
+    /// ```
+    pub fn server(raw: &'a str) -> Result<DomainEntry<'a>, EntryError> {
+        DomainEntry::parse(raw, SERVER)
+    }
+
+    /// Parses an entry of `webview_domains` (`https` only), as a load does.
+    ///
+    /// # Errors
+    ///
+    /// An [`EntryError`] saying what is wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::DomainEntry;
+    ///
+    /// assert_eq!(DomainEntry::webview("https://*.H5.example").unwrap().to_string(), "https://*.h5.example");
+    /// assert!(DomainEntry::webview("wss://h5.example").is_err());
+    /// ```
+    pub fn webview(raw: &'a str) -> Result<DomainEntry<'a>, EntryError> {
+        DomainEntry::parse(raw, WEBVIEW)
+    }
+
     /// Parses `raw` as an entry of a list that takes `schemes`.
     ///
     /// # Errors

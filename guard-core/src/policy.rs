@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::decision::Scheme;
-use crate::entry::{DomainEntry, EntryError};
+use crate::entry::{DomainEntry, EntryError, SERVER, WEBVIEW};
 use crate::limits;
 
 /// The signed policy document.
@@ -403,9 +403,6 @@ impl App {
         parse_entries(field, &self.webview_domains, WEBVIEW)
     }
 }
-
-const SERVER: &[Scheme] = &[Scheme::Https, Scheme::Wss];
-const WEBVIEW: &[Scheme] = &[Scheme::Https];
 
 fn parse_entries<'a>(
     field: &str,

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use guard_core::{AppKind, Policy, Scope, SecretKey};
+use guard_core::{AppKind, DomainEntry, Scope, SecretKey};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -120,16 +120,10 @@ fn check_secret(secret: &str) -> Result<(), ApiError> {
 
 fn check_backend_domain(domain: &str) -> Result<(), ApiError> {
     // guard-core's entry rule for https origins (web-view lists take https only).
-    let probe = Policy::from_json(
-        json!({"schema": 1, "superapp_id": "probe", "version": 1, "issued_at": 0,
-               "apps": [{"app_id": "probe", "kind": "mini_program", "webview_domains": [domain]}]})
-        .to_string()
-        .as_bytes(),
-    );
-    probe.map(drop).map_err(|e| {
+    DomainEntry::webview(domain).map(drop).map_err(|e| {
         ApiError::bad(
             "backend_domain",
-            format!("`{domain}` is not an https origin ({})", e.reason),
+            format!("`{domain}` is not an https origin: it {e}"),
         )
     })
 }
@@ -1287,23 +1281,52 @@ fn check_entry(list: &str, b: &EntryBody) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn entry_exists(
+/// The form two entries of `list` are compared in to find duplicates: domain
+/// entries as the guard normalises them (`https://API.shop.example.` and
+/// `https://api.shop.example:443` are one entry), API names as written. An
+/// invalid value keeps its raw form; validation refuses it afterwards.
+fn entry_key(list: &str, value: &str) -> String {
+    let parsed = match list {
+        "server_domains" => DomainEntry::server(value),
+        "webview_domains" => DomainEntry::webview(value),
+        _ => return value.to_owned(),
+    };
+    parsed.map_or_else(|_| value.to_owned(), |e| e.to_string())
+}
+
+fn duplicate(value: &str, existing: &str, list: &str, app: &str) -> ApiError {
+    if value == existing {
+        ApiError::Conflict(format!("`{value}` is already in `{list}` of app `{app}`"))
+    } else {
+        ApiError::Conflict(format!(
+            "`{value}` is the same entry as `{existing}`, already in `{list}` of app `{app}`"
+        ))
+    }
+}
+
+/// The entry of `list` that `value` duplicates, other than entry `except`.
+async fn duplicate_of(
     change: &mut Change,
     app: &str,
     list: &str,
     value: &str,
     except: &str,
-) -> Result<bool, ApiError> {
-    Ok(sqlx::query(
-        "SELECT id FROM whitelist WHERE app_id = $1 AND list = $2 AND value = $3 AND id <> $4",
-    )
-    .bind(app)
-    .bind(list)
-    .bind(value)
-    .bind(except)
-    .fetch_optional(&mut *change.tx)
-    .await?
-    .is_some())
+) -> Result<Option<String>, ApiError> {
+    let key = entry_key(list, value);
+    let rows =
+        sqlx::query("SELECT value FROM whitelist WHERE app_id = $1 AND list = $2 AND id <> $3")
+            .bind(app)
+            .bind(list)
+            .bind(except)
+            .fetch_all(&mut *change.tx)
+            .await?;
+    for r in rows {
+        let existing: String = r.try_get("value")?;
+        if entry_key(list, &existing) == key {
+            return Ok(Some(existing));
+        }
+    }
+    Ok(None)
 }
 
 async fn add_entry(
@@ -1329,11 +1352,8 @@ async fn add_entry(
             "`{list}` of app `{app}` already has the maximum of {limit} entries"
         )));
     }
-    if entry_exists(&mut change, &app, &list, &b.value, "").await? {
-        return Err(ApiError::Conflict(format!(
-            "`{}` is already in `{list}` of app `{app}`",
-            b.value
-        )));
+    if let Some(existing) = duplicate_of(&mut change, &app, &list, &b.value, "").await? {
+        return Err(duplicate(&b.value, &existing, &list, &app));
     }
     let id = format!("wl_{}", random_hex(8)?);
     sqlx::query("INSERT INTO whitelist (id, app_id, list, value, remark, position) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -1397,11 +1417,8 @@ async fn edit_entry(
     check_entry(&list, &b)?;
     let mut change = Change::begin(&st.store, &a.superapp_id, st.clock.now()).await?;
     let before = entry_before(&mut change, &app, &list, &entry).await?;
-    if entry_exists(&mut change, &app, &list, &b.value, &entry).await? {
-        return Err(ApiError::Conflict(format!(
-            "`{}` is already in `{list}` of app `{app}`",
-            b.value
-        )));
+    if let Some(existing) = duplicate_of(&mut change, &app, &list, &b.value, &entry).await? {
+        return Err(duplicate(&b.value, &existing, &list, &app));
     }
     sqlx::query("UPDATE whitelist SET value = $2, remark = $3 WHERE id = $1")
         .bind(&entry)

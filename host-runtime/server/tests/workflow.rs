@@ -432,6 +432,23 @@ async fn whitelists_switches_and_limits() {
             409,
         )
         .await;
+        // Duplicates are found in the guard's normalised form, not as text.
+        for same in [
+            "https://API.Shop.Example",
+            "https://api.shop.example.",
+            "HTTPS://api.shop.example:443",
+        ] {
+            let e = h
+                .ok("sa_admin", "POST", p, Some(json!({"value": same})), 409)
+                .await;
+            assert!(
+                e["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("the same entry as `https://api.shop.example`"),
+                "{same}: {e}"
+            );
+        }
         for bad in [
             "http://api.shop.example",
             "https://api.shop.example/path",
