@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs decision-vector files (docs/policy.md §4 plus the project extensions
 // documented at the top of tests/src/lib.rs) through the wasm guard, via the
-// JS bridge, with exactly the semantics of the Rust runner (tests/src/lib.rs):
+// JS bridge, with exactly the semantics of the Rust runner (tests/src/lib.rs),
+// unknown fields included: ignored, with a warning on stderr.
 //
 //   node js/bin/guard-vectors.mjs PATH...
 //
@@ -18,7 +19,7 @@ import { parse as parseLossless, toPlain, stringify as stringifyLossless, RawNum
 const LOAD_CODES = ['ok', 'malformed_bundle', 'unsupported_alg', 'bad_signature', 'invalid_policy', 'stale_version', 'expired'];
 const FILE_KEYS = new Set(['description', 'secret', 'now', 'policy', 'loads', 'cases']);
 const LOAD_KEYS = new Set(['policy', 'bundle', 'expect', 'now', 'message']);
-const CASE_KEYS = new Set(['app', 'api', 'request', 'upload', 'download', 'socket', 'webview', 'expect', 'code', 'now', 'message', 'note']);
+const CASE_KEYS = new Set(['app', 'api', 'request', 'upload', 'download', 'socket', 'webview', 'expect', 'code', 'now', 'message', 'errno', 'reported', 'note']);
 const CHECKS = [['api', 'checkApi'], ['request', 'checkRequest'], ['upload', 'checkUpload'], ['download', 'checkDownload'], ['socket', 'checkSocket'], ['webview', 'checkWebview']];
 
 /** Files under `paths` as the Rust runner collects them. Throws on a missing path. */
@@ -56,18 +57,23 @@ export function signPolicy(policy, secret) {
   return `${header}.${payload}.${b64url(mac)}`;
 }
 
-// ---- shape checks, mirroring serde's deny_unknown_fields and field types
+// ---- shape checks, mirroring serde's field types (unknown fields are kept
+// aside for the warning, as the Rust runner's `#[serde(flatten)] unknown`)
 
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 // Exactly serde's u64: an integer literal (no fraction, no exponent) in range.
 const isU64 = (v) => v instanceof RawNumber && /^(0|[1-9][0-9]*)$/.test(v.text) && BigInt(v.text) <= 18446744073709551615n;
 const optStr = (o, k) => o[k] === undefined || o[k] === null || typeof o[k] === 'string';
+const isU32 = (v) => isU64(v) && BigInt(v.text) <= 4294967295n;
+// Kept under a symbol, so a vector's own field of any name cannot collide.
+const IGNORED = Symbol('ignored');
+const unknownKeys = (o, known) => Object.keys(o).filter((k) => !known.has(k)).sort();
 
 // `raw` is the lossless parse: Maps for objects, RawNumber for numbers.
 function validate(raw) {
   if (!(raw instanceof Map)) throw new Error('expected a JSON object');
   const file = toRawView(raw);
-  for (const k of Object.keys(file)) if (!FILE_KEYS.has(k)) throw new Error(`unknown field \`${k}\``);
+  file[IGNORED] = unknownKeys(file, FILE_KEYS).map((k) => `file.${k}`);
   if (file.description !== undefined && typeof file.description !== 'string') throw new Error('`description`: expected a string');
   if (typeof file.secret !== 'string') throw new Error('missing or invalid field `secret`');
   if (!isU64(file.now)) throw new Error('missing or invalid field `now`');
@@ -76,19 +82,21 @@ function validate(raw) {
   }
   for (const l of file.loads ?? []) {
     if (!isObj(l)) throw new Error('a load: expected an object');
-    for (const k of Object.keys(l)) if (!LOAD_KEYS.has(k)) throw new Error(`unknown field \`${k}\``);
+    l[IGNORED] = unknownKeys(l, LOAD_KEYS);
     if (typeof l.expect !== 'string') throw new Error('a load: missing or invalid field `expect`');
     if (!optStr(l, 'bundle') || !optStr(l, 'message')) throw new Error('a load: invalid `bundle` or `message`');
     if (l.now !== undefined && l.now !== null && !isU64(l.now)) throw new Error('a load: invalid `now`');
   }
   for (const c of file.cases ?? []) {
     if (!isObj(c)) throw new Error('a case: expected an object');
-    for (const k of Object.keys(c)) if (!CASE_KEYS.has(k)) throw new Error(`unknown field \`${k}\``);
+    c[IGNORED] = unknownKeys(c, CASE_KEYS);
     if (typeof c.app !== 'string' || typeof c.expect !== 'string') throw new Error('a case: missing or invalid `app` or `expect`');
     for (const k of ['api', 'request', 'upload', 'download', 'socket', 'webview', 'code', 'message', 'note']) {
       if (!optStr(c, k)) throw new Error(`a case: \`${k}\`: expected a string`);
     }
     if (c.now !== undefined && c.now !== null && !isU64(c.now)) throw new Error('a case: invalid `now`');
+    if (c.errno !== undefined && c.errno !== null && !isU32(c.errno)) throw new Error('a case: invalid `errno`');
+    if (c.reported !== undefined && c.reported !== null && typeof c.reported !== 'boolean') throw new Error('a case: invalid `reported`');
   }
   return file;
 }
@@ -119,15 +127,16 @@ async function runFile(name, file) {
   }
   // Clock values beyond 2^53 lose precision here (the bridge takes JS numbers).
   let now = num(file.now);
-  const loads = present(file.policy) ? [{ policy: file.policy, expect: 'ok' }, ...(file.loads ?? [])] : (file.loads ?? []);
+  const loads = present(file.policy) ? [{ policy: file.policy, expect: 'ok', [IGNORED]: [] }, ...(file.loads ?? [])] : (file.loads ?? []);
   loads.forEach((load, i) => {
     if (present(load.now)) now = num(load.now);
-    out.push({ name: `${name}: loads[${i}]`, failure: runLoad(guard, load, file.secret, now) });
+    out.push({ name: `${name}: loads[${i}]`, failure: runLoad(guard, load, file.secret, now), ignored: load[IGNORED] });
   });
   (file.cases ?? []).forEach((c, i) => {
     if (present(c.now)) now = num(c.now);
-    out.push({ name: `${name}: cases[${i}]`, failure: runCase(guard, c, now) });
+    out.push({ name: `${name}: cases[${i}]`, failure: runCase(guard, c, now), ignored: c[IGNORED] });
   });
+  if (out.length > 0) out[0].ignored = [...file[IGNORED], ...out[0].ignored];
   return out;
 }
 
@@ -158,7 +167,15 @@ function runCase(guard, c, now) {
   if (c.expect === 'allow' && d.code !== null) return `an allow must have no code; ${describe()}`;
   if (present(c.code) && d.code !== c.code) return `expected code ${c.code}; ${describe()}`;
   if (present(c.message) && d.message !== c.message) return `expected message \`${c.message}\`; ${describe()}`;
+  if (present(c.errno) && d.errno !== num(c.errno)) return `expected errno ${num(c.errno)}; ${describe()} (errno ${d.errno ?? 'none'})`;
+  if (present(c.reported) && (d.reported === true) !== c.reported) return `expected reported: ${c.reported}; ${describe()}`;
   return null;
+}
+
+/** The warning line for the fields an outcome's load or case carried unread (as Outcome::warning in Rust). */
+export function warning(o) {
+  if (!o.ignored || o.ignored.length === 0) return null;
+  return `${o.name}: ignored unknown field${o.ignored.length === 1 ? '' : 's'} ${o.ignored.map((k) => `\`${k}\``).join(', ')}`;
 }
 
 /** Runs every vector file under `paths`; calls `report` per outcome; answers the totals. */
@@ -187,7 +204,11 @@ async function main(argv) {
   }
   let summary;
   try {
-    summary = await runPaths(argv, (o) => { if (o.failure) console.log(`${o.name}: ${o.failure}`); });
+    summary = await runPaths(argv, (o) => {
+      const w = warning(o);
+      if (w !== null) console.error(`warning: ${w}`);
+      if (o.failure) console.log(`${o.name}: ${o.failure}`);
+    });
   } catch (e) {
     console.error(`guard-vectors: ${e.message}`);
     return 2;

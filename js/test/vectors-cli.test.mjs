@@ -46,19 +46,41 @@ test('a failing case is printed, counted and exits 1', () => {
   assert.match(r.lines[2], /cases\[4\]: expected message `request:fail nope`/);
 });
 
-test('unknown fields, bad JSON and wrong types are a failure of the file, like serde', () => {
+test('bad JSON and wrong types are a failure of the file, like serde', () => {
   const r = run({
-    'a.json': file({ extra: 1 }),
     'b.json': '{ not json',
-    'c.json': file({ cases: [{ app: 'mp_shop', api: 'x', expect: 'deny', reported: true }] }),
+    'c.json': file({ cases: [{ app: 'mp_shop', api: 'x', expect: 'deny', reported: 'yes' }] }),
     'd.json': file({ now: 1.5 }),
     'e.json': file({ now: -1 }),
     'f.json': file({ cases: [{ app: 'mp_shop', api: 'x', request: 'https://a/', expect: 'deny' }] }),
+    'g.json': file({ cases: [{ app: 'mp_shop', api: 'x', expect: 'deny', errno: -3 }] }),
   });
   assert.equal(r.status, 1);
   assert.equal(r.lines.at(-1), '1 passed, 6 failed');
   assert.equal(r.lines.filter((l) => l.includes('not a vector file')).length, 5);
   assert.ok(r.lines.some((l) => l.includes('exactly one of api, request')));
+});
+
+test('unknown fields are ignored with a warning on stderr; errno and reported are checked', () => {
+  const r = run({
+    'a.json': { ...file({ cases: [
+      { app: 'mp_shop', api: 'getLocation', expect: 'allow', id: 'c-1', comment: 'granted' },
+      { app: 'mp_shop', api: 'chooseImage', expect: 'deny', errno: 103, reported: false },
+      { app: 'mp_shop', request: 'https://evil.example/', expect: 'deny', errno: 600002 },
+      { app: 'mp_shop', request: 'https://evil.example/', expect: 'deny', errno: 103, note: 'wrong on purpose' },
+      { app: 'mp_shop', api: 'chooseImage', expect: 'deny', reported: true, note: 'wrong on purpose' },
+    ] }), extra: 1 },
+  });
+  assert.equal(r.status, 1);
+  assert.equal(r.lines.at(-1), '4 passed, 2 failed', r.lines.join('\n'));
+  assert.match(r.lines[0], /cases\[3\]: expected errno 103; .* \(errno 600002\)/);
+  assert.match(r.lines[1], /cases\[4\]: expected reported: true/);
+  const warnings = r.stderr.trim().split('\n');
+  assert.deepEqual(warnings.map((w) => w.replace(/^.*?a\.json: /, '')), [
+    'loads[0]: ignored unknown field `file.extra`',
+    'cases[0]: ignored unknown fields `comment`, `id`',
+  ]);
+  assert.ok(warnings.every((w) => w.startsWith('warning: ')));
 });
 
 test('a moved clock stays moved; loads can move it too', () => {

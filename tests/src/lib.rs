@@ -9,10 +9,21 @@
 //! Extensions to the contract's format, used by this project's own vectors:
 //! a load may carry `now` (moving the clock before it), `message` on a load
 //! checks that the error message contains that text, and a case may carry
-//! `message` (the exact `errMsg`) and `note` (why the case exists).
+//! `message` (the exact `errMsg`), `errno`, `reported` and `note` (why the
+//! case exists).
+//!
+//! Fields the runner does not know are ignored with a warning (carried by the
+//! [`Outcome`] of the load or case, or of the file's first one): the corpus is
+//! shared across runtimes and teams, and an annotation one of them adds
+//! (`"comment"`, `"id"`) must not turn a whole file of passing vectors into one
+//! failure. Every field the runner knows is type-checked strictly, and the
+//! required ones (`secret`, `now`, `expect`, `app`, one subject) still make a
+//! file or case fail when they are missing, so a typo in one of them cannot
+//! pass silently.
 
 #![forbid(unsafe_code)]
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -68,9 +79,11 @@ impl Engine for NativeEngine {
     }
 }
 
+/// Fields a vector file, load or case carries that the runner does not know.
+pub type UnknownFields = BTreeMap<String, Value>;
+
 /// A vector file.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct VectorFile {
     /// What the file pins down.
     #[serde(default)]
@@ -88,11 +101,13 @@ pub struct VectorFile {
     /// Checks, in order, after the loads.
     #[serde(default)]
     pub cases: Vec<Case>,
+    /// Fields the runner does not know (ignored, with a warning).
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// One load of a vector file.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Load {
     /// A policy document, signed by the runner with the file's secret.
     #[serde(default)]
@@ -108,11 +123,13 @@ pub struct Load {
     /// Text the error message must contain (project extension).
     #[serde(default)]
     pub message: Option<String>,
+    /// Fields the runner does not know (ignored, with a warning).
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 /// One check of a vector file.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Case {
     /// The app id.
     pub app: String,
@@ -145,9 +162,18 @@ pub struct Case {
     /// The exact expected message (project extension).
     #[serde(default)]
     pub message: Option<String>,
+    /// The expected `errno` (project extension; absent on an allow).
+    #[serde(default)]
+    pub errno: Option<u32>,
+    /// Whether `report` mode let the call through (project extension).
+    #[serde(default)]
+    pub reported: Option<bool>,
     /// A free-text note on why the case exists (project extension).
     #[serde(default)]
     pub note: Option<String>,
+    /// Fields the runner does not know (ignored, with a warning).
+    #[serde(flatten)]
+    pub unknown: UnknownFields,
 }
 
 impl Case {
@@ -193,6 +219,29 @@ pub struct Outcome {
     pub name: String,
     /// `None` when it passed, else what differed.
     pub failure: Option<String>,
+    /// Fields of this load or case (or, on a file's first outcome, of the
+    /// file) that the runner ignored because it does not know them.
+    pub ignored: Vec<String>,
+}
+
+impl Outcome {
+    /// The warning line for [`Outcome::ignored`], if there is anything to say.
+    pub fn warning(&self) -> Option<String> {
+        if self.ignored.is_empty() {
+            return None;
+        }
+        let fields: Vec<String> = self.ignored.iter().map(|k| format!("`{k}`")).collect();
+        Some(format!(
+            "{}: ignored unknown field{} {}",
+            self.name,
+            if fields.len() == 1 { "" } else { "s" },
+            fields.join(", ")
+        ))
+    }
+}
+
+fn keys(unknown: &UnknownFields) -> Vec<String> {
+    unknown.keys().cloned().collect()
 }
 
 /// Totals over a run.
@@ -270,6 +319,7 @@ pub fn run_vector_file<E: Engine>(
             out.push(Outcome {
                 name: name.to_owned(),
                 failure: Some(format!("cannot create engine: {e}")),
+                ignored: Vec::new(),
             });
             return out;
         }
@@ -281,6 +331,7 @@ pub fn run_vector_file<E: Engine>(
         expect: "ok".into(),
         now: None,
         message: None,
+        unknown: UnknownFields::new(),
     });
     for (i, load) in shorthand.iter().chain(&file.loads).enumerate() {
         now = load.now.unwrap_or(now);
@@ -288,6 +339,7 @@ pub fn run_vector_file<E: Engine>(
         out.push(Outcome {
             name: format!("{name}: loads[{i}]"),
             failure,
+            ignored: keys(&load.unknown),
         });
     }
     for (i, case) in file.cases.iter().enumerate() {
@@ -296,7 +348,13 @@ pub fn run_vector_file<E: Engine>(
         out.push(Outcome {
             name: format!("{name}: cases[{i}]"),
             failure,
+            ignored: keys(&case.unknown),
         });
+    }
+    if let Some(first) = out.first_mut() {
+        let mut ignored: Vec<String> = file.unknown.keys().map(|k| format!("file.{k}")).collect();
+        ignored.append(&mut first.ignored);
+        first.ignored = ignored;
     }
     out
 }
@@ -367,6 +425,19 @@ fn run_case<E: Engine>(engine: &mut E, case: &Case, now: u64) -> Option<String> 
             return Some(format!("expected message `{message}`; {}", describe()));
         }
     }
+    if case.errno.is_some() && d.errno != case.errno {
+        return Some(format!(
+            "expected errno {}; {} (errno {})",
+            case.errno.map_or(String::new(), |e| e.to_string()),
+            describe(),
+            d.errno.map_or("none".into(), |e| e.to_string())
+        ));
+    }
+    if let Some(reported) = case.reported {
+        if d.reported != reported {
+            return Some(format!("expected reported: {reported}; {}", describe()));
+        }
+    }
     None
 }
 
@@ -393,6 +464,7 @@ pub fn run_paths<E: Engine>(
             Err(e) => vec![Outcome {
                 name: name.clone(),
                 failure: Some(format!("not a vector file: {e}")),
+                ignored: Vec::new(),
             }],
         };
         for o in &outcomes {

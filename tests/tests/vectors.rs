@@ -38,3 +38,50 @@ fn a_wrong_expectation_is_reported_as_a_failure() {
     let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
     assert_eq!(failed, total, "every flipped case must fail");
 }
+
+/// Unknown annotations are ignored with a warning (on the outcome they sit
+/// on); the optional `errno` and `reported` expectations are checked.
+#[test]
+fn unknown_fields_warn_and_optional_expectations_are_checked() {
+    let text = std::fs::read_to_string(vectors_dir().join("shared/report-mode.json")).unwrap();
+    let mut raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+    raw["comment"] = "a file-level annotation".into();
+    raw["cases"][0]["id"] = "r-1".into();
+    let file: VectorFile = serde_json::from_value(raw.clone()).unwrap();
+    let outcomes = guard_conformance::run_vector_file("annotated", &file, &mut NativeEngine::new);
+    assert!(outcomes.iter().all(|o| o.failure.is_none()), "{outcomes:?}");
+    assert_eq!(outcomes[0].ignored, ["file.comment"]);
+    let first_case = file.loads.len() + usize::from(file.policy.is_some());
+    assert_eq!(outcomes[first_case].ignored, ["id"]);
+    assert!(outcomes[first_case]
+        .warning()
+        .unwrap()
+        .ends_with("cases[0]: ignored unknown field `id`"));
+
+    // Every case of the report-mode file, given the opposite `reported` and a
+    // wrong `errno`, fails on them.
+    let mut wrong = file.clone();
+    let mut checked = 0;
+    for case in &mut wrong.cases {
+        if case.expect == "allow" {
+            continue;
+        }
+        case.reported = Some(case.expect != "report");
+        checked += 1;
+    }
+    let outcomes = guard_conformance::run_vector_file("wrong", &wrong, &mut NativeEngine::new);
+    let failed: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| o.failure.as_deref())
+        .collect();
+    assert_eq!(failed.len(), checked, "{failed:?}");
+    assert!(failed.iter().all(|f| f.contains("expected reported")));
+
+    let mut wrong = file;
+    for case in &mut wrong.cases {
+        case.errno = Some(7);
+    }
+    let outcomes = guard_conformance::run_vector_file("errno", &wrong, &mut NativeEngine::new);
+    let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
+    assert_eq!(failed, wrong.cases.len(), "errno 7 is no code's errno");
+}

@@ -229,10 +229,15 @@ fn vectors(engine: &EngineArgs, paths: &[PathBuf], verbose: bool) -> Result<Exit
     let summary = run_paths(
         paths,
         &mut |secret: &str| make_engine(engine, secret),
-        &mut |o: &Outcome| match &o.failure {
-            Some(f) => println!("FAIL {}: {f}", o.name),
-            None if verbose => println!("ok   {}", o.name),
-            None => {}
+        &mut |o: &Outcome| {
+            if let Some(w) = o.warning() {
+                eprintln!("warning: {w}");
+            }
+            match &o.failure {
+                Some(f) => println!("FAIL {}: {f}", o.name),
+                None if verbose => println!("ok   {}", o.name),
+                None => {}
+            }
         },
     )
     .map_err(|e| anyhow!(e))?;

@@ -88,6 +88,24 @@ fn vectors_report_the_closing_line_and_exit_code() {
     assert_eq!(text(&out.stdout).lines().last(), Some("0 passed, 1 failed"));
 
     assert_one_line_error(&guard(&["vectors", "/no/such/path"]), "/no/such/path");
+
+    // An annotation the runner does not know is a warning on stderr, not a
+    // failure of the file.
+    let annotated = tmp(
+        "annotated.json",
+        &format!(
+            r#"{{"secret":"{SECRET}","now":1,"policy":{POLICY},
+               "cases":[{{"app":"mp","api":"showToast","expect":"allow","comment":"built in"}}]}}"#
+        ),
+    );
+    let out = guard(&["vectors", annotated.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().last(), Some("2 passed, 0 failed"));
+    assert!(
+        text(&out.stderr).contains("cases[0]: ignored unknown field `comment`"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
