@@ -7,7 +7,10 @@
 set -euo pipefail
 # Idempotent: rebuilds js/pkg only when the guard-wasm source changed.
 bash js/scripts/build-wasm.sh
-cargo test --locked -p guard-wasm-host
+cargo test --locked -p guard-wasm-host -- --skip generated_calls_agree_in_every_runtime
+# With --show-output the generated-calls agreement prints its seed
+# (GUARD_SEED=<n>) and coverage even when it passes, so any run can be replayed.
+cargo test --locked -p guard-wasm-host --test agreement generated_calls_agree_in_every_runtime -- --exact --show-output
 cargo run --locked -q -p guard-wasm-host --example embed
 cargo build --locked -q -p guard-cli
 guard=target/debug/guard
