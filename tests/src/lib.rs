@@ -425,13 +425,14 @@ fn run_case<E: Engine>(engine: &mut E, case: &Case, now: u64) -> Option<String> 
             return Some(format!("expected message `{message}`; {}", describe()));
         }
     }
-    if case.errno.is_some() && d.errno != case.errno {
-        return Some(format!(
-            "expected errno {}; {} (errno {})",
-            case.errno.map_or(String::new(), |e| e.to_string()),
-            describe(),
-            d.errno.map_or("none".into(), |e| e.to_string())
-        ));
+    if let Some(errno) = case.errno {
+        if d.errno != Some(errno) {
+            return Some(format!(
+                "expected errno {errno}; {} (errno {})",
+                describe(),
+                d.errno.map_or("none".into(), |e| e.to_string())
+            ));
+        }
     }
     if let Some(reported) = case.reported {
         if d.reported != reported {

@@ -47,7 +47,7 @@ fn unknown_fields_warn_and_optional_expectations_are_checked() {
     let mut raw: serde_json::Value = serde_json::from_str(&text).unwrap();
     raw["comment"] = "a file-level annotation".into();
     raw["cases"][0]["id"] = "r-1".into();
-    let file: VectorFile = serde_json::from_value(raw.clone()).unwrap();
+    let file: VectorFile = serde_json::from_value(raw).unwrap();
     let outcomes = guard_conformance::run_vector_file("annotated", &file, &mut NativeEngine::new);
     assert!(outcomes.iter().all(|o| o.failure.is_none()), "{outcomes:?}");
     assert_eq!(outcomes[0].ignored, ["file.comment"]);
