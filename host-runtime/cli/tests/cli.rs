@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const SECRET: &str = "k3yK3yk3yK3yk3y1";
 
@@ -23,8 +24,15 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A fresh file per call: the tests run on parallel threads of one process, and
+/// two of them writing the same `policy.jws` let one read the other's half-written file.
 fn tmp(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("guard-cli-test-{}", std::process::id()));
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "guard-cli-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
@@ -193,8 +201,20 @@ fn bad_input_is_one_clear_line() {
         ]),
         "malformed_bundle",
     );
-    // Valid base64 but other bytes: the MAC catches it before anything is parsed.
-    let flipped = tmp("flipped.jws", &jws.replacen('.', ".x", 1));
+    // Valid base64 but other bytes: one payload character swapped for another
+    // keeps the length (so the base64 stays valid) and the MAC catches it
+    // before anything is parsed.
+    let jws = jws.trim();
+    let middle = jws.find('.').unwrap() + 10;
+    let swapped = if &jws[middle..=middle] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    let flipped = tmp(
+        "flipped.jws",
+        &format!("{}{swapped}{}", &jws[..middle], &jws[middle + 1..]),
+    );
     assert_one_line_error(
         &guard(&[
             "check",
