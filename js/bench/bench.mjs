@@ -2,7 +2,9 @@
 // `npm run bench`: one process, one policy, the same calls, three checkers:
 //  - this guard through the bridge (guard-core in wasm);
 //  - a plain-JS checker written the way a base library would by hand
-//    (Set lookups and `new URL`);
+//    (Set lookups and `new URL`), timed twice: as is (it reads no clock), and
+//    honouring the policy's `expires_at` the way the guard must (one
+//    `Date.now()` per call), so the clock's share of the ratio is visible;
 //  - @cedar-policy/cedar-wasm with an equivalent Cedar policy (prepared once
 //    with preparsePolicySet, then statefulIsAuthorized per call; Cedar has no
 //    URL type, so its URL path runs `new URL` in JS and passes scheme, host
@@ -84,6 +86,14 @@ function jsUrlDecision(url) {
 const plainWx = {};
 for (const n of ALLOWED_APIS) plainWx[n] = (o) => { const c = jsApi(n); if (c !== null) throw new Error(`${n}:fail ${c}`); return baseWx[n](o); };
 plainWx.request = (o) => { const url = String(o.url); const c = jsApi('request') ?? jsUrl(url); if (c !== null) throw new Error(`request:fail ${c}`); return baseWx.request({ ...o, url }); };
+// The same checker with the expiry the contract requires (§2: no policy in force
+// after `expires_at`), reading the clock once per call as the bridge does.
+const expired = () => Math.floor(Date.now() / 1000) >= policy.expires_at;
+const plainExpWx = {};
+for (const n of ALLOWED_APIS) plainExpWx[n] = (o) => { const c = expired() ? 'no_policy' : jsApi(n); if (c !== null) throw new Error(`${n}:fail ${c}`); return baseWx[n](o); };
+plainExpWx.request = (o) => { const url = String(o.url); const c = expired() ? 'no_policy' : jsApi('request') ?? jsUrl(url); if (c !== null) throw new Error(`request:fail ${c}`); return baseWx.request({ ...o, url }); };
+const jsExpApiDecision = (n) => (expired() ? { allow: false, code: 'no_policy', message: `${n}:fail no policy` } : jsApiDecision(n));
+const jsExpUrlDecision = (u) => (expired() ? { allow: false, code: 'no_policy', message: 'request:fail no policy' } : jsUrlDecision(u));
 
 // ---- Cedar
 const cedarPolicies = `
@@ -113,14 +123,14 @@ function cedarUrl(url) {
   return ans.type === 'success' && ans.response.decision === 'allow';
 }
 
-// ---- agreement first: the three must decide alike on every subject
+// ---- agreement first: the checkers must decide alike on every subject
 for (const n of MIXED_APIS) {
   const g = guard.checkApi(APP, n, { now }).allow;
-  if (g !== (jsApi(n) === null) || g !== cedarApi(n)) throw new Error(`checkers disagree on API ${n}`);
+  if (g !== (jsApi(n) === null) || g !== jsExpApiDecision(n).allow || g !== cedarApi(n)) throw new Error(`checkers disagree on API ${n}`);
 }
 for (const u of MIXED_URLS) {
   const g = guard.checkRequest(APP, u, { now }).allow;
-  if (g !== (jsUrl(u) === null) || g !== cedarUrl(u)) throw new Error(`checkers disagree on URL ${u}`);
+  if (g !== (jsUrl(u) === null) || g !== jsExpUrlDecision(u).allow || g !== cedarUrl(u)) throw new Error(`checkers disagree on URL ${u}`);
 }
 
 // ---- timing
@@ -143,31 +153,35 @@ const best = (fn, list, runs = 3) => Math.min(...Array.from({ length: runs }, ()
 
 const rows = [
   ['API check, wrapped wx call (allowed)', ALLOWED_APIS,
-    (n) => guarded[n](), (n) => plainWx[n](), (n) => cedarApi(n) && baseWx[n]()],
+    (n) => guarded[n](), (n) => plainWx[n](), (n) => plainExpWx[n](), (n) => cedarApi(n) && baseWx[n]()],
   ['URL check, wrapped wx.request (allowed)', ALLOWED_URLS,
-    (u) => guarded.request({ url: u }), (u) => plainWx.request({ url: u }), (u) => cedarUrl(u) && baseWx.request({ url: u })],
+    (u) => guarded.request({ url: u }), (u) => plainWx.request({ url: u }), (u) => plainExpWx.request({ url: u }), (u) => cedarUrl(u) && baseWx.request({ url: u })],
   ['API decision, guard.checkApi (mixed allow/deny)', MIXED_APIS,
-    (n) => guard.checkApi(APP, n).allow, (n) => jsApiDecision(n).allow, (n) => cedarApi(n)],
+    (n) => guard.checkApi(APP, n).allow, (n) => jsApiDecision(n).allow, (n) => jsExpApiDecision(n).allow, (n) => cedarApi(n)],
   ['URL decision, guard.checkRequest (mixed allow/deny)', MIXED_URLS,
-    (u) => guard.checkRequest(APP, u).allow, (u) => jsUrlDecision(u).allow, (u) => cedarUrl(u)],
+    (u) => guard.checkRequest(APP, u).allow, (u) => jsUrlDecision(u).allow, (u) => jsExpUrlDecision(u).allow, (u) => cedarUrl(u)],
 ];
 
 const fmt = (x) => x.toFixed(x < 10 ? 1 : 0);
 const lines = [];
-lines.push('| check | guard (bridge) ns | plain JS ns | Cedar ns | guard / plain JS | Cedar / guard |');
-lines.push('|---|---:|---:|---:|---:|---:|');
-for (const [label, list, g, js, c] of rows) {
+lines.push('| check | guard (bridge) ns | plain JS ns | plain JS + expiry ns | Cedar ns | guard / plain JS | guard / plain JS + expiry | Cedar / guard |');
+lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const [label, list, g, js, jsExp, c] of rows) {
   // Interleaved rounds, best of each: the machine is shared, so the minimum is
   // the least disturbed estimate, and interleaving spreads any disturbance.
   let tg = Infinity;
   let tj = Infinity;
+  let te = Infinity;
   for (let r = 0; r < 5; r++) {
     tg = Math.min(tg, time(g, list, 250));
     tj = Math.min(tj, time(js, list, 250));
+    te = Math.min(te, time(jsExp, list, 250));
   }
   const tc = best(c, list, 1);
-  lines.push(`| ${label} | ${fmt(tg)} | ${fmt(tj)} | ${fmt(tc)} | ${(tg / tj).toFixed(2)}× | ${(tc / tg).toFixed(0)}× |`);
+  lines.push(`| ${label} | ${fmt(tg)} | ${fmt(tj)} | ${fmt(te)} | ${fmt(tc)} | ${(tg / tj).toFixed(2)}× | ${(tg / te).toFixed(2)}× | ${(tc / tg).toFixed(0)}× |`);
 }
 console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown cpu'} (${os.cpus().length} cpus), ${new Date().toISOString().slice(0, 10)}`);
+const clockNs = time(() => Math.floor(Date.now() / 1000), [0], 250);
 console.log(lines.join('\n'));
+console.log(`\`Math.floor(Date.now() / 1000)\` alone: ${fmt(clockNs)} ns`);
 if (sink < 0) console.log(sink);
