@@ -312,3 +312,23 @@ test('guard methods are frozen and cannot be replaced', async () => {
   assert.ok(Object.isFrozen(guard));
   assert.throws(() => { 'use strict'; guard.checkApi = () => ({ allow: true }); }, TypeError);
 });
+
+test('wrapped calls read the real clock on every call: past expires_at they are no_policy', async () => {
+  // Loaded while still valid (an explicit `now`), then used after expiry: the
+  // wrapped hot path must not reuse the load's time or any cached reading.
+  const real = Math.floor(Date.now() / 1000);
+  const guard = await createGuard({ secret: SECRET });
+  const p = policy({ issued_at: 0, expires_at: real - 10 });
+  assert.equal(guard.load(bundle(p), { now: real - 100 }).code, 'ok');
+  assert.equal(guard.checkApi('mp_shop', 'getLocation', { now: real - 100 }).allow, true);
+  const wx = fakeWx();
+  const mp = guard.wrap(wx, { appId: 'mp_shop' });
+  await assert.rejects(mp.getLocation(), (r) => r.errMsg.startsWith('getLocation:fail') && r.errno === 1);
+  const failed = [];
+  mp.request({ url: 'https://api.shop.example/x', fail: (r) => failed.push(r.errMsg) });
+  await tick();
+  assert.equal(failed.length, 1);
+  assert.match(failed[0], /^request:fail/);
+  assert.equal(guard.checkApi('mp_shop', 'getLocation').code, 'no_policy');
+  assert.deepEqual(wx.calls, []);
+});
