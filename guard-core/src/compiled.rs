@@ -1,16 +1,15 @@
 //! The compiled form of a policy, built once per load so that checks are a few
 //! table look-ups: API flags indexed by interned API id, apps indexed by
-//! interned app handle, and two host tables (exact hosts, wildcard suffixes)
-//! keyed by `(app, list, host)`.
+//! interned app handle, and one label trie of every app's whitelist hosts.
 
-use std::hash::{BuildHasher, Hash};
+use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use crate::decision::Scheme;
 use crate::entry::DomainEntry;
 use crate::intern::Interner;
 use crate::policy::{ApiStatus, AppEntries, AppKind, Control, Mode, Policy, PolicyError, Scope};
+use crate::scheme::Scheme;
 
 /// The name is in `builtin_apis` (or the shipped catalogue).
 pub(crate) const BUILTIN: u8 = 1;
@@ -103,94 +102,171 @@ pub(crate) enum HostMatch {
     None,
 }
 
-/// One kind of host entry (exact hosts or wildcard suffixes) of every app,
-/// keyed by `(app, list, host)`.
+/// Every host entry of every app's lists, as one reversed-label trie
+/// (`policy.md` §3.3 rules 6 and 7).
 ///
-/// The hosts live in one arena string and the table holds offsets into it: a
-/// policy of 300,000 entries then costs one allocation here instead of
-/// 300,000, to build and again to drop on the next update. Look-ups hash the
-/// borrowed key, so a check allocates nothing.
+/// A host is matched by walking its labels from the right, one hash probe per
+/// label, stopping at the first label no entry continues with. So a check
+/// costs O(host length) whatever the policy holds: hashing every suffix of
+/// the host instead would cost O(labels × length), quadratic in the URL for a
+/// host of 400,000 labels. Each (app, list) has its own root, and the labels
+/// live in one arena string, so a policy of 300,000 entries costs a few large
+/// allocations instead of one per entry, to build and again to drop.
 #[derive(Debug, Default)]
-struct HostTable {
-    hosts: String,
-    slots: HashTable<HostSlot>,
+pub(crate) struct LabelTrie {
+    labels: String,
+    nodes: Vec<Node>,
+    /// `(parent, label)` → index into `nodes`.
+    index: HashTable<u32>,
     hasher: DefaultHashBuilder,
 }
 
+/// A label under its parent: a node's index, or a root (see [`LabelTrie::root`]).
 #[derive(Debug)]
-struct HostSlot {
-    app: u32,
-    list: u8,
-    /// `hosts[start..end]`.
+struct Node {
+    parent: u64,
+    /// `labels[start..end]`.
     start: u32,
     end: u32,
-    ports: Ports,
+    /// Ports of an entry for exactly the host this node spells.
+    exact: Option<Ports>,
+    /// Ports of a wildcard entry over it (`*.` and this host).
+    wildcard: Option<Ports>,
 }
 
-impl HostTable {
-    fn with_capacity(entries: usize, host_bytes: usize) -> HostTable {
-        HostTable {
-            hosts: String::with_capacity(host_bytes),
-            slots: HashTable::with_capacity(entries),
+#[cfg(test)]
+thread_local! {
+    /// Hash probes made by [`LabelTrie::child`] on this thread (tests only).
+    pub(crate) static PROBES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl LabelTrie {
+    /// Roots live above every node index (< 2^32), one per (app, list) and one
+    /// for the superapp's own lists (`app` = `u32::MAX`).
+    pub(crate) const fn root(app: u32, list: u8) -> u64 {
+        1 << 40 | (app as u64) << 8 | list as u64
+    }
+
+    fn with_capacity(nodes: usize, label_bytes: usize) -> LabelTrie {
+        LabelTrie {
+            labels: String::with_capacity(label_bytes),
+            nodes: Vec::with_capacity(nodes),
+            index: HashTable::with_capacity(nodes),
             hasher: DefaultHashBuilder::default(),
         }
     }
 
-    fn hash(hasher: &DefaultHashBuilder, app: u32, list: u8, host: &str) -> u64 {
-        hasher.hash_one((app, list, host))
-    }
-
-    fn host<'h>(hosts: &'h str, slot: &HostSlot) -> &'h str {
-        hosts
-            .get(slot.start as usize..slot.end as usize)
+    fn label<'l>(labels: &'l str, node: &Node) -> &'l str {
+        labels
+            .get(node.start as usize..node.end as usize)
             .unwrap_or_default()
     }
 
-    fn get(&self, app: u32, list: List, host: &str) -> Option<&Ports> {
-        let list = list as u8;
-        let hash = Self::hash(&self.hasher, app, list, host);
-        self.slots
-            .find(hash, |s| {
-                s.app == app && s.list == list && Self::host(&self.hosts, s) == host
-            })
-            .map(|s| &s.ports)
+    /// The node for `label` under `parent`: one hash of the label.
+    fn child(&self, parent: u64, label: &str) -> Option<(u32, &Node)> {
+        #[cfg(test)]
+        PROBES.with(|p| p.set(p.get() + 1));
+        let hash = self.hasher.hash_one((parent, label));
+        let &i = self.index.find(hash, |&i| {
+            self.nodes
+                .get(i as usize)
+                .is_some_and(|n| n.parent == parent && Self::label(&self.labels, n) == label)
+        })?;
+        self.nodes.get(i as usize).map(|n| (i, n))
     }
 
-    /// Adds `port` to the entry for `host`, creating it if new; `None` when the
-    /// arena would outgrow `u32` offsets.
-    fn add(&mut self, app: u32, list: List, host: &str, port: u16) -> Option<()> {
-        let list = list as u8;
-        let HostTable {
-            hosts,
-            slots,
-            hasher,
-        } = self;
-        let hash = Self::hash(hasher, app, list, host);
-        let found = slots.find_mut(hash, |s| {
-            s.app == app && s.list == list && Self::host(hosts, s) == host
-        });
-        if let Some(slot) = found {
-            slot.ports.add(port);
-            return Some(());
+    /// Adds `port` to the entry for `host` (exact or wildcard) under `root`;
+    /// `None` when the arena would outgrow `u32` offsets.
+    pub(crate) fn add(&mut self, root: u64, host: &str, wildcard: bool, port: u16) -> Option<()> {
+        let mut parent = root;
+        for label in host.rsplit('.') {
+            parent = u64::from(self.child_or_insert(parent, label)?);
         }
-        let start = u32::try_from(hosts.len()).ok()?;
-        let end = u32::try_from(hosts.len().checked_add(host.len())?).ok()?;
-        hosts.push_str(host);
-        let slot = HostSlot {
-            app,
-            list,
-            start,
-            end,
-            ports: Ports::One(port),
+        let node = self.nodes.get_mut(usize::try_from(parent).ok()?)?;
+        let ports = if wildcard {
+            &mut node.wildcard
+        } else {
+            &mut node.exact
         };
-        slots.insert_unique(hash, slot, |s| {
-            Self::hash(hasher, s.app, s.list, Self::host(hosts, s))
-        });
+        match ports {
+            Some(p) => p.add(port),
+            None => *ports = Some(Ports::One(port)),
+        }
         Some(())
     }
 
-    fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+    fn child_or_insert(&mut self, parent: u64, label: &str) -> Option<u32> {
+        if let Some((i, _)) = self.child(parent, label) {
+            return Some(i);
+        }
+        let LabelTrie {
+            labels,
+            nodes,
+            index,
+            hasher,
+        } = self;
+        let start = u32::try_from(labels.len()).ok()?;
+        let end = u32::try_from(labels.len().checked_add(label.len())?).ok()?;
+        let i = u32::try_from(nodes.len()).ok()?;
+        labels.push_str(label);
+        nodes.push(Node {
+            parent,
+            start,
+            end,
+            exact: None,
+            wildcard: None,
+        });
+        let hash = hasher.hash_one((parent, label));
+        index.insert_unique(hash, i, |&j| {
+            nodes
+                .get(j as usize)
+                .map_or(0, |n| hasher.hash_one((n.parent, Self::label(labels, n))))
+        });
+        Some(i)
+    }
+
+    /// Matches `host` (as the WHATWG parser serialised it, one trailing dot
+    /// ignored) and `port` against the entries under `root`: an exact entry
+    /// with the port wins, else the deepest wildcard with the port, else
+    /// [`HostMatch::WrongPort`] when some entry had the host. `None` for the
+    /// port matches any port (blocked hosts, §3.3 rule 4a).
+    pub(crate) fn find(&self, root: u64, host: &str, port: Option<u16>) -> HostMatch {
+        let host = host.strip_suffix('.').unwrap_or(host);
+        let fits = |ports: &Ports| port.is_none_or(|p| ports.contains(p));
+        let (mut parent, mut end) = (root, host.len());
+        let (mut wildcard, mut seen) = (None, false);
+        loop {
+            let head = host.get(..end).unwrap_or_default();
+            let start = head.rfind('.').map_or(0, |dot| dot + 1);
+            let Some((i, node)) = self.child(parent, head.get(start..).unwrap_or_default()) else {
+                break;
+            };
+            if start == 0 {
+                if let Some(ports) = &node.exact {
+                    if fits(ports) {
+                        return HostMatch::Exact;
+                    }
+                    seen = true;
+                }
+                break;
+            }
+            // Labels remain on the left, so a wildcard over this suffix
+            // covers the host; a deeper one found later replaces it.
+            if let Some(ports) = &node.wildcard {
+                if fits(ports) {
+                    wildcard = Some(start);
+                } else {
+                    seen = true;
+                }
+            }
+            parent = u64::from(i);
+            end = start - 1;
+        }
+        match wildcard {
+            Some(at) => HostMatch::Wildcard(at),
+            None if seen => HostMatch::WrongPort,
+            None => HostMatch::None,
+        }
     }
 }
 
@@ -209,8 +285,7 @@ pub(crate) struct Compiled {
     app_index: Vec<u32>,
     /// App handle → that app's API rules, so the by-id check is one look-up.
     by_handle: Vec<Option<ApiRules>>,
-    exact: HostTable,
-    wildcard: HostTable,
+    hosts: LabelTrie,
 }
 
 impl Compiled {
@@ -258,21 +333,17 @@ impl Compiled {
         let mut rules = Vec::with_capacity(policy.apps.len());
         let mut handles = Vec::with_capacity(policy.apps.len());
         // Sized up front: growing (and rehashing) tables of 300,000 keys would
-        // cost as much as filling them.
-        let (mut exact_size, mut wildcard_size) = ((0, 0), (0, 0));
+        // cost as much as filling them. A bound, not the count: labels shared
+        // by entries share nodes.
+        let (mut labels, mut label_bytes) = (0, 0);
         for e in entries
             .iter()
             .flat_map(|e| e.server.iter().chain(&e.webview))
         {
-            let size = if e.wildcard {
-                &mut wildcard_size
-            } else {
-                &mut exact_size
-            };
-            *size = (size.0 + 1, size.1 + e.host.len());
+            labels += e.host.bytes().filter(|&b| b == b'.').count() + 1;
+            label_bytes += e.host.len();
         }
-        let mut exact = HostTable::with_capacity(exact_size.0, exact_size.1);
-        let mut wildcard = HostTable::with_capacity(wildcard_size.0, wildcard_size.1);
+        let mut hosts = LabelTrie::with_capacity(labels, label_bytes);
         for (index, (app, app_entries)) in policy.apps.iter().zip(entries).enumerate() {
             let index = u32::try_from(index).map_err(|_| full())?;
             handles.push(app_ids.intern(&app.app_id).ok_or_else(full)?);
@@ -314,12 +385,8 @@ impl Compiled {
                 },
             ) in lists
             {
-                let table = if is_wildcard {
-                    &mut wildcard
-                } else {
-                    &mut exact
-                };
-                table.add(index, list, &host, port).ok_or_else(|| {
+                let root = LabelTrie::root(index, list as u8);
+                hosts.add(root, &host, is_wildcard, port).ok_or_else(|| {
                     PolicyError::new("apps", "whitelist hosts over 4 GiB in total")
                 })?;
             }
@@ -364,8 +431,7 @@ impl Compiled {
             apps,
             app_index,
             by_handle,
-            exact,
-            wildcard,
+            hosts,
         })
     }
 
@@ -398,32 +464,10 @@ impl Compiled {
     }
 
     /// Matches `host` (as the WHATWG parser serialised it) and `port` against
-    /// one app's list: exact entries first, then wildcard suffixes at every depth.
+    /// one app's list (§3.3 rules 6 and 7): a walk over the host's labels.
+    #[inline]
     pub(crate) fn match_host(&self, app: u32, list: List, host: &str, port: u16) -> HostMatch {
-        let host = host.strip_suffix('.').unwrap_or(host);
-        let mut host_seen = false;
-        if let Some(ports) = self.exact.get(app, list, host) {
-            if ports.contains(port) {
-                return HostMatch::Exact;
-            }
-            host_seen = true;
-        }
-        if !self.wildcard.is_empty() {
-            let mut offset = 0;
-            while let Some(dot) = host[offset..].find('.') {
-                offset += dot + 1;
-                if let Some(ports) = self.wildcard.get(app, list, &host[offset..]) {
-                    if ports.contains(port) {
-                        return HostMatch::Wildcard(offset);
-                    }
-                    host_seen = true;
-                }
-            }
-        }
-        if host_seen {
-            HostMatch::WrongPort
-        } else {
-            HostMatch::None
-        }
+        self.hosts
+            .find(LabelTrie::root(app, list as u8), host, Some(port))
     }
 }

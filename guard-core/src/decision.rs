@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::scheme::Scheme;
+
 /// The stable deny codes of `policy.md` §3.4.
 ///
 /// The numeric value is part of the raw wasm ABI and of the JS bridge's integer
@@ -183,41 +185,6 @@ impl CheckKind {
         match self {
             CheckKind::Socket => Scheme::Wss,
             _ => Scheme::Https,
-        }
-    }
-}
-
-/// The two schemes a whitelist entry or a checked URL may have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Scheme {
-    Https,
-    Wss,
-}
-
-impl Scheme {
-    pub(crate) fn parse(s: &str) -> Option<Scheme> {
-        match s {
-            "https" => Some(Scheme::Https),
-            "wss" => Some(Scheme::Wss),
-            _ => None,
-        }
-    }
-
-    /// The scheme as written in raw input (`HTTPS:` is `https:` to a URL parser).
-    pub(crate) fn parse_any_case(s: &str) -> Option<Scheme> {
-        if s.eq_ignore_ascii_case("https") {
-            Some(Scheme::Https)
-        } else if s.eq_ignore_ascii_case("wss") {
-            Some(Scheme::Wss)
-        } else {
-            None
-        }
-    }
-
-    pub(crate) const fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Https => "https",
-            Scheme::Wss => "wss",
         }
     }
 }

@@ -8,8 +8,8 @@ use std::fmt;
 use thiserror::Error;
 use url::{Host, Url};
 
-use crate::decision::Scheme;
 use crate::host::{plain_host, plain_port};
+use crate::scheme::Scheme;
 
 /// The schemes `server_domains` entries take.
 pub(crate) const SERVER: &[Scheme] = &[Scheme::Https, Scheme::Wss];

@@ -4,6 +4,7 @@
 //! rule functions return *why* alongside the verdict as a small `Copy` value,
 //! which the hot paths simply drop.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -390,15 +391,19 @@ impl Guard {
     }
 
     /// The stable id of an API name, interning it if new (so ids can be
-    /// resolved before any policy is loaded). `None` once the guard's bounded
-    /// name table is full; check by name then.
+    /// resolved before any policy is loaded).
+    ///
+    /// A name no loaded policy or the catalogue mentions takes a slot of a
+    /// small table of its own ([`limits::MAX_CALLER_NAMES`]); `None` once that
+    /// is full, and the caller checks by name. Names asked for here never
+    /// make a later [`Guard::load`] fail.
     pub fn api_id(&mut self, name: &str) -> Option<ApiId> {
-        self.api_ids.intern(name).map(ApiId)
+        self.api_ids.intern_caller(name).map(ApiId)
     }
 
-    /// The stable handle of an app id, interning it if new.
+    /// The stable handle of an app id, interning it if new; as [`Guard::api_id`].
     pub fn app_handle(&mut self, app_id: &str) -> Option<AppHandle> {
-        self.app_ids.intern(app_id).map(AppHandle)
+        self.app_ids.intern_caller(app_id).map(AppHandle)
     }
 
     /// The name behind an API id.
@@ -473,6 +478,67 @@ impl Guard {
         self.url_verdict(Some(app.0), kind, url, now, true)
     }
 
+    /// [`Guard::check_url_handle_terse`], plus what the enforcement point must
+    /// forward when the call goes through (`policy.md` §3.7): the URL's WHATWG
+    /// serialisation (`href`), never the caller's raw string, so that no later
+    /// parser can read another host out of it. The href is there whenever the
+    /// URL parses (whatever the verdict: report mode lets denied calls
+    /// through), borrowed from `url` when `url` already is exactly its
+    /// serialisation, else the `url` crate's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::{bundle, CheckKind, Guard, SecretKey};
+    /// let secret = "k3yK3yk3yK3yk3y1";
+    /// let policy = br#"{"schema":1,"superapp_id":"demo","version":1,"issued_at":0,
+    ///   "apps":[{"app_id":"mp","kind":"mini_program","control":{"server_domains":true},
+    ///            "server_domains":["https://api.shop.example"]}]}"#;
+    /// let mut guard = Guard::new(secret).unwrap();
+    /// guard.load(&bundle::sign(policy, &SecretKey::new(secret).unwrap()), 100).unwrap();
+    /// let app = guard.app_handle("mp").unwrap();
+    /// let (v, href) = guard.check_url_href(app, CheckKind::Request,
+    ///     "https://api.shop.example\\@evil.example/", 100);
+    /// assert!(v.verdict.allow());
+    /// assert_eq!(href.as_deref(), Some("https://api.shop.example/@evil.example/"));
+    /// ```
+    pub fn check_url_href<'u>(
+        &self,
+        app: AppHandle,
+        kind: CheckKind,
+        url: &'u str,
+        now: u64,
+    ) -> (UrlVerdict, Option<Cow<'u, str>>) {
+        self.url_verdict_href(Some(app.0), kind, url, now)
+    }
+
+    /// [`Guard::check_url_href`] by app id.
+    pub fn check_url_href_by_app<'u>(
+        &self,
+        app: &str,
+        kind: CheckKind,
+        url: &'u str,
+        now: u64,
+    ) -> (UrlVerdict, Option<Cow<'u, str>>) {
+        self.url_verdict_href(self.app_ids.get(app), kind, url, now)
+    }
+
+    fn url_verdict_href<'u>(
+        &self,
+        app: Option<u32>,
+        kind: CheckKind,
+        url: &'u str,
+        now: u64,
+    ) -> (UrlVerdict, Option<Cow<'u, str>>) {
+        let (verdict, parsed) = self.url_verdict_parsed(app, kind, url, now, true);
+        let href = if url.len() > limits::MAX_URL_BYTES {
+            None
+        } else {
+            target::href(url, parsed.as_ref())
+        };
+        (verdict, href)
+    }
+
     /// The URL verdict with the host and port its message names: always, or
     /// (`terse`) only when the verdict carries a code.
     fn url_verdict(
@@ -483,17 +549,29 @@ impl Guard {
         now: u64,
         terse: bool,
     ) -> UrlVerdict {
+        self.url_verdict_parsed(app, kind, url, now, terse).0
+    }
+
+    fn url_verdict_parsed<'u>(
+        &self,
+        app: Option<u32>,
+        kind: CheckKind,
+        url: &'u str,
+        now: u64,
+        terse: bool,
+    ) -> (UrlVerdict, Option<Target<'u>>) {
         let (verdict, _, parsed) = self.eval_url(app, kind, url, now);
         let (host, port) = if terse && verdict.code().is_none() {
             (None, None)
         } else {
             host_port(parsed.as_ref())
         };
-        UrlVerdict {
+        let verdict = UrlVerdict {
             verdict,
             host,
             port,
-        }
+        };
+        (verdict, parsed)
     }
 
     /// Any check, answered as the contract's decision object. For
@@ -771,5 +849,162 @@ fn host_port(target: Option<&Target<'_>>) -> (Option<String>, Option<u16>) {
     match target {
         Some(t) => (t.host.as_deref().map(str::to_owned), t.port),
         None => (None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compiled::PROBES;
+
+    const SECRET: &str = "k3yK3yk3yK3yk3y1";
+
+    fn loaded(policy: &str, now: u64) -> Guard {
+        let mut guard = Guard::new(SECRET).unwrap();
+        let key = SecretKey::new(SECRET).unwrap();
+        guard
+            .load(&bundle::sign(policy.as_bytes(), &key), now)
+            .unwrap();
+        guard
+    }
+
+    /// A host of 400,000 labels against wildcard entries costs one hash probe
+    /// per label the entries share with it, not one per suffix: linear, with
+    /// the walk stopping at the first label no entry continues with.
+    #[test]
+    fn a_huge_host_costs_a_bounded_label_walk() {
+        let guard = loaded(
+            r#"{"schema":1,"superapp_id":"s","version":1,"issued_at":0,
+              "apps":[{"app_id":"a","kind":"mini_program","control":{"server_domains":true},
+              "server_domains":["https://*.a.example","https://*.a.a.example:8443",
+                "https://*.b.a.example","https://a.example"]}]}"#,
+            10,
+        );
+        for (prefix, port, allow) in [
+            ("a.", "", true),
+            ("a.", ":8443", true),
+            ("b.", "", true),
+            ("c.", ":9", false),
+            // Through the `url` crate (IDNA validates every label): still linear.
+            ("xn--bcher-kva.", "", false),
+        ] {
+            let host = prefix.repeat(400_000) + "a.example";
+            let url = format!("https://{host}{port}/");
+            PROBES.with(|p| p.set(0));
+            let v = guard.check_url("a", CheckKind::Request, &url, 10);
+            let probes = PROBES.with(std::cell::Cell::get);
+            assert_eq!(v.verdict.allow(), allow, "{prefix}");
+            // The trie is at most three labels deep under the root, so the walk
+            // stops after at most four probes whatever the host's length.
+            assert!(probes <= 4, "{probes} probes for {prefix}");
+        }
+        // Deepest match with the port wins; a host matched without the port
+        // is `port_not_allowed`.
+        let v = guard.check_url("a", CheckKind::Request, "https://x.a.a.example:8443/", 10);
+        assert!(v.verdict.allow());
+        let e = guard.explain("a", CheckKind::Request, "https://x.a.a.example:8443/", 10);
+        assert_eq!(e.entry.as_deref(), Some("https://*.a.a.example:8443"));
+        let e = guard.explain("a", CheckKind::Request, "https://x.a.a.example/", 10);
+        assert_eq!(e.entry.as_deref(), Some("https://*.a.example"));
+        let v = guard.check_url("a", CheckKind::Request, "https://a.example:8443/", 10);
+        assert_eq!(v.verdict.code(), Some(DenyCode::PortNotAllowed));
+        let v = guard.check_url("a", CheckKind::Request, "https://x.example/", 10);
+        assert_eq!(v.verdict.code(), Some(DenyCode::DomainNotWhitelisted));
+    }
+
+    /// Names made up by callers, far more than the whole name table, neither
+    /// grow memory without bound nor make a later load fail; ids handed out
+    /// earlier stay valid.
+    #[test]
+    fn made_up_names_never_make_a_load_fail() {
+        let policy = |version: u32, granted: &str| {
+            format!(
+                r#"{{"schema":1,"superapp_id":"s","version":{version},"issued_at":0,
+                  "sensitive_apis":[{{"name":"getLocation","status":"restricted","scope":"all","type":"system"}}],
+                  "apps":[{{"app_id":"mp","kind":"mini_program","granted_apis":[{granted}]}}]}}"#
+            )
+        };
+        let mut guard = loaded(&policy(1, r#""getLocation""#), 10);
+        let app = guard.app_handle("mp").unwrap();
+        let api = guard.api_id("getLocation").unwrap();
+        assert!(guard.check_api_id(app, api, 10).allow());
+        let early = guard.api_id("madeUpEarly").unwrap();
+        let early_app = guard.app_handle("mp_later").unwrap();
+        for i in 0..=limits::MAX_INTERNED {
+            let name = format!("madeUp{i}");
+            guard.api_id(&name);
+            guard.app_handle(&name);
+            guard.check_api(&name, &name, 10);
+        }
+        assert!(guard.api_ids.len() < 10_000, "{}", guard.api_ids.len());
+        assert!(guard.app_ids.len() < 10_000, "{}", guard.app_ids.len());
+        assert_eq!(
+            guard.api_id("one-more"),
+            None,
+            "a full caller table answers None"
+        );
+        assert!(
+            guard.check_api("mp", "one-more", 10).allow(),
+            "checks by name still work"
+        );
+
+        let key = SecretKey::new(SECRET).unwrap();
+        let revoke = bundle::sign(policy(2, "").as_bytes(), &key);
+        guard.load(&revoke, 10).unwrap();
+        assert_eq!(
+            guard.check_api_id(app, api, 10).code(),
+            Some(DenyCode::PermissionNotGranted)
+        );
+        assert_eq!(guard.api_id("madeUpEarly"), Some(early));
+        assert_eq!(guard.app_handle("mp_later"), Some(early_app));
+        assert_eq!(guard.api_name(early), Some("madeUpEarly"));
+    }
+
+    /// The size bound comes before anything is decoded or copied.
+    #[test]
+    fn an_oversized_bundle_is_refused_before_decoding() {
+        let mut guard = Guard::new(SECRET).unwrap();
+        // Not even JWS-shaped: a decoder would say so first if it ran first.
+        let huge = "!".repeat(limits::MAX_BUNDLE_BYTES + 1);
+        let e = guard.load(&huge, 10).unwrap_err();
+        assert_eq!(e.code, LoadCode::MalformedBundle);
+        assert!(e.message.contains("more than the limit"), "{}", e.message);
+        let just_fits = "!".repeat(limits::MAX_BUNDLE_BYTES);
+        let e = guard.load(&just_fits, 10).unwrap_err();
+        assert!(!e.message.contains("more than the limit"), "{}", e.message);
+    }
+
+    #[test]
+    fn href_is_forwarded_whatever_the_verdict() {
+        let mut guard = loaded(
+            r#"{"schema":1,"superapp_id":"s","version":1,"issued_at":0,"mode":"report",
+              "apps":[{"app_id":"a","kind":"mini_program","control":{"server_domains":true},
+              "server_domains":["https://api.shop.example"]}]}"#,
+            10,
+        );
+        let app = guard.app_handle("a").unwrap();
+        let plain = "https://api.shop.example/v1?x=1";
+        let (v, href) = guard.check_url_href(app, CheckKind::Request, plain, 10);
+        assert!(v.verdict.allow() && v.host.is_none());
+        assert!(matches!(href, Some(Cow::Borrowed(h)) if h == plain));
+        let (v, href) = guard.check_url_href(
+            app,
+            CheckKind::Request,
+            "https://api.shop.example\\@evil.example/",
+            10,
+        );
+        assert!(v.verdict.allow());
+        assert_eq!(
+            href.as_deref(),
+            Some("https://api.shop.example/@evil.example/")
+        );
+        // Reported through: the bridge forwards the href of the denied URL.
+        let (v, href) =
+            guard.check_url_href_by_app("nobody", CheckKind::Request, "HTTPS://X.Example", 10);
+        assert!(v.verdict.reported());
+        assert_eq!(href.as_deref(), Some("https://x.example/"));
+        let (v, href) = guard.check_url_href(app, CheckKind::Request, "https://exa mple/", 10);
+        assert_eq!(v.verdict.code(), Some(DenyCode::InvalidUrl));
+        assert_eq!(href, None);
     }
 }

@@ -49,6 +49,7 @@ mod host;
 mod intern;
 pub mod limits;
 pub mod policy;
+mod scheme;
 mod target;
 
 pub use bundle::{SecretError, SecretKey};

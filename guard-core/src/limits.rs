@@ -25,3 +25,7 @@ pub const MAX_URL_BYTES: usize = 2 * 1024 * 1024;
 /// Most distinct API names (or app ids) a guard interns over its lifetime;
 /// ids stay stable across policy updates, so the table only grows.
 pub const MAX_INTERNED: usize = 1 << 20;
+/// Most names a guard interns for callers (`api_id`, `app_handle`) that no
+/// policy or catalogue mentioned; beyond it a caller gets `None` and checks by
+/// name. Separate from [`MAX_INTERNED`], so callers never make a load fail.
+pub const MAX_CALLER_NAMES: usize = 4_096;

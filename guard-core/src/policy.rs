@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::decision::Scheme;
 use crate::entry::{DomainEntry, EntryError, SERVER, WEBVIEW};
 use crate::limits;
+use crate::scheme::Scheme;
 
 /// The signed policy document.
 ///

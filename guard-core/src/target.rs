@@ -1,13 +1,14 @@
 //! What a URL check looks at (`policy.md` §3.3): the scheme, whether there is
-//! userinfo, the host as the WHATWG parser serialises it, and the port.
-//! Path, query and fragment never matter, and the parser never fails on them.
+//! userinfo, the host as the WHATWG parser serialises it, and the port; and
+//! what the enforcement point forwards (§3.7): the URL's serialisation (`href`).
+//! Path, query and fragment never decide, and the parser never fails on them.
 
 use std::borrow::Cow;
 
 use url::{Host, Url};
 
-use crate::decision::Scheme;
 use crate::host::{plain_host, plain_port};
+use crate::scheme::Scheme;
 
 /// The deciding parts of a parsed URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +23,26 @@ pub(crate) struct Target<'a> {
     pub(crate) ip: bool,
     /// The effective port (the scheme's default when absent).
     pub(crate) port: Option<u16>,
+    /// The URL's serialisation, when known without more work: the input
+    /// itself when the fast path proved it is already serialised, the `url`
+    /// crate's serialisation on the slow path; `None` when the fast path
+    /// decided but could not prove it (see [`href`]).
+    pub(crate) href: Option<Cow<'a, str>>,
 }
 
 /// Parses `input` as a browser does, with no base URL; `None` when it fails.
 pub(crate) fn parse(input: &str) -> Option<Target<'_>> {
     fast(input).or_else(|| slow(input))
+}
+
+/// The WHATWG serialisation of `input` (which must parse): the target's own
+/// when it has one, else the `url` crate's. What the enforcement point hands
+/// on, so that no later parser can read another host out of the raw string.
+pub(crate) fn href<'a>(input: &'a str, target: Option<&Target<'a>>) -> Option<Cow<'a, str>> {
+    match target.and_then(|t| t.href.clone()) {
+        Some(h) => Some(h),
+        None => Url::parse(input).ok().map(|u| Cow::Owned(String::from(u))),
+    }
 }
 
 /// `https://` or `wss://` (any case), a plain host (see [`plain_host`]), an
@@ -41,12 +57,12 @@ fn fast(input: &str) -> Option<Target<'_>> {
         .find(['/', '?', '#', '\\', ':', '@'])
         .unwrap_or(rest.len());
     let (host, after) = rest.split_at(end);
-    let (port, tail) = match after.strip_prefix(':') {
+    let (port, port_text, tail) = match after.strip_prefix(':') {
         Some(p) => {
             let end = p.find(['/', '?', '#']).unwrap_or(p.len());
-            (plain_port(&p[..end])?, &p[end..])
+            (plain_port(&p[..end])?, Some(&p[..end]), &p[end..])
         }
-        None => (443, after),
+        None => (443, None, after),
     };
     if !(tail.is_empty() || tail.starts_with(['/', '?', '#'])) {
         return None;
@@ -57,13 +73,54 @@ fn fast(input: &str) -> Option<Target<'_>> {
     if input.ends_with(|c: char| c <= ' ') && tail.is_empty() {
         return None;
     }
+    let host = plain_host(host, false)?;
+    let serialised = matches!(host, Cow::Borrowed(_))
+        && input.as_bytes()[..colon].iter().all(u8::is_ascii_lowercase)
+        && port_text.is_none_or(|p| canonical_port(p, port))
+        && serialised_tail(tail);
     Some(Target {
         scheme: Some(scheme),
         userinfo: false,
-        host: Some(plain_host(host, false)?),
+        host: Some(host),
         ip: false,
         port: Some(port),
+        href: serialised.then_some(Cow::Borrowed(input)),
     })
+}
+
+/// A port as the serialiser writes it: present only when not the scheme's
+/// default (443 for `https` and `wss`), in decimal without leading zeros.
+fn canonical_port(text: &str, port: u16) -> bool {
+    port != 443 && !text.is_empty() && !text.starts_with('0')
+}
+
+/// Whether path, query and fragment are already exactly as the serialiser
+/// writes them: a path that starts with `/` (the parser adds one otherwise),
+/// no dot segment (`.`, `..`, nor `%2e` in any spelling, which the parser
+/// resolves), and only bytes that no percent-encode set of the URL Standard
+/// touches in any of the three parts: printable ASCII but space, `"`, `'`,
+/// `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}` (so no tab or newline, which
+/// the parser removes, and no `\`, which it reads as `/`).
+fn serialised_tail(tail: &str) -> bool {
+    if !tail.starts_with('/') {
+        return false;
+    }
+    let clean = tail.bytes().all(|b| {
+        matches!(b, b'!'..=b'~')
+            && !matches!(
+                b,
+                b'"' | b'\'' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+            )
+    });
+    if !clean {
+        return false;
+    }
+    let path = &tail[..tail.find(['?', '#']).unwrap_or(tail.len())];
+    let encoded_dot = path
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'2' && (w[2] | 0x20) == b'e');
+    !encoded_dot && !path.split('/').any(|s| s == "." || s == "..")
 }
 
 fn slow(input: &str) -> Option<Target<'static>> {
@@ -81,6 +138,8 @@ fn slow(input: &str) -> Option<Target<'static>> {
         host,
         ip,
         port: url.port_or_known_default(),
+        // Moves the serialisation out of the `Url`: no copy.
+        href: Some(Cow::Owned(String::from(url))),
     })
 }
 
@@ -88,16 +147,41 @@ fn slow(input: &str) -> Option<Target<'static>> {
 mod tests {
     use super::*;
 
+    /// Whatever the fast path decides on, the `url` crate reads alike; and
+    /// whatever href it borrows is exactly the `url` crate's serialisation.
     fn agree(input: &str) -> Result<(), String> {
         let Some(f) = fast(input) else { return Ok(()) };
+        let Some(s) = slow(input) else {
+            return Err(format!("{input:?}: fast {f:?}, url crate refuses it"));
+        };
+        if let Some(h) = &f.href {
+            if Some(&**h) != s.href.as_deref() {
+                return Err(format!(
+                    "{input:?}: fast href {h:?}, url crate {:?}",
+                    s.href
+                ));
+            }
+        }
         let owned = Target {
             host: f.host.clone().map(|h| Cow::Owned(h.into_owned())),
+            href: None,
             ..f.clone()
         };
-        match slow(input) {
-            Some(s) if s == owned => Ok(()),
-            other => Err(format!("{input:?}: fast {f:?}, url crate {other:?}")),
+        if owned
+            == (Target {
+                href: None,
+                ..s.clone()
+            })
+        {
+            Ok(())
+        } else {
+            Err(format!("{input:?}: fast {f:?}, url crate {s:?}"))
         }
+    }
+
+    /// The href the guard forwards, for inputs the fast path takes or not.
+    fn forwarded(input: &str) -> Option<String> {
+        href(input, parse(input).as_ref()).map(Cow::into_owned)
     }
 
     proptest::proptest! {
@@ -117,6 +201,37 @@ mod tests {
                 None => format!("{scheme}:{sep}{host}{tail}"),
             };
             proptest::prop_assert!(agree(&input).is_ok(), "{}", agree(&input).unwrap_err());
+        }
+
+        /// Plain origins with paths, queries and fragments made of the
+        /// characters the serialiser might touch: the borrowed href is
+        /// always the `url` crate's.
+        #[test]
+        fn borrowed_href_is_the_serialisation(
+            scheme in "(https|wss|HTTPS)",
+            host in "[a-z][a-z0-9-]{0,6}(\\.[a-zA-Z][a-z0-9-]{0,5}){0,2}\\.?",
+            port in proptest::option::of("0?[0-9]{1,5}"),
+            path in "(/([a-zA-Z0-9._~!$&()*+,;=:@%'\"<>^`{|}\\[\\] -]|%2[eE]|\\.\\.?){0,5}){0,4}",
+            query in proptest::option::of("[ -~\u{ad}é]{0,10}"),
+            fragment in proptest::option::of("[ -~\u{ad}é]{0,10}"),
+        ) {
+            let mut input = match &port {
+                Some(p) => format!("{scheme}://{host}:{p}{path}"),
+                None => format!("{scheme}://{host}{path}"),
+            };
+            if let Some(q) = &query {
+                input.push('?');
+                input.push_str(q);
+            }
+            if let Some(f) = &fragment {
+                input.push('#');
+                input.push_str(f);
+            }
+            proptest::prop_assert!(agree(&input).is_ok(), "{}", agree(&input).unwrap_err());
+            if let Ok(url) = Url::parse(&input) {
+                let got = forwarded(&input);
+                proptest::prop_assert_eq!(got.as_deref(), Some(url.as_str()));
+            }
         }
     }
 
@@ -151,5 +266,61 @@ mod tests {
         ] {
             assert!(fast(odd).is_none(), "{odd}");
         }
+    }
+
+    /// The href is borrowed only when the input is its own serialisation;
+    /// otherwise it is the `url` crate's, which is what a browser would fetch.
+    #[test]
+    fn href_is_the_serialisation_and_borrowed_only_when_equal() {
+        for same in [
+            "https://api.shop.example/",
+            "https://api.shop.example/v1/items?id=7&x=a%20b#top",
+            "wss://ws.example:9443/live",
+            "https://a.example./x",
+            "https://a.example/%41/~user/a:b@c",
+        ] {
+            let t = parse(same).unwrap();
+            assert!(
+                matches!(t.href, Some(Cow::Borrowed(h)) if h == same),
+                "{same}"
+            );
+            assert_eq!(forwarded(same).as_deref(), Some(same));
+        }
+        for (input, href) in [
+            (
+                "https://api.shop.example\\@evil.example/",
+                "https://api.shop.example/@evil.example/",
+            ),
+            ("HTTPS://API.Shop.Example/V1", "https://api.shop.example/V1"),
+            ("https://api.shop.example:443/", "https://api.shop.example/"),
+            (
+                "https://api.shop.example:0443/",
+                "https://api.shop.example/",
+            ),
+            ("wss://ws.example:08443/", "wss://ws.example:8443/"),
+            ("https://api.shop.example", "https://api.shop.example/"),
+            ("https://api.shop.example?q", "https://api.shop.example/?q"),
+            ("https://api.shop.example:/", "https://api.shop.example/"),
+            ("https://a.example/a/../b", "https://a.example/b"),
+            ("https://a.example/a/./b", "https://a.example/a/b"),
+            ("https://a.example/a/%2e%2E/b", "https://a.example/b"),
+            (
+                "https://a.example/a b?c d#e f",
+                "https://a.example/a%20b?c%20d#e%20f",
+            ),
+            ("https://a.example/a\tb\n", "https://a.example/ab"),
+            ("https://a.example/?q='x'", "https://a.example/?q=%27x%27"),
+            ("https://a.example/{x}`^", "https://a.example/%7Bx%7D%60^"),
+            ("https://a.ex\u{ad}ample/", "https://a.example/"),
+            ("https://bücher.example/", "https://xn--bcher-kva.example/"),
+            ("https://a.example/é", "https://a.example/%C3%A9"),
+            ("https://0x7f.1/", "https://127.0.0.1/"),
+        ] {
+            let t = parse(input).unwrap();
+            assert!(!matches!(t.href, Some(Cow::Borrowed(_))), "{input}");
+            assert_eq!(forwarded(input).as_deref(), Some(href), "{input}");
+            assert_eq!(Url::parse(input).unwrap().as_str(), href, "{input}");
+        }
+        assert_eq!(forwarded("https://exa mple/"), None);
     }
 }

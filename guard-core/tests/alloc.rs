@@ -1,0 +1,44 @@
+//! The hot paths allocate nothing: API checks by id and by name, URL verdicts
+//! on plain URLs, and the href of a URL that already is its serialisation.
+
+use std::alloc::System;
+
+use guard_core::{bundle, CheckKind, Guard, SecretKey};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+#[test]
+fn checks_do_not_allocate() {
+    let secret = "k3yK3yk3yK3yk3y1";
+    let policy = br#"{"schema":1,"superapp_id":"s","version":1,"issued_at":0,
+      "sensitive_apis":[{"name":"getLocation","status":"restricted","scope":"all","type":"system"}],
+      "apps":[{"app_id":"mp","kind":"mini_program","control":{"server_domains":true,"apis":true},
+      "server_domains":["https://api.example","https://*.img.example"],"granted_apis":["getLocation"]}]}"#;
+    let mut guard = Guard::new(secret).unwrap();
+    guard
+        .load(&bundle::sign(policy, &SecretKey::new(secret).unwrap()), 10)
+        .unwrap();
+    let app = guard.app_handle("mp").unwrap();
+    let api = guard.api_id("getLocation").unwrap();
+
+    let region = Region::new(GLOBAL);
+    for _ in 0..100 {
+        assert!(guard.check_api_id(app, api, 10).allow());
+        assert!(guard.check_api("mp", "getLocation", 10).allow());
+        assert!(!guard.check_api("mp", "custom", 10).allow());
+        for url in [
+            "https://api.example/v1?x=1",
+            "https://a.b.img.example/x.png",
+            "https://evil.example/",
+        ] {
+            let _ = guard.check_url_verdict(app, CheckKind::Request, url, 10);
+        }
+        let (v, href) =
+            guard.check_url_href(app, CheckKind::Request, "https://api.example/v1?x=1", 10);
+        assert!(v.verdict.allow() && href.is_some());
+    }
+    let stats = region.change();
+    assert_eq!(stats.allocations, 0, "{stats:?}");
+}
