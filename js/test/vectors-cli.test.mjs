@@ -1,13 +1,20 @@
 // The vector runner CLI: the summary line, the exit status, failures printed,
 // and the runner semantics of tests/src/lib.rs (shape checks, a moved clock
-// stays moved, policies signed with their numbers as written).
+// stays moved, policies signed with their numbers as written). Then the
+// runner core (src/vectors/) on its own, with a recording fake guard, for the
+// v2 fields whose guard methods the bridge may not have yet: keys, sign_with,
+// launch, tcp, udp; and its signing against node:crypto.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHmac, generateKeyPairSync, createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policy, SECRET, NOW } from './fixture.mjs';
+import { runVectorText, parseTarget, tally } from '../src/vectors/runner.mjs';
+import { signPolicy, policyJson } from '../src/vectors/sign.mjs';
+import { parse as parseLossless } from '../src/vectors/lossless-json.mjs';
 
 const CLI = new URL('../bin/guard-vectors.mjs', import.meta.url).pathname;
 const REPO = new URL('../../', import.meta.url).pathname;
@@ -111,4 +118,153 @@ test('a missing path is an error, not a pass', () => {
   const r = spawnSync(process.execPath, [CLI, '/nonexistent/vectors'], { encoding: 'utf8' });
   assert.notEqual(r.status, 0);
   assert.doesNotMatch(r.stdout, /0 failed/);
+});
+
+// ---- the runner core, with a fake guard that records what it was asked
+
+function fakeGuardFactory({ without = [] } = {}) {
+  const calls = [];
+  const decision = Object.freeze({ allow: true, code: null, message: 'ok' });
+  const factory = async (options) => {
+    calls.push(['createGuard', options]);
+    const guard = {
+      load: (bundle, opts) => { calls.push(['load', bundle, opts]); return { code: 'ok', message: '' }; },
+      checkApi: (...a) => { calls.push(['checkApi', ...a]); return decision; },
+      checkRequest: (...a) => { calls.push(['checkRequest', ...a]); return decision; },
+      checkLaunch: (...a) => { calls.push(['checkLaunch', ...a]); return decision; },
+      checkTcp: (...a) => { calls.push(['checkTcp', ...a]); return decision; },
+      checkUdp: (...a) => { calls.push(['checkUdp', ...a]); return decision; },
+    };
+    for (const m of without) delete guard[m];
+    return guard;
+  };
+  return { factory, calls };
+}
+
+const b64json = (s) => JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+
+function edKey(kid) {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return { ...privateKey.export({ format: 'jwk' }), kid };
+}
+
+test('HS256 bundles are byte-identical to node:crypto HMAC, numbers as written', () => {
+  const policies = [policy(), policy({ superapp_id: 'bücher-✓-superapp' }), parseLossless('{"version":18446744073709551615,"a":[1.50,-0,2e3]}')];
+  for (const secret of [SECRET, 'x', 'K'.repeat(64), 'K'.repeat(65), 'ü-non-ascii']) {
+    for (const p of policies) {
+      const input = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(policyJson(p)).toString('base64url')}`;
+      const want = `${input}.${createHmac('sha256', Buffer.from(secret, 'utf8')).update(input).digest('base64url')}`;
+      assert.equal(signPolicy(p, secret), want);
+    }
+  }
+  assert.match(policyJson(policies[2]), /18446744073709551615/);
+});
+
+test('keys: the guard gets secret and the public part of every key; sign_with signs EdDSA with that kid', async () => {
+  const k1 = edKey('2026-12');
+  const k2 = edKey('2027-03');
+  const { factory, calls } = fakeGuardFactory();
+  const text = JSON.stringify({ secret: SECRET, now: NOW, keys: [k1, k2], loads: [
+    { policy: policy(), expect: 'ok', sign_with: '2027-03' },
+    { policy: policy(), expect: 'ok' },
+    { policy: policy(), expect: 'ok', sign_with: 'nope' },
+    { bundle: 'a.b.c', expect: 'ok', sign_with: '2026-12' },
+  ] });
+  const out = await runVectorText('k.json', text, { createGuard: factory });
+  assert.deepEqual(calls[0], ['createGuard', { secret: SECRET, keys: [k1, k2].map(({ d, ...pub }) => pub) }]);
+  assert.ok(calls[0][1].keys.every((k) => !('d' in k)));
+  const [header, payload, sig] = calls[1][1].split('.');
+  assert.deepEqual(b64json(header), { alg: 'EdDSA', kid: '2027-03' });
+  assert.deepEqual(b64json(payload), policy());
+  const pub = (k) => createPublicKey({ key: { kty: k.kty, crv: k.crv, x: k.x }, format: 'jwk' });
+  assert.equal(verify(null, Buffer.from(`${header}.${payload}`), pub(k2), Buffer.from(sig, 'base64url')), true);
+  assert.equal(verify(null, Buffer.from(`${header}.${payload}`), pub(k1), Buffer.from(sig, 'base64url')), false);
+  assert.equal(calls[2][1], signPolicy(policy(), SECRET), 'without sign_with: HS256 with the secret');
+  assert.deepEqual(out.map((o) => o.failure), [
+    null,
+    null,
+    'sign_with `nope`: no key with that kid in `keys`',
+    '`sign_with` signs a `policy`; a `bundle` is loaded as given',
+  ]);
+  assert.equal(calls.filter((c) => c[0] === 'load').length, 2, 'a load that cannot be signed is not loaded');
+});
+
+test('a v1 file configures the guard with its secret only', async () => {
+  const { factory, calls } = fakeGuardFactory();
+  await runVectorText('v1.json', JSON.stringify(file()), { createGuard: factory });
+  assert.deepEqual(calls[0], ['createGuard', { secret: SECRET }]);
+});
+
+test('launch, tcp and udp cases call the v2 guard methods with the parsed target', async () => {
+  const { factory, calls } = fakeGuardFactory();
+  const sha = 'ab'.repeat(32);
+  const out = await runVectorText('v2.json', JSON.stringify(file({ cases: [
+    { app: 'mp_shop', launch: { version: '1.4.2', package_sha256: sha }, expect: 'allow' },
+    { app: 'mp_shop', tcp: 'printer.lan.example:9100', expect: 'allow', now: NOW + 5 },
+    { app: 'mp_shop', udp: '[::1]:53', expect: 'allow' },
+    { app: 'mp_shop', tcp: 'evil.example', expect: 'allow' },
+    { app: 'mp_shop', tcp: 'evil.example:70000', expect: 'allow' },
+    { app: 'mp_shop', udp: '[2001:db8::1]', expect: 'allow' },
+  ] })), { createGuard: factory });
+  assert.deepEqual(tally(out), { passed: 7, failed: 0 }, JSON.stringify(out));
+  assert.deepEqual(calls.filter((c) => c[0].startsWith('check')), [
+    ['checkLaunch', 'mp_shop', { version: '1.4.2', packageSha256: sha }, { now: NOW }],
+    ['checkTcp', 'mp_shop', 'printer.lan.example', 9100, { now: NOW + 5 }],
+    ['checkUdp', 'mp_shop', '[::1]', 53, { now: NOW + 5 }],
+    ['checkTcp', 'mp_shop', 'evil.example', 0, { now: NOW + 5 }],
+    ['checkTcp', 'mp_shop', 'evil.example', 70000, { now: NOW + 5 }],
+    ['checkUdp', 'mp_shop', '[2001:db8::1]', 0, { now: NOW + 5 }],
+  ]);
+});
+
+test('a v2 case whose guard method is missing fails, naming the method', async () => {
+  const { factory } = fakeGuardFactory({ without: ['checkLaunch', 'checkTcp', 'checkUdp'] });
+  const out = await runVectorText('v2.json', JSON.stringify(file({ cases: [
+    { app: 'mp_shop', launch: { version: '1', package_sha256: 'ab'.repeat(32) }, expect: 'allow' },
+    { app: 'mp_shop', tcp: 'a.example:1', expect: 'deny' },
+    { app: 'mp_shop', udp: 'a.example:1', expect: 'allow' },
+  ] })), { createGuard: factory });
+  assert.deepEqual(tally(out), { passed: 1, failed: 3 });
+  assert.match(out[1].failure, /no checkLaunch\(\).*`launch`/);
+  assert.match(out[2].failure, /no checkTcp\(\).*`tcp`/);
+  assert.match(out[3].failure, /no checkUdp\(\).*`udp`/);
+});
+
+test('malformed tcp/udp targets and launch objects are a failure of the file', async () => {
+  for (const bad of ['::1:80', '[::1', '[::1]80', 'a.example:', 'a.example:8o', 'a.example:-1', 'a.example:4294967296', ':80', '[]:80']) {
+    assert.throws(() => parseTarget(bad), /target/, bad);
+    const { factory, calls } = fakeGuardFactory();
+    const out = await runVectorText('bad.json', JSON.stringify(file({ cases: [{ app: 'mp_shop', tcp: bad, expect: 'deny' }] })), { createGuard: factory });
+    assert.equal(out.length, 1, bad);
+    assert.match(out[0].failure, /^not a vector file: target /, bad);
+    assert.equal(calls.length, 0, 'nothing runs from a malformed file');
+  }
+  assert.deepEqual(parseTarget('a.example:4294967295'), { host: 'a.example', port: 4294967295 });
+  for (const launch of ['1.4.2', { version: '1.4.2' }, { version: 1, package_sha256: 'x' }]) {
+    const out = await runVectorText('bad.json', JSON.stringify(file({ cases: [{ app: 'mp_shop', launch, expect: 'deny' }] })), { createGuard: fakeGuardFactory().factory });
+    assert.match(out[0].failure, /^not a vector file: a case: `launch`/);
+  }
+  const { factory: f2, calls: c2 } = fakeGuardFactory();
+  const badD = await runVectorText('bad.json', JSON.stringify({ secret: SECRET, now: NOW, keys: [{ ...edKey('k'), d: 'AA' }], loads: [{ policy: policy(), expect: 'ok', sign_with: 'k' }] }), { createGuard: f2 });
+  assert.match(badD[0].failure, /^sign_with `k`: cannot sign: /);
+  assert.equal(c2.filter((c) => c[0] === 'load').length, 0);
+  const keysBad = await runVectorText('bad.json', JSON.stringify(file({ keys: [{ kty: 'OKP', crv: 'Ed25519', kid: 'k', x: 'AA' }] })), { createGuard: fakeGuardFactory().factory });
+  assert.match(keysBad[0].failure, /^not a vector file: keys\[0\]/);
+});
+
+test('a case with two subjects, v2 ones included, is a failure', async () => {
+  const out = await runVectorText('two.json', JSON.stringify(file({ cases: [
+    { app: 'mp_shop', tcp: 'a.example:1', udp: 'a.example:1', expect: 'allow' },
+  ] })), { createGuard: fakeGuardFactory().factory });
+  assert.equal(out[1].failure, 'a case needs exactly one of api, request, upload, download, socket, webview, launch, tcp, udp');
+});
+
+test('a guard that throws fails that case only', async () => {
+  const { factory } = fakeGuardFactory();
+  const throwing = async (o) => ({ ...(await factory(o)), checkApi: () => { throw new TypeError('boom'); } });
+  const out = await runVectorText('t.json', JSON.stringify(file({ cases: [
+    { app: 'mp_shop', api: 'x', expect: 'allow' },
+    { app: 'mp_shop', request: 'https://a.example/', expect: 'allow' },
+  ] })), { createGuard: throwing });
+  assert.deepEqual(out.map((o) => o.failure), [null, 'the guard threw TypeError: boom', null]);
 });

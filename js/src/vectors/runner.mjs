@@ -1,0 +1,273 @@
+// The decision-vector runner's core (docs/policy.md §4 plus the project
+// extensions documented at the top of tests/src/lib.rs), with exactly the
+// semantics of the Rust runner, unknown fields included: ignored, with a
+// warning. No file system, no printing and no Node-only API, so the same
+// module runs in Node (js/bin/guard-vectors.mjs does the I/O) and in a
+// browser page (js/test-browser/vectors.test.mjs): a vector file goes in as
+// text, outcomes come out.
+//
+// An outcome is `{ name, failure, ignored }`: `failure` is null for a pass,
+// else what differed; `ignored` lists the unknown fields it carried.
+import { parse as parseLossless, toPlain, RawNumber } from './lossless-json.mjs';
+import { signPolicy, signPolicyEdDsa, publicJwk } from './sign.mjs';
+
+/** Load outcomes of the contract (docs/policy.md §2), `unknown_key` from v2. */
+export const LOAD_CODES = Object.freeze(['ok', 'malformed_bundle', 'unsupported_alg', 'unknown_key', 'bad_signature', 'invalid_policy', 'stale_version', 'expired']);
+
+const FILE_KEYS = new Set(['description', 'secret', 'keys', 'now', 'policy', 'loads', 'cases']);
+const LOAD_KEYS = new Set(['policy', 'bundle', 'sign_with', 'expect', 'now', 'message']);
+const CASE_KEYS = new Set(['app', 'api', 'request', 'upload', 'download', 'socket', 'webview', 'launch', 'tcp', 'udp', 'expect', 'code', 'now', 'message', 'errno', 'reported', 'note']);
+const LAUNCH_KEYS = new Set(['version', 'package_sha256']);
+const JWK_STRINGS = ['kty', 'crv', 'kid', 'x', 'd'];
+// Case field -> guard method. The one-subject checks take (app, subject, {now});
+// launch, tcp and udp (contract v2) are called in `check` below.
+const CHECKS = [
+  ['api', 'checkApi'], ['request', 'checkRequest'], ['upload', 'checkUpload'], ['download', 'checkDownload'],
+  ['socket', 'checkSocket'], ['webview', 'checkWebview'], ['launch', 'checkLaunch'], ['tcp', 'checkTcp'], ['udp', 'checkUdp'],
+];
+const SUBJECT_FIELDS = CHECKS.map(([k]) => k);
+
+// ---- shape checks, mirroring serde's field types (unknown fields are kept
+// aside for the warning, as the Rust runner's `#[serde(flatten)] unknown`)
+
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+// Exactly serde's u64: an integer literal (no fraction, no exponent) in range.
+const isU64 = (v) => v instanceof RawNumber && /^(0|[1-9][0-9]*)$/.test(v.text) && BigInt(v.text) <= 18446744073709551615n;
+const isU32 = (v) => isU64(v) && BigInt(v.text) <= 4294967295n;
+const present = (v) => v !== undefined && v !== null;
+const optStr = (o, k) => !present(o[k]) || typeof o[k] === 'string';
+// Kept under symbols, so a vector's own field of any name cannot collide.
+const IGNORED = Symbol('ignored');
+const TARGET = Symbol('target');
+const unknownKeys = (o, known) => Object.keys(o).filter((k) => !known.has(k)).sort();
+
+/**
+ * Splits a `tcp`/`udp` target "host:port" (an IPv6 host in brackets, which
+ * stay part of the host: they are how the WHATWG host parser the guard uses
+ * tells an IPv6 literal). A target without a port is checked with port 0:
+ * "no port" is outside 1–65535, which the guard must refuse as invalid_url
+ * (the contract's v2-raw-sockets.json has such a case), so the runner leaves
+ * that judgement to the guard instead of calling the file malformed. Throws on
+ * what no guard could be asked: no host, an unbracketed IPv6 host, a port
+ * that is not decimal digits or does not fit the u32 the guard takes.
+ */
+export function parseTarget(target) {
+  let host;
+  let port = null;
+  if (target.startsWith('[')) {
+    const end = target.indexOf(']');
+    if (end < 0) throw new Error(`target \`${target}\`: an IPv6 host needs its closing bracket`);
+    host = target.slice(0, end + 1);
+    const rest = target.slice(end + 1);
+    if (rest !== '') {
+      if (rest[0] !== ':') throw new Error(`target \`${target}\`: expected \`:port\` after the bracketed host`);
+      port = rest.slice(1);
+    }
+  } else {
+    const colon = target.lastIndexOf(':');
+    host = colon < 0 ? target : target.slice(0, colon);
+    if (colon >= 0) port = target.slice(colon + 1);
+    if (host.includes(':')) throw new Error(`target \`${target}\`: an IPv6 host goes in brackets`);
+  }
+  if (host === '' || host === '[]') throw new Error(`target \`${target}\`: no host`);
+  if (port === null) return { host, port: 0 };
+  if (!/^[0-9]+$/.test(port) || BigInt(port) > 4294967295n) throw new Error(`target \`${target}\`: the port must be a decimal u32`);
+  return { host, port: Number(port) };
+}
+
+// Objects become plain objects (own data properties, so `__proto__` is just a
+// key), numbers stay RawNumber, policies stay lossless for signing.
+function toRawView(v) {
+  if (v instanceof Map) {
+    const o = {};
+    for (const [k, x] of v) Object.defineProperty(o, k, { value: k === 'policy' ? x : toRawView(x), enumerable: true, writable: true, configurable: true });
+    return o;
+  }
+  if (Array.isArray(v)) return v.map(toRawView);
+  return v;
+}
+
+/**
+ * Checks a lossless parse (lossless-json: Maps for objects, RawNumber for
+ * numbers) against the vector format and answers the file in the shape the
+ * runner reads. Throws, like serde, on anything of the wrong type.
+ */
+export function validate(raw) {
+  if (!(raw instanceof Map)) throw new Error('expected a JSON object');
+  const file = toRawView(raw);
+  file[IGNORED] = unknownKeys(file, FILE_KEYS).map((k) => `file.${k}`);
+  if (file.description !== undefined && typeof file.description !== 'string') throw new Error('`description`: expected a string');
+  if (typeof file.secret !== 'string') throw new Error('missing or invalid field `secret`');
+  if (!isU64(file.now)) throw new Error('missing or invalid field `now`');
+  for (const key of ['keys', 'loads', 'cases']) {
+    if (present(file[key]) && !Array.isArray(file[key])) throw new Error(`\`${key}\`: expected a sequence`);
+  }
+  (file.keys ?? []).forEach((k, i) => {
+    if (!isObj(k) || JWK_STRINGS.some((m) => typeof k[m] !== 'string')) {
+      throw new Error(`keys[${i}]: expected an Ed25519 JWK with string ${JWK_STRINGS.join(', ')}`);
+    }
+  });
+  for (const l of file.loads ?? []) {
+    if (!isObj(l)) throw new Error('a load: expected an object');
+    l[IGNORED] = unknownKeys(l, LOAD_KEYS);
+    if (typeof l.expect !== 'string') throw new Error('a load: missing or invalid field `expect`');
+    if (!optStr(l, 'bundle') || !optStr(l, 'message') || !optStr(l, 'sign_with')) throw new Error('a load: invalid `bundle`, `message` or `sign_with`');
+    if (present(l.now) && !isU64(l.now)) throw new Error('a load: invalid `now`');
+  }
+  for (const c of file.cases ?? []) {
+    if (!isObj(c)) throw new Error('a case: expected an object');
+    c[IGNORED] = unknownKeys(c, CASE_KEYS);
+    if (typeof c.app !== 'string' || typeof c.expect !== 'string') throw new Error('a case: missing or invalid `app` or `expect`');
+    for (const k of ['api', 'request', 'upload', 'download', 'socket', 'webview', 'tcp', 'udp', 'code', 'message', 'note']) {
+      if (!optStr(c, k)) throw new Error(`a case: \`${k}\`: expected a string`);
+    }
+    if (present(c.launch)) {
+      if (!isObj(c.launch) || typeof c.launch.version !== 'string' || typeof c.launch.package_sha256 !== 'string') {
+        throw new Error('a case: `launch`: expected {"version": string, "package_sha256": string}');
+      }
+      c[IGNORED].push(...unknownKeys(c.launch, LAUNCH_KEYS).map((k) => `launch.${k}`));
+    }
+    // A malformed target is the file's error, found before anything runs.
+    for (const k of ['tcp', 'udp']) if (present(c[k])) c[TARGET] = parseTarget(c[k]);
+    if (present(c.now) && !isU64(c.now)) throw new Error('a case: invalid `now`');
+    if (present(c.errno) && !isU32(c.errno)) throw new Error('a case: invalid `errno`');
+    if (present(c.reported) && typeof c.reported !== 'boolean') throw new Error('a case: invalid `reported`');
+  }
+  return file;
+}
+
+// A raw-view object (toRawView) as plain JS values: what a guard is handed.
+const plainObject = (o) => toPlain(new Map(Object.entries(o)));
+const num = (v) => (v instanceof RawNumber ? Number(v.text) : v);
+const thrown = (e) => `the guard threw ${e?.name ?? 'a non-error'}: ${e?.message ?? String(e)}`;
+
+/**
+ * Runs one validated vector file against a fresh guard from `createGuard`
+ * (the bridge's, or any with its API). `subtle` is the WebCrypto used to sign
+ * `sign_with` loads (default: the runtime's).
+ */
+export async function runFile(name, file, { createGuard, subtle } = {}) {
+  const out = [];
+  // The guard is configured with `secret` and, for a v2 file, the public part
+  // of every key: a device never holds a private key (the guard refuses `d`).
+  const options = { secret: file.secret };
+  if (present(file.keys)) options.keys = file.keys.map((k) => publicJwk(plainObject(k)));
+  let guard;
+  try {
+    guard = await createGuard(options);
+  } catch (e) {
+    return [{ name, failure: `cannot create engine: ${e.message}`, ignored: file[IGNORED] }];
+  }
+  // Clock values beyond 2^53 lose precision here (the bridge takes JS numbers).
+  let now = num(file.now);
+  const loads = present(file.policy) ? [{ policy: file.policy, expect: 'ok', [IGNORED]: [] }, ...(file.loads ?? [])] : (file.loads ?? []);
+  for (const [i, load] of loads.entries()) {
+    if (present(load.now)) now = num(load.now);
+    let failure;
+    try {
+      failure = await runLoad(guard, load, file, now, subtle);
+    } catch (e) {
+      failure = thrown(e);
+    }
+    out.push({ name: `${name}: loads[${i}]`, failure, ignored: load[IGNORED] });
+  }
+  for (const [i, c] of (file.cases ?? []).entries()) {
+    if (present(c.now)) now = num(c.now);
+    let failure;
+    try {
+      failure = runCase(guard, c, now);
+    } catch (e) {
+      failure = thrown(e);
+    }
+    out.push({ name: `${name}: cases[${i}]`, failure, ignored: c[IGNORED] });
+  }
+  if (out.length > 0) out[0].ignored = [...file[IGNORED], ...out[0].ignored];
+  return out;
+}
+
+async function bundleOf(load, file, subtle) {
+  if (present(load.policy) === present(load.bundle)) return { failure: 'a load needs exactly one of policy, bundle' };
+  if (present(load.bundle)) {
+    if (present(load.sign_with)) return { failure: '`sign_with` signs a `policy`; a `bundle` is loaded as given' };
+    return { bundle: load.bundle };
+  }
+  if (!present(load.sign_with)) return { bundle: signPolicy(load.policy, file.secret) };
+  const keys = (file.keys ?? []).filter((k) => k.kid === load.sign_with);
+  if (keys.length !== 1) return { failure: `sign_with \`${load.sign_with}\`: ${keys.length === 0 ? 'no' : 'more than one'} key with that kid in \`keys\`` };
+  // A key WebCrypto refuses is the vector's fault, not the guard's: say so.
+  try {
+    return { bundle: await signPolicyEdDsa(load.policy, keys[0], subtle) };
+  } catch (e) {
+    return { failure: `sign_with \`${load.sign_with}\`: cannot sign: ${e.message}` };
+  }
+}
+
+async function runLoad(guard, load, file, now, subtle) {
+  const { bundle, failure } = await bundleOf(load, file, subtle);
+  if (failure) return failure;
+  if (!LOAD_CODES.includes(load.expect)) return `unknown expected load outcome \`${load.expect}\``;
+  const { code, message } = guard.load(bundle, { now });
+  if (code !== load.expect) return `expected load \`${load.expect}\`, got \`${code}\` (${message})`;
+  if (present(load.message) && !message.includes(load.message)) {
+    return `expected load message containing \`${load.message}\`, got \`${message}\``;
+  }
+  return null;
+}
+
+// Calls the guard; answers the decision, or a failure when the bridge lacks
+// the method (a v2 check before the bridge implements it must fail, loudly).
+function check(guard, kind, method, c, now) {
+  if (typeof guard[method] !== 'function') {
+    return { missing: `the guard has no ${method}(): this bridge does not implement \`${kind}\` checks (contract v2) yet` };
+  }
+  if (kind === 'launch') {
+    return { d: guard.checkLaunch(c.app, { version: c.launch.version, packageSha256: c.launch.package_sha256 }, { now }) };
+  }
+  if (kind === 'tcp' || kind === 'udp') return { d: guard[method](c.app, c[TARGET].host, c[TARGET].port, { now }) };
+  return { d: guard[method](c.app, c[kind], { now }) };
+}
+
+function runCase(guard, c, now) {
+  const checks = CHECKS.filter(([k]) => present(c[k]));
+  if (checks.length !== 1) return `a case needs exactly one of ${SUBJECT_FIELDS.join(', ')}`;
+  const [kind, method] = checks[0];
+  if (!['allow', 'deny', 'report'].includes(c.expect)) return `unknown expectation \`${c.expect}\``;
+  const { d, missing } = check(guard, kind, method, c, now);
+  if (missing) return missing;
+  const subject = kind === 'launch' ? JSON.stringify({ version: c.launch.version, package_sha256: c.launch.package_sha256 }) : c[kind];
+  const got = d.allow ? (d.reported ? 'report' : 'allow') : 'deny';
+  const describe = () => `${kind} \`${subject}\` for \`${c.app}\`: got ${got} ${d.code ?? '-'} \`${d.message}\``;
+  if (got !== c.expect) return `expected ${c.expect}; ${describe()}`;
+  if (c.expect === 'allow' && d.code !== null) return `an allow must have no code; ${describe()}`;
+  if (present(c.code) && d.code !== c.code) return `expected code ${c.code}; ${describe()}`;
+  if (present(c.message) && d.message !== c.message) return `expected message \`${c.message}\`; ${describe()}`;
+  if (present(c.errno) && d.errno !== num(c.errno)) return `expected errno ${num(c.errno)}; ${describe()} (errno ${d.errno ?? 'none'})`;
+  if (present(c.reported) && (d.reported === true) !== c.reported) return `expected reported: ${c.reported}; ${describe()}`;
+  return null;
+}
+
+/**
+ * Parses, validates and runs the vector file `text` named `name`: its
+ * outcomes, or one failing outcome when the text is not a vector file.
+ */
+export async function runVectorText(name, text, deps) {
+  let file;
+  try {
+    file = validate(parseLossless(text));
+  } catch (e) {
+    return [{ name, failure: `not a vector file: ${e.message}`, ignored: [] }];
+  }
+  return runFile(name, file, deps);
+}
+
+/** The warning line for the fields an outcome's load or case carried unread (as Outcome::warning in Rust). */
+export function warning(o) {
+  if (!o.ignored || o.ignored.length === 0) return null;
+  return `${o.name}: ignored unknown field${o.ignored.length === 1 ? '' : 's'} ${o.ignored.map((k) => `\`${k}\``).join(', ')}`;
+}
+
+/** `N passed, N failed` counts of outcomes. */
+export function tally(outcomes) {
+  const failed = outcomes.filter((o) => o.failure).length;
+  return { passed: outcomes.length - failed, failed };
+}
