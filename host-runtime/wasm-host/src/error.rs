@@ -1,0 +1,35 @@
+//! Why the host could not start.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::abi::ABI_VERSION;
+
+/// Why the host could not start.
+#[derive(Debug, Error)]
+pub enum HostError {
+    /// The module file could not be read.
+    #[error("cannot read the guard module `{path}`: {source}")]
+    Read {
+        /// The path tried.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// wasmtime refused the configuration or the module.
+    #[error("cannot compile the guard module: {0}")]
+    Compile(String),
+    /// The module lacks an export of the raw ABI (not a guard module?).
+    #[error("the guard module has no raw ABI export `{0}`")]
+    MissingExport(String),
+    /// The module speaks another raw ABI version.
+    #[error("the guard module speaks raw ABI version `{0}`, this host speaks {ABI_VERSION}")]
+    AbiVersion(i32),
+    /// The SecretKey was refused by the guard.
+    #[error("invalid secret: {0}")]
+    Secret(String),
+    /// The instance could not be created or set up.
+    #[error("cannot start a guard instance: {0}")]
+    Instance(String),
+}

@@ -1,0 +1,330 @@
+//! [`WasmGuard`]: one guard in its own wasmtime instance, rebuilt from the
+//! module and the last good bundle after a trap, a timeout or running out of
+//! memory, with the ids it handed out kept stable across rebuilds.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use guard_core::{ApiId, AppHandle, CheckKind, Decision, DenyCode, LoadCode, LoadError, Verdict};
+use wasmtime::Trap;
+
+use crate::abi::{decide_in, load_in, url_verdict_in, verdict, CallError, Live, NO_POLICY};
+use crate::error::HostError;
+use crate::module::WasmModule;
+
+/// The names a caller interned, with their ids in the current instance, so
+/// the ids handed out stay valid across rebuilds.
+#[derive(Debug, Default)]
+struct Names {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+    /// `wasm[host id]` = the id in the live instance.
+    wasm: Vec<u32>,
+}
+
+/// A guard running in its own wasmtime instance.
+///
+/// Not `Sync`: a store runs one call at a time. Share the [`WasmModule`] and
+/// give each thread its own `WasmGuard` (and its own loads).
+pub struct WasmGuard {
+    module: WasmModule,
+    secret: String,
+    live: Option<Live>,
+    /// The last bundle accepted and the clock it was accepted at.
+    last_good: Option<(String, u64)>,
+    apis: Names,
+    apps: Names,
+    rebuilds: u64,
+}
+
+impl fmt::Debug for WasmGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WasmGuard")
+            .field("module", &self.module)
+            .field("loaded", &self.last_good.is_some())
+            .field("rebuilds", &self.rebuilds)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasmGuard {
+    /// A guard with no policy for the superapp whose SecretKey is `secret`.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Secret`] when the wasm guard refuses the key,
+    /// [`HostError::Instance`] when the instance cannot be created.
+    pub fn new(module: &WasmModule, secret: &str) -> Result<WasmGuard, HostError> {
+        let mut g = WasmGuard {
+            module: module.clone(),
+            secret: secret.to_owned(),
+            live: None,
+            last_good: None,
+            apis: Names::default(),
+            apps: Names::default(),
+            rebuilds: 0,
+        };
+        let live = g.start()?;
+        g.live = Some(live);
+        Ok(g)
+    }
+
+    /// How many times the instance was rebuilt after a trap, timeout or OOM.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds
+    }
+
+    /// The module this guard runs.
+    pub fn module(&self) -> &WasmModule {
+        &self.module
+    }
+
+    /// A fresh instance with the guard created, the last good bundle re-loaded
+    /// and every interned name re-interned.
+    fn start(&mut self) -> Result<Live, HostError> {
+        let load_timeout = self.module.0.options.load_timeout;
+        let fail = |what: &str, e: CallError| HostError::Instance(format!("{what}: {e}"));
+        let mut live = Live::new(&self.module)?;
+        live.write_input(&[self.secret.as_bytes()], load_timeout)
+            .map_err(|e| fail("writing the secret", e))?;
+        let new = live.f.new.clone();
+        match live.call(&new, self.secret.len() as u32, load_timeout) {
+            Ok(0) => {}
+            Ok(1) => {
+                let m = live.message(load_timeout).unwrap_or_default();
+                return Err(HostError::Secret(m));
+            }
+            Ok(code) => return Err(fail("guard_new", CallError::Abi(code))),
+            Err(e) => return Err(fail("guard_new", e)),
+        }
+        if let Some((bundle, at)) = &self.last_good {
+            // Re-loaded at the clock it was first accepted at, so it is accepted
+            // again (and keeps its anti-rollback floor) even if it has expired
+            // since; checks still judge the validity window at their own clock.
+            let code = load_in(&mut live, bundle, *at, load_timeout)
+                .map_err(|e| fail("re-loading the last good bundle", e))?;
+            if code != 0 {
+                return Err(fail(
+                    "re-loading the last good bundle",
+                    CallError::Abi(code),
+                ));
+            }
+        }
+        for (names, func) in [
+            (&mut self.apis, live.f.api_id.clone()),
+            (&mut self.apps, live.f.app_handle.clone()),
+        ] {
+            names.wasm.clear();
+            for name in &names.names {
+                live.write_input(&[name.as_bytes()], load_timeout)
+                    .map_err(|e| fail("re-interning a name", e))?;
+                let id = live
+                    .call(&func, name.len() as u32, load_timeout)
+                    .map_err(|e| fail("re-interning a name", e))?;
+                names.wasm.push(u32::try_from(id).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(live)
+    }
+
+    /// Logs a failed call and rebuilds the instance. A failed rebuild leaves
+    /// no instance: every check then denies `no_policy` and the next call
+    /// tries again.
+    #[cold]
+    fn recover(&mut self, during: &str, error: &CallError) {
+        tracing::error!(%error, during, "guard wasm instance failed; rebuilding it");
+        self.live = None;
+        self.rebuilds += 1;
+        match self.start() {
+            Ok(live) => self.live = Some(live),
+            Err(e) => tracing::error!(error = %e, "cannot rebuild the guard wasm instance"),
+        }
+    }
+
+    fn live(&mut self) -> Option<&mut Live> {
+        if self.live.is_none() {
+            match self.start() {
+                Ok(live) => self.live = Some(live),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot rebuild the guard wasm instance");
+                    return None;
+                }
+            }
+        }
+        self.live.as_mut()
+    }
+
+    /// Verifies and loads a bundle at `now` (unix seconds), in the wasm.
+    ///
+    /// # Errors
+    ///
+    /// The wasm guard's [`LoadError`]. A load that traps, times out or runs the
+    /// instance out of memory is refused as `invalid_policy` (the guard's limits
+    /// refuse it), and the guard goes on with the last good bundle.
+    pub fn load(&mut self, bundle: &str, now: u64) -> Result<(), LoadError> {
+        let timeout = self.module.0.options.load_timeout;
+        let outcome = match self.live() {
+            None => Err(CallError::Abi(-1)),
+            Some(live) => load_in(live, bundle, now, timeout).and_then(|code| {
+                let message = live.message(timeout)?;
+                Ok((code, message))
+            }),
+        };
+        match outcome {
+            Ok((0, _)) => {
+                self.last_good = Some((bundle.to_owned(), now));
+                Ok(())
+            }
+            Ok((code, message)) => match u8::try_from(code).ok().and_then(LoadCode::from_u8) {
+                Some(code) => Err(LoadError { code, message }),
+                None => Err(LoadError {
+                    code: LoadCode::InvalidPolicy,
+                    message: format!("the guard instance answered `{code}`"),
+                }),
+            },
+            Err(e) => {
+                if self.live.is_some() {
+                    self.recover("load", &e);
+                }
+                Err(LoadError {
+                    code: LoadCode::InvalidPolicy,
+                    message: format!("the guard could not load the bundle within its limits: {e}"),
+                })
+            }
+        }
+    }
+
+    fn intern(&mut self, name: &str, app: bool) -> Option<u32> {
+        let names = if app { &self.apps } else { &self.apis };
+        if let Some(id) = names.index.get(name) {
+            return Some(*id);
+        }
+        let timeout = self.module.0.options.check_timeout;
+        let live = self.live()?;
+        let func = if app {
+            live.f.app_handle.clone()
+        } else {
+            live.f.api_id.clone()
+        };
+        let result = live
+            .write_input(&[name.as_bytes()], timeout)
+            .and_then(|()| live.call(&func, name.len() as u32, timeout));
+        match result {
+            Ok(id) if id >= 0 => {
+                let names = if app { &mut self.apps } else { &mut self.apis };
+                let host = u32::try_from(names.names.len()).ok()?;
+                names.names.push(name.to_owned());
+                names.index.insert(name.to_owned(), host);
+                names.wasm.push(id as u32);
+                Some(host)
+            }
+            Ok(_) => None,
+            Err(e) => {
+                self.recover("intern", &e);
+                None
+            }
+        }
+    }
+
+    /// The stable id of an API name (interning it). `None` when the guard's
+    /// name table is full or the instance is down; check by name then.
+    pub fn api_id(&mut self, name: &str) -> Option<ApiId> {
+        self.intern(name, false).map(ApiId)
+    }
+
+    /// The stable handle of an app id (interning it); as [`WasmGuard::api_id`].
+    pub fn app_handle(&mut self, app: &str) -> Option<AppHandle> {
+        self.intern(app, true).map(AppHandle)
+    }
+
+    /// The hot path: an API check by handle and id, in the wasm. An id not
+    /// from this guard is unknown to it.
+    #[inline]
+    pub fn check_api_id(&mut self, app: AppHandle, api: ApiId, now: u64) -> Verdict {
+        let wa = self
+            .apps
+            .wasm
+            .get(app.0 as usize)
+            .copied()
+            .unwrap_or(u32::MAX);
+        let wi = self
+            .apis
+            .wasm
+            .get(api.0 as usize)
+            .copied()
+            .unwrap_or(u32::MAX);
+        let deadline = self.module.0.check_ticks;
+        let Some(live) = self.live.as_mut() else {
+            return self.down();
+        };
+        let func = &live.f.check_api;
+        live.store.set_epoch_deadline(deadline);
+        match func.call(&mut live.store, (wa, wi, now as i64)) {
+            Ok(byte) => verdict(byte),
+            Err(e) => {
+                let e = if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                    CallError::Timeout
+                } else {
+                    CallError::Trap(format!("{e:#}"))
+                };
+                self.recover("check_api", &e);
+                NO_POLICY
+            }
+        }
+    }
+
+    #[cold]
+    fn down(&mut self) -> Verdict {
+        // Try to come back for the next call; this one fails closed.
+        let _ = self.live();
+        NO_POLICY
+    }
+
+    /// A URL check of `kind` by app id, verdict only: one call into the wasm,
+    /// no message. For a host that needs the `errMsg` only on denial (and then
+    /// asks [`WasmGuard::decide`]). A [`CheckKind::Api`] here answers
+    /// `invalid_url`, as in guard-core. Fails closed: deny `no_policy`.
+    pub fn check_url(&mut self, app: &str, kind: CheckKind, url: &str, now: u64) -> Verdict {
+        if kind == CheckKind::Api {
+            return Verdict::deny(DenyCode::InvalidUrl);
+        }
+        let timeout = self.module.0.options.check_timeout;
+        let outcome = match self.live() {
+            None => return NO_POLICY,
+            Some(live) => url_verdict_in(live, app, kind, url, now, timeout),
+        };
+        outcome.unwrap_or_else(|e| {
+            self.recover("check_url", &e);
+            NO_POLICY
+        })
+    }
+
+    /// Any check, answered as the contract's decision object, with the message
+    /// rendered by the wasm. For [`CheckKind::Api`] `subject` is the API name
+    /// (not interned), else the URL. Fails closed: deny `no_policy`.
+    pub fn decide(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {
+        let timeout = self.module.0.options.check_timeout;
+        let label = if kind == CheckKind::Api {
+            subject
+        } else {
+            kind.url_label().unwrap_or("api")
+        };
+        let outcome = match self.live() {
+            None => return Decision::new(NO_POLICY, label, None, None),
+            Some(live) => decide_in(live, app, kind, subject, now, timeout),
+        };
+        match outcome {
+            Ok((v, message)) => Decision {
+                allow: v.allow(),
+                code: v.code(),
+                message,
+                reported: v.reported(),
+                errno: v.code().map(DenyCode::errno),
+            },
+            Err(e) => {
+                self.recover("check", &e);
+                Decision::new(NO_POLICY, label, None, None)
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The compiled guard module ([`WasmModule`]) and the limits it runs under
+//! ([`Options`]): one wasmtime engine with an epoch ticker, the module
+//! checked for the raw ABI, instantiated on demand by each guard.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::{Cache, CacheConfig, Config, Engine, InstancePre, Linker, Module, StoreLimits};
+
+use crate::abi::{Live, ABI_VERSION, EXPORTS};
+use crate::error::HostError;
+
+/// How often the epoch ticks; deadlines are whole ticks.
+const TICK: Duration = Duration::from_millis(5);
+
+/// Where the module is by default: `$GUARD_WASM`, else the file the JS package
+/// ships, `js/pkg/guard_wasm_bg.wasm` in this repository.
+pub fn default_module_path() -> PathBuf {
+    match std::env::var_os("GUARD_WASM") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => repo_root().join("js/pkg/guard_wasm_bg.wasm"),
+    }
+}
+
+/// The repository this crate was built from.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Limits and caching for a [`WasmModule`] and the guards made from it.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Deadline of one load (a maximal 64 MiB bundle takes seconds).
+    pub load_timeout: Duration,
+    /// Deadline of one check or id lookup.
+    pub check_timeout: Duration,
+    /// Cap on the instance's linear memory, in bytes.
+    pub memory_limit: usize,
+    /// A directory for wasmtime's compiled-module cache; `None` compiles
+    /// every time.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            load_timeout: Duration::from_secs(30),
+            check_timeout: Duration::from_millis(250),
+            memory_limit: 1 << 30,
+            cache_dir: None,
+        }
+    }
+}
+
+pub(crate) fn ticks(d: Duration) -> u64 {
+    // Rounded up, so a deadline is never shorter than asked; 0 stays 0.
+    let t = TICK.as_nanos().max(1);
+    u64::try_from(d.as_nanos().div_ceil(t)).unwrap_or(u64::MAX)
+}
+
+pub(crate) struct HostState {
+    pub(crate) limits: StoreLimits,
+}
+
+/// Stops the epoch ticker when the last [`WasmModule`] clone goes.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+pub(crate) struct ModuleInner {
+    pub(crate) engine: Engine,
+    pub(crate) pre: InstancePre<HostState>,
+    pub(crate) options: Options,
+    /// `options.check_timeout` in ticks, computed once for the hot path.
+    pub(crate) check_ticks: u64,
+    sha256: [u8; 32],
+    pub(crate) size: usize,
+    pub(crate) path: Option<PathBuf>,
+    _ticker: Ticker,
+}
+
+/// The compiled guard module: compile once, make any number of [`WasmGuard`]s
+/// from it on any threads. Cheap to clone.
+#[derive(Clone)]
+pub struct WasmModule(pub(crate) Arc<ModuleInner>);
+
+impl fmt::Debug for WasmModule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WasmModule")
+            .field("path", &self.0.path)
+            .field("size", &self.0.size)
+            .field("sha256", &self.sha256_hex())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasmModule {
+    /// Reads and compiles the module at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Read`] when the file cannot be read, else as
+    /// [`WasmModule::from_bytes`].
+    pub fn from_file(path: impl AsRef<Path>, options: &Options) -> Result<WasmModule, HostError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| HostError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        WasmModule::build(&bytes, options, Some(path.to_owned()))
+    }
+
+    /// Compiles module bytes, stubs every import as a trap (the JS glue that
+    /// wasm-bindgen expects; the raw ABI never calls it) and checks the raw ABI.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Compile`] for invalid wasm, [`HostError::MissingExport`] or
+    /// [`HostError::AbiVersion`] for a module without the raw ABI v1.
+    pub fn from_bytes(bytes: &[u8], options: &Options) -> Result<WasmModule, HostError> {
+        WasmModule::build(bytes, options, None)
+    }
+
+    fn build(
+        bytes: &[u8],
+        options: &Options,
+        path: Option<PathBuf>,
+    ) -> Result<WasmModule, HostError> {
+        let compile = |e: wasmtime::Error| HostError::Compile(format!("{e:#}"));
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        if let Some(dir) = &options.cache_dir {
+            let mut cc = CacheConfig::new();
+            cc.with_directory(dir);
+            config.cache(Some(Cache::new(cc).map_err(compile)?));
+        }
+        let engine = Engine::new(&config).map_err(compile)?;
+        let module = Module::new(&engine, bytes).map_err(compile)?;
+        for name in EXPORTS {
+            if module.get_export(name).is_none() {
+                return Err(HostError::MissingExport(name.to_owned()));
+            }
+        }
+        let mut linker = Linker::new(&engine);
+        linker
+            .define_unknown_imports_as_traps(&module)
+            .map_err(compile)?;
+        let pre = linker.instantiate_pre(&module).map_err(compile)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            // The ticker holds only a weak engine, and stops with the module.
+            let weak = engine.weak();
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("guard-wasm-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(TICK);
+                        match weak.upgrade() {
+                            Some(e) => e.increment_epoch(),
+                            None => break,
+                        }
+                    }
+                })
+                .map_err(|e| HostError::Instance(format!("cannot start the epoch ticker: {e}")))?;
+        }
+        let m = WasmModule(Arc::new(ModuleInner {
+            engine,
+            pre,
+            options: options.clone(),
+            check_ticks: ticks(options.check_timeout),
+            sha256: Sha256::digest(bytes).into(),
+            size: bytes.len(),
+            path,
+            _ticker: Ticker { stop },
+        }));
+        // Instantiate once to check the ABI version now rather than at first use.
+        let mut live = Live::new(&m)?;
+        let version = live
+            .call(&live.f.abi_version.clone(), (), m.0.options.load_timeout)
+            .map_err(|e| HostError::Instance(e.to_string()))?;
+        if version != ABI_VERSION {
+            return Err(HostError::AbiVersion(version));
+        }
+        Ok(m)
+    }
+
+    /// The module's size in bytes.
+    pub fn size(&self) -> usize {
+        self.0.size
+    }
+
+    /// The SHA-256 of the module's bytes, lowercase hex.
+    pub fn sha256_hex(&self) -> String {
+        self.0.sha256.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The file it was read from, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.0.path.as_deref()
+    }
+
+    /// The options it was built with.
+    pub fn options(&self) -> &Options {
+        &self.0.options
+    }
+}
