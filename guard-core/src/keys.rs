@@ -290,3 +290,58 @@ mod tests {
         assert!(set.is_empty());
     }
 }
+
+#[cfg(test)]
+mod bundle_tests {
+    use crate::bundle::{self, BundleError};
+    use crate::keys::KeySet;
+    use crate::SecretKey;
+
+    /// An alg with no configured key is `unknown_key`, and an HS256 bundle
+    /// never verifies with an Ed25519 key's bytes, whatever its `kid`.
+    #[test]
+    fn each_alg_verifies_only_with_its_own_kind_of_key() {
+        let seed = [3u8; 32];
+        let x = ed25519_dalek::SigningKey::from_bytes(&seed)
+            .verifying_key()
+            .to_bytes();
+        let mut only_ed = KeySet::default();
+        only_ed.add_ed25519("k", &x).unwrap();
+        let secret = SecretKey::new("k3yK3yk3yK3yk3y1").unwrap();
+        let hs = bundle::sign(b"{}", &secret);
+        assert!(matches!(
+            bundle::verify_with_keys(&hs, &only_ed),
+            Err(BundleError::UnknownKey(_))
+        ));
+        let ed = bundle::sign_ed25519(b"{}", "k", &seed);
+        assert!(matches!(
+            bundle::verify_with_keys(&ed, &KeySet::secret(secret.clone())),
+            Err(BundleError::UnknownKey(_))
+        ));
+        assert!(bundle::verify_with_keys(&ed, &only_ed).is_ok());
+        // A 32-byte key made of the public key: an HS256 bundle keyed by it,
+        // naming the Ed25519 key, is still checked against the SecretKey.
+        let mut both = only_ed.clone();
+        both.secret = Some(secret);
+        let forged = {
+            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            use base64::Engine as _;
+            use hmac::Mac as _;
+            let input = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","kid":"k"}"#),
+                URL_SAFE_NO_PAD.encode("{}")
+            );
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&x).unwrap();
+            mac.update(input.as_bytes());
+            format!(
+                "{input}.{}",
+                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+            )
+        };
+        assert!(matches!(
+            bundle::verify_with_keys(&forged, &both),
+            Err(BundleError::BadSignature(_))
+        ));
+    }
+}

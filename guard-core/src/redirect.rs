@@ -75,3 +75,106 @@ impl Guard {
         (verdict, resolved)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{bundle, CheckKind, DenyCode, Guard, SecretKey};
+
+    const SECRET: &str = "k3yK3yk3yK3yk3y1";
+
+    fn guard() -> Guard {
+        let policy = br#"{"schema":2,"superapp_id":"s","version":1,"issued_at":0,
+          "blocked_hosts":["*.internal.example"],
+          "apps":[{"app_id":"mp","kind":"mini_program","control":{"server_domains":true,"webview_domains":true},
+                   "server_domains":["https://api.example","https://cdn.example"],
+                   "webview_domains":["https://h5.example"]},
+                  {"app_id":"trial","kind":"mini_program","mode":"report","control":{"server_domains":true},
+                   "server_domains":["https://api.example"]},
+                  {"app_id":"gone","kind":"mini_program","removed":true}]}"#;
+        let mut g = Guard::new(SECRET).unwrap();
+        g.load(&bundle::sign(policy, &SecretKey::new(SECRET).unwrap()), 10)
+            .unwrap();
+        g
+    }
+
+    #[test]
+    fn hops_count_from_one_and_the_eleventh_is_invalid() {
+        let g = guard();
+        let base = "https://api.example/a/b";
+        for hop in 1..=10 {
+            let (v, href) = g.check_redirect("mp", CheckKind::Request, base, "../c", hop, 10);
+            assert!(v.verdict.allow(), "hop {hop}");
+            assert_eq!(href.as_deref(), Some("https://api.example/c"));
+        }
+        for hop in [0, 11, u32::MAX] {
+            let (v, _) = g.check_redirect("mp", CheckKind::Request, base, "/c", hop, 10);
+            assert_eq!(v.verdict.code(), Some(DenyCode::InvalidUrl), "hop {hop}");
+        }
+        // Report mode reports the 11th hop and still says where it goes.
+        let (v, href) = g.check_redirect("trial", CheckKind::Request, base, "/c", 11, 10);
+        assert!(v.verdict.reported());
+        assert_eq!(href.as_deref(), Some("https://api.example/c"));
+    }
+
+    #[test]
+    fn each_hop_is_a_new_url_of_the_same_kind() {
+        let g = guard();
+        let base = "https://api.example/";
+        let check = |kind, location: &str| g.check_redirect("mp", kind, base, location, 1, 10);
+        let (v, href) = check(CheckKind::Download, "//cdn.example/f.zip");
+        assert!(v.verdict.allow());
+        assert_eq!(href.as_deref(), Some("https://cdn.example/f.zip"));
+        let (v, _) = check(CheckKind::Request, "https://evil.example/");
+        assert_eq!(
+            v.decision(CheckKind::Request).message,
+            "request:fail url not in domain list:evil.example"
+        );
+        let (v, _) = check(CheckKind::Upload, "https://a.internal.example/");
+        assert_eq!(
+            v.decision(CheckKind::Upload).message,
+            "uploadFile:fail url in blocked domain list:a.internal.example"
+        );
+        let (v, _) = check(CheckKind::Request, "http://api.example/");
+        assert_eq!(v.verdict.code(), Some(DenyCode::InsecureScheme));
+        let (v, _) = check(CheckKind::Request, "https://u:p@api.example/");
+        assert_eq!(v.verdict.code(), Some(DenyCode::InvalidUrl));
+        let (v, href) = check(CheckKind::Request, "https://exa mple/");
+        assert_eq!(v.verdict.code(), Some(DenyCode::InvalidUrl));
+        assert_eq!(href, None);
+        let (v, _) = g.check_redirect("mp", CheckKind::Request, "no base", "/x", 1, 10);
+        assert_eq!(v.verdict.code(), Some(DenyCode::InvalidUrl));
+        // A web-view navigation is checked against the web-view list.
+        let (v, _) = g.check_redirect(
+            "mp",
+            CheckKind::Webview,
+            "https://h5.example/",
+            "https://api.example/",
+            1,
+            10,
+        );
+        assert_eq!(v.verdict.code(), Some(DenyCode::DomainNotWhitelisted));
+        // Sockets and the other kinds do not follow redirects.
+        for kind in [
+            CheckKind::Socket,
+            CheckKind::Api,
+            CheckKind::Tcp,
+            CheckKind::Launch,
+        ] {
+            let (v, _) = check(kind, "/x");
+            assert_eq!(v.verdict.code(), Some(DenyCode::InvalidUrl), "{kind}");
+        }
+        let (v, _) = g.check_redirect("gone", CheckKind::Request, base, "/x", 1, 10);
+        assert_eq!(v.verdict.code(), Some(DenyCode::AppRemoved));
+        let e = g.explain_check(
+            "mp",
+            &crate::Check::Redirect {
+                kind: CheckKind::Request,
+                base_href: base,
+                location: "/x",
+                hop: 11,
+            },
+            10,
+        );
+        assert_eq!(e.rule, "§3.6");
+    }
+}

@@ -4,7 +4,8 @@
 //! generic over an [`Engine`]: guard-core called natively, the same `.wasm` in
 //! wasmtime (`guard-wasm-host`), or anything else that can load a bundle and
 //! answer a check. The vector files live in `tests/vectors/` (the contract's
-//! own set in `tests/vectors/shared/`, copied from `../shared/vectors`).
+//! own set in `tests/vectors/shared/` and `tests/vectors/shared-v2/`, copied
+//! from `../shared/vectors` and `../shared/vectors-v2`).
 //!
 //! Contract v2 fields (§4) are read too: a top-level `keys` (Ed25519 JWKs
 //! with their private `d`, which only the runner uses, to sign), a load's
