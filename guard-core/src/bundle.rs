@@ -1,14 +1,17 @@
-//! Signed bundles (`policy.md` §2): JWS compact serialisation (RFC 7515) with
-//! HS256 only, keyed by the superapp's SecretKey.
+//! Signed bundles (`policy.md` §2): JWS compact serialisation (RFC 7515),
+//! `HS256` keyed by the superapp's SecretKey or (contract v2) `EdDSA` with an
+//! Ed25519 key named by `kid` (RFC 8037), verified strictly.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer as _, SigningKey};
 use hmac::{Hmac, Mac};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 use thiserror::Error;
 
+use crate::keys::KeySet;
 use crate::limits;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -29,6 +32,7 @@ impl std::fmt::Debug for SecretKey {
 
 /// Why a string is not a usable SecretKey.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum SecretError {
     /// Not 16, 24 or 32 characters long.
     #[error("secret key must be 16, 24 or 32 characters long, not {0}")]
@@ -72,22 +76,50 @@ impl SecretKey {
 
 /// The load outcome codes of §2 other than `ok` that bundle parsing can give.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum BundleError {
     /// Not three base64url parts, bad base64, a header that is not a JSON object.
     #[error("malformed bundle: {0}")]
     Malformed(String),
-    /// A header `alg` other than `HS256`.
-    #[error("unsupported alg `{0}` (only HS256 is accepted)")]
+    /// A header `alg` other than `HS256` and `EdDSA`.
+    #[error("unsupported alg `{0}` (only HS256 and EdDSA are accepted)")]
     UnsupportedAlg(String),
-    /// The MAC does not verify under this guard's key.
-    #[error("bad signature: the bundle was not signed with this superapp's SecretKey")]
-    BadSignature,
+    /// The `alg` has no configured key, or the `kid` names none.
+    #[error("unknown key: {0}")]
+    UnknownKey(String),
+    /// The MAC or signature does not verify under the key it names.
+    #[error("bad signature: the bundle was not signed with this superapp's {0}")]
+    BadSignature(&'static str),
 }
+
+/// What a [`BundleError::BadSignature`] names.
+const SECRET_KEY: &str = "SecretKey";
+const ED25519_KEY: &str = "Ed25519 key of that `kid`";
 
 #[derive(Deserialize)]
 struct Header {
     alg: Option<String>,
+    /// Read only for EdDSA: an HS256 bundle verifies with the SecretKey alone,
+    /// whatever its `kid` says (no key confusion).
+    kid: Option<serde_json::Value>,
     crit: Option<IgnoredAny>,
+}
+
+/// The two algorithms of §2; `alg` is compared exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Alg {
+    Hs256,
+    EdDsa,
+}
+
+impl Alg {
+    fn parse(alg: &str) -> Option<Alg> {
+        match alg {
+            "HS256" => Some(Alg::Hs256),
+            "EdDSA" => Some(Alg::EdDsa),
+            _ => None,
+        }
+    }
 }
 
 /// Signs `payload` (the policy JSON bytes) into a bundle.
@@ -112,6 +144,42 @@ pub fn sign(payload: &[u8], key: &SecretKey) -> String {
     out
 }
 
+/// Signs `payload` into an `EdDSA` bundle (header `{"alg":"EdDSA","kid":…}`)
+/// with the Ed25519 private key `seed` (the JWK's `d`, 32 bytes). For the
+/// superapp's server and test tools; a device only verifies.
+///
+/// # Examples
+///
+/// ```
+/// use guard_core::{bundle, keys::KeySet};
+/// let seed = [7u8; 32];
+/// let x = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+/// let mut keys = KeySet::default();
+/// keys.add_ed25519("k1", &x).unwrap();
+/// let jws = bundle::sign_ed25519(br#"{"schema":2}"#, "k1", &seed);
+/// assert_eq!(bundle::verify_with_keys(&jws, &keys).unwrap(), br#"{"schema":2}"#);
+/// ```
+pub fn sign_ed25519(payload: &[u8], kid: &str, seed: &[u8; 32]) -> String {
+    let header = serde_json::json!({ "alg": "EdDSA", "kid": kid }).to_string();
+    let mut out = URL_SAFE_NO_PAD.encode(header);
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(payload, &mut out);
+    let sig = SigningKey::from_bytes(seed).sign(out.as_bytes());
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(sig.to_bytes(), &mut out);
+    out
+}
+
+/// Verifies a bundle with a key set and returns its payload bytes.
+///
+/// # Errors
+///
+/// [`BundleError`], in the order of [`verify`]: shape and size, base64url,
+/// header, `alg` and `crit`, the key (`unknown_key`), then the signature.
+pub fn verify_with_keys(bundle: &str, keys: &KeySet) -> Result<Vec<u8>, BundleError> {
+    verify_with_digest(bundle, keys).map(|(payload, _)| payload)
+}
+
 /// Verifies a bundle and returns its payload bytes.
 ///
 /// Checks run in this order, so the error says the first thing wrong: shape and
@@ -122,15 +190,17 @@ pub fn sign(payload: &[u8], key: &SecretKey) -> String {
 ///
 /// [`BundleError`] as above.
 pub fn verify(bundle: &str, key: &SecretKey) -> Result<Vec<u8>, BundleError> {
-    verify_with_mac(bundle, key).map(|(payload, _)| payload)
+    verify_with_keys(bundle, &KeySet::secret(key.clone()))
 }
 
-/// [`verify`], also returning the verified MAC: it identifies the signed
-/// content (header and payload), so a guard can tell "the same bundle again"
-/// without hashing the payload a second time.
-pub(crate) fn verify_with_mac(
+/// [`verify_with_keys`], also returning a digest of the signed content
+/// (header and payload), so a guard can tell "the same bundle again": the
+/// verified MAC for HS256 (no second hash of a large payload), the SHA-256 of
+/// the signing input for EdDSA (an Ed25519 signer may sign the same bytes
+/// twice with different signatures).
+pub(crate) fn verify_with_digest(
     bundle: &str,
-    key: &SecretKey,
+    keys: &KeySet,
 ) -> Result<(Vec<u8>, [u8; 32]), BundleError> {
     if bundle.len() > limits::MAX_BUNDLE_BYTES {
         return Err(BundleError::Malformed(format!(
@@ -157,15 +227,11 @@ pub(crate) fn verify_with_mac(
     let sig = decode(s64, "signature")?;
     let header: Header = serde_json::from_slice(&header_bytes)
         .map_err(|e| BundleError::Malformed(format!("header is not a JSON object: {e}")))?;
-    match header.alg.as_deref() {
-        Some("HS256") => {}
-        Some(other) => {
-            return Err(BundleError::UnsupportedAlg(
-                other.escape_debug().to_string(),
-            ))
-        }
+    let alg = match header.alg.as_deref() {
+        Some(name) => Alg::parse(name)
+            .ok_or_else(|| BundleError::UnsupportedAlg(name.escape_debug().to_string()))?,
         None => return Err(BundleError::UnsupportedAlg("(missing)".into())),
-    }
+    };
     if header.crit.is_some() {
         // RFC 7515 §4.1.11: a recipient must refuse extensions it does not
         // understand, and `b64: false` under `crit` would change the signing input.
@@ -173,14 +239,48 @@ pub(crate) fn verify_with_mac(
             "critical header extensions (`crit`) are not supported".into(),
         ));
     }
-    let mut mac = key.mac();
-    mac.update(h64.as_bytes());
-    mac.update(b".");
-    mac.update(p64.as_bytes());
-    mac.verify_slice(&sig)
-        .map_err(|_| BundleError::BadSignature)?;
-    let mac = <[u8; 32]>::try_from(sig.as_slice()).map_err(|_| BundleError::BadSignature)?;
-    Ok((payload, mac))
+    let signing_input = bundle
+        .get(..h64.len() + 1 + p64.len())
+        .unwrap_or_default()
+        .as_bytes();
+    let digest = match alg {
+        Alg::Hs256 => {
+            let key = keys.secret_key().ok_or_else(|| {
+                BundleError::UnknownKey("an HS256 bundle, and this guard has no SecretKey".into())
+            })?;
+            let mut mac = key.mac();
+            mac.update(signing_input);
+            mac.verify_slice(&sig)
+                .map_err(|_| BundleError::BadSignature(SECRET_KEY))?;
+            <[u8; 32]>::try_from(sig.as_slice())
+                .map_err(|_| BundleError::BadSignature(SECRET_KEY))?
+        }
+        Alg::EdDsa => {
+            let kid = match &header.kid {
+                Some(serde_json::Value::String(kid)) => kid,
+                Some(_) => return Err(BundleError::UnknownKey("`kid` is not a string".into())),
+                None => {
+                    return Err(BundleError::UnknownKey(
+                        "an EdDSA bundle without `kid`".into(),
+                    ))
+                }
+            };
+            let key = keys.ed25519(kid).ok_or_else(|| {
+                BundleError::UnknownKey(format!(
+                    "no Ed25519 key has the kid `{}`",
+                    kid.escape_debug()
+                ))
+            })?;
+            let sig = <[u8; 64]>::try_from(sig.as_slice())
+                .map_err(|_| BundleError::BadSignature(ED25519_KEY))?;
+            // Strict (RFC 8032 §5.1.7): non-canonical S, small-order R and
+            // small-order keys are refused.
+            key.verify_strict(signing_input, &Signature::from_bytes(&sig))
+                .map_err(|_| BundleError::BadSignature(ED25519_KEY))?;
+            Sha256::digest(signing_input).into()
+        }
+    };
+    Ok((payload, digest))
 }
 
 #[cfg(test)]
@@ -224,7 +324,10 @@ mod tests {
         let jws = sign(b"{}", &key());
         assert_eq!(verify(&jws, &key()).unwrap(), b"{}");
         let other = SecretKey::new("0000000000000000").unwrap();
-        assert_eq!(verify(&jws, &other), Err(BundleError::BadSignature));
+        assert_eq!(
+            verify(&jws, &other),
+            Err(BundleError::BadSignature(SECRET_KEY))
+        );
     }
 
     #[test]
@@ -290,13 +393,19 @@ mod tests {
             URL_SAFE_NO_PAD.encode(br#"{"version":2}"#),
             parts[2]
         );
-        assert_eq!(verify(&tampered, &key()), Err(BundleError::BadSignature));
+        assert_eq!(
+            verify(&tampered, &key()),
+            Err(BundleError::BadSignature(SECRET_KEY))
+        );
         parts[2].truncate(20);
         assert_eq!(
             verify(&parts.join("."), &key()),
-            Err(BundleError::BadSignature)
+            Err(BundleError::BadSignature(SECRET_KEY))
         );
         let empty_sig = format!("{}.{}.", parts[0], parts[1]);
-        assert_eq!(verify(&empty_sig, &key()), Err(BundleError::BadSignature));
+        assert_eq!(
+            verify(&empty_sig, &key()),
+            Err(BundleError::BadSignature(SECRET_KEY))
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The compiled form of a policy, built once per load so that checks are a few
 //! table look-ups: API flags indexed by interned API id, apps indexed by
-//! interned app handle, and one label trie of every app's whitelist hosts.
+//! interned app handle, and one label trie of every app's whitelist hosts and
+//! the superapp's blocked hosts.
 
 use std::hash::BuildHasher;
 
@@ -8,7 +9,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::entry::DomainEntry;
 use crate::intern::Interner;
-use crate::policy::{ApiStatus, AppEntries, AppKind, Control, Mode, Policy, PolicyError, Scope};
+use crate::policy::{ApiStatus, AppKind, Control, Mode, Policy, PolicyError, Validated};
 use crate::scheme::Scheme;
 
 /// The name is in `builtin_apis` (or the shipped catalogue).
@@ -45,22 +46,26 @@ impl List {
     }
 }
 
-/// What an API check needs of an app, stored per handle.
+/// Everything a check needs of one app, stored per app handle, so a check by
+/// handle is one look-up.
 #[derive(Debug)]
-pub(crate) struct ApiRules {
-    /// `control.apis`.
-    pub(crate) control_apis: bool,
+pub(crate) struct AppRules {
+    /// The app's index in the policy: the root of its lists in the trie.
+    pub(crate) index: u32,
+    /// The permission-control switches.
+    pub(crate) control: Control,
+    /// The app's `mode`, else the policy's (§1).
+    pub(crate) mode: Mode,
+    /// `removed: true` (§3.1 rule 2a).
+    pub(crate) removed: bool,
+    /// The released version and package digest (§3.5).
+    pub(crate) release: Option<(Box<str>, [u8; 32])>,
     /// [`restricted_bit`] of the app's kind.
     pub(crate) restricted_bit: u8,
     /// Sorted, deduplicated API ids.
     pub(crate) whitelist: Box<[u32]>,
     /// Sorted, deduplicated API ids.
     pub(crate) granted: Box<[u32]>,
-}
-
-#[derive(Debug)]
-pub(crate) struct CompiledApp {
-    pub(crate) control: Control,
 }
 
 /// The ports the entries for one host allow; almost always exactly one.
@@ -280,22 +285,24 @@ pub(crate) struct Compiled {
     /// `[nbf, end)` with the open ends as `0` and `u64::MAX`.
     window: (u64, u64),
     api_flags: Vec<u8>,
-    apps: Vec<CompiledApp>,
-    /// App handle → index into `apps`, `u32::MAX` where the handle has no app.
-    app_index: Vec<u32>,
-    /// App handle → that app's API rules, so the by-id check is one look-up.
-    by_handle: Vec<Option<ApiRules>>,
+    app_count: usize,
+    /// App handle → that app's rules.
+    by_handle: Vec<Option<AppRules>>,
+    /// Every app's whitelist hosts and the `blocked_hosts` patterns.
     hosts: LabelTrie,
 }
 
+/// The trie root of `blocked_hosts`: no app has index `u32::MAX`.
+const BLOCKED: u64 = LabelTrie::root(u32::MAX, u8::MAX);
+
 impl Compiled {
-    /// Compiles a validated policy; `entries` are its apps' parsed whitelists.
+    /// Compiles a validated policy; `validated` holds its parsed lists.
     ///
     /// `catalogue` is the number of catalogue names, which the guard interned
     /// first, as ids `0..catalogue`.
     pub(crate) fn new(
         policy: &Policy,
-        entries: Vec<AppEntries<'_>>,
+        validated: Validated<'_>,
         api_ids: &mut Interner,
         app_ids: &mut Interner,
         catalogue: u32,
@@ -306,6 +313,10 @@ impl Compiled {
                 "too many distinct names over this guard's lifetime; restart the guard",
             )
         };
+        let Validated {
+            apps: entries,
+            blocked,
+        } = validated;
         let (not_before, not_after) = (policy.not_before(), policy.not_after());
         let mut flags: Vec<(u32, u8)> = Vec::new();
         match &policy.builtin_apis {
@@ -320,30 +331,37 @@ impl Compiled {
             let id = api_ids.intern(&api.name).ok_or_else(full)?;
             let mut bits = SENSITIVE;
             if api.status == ApiStatus::Restricted {
-                bits |= match api.scope {
-                    Scope::All => RESTRICTED_MINI_PROGRAM | RESTRICTED_MINI_GAME,
-                    Scope::MiniProgram => RESTRICTED_MINI_PROGRAM,
-                    Scope::MiniGame => RESTRICTED_MINI_GAME,
-                };
+                for kind in AppKind::ALL {
+                    if api.scope.covers(kind) {
+                        bits |= restricted_bit(kind);
+                    }
+                }
             }
             flags.push((id, bits));
         }
 
-        let mut apps = Vec::with_capacity(policy.apps.len());
         let mut rules = Vec::with_capacity(policy.apps.len());
         let mut handles = Vec::with_capacity(policy.apps.len());
         // Sized up front: growing (and rehashing) tables of 300,000 keys would
         // cost as much as filling them. A bound, not the count: labels shared
         // by entries share nodes.
         let (mut labels, mut label_bytes) = (0, 0);
-        for e in entries
+        let hosts_of = entries
             .iter()
             .flat_map(|e| e.server.iter().chain(&e.webview))
-        {
-            labels += e.host.bytes().filter(|&b| b == b'.').count() + 1;
-            label_bytes += e.host.len();
+            .map(|e| &*e.host)
+            .chain(blocked.iter().map(|b| b.host.as_str()));
+        for host in hosts_of {
+            labels += host.bytes().filter(|&b| b == b'.').count() + 1;
+            label_bytes += host.len();
         }
         let mut hosts = LabelTrie::with_capacity(labels, label_bytes);
+        let too_big = || PolicyError::new("apps", "whitelist hosts over 4 GiB in total");
+        for pattern in &blocked {
+            hosts
+                .add(BLOCKED, &pattern.host, pattern.wildcard, 0)
+                .ok_or_else(too_big)?;
+        }
         for (index, (app, app_entries)) in policy.apps.iter().zip(entries).enumerate() {
             let index = u32::try_from(index).map_err(|_| full())?;
             handles.push(app_ids.intern(&app.app_id).ok_or_else(full)?);
@@ -386,15 +404,26 @@ impl Compiled {
             ) in lists
             {
                 let root = LabelTrie::root(index, list as u8);
-                hosts.add(root, &host, is_wildcard, port).ok_or_else(|| {
-                    PolicyError::new("apps", "whitelist hosts over 4 GiB in total")
-                })?;
+                hosts
+                    .add(root, &host, is_wildcard, port)
+                    .ok_or_else(too_big)?;
             }
-            apps.push(CompiledApp {
+            let release = match &app.release {
+                Some(r) => Some((
+                    r.version.as_str().into(),
+                    // Validated: always 64 hex digits here.
+                    r.digest().ok_or_else(|| {
+                        PolicyError::new("apps", "a release digest is not 64 hex digits")
+                    })?,
+                )),
+                None => None,
+            };
+            rules.push(AppRules {
+                index,
                 control: app.control,
-            });
-            rules.push(ApiRules {
-                control_apis: app.control.apis,
+                mode: app.effective_mode(policy.mode),
+                removed: app.is_removed(),
+                release,
                 restricted_bit: restricted_bit(app.kind),
                 whitelist,
                 granted,
@@ -407,15 +436,10 @@ impl Compiled {
                 *f |= bits;
             }
         }
-        let mut app_index = vec![u32::MAX; app_ids.len()];
-        let mut by_handle: Vec<Option<ApiRules>> = std::iter::repeat_with(|| None)
+        let mut by_handle: Vec<Option<AppRules>> = std::iter::repeat_with(|| None)
             .take(app_ids.len())
             .collect();
-        for ((index, handle), app_rules) in handles.into_iter().enumerate().zip(rules) {
-            if let (Some(slot), Ok(i)) = (app_index.get_mut(handle as usize), u32::try_from(index))
-            {
-                *slot = i;
-            }
+        for (handle, app_rules) in handles.into_iter().zip(rules) {
             if let Some(slot) = by_handle.get_mut(handle as usize) {
                 *slot = Some(app_rules);
             }
@@ -428,8 +452,7 @@ impl Compiled {
             not_after,
             window: (not_before.unwrap_or(0), not_after.unwrap_or(u64::MAX)),
             api_flags,
-            apps,
-            app_index,
+            app_count: policy.apps.len(),
             by_handle,
             hosts,
         })
@@ -442,15 +465,10 @@ impl Compiled {
         now >= self.window.0 && now < self.window.1
     }
 
+    /// The rules of the app behind `handle`, if the policy has that app.
     #[inline(always)]
-    pub(crate) fn api_rules(&self, handle: u32) -> Option<&ApiRules> {
+    pub(crate) fn app(&self, handle: u32) -> Option<&AppRules> {
         self.by_handle.get(handle as usize)?.as_ref()
-    }
-
-    #[inline]
-    pub(crate) fn app(&self, handle: u32) -> Option<(u32, &CompiledApp)> {
-        let index = *self.app_index.get(handle as usize)?;
-        self.apps.get(index as usize).map(|a| (index, a))
     }
 
     /// The flags of an API id; names the policy never mentions have none.
@@ -460,7 +478,7 @@ impl Compiled {
     }
 
     pub(crate) fn app_count(&self) -> usize {
-        self.apps.len()
+        self.app_count
     }
 
     /// Matches `host` (as the WHATWG parser serialised it) and `port` against
@@ -469,5 +487,14 @@ impl Compiled {
     pub(crate) fn match_host(&self, app: u32, list: List, host: &str, port: u16) -> HostMatch {
         self.hosts
             .find(LabelTrie::root(app, list as u8), host, Some(port))
+    }
+
+    /// Whether `host` matches a `blocked_hosts` pattern (§3.3 rule 4a), on any
+    /// port: [`HostMatch::Exact`] or [`HostMatch::Wildcard`] when it does. The
+    /// same label walk as [`Compiled::match_host`], so it costs O(host length)
+    /// however many patterns there are.
+    #[inline]
+    pub(crate) fn match_blocked(&self, host: &str) -> HostMatch {
+        self.hosts.find(BLOCKED, host, None)
     }
 }

@@ -1,88 +1,97 @@
 //! What a check answers: [`DenyCode`], the allocation-free [`Verdict`] and the
 //! full [`Decision`] object of the contract (`policy.md` §3 and §3.4).
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
+use crate::names::contract_names;
 use crate::scheme::Scheme;
+
+/// The bit of [`Verdict::to_u8`] set when `report` mode let a denied call
+/// through; the deny code is in the low seven bits.
+pub const REPORTED_BIT: u8 = 0x80;
 
 /// The stable deny codes of `policy.md` §3.4.
 ///
 /// The numeric value is part of the raw wasm ABI and of the JS bridge's integer
 /// protocol: never renumber a variant, only append.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum DenyCode {
-    /// No valid policy loaded, or it expired (§3.1.1).
+    /// No valid policy loaded, or it expired (§3.1 rule 1).
     NoPolicy = 1,
-    /// The `app_id` is not in the policy (§3.1.2).
+    /// The `app_id` is not in the policy (§3.1 rule 2).
     UnknownApp = 2,
-    /// `control.apis` is on and the name is neither built in nor whitelisted (§3.2.3).
+    /// `control.apis` is on and the name is neither built in nor whitelisted (§3.2 rule 3).
     ApiNotWhitelisted = 3,
-    /// A restricted sensitive API that was not granted to this app (§3.2.4).
+    /// A restricted sensitive API that was not granted to this app (§3.2 rule 4).
     PermissionNotGranted = 4,
-    /// Not a URL, or one with userinfo (§3.3.3).
+    /// Not a URL, or one with userinfo (§3.3 rule 3); a socket target that is
+    /// not a host and port (§3.7); an 11th redirect hop (§3.6).
     InvalidUrl = 5,
-    /// A scheme other than `https` (or `wss` for sockets) (§3.3.4).
+    /// A scheme other than `https` (or `wss` for sockets) (§3.3 rule 4).
     InsecureScheme = 6,
-    /// No whitelist entry matches the host (§3.3.6).
+    /// No whitelist entry matches the host (§3.3 rule 6, §3.7).
     DomainNotWhitelisted = 7,
-    /// An entry matches the host but not the port (§3.3.7).
+    /// An entry matches the host but not the port (§3.3 rule 7).
     PortNotAllowed = 8,
+    /// The host matches a `blocked_hosts` pattern (§3.3 rule 4a, §3.7).
+    DomainBlocked = 9,
+    /// The superapp removed the app (§3.1 rule 2a).
+    AppRemoved = 10,
+    /// Not the version and package the superapp released (§3.5).
+    VersionNotReleased = 11,
 }
 
+contract_names!(DenyCode {
+    NoPolicy => "no_policy",
+    UnknownApp => "unknown_app",
+    ApiNotWhitelisted => "api_not_whitelisted",
+    PermissionNotGranted => "permission_not_granted",
+    InvalidUrl => "invalid_url",
+    InsecureScheme => "insecure_scheme",
+    DomainNotWhitelisted => "domain_not_whitelisted",
+    PortNotAllowed => "port_not_allowed",
+    DomainBlocked => "domain_blocked",
+    AppRemoved => "app_removed",
+    VersionNotReleased => "version_not_released",
+});
+
 impl DenyCode {
-    /// Every code, in numeric order.
-    pub const ALL: [DenyCode; 8] = [
-        DenyCode::NoPolicy,
-        DenyCode::UnknownApp,
-        DenyCode::ApiNotWhitelisted,
-        DenyCode::PermissionNotGranted,
-        DenyCode::InvalidUrl,
-        DenyCode::InsecureScheme,
-        DenyCode::DomainNotWhitelisted,
-        DenyCode::PortNotAllowed,
-    ];
-
-    /// The code as the contract spells it, e.g. `permission_not_granted`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            DenyCode::NoPolicy => "no_policy",
-            DenyCode::UnknownApp => "unknown_app",
-            DenyCode::ApiNotWhitelisted => "api_not_whitelisted",
-            DenyCode::PermissionNotGranted => "permission_not_granted",
-            DenyCode::InvalidUrl => "invalid_url",
-            DenyCode::InsecureScheme => "insecure_scheme",
-            DenyCode::DomainNotWhitelisted => "domain_not_whitelisted",
-            DenyCode::PortNotAllowed => "port_not_allowed",
-        }
-    }
-
-    /// The code for a contract name; `None` for anything else.
-    pub fn parse(name: &str) -> Option<DenyCode> {
-        DenyCode::ALL.into_iter().find(|c| c.as_str() == name)
-    }
-
-    /// The code for its numeric value (`1..=8`).
+    /// The code for its numeric value (`1..=11`).
     pub fn from_u8(value: u8) -> Option<DenyCode> {
         DenyCode::ALL.into_iter().find(|c| *c as u8 == value)
     }
 
+    /// Whether `report` mode may let a call this code denies through: never
+    /// for `no_policy` (no policy, no mode) nor for the superapp's own blocks,
+    /// `app_removed` and `domain_blocked` (§3: report mode relaxes what an
+    /// app's lists say, never what the superapp blocked).
+    pub const fn reportable(self) -> bool {
+        !matches!(
+            self,
+            DenyCode::NoPolicy | DenyCode::AppRemoved | DenyCode::DomainBlocked
+        )
+    }
+
     /// The `errno` a mini program's `fail` callback receives.
     ///
-    /// `600002` for the two domain-list denials is fixed by the contract (it is
-    /// what mini program runtimes report). The others are this project's choice,
-    /// documented in `docs/decisions.md`: `600009` (the runtimes' "invalid URL")
-    /// for URL denials, `103` for permission denials and `1` when there is no
-    /// usable policy for the app.
+    /// `600002` for the domain-list denials is fixed by the contract (it is
+    /// what mini program runtimes report), `domain_blocked` included. The
+    /// others are this project's choice, documented in `docs/decisions.md`:
+    /// `600009` (the runtimes' "invalid URL") for URL denials, `103` for
+    /// permission denials and `1` when there is no usable policy for the app,
+    /// the app was removed, or the package is not the released one.
     pub const fn errno(self) -> u32 {
         match self {
-            DenyCode::NoPolicy | DenyCode::UnknownApp => 1,
+            DenyCode::NoPolicy
+            | DenyCode::UnknownApp
+            | DenyCode::AppRemoved
+            | DenyCode::VersionNotReleased => 1,
             DenyCode::ApiNotWhitelisted | DenyCode::PermissionNotGranted => 103,
             DenyCode::InvalidUrl | DenyCode::InsecureScheme => 600009,
-            DenyCode::DomainNotWhitelisted | DenyCode::PortNotAllowed => 600002,
+            DenyCode::DomainNotWhitelisted | DenyCode::PortNotAllowed | DenyCode::DomainBlocked => {
+                600002
+            }
         }
     }
 
@@ -96,19 +105,17 @@ impl DenyCode {
             DenyCode::InvalidUrl => "invalid url",
             DenyCode::InsecureScheme => "url scheme not allowed",
             DenyCode::DomainNotWhitelisted | DenyCode::PortNotAllowed => "url not in domain list",
+            DenyCode::DomainBlocked => "url in blocked domain list",
+            DenyCode::AppRemoved => "app removed",
+            DenyCode::VersionNotReleased => "version not released",
         }
     }
 }
 
-impl fmt::Display for DenyCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The six kinds of check of `policy.md` §3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The kinds of check of `policy.md` §3.
+///
+/// The numeric value is part of the raw wasm ABI: never renumber, only append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum CheckKind {
     /// `api(name)`.
@@ -123,19 +130,27 @@ pub enum CheckKind {
     Socket = 4,
     /// The `web-view` component.
     Webview = 5,
+    /// Running a code package (§3.5).
+    Launch = 6,
+    /// A raw TCP socket (§3.7).
+    Tcp = 7,
+    /// A raw UDP socket (§3.7).
+    Udp = 8,
 }
 
-impl CheckKind {
-    /// Every kind, in numeric order.
-    pub const ALL: [CheckKind; 6] = [
-        CheckKind::Api,
-        CheckKind::Request,
-        CheckKind::Upload,
-        CheckKind::Download,
-        CheckKind::Socket,
-        CheckKind::Webview,
-    ];
+contract_names!(CheckKind {
+    Api => "api",
+    Request => "request",
+    Upload => "upload",
+    Download => "download",
+    Socket => "socket",
+    Webview => "webview",
+    Launch => "launch",
+    Tcp => "tcp",
+    Udp => "udp",
+});
 
+impl CheckKind {
     /// The five URL kinds.
     pub const URL_KINDS: [CheckKind; 5] = [
         CheckKind::Request,
@@ -145,30 +160,26 @@ impl CheckKind {
         CheckKind::Webview,
     ];
 
-    /// The name used in vector files and on the command line (`request`, ...).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            CheckKind::Api => "api",
-            CheckKind::Request => "request",
-            CheckKind::Upload => "upload",
-            CheckKind::Download => "download",
-            CheckKind::Socket => "socket",
-            CheckKind::Webview => "webview",
-        }
-    }
-
-    /// The kind for its vector-file name.
-    pub fn parse(name: &str) -> Option<CheckKind> {
-        CheckKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-
-    /// The kind for its numeric value (`0..=5`).
+    /// The kind for its numeric value (`0..=8`).
     pub fn from_u8(value: u8) -> Option<CheckKind> {
         CheckKind::ALL.into_iter().find(|k| *k as u8 == value)
     }
 
-    /// The `<api>` of a URL check's `errMsg` (§3.4); `None` for [`CheckKind::Api`],
-    /// whose label is the API name itself.
+    /// Whether this kind checks a URL (§3.3).
+    pub const fn is_url(self) -> bool {
+        matches!(
+            self,
+            CheckKind::Request
+                | CheckKind::Upload
+                | CheckKind::Download
+                | CheckKind::Socket
+                | CheckKind::Webview
+        )
+    }
+
+    /// The `<api>` of the `errMsg` (§3.4) of every kind but [`CheckKind::Api`],
+    /// whose label is the API name itself. Raw sockets are labelled by the
+    /// runtimes' APIs that open them (`createTCPSocket`, `createUDPSocket`).
     pub const fn url_label(self) -> Option<&'static str> {
         match self {
             CheckKind::Api => None,
@@ -177,10 +188,13 @@ impl CheckKind {
             CheckKind::Download => Some("downloadFile"),
             CheckKind::Socket => Some("connectSocket"),
             CheckKind::Webview => Some("web-view"),
+            CheckKind::Launch => Some("launch"),
+            CheckKind::Tcp => Some("createTCPSocket"),
+            CheckKind::Udp => Some("createUDPSocket"),
         }
     }
 
-    /// The URL scheme this kind accepts (§3.3.4).
+    /// The URL scheme this kind accepts (§3.3 rule 4).
     pub(crate) const fn scheme(self) -> Scheme {
         match self {
             CheckKind::Socket => Scheme::Wss,
@@ -212,11 +226,13 @@ impl Verdict {
         }
     }
 
-    /// A call that `code` would deny, let through by `report` mode.
+    /// A call that `code` would deny, let through by `report` mode; a plain
+    /// denial for the codes report mode never lets through
+    /// ([`DenyCode::reportable`]).
     pub const fn report(code: DenyCode) -> Verdict {
         Verdict {
             code: Some(code),
-            reported: true,
+            reported: code.reportable(),
         }
     }
 
@@ -240,7 +256,7 @@ impl Verdict {
     pub const fn to_u8(self) -> u8 {
         match self.code {
             None => 0,
-            Some(code) => code as u8 | if self.reported { 0x80 } else { 0 },
+            Some(code) => code as u8 | if self.reported { REPORTED_BIT } else { 0 },
         }
     }
 
@@ -249,10 +265,14 @@ impl Verdict {
         if byte == 0 {
             return Some(Verdict::ALLOW);
         }
-        let code = DenyCode::from_u8(byte & 0x7f)?;
+        let code = DenyCode::from_u8(byte & !REPORTED_BIT)?;
+        let reported = byte & REPORTED_BIT != 0;
+        if reported && !code.reportable() {
+            return None;
+        }
         Some(Verdict {
             code: Some(code),
-            reported: byte & 0x80 != 0,
+            reported,
         })
     }
 
@@ -262,7 +282,7 @@ impl Verdict {
     pub fn message(self, label: &str, host: Option<&str>, port: Option<u16>) -> String {
         match self.code {
             None => format!("{label}:ok"),
-            Some(code @ DenyCode::DomainNotWhitelisted) => {
+            Some(code @ (DenyCode::DomainNotWhitelisted | DenyCode::DomainBlocked)) => {
                 format!("{label}:fail {}:{}", code.reason(), host.unwrap_or(""))
             }
             Some(code @ DenyCode::PortNotAllowed) => format!(
@@ -316,12 +336,21 @@ mod tests {
         for code in DenyCode::ALL {
             assert_eq!(DenyCode::parse(code.as_str()), Some(code));
             assert_eq!(DenyCode::from_u8(code as u8), Some(code));
+            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{code}\""));
             for v in [Verdict::deny(code), Verdict::report(code)] {
                 assert_eq!(Verdict::from_u8(v.to_u8()), Some(v));
             }
         }
         assert_eq!(Verdict::from_u8(0), Some(Verdict::ALLOW));
-        assert_eq!(Verdict::from_u8(9), None);
+        assert_eq!(Verdict::from_u8(12), None);
+        assert_eq!(
+            Verdict::from_u8(DenyCode::AppRemoved as u8 | REPORTED_BIT),
+            None
+        );
+        assert_eq!(
+            Verdict::report(DenyCode::DomainBlocked),
+            Verdict::deny(DenyCode::DomainBlocked)
+        );
         assert_eq!(DenyCode::parse("allow"), None);
     }
 

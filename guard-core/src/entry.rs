@@ -35,6 +35,7 @@ pub struct DomainEntry<'a> {
 
 /// Why an entry is invalid; rendered after "entry `<value>` ".
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum EntryError {
     /// Not of the form `scheme://host[:port]`.
     #[error("is not of the form `scheme://host[:port]`")]
@@ -69,6 +70,64 @@ pub enum EntryError {
     /// `*.com`.
     #[error("has a wildcard over a single label")]
     WildcardSingleLabel,
+    /// A `blocked_hosts` pattern with a scheme, port, path or userinfo.
+    #[error("is not a host pattern (no scheme, port, path or userinfo)")]
+    NotAHost,
+}
+
+/// A `blocked_hosts` pattern (`policy.md` §1, §3.3 rule 4a): a host, or a
+/// wildcard over one, under the rules of whitelist hosts (no IP address, no
+/// `localhost`, `*` only as the whole first label over two labels or more),
+/// normalised as they are (WHATWG host, one trailing dot dropped).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HostPattern {
+    /// The serialised host, without one trailing dot and without the `*.`.
+    pub(crate) host: String,
+    /// `*.host`: any host ending in `.host`, never `host` itself.
+    pub(crate) wildcard: bool,
+}
+
+impl HostPattern {
+    /// Parses a `blocked_hosts` pattern, as a load does.
+    ///
+    /// # Errors
+    ///
+    /// An [`EntryError`] saying what is wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::HostPattern;
+    ///
+    /// assert_eq!(HostPattern::parse("*.Internal.Example.").unwrap().to_string(), "*.internal.example");
+    /// assert_eq!(HostPattern::parse("bücher.example").unwrap().to_string(), "xn--bcher-kva.example");
+    /// assert!(HostPattern::parse("https://a.example").is_err());
+    /// assert!(HostPattern::parse("a.example:443").is_err());
+    /// assert!(HostPattern::parse("10.0.0.1").is_err());
+    /// ```
+    pub fn parse(raw: &str) -> Result<HostPattern, EntryError> {
+        // What would make the text more than a host once put after
+        // `https://`: the entry parser then judges the host alone.
+        if raw.contains([':', '/', '\\', '?', '#', '@']) {
+            return Err(EntryError::NotAHost);
+        }
+        let origin = format!("https://{raw}");
+        let entry = DomainEntry::parse(&origin, WEBVIEW)?;
+        Ok(HostPattern {
+            host: entry.host.into_owned(),
+            wildcard: entry.wildcard,
+        })
+    }
+}
+
+impl fmt::Display for HostPattern {
+    /// The pattern in normalised form, e.g. `*.internal.example`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.wildcard {
+            f.write_str("*.")?;
+        }
+        f.write_str(&self.host)
+    }
 }
 
 impl<'a> DomainEntry<'a> {

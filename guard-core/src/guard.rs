@@ -1,22 +1,18 @@
-//! The guard: the bundle lifecycle of `policy.md` §2 and the decision rules of
-//! §3, each written once. The hot paths ([`Guard::check_api_id`],
-//! [`Guard::check_url`]) and [`Guard::explain`] run the same rule functions; the
-//! rule functions return *why* alongside the verdict as a small `Copy` value,
-//! which the hot paths simply drop.
+//! The guard: what it holds (keys, name tables, the compiled policy) and the
+//! checks it answers, as the contract names them (`policy.md` §3). The rules
+//! themselves are in `rules.rs`, the lifecycle in `load.rs`, and `explain.rs`
+//! says which rule decided; every check here calls the same rule functions.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::Serialize;
-use thiserror::Error;
-
-use crate::bundle::{self, BundleError, SecretError, SecretKey};
+use crate::bundle::{SecretError, SecretKey};
 use crate::catalogue;
-use crate::compiled::{Compiled, HostMatch, List, BUILTIN, SENSITIVE};
-use crate::decision::{CheckKind, Decision, DenyCode, Verdict};
+use crate::compiled::Compiled;
+use crate::decision::{CheckKind, Decision, Verdict};
 use crate::intern::Interner;
+use crate::keys::KeySet;
 use crate::limits;
-use crate::policy::{Mode, Policy, PolicyError};
+use crate::load::Accepted;
 use crate::target::{self, Target};
 
 /// An interned API name: stable for the life of the guard.
@@ -27,131 +23,15 @@ pub struct ApiId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AppHandle(pub u32);
 
-/// The load outcome codes of §2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[repr(u8)]
-pub enum LoadCode {
-    /// Loaded (or the same bundle re-loaded).
-    Ok = 0,
-    /// Not a JWS compact serialisation.
-    MalformedBundle = 1,
-    /// `alg` other than HS256.
-    UnsupportedAlg = 2,
-    /// MAC does not verify.
-    BadSignature = 3,
-    /// The payload is not a valid policy document.
-    InvalidPolicy = 4,
-    /// Older than (or a different document at) the highest accepted version.
-    StaleVersion = 5,
-    /// Outside its `nbf`..`exp`/`expires_at` window.
-    Expired = 6,
-}
-
-impl LoadCode {
-    /// Every code, in numeric order.
-    pub const ALL: [LoadCode; 7] = [
-        LoadCode::Ok,
-        LoadCode::MalformedBundle,
-        LoadCode::UnsupportedAlg,
-        LoadCode::BadSignature,
-        LoadCode::InvalidPolicy,
-        LoadCode::StaleVersion,
-        LoadCode::Expired,
-    ];
-
-    /// The contract's name, e.g. `stale_version`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            LoadCode::Ok => "ok",
-            LoadCode::MalformedBundle => "malformed_bundle",
-            LoadCode::UnsupportedAlg => "unsupported_alg",
-            LoadCode::BadSignature => "bad_signature",
-            LoadCode::InvalidPolicy => "invalid_policy",
-            LoadCode::StaleVersion => "stale_version",
-            LoadCode::Expired => "expired",
-        }
-    }
-
-    /// The code for a contract name.
-    pub fn parse(name: &str) -> Option<LoadCode> {
-        LoadCode::ALL.into_iter().find(|c| c.as_str() == name)
-    }
-
-    /// The code for its numeric value.
-    pub fn from_u8(value: u8) -> Option<LoadCode> {
-        LoadCode::ALL.into_iter().find(|c| *c as u8 == value)
-    }
-}
-
-impl fmt::Display for LoadCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A refused load. The guard goes on enforcing what it enforced before.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{code}: {message}")]
-pub struct LoadError {
-    /// The stable outcome code.
-    pub code: LoadCode,
-    /// What was wrong, naming the field and value where there is one.
-    pub message: String,
-}
-
-impl LoadError {
-    fn new(code: LoadCode, message: impl Into<String>) -> LoadError {
-        LoadError {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<BundleError> for LoadError {
-    fn from(e: BundleError) -> LoadError {
-        let code = match e {
-            BundleError::Malformed(_) => LoadCode::MalformedBundle,
-            BundleError::UnsupportedAlg(_) => LoadCode::UnsupportedAlg,
-            BundleError::BadSignature => LoadCode::BadSignature,
-        };
-        LoadError::new(code, e.to_string())
-    }
-}
-
-impl From<PolicyError> for LoadError {
-    fn from(e: PolicyError) -> LoadError {
-        LoadError::new(LoadCode::InvalidPolicy, format!("invalid policy: {e}"))
-    }
-}
-
-/// What a successful load put in force.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PolicyStatus {
-    /// The policy's superapp.
-    pub superapp_id: String,
-    /// Its version.
-    pub version: u64,
-    /// `enforce` or `report`.
-    pub mode: Mode,
-    /// How many apps it has.
-    pub apps: usize,
-    /// Valid from (JWT `nbf`).
-    pub not_before: Option<u64>,
-    /// Valid until, exclusive (earlier of `exp` and `expires_at`).
-    pub not_after: Option<u64>,
-}
-
-/// The result of a URL check: the verdict plus the host and port the message
-/// names (both as the WHATWG parser serialised them).
+/// The result of a URL or socket check: the verdict plus the host and port
+/// its message names (both as the WHATWG parser serialised them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlVerdict {
     /// The verdict.
     pub verdict: Verdict,
-    /// The parsed URL's host, when the URL parsed.
+    /// The parsed URL's (or socket target's) host, when it parsed.
     pub host: Option<String>,
-    /// The parsed URL's effective port (443 when absent), when the URL parsed.
+    /// The parsed URL's effective port (443 when absent), when it parsed.
     pub port: Option<u16>,
 }
 
@@ -167,48 +47,85 @@ impl UrlVerdict {
     }
 }
 
-/// Which rule decided, and on what (`explain`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Explanation {
-    /// The decision itself.
-    pub decision: Decision,
-    /// The rule of `policy.md` that decided, e.g. `§3.3 rule 6`.
-    pub rule: String,
-    /// A sentence saying why, naming the entry that decided where one did.
-    pub reason: String,
-    /// The whitelist entry (normalised) or list name that decided, if any.
-    pub entry: Option<String>,
-}
-
-/// Why a rule function decided; small and `Copy` so the hot paths pay nothing.
+/// One check of `policy.md` §3, whatever its kind: what [`Guard::decide_check`]
+/// and [`Guard::explain_check`] take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Because {
-    NoPolicy,
-    OutsideWindow,
-    UnknownApp,
-    ApiNotWhitelisted,
-    ApiNotGranted,
-    ApiGranted,
-    ApiBuiltin,
-    ApiWhitelisted,
-    ApiUnrestricted,
-    UrlTooLong,
-    UrlUnparsable,
-    UrlUserinfo,
-    UrlScheme,
-    SwitchOff,
-    IpHost,
-    NoHost,
-    WrongPort,
-    Exact,
-    Wildcard(usize),
+pub enum Check<'a> {
+    /// `api(name)` (§3.2).
+    Api(&'a str),
+    /// A URL check of one of the five URL kinds (§3.3).
+    Url(CheckKind, &'a str),
+    /// `launch(version, package_sha256)` (§3.5).
+    Launch {
+        /// The code package's version.
+        version: &'a str,
+        /// The SHA-256 of the package's bytes, as hex.
+        package_sha256: &'a str,
+    },
+    /// `tcp(host, port)` or `udp(host, port)` (§3.7).
+    Socket(CheckKind, &'a str, u32),
+    /// A redirect hop of a `request`, `upload` or `download` (or a `webview`
+    /// navigation) (§3.6).
+    Redirect {
+        /// The kind of the call that is redirected.
+        kind: CheckKind,
+        /// The href of the URL that answered with the redirect.
+        base_href: &'a str,
+        /// The `Location` it answered with.
+        location: &'a str,
+        /// Which hop this is, counted from 1.
+        hop: u32,
+    },
 }
 
-#[derive(Debug)]
-struct Accepted {
-    superapp_id: String,
-    version: u64,
-    digest: [u8; 32],
+impl<'a> Check<'a> {
+    /// The check of `kind` on a one-string subject, as vector files and the
+    /// command line give it: the API name, the URL, or `host:port` for `tcp`
+    /// and `udp` (an IPv6 host in brackets). `None` for `launch`, which takes
+    /// two strings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::{Check, CheckKind};
+    /// assert_eq!(Check::from_subject(CheckKind::Udp, "[::1]:53"),
+    ///            Some(Check::Socket(CheckKind::Udp, "[::1]", 53)));
+    /// // No port, or one that is not decimal digits: port 0, which no check allows.
+    /// assert_eq!(Check::from_subject(CheckKind::Tcp, "a.example"),
+    ///            Some(Check::Socket(CheckKind::Tcp, "a.example", 0)));
+    /// ```
+    pub fn from_subject(kind: CheckKind, subject: &'a str) -> Option<Check<'a>> {
+        Some(match kind {
+            CheckKind::Api => Check::Api(subject),
+            CheckKind::Tcp | CheckKind::Udp => {
+                let (host, port) = split_host_port(subject);
+                Check::Socket(kind, host, port)
+            }
+            CheckKind::Launch => return None,
+            _ => Check::Url(kind, subject),
+        })
+    }
+
+    /// The kind of this check.
+    pub fn kind(&self) -> CheckKind {
+        match *self {
+            Check::Api(_) => CheckKind::Api,
+            Check::Url(kind, _) | Check::Socket(kind, ..) | Check::Redirect { kind, .. } => kind,
+            Check::Launch { .. } => CheckKind::Launch,
+        }
+    }
+}
+
+/// `host:port` split at the last `:`; the port is `0` (never allowed) when
+/// missing or not 1 to 10 decimal digits, and saturates past `u32`.
+fn split_host_port(target: &str) -> (&str, u32) {
+    let Some((host, port)) = target.rsplit_once(':') else {
+        return (target, 0);
+    };
+    if port.is_empty() || port.len() > 10 || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return (host, 0);
+    }
+    (host, port.parse().unwrap_or(u32::MAX))
 }
 
 /// A guard for one superapp: loads signed bundles and answers checks.
@@ -232,17 +149,17 @@ struct Accepted {
 /// ```
 #[derive(Debug)]
 pub struct Guard {
-    key: SecretKey,
-    api_ids: Interner,
-    app_ids: Interner,
-    catalogue: u32,
-    active: Option<Compiled>,
-    accepted: Option<Accepted>,
+    pub(crate) keys: KeySet,
+    pub(crate) api_ids: Interner,
+    pub(crate) app_ids: Interner,
+    pub(crate) catalogue: u32,
+    pub(crate) active: Option<Compiled>,
+    pub(crate) accepted: Option<Accepted>,
 }
 
 impl Guard {
     /// A guard with no policy (every check denies `no_policy`) for the superapp
-    /// whose SecretKey is `secret`.
+    /// whose SecretKey is `secret` (HS256 bundles only).
     ///
     /// # Errors
     ///
@@ -251,8 +168,27 @@ impl Guard {
         Ok(Guard::with_key(SecretKey::new(secret)?))
     }
 
-    /// A guard with no policy, for an already validated key.
+    /// A guard with no policy, for an already validated SecretKey.
     pub fn with_key(key: SecretKey) -> Guard {
+        Guard::with_keys(KeySet::secret(key))
+    }
+
+    /// A guard with no policy that verifies bundles with `keys`: HS256 with
+    /// its SecretKey, EdDSA with its Ed25519 keys by `kid` (§2).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::{bundle, keys::KeySet, Guard};
+    /// let seed = [9u8; 32];
+    /// let x = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    /// let mut keys = KeySet::default();
+    /// keys.add_ed25519("2026-12", &x).unwrap();
+    /// let mut guard = Guard::with_keys(keys);
+    /// let policy = br#"{"schema":2,"superapp_id":"demo","version":1,"issued_at":0,"apps":[]}"#;
+    /// guard.load(&bundle::sign_ed25519(policy, "2026-12", &seed), 100).unwrap();
+    /// ```
+    pub fn with_keys(keys: KeySet) -> Guard {
         let mut api_ids = Interner::default();
         let mut catalogue = 0;
         for name in catalogue::names() {
@@ -261,133 +197,13 @@ impl Guard {
             }
         }
         Guard {
-            key,
+            keys,
             api_ids,
             app_ids: Interner::default(),
             catalogue,
             active: None,
             accepted: None,
         }
-    }
-
-    /// Verifies and loads a bundle with the clock at `now` (unix seconds).
-    ///
-    /// Steps, in order: JWS shape and `alg`; MAC; policy JSON and validation;
-    /// the superapp (a guard stays with the superapp of its first accepted
-    /// bundle); version (anti-rollback); validity window. Only when all pass is
-    /// the new policy compiled and swapped in.
-    ///
-    /// # Errors
-    ///
-    /// A [`LoadError`] whose [`LoadCode`] is the contract's outcome. A failed
-    /// load never changes what the guard enforces.
-    pub fn load(&mut self, bundle: &str, now: u64) -> Result<PolicyStatus, LoadError> {
-        let (payload, digest) = bundle::verify_with_mac(bundle, &self.key)?;
-        let policy = Policy::parse_unvalidated(&payload)?;
-        drop(payload);
-        let entries = policy.validated_entries()?;
-        if let Some(accepted) = &self.accepted {
-            if policy.superapp_id != accepted.superapp_id {
-                return Err(LoadError::new(
-                    LoadCode::InvalidPolicy,
-                    format!(
-                        "invalid policy: `superapp_id`: `{}` is not `{}`, the superapp this guard enforces",
-                        policy.superapp_id, accepted.superapp_id
-                    ),
-                ));
-            }
-            if policy.version < accepted.version {
-                return Err(LoadError::new(
-                    LoadCode::StaleVersion,
-                    format!(
-                        "version `{}` is lower than `{}`, the highest this guard accepted",
-                        policy.version, accepted.version
-                    ),
-                ));
-            }
-            if policy.version == accepted.version && digest != accepted.digest {
-                return Err(LoadError::new(
-                    LoadCode::StaleVersion,
-                    format!(
-                        "version `{}` was already accepted with a different bundle",
-                        policy.version
-                    ),
-                ));
-            }
-        }
-        if let Some(nbf) = policy.not_before() {
-            if now < nbf {
-                return Err(LoadError::new(
-                    LoadCode::Expired,
-                    format!("not valid before `nbf` {nbf} (now {now})"),
-                ));
-            }
-        }
-        if let Some(end) = policy.not_after() {
-            if now >= end {
-                return Err(LoadError::new(
-                    LoadCode::Expired,
-                    format!("expired at {end} (now {now})"),
-                ));
-            }
-        }
-        let unchanged = self
-            .accepted
-            .as_ref()
-            .is_some_and(|a| a.digest == digest && self.active.is_some());
-        if !unchanged {
-            let extra = policy.apps.len().saturating_add(
-                policy.sensitive_apis.len()
-                    + policy.builtin_apis.as_ref().map_or(0, Vec::len)
-                    + policy
-                        .apps
-                        .iter()
-                        .map(|a| a.api_whitelist.len() + a.granted_apis.len())
-                        .sum::<usize>(),
-            );
-            if !self.api_ids.has_room(extra) || !self.app_ids.has_room(policy.apps.len()) {
-                return Err(LoadError::new(
-                    LoadCode::InvalidPolicy,
-                    "invalid policy: too many distinct names over this guard's lifetime",
-                ));
-            }
-            let superapp_id = policy.superapp_id.clone();
-            let version = policy.version;
-            let compiled = Compiled::new(
-                &policy,
-                entries,
-                &mut self.api_ids,
-                &mut self.app_ids,
-                self.catalogue,
-            )?;
-            self.active = Some(compiled);
-            self.accepted = Some(Accepted {
-                superapp_id,
-                version,
-                digest,
-            });
-        }
-        self.status(now).ok_or_else(|| {
-            LoadError::new(LoadCode::Expired, "the policy is not in force at this time")
-        })
-    }
-
-    /// The policy in force at `now`, if any.
-    pub fn status(&self, now: u64) -> Option<PolicyStatus> {
-        let p = self.active.as_ref().filter(|p| p.in_window(now))?;
-        Some(PolicyStatus {
-            superapp_id: p.superapp_id.clone(),
-            version: p.version,
-            mode: p.mode,
-            apps: p.app_count(),
-            not_before: p.not_before,
-            not_after: p.not_after,
-        })
-    }
-
-    /// The highest version this guard has accepted (its anti-rollback floor).
-    pub fn highest_version(&self) -> Option<u64> {
-        self.accepted.as_ref().map(|a| a.version)
     }
 
     /// The stable id of an API name, interning it if new (so ids can be
@@ -428,8 +244,8 @@ impl Guard {
             .0
     }
 
-    /// URL check (§3.1, §3.3) for one of the five URL kinds. A
-    /// [`CheckKind::Api`] here is a caller bug and answers `invalid_url`.
+    /// URL check (§3.1, §3.3) for one of the five URL kinds. Any other kind
+    /// here is a caller bug and answers `invalid_url`.
     pub fn check_url(&self, app: &str, kind: CheckKind, url: &str, now: u64) -> UrlVerdict {
         self.url_verdict(self.app_ids.get(app), kind, url, now, false)
     }
@@ -523,6 +339,118 @@ impl Guard {
         self.url_verdict_href(self.app_ids.get(app), kind, url, now)
     }
 
+    /// Launch check (§3.1, §3.5): may the base library run this code package?
+    /// Only the released `version` (compared exactly) with the released
+    /// `package_sha256` (64 hex digits, either case; anything else never
+    /// matches) is allowed. Allocates nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::{bundle, DenyCode, Guard, SecretKey};
+    /// let secret = "k3yK3yk3yK3yk3y1";
+    /// let sha = "6a2d00fa6fe7fd1c560b60534644c0b1eedab8bfd7cc940351d37899e84dc80a";
+    /// let policy = format!(r#"{{"schema":2,"superapp_id":"demo","version":1,"issued_at":0,
+    ///   "apps":[{{"app_id":"mp","kind":"mini_program","release":{{"version":"1.4.2","package_sha256":"{sha}"}}}}]}}"#);
+    /// let mut guard = Guard::new(secret).unwrap();
+    /// guard.load(&bundle::sign(policy.as_bytes(), &SecretKey::new(secret).unwrap()), 100).unwrap();
+    /// assert!(guard.check_launch("mp", "1.4.2", &sha.to_uppercase(), 100).allow());
+    /// assert_eq!(guard.check_launch("mp", "1.4.2 ", sha, 100).code(), Some(DenyCode::VersionNotReleased));
+    /// ```
+    pub fn check_launch(
+        &self,
+        app: &str,
+        version: &str,
+        package_sha256: &str,
+        now: u64,
+    ) -> Verdict {
+        self.eval_launch(self.app_ids.get(app), version, package_sha256, now)
+            .0
+    }
+
+    /// Raw socket check (§3.1, §3.7) for [`CheckKind::Tcp`] or
+    /// [`CheckKind::Udp`]: `host` must be a valid WHATWG host (an IPv6 address
+    /// in brackets) and `port` in 1–65535, else `invalid_url`; a blocked host
+    /// is `domain_blocked`; then the app's `control.server_domains` decides
+    /// (off: allow; on: `domain_not_whitelisted`, as no list carries raw
+    /// sockets). Also returns the host as the WHATWG host parser serialised
+    /// it, which is what the enforcement point hands on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::{bundle, CheckKind, Guard, SecretKey};
+    /// let secret = "k3yK3yk3yK3yk3y1";
+    /// let policy = br#"{"schema":2,"superapp_id":"demo","version":1,"issued_at":0,
+    ///   "blocked_hosts":["*.internal.example"],"apps":[{"app_id":"mp","kind":"mini_program"}]}"#;
+    /// let mut guard = Guard::new(secret).unwrap();
+    /// guard.load(&bundle::sign(policy, &SecretKey::new(secret).unwrap()), 100).unwrap();
+    /// let (v, host) = guard.check_socket_target("mp", CheckKind::Tcp, "Printer.LAN.example", 9100, 100);
+    /// assert!(v.verdict.allow());
+    /// assert_eq!(host.as_deref(), Some("printer.lan.example"));
+    /// let (v, _) = guard.check_socket_target("mp", CheckKind::Udp, "a.internal.example.", 53, 100);
+    /// assert!(!v.verdict.allow());
+    /// ```
+    pub fn check_socket_target(
+        &self,
+        app: &str,
+        kind: CheckKind,
+        host: &str,
+        port: u32,
+        now: u64,
+    ) -> (UrlVerdict, Option<String>) {
+        let (verdict, _, serialised) =
+            self.eval_socket(self.app_ids.get(app), kind, host, port, now);
+        let port = serialised.as_ref().and_then(|_| u16::try_from(port).ok());
+        let verdict = UrlVerdict {
+            verdict,
+            host: serialised.clone(),
+            port,
+        };
+        (verdict, serialised)
+    }
+
+    /// Any check, answered as the contract's decision object. For
+    /// [`CheckKind::Api`] `subject` is the API name, for `tcp` and `udp`
+    /// `host:port`, else the URL; a `launch` here (which takes two strings)
+    /// is a caller bug and answers `invalid_url` (use [`Guard::decide_check`]).
+    pub fn decide(&self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {
+        match Check::from_subject(kind, subject) {
+            Some(check) => self.decide_check(app, &check, now),
+            None => self.decide_check(app, &Check::Url(kind, subject), now),
+        }
+    }
+
+    /// Any check, answered as the contract's decision object.
+    pub fn decide_check(&self, app: &str, check: &Check<'_>, now: u64) -> Decision {
+        match *check {
+            Check::Api(name) => Decision::new(self.check_api(app, name, now), name, None, None),
+            Check::Url(kind, url) => self.check_url(app, kind, url, now).decision(kind),
+            Check::Launch {
+                version,
+                package_sha256,
+            } => Decision::new(
+                self.check_launch(app, version, package_sha256, now),
+                CheckKind::Launch.url_label().unwrap_or("launch"),
+                None,
+                None,
+            ),
+            Check::Socket(kind, host, port) => self
+                .check_socket_target(app, kind, host, port, now)
+                .0
+                .decision(kind),
+            Check::Redirect {
+                kind,
+                base_href,
+                location,
+                hop,
+            } => self
+                .check_redirect(app, kind, base_href, location, hop, now)
+                .0
+                .decision(kind),
+        }
+    }
+
     fn url_verdict_href<'u>(
         &self,
         app: Option<u32>,
@@ -561,291 +489,30 @@ impl Guard {
         terse: bool,
     ) -> (UrlVerdict, Option<Target<'u>>) {
         let (verdict, _, parsed) = self.eval_url(app, kind, url, now);
-        let (host, port) = if terse && verdict.code().is_none() {
-            (None, None)
-        } else {
-            host_port(parsed.as_ref())
-        };
-        let verdict = UrlVerdict {
-            verdict,
-            host,
-            port,
-        };
-        (verdict, parsed)
-    }
-
-    /// Any check, answered as the contract's decision object. For
-    /// [`CheckKind::Api`] `subject` is the API name, else the URL.
-    pub fn decide(&self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {
-        if kind == CheckKind::Api {
-            Decision::new(self.check_api(app, subject, now), subject, None, None)
-        } else {
-            self.check_url(app, kind, subject, now).decision(kind)
-        }
-    }
-
-    /// [`Guard::decide`], plus which rule and which entry decided.
-    pub fn explain(&self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Explanation {
-        let app_handle = self.app_ids.get(app);
-        let (verdict, because, label, host, port) = if kind == CheckKind::Api {
-            let (v, b) = self.eval_api(app_handle, self.api_ids.get(subject), now);
-            (v, b, subject, None, None)
-        } else {
-            let (v, b, parsed) = self.eval_url(app_handle, kind, subject, now);
-            let (host, port) = host_port(parsed.as_ref());
-            (v, b, kind.url_label().unwrap_or("api"), host, port)
-        };
-        let decision = Decision::new(verdict, label, host.as_deref(), port);
-        let policy = self.active.as_ref();
-        let list_name = match kind {
-            CheckKind::Webview => "webview_domains",
-            _ => "server_domains",
-        };
-        let scheme = kind.scheme().as_str();
-        let h = host.as_deref().unwrap_or("");
-        let h_trim = h.strip_suffix('.').unwrap_or(h);
-        let p = port.unwrap_or(443);
-        let port_suffix = if p == 443 {
-            String::new()
-        } else {
-            format!(":{p}")
-        };
-        let (rule, reason, entry): (&str, String, Option<String>) = match because {
-            Because::NoPolicy => ("§3.1 rule 1", "no valid policy has been loaded".into(), None),
-            Because::OutsideWindow => (
-                "§3.1 rule 1",
-                format!(
-                    "policy version {} is not in force at {now}",
-                    policy.map_or(0, |p| p.version)
-                ),
-                None,
-            ),
-            Because::UnknownApp => (
-                "§3.1 rule 2",
-                format!("app `{app}` is not in policy version {}", policy.map_or(0, |p| p.version)),
-                None,
-            ),
-            Because::ApiNotWhitelisted => (
-                "§3.2 rule 3",
-                format!("`control.apis` is on for `{app}` and `{subject}` is neither a built-in API nor in its `api_whitelist`"),
-                Some("api_whitelist".into()),
-            ),
-            Because::ApiNotGranted => (
-                "§3.2 rule 4",
-                format!("`{subject}` is a restricted sensitive API for this kind of app and `{app}` has no grant for it"),
-                Some("granted_apis".into()),
-            ),
-            Because::ApiGranted => (
-                "§3.2 rule 5",
-                format!("`{subject}` is restricted and granted to `{app}`"),
-                Some("granted_apis".into()),
-            ),
-            Because::ApiBuiltin | Because::ApiWhitelisted | Because::ApiUnrestricted => {
-                let why = match because {
-                    Because::ApiBuiltin => "passes the API whitelist as a built-in API",
-                    Because::ApiWhitelisted => "is in the app's `api_whitelist`",
-                    _ => "is not restricted for this kind of app",
-                };
-                let sensitive = self
-                    .api_ids
-                    .get(subject)
-                    .zip(policy)
-                    .is_some_and(|(id, p)| p.api_flags(id) & SENSITIVE != 0);
-                let extra = if sensitive { " (a public sensitive API)" } else { "" };
-                ("§3.2 rule 5", format!("`{subject}` {why}{extra}"), None)
-            }
-            Because::UrlTooLong => (
-                "§3.3 rule 3",
-                format!("the URL is longer than {} bytes", limits::MAX_URL_BYTES),
-                None,
-            ),
-            Because::UrlUnparsable => ("§3.3 rule 3", "the WHATWG URL parser refuses the URL".into(), None),
-            Because::UrlUserinfo => ("§3.3 rule 3", "the URL has a username or password".into(), None),
-            Because::UrlScheme => (
-                "§3.3 rule 4",
-                format!("a {} check takes only `{scheme}:` URLs", kind.as_str()),
-                None,
-            ),
-            Because::SwitchOff => (
-                "§3.3 rule 5",
-                format!("`control.{list_name}` is off for `{app}`"),
-                Some(list_name.into()),
-            ),
-            Because::IpHost => (
-                "§3.3 rule 6",
-                format!("`{h}` is an IP address, which never matches an entry"),
-                Some(list_name.into()),
-            ),
-            Because::NoHost => (
-                "§3.3 rule 6",
-                format!("no `{scheme}` entry of `{list_name}` matches `{h}`"),
-                Some(list_name.into()),
-            ),
-            Because::WrongPort => (
-                "§3.3 rule 7",
-                format!("entries of `{list_name}` match `{h}`, but none allows port {p}"),
-                Some(list_name.into()),
-            ),
-            Because::Exact => (
-                "§3.3 rule 8",
-                format!("`{h}` port {p} matches an entry of `{list_name}`"),
-                Some(format!("{scheme}://{h_trim}{port_suffix}")),
-            ),
-            Because::Wildcard(offset) => (
-                "§3.3 rule 8",
-                format!("`{h}` port {p} matches a wildcard entry of `{list_name}`"),
-                Some(format!(
-                    "{scheme}://*.{}{port_suffix}",
-                    h_trim.get(offset..).unwrap_or("")
-                )),
-            ),
-        };
-        let reason = if decision.reported {
-            format!("{reason}; report mode lets the call through")
-        } else {
-            reason
-        };
-        Explanation {
-            decision,
-            rule: rule.to_owned(),
-            reason,
-            entry,
-        }
-    }
-
-    /// The policy in force at `now`, or why there is none.
-    #[inline(always)]
-    fn in_force(&self, now: u64) -> Result<&Compiled, Because> {
-        match &self.active {
-            None => Err(Because::NoPolicy),
-            Some(p) if !p.in_window(now) => Err(Because::OutsideWindow),
-            Some(p) => Ok(p),
-        }
-    }
-
-    /// §3.1 and §3.2, written once.
-    #[inline(always)]
-    fn eval_api(&self, app: Option<u32>, api: Option<u32>, now: u64) -> (Verdict, Because) {
-        let policy = match self.in_force(now) {
-            Ok(p) => p,
-            Err(b) => return (Verdict::deny(DenyCode::NoPolicy), b),
-        };
-        let Some(rules) = app.and_then(|h| policy.api_rules(h)) else {
-            return policy_verdict(policy, DenyCode::UnknownApp, Because::UnknownApp);
-        };
-        let flags = api.map_or(0, |id| policy.api_flags(id));
-        let listed = |list: &[u32]| api.is_some_and(|id| list.binary_search(&id).is_ok());
-        if rules.control_apis && flags & BUILTIN == 0 && !listed(&rules.whitelist) {
-            return policy_verdict(
-                policy,
-                DenyCode::ApiNotWhitelisted,
-                Because::ApiNotWhitelisted,
-            );
-        }
-        if flags & rules.restricted_bit != 0 {
-            if !listed(&rules.granted) {
-                return policy_verdict(
-                    policy,
-                    DenyCode::PermissionNotGranted,
-                    Because::ApiNotGranted,
-                );
-            }
-            return (Verdict::ALLOW, Because::ApiGranted);
-        }
-        let because = if !rules.control_apis {
-            Because::ApiUnrestricted
-        } else if flags & BUILTIN != 0 {
-            Because::ApiBuiltin
-        } else {
-            Because::ApiWhitelisted
-        };
-        (Verdict::ALLOW, because)
-    }
-
-    /// §3.1 and §3.3, written once. Also returns the parsed URL for messages.
-    fn eval_url<'u>(
-        &self,
-        app: Option<u32>,
-        kind: CheckKind,
-        url: &'u str,
-        now: u64,
-    ) -> (Verdict, Because, Option<Target<'u>>) {
-        let policy = match self.in_force(now) {
-            Ok(p) => p,
-            Err(b) => return (Verdict::deny(DenyCode::NoPolicy), b, None),
-        };
-        let Some((index, app)) = app.and_then(|h| policy.app(h)) else {
-            let (v, b) = policy_verdict(policy, DenyCode::UnknownApp, Because::UnknownApp);
-            return (v, b, None);
-        };
-        let deny = |code, because, parsed| {
-            let (v, b) = policy_verdict(policy, code, because);
-            (v, b, parsed)
-        };
-        if kind == CheckKind::Api {
-            return deny(DenyCode::InvalidUrl, Because::UrlUnparsable, None);
-        }
-        if url.len() > limits::MAX_URL_BYTES {
-            return deny(DenyCode::InvalidUrl, Because::UrlTooLong, None);
-        }
-        let Some(target) = target::parse(url) else {
-            return deny(DenyCode::InvalidUrl, Because::UrlUnparsable, None);
-        };
-        if target.userinfo {
-            return deny(DenyCode::InvalidUrl, Because::UrlUserinfo, Some(target));
-        }
-        if target.scheme != Some(kind.scheme()) {
-            return deny(DenyCode::InsecureScheme, Because::UrlScheme, Some(target));
-        }
-        let (switch, list) = match kind {
-            CheckKind::Webview => (app.control.webview_domains, List::WebviewHttps),
-            CheckKind::Socket => (app.control.server_domains, List::ServerWss),
-            _ => (app.control.server_domains, List::ServerHttps),
-        };
-        debug_assert_eq!(list.scheme(), kind.scheme());
-        if !switch {
-            return (Verdict::ALLOW, Because::SwitchOff, Some(target));
-        }
-        if target.ip {
-            return deny(
-                DenyCode::DomainNotWhitelisted,
-                Because::IpHost,
-                Some(target),
-            );
-        }
-        let Some(host) = target.host.as_deref() else {
-            return deny(
-                DenyCode::DomainNotWhitelisted,
-                Because::NoHost,
-                Some(target),
-            );
-        };
-        let port = target.port.unwrap_or(443);
-        match policy.match_host(index, list, host, port) {
-            HostMatch::Exact => (Verdict::ALLOW, Because::Exact, Some(target)),
-            HostMatch::Wildcard(at) => (Verdict::ALLOW, Because::Wildcard(at), Some(target)),
-            HostMatch::WrongPort => {
-                deny(DenyCode::PortNotAllowed, Because::WrongPort, Some(target))
-            }
-            HostMatch::None => deny(
-                DenyCode::DomainNotWhitelisted,
-                Because::NoHost,
-                Some(target),
-            ),
-        }
+        (url_verdict(verdict, parsed.as_ref(), terse), parsed)
     }
 }
 
-/// A denial under the policy's mode: `report` mode lets it through, reported.
-#[inline]
-fn policy_verdict(policy: &Compiled, code: DenyCode, because: Because) -> (Verdict, Because) {
-    match policy.mode {
-        Mode::Enforce => (Verdict::deny(code), because),
-        Mode::Report => (Verdict::report(code), because),
+/// A verdict with the host and port its message names: always, or (`terse`)
+/// only when the verdict carries a code.
+pub(crate) fn url_verdict(
+    verdict: Verdict,
+    target: Option<&Target<'_>>,
+    terse: bool,
+) -> UrlVerdict {
+    let (host, port) = if terse && verdict.code().is_none() {
+        (None, None)
+    } else {
+        host_port(target)
+    };
+    UrlVerdict {
+        verdict,
+        host,
+        port,
     }
 }
 
-fn host_port(target: Option<&Target<'_>>) -> (Option<String>, Option<u16>) {
+pub(crate) fn host_port(target: Option<&Target<'_>>) -> (Option<String>, Option<u16>) {
     match target {
         Some(t) => (t.host.as_deref().map(str::to_owned), t.port),
         None => (None, None),
@@ -855,7 +522,10 @@ fn host_port(target: Option<&Target<'_>>) -> (Option<String>, Option<u16>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bundle;
     use crate::compiled::PROBES;
+    use crate::decision::DenyCode;
+    use crate::load::LoadCode;
 
     const SECRET: &str = "k3yK3yk3yK3yk3y1";
 
@@ -894,9 +564,10 @@ mod tests {
             let v = guard.check_url("a", CheckKind::Request, &url, 10);
             let probes = PROBES.with(std::cell::Cell::get);
             assert_eq!(v.verdict.allow(), allow, "{prefix}");
-            // The trie is at most three labels deep under the root, so the walk
-            // stops after at most four probes whatever the host's length.
-            assert!(probes <= 4, "{probes} probes for {prefix}");
+            // The trie is at most three labels deep under the app's root, so
+            // that walk stops after at most four probes whatever the host's
+            // length, and the `blocked_hosts` walk (none here) after one.
+            assert!(probes <= 5, "{probes} probes for {prefix}");
         }
         // Deepest match with the port wins; a host matched without the port
         // is `port_not_allowed`.

@@ -6,12 +6,14 @@
 //!
 //! Pure Rust, no I/O: every enforcement point (the JS bridge through wasm, the
 //! native wasmtime host, the superapp's server) calls this crate, so all of them
-//! decide alike. The contract is `docs/policy.md` (contract v1):
+//! decide alike. The contract is `docs/policy.md` (contract v2):
 //!
 //! - [`policy`]: the policy document (§1) and its load-time validation;
-//! - [`bundle`]: signed bundles, JWS compact HS256 (§2);
-//! - [`Guard`]: the bundle lifecycle (anti-rollback, expiry) and the decision
-//!   rules (§3), with [`Guard::explain`] saying which rule and entry decided;
+//! - [`bundle`] and [`keys`]: signed bundles, JWS compact HS256 or EdDSA (§2);
+//! - [`Guard`]: the bundle lifecycle (anti-rollback, expiry, §2) and the
+//!   decision rules (§3), with [`Guard::explain_check`] saying which rule and
+//!   entry, pattern or release decided;
+//! - [`redirect`]: redirect hops (§3.6);
 //! - [`decision`]: deny codes and `errMsg`-style messages (§3.4).
 //!
 //! # Examples
@@ -44,21 +46,28 @@ pub mod catalogue;
 mod compiled;
 pub mod decision;
 pub mod entry;
+mod explain;
 mod guard;
 mod host;
 mod intern;
+pub mod keys;
 pub mod limits;
+mod load;
+mod names;
 pub mod policy;
+pub mod redirect;
+mod rules;
 mod scheme;
 mod target;
 
 pub use bundle::{SecretError, SecretKey};
-pub use decision::{CheckKind, Decision, DenyCode, Verdict};
-pub use entry::{DomainEntry, EntryError};
-pub use guard::{
-    ApiId, AppHandle, Explanation, Guard, LoadCode, LoadError, PolicyStatus, UrlVerdict,
-};
+pub use decision::{CheckKind, Decision, DenyCode, Verdict, REPORTED_BIT};
+pub use entry::{DomainEntry, EntryError, HostPattern};
+pub use explain::Explanation;
+pub use guard::{ApiId, AppHandle, Check, Guard, UrlVerdict};
+pub use keys::{KeyError, KeySet};
+pub use load::{LoadCode, LoadError, PolicyStatus};
 pub use policy::{
-    ApiStatus, ApiType, App, AppKind, Audience, Control, Mode, Policy, PolicyError, Scope,
+    ApiStatus, ApiType, App, AppKind, Audience, Control, Mode, Policy, PolicyError, Release, Scope,
     SensitiveApi,
 };

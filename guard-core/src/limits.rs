@@ -29,3 +29,10 @@ pub const MAX_INTERNED: usize = 1 << 20;
 /// policy or catalogue mentioned; beyond it a caller gets `None` and checks by
 /// name. Separate from [`MAX_INTERNED`], so callers never make a load fail.
 pub const MAX_CALLER_NAMES: usize = 4_096;
+/// Most patterns in `blocked_hosts`.
+pub const MAX_BLOCKED_HOSTS: usize = 10_000;
+/// Longest release `version`, in characters (`policy.md` §1).
+pub const MAX_VERSION_CHARS: usize = 64;
+/// Most redirect hops an enforcement point follows (`policy.md` §3.6): the
+/// next one is `invalid_url`.
+pub const MAX_REDIRECT_HOPS: u32 = 10;

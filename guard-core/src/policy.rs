@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::entry::{DomainEntry, EntryError, SERVER, WEBVIEW};
+use crate::entry::{DomainEntry, EntryError, HostPattern, SERVER, WEBVIEW};
 use crate::limits;
+use crate::names::contract_names;
 use crate::scheme::Scheme;
 
 /// The signed policy document.
@@ -23,7 +24,8 @@ use crate::scheme::Scheme;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    /// Always `1` for contract v1.
+    /// `1` or `2` (contract v2); the v2 fields are refused in a `schema: 1`
+    /// document, as unknown fields.
     pub schema: u64,
     /// The superapp this policy belongs to.
     pub superapp_id: String,
@@ -37,6 +39,9 @@ pub struct Policy {
     /// `enforce` (default) or `report`.
     #[serde(default)]
     pub mode: Mode,
+    /// Schema 2: host patterns no app may reach (§3.3 rule 4a).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_hosts: Option<Vec<String>>,
     /// The platform's standard API names; `None` means the shipped catalogue.
     #[serde(default)]
     pub builtin_apis: Option<Vec<String>>,
@@ -80,8 +85,7 @@ pub enum Audience {
 }
 
 /// Enforce or report-only.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// Denied calls fail.
     #[default]
@@ -89,6 +93,11 @@ pub enum Mode {
     /// Denied calls go through and are reported (like CSP-Report-Only).
     Report,
 }
+
+contract_names!(Mode {
+    Enforce => "enforce",
+    Report => "report",
+});
 
 /// An entry of the sensitive API list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,8 +118,7 @@ pub struct SensitiveApi {
 }
 
 /// A sensitive API's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ApiStatus {
     /// Callable without approval.
     Public,
@@ -118,9 +126,13 @@ pub enum ApiStatus {
     Restricted,
 }
 
+contract_names!(ApiStatus {
+    Public => "public",
+    Restricted => "restricted",
+});
+
 /// Which kinds of app a restriction covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Mini programs and mini games.
     All,
@@ -129,6 +141,12 @@ pub enum Scope {
     /// Mini games only.
     MiniGame,
 }
+
+contract_names!(Scope {
+    All => "all",
+    MiniProgram => "mini_program",
+    MiniGame => "mini_game",
+});
 
 impl Scope {
     /// Whether this scope covers apps of `kind`.
@@ -143,8 +161,7 @@ impl Scope {
 }
 
 /// A platform API or one the superapp added.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ApiType {
     /// A platform API.
     System,
@@ -152,9 +169,13 @@ pub enum ApiType {
     Custom,
 }
 
+contract_names!(ApiType {
+    System => "system",
+    Custom => "custom",
+});
+
 /// The kind of an app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AppKind {
     /// A mini program.
     MiniProgram,
@@ -162,15 +183,10 @@ pub enum AppKind {
     MiniGame,
 }
 
-impl AppKind {
-    /// The contract's name (`mini_program`, `mini_game`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            AppKind::MiniProgram => "mini_program",
-            AppKind::MiniGame => "mini_game",
-        }
-    }
-}
+contract_names!(AppKind {
+    MiniProgram => "mini_program",
+    MiniGame => "mini_game",
+});
 
 /// One app's permissions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +211,65 @@ pub struct App {
     /// Restricted sensitive APIs approved for this app.
     #[serde(default)]
     pub granted_apis: Vec<String>,
+    /// Schema 2: `enforce` or `report` for this app alone, overriding the
+    /// policy's `mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    /// Schema 2: the version the superapp released (§3.5); absent, none is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Release>,
+    /// Schema 2: the superapp removed the app (§3.1 rule 2a); absent is `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<bool>,
+}
+
+impl App {
+    /// Whether the superapp removed this app (`removed: true`).
+    pub fn is_removed(&self) -> bool {
+        self.removed == Some(true)
+    }
+
+    /// The mode this app's denials run in: its own, else the policy's.
+    pub fn effective_mode(&self, policy_mode: Mode) -> Mode {
+        self.mode.unwrap_or(policy_mode)
+    }
+}
+
+/// The release of an app the superapp approved (`policy.md` §1, §3.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    /// 1 to 64 characters, no whitespace or control characters; compared exactly.
+    pub version: String,
+    /// The SHA-256 of the code package: 64 hex digits, either case.
+    pub package_sha256: String,
+}
+
+impl Release {
+    /// The digest's 32 bytes, `None` unless `package_sha256` is 64 hex digits.
+    pub fn digest(&self) -> Option<[u8; 32]> {
+        parse_sha256(&self.package_sha256)
+    }
+}
+
+/// 64 hex digits (either case) as 32 bytes; `None` for anything else, so a
+/// digest of another length or alphabet never equals a released one (§3.5).
+pub(crate) fn parse_sha256(text: &str) -> Option<[u8; 32]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let nibble = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        *o = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
 }
 
 /// The three permission-control switches; an absent switch is off.
@@ -237,14 +312,16 @@ impl Policy {
     /// # Errors
     ///
     /// A [`PolicyError`] naming the field and the offending value for malformed
-    /// JSON, unknown or duplicate fields, a `schema` other than 1, a bad
+    /// JSON, unknown or duplicate fields (the v2 fields in a `schema: 1`
+    /// document included), a `schema` other than 1 or 2, a bad release or
+    /// `blocked_hosts` pattern, a bad
     /// whitelist entry, duplicate `app_id`s or sensitive API names, or a list
     /// longer than the bounds in [`crate::limits`].
     ///
     /// # Examples
     ///
     /// ```
-    /// let bad = br#"{"schema":2,"superapp_id":"s","version":1,"issued_at":0}"#;
+    /// let bad = br#"{"schema":3,"superapp_id":"s","version":1,"issued_at":0}"#;
     /// let err = guard_core::Policy::from_json(bad).unwrap_err();
     /// assert_eq!(err.field, "schema");
     /// ```
@@ -296,16 +373,20 @@ impl Policy {
 
     /// Validates and returns each app's parsed `(server_domains, webview_domains)`,
     /// so that compiling does not parse the entries a second time.
-    pub(crate) fn validated_entries(&self) -> Result<Vec<AppEntries<'_>>, PolicyError> {
-        if self.schema != 1 {
+    pub(crate) fn validated_entries(&self) -> Result<Validated<'_>, PolicyError> {
+        if !matches!(self.schema, 1 | 2) {
             return Err(PolicyError::new(
                 "schema",
                 format!(
-                    "unsupported schema `{}` (this guard reads schema 1)",
+                    "unsupported schema `{}` (this guard reads schemas 1 and 2)",
                     self.schema
                 ),
             ));
         }
+        if self.schema == 1 {
+            self.refuse_v2_fields()?;
+        }
+        let blocked = self.blocked_patterns()?;
         check_name(|| "superapp_id".into(), &self.superapp_id)?;
         if let Some(builtin) = &self.builtin_apis {
             check_len(
@@ -353,6 +434,9 @@ impl Policy {
                     format!("duplicate app_id `{}`", app.app_id),
                 ));
             }
+            if let Some(release) = &app.release {
+                check_release(|f: &str| at(&format!("release.{f}")), release)?;
+            }
             entries.push(AppEntries {
                 server: parse_entries_lazy(|| at("server_domains"), &app.server_domains, SERVER)?,
                 webview: parse_entries_lazy(
@@ -371,8 +455,104 @@ impl Policy {
                 }
             }
         }
-        Ok(entries)
+        Ok(Validated {
+            apps: entries,
+            blocked,
+        })
     }
+
+    /// §1: the v2 fields are unknown fields in a `schema: 1` document.
+    fn refuse_v2_fields(&self) -> Result<(), PolicyError> {
+        let unknown = |field: String, name: &str| {
+            Err(PolicyError::new(
+                field,
+                format!("unknown field `{name}` (a schema 2 field, in a schema 1 document)"),
+            ))
+        };
+        if self.blocked_hosts.is_some() {
+            return unknown("blocked_hosts".into(), "blocked_hosts");
+        }
+        for (i, app) in self.apps.iter().enumerate() {
+            for (name, present) in [
+                ("mode", app.mode.is_some()),
+                ("release", app.release.is_some()),
+                ("removed", app.removed.is_some()),
+            ] {
+                if present {
+                    return unknown(format!("apps[{i}].{name}"), name);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// §1: every `blocked_hosts` pattern, parsed and normalised.
+    fn blocked_patterns(&self) -> Result<Vec<HostPattern>, PolicyError> {
+        let Some(raw) = &self.blocked_hosts else {
+            return Ok(Vec::new());
+        };
+        check_len(
+            || "blocked_hosts".into(),
+            raw.len(),
+            limits::MAX_BLOCKED_HOSTS,
+        )?;
+        raw.iter()
+            .enumerate()
+            .map(|(i, pattern)| {
+                HostPattern::parse(pattern).map_err(|e| {
+                    PolicyError::new(
+                        format!("blocked_hosts[{i}]"),
+                        format!("pattern `{pattern}` {e}"),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// §1: a release's `version` is 1 to 64 characters without whitespace or
+/// control characters, and its `package_sha256` is 64 hex digits.
+fn check_release(at: impl Fn(&str) -> String, release: &Release) -> Result<(), PolicyError> {
+    let v = &release.version;
+    let chars = v.chars().count();
+    if !(1..=limits::MAX_VERSION_CHARS).contains(&chars) {
+        return Err(PolicyError::new(
+            at("version"),
+            format!(
+                "`{}` must be 1 to {} characters, not {chars}",
+                truncate(v, 64).escape_debug(),
+                limits::MAX_VERSION_CHARS
+            ),
+        ));
+    }
+    if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(PolicyError::new(
+            at("version"),
+            format!(
+                "`{}` contains whitespace or control characters",
+                v.escape_debug()
+            ),
+        ));
+    }
+    if release.digest().is_none() {
+        return Err(PolicyError::new(
+            at("package_sha256"),
+            format!(
+                "`{}` is not 64 hex digits",
+                truncate(&release.package_sha256, 80).escape_debug()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A validated policy's parsed lists.
+#[derive(Debug)]
+pub(crate) struct Validated<'a> {
+    /// Each app's whitelist entries, in app order.
+    pub(crate) apps: Vec<AppEntries<'a>>,
+    /// The `blocked_hosts` patterns.
+    pub(crate) blocked: Vec<HostPattern>,
 }
 
 /// One app's whitelist entries, parsed.

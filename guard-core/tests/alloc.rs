@@ -12,10 +12,12 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 #[test]
 fn checks_do_not_allocate() {
     let secret = "k3yK3yk3yK3yk3y1";
-    let policy = br#"{"schema":1,"superapp_id":"s","version":1,"issued_at":0,
+    let policy = br#"{"schema":2,"superapp_id":"s","version":1,"issued_at":0,
+      "blocked_hosts":["*.internal.example"],
       "sensitive_apis":[{"name":"getLocation","status":"restricted","scope":"all","type":"system"}],
       "apps":[{"app_id":"mp","kind":"mini_program","control":{"server_domains":true,"apis":true},
-      "server_domains":["https://api.example","https://*.img.example"],"granted_apis":["getLocation"]}]}"#;
+      "server_domains":["https://api.example","https://*.img.example"],"granted_apis":["getLocation"],
+      "release":{"version":"1.0","package_sha256":"6a2d00fa6fe7fd1c560b60534644c0b1eedab8bfd7cc940351d37899e84dc80a"}}]}"#;
     let mut guard = Guard::new(secret).unwrap();
     guard
         .load(&bundle::sign(policy, &SecretKey::new(secret).unwrap()), 10)
@@ -32,12 +34,15 @@ fn checks_do_not_allocate() {
             "https://api.example/v1?x=1",
             "https://a.b.img.example/x.png",
             "https://evil.example/",
+            "https://a.internal.example/",
         ] {
             let _ = guard.check_url_verdict(app, CheckKind::Request, url, 10);
         }
         let (v, href) =
             guard.check_url_href(app, CheckKind::Request, "https://api.example/v1?x=1", 10);
         assert!(v.verdict.allow() && href.is_some());
+        let sha = "6A2D00FA6FE7FD1C560B60534644C0B1EEDAB8BFD7CC940351D37899E84DC80A";
+        assert!(guard.check_launch("mp", "1.0", sha, 10).allow());
     }
     let stats = region.change();
     assert_eq!(stats.allocations, 0, "{stats:?}");

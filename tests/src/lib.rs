@@ -4,7 +4,12 @@
 //! generic over an [`Engine`]: guard-core called natively, the same `.wasm` in
 //! wasmtime (`guard-wasm-host`), or anything else that can load a bundle and
 //! answer a check. The vector files live in `tests/vectors/` (the contract's
-//! own set in `tests/vectors/shared/`, copied from `../shared/vectors`).
+//! own set in `tests/vectors/shared/` and `tests/vectors/shared-v2/`, copied
+//! from `../shared/vectors` and `../shared/vectors-v2`).
+//!
+//! Contract v2 fields (§4) are read too: a top-level `keys` (Ed25519 JWKs
+//! with their private `d`, which only the runner uses, to sign), a load's
+//! `sign_with` (EdDSA with that key), and the cases `launch`, `tcp` and `udp`.
 //!
 //! Extensions to the contract's format, used by this project's own vectors:
 //! a load may carry `now` (moving the clock before it), `message` on a load
@@ -27,16 +32,41 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use guard_core::{bundle, CheckKind, Decision, Guard, LoadCode, SecretKey};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use guard_core::{bundle, Check, CheckKind, Decision, Guard, KeySet, LoadCode, SecretKey};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// Something that enforces the contract.
+///
+/// Engines are made from one string (see [`run_paths`]): the file's SecretKey,
+/// or, when the file has `keys`, a key-set JSON `{"secret": …, "keys": [public
+/// JWKs]}` (its first byte is `{`), as `guard_core::KeySet::from_json` reads.
 pub trait Engine {
     /// Loads a bundle at `now`; `Ok(())` or the outcome code and message.
     fn load(&mut self, bundle: &str, now: u64) -> Result<(), (LoadCode, String)>;
-    /// One check; `subject` is the API name or the URL.
+    /// One check; `subject` is the API name, the URL, or `host:port` for
+    /// `tcp` and `udp`.
     fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision;
+    /// Any check, `launch` included. By default the one-string checks go to
+    /// [`Engine::check`] and the others fail, naming what is missing.
+    fn check_any(&mut self, app: &str, check: &Check<'_>, now: u64) -> Decision {
+        match *check {
+            Check::Api(name) => self.check(app, CheckKind::Api, name, now),
+            Check::Url(kind, url) => self.check(app, kind, url, now),
+            Check::Socket(kind, host, port) => {
+                self.check(app, kind, &format!("{host}:{port}"), now)
+            }
+            Check::Launch { .. } | Check::Redirect { .. } => Decision {
+                allow: false,
+                code: None,
+                message: format!("this engine cannot check {}", check.kind()),
+                reported: false,
+                errno: None,
+            },
+        }
+    }
 }
 
 impl<E: Engine + ?Sized> Engine for Box<E> {
@@ -47,6 +77,10 @@ impl<E: Engine + ?Sized> Engine for Box<E> {
     fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {
         (**self).check(app, kind, subject, now)
     }
+
+    fn check_any(&mut self, app: &str, check: &Check<'_>, now: u64) -> Decision {
+        (**self).check_any(app, check, now)
+    }
 }
 
 /// guard-core called directly.
@@ -54,13 +88,19 @@ impl<E: Engine + ?Sized> Engine for Box<E> {
 pub struct NativeEngine(pub Guard);
 
 impl NativeEngine {
-    /// A native engine for `secret`.
+    /// A native engine for `keys`: a SecretKey, or a key-set JSON (first byte
+    /// `{`).
     ///
     /// # Errors
     ///
-    /// When `secret` is not a valid SecretKey.
-    pub fn new(secret: &str) -> Result<NativeEngine, String> {
-        Guard::new(secret)
+    /// When `keys` is not a valid SecretKey or key set.
+    pub fn new(keys: &str) -> Result<NativeEngine, String> {
+        if keys.starts_with('{') {
+            return KeySet::from_json(keys)
+                .map(|k| NativeEngine(Guard::with_keys(k)))
+                .map_err(|e| e.to_string());
+        }
+        Guard::new(keys)
             .map(NativeEngine)
             .map_err(|e| e.to_string())
     }
@@ -77,6 +117,10 @@ impl Engine for NativeEngine {
     fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {
         self.0.decide(app, kind, subject, now)
     }
+
+    fn check_any(&mut self, app: &str, check: &Check<'_>, now: u64) -> Decision {
+        self.0.decide_check(app, check, now)
+    }
 }
 
 /// Fields a vector file, load or case carries that the runner does not know.
@@ -92,6 +136,10 @@ pub struct VectorFile {
     pub secret: String,
     /// The clock at the start.
     pub now: u64,
+    /// v2: Ed25519 JWKs with their private `d`; the engine gets the public
+    /// part of each, and `sign_with` loads are signed with the private one.
+    #[serde(default)]
+    pub keys: Option<Vec<Value>>,
     /// Shorthand for one load expected `ok`.
     #[serde(default)]
     pub policy: Option<Value>,
@@ -115,6 +163,9 @@ pub struct Load {
     /// A bundle, loaded as given.
     #[serde(default)]
     pub bundle: Option<String>,
+    /// v2: sign `policy` with EdDSA by the file's key of this `kid`.
+    #[serde(default)]
+    pub sign_with: Option<String>,
     /// The expected outcome code.
     pub expect: String,
     /// Moves the clock before the load (project extension).
@@ -151,6 +202,15 @@ pub struct Case {
     /// A web-view URL check.
     #[serde(default)]
     pub webview: Option<String>,
+    /// v2: a launch check.
+    #[serde(default)]
+    pub launch: Option<LaunchCase>,
+    /// v2: a raw TCP check, `host:port` (an IPv6 host in brackets).
+    #[serde(default)]
+    pub tcp: Option<String>,
+    /// v2: a raw UDP check, `host:port`.
+    #[serde(default)]
+    pub udp: Option<String>,
     /// `allow`, `deny` or `report`.
     pub expect: String,
     /// The expected deny code.
@@ -176,13 +236,27 @@ pub struct Case {
     pub unknown: UnknownFields,
 }
 
+/// The subject of a `launch` case.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LaunchCase {
+    /// The package's version.
+    pub version: String,
+    /// The SHA-256 of the package's bytes.
+    pub package_sha256: String,
+}
+
 impl Case {
-    /// The check this case makes: its kind and subject.
+    /// The check this case makes, when it is one of the six one-string v1
+    /// checks: its kind and subject.
     ///
     /// # Errors
     ///
-    /// When the case has not exactly one of the six check fields.
+    /// When the case has not exactly one of the six v1 check fields, or also
+    /// a v2 one (use [`Case::subject`]).
     pub fn check(&self) -> Result<(CheckKind, &str), String> {
+        if self.launch.is_some() || self.tcp.is_some() || self.udp.is_some() {
+            return Err("a launch, tcp or udp case has no one-string subject".into());
+        }
         single_check([
             self.api.as_deref(),
             self.request.as_deref(),
@@ -191,6 +265,44 @@ impl Case {
             self.socket.as_deref(),
             self.webview.as_deref(),
         ])
+    }
+
+    /// The check this case makes, of any kind.
+    ///
+    /// # Errors
+    ///
+    /// When the case has not exactly one of the nine check fields.
+    pub fn subject(&self) -> Result<Check<'_>, String> {
+        let present = [
+            self.api.is_some(),
+            self.request.is_some(),
+            self.upload.is_some(),
+            self.download.is_some(),
+            self.socket.is_some(),
+            self.webview.is_some(),
+            self.launch.is_some(),
+            self.tcp.is_some(),
+            self.udp.is_some(),
+        ];
+        if present.iter().filter(|p| **p).count() != 1 {
+            return Err(
+                "name exactly one of api, request, upload, download, socket, webview, launch, tcp, udp"
+                    .into(),
+            );
+        }
+        if let Some(l) = &self.launch {
+            return Ok(Check::Launch {
+                version: &l.version,
+                package_sha256: &l.package_sha256,
+            });
+        }
+        let (kind, subject) = match (&self.tcp, &self.udp) {
+            (Some(t), _) => (CheckKind::Tcp, t.as_str()),
+            (_, Some(u)) => (CheckKind::Udp, u.as_str()),
+            _ => self.check()?,
+        };
+        Check::from_subject(kind, subject)
+            .ok_or_else(|| format!("no {kind} check takes one string"))
     }
 }
 
@@ -306,14 +418,55 @@ pub fn sign_policy(policy: &Value, secret: &str) -> Result<String, String> {
     Ok(bundle::sign(&bytes, &key))
 }
 
-/// Runs one parsed vector file against a fresh engine from `make`.
+/// Signs a policy document with EdDSA by the Ed25519 JWK `key` (which must
+/// carry its private `d`), under the JWK's `kid`.
+///
+/// # Errors
+///
+/// When the key has no `kid` or no 32-byte `d`.
+pub fn sign_policy_eddsa(policy: &Value, key: &Value) -> Result<String, String> {
+    let kid = key["kid"].as_str().ok_or("the key has no `kid`")?;
+    let d = key["d"]
+        .as_str()
+        .ok_or_else(|| format!("key `{kid}` has no `d`"))?;
+    let seed = URL_SAFE_NO_PAD
+        .decode(d)
+        .ok()
+        .and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok())
+        .ok_or_else(|| format!("key `{kid}`: `d` is not 32 bytes of base64url"))?;
+    let bytes = serde_json::to_vec(policy).map_err(|e| e.to_string())?;
+    Ok(bundle::sign_ed25519(&bytes, kid, &seed))
+}
+
+/// What an engine for `file` is made from: the SecretKey alone, or (when the
+/// file has `keys`) a key-set JSON with the secret and the public part of
+/// every key (without `d`).
+pub fn engine_keys(file: &VectorFile) -> String {
+    let Some(keys) = &file.keys else {
+        return file.secret.clone();
+    };
+    let public: Vec<Value> = keys
+        .iter()
+        .map(|k| {
+            let mut k = k.clone();
+            if let Some(o) = k.as_object_mut() {
+                o.remove("d");
+            }
+            k
+        })
+        .collect();
+    serde_json::json!({ "secret": file.secret, "keys": public }).to_string()
+}
+
+/// Runs one parsed vector file against a fresh engine from `make`, which is
+/// given [`engine_keys`].
 pub fn run_vector_file<E: Engine>(
     name: &str,
     file: &VectorFile,
     make: &mut dyn FnMut(&str) -> Result<E, String>,
 ) -> Vec<Outcome> {
     let mut out = Vec::new();
-    let mut engine = match make(&file.secret) {
+    let mut engine = match make(&engine_keys(file)) {
         Ok(e) => e,
         Err(e) => {
             out.push(Outcome {
@@ -328,6 +481,7 @@ pub fn run_vector_file<E: Engine>(
     let shorthand = file.policy.clone().map(|policy| Load {
         policy: Some(policy),
         bundle: None,
+        sign_with: None,
         expect: "ok".into(),
         now: None,
         message: None,
@@ -335,7 +489,7 @@ pub fn run_vector_file<E: Engine>(
     });
     for (i, load) in shorthand.iter().chain(&file.loads).enumerate() {
         now = load.now.unwrap_or(now);
-        let failure = run_load(&mut engine, load, &file.secret, now);
+        let failure = run_load(&mut engine, load, file, now);
         out.push(Outcome {
             name: format!("{name}: loads[{i}]"),
             failure,
@@ -359,14 +513,25 @@ pub fn run_vector_file<E: Engine>(
     out
 }
 
-fn run_load<E: Engine>(engine: &mut E, load: &Load, secret: &str, now: u64) -> Option<String> {
-    let bundle = match (&load.policy, &load.bundle) {
-        (Some(p), None) => match sign_policy(p, secret) {
-            Ok(b) => b,
-            Err(e) => return Some(format!("cannot sign policy: {e}")),
-        },
-        (None, Some(b)) => b.clone(),
+fn run_load<E: Engine>(engine: &mut E, load: &Load, file: &VectorFile, now: u64) -> Option<String> {
+    let signed = match (&load.policy, &load.bundle, &load.sign_with) {
+        (Some(p), None, None) => sign_policy(p, &file.secret),
+        (Some(p), None, Some(kid)) => file
+            .keys
+            .iter()
+            .flatten()
+            .find(|k| k["kid"].as_str() == Some(kid))
+            .ok_or_else(|| format!("no key `{kid}` in the file's `keys`"))
+            .and_then(|key| sign_policy_eddsa(p, key)),
+        (None, Some(b), None) => Ok(b.clone()),
+        (None, Some(_), Some(_)) => {
+            return Some("a `bundle` load is loaded as given: no `sign_with`".into())
+        }
         _ => return Some("a load needs exactly one of policy, bundle".into()),
+    };
+    let bundle = match signed {
+        Ok(b) => b,
+        Err(e) => return Some(format!("cannot sign policy: {e}")),
     };
     let Some(expect) = LoadCode::parse(&load.expect) else {
         return Some(format!("unknown expected load outcome `{}`", load.expect));
@@ -387,11 +552,21 @@ fn run_load<E: Engine>(engine: &mut E, load: &Load, secret: &str, now: u64) -> O
 }
 
 fn run_case<E: Engine>(engine: &mut E, case: &Case, now: u64) -> Option<String> {
-    let (kind, subject) = match case.check() {
+    let check = match case.subject() {
         Ok(c) => c,
         Err(e) => return Some(e),
     };
-    let d = engine.check(&case.app, kind, subject, now);
+    let kind = check.kind();
+    let subject = match check {
+        Check::Launch {
+            version,
+            package_sha256,
+        } => format!("{version} {package_sha256}"),
+        Check::Socket(_, host, port) => format!("{host}:{port}"),
+        Check::Api(s) | Check::Url(_, s) => s.to_owned(),
+        Check::Redirect { location, .. } => location.to_owned(),
+    };
+    let d = engine.check_any(&case.app, &check, now);
     let got = match (d.allow, d.reported) {
         (true, false) => "allow",
         (true, true) => "report",

@@ -1,11 +1,12 @@
 //! Property tests: guard-core against a small reference model of
-//! `docs/policy.md` §3 over random policies and calls.
+//! `docs/policy.md` §3 (contract v2: blocked hosts, per-app mode, removed
+//! apps, releases and raw sockets included) over random policies and calls.
 //!
 //! The model is written for obviousness, not speed: it walks the generated
 //! policy's plain lists and compares the URL's *generated parts* (scheme, host,
 //! port) directly, so it shares no parsing or table code with the engine.
 
-use guard_core::{bundle, CheckKind, DenyCode, Guard, LoadCode, SecretKey};
+use guard_core::{bundle, Check, CheckKind, DenyCode, Guard, LoadCode, SecretKey};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -31,6 +32,9 @@ const HOSTS: &[&str] = &[
     "x.org.example",
 ];
 const PORTS: &[Option<u16>] = &[None, Some(8443), Some(9443)];
+const SHA_A: &str = "6a2d00fa6fe7fd1c560b60534644c0b1eedab8bfd7cc940351d37899e84dc80a";
+const SHA_B: &str = "31c0c1e8c535d73e76ca59a8f626c6d88d612de5a5efd294cd97beb5328cf4c0";
+const VERSIONS: &[&str] = &["1.0", "2.0"];
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -61,11 +65,17 @@ struct ModelApp {
     webview: Vec<Entry>,
     whitelist: Vec<&'static str>,
     granted: Vec<&'static str>,
+    /// `None`: the policy's mode; `Some(true)`: report.
+    mode: Option<bool>,
+    removed: bool,
+    release: Option<(&'static str, &'static str)>,
 }
 
 #[derive(Debug, Clone)]
 struct ModelPolicy {
     report: bool,
+    /// (wildcard, host)
+    blocked: Vec<(bool, &'static str)>,
     builtin: Option<Vec<&'static str>>,
     /// (name, restricted, scope: 0 all, 1 mini_program, 2 mini_game)
     sensitive: Vec<(&'static str, bool, u8)>,
@@ -74,8 +84,27 @@ struct ModelPolicy {
 
 impl ModelPolicy {
     fn to_json(&self, version: u64) -> Value {
+        let mut apps: Vec<Value> = self.apps.iter().map(|a| json!({
+                "app_id": a.id,
+                "kind": if a.game { "mini_game" } else { "mini_program" },
+                "control": {"server_domains": a.control[0], "apis": a.control[1], "webview_domains": a.control[2]},
+                "server_domains": a.server.iter().map(Entry::text).collect::<Vec<_>>(),
+                "webview_domains": a.webview.iter().map(Entry::text).collect::<Vec<_>>(),
+                "api_whitelist": a.whitelist,
+                "granted_apis": a.granted,
+                "removed": a.removed,
+            })).collect();
+        for (json, a) in apps.iter_mut().zip(&self.apps) {
+            if let Some(report) = a.mode {
+                json["mode"] = if report { "report" } else { "enforce" }.into();
+            }
+            if let Some((version, sha)) = a.release {
+                json["release"] = json!({"version": version, "package_sha256": sha});
+            }
+        }
         json!({
-            "schema": 1,
+            "schema": 2,
+            "blocked_hosts": self.blocked.iter().map(|(w, h)| format!("{}{h}", if *w { "*." } else { "" })).collect::<Vec<_>>(),
             "superapp_id": "prop",
             "version": version,
             "issued_at": NOW,
@@ -87,15 +116,7 @@ impl ModelPolicy {
                 "scope": SCOPES[*s as usize],
                 "type": "custom",
             })).collect::<Vec<_>>(),
-            "apps": self.apps.iter().map(|a| json!({
-                "app_id": a.id,
-                "kind": if a.game { "mini_game" } else { "mini_program" },
-                "control": {"server_domains": a.control[0], "apis": a.control[1], "webview_domains": a.control[2]},
-                "server_domains": a.server.iter().map(Entry::text).collect::<Vec<_>>(),
-                "webview_domains": a.webview.iter().map(Entry::text).collect::<Vec<_>>(),
-                "api_whitelist": a.whitelist,
-                "granted_apis": a.granted,
-            })).collect::<Vec<_>>(),
+            "apps": apps,
         })
     }
 
@@ -106,36 +127,101 @@ impl ModelPolicy {
         }
     }
 
-    fn finish(&self, code: Option<DenyCode>) -> (bool, Option<DenyCode>, bool) {
+    /// §3: report mode (the app's, else the policy's) lets a denial through,
+    /// except the superapp's own blocks.
+    fn finish_for(
+        &self,
+        app: Option<&ModelApp>,
+        code: Option<DenyCode>,
+    ) -> (bool, Option<DenyCode>, bool) {
+        let report = app.and_then(|a| a.mode).unwrap_or(self.report);
         match code {
             None => (true, None, false),
-            Some(c) if self.report => (true, Some(c), true),
+            Some(DenyCode::AppRemoved | DenyCode::DomainBlocked) => (false, code, false),
+            Some(c) if report => (true, Some(c), true),
             Some(c) => (false, Some(c), false),
         }
     }
 
+    /// §3.1 rules 2 and 2a: the app, or the answer.
+    fn find(&self, app: &str) -> Result<&ModelApp, (bool, Option<DenyCode>, bool)> {
+        match self.apps.iter().find(|a| a.id == app) {
+            None => Err(self.finish_for(None, Some(DenyCode::UnknownApp))),
+            Some(a) if a.removed => Err(self.finish_for(Some(a), Some(DenyCode::AppRemoved))),
+            Some(a) => Ok(a),
+        }
+    }
+
+    fn is_blocked(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        let host = host.strip_suffix('.').unwrap_or(&host);
+        self.blocked.iter().any(|(wildcard, pattern)| {
+            if *wildcard {
+                host.ends_with(&format!(".{pattern}"))
+            } else {
+                host == *pattern
+            }
+        })
+    }
+
+    fn launch(&self, app: &str, version: &str, sha: &str) -> (bool, Option<DenyCode>, bool) {
+        let a = match self.find(app) {
+            Ok(a) => a,
+            Err(answer) => return answer,
+        };
+        let released = a.release.is_some_and(|(v, s)| {
+            v == version
+                && sha.len() == 64
+                && sha.bytes().all(|b| b.is_ascii_hexdigit())
+                && sha.eq_ignore_ascii_case(s)
+        });
+        self.finish_for(Some(a), (!released).then_some(DenyCode::VersionNotReleased))
+    }
+
+    fn socket(&self, app: &str, host: &str, port: u32) -> (bool, Option<DenyCode>, bool) {
+        let a = match self.find(app) {
+            Ok(a) => a,
+            Err(answer) => return answer,
+        };
+        let valid_host = !host.is_empty() && !host.contains(' ');
+        let code = if port == 0 || port > 65535 || !valid_host {
+            Some(DenyCode::InvalidUrl)
+        } else if !host.starts_with(|c: char| c.is_ascii_digit() || c == '[')
+            && self.is_blocked(host)
+        {
+            Some(DenyCode::DomainBlocked)
+        } else if !a.control[0] {
+            None
+        } else {
+            Some(DenyCode::DomainNotWhitelisted)
+        };
+        self.finish_for(Some(a), code)
+    }
+
     fn api(&self, app: &str, name: &str) -> (bool, Option<DenyCode>, bool) {
-        let Some(a) = self.apps.iter().find(|a| a.id == app) else {
-            return self.finish(Some(DenyCode::UnknownApp));
+        let a = match self.find(app) {
+            Ok(a) => a,
+            Err(answer) => return answer,
         };
         if a.control[1] && !self.is_builtin(name) && !a.whitelist.contains(&name) {
-            return self.finish(Some(DenyCode::ApiNotWhitelisted));
+            return self.finish_for(Some(a), Some(DenyCode::ApiNotWhitelisted));
         }
         let restricted = self.sensitive.iter().any(|(n, r, scope)| {
             *n == name && *r && (*scope == 0 || (*scope == 1 && !a.game) || (*scope == 2 && a.game))
         });
         if restricted && !a.granted.contains(&name) {
-            return self.finish(Some(DenyCode::PermissionNotGranted));
+            return self.finish_for(Some(a), Some(DenyCode::PermissionNotGranted));
         }
-        self.finish(None)
+        self.finish_for(Some(a), None)
     }
 
     fn url(&self, app: &str, kind: CheckKind, url: &Url) -> (bool, Option<DenyCode>, bool) {
-        let Some(a) = self.apps.iter().find(|a| a.id == app) else {
-            return self.finish(Some(DenyCode::UnknownApp));
+        let a = match self.find(app) {
+            Ok(a) => a,
+            Err(answer) => return answer,
         };
         if url.userinfo {
-            return self.finish(Some(DenyCode::InvalidUrl));
+            return self.finish_for(Some(a), Some(DenyCode::InvalidUrl));
         }
         let want = if kind == CheckKind::Socket {
             "wss"
@@ -143,7 +229,10 @@ impl ModelPolicy {
             "https"
         };
         if url.scheme != want {
-            return self.finish(Some(DenyCode::InsecureScheme));
+            return self.finish_for(Some(a), Some(DenyCode::InsecureScheme));
+        }
+        if !url.ip && self.is_blocked(&url.host) {
+            return self.finish_for(Some(a), Some(DenyCode::DomainBlocked));
         }
         let (switch, list) = if kind == CheckKind::Webview {
             (a.control[2], &a.webview)
@@ -151,10 +240,10 @@ impl ModelPolicy {
             (a.control[0], &a.server)
         };
         if !switch {
-            return self.finish(None);
+            return self.finish_for(Some(a), None);
         }
         if url.ip {
-            return self.finish(Some(DenyCode::DomainNotWhitelisted));
+            return self.finish_for(Some(a), Some(DenyCode::DomainNotWhitelisted));
         }
         let host = url.host.to_ascii_lowercase();
         let host = host.strip_suffix('.').unwrap_or(&host);
@@ -171,12 +260,12 @@ impl ModelPolicy {
             })
             .collect();
         if matching.is_empty() {
-            return self.finish(Some(DenyCode::DomainNotWhitelisted));
+            return self.finish_for(Some(a), Some(DenyCode::DomainNotWhitelisted));
         }
         if !matching.iter().any(|e| e.port.unwrap_or(443) == port) {
-            return self.finish(Some(DenyCode::PortNotAllowed));
+            return self.finish_for(Some(a), Some(DenyCode::PortNotAllowed));
         }
-        self.finish(None)
+        self.finish_for(Some(a), None)
     }
 }
 
@@ -236,16 +325,37 @@ fn app(id: &'static str) -> impl Strategy<Value = ModelApp> {
         ),
         names(),
         names(),
+        (
+            prop::option::of(any::<bool>()),
+            prop::bool::weighted(0.15),
+            prop::option::of((
+                prop::sample::select(VERSIONS),
+                prop::sample::select(&[SHA_A, SHA_B][..]),
+            )),
+        ),
     )
         .prop_map(
-            move |(game, control, server, webview, whitelist, granted)| ModelApp {
-                id,
+            move |(
                 game,
                 control,
                 server,
                 webview,
                 whitelist,
                 granted,
+                (mode, removed, release),
+            )| {
+                ModelApp {
+                    id,
+                    game,
+                    control,
+                    server,
+                    webview,
+                    whitelist,
+                    granted,
+                    mode,
+                    removed,
+                    release,
+                }
             },
         )
 }
@@ -266,13 +376,20 @@ fn policy() -> impl Strategy<Value = ModelPolicy> {
                     .collect::<Vec<_>>()
             }),
         (app("app0"), app("app1"), app("app2")),
+        prop::collection::vec(
+            (prop::bool::weighted(0.4), prop::sample::select(HOSTS)),
+            0..3,
+        ),
     )
-        .prop_map(|(report, builtin, sensitive, (a0, a1, a2))| ModelPolicy {
-            report,
-            builtin,
-            sensitive,
-            apps: vec![a0, a1, a2],
-        })
+        .prop_map(
+            |(report, builtin, sensitive, (a0, a1, a2), blocked)| ModelPolicy {
+                report,
+                blocked,
+                builtin,
+                sensitive,
+                apps: vec![a0, a1, a2],
+            },
+        )
 }
 
 fn url() -> impl Strategy<Value = Url> {
@@ -306,14 +423,41 @@ fn url() -> impl Strategy<Value = Url> {
 enum Call {
     Api(&'static str, &'static str),
     Url(&'static str, CheckKind, Url),
+    Launch(&'static str, &'static str, String),
+    Socket(&'static str, CheckKind, String, u32),
 }
 
 fn call() -> impl Strategy<Value = Call> {
     let app = prop::sample::select(APPS);
+    let sha = prop_oneof![
+        Just(SHA_A.to_owned()),
+        Just(SHA_A.to_ascii_uppercase()),
+        Just(SHA_A[..63].to_owned()),
+        Just(format!("{SHA_A}0")),
+        Just(SHA_B.to_owned()),
+    ];
+    let version = prop::sample::select(&["1.0", "2.0", "1.0 ", "3.0"][..]);
+    let socket_host = prop_oneof![
+        3 => prop::sample::select(HOSTS).prop_map(str::to_owned),
+        1 => prop::sample::select(HOSTS).prop_map(|h| format!("z.{}.", h.to_ascii_uppercase())),
+        1 => prop::sample::select(&["10.0.0.1", "[::1]", "exa mple.example", ""][..]).prop_map(str::to_owned),
+    ];
     prop_oneof![
         (app.clone(), prop::sample::select(APIS)).prop_map(|(a, n)| Call::Api(a, n)),
-        (app, prop::sample::select(&CheckKind::URL_KINDS[..]), url())
+        (
+            app.clone(),
+            prop::sample::select(&CheckKind::URL_KINDS[..]),
+            url()
+        )
             .prop_map(|(a, k, u)| Call::Url(a, k, u)),
+        (app.clone(), version, sha).prop_map(|(a, v, s)| Call::Launch(a, v, s)),
+        (
+            app,
+            prop::sample::select(&[CheckKind::Tcp, CheckKind::Udp][..]),
+            socket_host,
+            prop::sample::select(&[0u32, 1, 443, 65535, 65536][..]),
+        )
+            .prop_map(|(a, k, h, p)| Call::Socket(a, k, h, p)),
     ]
 }
 
@@ -354,6 +498,17 @@ proptest! {
                     }
                     ((d.allow, d.code, d.reported), model.url(app, *kind, url), format!("{kind:?} {}", url.text()))
                 }
+                Call::Launch(app, version, sha) => {
+                    let check = Check::Launch { version, package_sha256: sha };
+                    let d = guard.decide_check(app, &check, NOW);
+                    prop_assert_eq!(guard.check_launch(app, version, sha, NOW).code(), d.code);
+                    ((d.allow, d.code, d.reported), model.launch(app, version, sha), format!("launch {version} {sha}"))
+                }
+                Call::Socket(app, kind, host, port) => {
+                    let d = guard.decide_check(app, &Check::Socket(*kind, host, *port), NOW);
+                    prop_assert_eq!(&guard.decide(app, *kind, &format!("{host}:{port}"), NOW), &d);
+                    ((d.allow, d.code, d.reported), model.socket(app, host, *port), format!("{kind:?} {host}:{port}"))
+                }
             };
             prop_assert_eq!(got, want, "{} for {:?}", what, call);
         }
@@ -363,11 +518,25 @@ proptest! {
     fn explain_agrees_with_decide(model in policy(), calls in prop::collection::vec(call(), 1..20)) {
         let guard = loaded(&model);
         for call in calls {
-            let (app, kind, subject) = match &call {
-                Call::Api(app, name) => (*app, CheckKind::Api, (*name).to_owned()),
-                Call::Url(app, kind, url) => (*app, *kind, url.text()),
+            let url;
+            let (app, check) = match &call {
+                Call::Api(app, name) => (*app, Check::Api(name)),
+                Call::Url(app, kind, u) => {
+                    url = u.text();
+                    (*app, Check::Url(*kind, &url))
+                }
+                Call::Launch(app, version, sha) => (*app, Check::Launch { version, package_sha256: sha }),
+                Call::Socket(app, kind, host, port) => (*app, Check::Socket(*kind, host, *port)),
             };
-            prop_assert_eq!(guard.explain(app, kind, &subject, NOW).decision, guard.decide(app, kind, &subject, NOW));
+            let e = guard.explain_check(app, &check, NOW);
+            prop_assert_eq!(&e.decision, &guard.decide_check(app, &check, NOW));
+            // Every new rule names the pattern or release that decided.
+            if e.decision.code == Some(DenyCode::DomainBlocked) {
+                prop_assert!(e.entry.as_deref().is_some_and(|p| p.starts_with("blocked_hosts: ")), "{:?}", e);
+            }
+            if matches!(check, Check::Launch { .. }) && e.decision.code.is_none() {
+                prop_assert!(e.entry.as_deref().is_some_and(|p| p.starts_with("release ")), "{:?}", e);
+            }
         }
     }
 }

@@ -85,3 +85,34 @@ fn unknown_fields_warn_and_optional_expectations_are_checked() {
     let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
     assert_eq!(failed, wrong.cases.len(), "errno 7 is no code's errno");
 }
+
+/// The contract's own vectors where the shared folder is (`../shared/vectors`
+/// and `../shared/vectors-v2` beside the repository), as every enforcement
+/// point must pass them; the copies in `tests/vectors/shared*` may lag. With
+/// `CI=true` a missing folder fails: CI always has them.
+#[test]
+fn the_shared_contract_vectors_pass_natively() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    for folder in ["vectors", "vectors-v2"] {
+        let dir = root.join(folder);
+        if !dir.is_dir() {
+            assert!(!ci, "CI=true and `{}` is missing", dir.display());
+            eprintln!("skipped: `{}` is not there", dir.display());
+            continue;
+        }
+        let mut failures = Vec::new();
+        let summary = run_paths(
+            std::slice::from_ref(&dir),
+            &mut NativeEngine::new,
+            &mut |o: &Outcome| {
+                if let Some(f) = &o.failure {
+                    failures.push(format!("{}: {f}", o.name));
+                }
+            },
+        )
+        .expect("shared vector folder readable");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert!(summary.passed > 0, "no vectors in `{}`", dir.display());
+    }
+}

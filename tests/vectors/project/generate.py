@@ -480,7 +480,7 @@ write("no-policy.json", "a guard that never loaded a policy denies everything", 
 failed_only = [
     {"bundle": jws(base_policy(), secret=OTHER_SECRET), "expect": "bad_signature"},
     {"policy": base_policy(version=3, expires_at=NOW - 1), "expect": "expired"},
-    {"policy": {**base_policy(), "schema": 2}, "expect": "invalid_policy"},
+    {"policy": {**base_policy(), "schema": 3}, "expect": "invalid_policy"},
 ]
 write("no-policy-after-failed-loads.json", "failed loads never put a policy in force", failed_only, [
     deny("mp_shop", "api", "showToast", "no_policy"),

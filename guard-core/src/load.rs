@@ -1,0 +1,249 @@
+//! The bundle lifecycle of `policy.md` §2: verify, validate, anti-rollback,
+//! validity window, then compile and swap. A failed load never changes what
+//! the guard enforces.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::bundle::{self, BundleError};
+use crate::compiled::Compiled;
+use crate::guard::Guard;
+use crate::names::contract_names;
+use crate::policy::{Mode, Policy, PolicyError};
+
+/// The load outcome codes of §2.
+///
+/// The numeric value is part of the raw wasm ABI: never renumber, only append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum LoadCode {
+    /// Loaded (or the same bundle re-loaded).
+    Ok = 0,
+    /// Not a JWS compact serialisation.
+    MalformedBundle = 1,
+    /// `alg` other than HS256 and EdDSA.
+    UnsupportedAlg = 2,
+    /// The MAC or signature does not verify.
+    BadSignature = 3,
+    /// The payload is not a valid policy document.
+    InvalidPolicy = 4,
+    /// Older than (or a different document at) the highest accepted version.
+    StaleVersion = 5,
+    /// Outside its `nbf`..`exp`/`expires_at` window.
+    Expired = 6,
+    /// The `alg` has no configured key, or the `kid` is missing or unknown.
+    UnknownKey = 7,
+}
+
+contract_names!(LoadCode {
+    Ok => "ok",
+    MalformedBundle => "malformed_bundle",
+    UnsupportedAlg => "unsupported_alg",
+    BadSignature => "bad_signature",
+    InvalidPolicy => "invalid_policy",
+    StaleVersion => "stale_version",
+    Expired => "expired",
+    UnknownKey => "unknown_key",
+});
+
+impl LoadCode {
+    /// The code for its numeric value.
+    pub fn from_u8(value: u8) -> Option<LoadCode> {
+        LoadCode::ALL.into_iter().find(|c| *c as u8 == value)
+    }
+}
+
+/// A refused load. The guard goes on enforcing what it enforced before.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{code}: {message}")]
+pub struct LoadError {
+    /// The stable outcome code.
+    pub code: LoadCode,
+    /// What was wrong, naming the field and value where there is one.
+    pub message: String,
+}
+
+impl LoadError {
+    pub(crate) fn new(code: LoadCode, message: impl Into<String>) -> LoadError {
+        LoadError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<BundleError> for LoadError {
+    fn from(e: BundleError) -> LoadError {
+        let code = match e {
+            BundleError::Malformed(_) => LoadCode::MalformedBundle,
+            BundleError::UnsupportedAlg(_) => LoadCode::UnsupportedAlg,
+            BundleError::UnknownKey(_) => LoadCode::UnknownKey,
+            BundleError::BadSignature(_) => LoadCode::BadSignature,
+        };
+        LoadError::new(code, e.to_string())
+    }
+}
+
+impl From<PolicyError> for LoadError {
+    fn from(e: PolicyError) -> LoadError {
+        LoadError::new(LoadCode::InvalidPolicy, format!("invalid policy: {e}"))
+    }
+}
+
+/// What a successful load put in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyStatus {
+    /// The policy's superapp.
+    pub superapp_id: String,
+    /// Its version.
+    pub version: u64,
+    /// `enforce` or `report` (apps may override it).
+    pub mode: Mode,
+    /// How many apps it has.
+    pub apps: usize,
+    /// Valid from (JWT `nbf`).
+    pub not_before: Option<u64>,
+    /// Valid until, exclusive (earlier of `exp` and `expires_at`).
+    pub not_after: Option<u64>,
+}
+
+/// The bundle the guard accepted last: its anti-rollback floor.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    superapp_id: String,
+    version: u64,
+    digest: [u8; 32],
+}
+
+impl Guard {
+    /// Verifies and loads a bundle with the clock at `now` (unix seconds).
+    ///
+    /// Steps, in order: size (before anything is decoded), JWS shape, `alg`
+    /// and key; signature; policy JSON and validation; the superapp (a guard
+    /// stays with the superapp of its first accepted bundle); version
+    /// (anti-rollback); validity window. Only when all pass is the new policy
+    /// compiled and swapped in.
+    ///
+    /// # Errors
+    ///
+    /// A [`LoadError`] whose [`LoadCode`] is the contract's outcome. A failed
+    /// load never changes what the guard enforces.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::{bundle, Guard, LoadCode, SecretKey};
+    /// let mut guard = Guard::new("k3yK3yk3yK3yk3y1").unwrap();
+    /// let other = SecretKey::new("0000000000000000").unwrap();
+    /// let forged = bundle::sign(br#"{"schema":1}"#, &other);
+    /// assert_eq!(guard.load(&forged, 0).unwrap_err().code, LoadCode::BadSignature);
+    /// ```
+    pub fn load(&mut self, bundle: &str, now: u64) -> Result<PolicyStatus, LoadError> {
+        let (payload, digest) = bundle::verify_with_digest(bundle, &self.keys)?;
+        let policy = Policy::parse_unvalidated(&payload)?;
+        drop(payload);
+        let validated = policy.validated_entries()?;
+        if let Some(accepted) = &self.accepted {
+            if policy.superapp_id != accepted.superapp_id {
+                return Err(LoadError::new(
+                    LoadCode::InvalidPolicy,
+                    format!(
+                        "invalid policy: `superapp_id`: `{}` is not `{}`, the superapp this guard enforces",
+                        policy.superapp_id, accepted.superapp_id
+                    ),
+                ));
+            }
+            if policy.version < accepted.version {
+                return Err(LoadError::new(
+                    LoadCode::StaleVersion,
+                    format!(
+                        "version `{}` is lower than `{}`, the highest this guard accepted",
+                        policy.version, accepted.version
+                    ),
+                ));
+            }
+            if policy.version == accepted.version && digest != accepted.digest {
+                return Err(LoadError::new(
+                    LoadCode::StaleVersion,
+                    format!(
+                        "version `{}` was already accepted with a different bundle",
+                        policy.version
+                    ),
+                ));
+            }
+        }
+        if let Some(nbf) = policy.not_before() {
+            if now < nbf {
+                return Err(LoadError::new(
+                    LoadCode::Expired,
+                    format!("not valid before `nbf` {nbf} (now {now})"),
+                ));
+            }
+        }
+        if let Some(end) = policy.not_after() {
+            if now >= end {
+                return Err(LoadError::new(
+                    LoadCode::Expired,
+                    format!("expired at {end} (now {now})"),
+                ));
+            }
+        }
+        let unchanged = self
+            .accepted
+            .as_ref()
+            .is_some_and(|a| a.digest == digest && self.active.is_some());
+        if !unchanged {
+            let extra = policy.apps.len().saturating_add(
+                policy.sensitive_apis.len()
+                    + policy.builtin_apis.as_ref().map_or(0, Vec::len)
+                    + policy
+                        .apps
+                        .iter()
+                        .map(|a| a.api_whitelist.len() + a.granted_apis.len())
+                        .sum::<usize>(),
+            );
+            if !self.api_ids.has_room(extra) || !self.app_ids.has_room(policy.apps.len()) {
+                return Err(LoadError::new(
+                    LoadCode::InvalidPolicy,
+                    "invalid policy: too many distinct names over this guard's lifetime",
+                ));
+            }
+            let superapp_id = policy.superapp_id.clone();
+            let version = policy.version;
+            let compiled = Compiled::new(
+                &policy,
+                validated,
+                &mut self.api_ids,
+                &mut self.app_ids,
+                self.catalogue,
+            )?;
+            self.active = Some(compiled);
+            self.accepted = Some(Accepted {
+                superapp_id,
+                version,
+                digest,
+            });
+        }
+        self.status(now).ok_or_else(|| {
+            LoadError::new(LoadCode::Expired, "the policy is not in force at this time")
+        })
+    }
+
+    /// The policy in force at `now`, if any.
+    pub fn status(&self, now: u64) -> Option<PolicyStatus> {
+        let p = self.active.as_ref().filter(|p| p.in_window(now))?;
+        Some(PolicyStatus {
+            superapp_id: p.superapp_id.clone(),
+            version: p.version,
+            mode: p.mode,
+            apps: p.app_count(),
+            not_before: p.not_before,
+            not_after: p.not_after,
+        })
+    }
+
+    /// The highest version this guard has accepted (its anti-rollback floor).
+    pub fn highest_version(&self) -> Option<u64> {
+        self.accepted.as_ref().map(|a| a.version)
+    }
+}

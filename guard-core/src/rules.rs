@@ -1,0 +1,366 @@
+//! The decision rules of `policy.md` §3, each written once and cited. The
+//! hot paths ([`Guard::check_api_id`], [`Guard::check_url_verdict`],
+//! [`Guard::check_launch`]) and [`Guard::explain_check`] run these same
+//! functions; each returns *why* beside the verdict as a small `Copy` value
+//! ([`Because`]), which the hot paths simply drop.
+
+use url::Host;
+
+use crate::compiled::{AppRules, Compiled, HostMatch, List, BUILTIN};
+use crate::decision::{CheckKind, DenyCode, Verdict};
+use crate::guard::Guard;
+use crate::limits;
+use crate::policy::{parse_sha256, Mode};
+use crate::target::{self, Target};
+
+/// Why a rule function decided; small and `Copy` so the hot paths pay nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Because {
+    // §3.1
+    NoPolicy,
+    OutsideWindow,
+    UnknownApp,
+    AppRemoved,
+    /// A check of a kind this entry point does not take (a caller bug).
+    NotThisKind,
+    // §3.2
+    ApiNotWhitelisted,
+    ApiNotGranted,
+    ApiGranted,
+    ApiBuiltin,
+    ApiWhitelisted,
+    ApiUnrestricted,
+    // §3.3
+    UrlTooLong,
+    UrlUnparsable,
+    UrlUserinfo,
+    UrlScheme,
+    /// Rule 4a (and §3.7): a `blocked_hosts` pattern matched; `Some(at)` for
+    /// a wildcard over the host's suffix from byte `at`.
+    Blocked(Option<usize>),
+    SwitchOff,
+    IpHost,
+    NoHost,
+    WrongPort,
+    Exact,
+    Wildcard(usize),
+    // §3.5
+    NoRelease,
+    WrongVersion,
+    WrongPackage,
+    Released,
+    // §3.6
+    RedirectHops,
+    RedirectUnresolved,
+    // §3.7
+    SocketHost,
+    SocketPort,
+    SocketSwitchOff,
+    SocketNoList,
+}
+
+/// A denial under `mode`: `report` lets it through, reported, except for the
+/// codes report mode never relaxes ([`DenyCode::reportable`]), §3.
+#[inline]
+fn under(mode: Mode, code: DenyCode, because: Because) -> (Verdict, Because) {
+    match mode {
+        Mode::Enforce => (Verdict::deny(code), because),
+        Mode::Report => (Verdict::report(code), because),
+    }
+}
+
+/// The kinds a redirect hop is checked as (§3.6): the three request APIs, and
+/// `webview`, whose navigations are each checked as a `webview` URL.
+const fn follows_redirects(kind: CheckKind) -> bool {
+    matches!(
+        kind,
+        CheckKind::Request | CheckKind::Upload | CheckKind::Download | CheckKind::Webview
+    )
+}
+
+impl Guard {
+    /// §3.1 rule 1: the policy in force at `now`, or why there is none.
+    #[inline(always)]
+    pub(crate) fn in_force(&self, now: u64) -> Result<&Compiled, Because> {
+        match &self.active {
+            None => Err(Because::NoPolicy),
+            Some(p) if !p.in_window(now) => Err(Because::OutsideWindow),
+            Some(p) => Ok(p),
+        }
+    }
+
+    /// §3.1 rules 1, 2 and 2a, for every check: the policy and the app, or
+    /// the verdict. A removed app is denied in every mode.
+    #[inline(always)]
+    pub(crate) fn rule_app(
+        &self,
+        app: Option<u32>,
+        now: u64,
+    ) -> Result<(&Compiled, &AppRules), (Verdict, Because)> {
+        let policy = self
+            .in_force(now)
+            .map_err(|b| (Verdict::deny(DenyCode::NoPolicy), b))?;
+        let Some(rules) = app.and_then(|h| policy.app(h)) else {
+            return Err(under(
+                policy.mode,
+                DenyCode::UnknownApp,
+                Because::UnknownApp,
+            ));
+        };
+        if rules.removed {
+            return Err((Verdict::deny(DenyCode::AppRemoved), Because::AppRemoved));
+        }
+        Ok((policy, rules))
+    }
+
+    /// §3.1 and §3.2.
+    #[inline(always)]
+    pub(crate) fn eval_api(
+        &self,
+        app: Option<u32>,
+        api: Option<u32>,
+        now: u64,
+    ) -> (Verdict, Because) {
+        let (policy, rules) = match self.rule_app(app, now) {
+            Ok(found) => found,
+            Err(decided) => return decided,
+        };
+        let flags = api.map_or(0, |id| policy.api_flags(id));
+        let listed = |list: &[u32]| api.is_some_and(|id| list.binary_search(&id).is_ok());
+        // Rule 3.
+        if rules.control.apis && flags & BUILTIN == 0 && !listed(&rules.whitelist) {
+            return under(
+                rules.mode,
+                DenyCode::ApiNotWhitelisted,
+                Because::ApiNotWhitelisted,
+            );
+        }
+        // Rule 4.
+        if flags & rules.restricted_bit != 0 {
+            if !listed(&rules.granted) {
+                return under(
+                    rules.mode,
+                    DenyCode::PermissionNotGranted,
+                    Because::ApiNotGranted,
+                );
+            }
+            return (Verdict::ALLOW, Because::ApiGranted);
+        }
+        // Rule 5.
+        let because = if !rules.control.apis {
+            Because::ApiUnrestricted
+        } else if flags & BUILTIN != 0 {
+            Because::ApiBuiltin
+        } else {
+            Because::ApiWhitelisted
+        };
+        (Verdict::ALLOW, because)
+    }
+
+    /// §3.1 and §3.3. Also returns the parsed URL, for messages and the href.
+    pub(crate) fn eval_url<'u>(
+        &self,
+        app: Option<u32>,
+        kind: CheckKind,
+        url: &'u str,
+        now: u64,
+    ) -> (Verdict, Because, Option<Target<'u>>) {
+        let (policy, rules) = match self.rule_app(app, now) {
+            Ok(found) => found,
+            Err((v, b)) => return (v, b, None),
+        };
+        if !kind.is_url() {
+            let (v, b) = under(rules.mode, DenyCode::InvalidUrl, Because::NotThisKind);
+            return (v, b, None);
+        }
+        url_rules(policy, rules, kind, url)
+    }
+
+    /// §3.1 and §3.6: a redirect hop is checked as a new URL of the same kind
+    /// (`resolved` is the hop's absolute target, `None` when it does not
+    /// resolve), and the 11th hop is `invalid_url`.
+    pub(crate) fn eval_redirect<'u>(
+        &self,
+        app: Option<u32>,
+        kind: CheckKind,
+        resolved: Option<&'u str>,
+        hop: u32,
+        now: u64,
+    ) -> (Verdict, Because, Option<Target<'u>>) {
+        let (policy, rules) = match self.rule_app(app, now) {
+            Ok(found) => found,
+            Err((v, b)) => return (v, b, None),
+        };
+        let invalid = |because| {
+            let (v, b) = under(rules.mode, DenyCode::InvalidUrl, because);
+            (v, b, None)
+        };
+        if !follows_redirects(kind) {
+            return invalid(Because::NotThisKind);
+        }
+        // Hops count from 1; hop 0 is no hop at all, a caller bug.
+        if hop == 0 || hop > limits::MAX_REDIRECT_HOPS {
+            return invalid(Because::RedirectHops);
+        }
+        let Some(url) = resolved else {
+            return invalid(Because::RedirectUnresolved);
+        };
+        url_rules(policy, rules, kind, url)
+    }
+
+    /// §3.1 and §3.5.
+    #[inline]
+    pub(crate) fn eval_launch(
+        &self,
+        app: Option<u32>,
+        version: &str,
+        package_sha256: &str,
+        now: u64,
+    ) -> (Verdict, Because) {
+        let rules = match self.rule_app(app, now) {
+            Ok((_, rules)) => rules,
+            Err(decided) => return decided,
+        };
+        let deny = |because| under(rules.mode, DenyCode::VersionNotReleased, because);
+        let Some((released, digest)) = &rules.release else {
+            return deny(Because::NoRelease);
+        };
+        if version != &**released {
+            return deny(Because::WrongVersion);
+        }
+        if parse_sha256(package_sha256).as_ref() != Some(digest) {
+            return deny(Because::WrongPackage);
+        }
+        (Verdict::ALLOW, Because::Released)
+    }
+
+    /// §3.1 and §3.7. Also returns the host as the WHATWG host parser
+    /// serialised it, when it is a valid host and the port is in range.
+    pub(crate) fn eval_socket(
+        &self,
+        app: Option<u32>,
+        kind: CheckKind,
+        host: &str,
+        port: u32,
+        now: u64,
+    ) -> (Verdict, Because, Option<String>) {
+        let (policy, rules) = match self.rule_app(app, now) {
+            Ok(found) => found,
+            Err((v, b)) => return (v, b, None),
+        };
+        let deny = |code, because, host| {
+            let (v, b) = under(rules.mode, code, because);
+            (v, b, host)
+        };
+        if !matches!(kind, CheckKind::Tcp | CheckKind::Udp) {
+            return deny(DenyCode::InvalidUrl, Because::NotThisKind, None);
+        }
+        if !(1..=u32::from(u16::MAX)).contains(&port) {
+            return deny(DenyCode::InvalidUrl, Because::SocketPort, None);
+        }
+        // The host parser of special URLs (percent-decoding, IDNA, IPv4
+        // forms, IPv6 in brackets): the same reading a URL's host gets.
+        let parsed = if host.len() > limits::MAX_URL_BYTES {
+            None
+        } else {
+            Host::parse(host).ok()
+        };
+        let Some(parsed) = parsed else {
+            return deny(DenyCode::InvalidUrl, Because::SocketHost, None);
+        };
+        let serialised = parsed.to_string();
+        if let Host::Domain(domain) = &parsed {
+            if let Some(b) = blocked(policy, domain) {
+                return deny(DenyCode::DomainBlocked, b, Some(serialised));
+            }
+        }
+        if !rules.control.server_domains {
+            return (Verdict::ALLOW, Because::SocketSwitchOff, Some(serialised));
+        }
+        deny(
+            DenyCode::DomainNotWhitelisted,
+            Because::SocketNoList,
+            Some(serialised),
+        )
+    }
+}
+
+/// §3.3 rule 4a on a domain host: the pattern that blocks it, if one does.
+#[inline]
+fn blocked(policy: &Compiled, host: &str) -> Option<Because> {
+    match policy.match_blocked(host) {
+        HostMatch::Exact => Some(Because::Blocked(None)),
+        HostMatch::Wildcard(at) => Some(Because::Blocked(Some(at))),
+        HostMatch::WrongPort | HostMatch::None => None,
+    }
+}
+
+/// §3.3 rules 3 to 8 for `url` of a URL kind, once §3.1 found the app.
+fn url_rules<'u>(
+    policy: &Compiled,
+    rules: &AppRules,
+    kind: CheckKind,
+    url: &'u str,
+) -> (Verdict, Because, Option<Target<'u>>) {
+    let deny = |code, because, parsed| {
+        let (v, b) = under(rules.mode, code, because);
+        (v, b, parsed)
+    };
+    // Rule 3.
+    if url.len() > limits::MAX_URL_BYTES {
+        return deny(DenyCode::InvalidUrl, Because::UrlTooLong, None);
+    }
+    let Some(target) = target::parse(url) else {
+        return deny(DenyCode::InvalidUrl, Because::UrlUnparsable, None);
+    };
+    if target.userinfo {
+        return deny(DenyCode::InvalidUrl, Because::UrlUserinfo, Some(target));
+    }
+    // Rule 4.
+    if target.scheme != Some(kind.scheme()) {
+        return deny(DenyCode::InsecureScheme, Because::UrlScheme, Some(target));
+    }
+    // Rule 4a: as rule 6 compares hosts, so an IP address never matches.
+    if !target.ip {
+        if let Some(b) = target.host.as_deref().and_then(|h| blocked(policy, h)) {
+            return deny(DenyCode::DomainBlocked, b, Some(target));
+        }
+    }
+    // Rule 5.
+    let (switch, list) = match kind {
+        CheckKind::Webview => (rules.control.webview_domains, List::WebviewHttps),
+        CheckKind::Socket => (rules.control.server_domains, List::ServerWss),
+        _ => (rules.control.server_domains, List::ServerHttps),
+    };
+    debug_assert_eq!(list.scheme(), kind.scheme());
+    if !switch {
+        return (Verdict::ALLOW, Because::SwitchOff, Some(target));
+    }
+    // Rule 6.
+    if target.ip {
+        return deny(
+            DenyCode::DomainNotWhitelisted,
+            Because::IpHost,
+            Some(target),
+        );
+    }
+    let Some(host) = target.host.as_deref() else {
+        return deny(
+            DenyCode::DomainNotWhitelisted,
+            Because::NoHost,
+            Some(target),
+        );
+    };
+    // Rules 6, 7 and 8.
+    let port = target.port.unwrap_or(443);
+    match policy.match_host(rules.index, list, host, port) {
+        HostMatch::Exact => (Verdict::ALLOW, Because::Exact, Some(target)),
+        HostMatch::Wildcard(at) => (Verdict::ALLOW, Because::Wildcard(at), Some(target)),
+        HostMatch::WrongPort => deny(DenyCode::PortNotAllowed, Because::WrongPort, Some(target)),
+        HostMatch::None => deny(
+            DenyCode::DomainNotWhitelisted,
+            Because::NoHost,
+            Some(target),
+        ),
+    }
+}
