@@ -16,10 +16,14 @@ const POLICY: &[u8] = br#"{"schema":2,"superapp_id":"fuzz","version":1,"issued_a
   "webview_domains":["https://h5.example"]}]}"#;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(url) = std::str::from_utf8(data) else { return };
+    let Ok(url) = std::str::from_utf8(data) else {
+        return;
+    };
     let key = SecretKey::new(SECRET).expect("valid key");
     let mut guard = Guard::new(SECRET).expect("valid key");
-    guard.load(&bundle::sign(POLICY, &key), 10).expect("policy loads");
+    guard
+        .load(&bundle::sign(POLICY, &key), 10)
+        .expect("policy loads");
     for kind in CheckKind::URL_KINDS {
         let v = guard.check_url("a", kind, url, 10);
         let _ = guard.explain("a", kind, url, 10);
@@ -38,11 +42,13 @@ fuzz_target!(|data: &[u8]| {
             let ok = match kind {
                 CheckKind::Socket => host == "ws.example" && v.port == Some(443),
                 CheckKind::Webview => host == "h5.example" && v.port == Some(443),
-                _ => host == "api.example" && v.port == Some(443)
-                    || host.ends_with(".img.example")
-                        && host != "blocked.img.example"
-                        && !host.ends_with(".deep.img.example")
-                        && v.port == Some(8443),
+                _ => {
+                    host == "api.example" && v.port == Some(443)
+                        || host.ends_with(".img.example")
+                            && host != "blocked.img.example"
+                            && !host.ends_with(".deep.img.example")
+                            && v.port == Some(8443)
+                }
             };
             assert!(ok, "allowed {url:?} as {kind:?} to {host}:{:?}", v.port);
         }

@@ -18,18 +18,25 @@ const POLICY: &str = r#"{"schema":2,"superapp_id":"fuzz","version":1,"issued_at"
   {"app_id":"gone","kind":"mini_program","removed":true}]}"#;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let key = SecretKey::new(SECRET).expect("valid key");
     let mut guard = Guard::new(SECRET).expect("valid key");
     let policy = POLICY.replace("SHA", SHA);
-    guard.load(&bundle::sign(policy.as_bytes(), &key), 10).expect("policy loads");
+    guard
+        .load(&bundle::sign(policy.as_bytes(), &key), 10)
+        .expect("policy loads");
     let (first, rest) = text.split_at(text.find('|').unwrap_or(text.len()));
     let rest = rest.strip_prefix('|').unwrap_or(rest);
     let port = rest.len() as u32 * 997 % 70_000;
     for app in ["a", "open", "gone", "nobody"] {
         let launch = guard.check_launch(app, first, rest, 10);
         if launch.allow() && !launch.reported() {
-            assert!(app == "a" && first == "1.0" && rest.eq_ignore_ascii_case(SHA), "{first:?} {rest:?}");
+            assert!(
+                app == "a" && first == "1.0" && rest.eq_ignore_ascii_case(SHA),
+                "{first:?} {rest:?}"
+            );
         }
         for kind in [CheckKind::Tcp, CheckKind::Udp] {
             let (v, host) = guard.check_socket_target(app, kind, first, port, 10);
@@ -38,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
                 assert_ne!(app, "gone");
                 let host = host.expect("an allowed target has a host");
                 let h = host.trim_end_matches('.');
-                assert!(h != "blocked.example" && !h.ends_with(".internal.example"), "{host}");
+                assert!(
+                    h != "blocked.example" && !h.ends_with(".internal.example"),
+                    "{host}"
+                );
                 assert!((1..=65535).contains(&port));
             }
         }

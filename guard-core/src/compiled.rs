@@ -68,29 +68,21 @@ pub(crate) struct AppRules {
     pub(crate) granted: Box<[u32]>,
 }
 
-/// The ports the entries for one host allow; almost always exactly one.
-#[derive(Debug)]
-enum Ports {
-    One(u16),
-    Many(Box<[u16]>),
-}
+/// The ports the entries for one host allow, in four bytes: none, one port
+/// inline (almost always), or the index of a list in [`LabelTrie::many`].
+/// Small nodes keep a 300,000-entry policy's trie within the memory its two
+/// hash tables took before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PortSet(u32);
 
-impl Ports {
-    fn contains(&self, port: u16) -> bool {
-        match self {
-            Ports::One(p) => *p == port,
-            Ports::Many(ps) => ps.contains(&port),
-        }
-    }
+impl PortSet {
+    const NONE: PortSet = PortSet(0);
+    /// Set on an index into [`LabelTrie::many`]; otherwise the value is the
+    /// one port plus one.
+    const MANY: u32 = 1 << 31;
 
-    fn add(&mut self, port: u16) {
-        if self.contains(port) {
-            return;
-        }
-        *self = match self {
-            Ports::One(p) => Ports::Many(Box::new([*p, port])),
-            Ports::Many(ps) => Ports::Many(ps.iter().copied().chain([port]).collect()),
-        };
+    fn is_none(self) -> bool {
+        self == PortSet::NONE
     }
 }
 
@@ -121,6 +113,12 @@ pub(crate) enum HostMatch {
 pub(crate) struct LabelTrie {
     labels: String,
     nodes: Vec<Node>,
+    /// The port lists of hosts with more than one port.
+    many: Vec<Box<[u16]>>,
+    /// The `(parent, node)` path of the host added last, from the right:
+    /// an app's entries share their parent labels, so adding the next one
+    /// mostly skips the probes for them.
+    path: Vec<(u64, u32)>,
     /// `(parent, label)` → index into `nodes`.
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
@@ -134,9 +132,9 @@ struct Node {
     start: u32,
     end: u32,
     /// Ports of an entry for exactly the host this node spells.
-    exact: Option<Ports>,
+    exact: PortSet,
     /// Ports of a wildcard entry over it (`*.` and this host).
-    wildcard: Option<Ports>,
+    wildcard: PortSet,
 }
 
 #[cfg(test)]
@@ -156,6 +154,8 @@ impl LabelTrie {
         LabelTrie {
             labels: String::with_capacity(label_bytes),
             nodes: Vec::with_capacity(nodes),
+            many: Vec::new(),
+            path: Vec::new(),
             index: HashTable::with_capacity(nodes),
             hasher: DefaultHashBuilder::default(),
         }
@@ -184,20 +184,64 @@ impl LabelTrie {
     /// `None` when the arena would outgrow `u32` offsets.
     pub(crate) fn add(&mut self, root: u64, host: &str, wildcard: bool, port: u16) -> Option<()> {
         let mut parent = root;
-        for label in host.rsplit('.') {
-            parent = u64::from(self.child_or_insert(parent, label)?);
+        for (depth, label) in host.rsplit('.').enumerate() {
+            let cached = self.path.get(depth).copied().filter(|&(p, n)| {
+                p == parent
+                    && self
+                        .nodes
+                        .get(n as usize)
+                        .is_some_and(|node| Self::label(&self.labels, node) == label)
+            });
+            let node = match cached {
+                Some((_, n)) => n,
+                None => {
+                    let n = self.child_or_insert(parent, label)?;
+                    self.path.truncate(depth);
+                    self.path.push((parent, n));
+                    n
+                }
+            };
+            parent = u64::from(node);
         }
         let node = self.nodes.get_mut(usize::try_from(parent).ok()?)?;
-        let ports = if wildcard {
+        let set = if wildcard {
             &mut node.wildcard
         } else {
             &mut node.exact
         };
-        match ports {
-            Some(p) => p.add(port),
-            None => *ports = Some(Ports::One(port)),
+        let one = |p: u16| PortSet(u32::from(p) + 1);
+        match set.0 {
+            0 => *set = one(port),
+            v if v & PortSet::MANY != 0 => {
+                let list = self.many.get_mut((v & !PortSet::MANY) as usize)?;
+                if !list.contains(&port) {
+                    *list = list.iter().copied().chain([port]).collect();
+                }
+            }
+            v if v == u32::from(port) + 1 => {}
+            v => {
+                let first = u16::try_from(v - 1).ok()?;
+                let index = u32::try_from(self.many.len()).ok()?;
+                self.many.push(Box::new([first, port]));
+                *set = PortSet(PortSet::MANY | index);
+            }
         }
         Some(())
+    }
+
+    /// Whether `set` holds `port`; any port when `port` is `None`.
+    fn allows(&self, set: PortSet, port: Option<u16>) -> bool {
+        let Some(port) = port else {
+            return !set.is_none();
+        };
+        match set.0 {
+            0 => false,
+            v if v & PortSet::MANY != 0 => self
+                .many
+                .get((v & !PortSet::MANY) as usize)
+                .is_some_and(|list| list.contains(&port)),
+            v => v == u32::from(port) + 1,
+        }
     }
 
     fn child_or_insert(&mut self, parent: u64, label: &str) -> Option<u32> {
@@ -209,6 +253,7 @@ impl LabelTrie {
             nodes,
             index,
             hasher,
+            ..
         } = self;
         let start = u32::try_from(labels.len()).ok()?;
         let end = u32::try_from(labels.len().checked_add(label.len())?).ok()?;
@@ -218,8 +263,8 @@ impl LabelTrie {
             parent,
             start,
             end,
-            exact: None,
-            wildcard: None,
+            exact: PortSet::NONE,
+            wildcard: PortSet::NONE,
         });
         let hash = hasher.hash_one((parent, label));
         index.insert_unique(hash, i, |&j| {
@@ -237,7 +282,6 @@ impl LabelTrie {
     /// port matches any port (blocked hosts, §3.3 rule 4a).
     pub(crate) fn find(&self, root: u64, host: &str, port: Option<u16>) -> HostMatch {
         let host = host.strip_suffix('.').unwrap_or(host);
-        let fits = |ports: &Ports| port.is_none_or(|p| ports.contains(p));
         let (mut parent, mut end) = (root, host.len());
         let (mut wildcard, mut seen) = (None, false);
         loop {
@@ -247,22 +291,18 @@ impl LabelTrie {
                 break;
             };
             if start == 0 {
-                if let Some(ports) = &node.exact {
-                    if fits(ports) {
-                        return HostMatch::Exact;
-                    }
-                    seen = true;
+                if self.allows(node.exact, port) {
+                    return HostMatch::Exact;
                 }
+                seen |= !node.exact.is_none();
                 break;
             }
             // Labels remain on the left, so a wildcard over this suffix
             // covers the host; a deeper one found later replaces it.
-            if let Some(ports) = &node.wildcard {
-                if fits(ports) {
-                    wildcard = Some(start);
-                } else {
-                    seen = true;
-                }
+            if self.allows(node.wildcard, port) {
+                wildcard = Some(start);
+            } else {
+                seen |= !node.wildcard.is_none();
             }
             parent = u64::from(i);
             end = start - 1;
@@ -290,6 +330,9 @@ pub(crate) struct Compiled {
     by_handle: Vec<Option<AppRules>>,
     /// Every app's whitelist hosts and the `blocked_hosts` patterns.
     hosts: LabelTrie,
+    /// Whether there is any `blocked_hosts` pattern: most policies have
+    /// none, and then rule 4a costs no probe.
+    any_blocked: bool,
 }
 
 /// The trie root of `blocked_hosts`: no app has index `u32::MAX`.
@@ -343,19 +386,19 @@ impl Compiled {
         let mut rules = Vec::with_capacity(policy.apps.len());
         let mut handles = Vec::with_capacity(policy.apps.len());
         // Sized up front: growing (and rehashing) tables of 300,000 keys would
-        // cost as much as filling them. A bound, not the count: labels shared
-        // by entries share nodes.
-        let (mut labels, mut label_bytes) = (0, 0);
+        // cost as much as filling them. One node per entry is the usual count
+        // (entries of an app share their parent labels); more grow the tables.
+        let (mut hosts_count, mut label_bytes) = (0, 0);
         let hosts_of = entries
             .iter()
             .flat_map(|e| e.server.iter().chain(&e.webview))
             .map(|e| &*e.host)
             .chain(blocked.iter().map(|b| b.host.as_str()));
         for host in hosts_of {
-            labels += host.bytes().filter(|&b| b == b'.').count() + 1;
+            hosts_count += 1;
             label_bytes += host.len();
         }
-        let mut hosts = LabelTrie::with_capacity(labels, label_bytes);
+        let mut hosts = LabelTrie::with_capacity(hosts_count, label_bytes);
         let too_big = || PolicyError::new("apps", "whitelist hosts over 4 GiB in total");
         for pattern in &blocked {
             hosts
@@ -455,6 +498,7 @@ impl Compiled {
             app_count: policy.apps.len(),
             by_handle,
             hosts,
+            any_blocked: !blocked.is_empty(),
         })
     }
 
@@ -495,6 +539,9 @@ impl Compiled {
     /// however many patterns there are.
     #[inline]
     pub(crate) fn match_blocked(&self, host: &str) -> HostMatch {
+        if !self.any_blocked {
+            return HostMatch::None;
+        }
         self.hosts.find(BLOCKED, host, None)
     }
 }

@@ -565,9 +565,9 @@ mod tests {
             let probes = PROBES.with(std::cell::Cell::get);
             assert_eq!(v.verdict.allow(), allow, "{prefix}");
             // The trie is at most three labels deep under the app's root, so
-            // that walk stops after at most four probes whatever the host's
-            // length, and the `blocked_hosts` walk (none here) after one.
-            assert!(probes <= 5, "{probes} probes for {prefix}");
+            // the walk stops after at most four probes whatever the host's
+            // length (no `blocked_hosts` here, so rule 4a probes nothing).
+            assert!(probes <= 4, "{probes} probes for {prefix}");
         }
         // Deepest match with the port wins; a host matched without the port
         // is `port_not_allowed`.
@@ -581,6 +581,45 @@ mod tests {
         assert_eq!(v.verdict.code(), Some(DenyCode::PortNotAllowed));
         let v = guard.check_url("a", CheckKind::Request, "https://x.example/", 10);
         assert_eq!(v.verdict.code(), Some(DenyCode::DomainNotWhitelisted));
+    }
+
+    /// Blocked-host matching does not grow with the number of patterns: ten
+    /// thousand patterns and a host of 400,000 labels still cost a walk of a
+    /// few labels (§3.3 rule 4a).
+    #[test]
+    fn blocked_hosts_cost_a_label_walk_however_many_patterns() {
+        let patterns: Vec<String> = (0..limits::MAX_BLOCKED_HOSTS - 1)
+            .map(|i| format!("\"*.p{i}.a.example\""))
+            .collect();
+        let guard = loaded(
+            &format!(
+                r#"{{"schema":2,"superapp_id":"s","version":1,"issued_at":0,
+                  "blocked_hosts":[{},"*.deep.a.example"],
+                  "apps":[{{"app_id":"a","kind":"mini_program"}}]}}"#,
+                patterns.join(",")
+            ),
+            10,
+        );
+        for (host, blocked) in [
+            ("x.".repeat(400_000) + "deep.a.example", true),
+            ("x.".repeat(400_000) + "p9998.a.example", true),
+            ("x.".repeat(400_000) + "a.example", false),
+        ] {
+            for kind in [CheckKind::Request, CheckKind::Tcp] {
+                PROBES.with(|p| p.set(0));
+                let blocked_code = if kind == CheckKind::Tcp {
+                    let (v, _) = guard.check_socket_target("a", kind, &host, 443, 10);
+                    v.verdict.code()
+                } else {
+                    let url = format!("https://{host}/");
+                    guard.check_url("a", kind, &url, 10).verdict.code()
+                };
+                let probes = PROBES.with(std::cell::Cell::get);
+                assert_eq!(blocked_code == Some(DenyCode::DomainBlocked), blocked);
+                // `example`, `a`, the pattern's label, one `x`: four at most.
+                assert!(probes <= 4, "{probes} probes");
+            }
+        }
     }
 
     /// Names made up by callers, far more than the whole name table, neither
