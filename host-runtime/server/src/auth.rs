@@ -6,9 +6,9 @@ use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::util;
-use crate::AppState;
 
 /// A console role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -4,41 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use guard_core::{
-    bundle, ApiStatus, ApiType, App, AppKind, Control, Guard, Mode, Policy, Scope, SecretKey,
-    SensitiveApi,
-};
+use guard_core::{bundle, App, Control, Guard, Mode, Policy, SecretKey, SensitiveApi};
 use sqlx::{AnyConnection, Row};
 
-use crate::error::ApiError;
+use crate::contract;
+use crate::http::error::ApiError;
 use crate::store::flag;
-
-/// Parses a stored kind.
-pub fn parse_kind(s: &str) -> Option<AppKind> {
-    match s {
-        "mini_program" => Some(AppKind::MiniProgram),
-        "mini_game" => Some(AppKind::MiniGame),
-        _ => None,
-    }
-}
-
-/// The stored name of a scope.
-pub fn scope_str(s: Scope) -> &'static str {
-    match s {
-        Scope::All => "all",
-        Scope::MiniProgram => "mini_program",
-        Scope::MiniGame => "mini_game",
-    }
-}
-
-fn parse_scope(s: &str) -> Option<Scope> {
-    match s {
-        "all" => Some(Scope::All),
-        "mini_program" => Some(Scope::MiniProgram),
-        "mini_game" => Some(Scope::MiniGame),
-        _ => None,
-    }
-}
 
 fn corrupt(what: &str, value: &str) -> ApiError {
     ApiError::Internal(format!("stored {what} `{value}` is invalid"))
@@ -79,17 +50,9 @@ pub async fn build(
         let api_type: String = r.try_get("api_type")?;
         sensitive_apis.push(SensitiveApi {
             name: r.try_get("name")?,
-            status: match status.as_str() {
-                "public" => ApiStatus::Public,
-                "restricted" => ApiStatus::Restricted,
-                _ => return Err(corrupt("status", &status)),
-            },
-            scope: parse_scope(&scope).ok_or_else(|| corrupt("scope", &scope))?,
-            api_type: match api_type.as_str() {
-                "system" => ApiType::System,
-                "custom" => ApiType::Custom,
-                _ => return Err(corrupt("type", &api_type)),
-            },
+            status: contract::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+            scope: contract::parse(&scope).ok_or_else(|| corrupt("scope", &scope))?,
+            api_type: contract::parse(&api_type).ok_or_else(|| corrupt("type", &api_type))?,
             description: r.try_get("description")?,
         });
     }
@@ -115,7 +78,7 @@ pub async fn build(
             id.clone(),
             App {
                 app_id: id,
-                kind: parse_kind(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+                kind: contract::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
                 control: Control {
                     server_domains: flag(r, "ctl_server_domains")?,
                     apis: flag(r, "ctl_apis")?,

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::clock::Clock;
+use crate::http::routes::router;
+use crate::resources::accounts::bootstrap;
+use crate::state::{AppState, Limits};
 use crate::store::Store;
-use crate::{bootstrap, router, AppState, Clock, Limits};
 
 /// The options of `guard serve`.
 #[derive(Debug, Clone, clap::Args)]

@@ -1,0 +1,121 @@
+//! The route table: every path of the API and the handler that answers it,
+//! in the order of the OpenAPI document, and the layers around them (body
+//! limit, logging).
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+
+use crate::distribution;
+use crate::login::{backend, openserver};
+use crate::resources::{accounts, apis, apps, audit, requests, superapps, teams, whitelists};
+use crate::state::AppState;
+
+/// The OpenAPI document (source: `tools/gen_openapi.py`).
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    let limit = state.limits.max_body_bytes;
+    Router::new()
+        .merge(console())
+        .merge(login())
+        .route("/openapi.json", get(openapi))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+        .layer(
+            // Only method, path and status are logged: query strings carry
+            // `secret`, `js_code` and `access_token` on the login API.
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// The console routes (`/api/v1/...`).
+fn console() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/superapps",
+            post(superapps::create).get(superapps::list),
+        )
+        .route(
+            "/api/v1/superapps/{sid}",
+            get(superapps::get).patch(superapps::configure),
+        )
+        .route("/api/v1/teams", post(teams::create).get(teams::list))
+        .route("/api/v1/accounts", post(accounts::create))
+        .route("/api/v1/superapps/{sid}/apps", post(apps::create))
+        .route("/api/v1/apps/{app}", get(apps::get))
+        .route(
+            "/api/v1/superapps/{sid}/apis",
+            get(apis::list).post(apis::add),
+        )
+        .route("/api/v1/superapps/{sid}/apis/{name}", delete(apis::delete))
+        .route(
+            "/api/v1/superapps/{sid}/apis/{name}/restrict",
+            post(apis::restrict),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/apis/{name}/allow",
+            post(apis::allow),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/apis/{name}/authorized",
+            get(apis::authorized),
+        )
+        .route(
+            "/api/v1/apps/{app}/requests",
+            post(requests::create).get(requests::list_for_app),
+        )
+        .route("/api/v1/superapps/{sid}/requests", get(requests::list))
+        .route("/api/v1/requests/{rid}/decision", post(requests::decide))
+        .route("/api/v1/apps/{app}/grants/{api}", delete(requests::revoke))
+        .route("/api/v1/apps/{app}/control", put(whitelists::set_control))
+        .route(
+            "/api/v1/apps/{app}/whitelists/{list}",
+            post(whitelists::add),
+        )
+        .route(
+            "/api/v1/apps/{app}/whitelists/{list}/{entry}",
+            put(whitelists::edit).delete(whitelists::delete),
+        )
+        .route("/api/v1/superapps/{sid}/audit", get(audit::read))
+        .route(
+            "/api/v1/superapps/{sid}/bundle",
+            get(distribution::superapp_bundle),
+        )
+        .route("/api/v1/apps/{app}/bundle", get(distribution::app_bundle))
+}
+
+/// The login API (openserver) and the superapp backend's side of it.
+fn login() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/openserver/sns/jscode2session",
+            get(openserver::jscode2session),
+        )
+        .route("/openserver/cgi-bin/token", get(openserver::token))
+        .route(
+            "/openserver/wxa/checksession",
+            get(openserver::checksession),
+        )
+        .route(
+            "/openserver/wxa/business/getuserphonenumber",
+            post(openserver::phone),
+        )
+        .route(
+            "/openserver/wxa/business/getemailaddress",
+            post(openserver::email),
+        )
+        .route("/api/v1/superapps/{sid}/users", post(backend::upsert_user))
+        .route("/api/v1/superapps/{sid}/codes", post(backend::mint_code))
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}
