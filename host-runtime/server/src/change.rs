@@ -63,29 +63,51 @@ impl Record {
     }
 }
 
-/// Runs one change of `scope` by `caller`: `action` must be allowed on the
-/// scope (for a superapp: the caller's own, for superapp roles), then `work`
-/// checks and changes inside the transaction and says what to record. An
-/// error anywhere rolls everything back. Returns `work`'s value and the new
-/// version.
+/// Runs one change of superapp `sid` by `caller`: `action` must be allowed
+/// on it (superapp roles: their own superapp only), then `work` checks and
+/// changes inside the transaction and says what to record. An error anywhere
+/// rolls everything back. Returns `work`'s value and the new version.
 ///
 /// # Errors
 ///
 /// [`ApiError::Forbidden`] before anything is read; [`ApiError::NotFound`]
-/// for an unknown scope; whatever `work` returns; [`ApiError::Internal`] on a
-/// store failure.
+/// for an unknown superapp (and for [`PLATFORM`], which is none); whatever
+/// `work` returns; [`ApiError::Internal`] on a store failure.
 pub async fn apply<T>(
     st: &AppState,
     caller: &Caller,
     action: Action,
+    sid: &str,
+    work: impl AsyncFnOnce(&mut Change) -> Result<(T, Record), ApiError>,
+) -> Result<(T, i64), ApiError> {
+    if sid == PLATFORM {
+        return Err(ApiError::NotFound(format!("superapp `{sid}` not found")));
+    }
+    caller.require_superapp(action, sid)?;
+    run(st, caller, sid, work).await
+}
+
+/// [`apply`] for a platform change (teams, accounts, superapps).
+///
+/// # Errors
+///
+/// As [`apply`].
+pub async fn apply_platform<T>(
+    st: &AppState,
+    caller: &Caller,
+    action: Action,
+    work: impl AsyncFnOnce(&mut Change) -> Result<(T, Record), ApiError>,
+) -> Result<(T, i64), ApiError> {
+    caller.require(action)?;
+    run(st, caller, PLATFORM, work).await
+}
+
+async fn run<T>(
+    st: &AppState,
+    caller: &Caller,
     scope: &str,
     work: impl AsyncFnOnce(&mut Change) -> Result<(T, Record), ApiError>,
 ) -> Result<(T, i64), ApiError> {
-    if scope == PLATFORM {
-        caller.require(action)?;
-    } else {
-        caller.require_superapp(action, scope)?;
-    }
     let mut change = Change::begin(&st.store, scope, st.clock.now()).await?;
     let (value, record) = work(&mut change).await?;
     let version = change.commit(&caller.id, &record).await?;

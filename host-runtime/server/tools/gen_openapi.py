@@ -14,7 +14,7 @@ def obj(req, props, extra=None):
 def arr(x): return {"type": "array", "items": x}
 
 schemas = {
- "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "too_large", "internal"]}, "message": S, "field": S})}),
+ "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "method_not_allowed", "too_large", "internal"]}, "message": S, "field": S})}),
  "Superapp": obj(["id", "name", "backend_domain", "version"], {"id": S, "name": S, "backend_domain": S, "version": I}),
  "SuperappList": obj(["superapps"], {"superapps": arr(ref("Superapp"))}),
  "NewSuperapp": obj(["id", "name", "secret_key", "backend_domain"], {"id": S, "name": S, "secret_key": {"type": "string", "description": "16, 24 or 32 ASCII letters and digits"}, "backend_domain": {"type": "string", "description": "https origin"}}),

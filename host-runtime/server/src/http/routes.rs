@@ -3,12 +3,15 @@
 //! limit, logging).
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{header, Method, StatusCode, Uri};
+use axum::middleware::{from_fn, map_response, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
+use crate::change::PLATFORM;
 use crate::distribution;
+use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
 use crate::resources::{accounts, apis, apps, audit, requests, superapps, teams, whitelists};
 use crate::state::AppState;
@@ -24,8 +27,13 @@ pub fn router(state: AppState) -> Router {
         .merge(login())
         .route("/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok" }))
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_method)
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+        // Outside the limit layer, whose own 413 (a body announced too large
+        // by its Content-Length) is plain text.
+        .layer(map_response(json_too_large))
         .layer(
             // Only method, path and status are logged: query strings carry
             // `secret`, `js_code` and `access_token` on the login API.
@@ -90,6 +98,23 @@ fn console() -> Router<AppState> {
             get(distribution::superapp_bundle),
         )
         .route("/api/v1/apps/{app}/bundle", get(distribution::app_bundle))
+        .route_layer(from_fn(reserved_scope))
+}
+
+/// `_platform` names the platform's version counter and audit log, never a
+/// superapp: every superapp route but the audit log answers 404 for it
+/// before any handler reads the store (a bundle, an API list, a 304 would
+/// otherwise reveal or touch the platform's scope).
+async fn reserved_scope(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let platform_route = path
+        .strip_prefix("/api/v1/superapps/")
+        .and_then(|rest| rest.strip_prefix(PLATFORM))
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if platform_route && !path.ends_with("/audit") {
+        return ApiError::NotFound(format!("superapp `{PLATFORM}` not found")).into_response();
+    }
+    next.run(req).await
 }
 
 /// The login API (openserver) and the superapp backend's side of it.
@@ -114,6 +139,27 @@ fn login() -> Router<AppState> {
         )
         .route("/api/v1/superapps/{sid}/users", post(backend::upsert_user))
         .route("/api/v1/superapps/{sid}/codes", post(backend::mint_code))
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for `{method} {}`", uri.path()))
+}
+
+async fn no_method(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("`{}` does not answer `{method}`", uri.path()))
+}
+
+/// Every 413 is the API's JSON error, whichever layer refused the body.
+async fn json_too_large(res: Response) -> Response {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        ApiError::TooLarge.into_response()
+    } else {
+        res
+    }
 }
 
 async fn openapi() -> impl IntoResponse {

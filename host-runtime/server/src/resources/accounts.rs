@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{self, Action, Caller, Role};
-use crate::change::apply;
+use crate::change::apply_platform;
 use crate::change::{Change, Record, PLATFORM};
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
@@ -73,7 +73,7 @@ pub(crate) async fn create(
     let team = b.team_id.as_deref().filter(|_| b.role == Role::Developer);
     let after =
         json!({"id": b.id, "name": b.name, "role": b.role, "superapp_id": sid, "team_id": team});
-    let (token, _) = apply(&st, &caller, Action::CreateAccount, PLATFORM, async |c| {
+    let (token, _) = apply_platform(&st, &caller, Action::CreateAccount, async |c| {
         if exists(c, "SELECT id FROM accounts WHERE id = $1", &b.id).await? {
             return Err(ApiError::Conflict(format!(
                 "account `{}` already exists",

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use crate::auth::{Action, Caller, Role};
-use crate::change::{apply, Record, PLATFORM};
+use crate::change::{apply, apply_platform, Record};
 use crate::contract;
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
@@ -58,7 +58,7 @@ pub(crate) async fn create(
     check_backend_domain(&b.backend_domain)?;
     let after = json!({"id": b.id, "name": b.name, "backend_domain": b.backend_domain});
     let target = format!("superapp:{}", b.id);
-    apply(&st, &caller, Action::CreateSuperapp, PLATFORM, async |c| {
+    apply_platform(&st, &caller, Action::CreateSuperapp, async |c| {
         let exists = sqlx::query("SELECT id FROM superapps WHERE id = $1")
             .bind(&b.id)
             .fetch_optional(&mut *c.tx)

@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::auth::{Action, Caller, Role};
-use crate::change::{apply, Record, PLATFORM};
+use crate::change::{apply_platform, Record};
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::resources::{reply, Res, MAX_TEXT};
@@ -31,7 +31,7 @@ pub(crate) async fn create(
     check_id("id", &b.id)?;
     check_text("name", &b.name, MAX_TEXT)?;
     let after = json!({"id": b.id, "name": b.name});
-    apply(&st, &caller, Action::CreateTeam, PLATFORM, async |c| {
+    apply_platform(&st, &caller, Action::CreateTeam, async |c| {
         let exists = sqlx::query("SELECT id FROM teams WHERE id = $1")
             .bind(&b.id)
             .fetch_optional(&mut *c.tx)

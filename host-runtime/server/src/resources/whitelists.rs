@@ -84,6 +84,34 @@ fn check_entry(list: &str, b: &EntryBody) -> Result<(), ApiError> {
     } else if b.value.is_empty() {
         return Err(ApiError::bad("value", "must not be empty"));
     }
+    refuse_public_suffix_wildcard(list, &b.value)
+}
+
+/// A wildcard over a public suffix (`https://*.co.uk`, `https://*.github.io`)
+/// lets the app reach every site registered under it. The guard only refuses
+/// a wildcard over one label; the console checks the Public Suffix List
+/// (compiled into the `psl` crate, ICANN and private sections alike). Entries
+/// the guard would refuse anyway are left to its validation.
+fn refuse_public_suffix_wildcard(list: &str, value: &str) -> Result<(), ApiError> {
+    let normalised = entry_key(list, value);
+    let Some(host) = normalised
+        .split_once("://")
+        .map(|(_, authority)| authority.split(':').next().unwrap_or(authority))
+    else {
+        return Ok(());
+    };
+    let Some(base) = host.strip_prefix("*.") else {
+        return Ok(());
+    };
+    let base = base.trim_end_matches('.');
+    let is_suffix = psl::suffix(base.as_bytes())
+        .is_some_and(|s| s.is_known() && s.as_bytes() == base.as_bytes());
+    if is_suffix {
+        return Err(ApiError::bad(
+            "value",
+            format!("`{value}` is a wildcard over the public suffix `{base}`: name a registrable domain under it"),
+        ));
+    }
     Ok(())
 }
 

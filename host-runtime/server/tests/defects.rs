@@ -1,0 +1,221 @@
+//! Defects found by trying the server from outside (issue 12), each pinned
+//! by a test that failed before its fix. SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use common::{stores, Harness};
+
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+/// Status, content type and JSON body of a request sent straight to the
+/// router (unknown routes are not in the OpenAPI document by definition).
+async fn send(h: &Harness, req: Request<Body>) -> (StatusCode, String, Value) {
+    let res = h.router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        ct,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn assert_json_error(what: &str, got: &(StatusCode, String, Value), status: u16, code: &str) {
+    assert_eq!(got.0.as_u16(), status, "{what}: {got:?}");
+    assert!(got.1.starts_with("application/json"), "{what}: {got:?}");
+    assert_eq!(got.2["error"]["code"], code, "{what}: {got:?}");
+    assert!(got.2["error"]["message"].is_string(), "{what}: {got:?}");
+}
+
+/// The policy document inside a bundle.
+pub fn payload(bundle: &str) -> Value {
+    let part = bundle.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test]
+async fn the_reserved_platform_scope_is_404_on_every_superapp_route() {
+    for (backend, store) in stores("platform").await {
+        let mut h = Harness::new(backend, store).await;
+        h.world().await;
+        let p = "/api/v1/superapps/_platform";
+        for (who, method, path, body) in [
+            (
+                "admin",
+                "POST",
+                format!("{p}/apps"),
+                Some(json!({"id": "plat", "name": "n", "kind": "mini_program", "team_id": "t1"})),
+            ),
+            (
+                "dev",
+                "POST",
+                format!("{p}/apps"),
+                Some(json!({"id": "plat2", "name": "n", "kind": "mini_program", "team_id": "t1"})),
+            ),
+            ("admin", "GET", format!("{p}/apis"), None),
+            ("admin", "GET", p.to_owned(), None),
+            ("admin", "GET", format!("{p}/requests"), None),
+            (
+                "admin",
+                "GET",
+                format!("{p}/apis/getLocation/authorized"),
+                None,
+            ),
+        ] {
+            let r = h.call(method, &path, Some(h.token(who)), body).await;
+            assert_eq!(
+                r.status, 404,
+                "[{backend}] {who} {method} {path}: {}",
+                r.text
+            );
+            assert_eq!(r.body["error"]["code"], "not_found");
+        }
+        let r = h.call("GET", &format!("{p}/bundle"), None, None).await;
+        assert_eq!(r.status, 404, "[{backend}] {}", r.text);
+        for tag in ["\"_platform.8\"", "*"] {
+            let r = h
+                .raw(
+                    Request::get(format!("{p}/bundle"))
+                        .header("if-none-match", tag)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(r.status, 404, "[{backend}] If-None-Match {tag}");
+        }
+        // The platform's own audit log is still there.
+        h.ok("admin", "GET", &format!("{p}/audit"), None, 200).await;
+    }
+}
+
+#[tokio::test]
+async fn http_errors_are_the_documented_json_error() {
+    let store = guard_server::store::Store::open_sqlite(&common::temp_dir("httperr"))
+        .await
+        .unwrap();
+    let h = Harness::new("sqlite", store).await;
+    let bearer = format!("Bearer {}", h.admin);
+    // Over the limit with a Content-Length: the JSON 413.
+    let big = json!({"id": "big", "name": "x".repeat(100_000)}).to_string();
+    let got = send(
+        &h,
+        Request::post("/api/v1/teams")
+            .header("authorization", &bearer)
+            .header("content-type", "application/json")
+            .header("content-length", big.len())
+            .body(Body::from(big))
+            .unwrap(),
+    )
+    .await;
+    assert_json_error("413", &got, 413, "too_large");
+    // An array where an object is required.
+    let got = send(
+        &h,
+        Request::post("/api/v1/teams")
+            .header("authorization", &bearer)
+            .header("content-type", "application/json")
+            .body(Body::from(r#"["arr","Array team"]"#))
+            .unwrap(),
+    )
+    .await;
+    assert_json_error("array body", &got, 400, "invalid_field");
+    let teams = h.ok("admin", "GET", "/api/v1/teams", None, 200).await;
+    assert!(!teams.to_string().contains("arr"), "{teams}");
+    // The auth scheme is case-insensitive (RFC 9110 §11.1).
+    for scheme in ["bearer", "BEARER", "Bearer", "bEaReR"] {
+        let got = send(
+            &h,
+            Request::get("/api/v1/teams")
+                .header("authorization", format!("{scheme} {}", h.admin))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(got.0, 200, "{scheme}: {got:?}");
+    }
+    let got = send(
+        &h,
+        Request::get("/api/v1/teams")
+            .header("authorization", format!("Basic {}", h.admin))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_json_error("basic", &got, 401, "unauthorized");
+    // Unknown routes and wrong methods.
+    for path in ["/api/v1/nope", "/", "/api/v1/superapps/sa1/nope/deeper"] {
+        let got = send(&h, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_json_error(path, &got, 404, "not_found");
+    }
+    let got = send(
+        &h,
+        Request::delete("/api/v1/teams")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_json_error("DELETE /api/v1/teams", &got, 405, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn wildcards_over_public_suffixes_are_refused() {
+    for (backend, store) in stores("psl").await {
+        let mut h = Harness::new(backend, store).await;
+        h.world().await;
+        for (list, value) in [
+            ("server_domains", "https://*.co.uk"),
+            ("server_domains", "https://*.github.io"),
+            ("server_domains", "wss://*.com.cn"),
+            ("webview_domains", "https://*.CO.UK."),
+            ("webview_domains", "https://*.appspot.com"),
+        ] {
+            let e = h
+                .ok(
+                    "sa_admin",
+                    "POST",
+                    &format!("/api/v1/apps/mp1/whitelists/{list}"),
+                    Some(json!({"value": value})),
+                    400,
+                )
+                .await;
+            assert_eq!(e["error"]["field"], "value", "[{backend}] {value}: {e}");
+            assert!(
+                e["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("public suffix"),
+                "{e}"
+            );
+        }
+        for (list, value) in [
+            ("server_domains", "https://*.shop.co.uk"),
+            ("server_domains", "https://*.me.github.io"),
+            ("webview_domains", "https://*.h5.shop.example"),
+            ("server_domains", "https://co.uk.shop.example"),
+        ] {
+            h.ok(
+                "sa_admin",
+                "POST",
+                &format!("/api/v1/apps/mp1/whitelists/{list}"),
+                Some(json!({"value": value})),
+                201,
+            )
+            .await;
+        }
+    }
+}
