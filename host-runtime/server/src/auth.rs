@@ -89,6 +89,8 @@ pub enum Action {
     ViewApprovals,
     /// Approve or reject a request.
     Decide,
+    /// Approve or reject an app's binding to the superapp.
+    DecideBinding,
     /// Revoke an authorization.
     Revoke,
     /// Request a permission for an app.
@@ -110,6 +112,7 @@ impl Action {
             Action::ManageApis => "manage_apis",
             Action::ViewApprovals => "view_approvals",
             Action::Decide => "decide_request",
+            Action::DecideBinding => "decide_binding",
             Action::Revoke => "revoke",
             Action::RequestPermission => "request_permission",
             Action::ManageWhitelists => "manage_whitelists",
@@ -132,7 +135,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             matches!(role, R::SuperappAdmin | R::SuperappSeniorDeveloper)
         }
         A::ViewApprovals => role != R::Developer,
-        A::Decide => matches!(role, R::SuperappAdmin | R::ReviewStaff),
+        A::Decide | A::DecideBinding => matches!(role, R::SuperappAdmin | R::ReviewStaff),
         A::RequestPermission => role == R::Developer,
     }
 }

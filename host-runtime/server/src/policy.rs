@@ -59,7 +59,7 @@ pub async fn build(
 
     let app_rows = sqlx::query(
         "SELECT id, kind, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps \
-         WHERE superapp_id = $1 AND ($2 = '' OR id = $2) ORDER BY id",
+         WHERE superapp_id = $1 AND bound = 1 AND ($2 = '' OR id = $2) ORDER BY id",
     )
     .bind(superapp_id)
     .bind(only_app.unwrap_or(""))

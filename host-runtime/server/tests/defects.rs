@@ -39,6 +39,15 @@ fn assert_json_error(what: &str, got: &(StatusCode, String, Value), status: u16,
     assert!(got.2["error"]["message"].is_string(), "{what}: {got:?}");
 }
 
+fn bundle_apps(bundle: &str) -> Vec<String> {
+    payload(bundle)["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["app_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The policy document inside a bundle.
 pub fn payload(bundle: &str) -> Value {
     let part = bundle.split('.').nth(1).unwrap();
@@ -46,6 +55,130 @@ pub fn payload(bundle: &str) -> Value {
         .decode(part)
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test]
+async fn binding_an_app_to_an_unrelated_superapp_is_a_request_the_superapp_decides() {
+    for (backend, store) in stores("binding").await {
+        let mut h = Harness::new(backend, store).await;
+        h.world().await;
+        // dev2's team (t2) has nothing on sa2.
+        let created = h
+            .ok(
+                "dev2",
+                "POST",
+                "/api/v1/superapps/sa2/apps",
+                Some(
+                    json!({"id": "intruder", "name": "n", "kind": "mini_program", "team_id": "t2"}),
+                ),
+                201,
+            )
+            .await;
+        let (all, _) = h.bundle("/api/v1/superapps/sa2/bundle").await;
+        assert!(
+            !bundle_apps(&all).contains(&"intruder".to_owned()),
+            "[{backend}] an unapproved binding is in the bundle"
+        );
+        h.ok("dev2", "GET", "/api/v1/superapps/sa2/apis", None, 403)
+            .await;
+        h.ok("dev2", "GET", "/api/v1/superapps/sa2", None, 403)
+            .await;
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/apps/intruder/requests",
+                Some(h.token("dev2")),
+                Some(json!({"api": "getLocation", "reason": "r"})),
+            )
+            .await;
+        assert_eq!(r.status, 409, "[{backend}] {}", r.text);
+        let r = h
+            .call("GET", "/api/v1/apps/intruder/bundle", None, None)
+            .await;
+        assert_eq!(r.status, 404, "[{backend}] {}", r.text);
+        assert_eq!(created["binding"]["status"], "pending", "{created}");
+        let bid = created["binding"]["id"].as_str().unwrap().to_owned();
+
+        // The superapp's reviewers see it; the developer cannot decide it,
+        // nor can another superapp's admin.
+        let pending = h
+            .ok(
+                "sa2_admin",
+                "GET",
+                "/api/v1/superapps/sa2/bindings?status=pending",
+                None,
+                200,
+            )
+            .await;
+        assert_eq!(pending["bindings"][0]["app_id"], "intruder");
+        let decide = format!("/api/v1/bindings/{bid}/decision");
+        for who in ["dev2", "sa_admin", "review", "platform", "admin"] {
+            h.ok(
+                who,
+                "POST",
+                &decide,
+                Some(json!({"decision": "approve"})),
+                403,
+            )
+            .await;
+        }
+        let d = h
+            .ok(
+                "sa2_admin",
+                "POST",
+                &decide,
+                Some(json!({"decision": "approve", "note": "welcome"})),
+                200,
+            )
+            .await;
+        assert_eq!(d["status"], "approved");
+        h.ok(
+            "sa2_admin",
+            "POST",
+            &decide,
+            Some(json!({"decision": "reject"})),
+            409,
+        )
+        .await;
+        let (all, _) = h.bundle("/api/v1/superapps/sa2/bundle").await;
+        assert!(bundle_apps(&all).contains(&"intruder".to_owned()));
+        h.ok("dev2", "GET", "/api/v1/superapps/sa2/apis", None, 200)
+            .await;
+        h.ok(
+            "dev2",
+            "POST",
+            "/api/v1/apps/intruder/requests",
+            Some(json!({"api": "getLocation", "reason": "r"})),
+            201,
+        )
+        .await;
+
+        // A rejected binding stays out of the bundle.
+        let c = h
+            .ok(
+                "dev2",
+                "POST",
+                "/api/v1/superapps/sa2/apps",
+                Some(json!({"id": "refused", "name": "n", "kind": "mini_game", "team_id": "t2"})),
+                201,
+            )
+            .await;
+        let d = h
+            .ok(
+                "sa2_admin",
+                "POST",
+                &format!(
+                    "/api/v1/bindings/{}/decision",
+                    c["binding"]["id"].as_str().unwrap()
+                ),
+                Some(json!({"decision": "reject", "note": "no"})),
+                200,
+            )
+            .await;
+        assert_eq!(d["status"], "rejected");
+        let (all, _) = h.bundle("/api/v1/superapps/sa2/bundle").await;
+        assert!(!bundle_apps(&all).contains(&"refused".to_owned()));
+    }
 }
 
 #[tokio::test]

@@ -13,7 +13,9 @@ use crate::change::PLATFORM;
 use crate::distribution;
 use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
-use crate::resources::{accounts, apis, apps, audit, requests, superapps, teams, whitelists};
+use crate::resources::{
+    accounts, apis, apps, audit, bindings, requests, superapps, teams, whitelists,
+};
 use crate::state::AppState;
 
 /// The OpenAPI document (source: `tools/gen_openapi.py`).
@@ -58,6 +60,8 @@ fn console() -> Router<AppState> {
         .route("/api/v1/teams", post(teams::create).get(teams::list))
         .route("/api/v1/accounts", post(accounts::create))
         .route("/api/v1/superapps/{sid}/apps", post(apps::create))
+        .route("/api/v1/superapps/{sid}/bindings", get(bindings::list))
+        .route("/api/v1/bindings/{bid}/decision", post(bindings::decide))
         .route("/api/v1/apps/{app}", get(apps::get))
         .route(
             "/api/v1/superapps/{sid}/apis",

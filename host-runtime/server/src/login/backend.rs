@@ -106,7 +106,7 @@ pub(crate) async fn mint_code(
     if backend.0 != sid {
         return Err(ApiError::Unauthorized);
     }
-    let bound = sqlx::query("SELECT id FROM apps WHERE id = $1 AND superapp_id = $2")
+    let bound = sqlx::query("SELECT id FROM apps WHERE id = $1 AND superapp_id = $2 AND bound = 1")
         .bind(&b.app_id)
         .bind(&sid)
         .fetch_optional(&st.store.pool)

@@ -29,11 +29,13 @@ struct AppAuth {
 }
 
 async fn app_by_secret(st: &AppState, appid: &str, secret: &str) -> Result<AppAuth, Wx> {
-    let row = sqlx::query("SELECT superapp_id, team_id, secret_hash FROM apps WHERE id = $1")
-        .bind(appid)
-        .fetch_optional(&st.store.pool)
-        .await?
-        .ok_or_else(|| Wx::new(WxError::InvalidAppid))?;
+    let row = sqlx::query(
+        "SELECT superapp_id, team_id, secret_hash FROM apps WHERE id = $1 AND bound = 1",
+    )
+    .bind(appid)
+    .fetch_optional(&st.store.pool)
+    .await?
+    .ok_or_else(|| Wx::new(WxError::InvalidAppid))?;
     let hash: String = row.try_get("secret_hash")?;
     if !ct_eq(&hash, &sha256_hex(secret)) {
         return Err(Wx::new(WxError::InvalidCredential));

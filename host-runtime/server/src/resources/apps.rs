@@ -13,6 +13,7 @@ use crate::change::{apply, Record};
 use crate::contract;
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
+use crate::resources::bindings;
 use crate::resources::{reply, with_version, Res, MAX_TEXT};
 use crate::state::AppState;
 use crate::store::flag;
@@ -33,6 +34,8 @@ pub(crate) struct AppRow {
     pub(crate) superapp_id: String,
     pub(crate) team_id: String,
     pub(crate) kind: AppKind,
+    /// Whether the superapp approved the app's binding.
+    pub(crate) bound: bool,
 }
 
 /// Looks an app up.
@@ -41,7 +44,7 @@ pub(crate) struct AppRow {
 ///
 /// [`ApiError::NotFound`].
 pub(crate) async fn app_row(st: &AppState, app: &str) -> Result<AppRow, ApiError> {
-    let row = sqlx::query("SELECT superapp_id, team_id, kind FROM apps WHERE id = $1")
+    let row = sqlx::query("SELECT superapp_id, team_id, kind, bound FROM apps WHERE id = $1")
         .bind(app)
         .fetch_optional(&st.store.pool)
         .await?
@@ -52,10 +55,12 @@ pub(crate) async fn app_row(st: &AppState, app: &str) -> Result<AppRow, ApiError
         team_id: row.try_get("team_id")?,
         kind: contract::parse(&kind)
             .ok_or_else(|| ApiError::Internal(format!("stored kind `{kind}`")))?,
+        bound: flag(&row, "bound")?,
     })
 }
 
-/// `POST /api/v1/superapps/{sid}/apps`.
+/// `POST /api/v1/superapps/{sid}/apps`: the app and its binding request;
+/// the app joins the superapp's bundle when the superapp approves.
 pub(crate) async fn create(
     State(st): State<AppState>,
     caller: Caller,
@@ -68,7 +73,7 @@ pub(crate) async fn create(
     check_text("name", &b.name, MAX_TEXT)?;
     let secret = random_hex(16)?;
     let after = json!({"id": b.id, "name": b.name, "kind": b.kind, "team_id": b.team_id, "superapp_id": sid});
-    let (_, version) = apply(&st, &caller, Action::CreateApp, &sid, async |c| {
+    let (binding, version) = apply(&st, &caller, Action::CreateApp, &sid, async |c| {
         if sqlx::query("SELECT id FROM apps WHERE id = $1")
             .bind(&b.id)
             .fetch_optional(&mut *c.tx)
@@ -86,8 +91,8 @@ pub(crate) async fn create(
             return Err(ApiError::NotFound(format!("team `{}` not found", b.team_id)));
         }
         sqlx::query(
-            "INSERT INTO apps (id, superapp_id, team_id, kind, name, secret_hash, ctl_server_domains, ctl_apis, ctl_webview_domains) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0)",
+            "INSERT INTO apps (id, superapp_id, team_id, kind, name, secret_hash, ctl_server_domains, ctl_apis, ctl_webview_domains, bound) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0)",
         )
         .bind(&b.id)
         .bind(&sid)
@@ -97,12 +102,15 @@ pub(crate) async fn create(
         .bind(sha256_hex(&secret))
         .execute(&mut *c.tx)
         .await?;
-        c.validate("id").await?;
-        Ok(((), Record::new("create_app", format!("app:{}", b.id), None, Some(after.clone()))))
+        let binding = bindings::file(c, &b.id, &caller.id).await?;
+        let mut recorded = after.clone();
+        recorded["binding"] = binding.clone();
+        Ok((binding, Record::new("create_app", format!("app:{}", b.id), None, Some(recorded))))
     })
     .await?;
     let mut body = with_version(after, version);
     body["app_secret"] = json!(secret);
+    body["binding"] = json!({"id": binding["id"], "status": binding["status"]});
     reply(StatusCode::CREATED, body)
 }
 

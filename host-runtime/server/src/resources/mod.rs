@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod apis;
 pub mod apps;
 pub mod audit;
+pub mod bindings;
 pub mod requests;
 pub mod superapps;
 pub mod teams;

@@ -127,6 +127,12 @@ pub(crate) async fn create(
     }
     check_text("reason", &b.reason, MAX_TEXT)?;
     let id = format!("req_{}", random_hex(8)?);
+    if !a.bound {
+        return Err(ApiError::Conflict(format!(
+            "app `{app}` is not bound to superapp `{}` until the superapp approves its binding",
+            a.superapp_id
+        )));
+    }
     let (after, _) = apply(&st, &caller, Action::RequestPermission, &a.superapp_id, async |c| {
         let api = api_json(c, &b.api).await?.ok_or_else(|| {
             ApiError::bad(
@@ -250,9 +256,10 @@ pub(crate) struct Decision {
     note: String,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+/// A reviewer's decision on a request or a binding.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-enum Verdict {
+pub(crate) enum Verdict {
     Approve,
     Reject,
 }

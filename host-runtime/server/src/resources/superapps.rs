@@ -118,7 +118,7 @@ pub(crate) async fn superapp_json(st: &AppState, sid: &str) -> Result<Value, Api
 }
 
 /// May `caller` read superapp `sid`? Developers see a superapp only when
-/// their team has an app bound to it.
+/// their team has an app bound to it (the binding approved).
 ///
 /// # Errors
 ///
@@ -130,12 +130,13 @@ pub(crate) async fn require_view(
 ) -> Result<(), ApiError> {
     caller.require_superapp(Action::View, sid)?;
     if caller.role == Role::Developer {
-        let bound =
-            sqlx::query("SELECT id FROM apps WHERE superapp_id = $1 AND team_id = $2 LIMIT 1")
-                .bind(sid)
-                .bind(caller.team_id.as_deref().unwrap_or(""))
-                .fetch_optional(&st.store.pool)
-                .await?;
+        let bound = sqlx::query(
+            "SELECT id FROM apps WHERE superapp_id = $1 AND team_id = $2 AND bound = 1 LIMIT 1",
+        )
+        .bind(sid)
+        .bind(caller.team_id.as_deref().unwrap_or(""))
+        .fetch_optional(&st.store.pool)
+        .await?;
         if bound.is_none() {
             return Err(ApiError::Forbidden(format!(
                 "account `{}` has no app bound to superapp `{sid}`",

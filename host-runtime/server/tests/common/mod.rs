@@ -213,7 +213,8 @@ impl Harness {
     }
 
     /// sa1 (SECRET) and sa2 (SECRET2); teams t1, t2; apps mp1 (t1, program),
-    /// mg1 (t1, game), mp2 (t2, program) on sa1, mp3 (t1) on sa2; one account
+    /// mg1 (t1, game), mp2 (t2, program) on sa1, mp3 (t1) on sa2, each binding
+    /// approved by the superapp's admin; one account
     /// per role (`platform`, `sa_admin`, `senior`, `review`, `dev` of t1) plus
     /// `dev2` (t2) and `sa2_admin`.
     pub async fn world(&mut self) {
@@ -259,6 +260,18 @@ impl Harness {
                 .await;
             self.app_secrets
                 .insert(app.to_owned(), b["app_secret"].as_str().unwrap().to_owned());
+            let reviewer = if sa == "sa1" { "sa_admin" } else { "sa2_admin" };
+            self.ok(
+                reviewer,
+                "POST",
+                &format!(
+                    "/api/v1/bindings/{}/decision",
+                    b["binding"]["id"].as_str().unwrap()
+                ),
+                Some(json!({"decision": "approve"})),
+                200,
+            )
+            .await;
         }
     }
 
