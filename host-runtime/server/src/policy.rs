@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use guard_core::{bundle, App, Control, Guard, Mode, Policy, SecretKey, SensitiveApi};
+use guard_core::{App, Control, Mode, Policy, SensitiveApi};
 use sqlx::{AnyConnection, Row};
 
 use crate::contract;
+use crate::distribution::signer::Signer;
 use crate::http::error::ApiError;
 use crate::store::flag;
 
@@ -143,33 +144,6 @@ pub async fn build(
     })
 }
 
-/// The superapp's SecretKey.
-///
-/// # Errors
-///
-/// [`ApiError::NotFound`] / [`ApiError::Internal`].
-pub async fn secret_key(conn: &mut AnyConnection, superapp_id: &str) -> Result<String, ApiError> {
-    let row = sqlx::query("SELECT secret_key FROM superapps WHERE id = $1")
-        .bind(superapp_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("superapp `{superapp_id}` not found")))?;
-    Ok(row.try_get("secret_key")?)
-}
-
-/// Signs a policy with the superapp's SecretKey.
-///
-/// # Errors
-///
-/// [`ApiError::Internal`] when the stored key is not a valid SecretKey or the
-/// policy does not serialise.
-pub fn sign(policy: &Policy, secret: &str) -> Result<String, ApiError> {
-    let key = SecretKey::new(secret)
-        .map_err(|e| ApiError::Internal(format!("stored secret key: {e}")))?;
-    let payload = serde_json::to_vec(policy).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(bundle::sign(&payload, &key))
-}
-
 /// The server-side decision: may `app` call `api` under its own signed
 /// policy? Exactly what the SDK does: load the app's bundle into a
 /// `guard_core::Guard` and ask it.
@@ -185,11 +159,10 @@ pub async fn app_may_call(
     now: i64,
 ) -> Result<guard_core::Verdict, ApiError> {
     let policy = build(conn, superapp_id, Some(app)).await?;
-    let secret = secret_key(conn, superapp_id).await?;
-    let signed = sign(&policy, &secret)?;
+    let signer = Signer::of(conn, superapp_id).await?;
+    let signed = signer.sign(&policy)?;
     let now = u64::try_from(now).unwrap_or(0);
-    let mut guard =
-        Guard::new(&secret).map_err(|e| ApiError::Internal(format!("stored secret key: {e}")))?;
+    let mut guard = signer.guard()?;
     guard
         .load(&signed, now)
         .map_err(|e| ApiError::Internal(format!("own bundle refused: {e}")))?;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+use crate::distribution::signer::new_bundle_key;
 use crate::http::error::ApiError;
 use crate::util;
 
@@ -18,6 +19,7 @@ use crate::util;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_bindings.sql")),
+    (3, include_str!("../migrations/0003_bundle_keys.sql")),
 ];
 
 /// Which engine the pool talks to.
@@ -161,6 +163,21 @@ impl Store {
         )
         .execute(&self.pool)
         .await?;
+        // Superapps from before bundle keys get one (their devices must then
+        // be given it: their old bundles were signed with the SecretKey).
+        for row in sqlx::query("SELECT id FROM superapps WHERE bundle_key IS NULL")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let key = new_bundle_key().map_err(|e| StoreError::Random(e.to_string()))?;
+            sqlx::query(
+                "UPDATE superapps SET bundle_key = $2 WHERE id = $1 AND bundle_key IS NULL",
+            )
+            .bind(row.try_get::<String, _>("id")?)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        }
         Ok(())
     }
 

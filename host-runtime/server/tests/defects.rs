@@ -7,10 +7,13 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine as _;
-use common::{stores, Harness};
+use common::{stores, Harness, SECRET, T0};
+use guard_core::Guard;
 
 use serde_json::{json, Value};
 use tower::ServiceExt;
+
+const NOW: u64 = T0 as u64;
 
 /// Status, content type and JSON body of a request sent straight to the
 /// router (unknown routes are not in the OpenAPI document by definition).
@@ -349,6 +352,56 @@ async fn wildcards_over_public_suffixes_are_refused() {
                 201,
             )
             .await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn bundles_are_not_signed_with_the_secret_key() {
+    for (backend, store) in stores("bundlekey").await {
+        let mut h = Harness::new(backend, store).await;
+        h.world().await;
+        let (b, _) = h.bundle("/api/v1/superapps/sa1/bundle").await;
+        assert!(
+            Guard::new(SECRET).unwrap().load(&b, NOW).is_err(),
+            "[{backend}] the SecretKey verifies the bundle"
+        );
+        let k = h
+            .ok(
+                "sa_admin",
+                "GET",
+                "/api/v1/superapps/sa1/bundle-key",
+                None,
+                200,
+            )
+            .await;
+        let key = k["bundle_key"].as_str().unwrap();
+        assert_eq!(key.len(), 32);
+        assert_eq!(k["alg"], "HS256");
+        assert!(Guard::new(key).unwrap().load(&b, NOW).is_ok());
+        // The SecretKey is in no bundle and no answer but nobody's to read:
+        // not the bundles, the superapp, its bundle key, the audit logs or
+        // the documents.
+        let mut seen = vec![
+            b,
+            h.bundle("/api/v1/apps/mp1/bundle").await.0,
+            k.to_string(),
+        ];
+        for (who, path) in [
+            ("sa_admin", "/api/v1/superapps/sa1"),
+            ("admin", "/api/v1/superapps"),
+            ("sa_admin", "/api/v1/superapps/sa1/audit"),
+            ("admin", "/api/v1/superapps/_platform/audit"),
+            ("sa_admin", "/api/v1/apps/mp1"),
+        ] {
+            seen.push(h.ok(who, "GET", path, None, 200).await.to_string());
+        }
+        seen.push(h.call("GET", "/openapi.json", None, None).await.text);
+        for text in &seen {
+            assert!(
+                !text.contains(SECRET),
+                "[{backend}] the SecretKey leaks: {text}"
+            );
         }
     }
 }

@@ -28,6 +28,7 @@ schemas = {
  "NewApp": obj(["id", "name", "kind", "team_id"], {"id": S, "name": S, "kind": ref("Kind"), "team_id": S}),
  "CreatedApp": obj(["id", "name", "kind", "team_id", "superapp_id", "app_secret", "binding", "version"], {"id": S, "name": S, "kind": ref("Kind"), "team_id": S, "superapp_id": S, "app_secret": {"type": "string", "description": "shown once"}, "binding": obj(["id", "status"], {"id": S, "status": {"type": "string", "enum": ["pending"]}}, {"description": "the binding request the superapp decides; until approved the app is in no bundle"}), "version": I}),
  "Binding": obj(["id", "superapp_id", "app_id", "status", "requested_by", "decided_by", "note", "created_at", "decided_at"], {"id": S, "superapp_id": S, "app_id": S, "status": {"type": "string", "enum": ["pending", "approved", "rejected"]}, "requested_by": S, "decided_by": NS, "note": NS, "created_at": I, "decided_at": NI, "version": I}),
+ "BundleKey": obj(["superapp_id", "alg", "bundle_key"], {"superapp_id": S, "alg": {"type": "string", "enum": ["HS256"]}, "bundle_key": {"type": "string", "description": "verifies the superapp's HS256 bundles; 32 letters and digits, random, never the SecretKey"}, "version": I}),
  "BindingList": obj(["bindings"], {"bindings": arr(ref("Binding"))}),
  "Control": obj(["server_domains", "apis", "webview_domains"], {"server_domains": B, "apis": B, "webview_domains": B}),
  "Entry": obj(["id", "value", "remark"], {"id": S, "value": S, "remark": S}),
@@ -70,12 +71,14 @@ def op(summary, ok_code, ok_schema, body=None, params=(), query=(), security=Tru
     if not security: o["security"] = []
     return o
 
-bundle_resp = {"200": {"description": "the signed bundle (JWS compact, HS256 with the superapp's SecretKey)", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
+bundle_resp = {"200": {"description": "the signed bundle (JWS compact, HS256 with the superapp's bundle key, never its SecretKey)", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
 hdr = [{"name": "If-None-Match", "in": "header", "required": False, "schema": S}]
 
 paths = {
  "/api/v1/superapps": {"post": op("create a superapp (with the default sensitive API list)", "201", "Superapp", "NewSuperapp"), "get": op("superapps the caller may see", "200", "SuperappList")},
  "/api/v1/superapps/{sid}": {"get": op("a superapp", "200", "Superapp", params=["sid"]), "patch": op("change name, SecretKey or backend domain", "200", "Superapp", "SuperappPatch", params=["sid"])},
+ "/api/v1/superapps/{sid}/bundle-key": {"get": op("the key devices verify the superapp's bundles with (superapp admin)", "200", "BundleKey", params=["sid"])},
+ "/api/v1/superapps/{sid}/bundle-key/rotate": {"post": op("a new random bundle key; the next bundle is signed with it", "200", "BundleKey", params=["sid"])},
  "/api/v1/teams": {"post": op("create a team", "201", "Team", "Team"), "get": op("teams", "200", "TeamList")},
  "/api/v1/accounts": {"post": op("create an account; its token is returned once", "201", "Account", "NewAccount")},
  "/api/v1/superapps/{sid}/apps": {"post": op("create a mini program or game and file its binding request to the superapp", "201", "CreatedApp", "NewApp", params=["sid"])},

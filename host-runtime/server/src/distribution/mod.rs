@@ -5,6 +5,7 @@
 //! users' devices fetches them without console credentials.
 
 pub mod cache;
+pub mod signer;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,6 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use sqlx::Row;
 
+use crate::distribution::signer::Signer;
 use crate::http::error::ApiError;
 use crate::policy;
 use crate::resources::apps::app_row;
@@ -54,8 +56,7 @@ async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Opt
         None => {
             let mut conn = st.store.pool.acquire().await?;
             let policy = policy::build(&mut conn, sid, app).await?;
-            let secret = policy::secret_key(&mut conn, sid).await?;
-            let signed = Bytes::from(policy::sign(&policy, &secret)?);
+            let signed = Bytes::from(Signer::of(&mut conn, sid).await?.sign(&policy)?);
             // Keyed by what was built, which may be newer than `stamp`.
             let built = (
                 i64::try_from(policy.version).unwrap_or(0),

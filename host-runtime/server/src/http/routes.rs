@@ -14,7 +14,7 @@ use crate::distribution;
 use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
 use crate::resources::{
-    accounts, apis, apps, audit, bindings, requests, superapps, teams, whitelists,
+    accounts, apis, apps, audit, bindings, keys, requests, superapps, teams, whitelists,
 };
 use crate::state::AppState;
 
@@ -56,6 +56,11 @@ fn console() -> Router<AppState> {
         .route(
             "/api/v1/superapps/{sid}",
             get(superapps::get).patch(superapps::configure),
+        )
+        .route("/api/v1/superapps/{sid}/bundle-key", get(keys::get))
+        .route(
+            "/api/v1/superapps/{sid}/bundle-key/rotate",
+            post(keys::rotate),
         )
         .route("/api/v1/teams", post(teams::create).get(teams::list))
         .route("/api/v1/accounts", post(accounts::create))

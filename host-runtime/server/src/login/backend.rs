@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
+use sqlx::{AnyConnection, Row};
 
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::login::answer::CODE_TTL;
-use crate::policy;
 use crate::state::AppState;
 use crate::util::{check_id, check_text, ct_eq, random_hex, sha256_hex};
 
@@ -31,7 +31,7 @@ impl FromRequestParts<AppState> for SuperappBackend {
         let sid = parts.uri.path().split('/').nth(4).unwrap_or("").to_owned();
         let token = crate::auth::bearer(parts).ok_or(ApiError::Unauthorized)?;
         let mut conn = st.store.pool.acquire().await?;
-        let secret = policy::secret_key(&mut conn, &sid)
+        let secret = secret_key(&mut conn, &sid)
             .await
             .map_err(|_| ApiError::Unauthorized)?;
         if ct_eq(&secret, token) {
@@ -40,6 +40,17 @@ impl FromRequestParts<AppState> for SuperappBackend {
             Err(ApiError::Unauthorized)
         }
     }
+}
+
+/// The superapp's SecretKey: it authenticates the superapp's backend here,
+/// and nothing else (bundles are signed with the bundle key).
+async fn secret_key(conn: &mut AnyConnection, sid: &str) -> Result<String, ApiError> {
+    let row = sqlx::query("SELECT secret_key FROM superapps WHERE id = $1")
+        .bind(sid)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
+    Ok(row.try_get("secret_key")?)
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ pub mod apis;
 pub mod apps;
 pub mod audit;
 pub mod bindings;
+pub mod keys;
 pub mod requests;
 pub mod superapps;
 pub mod teams;

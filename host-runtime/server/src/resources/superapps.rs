@@ -11,6 +11,7 @@ use sqlx::Row;
 use crate::auth::{Action, Caller, Role};
 use crate::change::{apply, apply_platform, Record};
 use crate::contract;
+use crate::distribution::signer::new_bundle_key;
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::policy::DEFAULT_SENSITIVE_APIS;
@@ -66,12 +67,13 @@ pub(crate) async fn create(
         if exists.is_some() {
             return Err(ApiError::Conflict(format!("superapp `{}` already exists", b.id)));
         }
-        sqlx::query("INSERT INTO superapps (id, name, secret_key, backend_domain, created_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO superapps (id, name, secret_key, backend_domain, created_at, bundle_key) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&b.id)
             .bind(&b.name)
             .bind(&b.secret_key)
             .bind(&b.backend_domain)
             .bind(c.at)
+            .bind(new_bundle_key()?)
             .execute(&mut *c.tx)
             .await?;
         sqlx::query("INSERT INTO versions (scope, version, updated_at) VALUES ($1, 1, $2)")

@@ -275,6 +275,25 @@ impl Harness {
         }
     }
 
+    /// The key that verifies superapp `sid`'s bundles, as its admin sees it.
+    pub async fn bundle_key(&self, sid: &str) -> String {
+        let admin = if sid == "sa1" {
+            "sa_admin"
+        } else {
+            "sa2_admin"
+        };
+        let b = self
+            .ok(
+                admin,
+                "GET",
+                &format!("/api/v1/superapps/{sid}/bundle-key"),
+                None,
+                200,
+            )
+            .await;
+        b["bundle_key"].as_str().unwrap().to_owned()
+    }
+
     pub async fn bundle(&self, path: &str) -> (String, String) {
         let r = self.call("GET", path, None, None).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
