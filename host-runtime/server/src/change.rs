@@ -142,6 +142,37 @@ impl Change {
         })
     }
 
+    /// Starts a change of `scope` only if its version is still `expected`
+    /// (a compare-and-set: of several servers re-issuing one stale bundle,
+    /// one does); `None` when another change came first.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Internal`] on a store failure.
+    pub async fn begin_if(
+        store: &Store,
+        scope: &str,
+        expected: i64,
+        at: i64,
+    ) -> Result<Option<Change>, ApiError> {
+        let mut tx = store.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE versions SET version = version + 1, updated_at = $3 WHERE scope = $1 AND version = $2 RETURNING version",
+        )
+        .bind(scope)
+        .bind(expected)
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Change {
+            tx,
+            scope: scope.to_owned(),
+            version: row.try_get("version")?,
+            at,
+        }))
+    }
+
     /// Validates the superapp's policy as it stands inside the change, with
     /// guard-core's own load-time rules (entries, lengths, duplicates), so the
     /// server can never publish a bundle the guard would refuse. A refusal

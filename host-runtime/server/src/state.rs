@@ -34,6 +34,9 @@ impl Default for Limits {
 /// How many scopes (superapps, or single apps) the bundle cache keeps.
 pub const BUNDLE_CACHE_SCOPES: usize = 4096;
 
+/// How long a bundle stays valid by default: 7 days (`--bundle-lifetime-days`).
+pub const DEFAULT_BUNDLE_LIFETIME: i64 = 7 * 86_400;
+
 /// Shared state of the handlers.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -45,6 +48,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Signed bundles by scope and version.
     pub bundles: BundleCache,
+    /// Seconds from a bundle's `issued_at` to its `expires_at`.
+    pub bundle_lifetime: i64,
 }
 
 impl AppState {
@@ -55,6 +60,14 @@ impl AppState {
             clock,
             limits: Arc::new(limits),
             bundles: BundleCache::new(BUNDLE_CACHE_SCOPES),
+            bundle_lifetime: DEFAULT_BUNDLE_LIFETIME,
         }
+    }
+
+    /// The same state with bundles valid for `secs` seconds (at least 2, so
+    /// that half of it is a whole second).
+    pub fn with_bundle_lifetime(mut self, secs: i64) -> AppState {
+        self.bundle_lifetime = secs.max(2);
+        self
     }
 }

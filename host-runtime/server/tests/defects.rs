@@ -9,6 +9,7 @@ use axum::http::{Request, StatusCode};
 use base64::Engine as _;
 use common::{stores, Harness, SECRET, T0};
 use guard_core::Guard;
+use guard_server::{AppState, Clock, Limits};
 
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -403,5 +404,85 @@ async fn bundles_are_not_signed_with_the_secret_key() {
                 "[{backend}] the SecretKey leaks: {text}"
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn bundles_expire_after_the_default_lifetime() {
+    for (backend, store) in stores("expiry").await {
+        let mut h = Harness::new(backend, store).await;
+        h.world().await;
+        for path in ["/api/v1/superapps/sa1/bundle", "/api/v1/apps/mp1/bundle"] {
+            let (b, _) = h.bundle(path).await;
+            let p = payload(&b);
+            assert_eq!(p["issued_at"], T0, "[{backend}] {p}");
+            assert_eq!(p["expires_at"], T0 + 7 * 86_400, "[{backend}] {p}");
+        }
+    }
+}
+
+/// With a short lifetime: a bundle past half of it is re-issued as a new
+/// version with a later expiry (so a guard accepts it), and its ETag changes;
+/// before that, the same bytes and 304.
+#[tokio::test]
+async fn a_bundle_past_half_its_lifetime_is_reissued_with_a_later_expiry() {
+    for (backend, store) in stores("reissue").await {
+        let state =
+            AppState::new(store, Clock::manual(T0), Limits::default()).with_bundle_lifetime(100);
+        let mut h = Harness::from_state(backend, state).await;
+        h.world().await;
+        let key = h.bundle_key("sa1").await;
+        let path = "/api/v1/apps/mp1/bundle";
+        let (b0, e0) = h.bundle(path).await;
+        assert_eq!(payload(&b0)["expires_at"], T0 + 100, "[{backend}]");
+        h.state.clock.advance(49);
+        assert_eq!(
+            h.bundle(path).await,
+            (b0.clone(), e0.clone()),
+            "[{backend}]"
+        );
+        let poll = |tag: String| {
+            Request::get(path)
+                .header("if-none-match", tag)
+                .body(Body::empty())
+                .unwrap()
+        };
+        assert_eq!(h.raw(poll(e0.clone())).await.status, 304, "[{backend}]");
+        h.state.clock.advance(1);
+        let r = h.raw(poll(e0.clone())).await;
+        assert_eq!(r.status, 200, "[{backend}] a stale bundle is not 304");
+        let (b1, e1) = h.bundle(path).await;
+        assert_ne!(e0, e1, "[{backend}]");
+        let (p0, p1) = (payload(&b0), payload(&b1));
+        assert_eq!(p1["issued_at"], T0 + 50, "[{backend}]");
+        assert_eq!(p1["expires_at"], T0 + 150, "[{backend}]");
+        assert_eq!(p1["version"], p0["version"].as_i64().unwrap() + 1);
+        assert_eq!(p1["apps"], p0["apps"], "[{backend}] nothing else changed");
+        // A guard moves on to the re-issued bundle, and an old one expires.
+        let mut g = Guard::new(&key).unwrap();
+        g.load(&b0, NOW + 50).unwrap();
+        g.load(&b1, NOW + 50).unwrap();
+        let mut old = Guard::new(&key).unwrap();
+        old.load(&b0, NOW).unwrap();
+        assert_eq!(
+            old.check_api("mp1", "getLocation", NOW + 100).code(),
+            Some(guard_core::DenyCode::NoPolicy)
+        );
+        // Re-issued once, recorded by the server; the superapp bundle too.
+        assert_eq!(h.bundle(path).await.1, e1);
+        let (all, _) = h.bundle("/api/v1/superapps/sa1/bundle").await;
+        assert_eq!(payload(&all)["expires_at"], T0 + 150);
+        let audit = h
+            .ok("sa_admin", "GET", "/api/v1/superapps/sa1/audit", None, 200)
+            .await;
+        let reissues: Vec<_> = audit["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["action"] == "reissue_bundle")
+            .collect();
+        assert_eq!(reissues.len(), 1, "[{backend}] {audit}");
+        assert_eq!(reissues[0]["actor"], "server");
+        assert_eq!(reissues[0]["after"]["expires_at"], T0 + 150);
     }
 }

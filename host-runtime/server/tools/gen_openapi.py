@@ -71,7 +71,7 @@ def op(summary, ok_code, ok_schema, body=None, params=(), query=(), security=Tru
     if not security: o["security"] = []
     return o
 
-bundle_resp = {"200": {"description": "the signed bundle (JWS compact, HS256 with the superapp's bundle key, never its SecretKey)", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
+bundle_resp = {"200": {"description": "the signed bundle (JWS compact, HS256 with the superapp's bundle key, never its SecretKey); expires_at = issued_at + the configured lifetime, re-issued as a new version once half of it has passed", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
 hdr = [{"name": "If-None-Match", "in": "header", "required": False, "schema": S}]
 
 paths = {

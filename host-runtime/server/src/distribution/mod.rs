@@ -1,5 +1,13 @@
 //! Bundle distribution: the public `GET …/bundle` endpoints, their ETags
-//! and `If-None-Match`, and the cache of signed bundles.
+//! and `If-None-Match`, bundle lifetime, and the cache of signed bundles.
+//!
+//! A bundle is valid from `issued_at` (the time of the version's change) for
+//! the configured lifetime. Once a version is half its lifetime old, the next
+//! fetch re-issues it: a new version with nothing else changed (so the guard's
+//! anti-rollback accepts it: the same version with other bytes would be
+//! `stale_version`), recorded in the audit log as `reissue_bundle` by
+//! `server`. So the cache, keyed by `(version, updated_at)`, accounts for time
+//! too: a stale stamp never reaches it.
 //!
 //! Bundles are public: they are integrity-protected (signed), and the SDK on
 //! users' devices fetches them without console credentials.
@@ -11,8 +19,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use serde_json::json;
 use sqlx::Row;
 
+use crate::change::{Change, Record};
+use crate::distribution::cache::Stamp;
 use crate::distribution::signer::Signer;
 use crate::http::error::ApiError;
 use crate::policy;
@@ -38,12 +49,7 @@ async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Opt
     };
     // Cheap path first: one indexed read answers a fresh client's poll, and
     // tells whether the cached bundle is still this version's.
-    let row = sqlx::query("SELECT version, updated_at FROM versions WHERE scope = $1")
-        .bind(sid)
-        .fetch_optional(&st.store.pool)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
-    let stamp: (i64, i64) = (row.try_get("version")?, row.try_get("updated_at")?);
+    let stamp = fresh_stamp(st, sid).await?;
     if etag_matches(headers, &tag(stamp.0)) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag(stamp.0))]).into_response());
     }
@@ -55,7 +61,12 @@ async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Opt
         Some(signed) => (stamp.0, signed),
         None => {
             let mut conn = st.store.pool.acquire().await?;
-            let policy = policy::build(&mut conn, sid, app).await?;
+            let mut policy = policy::build(&mut conn, sid, app).await?;
+            policy.expires_at = Some(
+                policy
+                    .issued_at
+                    .saturating_add(u64::try_from(st.bundle_lifetime).unwrap_or(0)),
+            );
             let signed = Bytes::from(Signer::of(&mut conn, sid).await?.sign(&policy)?);
             // Keyed by what was built, which may be newer than `stamp`.
             let built = (
@@ -76,6 +87,40 @@ async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Opt
         signed,
     )
         .into_response())
+}
+
+async fn stamp(st: &AppState, sid: &str) -> Result<Stamp, ApiError> {
+    let row = sqlx::query("SELECT version, updated_at FROM versions WHERE scope = $1")
+        .bind(sid)
+        .fetch_optional(&st.store.pool)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
+    Ok((row.try_get("version")?, row.try_get("updated_at")?))
+}
+
+/// The scope's `(version, updated_at)`, re-issued first when its bundle is
+/// past half its lifetime, so what is served always has at least half of it
+/// left.
+async fn fresh_stamp(st: &AppState, sid: &str) -> Result<Stamp, ApiError> {
+    let now = st.clock.now();
+    let current = stamp(st, sid).await?;
+    let (version, issued_at) = current;
+    if now < issued_at.saturating_add(st.bundle_lifetime / 2) {
+        return Ok(current);
+    }
+    let Some(change) = Change::begin_if(&st.store, sid, version, now).await? else {
+        // Another server (or a change) came first: its version is fresh.
+        return stamp(st, sid).await;
+    };
+    let expiry = |at: i64| json!({ "expires_at": at.saturating_add(st.bundle_lifetime) });
+    let record = Record::new(
+        "reissue_bundle",
+        format!("superapp:{sid}"),
+        Some(expiry(issued_at)),
+        Some(expiry(now)),
+    );
+    let version = change.commit("server", &record).await?;
+    Ok((version, now))
 }
 
 /// `GET /api/v1/superapps/{sid}/bundle`: every app of the superapp.

@@ -14,7 +14,7 @@ use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
-use crate::resources::requests::{RequestStatus, Verdict};
+use crate::resources::review::{RequestStatus, Verdict};
 use crate::resources::{reply, with_version, Res, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_text, random_hex};

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod bindings;
 pub mod keys;
 pub mod requests;
+pub mod review;
 pub mod superapps;
 pub mod teams;
 pub mod whitelists;

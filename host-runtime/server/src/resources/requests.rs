@@ -17,6 +17,7 @@ use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::resources::apis::api_json;
 use crate::resources::apps::app_row;
+use crate::resources::review::{RequestStatus, Verdict};
 use crate::resources::{reply, with_version, Res, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_text, random_hex};
@@ -27,45 +28,6 @@ macro_rules! request_cols {
     () => {
         "id, superapp_id, app_id, api, reason, status, requested_by, decided_by, note, created_at, decided_at"
     };
-}
-
-/// Where a request is in its life (the console's own names, not the contract's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    /// Filed, waiting for a decision.
-    Pending,
-    /// Approved: the app has the grant.
-    Approved,
-    /// Rejected.
-    Rejected,
-    /// Approved, then revoked: the app must request again.
-    Revoked,
-}
-
-impl RequestStatus {
-    /// Every status.
-    pub const ALL: [RequestStatus; 4] = [
-        RequestStatus::Pending,
-        RequestStatus::Approved,
-        RequestStatus::Rejected,
-        RequestStatus::Revoked,
-    ];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Pending => "pending",
-            RequestStatus::Approved => "approved",
-            RequestStatus::Rejected => "rejected",
-            RequestStatus::Revoked => "revoked",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<RequestStatus> {
-        RequestStatus::ALL.into_iter().find(|r| r.as_str() == s)
-    }
 }
 
 #[derive(Deserialize)]
@@ -254,14 +216,6 @@ pub(crate) struct Decision {
     decision: Verdict,
     #[serde(default)]
     note: String,
-}
-
-/// A reviewer's decision on a request or a binding.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Verdict {
-    Approve,
-    Reject,
 }
 
 /// `POST /api/v1/requests/{rid}/decision`.

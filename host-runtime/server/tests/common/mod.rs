@@ -102,7 +102,10 @@ impl Harness {
     }
 
     pub async fn with_limits(backend: &'static str, store: Store, limits: Limits) -> Harness {
-        let state = AppState::new(store, Clock::manual(T0), limits);
+        Harness::from_state(backend, AppState::new(store, Clock::manual(T0), limits)).await
+    }
+
+    pub async fn from_state(backend: &'static str, state: AppState) -> Harness {
         let admin = guard_server::bootstrap(&state)
             .await
             .unwrap()
