@@ -235,6 +235,26 @@ async fn the_reserved_platform_scope_is_404_on_every_superapp_route() {
                 .await;
             assert_eq!(r.status, 404, "[{backend}] If-None-Match {tag}");
         }
+        // The superapp backend's routes too (whatever the bearer).
+        for (path, body) in [
+            (format!("{p}/users"), json!({"user_id": "u1"})),
+            (
+                format!("{p}/codes"),
+                json!({"kind": "login", "app_id": "mp1", "user_id": "u1"}),
+            ),
+        ] {
+            let r = h.call("POST", &path, Some(SECRET), Some(body)).await;
+            assert_eq!(r.status, 404, "[{backend}] {path}: {}", r.text);
+        }
+        let r = h
+            .call(
+                "DELETE",
+                &format!("{p}/apis/audit"),
+                Some(h.token("sa_admin")),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 404, "[{backend}] {}", r.text);
         // The platform's own audit log is still there.
         h.ok("admin", "GET", &format!("{p}/audit"), None, 200).await;
     }
@@ -485,4 +505,49 @@ async fn a_bundle_past_half_its_lifetime_is_reissued_with_a_later_expiry() {
         assert_eq!(reissues[0]["actor"], "server");
         assert_eq!(reissues[0]["after"]["expires_at"], T0 + 150);
     }
+}
+
+/// A store from before bindings and bundle keys (only migration 1 applied):
+/// its apps stay bound, and its superapps get a bundle key at the next start
+/// (never the SecretKey).
+#[tokio::test]
+async fn an_upgraded_store_keeps_its_apps_bound_and_gets_bundle_keys() {
+    let dir = common::temp_dir("upgrade");
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}/guard.db?mode=rwc", dir.display());
+    let old = sqlx::AnyPool::connect(&url).await.unwrap();
+    let v1 = include_str!("../migrations/0001_initial.sql");
+    for stmt in v1.split(';').filter(|c| {
+        c.lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+    }) {
+        sqlx::query(sqlx::AssertSqlSafe(stmt.to_owned()))
+            .execute(&old)
+            .await
+            .unwrap();
+    }
+    for stmt in [
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        "INSERT INTO schema_migrations VALUES (1, 0)",
+        "INSERT INTO superapps VALUES ('old', 'Old', 'k3yK3yk3yK3yk3y1', 'https://b.example.com', 0)",
+        "INSERT INTO versions VALUES ('old', 3, 0)",
+        "INSERT INTO teams VALUES ('t', 't', 0)",
+        "INSERT INTO apps VALUES ('mp_old', 'old', 't', 'mini_program', 'n', 'x', 0, 0, 0)",
+    ] {
+        sqlx::query(stmt).execute(&old).await.unwrap();
+    }
+    old.close().await;
+    let store = guard_server::store::Store::open_sqlite(&dir).await.unwrap();
+    let key: Option<String> =
+        sqlx::query_scalar("SELECT bundle_key FROM superapps WHERE id = 'old'")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+    let key = key.unwrap();
+    assert!(key.len() == 32 && key != SECRET, "{key}");
+    let h = Harness::new("sqlite", store).await;
+    let (b, _) = h.bundle("/api/v1/superapps/old/bundle").await;
+    assert_eq!(bundle_apps(&b), ["mp_old"]);
+    assert!(Guard::new(&key).unwrap().load(&b, 0).is_ok());
+    assert!(Guard::new(SECRET).unwrap().load(&b, 0).is_err());
 }

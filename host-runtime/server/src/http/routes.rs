@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(console())
         .merge(login())
+        .route_layer(from_fn(reserved_scope))
         .route("/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(no_route)
@@ -107,7 +108,6 @@ fn console() -> Router<AppState> {
             get(distribution::superapp_bundle),
         )
         .route("/api/v1/apps/{app}/bundle", get(distribution::app_bundle))
-        .route_layer(from_fn(reserved_scope))
 }
 
 /// `_platform` names the platform's version counter and audit log, never a
@@ -115,12 +115,13 @@ fn console() -> Router<AppState> {
 /// before any handler reads the store (a bundle, an API list, a 304 would
 /// otherwise reveal or touch the platform's scope).
 async fn reserved_scope(req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let platform_route = path
+    let rest = req
+        .uri()
+        .path()
         .strip_prefix("/api/v1/superapps/")
-        .and_then(|rest| rest.strip_prefix(PLATFORM))
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    if platform_route && !path.ends_with("/audit") {
+        .and_then(|rest| rest.strip_prefix(PLATFORM));
+    let platform_route = rest.is_some_and(|r| r.is_empty() || r.starts_with('/'));
+    if platform_route && rest != Some("/audit") {
         return ApiError::NotFound(format!("superapp `{PLATFORM}` not found")).into_response();
     }
     next.run(req).await
