@@ -116,7 +116,15 @@ pub(crate) async fn create(
         if found(c, "SELECT api FROM grants WHERE app_id = $1 AND api = $2", &app, &b.api).await? {
             return Err(ApiError::Conflict(format!("app `{app}` already has `{}`", b.api)));
         }
-        if found(c, "SELECT id FROM requests WHERE app_id = $1 AND api = $2 AND status = 'pending'", &app, &b.api).await? {
+        let pending = sqlx::query(
+            "SELECT id FROM requests WHERE app_id = $1 AND api = $2 AND status = $3",
+        )
+        .bind(&app)
+        .bind(&b.api)
+        .bind(RequestStatus::Pending.as_str())
+        .fetch_optional(&mut *c.tx)
+        .await?;
+        if pending.is_some() {
             return Err(ApiError::Conflict(format!(
                 "app `{app}` already has a pending request for `{}`",
                 b.api
@@ -239,7 +247,7 @@ pub(crate) async fn decide(
         Verdict::Reject => (RequestStatus::Rejected, "reject_request"),
     };
     let (after, version) = apply(&st, &caller, Action::Decide, &sid, async |c| {
-        // The `status = 'pending'` guard makes the decision a compare-and-set:
+        // The `status = pending` guard makes the decision a compare-and-set:
         // of two reviewers deciding at once, the second finds nothing to update.
         let updated = sqlx::query(
             "UPDATE requests SET status = $2, decided_by = $3, note = $4, decided_at = $5 WHERE id = $1 AND status = $6",
