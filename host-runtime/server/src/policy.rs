@@ -12,6 +12,40 @@ use crate::distribution::signer::Signer;
 use crate::http::error::ApiError;
 use crate::store::flag;
 
+/// An app's whitelists, named as the policy document's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whitelist {
+    /// `server_domains`: request, upload, download and socket targets.
+    ServerDomains,
+    /// `api_whitelist`: custom APIs callable when `control.apis` is on.
+    ApiWhitelist,
+    /// `webview_domains`: web-view targets.
+    WebviewDomains,
+}
+
+impl Whitelist {
+    /// Every whitelist.
+    pub const ALL: [Whitelist; 3] = [
+        Whitelist::ServerDomains,
+        Whitelist::ApiWhitelist,
+        Whitelist::WebviewDomains,
+    ];
+
+    /// The field name (also the stored name and the URL segment).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Whitelist::ServerDomains => "server_domains",
+            Whitelist::ApiWhitelist => "api_whitelist",
+            Whitelist::WebviewDomains => "webview_domains",
+        }
+    }
+
+    /// Parses a field name.
+    pub fn parse(s: &str) -> Option<Whitelist> {
+        Whitelist::ALL.into_iter().find(|w| w.as_str() == s)
+    }
+}
+
 fn corrupt(what: &str, value: &str) -> ApiError {
     ApiError::Internal(format!("stored {what} `{value}` is invalid"))
 }
@@ -104,11 +138,11 @@ pub async fn build(
         let list: String = r.try_get("list")?;
         let value: String = r.try_get("value")?;
         if let Some(app) = apps.get_mut(&app_id) {
-            match list.as_str() {
-                "server_domains" => app.server_domains.push(value),
-                "webview_domains" => app.webview_domains.push(value),
-                "api_whitelist" => app.api_whitelist.push(value),
-                _ => return Err(corrupt("list", &list)),
+            match Whitelist::parse(&list) {
+                Some(Whitelist::ServerDomains) => app.server_domains.push(value),
+                Some(Whitelist::WebviewDomains) => app.webview_domains.push(value),
+                Some(Whitelist::ApiWhitelist) => app.api_whitelist.push(value),
+                None => return Err(corrupt("list", &list)),
             }
         }
     }

@@ -101,6 +101,10 @@ async fn binding_an_app_to_an_unrelated_superapp_is_a_request_the_superapp_decid
             .await;
         assert_eq!(r.status, 404, "[{backend}] {}", r.text);
         assert_eq!(created["binding"]["status"], "pending", "{created}");
+        let app = h
+            .ok("dev2", "GET", "/api/v1/apps/intruder", None, 200)
+            .await;
+        assert_eq!(app["bound"], false);
         let bid = created["binding"]["id"].as_str().unwrap().to_owned();
 
         // The superapp's reviewers see it; the developer cannot decide it,
@@ -148,6 +152,10 @@ async fn binding_an_app_to_an_unrelated_superapp_is_a_request_the_superapp_decid
         assert!(bundle_apps(&all).contains(&"intruder".to_owned()));
         h.ok("dev2", "GET", "/api/v1/superapps/sa2/apis", None, 200)
             .await;
+        let app = h
+            .ok("dev2", "GET", "/api/v1/apps/intruder", None, 200)
+            .await;
+        assert_eq!(app["bound"], true);
         h.ok(
             "dev2",
             "POST",

@@ -13,6 +13,7 @@ use crate::change::{apply, Record};
 use crate::contract;
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
+use crate::policy::Whitelist;
 use crate::resources::bindings;
 use crate::resources::{reply, with_version, Res, MAX_TEXT};
 use crate::state::AppState;
@@ -114,16 +115,20 @@ pub(crate) async fn create(
     reply(StatusCode::CREATED, body)
 }
 
-/// The app as the API shows it: switches, whitelists, granted APIs.
+/// The app as the API shows it: whether its binding is approved, switches,
+/// whitelists, granted APIs.
 pub(crate) async fn app_json(st: &AppState, app: &str) -> Result<Value, ApiError> {
     let row = sqlx::query(
-        "SELECT id, superapp_id, team_id, kind, name, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps WHERE id = $1",
+        "SELECT id, superapp_id, team_id, kind, name, bound, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps WHERE id = $1",
     )
     .bind(app)
     .fetch_optional(&st.store.pool)
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("app `{app}` not found")))?;
-    let mut lists = json!({"server_domains": [], "webview_domains": [], "api_whitelist": []});
+    let mut lists = json!({});
+    for wl in Whitelist::ALL {
+        lists[wl.as_str()] = json!([]);
+    }
     for r in sqlx::query("SELECT id, list, value, remark FROM whitelist WHERE app_id = $1 ORDER BY list, position, id")
         .bind(app)
         .fetch_all(&st.store.pool)
@@ -148,6 +153,7 @@ pub(crate) async fn app_json(st: &AppState, app: &str) -> Result<Value, ApiError
         "team_id": row.try_get::<String, _>("team_id")?,
         "kind": row.try_get::<String, _>("kind")?,
         "name": row.try_get::<String, _>("name")?,
+        "bound": flag(&row, "bound")?,
         "control": {
             "server_domains": flag(&row, "ctl_server_domains")?,
             "apis": flag(&row, "ctl_apis")?,

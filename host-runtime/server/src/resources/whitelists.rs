@@ -12,6 +12,7 @@ use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
+use crate::policy::Whitelist;
 use crate::resources::apis::check_api_name;
 use crate::resources::apps::{app_json, app_row};
 use crate::resources::{reply, with_version, Res};
@@ -65,20 +66,26 @@ pub(crate) struct EntryBody {
     remark: String,
 }
 
-fn list_limit(st: &AppState, list: &str) -> Result<usize, ApiError> {
-    match list {
-        "server_domains" => Ok(st.limits.max_server_domains),
-        "webview_domains" => Ok(st.limits.max_webview_domains),
-        "api_whitelist" => Ok(st.limits.max_api_whitelist),
-        other => Err(ApiError::NotFound(format!(
-            "whitelist `{other}` does not exist (server_domains, api_whitelist, webview_domains)"
-        ))),
-    }
+/// The whitelist a URL names, and how many entries it may hold.
+fn whitelist(st: &AppState, list: &str) -> Result<(Whitelist, usize), ApiError> {
+    let wl = Whitelist::parse(list).ok_or_else(|| {
+        let all: Vec<_> = Whitelist::ALL.iter().map(|w| w.as_str()).collect();
+        ApiError::NotFound(format!(
+            "whitelist `{list}` does not exist ({})",
+            all.join(", ")
+        ))
+    })?;
+    let limit = match wl {
+        Whitelist::ServerDomains => st.limits.max_server_domains,
+        Whitelist::WebviewDomains => st.limits.max_webview_domains,
+        Whitelist::ApiWhitelist => st.limits.max_api_whitelist,
+    };
+    Ok((wl, limit))
 }
 
-fn check_entry(list: &str, b: &EntryBody) -> Result<(), ApiError> {
+fn check_entry(list: Whitelist, b: &EntryBody) -> Result<(), ApiError> {
     check_text("remark", &b.remark, MAX_REMARK_CHARS)?;
-    if list == "api_whitelist" {
+    if list == Whitelist::ApiWhitelist {
         check_api_name(&b.value)
             .map_err(|_| ApiError::bad("value", format!("`{}` is not an API name", b.value)))?;
     } else if b.value.is_empty() {
@@ -92,7 +99,7 @@ fn check_entry(list: &str, b: &EntryBody) -> Result<(), ApiError> {
 /// a wildcard over one label; the console checks the Public Suffix List
 /// (compiled into the `psl` crate, ICANN and private sections alike). Entries
 /// the guard would refuse anyway are left to its validation.
-fn refuse_public_suffix_wildcard(list: &str, value: &str) -> Result<(), ApiError> {
+fn refuse_public_suffix_wildcard(list: Whitelist, value: &str) -> Result<(), ApiError> {
     let normalised = entry_key(list, value);
     let Some(host) = normalised
         .split_once("://")
@@ -119,11 +126,11 @@ fn refuse_public_suffix_wildcard(list: &str, value: &str) -> Result<(), ApiError
 /// entries as the guard normalises them (`https://API.shop.example.` and
 /// `https://api.shop.example:443` are one entry), API names as written. An
 /// invalid value keeps its raw form; validation refuses it afterwards.
-fn entry_key(list: &str, value: &str) -> String {
+fn entry_key(list: Whitelist, value: &str) -> String {
     let parsed = match list {
-        "server_domains" => DomainEntry::server(value),
-        "webview_domains" => DomainEntry::webview(value),
-        _ => return value.to_owned(),
+        Whitelist::ServerDomains => DomainEntry::server(value),
+        Whitelist::WebviewDomains => DomainEntry::webview(value),
+        Whitelist::ApiWhitelist => return value.to_owned(),
     };
     parsed.map_or_else(|_| value.to_owned(), |e| e.to_string())
 }
@@ -132,11 +139,11 @@ fn entry_key(list: &str, value: &str) -> String {
 async fn refuse_duplicate(
     c: &mut Change,
     app: &str,
-    list: &str,
+    wl: Whitelist,
     value: &str,
     except: &str,
 ) -> Result<(), ApiError> {
-    let key = entry_key(list, value);
+    let (key, list) = (entry_key(wl, value), wl.as_str());
     let rows =
         sqlx::query("SELECT value FROM whitelist WHERE app_id = $1 AND list = $2 AND id <> $3")
             .bind(app)
@@ -146,7 +153,7 @@ async fn refuse_duplicate(
             .await?;
     for r in rows {
         let existing: String = r.try_get("value")?;
-        if entry_key(list, &existing) != key {
+        if entry_key(wl, &existing) != key {
             continue;
         }
         return Err(if value == existing {
@@ -167,10 +174,10 @@ pub(crate) async fn add(
     Path((app, list)): Path<(String, String)>,
     JsonBody(b): JsonBody<EntryBody>,
 ) -> Res {
-    let limit = list_limit(&st, &list)?;
+    let (wl, limit) = whitelist(&st, &list)?;
     let a = app_row(&st, &app).await?;
     caller.require_superapp(Action::ManageWhitelists, &a.superapp_id)?;
-    check_entry(&list, &b)?;
+    check_entry(wl, &b)?;
     let id = format!("wl_{}", random_hex(8)?);
     let after = json!({"id": id, "list": list, "value": b.value, "remark": b.remark});
     let (_, version) = apply(&st, &caller, Action::ManageWhitelists, &a.superapp_id, async |c| {
@@ -186,7 +193,7 @@ pub(crate) async fn add(
                 "`{list}` of app `{app}` already has the maximum of {limit} entries"
             )));
         }
-        refuse_duplicate(c, &app, &list, &b.value, "").await?;
+        refuse_duplicate(c, &app, wl, &b.value, "").await?;
         sqlx::query("INSERT INTO whitelist (id, app_id, list, value, remark, position) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&id)
             .bind(&app)
@@ -234,10 +241,10 @@ pub(crate) async fn edit(
     Path((app, list, entry)): Path<(String, String, String)>,
     JsonBody(b): JsonBody<EntryBody>,
 ) -> Res {
-    list_limit(&st, &list)?;
+    let (wl, _) = whitelist(&st, &list)?;
     let a = app_row(&st, &app).await?;
     caller.require_superapp(Action::ManageWhitelists, &a.superapp_id)?;
-    check_entry(&list, &b)?;
+    check_entry(wl, &b)?;
     let after = json!({"id": entry, "list": list, "value": b.value, "remark": b.remark});
     let (_, version) = apply(
         &st,
@@ -246,7 +253,7 @@ pub(crate) async fn edit(
         &a.superapp_id,
         async |c| {
             let before = entry_before(c, &app, &list, &entry).await?;
-            refuse_duplicate(c, &app, &list, &b.value, &entry).await?;
+            refuse_duplicate(c, &app, wl, &b.value, &entry).await?;
             sqlx::query("UPDATE whitelist SET value = $2, remark = $3 WHERE id = $1")
                 .bind(&entry)
                 .bind(&b.value)
@@ -275,7 +282,7 @@ pub(crate) async fn delete(
     caller: Caller,
     Path((app, list, entry)): Path<(String, String, String)>,
 ) -> Res {
-    list_limit(&st, &list)?;
+    whitelist(&st, &list)?;
     let a = app_row(&st, &app).await?;
     let (_, version) = apply(
         &st,
