@@ -58,6 +58,10 @@ seed() { # backend
     j "$ADMIN" -X POST $S/api/v1/superapps/bench/apps -d "{\"id\":\"mp$i\",\"name\":\"m\",\"kind\":\"mini_program\",\"team_id\":\"t\"}" > "$WORK/app$i.json"
   done
   SA=$(j "$ADMIN" -X POST $S/api/v1/accounts -d '{"id":"sa","name":"sa","role":"superapp_admin","superapp_id":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  for i in $(seq 1 20); do # the superapp approves each app's binding
+    BID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["binding"]["id"])' "$WORK/app$i.json")
+    j "$SA" -X POST $S/api/v1/bindings/$BID/decision -d '{"decision":"approve"}' >/dev/null
+  done
   for i in $(seq 1 20); do
     j "$SA" -X POST $S/api/v1/apps/mp1/whitelists/server_domains -d "{\"value\":\"https://api$i.bench.example\",\"remark\":\"r\"}" >/dev/null
   done

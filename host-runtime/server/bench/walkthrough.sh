@@ -31,8 +31,12 @@ echo "## developer: a mini program bound to the superapp, then a permission requ
 APP=$(j "$DEV" -X POST $S/api/v1/superapps/demo/apps -d '{"id":"mp_shop","name":"Shop","kind":"mini_program","team_id":"shop-team"}')
 echo "$APP"; echo
 APPSECRET=$(echo "$APP" | python3 -c 'import json,sys; print(json.load(sys.stdin)["app_secret"])')
+BID=$(echo "$APP" | python3 -c 'import json,sys; print(json.load(sys.stdin)["binding"]["id"])')
+echo "## superapp admin: approve the binding; the bundle key devices verify with"
+run j "$SAADMIN" -X POST $S/api/v1/bindings/$BID/decision -d '{"decision":"approve"}'
+BKEY=$(j "$SAADMIN" $S/api/v1/superapps/demo/bundle-key | python3 -c 'import json,sys; print(json.load(sys.stdin)["bundle_key"])')
 run curl -sS $S/api/v1/apps/mp_shop/bundle -o "$DATA/b0.jws" -D -
-run "$GUARD" check --secret k3yK3yk3yK3yk3y1 --bundle "$DATA/b0.jws" --app mp_shop --api getLocation || true
+run "$GUARD" check --secret "$BKEY" --bundle "$DATA/b0.jws" --app mp_shop --api getLocation || true
 REQ=$(j "$DEV" -X POST $S/api/v1/apps/mp_shop/requests -d '{"api":"getLocation","reason":"show the nearest store"}')
 echo "$REQ"; echo
 RID=$(echo "$REQ" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
@@ -43,12 +47,12 @@ run j "$DEV" -X POST $S/api/v1/requests/$RID/decision -d '{"decision":"approve"}
 run curl -sS $S/api/v1/apps/mp_shop/bundle -o "$DATA/b1.jws" -D -
 ETAG=$(curl -sS -D - -o /dev/null $S/api/v1/apps/mp_shop/bundle | sed -n 's/^etag: //Ip' | tr -d '\r')
 run curl -sS -o /dev/null -w '%{http_code}\n' -H "if-none-match: $ETAG" $S/api/v1/apps/mp_shop/bundle
-run "$GUARD" check --secret k3yK3yk3yK3yk3y1 --bundle "$DATA/b1.jws" --app mp_shop --api getLocation || true
+run "$GUARD" check --secret "$BKEY" --bundle "$DATA/b1.jws" --app mp_shop --api getLocation || true
 
 echo "## superapp admin: revoke"
 run j "$SAADMIN" -X DELETE $S/api/v1/apps/mp_shop/grants/getLocation
 run curl -sS $S/api/v1/apps/mp_shop/bundle -o "$DATA/b2.jws"
-run "$GUARD" check --secret k3yK3yk3yK3yk3y1 --bundle "$DATA/b2.jws" --app mp_shop --api getLocation || true
+run "$GUARD" check --secret "$BKEY" --bundle "$DATA/b2.jws" --app mp_shop --api getLocation || true
 run j "$SAADMIN" "$S/api/v1/superapps/demo/audit?after=2"
 
 echo "## login: the superapp backend (bearer: its SecretKey) signs a user in and mints codes"

@@ -6,9 +6,9 @@ use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::util;
-use crate::AppState;
 
 /// A console role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -89,6 +89,8 @@ pub enum Action {
     ViewApprovals,
     /// Approve or reject a request.
     Decide,
+    /// Approve or reject an app's binding to the superapp.
+    DecideBinding,
     /// Revoke an authorization.
     Revoke,
     /// Request a permission for an app.
@@ -110,6 +112,7 @@ impl Action {
             Action::ManageApis => "manage_apis",
             Action::ViewApprovals => "view_approvals",
             Action::Decide => "decide_request",
+            Action::DecideBinding => "decide_binding",
             Action::Revoke => "revoke",
             Action::RequestPermission => "request_permission",
             Action::ManageWhitelists => "manage_whitelists",
@@ -132,7 +135,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
             matches!(role, R::SuperappAdmin | R::SuperappSeniorDeveloper)
         }
         A::ViewApprovals => role != R::Developer,
-        A::Decide => matches!(role, R::SuperappAdmin | R::ReviewStaff),
+        A::Decide | A::DecideBinding => matches!(role, R::SuperappAdmin | R::ReviewStaff),
         A::RequestPermission => role == R::Developer,
     }
 }
@@ -225,14 +228,20 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The token of an `Authorization: Bearer <token>` header.
+/// The token of an `Authorization: Bearer <token>` header. The scheme is
+/// case-insensitive and followed by one or more spaces (RFC 9110 §11.1,
+/// §11.4).
 pub fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
-    let token = value.strip_prefix("Bearer ")?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim();
     (!token.is_empty()).then_some(token)
 }
 

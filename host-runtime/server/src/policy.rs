@@ -4,39 +4,44 @@
 
 use std::collections::BTreeMap;
 
-use guard_core::{
-    bundle, ApiStatus, ApiType, App, AppKind, Control, Guard, Mode, Policy, Scope, SecretKey,
-    SensitiveApi,
-};
+use guard_core::{ApiStatus, ApiType, App, AppKind, Control, Mode, Policy, Scope, SensitiveApi};
 use sqlx::{AnyConnection, Row};
 
-use crate::error::ApiError;
+use crate::distribution::signer::Signer;
+use crate::http::error::ApiError;
 use crate::store::flag;
 
-/// Parses a stored kind.
-pub fn parse_kind(s: &str) -> Option<AppKind> {
-    match s {
-        "mini_program" => Some(AppKind::MiniProgram),
-        "mini_game" => Some(AppKind::MiniGame),
-        _ => None,
-    }
+/// An app's whitelists, named as the policy document's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whitelist {
+    /// `server_domains`: request, upload, download and socket targets.
+    ServerDomains,
+    /// `api_whitelist`: custom APIs callable when `control.apis` is on.
+    ApiWhitelist,
+    /// `webview_domains`: web-view targets.
+    WebviewDomains,
 }
 
-/// The stored name of a scope.
-pub fn scope_str(s: Scope) -> &'static str {
-    match s {
-        Scope::All => "all",
-        Scope::MiniProgram => "mini_program",
-        Scope::MiniGame => "mini_game",
-    }
-}
+impl Whitelist {
+    /// Every whitelist.
+    pub const ALL: [Whitelist; 3] = [
+        Whitelist::ServerDomains,
+        Whitelist::ApiWhitelist,
+        Whitelist::WebviewDomains,
+    ];
 
-fn parse_scope(s: &str) -> Option<Scope> {
-    match s {
-        "all" => Some(Scope::All),
-        "mini_program" => Some(Scope::MiniProgram),
-        "mini_game" => Some(Scope::MiniGame),
-        _ => None,
+    /// The field name (also the stored name and the URL segment).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Whitelist::ServerDomains => "server_domains",
+            Whitelist::ApiWhitelist => "api_whitelist",
+            Whitelist::WebviewDomains => "webview_domains",
+        }
+    }
+
+    /// Parses a field name.
+    pub fn parse(s: &str) -> Option<Whitelist> {
+        Whitelist::ALL.into_iter().find(|w| w.as_str() == s)
     }
 }
 
@@ -79,24 +84,16 @@ pub async fn build(
         let api_type: String = r.try_get("api_type")?;
         sensitive_apis.push(SensitiveApi {
             name: r.try_get("name")?,
-            status: match status.as_str() {
-                "public" => ApiStatus::Public,
-                "restricted" => ApiStatus::Restricted,
-                _ => return Err(corrupt("status", &status)),
-            },
-            scope: parse_scope(&scope).ok_or_else(|| corrupt("scope", &scope))?,
-            api_type: match api_type.as_str() {
-                "system" => ApiType::System,
-                "custom" => ApiType::Custom,
-                _ => return Err(corrupt("type", &api_type)),
-            },
+            status: ApiStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+            scope: Scope::parse(&scope).ok_or_else(|| corrupt("scope", &scope))?,
+            api_type: ApiType::parse(&api_type).ok_or_else(|| corrupt("type", &api_type))?,
             description: r.try_get("description")?,
         });
     }
 
     let app_rows = sqlx::query(
         "SELECT id, kind, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps \
-         WHERE superapp_id = $1 AND ($2 = '' OR id = $2) ORDER BY id",
+         WHERE superapp_id = $1 AND bound = 1 AND ($2 = '' OR id = $2) ORDER BY id",
     )
     .bind(superapp_id)
     .bind(only_app.unwrap_or(""))
@@ -115,7 +112,7 @@ pub async fn build(
             id.clone(),
             App {
                 app_id: id,
-                kind: parse_kind(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+                kind: AppKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
                 control: Control {
                     server_domains: flag(r, "ctl_server_domains")?,
                     apis: flag(r, "ctl_apis")?,
@@ -125,6 +122,9 @@ pub async fn build(
                 webview_domains: Vec::new(),
                 api_whitelist: Vec::new(),
                 granted_apis: Vec::new(),
+                mode: None,
+                release: None,
+                removed: None,
             },
         );
     }
@@ -140,11 +140,11 @@ pub async fn build(
         let list: String = r.try_get("list")?;
         let value: String = r.try_get("value")?;
         if let Some(app) = apps.get_mut(&app_id) {
-            match list.as_str() {
-                "server_domains" => app.server_domains.push(value),
-                "webview_domains" => app.webview_domains.push(value),
-                "api_whitelist" => app.api_whitelist.push(value),
-                _ => return Err(corrupt("list", &list)),
+            match Whitelist::parse(&list) {
+                Some(Whitelist::ServerDomains) => app.server_domains.push(value),
+                Some(Whitelist::WebviewDomains) => app.webview_domains.push(value),
+                Some(Whitelist::ApiWhitelist) => app.api_whitelist.push(value),
+                None => return Err(corrupt("list", &list)),
             }
         }
     }
@@ -168,6 +168,7 @@ pub async fn build(
         expires_at: None,
         mode: Mode::Enforce,
         builtin_apis: None,
+        blocked_hosts: None,
         sensitive_apis,
         apps: apps.into_values().collect(),
         iat: None,
@@ -178,33 +179,6 @@ pub async fn build(
         aud: None,
         jti: None,
     })
-}
-
-/// The superapp's SecretKey.
-///
-/// # Errors
-///
-/// [`ApiError::NotFound`] / [`ApiError::Internal`].
-pub async fn secret_key(conn: &mut AnyConnection, superapp_id: &str) -> Result<String, ApiError> {
-    let row = sqlx::query("SELECT secret_key FROM superapps WHERE id = $1")
-        .bind(superapp_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("superapp `{superapp_id}` not found")))?;
-    Ok(row.try_get("secret_key")?)
-}
-
-/// Signs a policy with the superapp's SecretKey.
-///
-/// # Errors
-///
-/// [`ApiError::Internal`] when the stored key is not a valid SecretKey or the
-/// policy does not serialise.
-pub fn sign(policy: &Policy, secret: &str) -> Result<String, ApiError> {
-    let key = SecretKey::new(secret)
-        .map_err(|e| ApiError::Internal(format!("stored secret key: {e}")))?;
-    let payload = serde_json::to_vec(policy).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(bundle::sign(&payload, &key))
 }
 
 /// The server-side decision: may `app` call `api` under its own signed
@@ -222,11 +196,10 @@ pub async fn app_may_call(
     now: i64,
 ) -> Result<guard_core::Verdict, ApiError> {
     let policy = build(conn, superapp_id, Some(app)).await?;
-    let secret = secret_key(conn, superapp_id).await?;
-    let signed = sign(&policy, &secret)?;
+    let signer = Signer::of(conn, superapp_id).await?;
+    let signed = signer.sign(&policy)?;
     let now = u64::try_from(now).unwrap_or(0);
-    let mut guard =
-        Guard::new(&secret).map_err(|e| ApiError::Internal(format!("stored secret key: {e}")))?;
+    let mut guard = signer.guard()?;
     guard
         .load(&signed, now)
         .map_err(|e| ApiError::Internal(format!("own bundle refused: {e}")))?;

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::clock::Clock;
+use crate::http::routes::router;
+use crate::resources::accounts::bootstrap;
+use crate::state::{AppState, Limits};
 use crate::store::Store;
-use crate::{bootstrap, router, AppState, Clock, Limits};
 
 /// The options of `guard serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -27,6 +30,10 @@ pub struct ServeOptions {
     /// Most server domains per app.
     #[arg(long, default_value_t = 30)]
     pub max_server_domains: usize,
+    /// How long a signed bundle stays valid, in days: a device that stops
+    /// syncing stops enforcing (and so stops honouring a revoked grant) then.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
+    pub bundle_lifetime_days: u32,
 }
 
 /// Runs the server until Ctrl-C. Prints the bootstrap admin token on the first
@@ -65,7 +72,8 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         max_server_domains: opts.max_server_domains,
         ..Limits::default()
     };
-    let state = AppState::new(store, Clock::system(), limits);
+    let state = AppState::new(store, Clock::system(), limits)
+        .with_bundle_lifetime(i64::from(opts.bundle_lifetime_days) * 86_400);
     let mut out = std::io::stdout();
     if let Some(token) = bootstrap(&state)
         .await

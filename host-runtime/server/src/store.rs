@@ -9,13 +9,18 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{AnyPool, Row};
 
-use crate::error::ApiError;
+use crate::distribution::signer::new_bundle_key;
+use crate::http::error::ApiError;
 use crate::util;
 
 /// The migrations, in order; each runs once, in a transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_bindings.sql")),
+    (3, include_str!("../migrations/0003_bundle_keys.sql")),
+];
 
 /// Which engine the pool talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +163,21 @@ impl Store {
         )
         .execute(&self.pool)
         .await?;
+        // Superapps from before bundle keys get one (their devices must then
+        // be given it: their old bundles were signed with the SecretKey).
+        for row in sqlx::query("SELECT id FROM superapps WHERE bundle_key IS NULL")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let key = new_bundle_key().map_err(|e| StoreError::Random(e.to_string()))?;
+            sqlx::query(
+                "UPDATE superapps SET bundle_key = $2 WHERE id = $1 AND bundle_key IS NULL",
+            )
+            .bind(row.try_get::<String, _>("id")?)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        }
         Ok(())
     }
 
@@ -171,81 +191,6 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("value")?)
-    }
-}
-
-/// One change in flight: its transaction and the version it claimed.
-#[derive(Debug)]
-pub struct Change {
-    /// The transaction; dropped without commit = rolled back.
-    pub tx: Transaction<'static, Any>,
-    /// The scope (superapp id or `_platform`).
-    pub scope: String,
-    /// The new version of the scope.
-    pub version: i64,
-    /// When.
-    pub at: i64,
-}
-
-impl Change {
-    /// Starts a change of `scope`: bumping the version is the transaction's
-    /// first statement, so it takes the write lock at once (SQLite) or the
-    /// row lock (PostgreSQL) and concurrent changes of a scope serialise.
-    ///
-    /// # Errors
-    ///
-    /// [`ApiError::NotFound`] for an unknown scope; [`ApiError::Internal`] on a
-    /// store failure.
-    pub async fn begin(store: &Store, scope: &str, at: i64) -> Result<Change, ApiError> {
-        let mut tx = store.pool.begin().await?;
-        let row = sqlx::query(
-            "UPDATE versions SET version = version + 1, updated_at = $2 WHERE scope = $1 RETURNING version",
-        )
-        .bind(scope)
-        .bind(at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Err(ApiError::NotFound(format!("superapp `{scope}` not found")));
-        };
-        let version: i64 = row.try_get("version")?;
-        Ok(Change {
-            tx,
-            scope: scope.to_owned(),
-            version,
-            at,
-        })
-    }
-
-    /// Writes the audit record and commits.
-    ///
-    /// # Errors
-    ///
-    /// [`ApiError::Internal`] on a store failure (nothing is committed).
-    pub async fn commit(
-        mut self,
-        actor: &str,
-        action: &str,
-        target: &str,
-        before: Option<&serde_json::Value>,
-        after: Option<&serde_json::Value>,
-    ) -> Result<i64, ApiError> {
-        sqlx::query(
-            "INSERT INTO audit (scope, version, actor, action, target, before_json, after_json, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&self.scope)
-        .bind(self.version)
-        .bind(actor)
-        .bind(action)
-        .bind(target)
-        .bind(before.map(ToString::to_string))
-        .bind(after.map(ToString::to_string))
-        .bind(self.at)
-        .execute(&mut *self.tx)
-        .await?;
-        self.tx.commit().await?;
-        Ok(self.version)
     }
 }
 

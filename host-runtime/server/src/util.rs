@@ -3,7 +3,7 @@
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// `n` random bytes from the OS, as lower-case hex.
 ///
@@ -15,6 +15,30 @@ pub fn random_hex(n: usize) -> Result<String, ApiError> {
     let mut buf = vec![0u8; n];
     getrandom::getrandom(&mut buf).map_err(|e| ApiError::Internal(format!("randomness: {e}")))?;
     Ok(hex(&buf))
+}
+
+/// `n` random ASCII letters and digits (rejection sampling, so each of the
+/// 62 is equally likely: 5.95 bits a character).
+///
+/// # Errors
+///
+/// [`ApiError::Internal`] when the OS has no randomness to give.
+pub fn random_alnum(n: usize) -> Result<String, ApiError> {
+    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(n);
+    let mut buf = [0u8; 64];
+    while out.len() < n {
+        getrandom::getrandom(&mut buf)
+            .map_err(|e| ApiError::Internal(format!("randomness: {e}")))?;
+        // 248 = 4 × 62: bytes at or above it would favour the first letters.
+        for b in buf.iter().filter(|b| **b < 248) {
+            if out.len() == n {
+                break;
+            }
+            out.push(char::from(ALPHABET[usize::from(b % 62)]));
+        }
+    }
+    Ok(out)
 }
 
 /// Lower-case hex of `bytes`.
@@ -114,6 +138,9 @@ mod tests {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         assert!(ct_eq("abc", "abc") && !ct_eq("abc", "abd") && !ct_eq("a", "ab"));
+        let k = random_alnum(32).unwrap();
+        assert!(k.len() == 32 && k.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(k, random_alnum(32).unwrap());
     }
 
     #[test]

@@ -81,6 +81,22 @@ async fn no_secret_reaches_the_log() {
     )
     .await;
     h.call("POST", "/api/v1/superapps", Some(&h.admin.clone()), Some(json!({"id": "x", "name": "x", "secret_key": "BadBadBad!", "backend_domain": "https://b.example.com"}))).await;
+    // Bundle keys: read, rotated, and a bundle signed with each.
+    let bundle_key = h.bundle_key("sa1").await;
+    h.bundle("/api/v1/superapps/sa1/bundle").await;
+    let rotated = h
+        .call(
+            "POST",
+            "/api/v1/superapps/sa1/bundle-key/rotate",
+            Some(h.token("sa_admin")),
+            None,
+        )
+        .await
+        .body["bundle_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.bundle("/api/v1/superapps/sa1/bundle").await;
 
     let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(
@@ -98,6 +114,8 @@ async fn no_secret_reaches_the_log() {
         token,
         s["session_key"].as_str().unwrap().to_owned(),
         "+8613800000000".to_owned(),
+        bundle_key,
+        rotated,
     ];
     for secret in secrets {
         assert!(!log.contains(&secret), "secret `{secret}` found in the log");

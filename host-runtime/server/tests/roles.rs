@@ -40,6 +40,12 @@ const MATRIX: &[(&str, &[&str])] = &[
         "authorized_apps",
         &["admin", "platform", "sa_admin", "senior", "review"],
     ),
+    (
+        "view_bindings",
+        &["admin", "platform", "sa_admin", "senior", "review"],
+    ),
+    ("approve_binding", &["sa_admin", "review"]),
+    ("reject_binding", &["sa_admin", "review"]),
     ("approve", &["sa_admin", "review"]),
     ("reject", &["sa_admin", "review"]),
     ("revoke", &["sa_admin", "senior"]),
@@ -142,6 +148,31 @@ async fn attempt(h: &Harness, action: &str, who: &str) -> (u16, Value) {
         "delete_api" => {
             let (api, _) = custom_api(h, false).await;
             ("DELETE", format!("/api/v1/superapps/sa1/apis/{api}"), None)
+        }
+        "view_bindings" => (
+            "GET",
+            "/api/v1/superapps/sa1/bindings?status=pending".into(),
+            None,
+        ),
+        "approve_binding" | "reject_binding" => {
+            let app = h
+                .ok(
+                    "dev",
+                    "POST",
+                    "/api/v1/superapps/sa1/apps",
+                    Some(json!({"id": u, "name": "n", "kind": "mini_program", "team_id": "t1"})),
+                    201,
+                )
+                .await;
+            let d = action.strip_suffix("_binding").unwrap();
+            (
+                "POST",
+                format!(
+                    "/api/v1/bindings/{}/decision",
+                    app["binding"]["id"].as_str().unwrap()
+                ),
+                Some(json!({"decision": d, "note": "n"})),
+            )
         }
         "pending_requests" => (
             "GET",
@@ -265,7 +296,7 @@ async fn every_role_action_pair_is_allowed_or_forbidden_as_the_seed_says() {
             }
         }
         assert_eq!(pairs, MATRIX.len() * ROLES.len());
-        assert_eq!(pairs, 150);
+        assert_eq!(pairs, 168);
     }
 }
 

@@ -18,7 +18,7 @@ async fn request_approve_bundle_enforced_revoke_request_again() {
     for (backend, store) in stores("flow").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
-        let mut guard = Guard::new(SECRET).unwrap();
+        let mut guard = Guard::new(&h.bundle_key("sa1").await).unwrap();
 
         // Before: getLocation is restricted and not granted.
         let (b0, etag0) = h.bundle("/api/v1/apps/mp1/bundle").await;
@@ -134,12 +134,15 @@ async fn request_approve_bundle_enforced_revoke_request_again() {
         assert!(guard.check_api("mp1", "getLocation", NOW).allow());
         // The superapp bundle agrees, for every app.
         let (all, _) = h.bundle("/api/v1/superapps/sa1/bundle").await;
-        let mut g2 = Guard::new(SECRET).unwrap();
+        let mut g2 = Guard::new(&h.bundle_key("sa1").await).unwrap();
         g2.load(&all, NOW).unwrap();
         assert!(g2.check_api("mp1", "getLocation", NOW).allow());
         assert!(!g2.check_api("mp2", "getLocation", NOW).allow());
         // A bundle signed by the server verifies only with this superapp's key.
-        assert!(Guard::new(common::SECRET2).unwrap().load(&b1, NOW).is_err());
+        assert!(Guard::new(&h.bundle_key("sa2").await)
+            .unwrap()
+            .load(&b1, NOW)
+            .is_err());
 
         // Revoke → the newer bundle denies again (and is not a rollback).
         h.ok(
@@ -314,7 +317,7 @@ async fn sensitive_api_list_management() {
             409,
         )
         .await;
-        let mut g = Guard::new(SECRET).unwrap();
+        let mut g = Guard::new(&h.bundle_key("sa1").await).unwrap();
         g.load(&h.bundle("/api/v1/superapps/sa1/bundle").await.0, NOW)
             .unwrap();
         assert_eq!(
@@ -564,7 +567,7 @@ async fn whitelists_switches_and_limits() {
             201,
         )
         .await;
-        let mut g = Guard::new(SECRET).unwrap();
+        let mut g = Guard::new(&h.bundle_key("sa1").await).unwrap();
         g.load(&h.bundle("/api/v1/apps/mp1/bundle").await.0, NOW)
             .unwrap();
         assert!(g
@@ -769,35 +772,79 @@ async fn two_reviewers_deciding_at_once_exactly_one_wins() {
     }
 }
 
-/// A new SecretKey is a change like any other: the next bundle is signed with
-/// it (never the cached one signed with the old key), and guards holding only
-/// the old key refuse it.
+/// The SecretKey authenticates the backend only: a new one leaves the bundle
+/// key alone. A rotated bundle key is a change like any other: the next
+/// bundle is signed with it (never the cached one signed with the old key),
+/// and guards holding only the old key refuse it.
 #[tokio::test]
-async fn a_new_secret_key_signs_the_next_bundle() {
+async fn a_rotated_bundle_key_signs_the_next_bundle_and_a_new_secret_key_does_not() {
     const NEW: &str = "N3wN3wN3wN3wN3w1";
     for (backend, store) in stores("rekey").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
+        let old = h.bundle_key("sa1").await;
         let (b0, etag0) = h.bundle("/api/v1/superapps/sa1/bundle").await;
         assert!(
-            Guard::new(SECRET).unwrap().load(&b0, NOW).is_ok(),
+            Guard::new(&old).unwrap().load(&b0, NOW).is_ok(),
             "{backend}"
         );
-        let r = h
-            .call(
-                "PATCH",
-                "/api/v1/superapps/sa1",
-                Some(h.token("sa_admin")),
-                Some(json!({ "secret_key": NEW })),
+        h.ok(
+            "sa_admin",
+            "PATCH",
+            "/api/v1/superapps/sa1",
+            Some(json!({ "secret_key": NEW })),
+            200,
+        )
+        .await;
+        assert_eq!(h.bundle_key("sa1").await, old, "{backend}");
+        let (b1, _) = h.bundle("/api/v1/superapps/sa1/bundle").await;
+        assert!(
+            Guard::new(&old).unwrap().load(&b1, NOW).is_ok(),
+            "{backend}"
+        );
+        assert!(
+            Guard::new(NEW).unwrap().load(&b1, NOW).is_err(),
+            "{backend}"
+        );
+
+        for who in ["senior", "review", "dev", "admin", "platform", "sa2_admin"] {
+            h.ok(
+                who,
+                "POST",
+                "/api/v1/superapps/sa1/bundle-key/rotate",
+                None,
+                403,
             )
             .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        let (b1, etag1) = h.bundle("/api/v1/superapps/sa1/bundle").await;
-        assert_ne!(etag0, etag1, "{backend}");
-        assert!(Guard::new(NEW).unwrap().load(&b1, NOW).is_ok(), "{backend}");
+            h.ok(who, "GET", "/api/v1/superapps/sa1/bundle-key", None, 403)
+                .await;
+        }
+        let r = h
+            .ok(
+                "sa_admin",
+                "POST",
+                "/api/v1/superapps/sa1/bundle-key/rotate",
+                None,
+                200,
+            )
+            .await;
+        let new = r["bundle_key"].as_str().unwrap().to_owned();
+        assert_ne!(new, old);
+        assert_eq!(h.bundle_key("sa1").await, new);
+        let (b2, etag2) = h.bundle("/api/v1/superapps/sa1/bundle").await;
+        assert_ne!(etag0, etag2, "{backend}");
         assert!(
-            Guard::new(SECRET).unwrap().load(&b1, NOW).is_err(),
+            Guard::new(&new).unwrap().load(&b2, NOW).is_ok(),
             "{backend}"
         );
+        assert!(
+            Guard::new(&old).unwrap().load(&b2, NOW).is_err(),
+            "{backend}"
+        );
+        let audit = h
+            .ok("sa_admin", "GET", "/api/v1/superapps/sa1/audit", None, 200)
+            .await;
+        assert!(audit.to_string().contains("rotate_bundle_key"));
+        assert!(!audit.to_string().contains(&new) && !audit.to_string().contains(&old));
     }
 }

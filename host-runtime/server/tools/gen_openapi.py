@@ -14,7 +14,7 @@ def obj(req, props, extra=None):
 def arr(x): return {"type": "array", "items": x}
 
 schemas = {
- "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "too_large", "internal"]}, "message": S, "field": S})}),
+ "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "method_not_allowed", "too_large", "internal"]}, "message": S, "field": S})}),
  "Superapp": obj(["id", "name", "backend_domain", "version"], {"id": S, "name": S, "backend_domain": S, "version": I}),
  "SuperappList": obj(["superapps"], {"superapps": arr(ref("Superapp"))}),
  "NewSuperapp": obj(["id", "name", "secret_key", "backend_domain"], {"id": S, "name": S, "secret_key": {"type": "string", "description": "16, 24 or 32 ASCII letters and digits"}, "backend_domain": {"type": "string", "description": "https origin"}}),
@@ -26,10 +26,13 @@ schemas = {
  "Account": obj(["id", "name", "role", "superapp_id", "team_id", "token"], {"id": S, "name": S, "role": ref("Role"), "superapp_id": NS, "team_id": NS, "token": {"type": "string", "description": "bearer token, shown once"}}),
  "Kind": {"type": "string", "enum": ["mini_program", "mini_game"]},
  "NewApp": obj(["id", "name", "kind", "team_id"], {"id": S, "name": S, "kind": ref("Kind"), "team_id": S}),
- "CreatedApp": obj(["id", "name", "kind", "team_id", "superapp_id", "app_secret", "version"], {"id": S, "name": S, "kind": ref("Kind"), "team_id": S, "superapp_id": S, "app_secret": {"type": "string", "description": "shown once"}, "version": I}),
+ "CreatedApp": obj(["id", "name", "kind", "team_id", "superapp_id", "app_secret", "binding", "version"], {"id": S, "name": S, "kind": ref("Kind"), "team_id": S, "superapp_id": S, "app_secret": {"type": "string", "description": "shown once"}, "binding": obj(["id", "status"], {"id": S, "status": {"type": "string", "enum": ["pending"]}}, {"description": "the binding request the superapp decides; until approved the app is in no bundle"}), "version": I}),
+ "Binding": obj(["id", "superapp_id", "app_id", "status", "requested_by", "decided_by", "note", "created_at", "decided_at"], {"id": S, "superapp_id": S, "app_id": S, "status": {"type": "string", "enum": ["pending", "approved", "rejected"]}, "requested_by": S, "decided_by": NS, "note": NS, "created_at": I, "decided_at": NI, "version": I}),
+ "BundleKey": obj(["superapp_id", "alg", "bundle_key"], {"superapp_id": S, "alg": {"type": "string", "enum": ["HS256"]}, "bundle_key": {"type": "string", "description": "verifies the superapp's HS256 bundles; 32 letters and digits, random, never the SecretKey"}, "version": I}),
+ "BindingList": obj(["bindings"], {"bindings": arr(ref("Binding"))}),
  "Control": obj(["server_domains", "apis", "webview_domains"], {"server_domains": B, "apis": B, "webview_domains": B}),
  "Entry": obj(["id", "value", "remark"], {"id": S, "value": S, "remark": S}),
- "AppDetail": obj(["id", "superapp_id", "team_id", "kind", "name", "control", "whitelists", "granted_apis"], {"id": S, "superapp_id": S, "team_id": S, "kind": ref("Kind"), "name": S, "control": ref("Control"), "whitelists": obj(["server_domains", "webview_domains", "api_whitelist"], {"server_domains": arr(ref("Entry")), "webview_domains": arr(ref("Entry")), "api_whitelist": arr(ref("Entry"))}), "granted_apis": arr(S)}),
+ "AppDetail": obj(["id", "superapp_id", "team_id", "kind", "name", "bound", "control", "whitelists", "granted_apis"], {"id": S, "superapp_id": S, "team_id": S, "kind": ref("Kind"), "name": S, "bound": {"type": "boolean", "description": "the superapp approved the binding (the app is in its bundle)"}, "control": ref("Control"), "whitelists": obj(["server_domains", "webview_domains", "api_whitelist"], {"server_domains": arr(ref("Entry")), "webview_domains": arr(ref("Entry")), "api_whitelist": arr(ref("Entry"))}), "granted_apis": arr(S)}),
  "SensitiveApi": obj(["name", "status", "scope", "type"], {"name": S, "status": {"type": "string", "enum": ["public", "restricted"]}, "scope": {"type": "string", "enum": ["all", "mini_program", "mini_game"]}, "type": {"type": "string", "enum": ["system", "custom"]}, "description": NS, "version": I}),
  "ApiList": obj(["apis"], {"apis": arr(ref("SensitiveApi"))}),
  "NewApi": obj(["name", "type"], {"name": S, "type": {"type": "string", "enum": ["system", "custom"]}, "scope": {"type": "string", "enum": ["all", "mini_program", "mini_game"]}, "description": S, "status": {"type": "string", "enum": ["public", "restricted"]}}),
@@ -68,15 +71,19 @@ def op(summary, ok_code, ok_schema, body=None, params=(), query=(), security=Tru
     if not security: o["security"] = []
     return o
 
-bundle_resp = {"200": {"description": "the signed bundle (JWS compact, HS256 with the superapp's SecretKey)", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
+bundle_resp = {"200": {"description": "the signed bundle (JWS compact, HS256 with the superapp's bundle key, never its SecretKey); expires_at = issued_at + the configured lifetime, re-issued as a new version once half of it has passed", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
 hdr = [{"name": "If-None-Match", "in": "header", "required": False, "schema": S}]
 
 paths = {
  "/api/v1/superapps": {"post": op("create a superapp (with the default sensitive API list)", "201", "Superapp", "NewSuperapp"), "get": op("superapps the caller may see", "200", "SuperappList")},
  "/api/v1/superapps/{sid}": {"get": op("a superapp", "200", "Superapp", params=["sid"]), "patch": op("change name, SecretKey or backend domain", "200", "Superapp", "SuperappPatch", params=["sid"])},
+ "/api/v1/superapps/{sid}/bundle-key": {"get": op("the key devices verify the superapp's bundles with (superapp admin)", "200", "BundleKey", params=["sid"])},
+ "/api/v1/superapps/{sid}/bundle-key/rotate": {"post": op("a new random bundle key; the next bundle is signed with it", "200", "BundleKey", params=["sid"])},
  "/api/v1/teams": {"post": op("create a team", "201", "Team", "Team"), "get": op("teams", "200", "TeamList")},
  "/api/v1/accounts": {"post": op("create an account; its token is returned once", "201", "Account", "NewAccount")},
- "/api/v1/superapps/{sid}/apps": {"post": op("create a mini program or game bound to the superapp", "201", "CreatedApp", "NewApp", params=["sid"])},
+ "/api/v1/superapps/{sid}/apps": {"post": op("create a mini program or game and file its binding request to the superapp", "201", "CreatedApp", "NewApp", params=["sid"])},
+ "/api/v1/superapps/{sid}/bindings": {"get": op("binding requests (status=pending: to decide)", "200", "BindingList", params=["sid"], query=[("status", False)])},
+ "/api/v1/bindings/{bid}/decision": {"post": op("approve (the app joins the bundle) or reject a pending binding (409 if already decided)", "200", "Binding", "DecisionBody", params=["bid"])},
  "/api/v1/apps/{app}": {"get": op("an app with its switches, whitelists and granted APIs", "200", "AppDetail", params=["app"])},
  "/api/v1/superapps/{sid}/apis": {"get": op("the sensitive API list", "200", "ApiList", params=["sid"]), "post": op("add a system or custom sensitive API", "201", "SensitiveApi", "NewApi", params=["sid"])},
  "/api/v1/superapps/{sid}/apis/{name}": {"delete": op("delete a custom sensitive API", "200", "Deleted", params=["sid", "name"])},

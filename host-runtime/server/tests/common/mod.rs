@@ -102,7 +102,10 @@ impl Harness {
     }
 
     pub async fn with_limits(backend: &'static str, store: Store, limits: Limits) -> Harness {
-        let state = AppState::new(store, Clock::manual(T0), limits);
+        Harness::from_state(backend, AppState::new(store, Clock::manual(T0), limits)).await
+    }
+
+    pub async fn from_state(backend: &'static str, state: AppState) -> Harness {
         let admin = guard_server::bootstrap(&state)
             .await
             .unwrap()
@@ -213,7 +216,8 @@ impl Harness {
     }
 
     /// sa1 (SECRET) and sa2 (SECRET2); teams t1, t2; apps mp1 (t1, program),
-    /// mg1 (t1, game), mp2 (t2, program) on sa1, mp3 (t1) on sa2; one account
+    /// mg1 (t1, game), mp2 (t2, program) on sa1, mp3 (t1) on sa2, each binding
+    /// approved by the superapp's admin; one account
     /// per role (`platform`, `sa_admin`, `senior`, `review`, `dev` of t1) plus
     /// `dev2` (t2) and `sa2_admin`.
     pub async fn world(&mut self) {
@@ -259,7 +263,38 @@ impl Harness {
                 .await;
             self.app_secrets
                 .insert(app.to_owned(), b["app_secret"].as_str().unwrap().to_owned());
+            let reviewer = if sa == "sa1" { "sa_admin" } else { "sa2_admin" };
+            self.ok(
+                reviewer,
+                "POST",
+                &format!(
+                    "/api/v1/bindings/{}/decision",
+                    b["binding"]["id"].as_str().unwrap()
+                ),
+                Some(json!({"decision": "approve"})),
+                200,
+            )
+            .await;
         }
+    }
+
+    /// The key that verifies superapp `sid`'s bundles, as its admin sees it.
+    pub async fn bundle_key(&self, sid: &str) -> String {
+        let admin = if sid == "sa1" {
+            "sa_admin"
+        } else {
+            "sa2_admin"
+        };
+        let b = self
+            .ok(
+                admin,
+                "GET",
+                &format!("/api/v1/superapps/{sid}/bundle-key"),
+                None,
+                200,
+            )
+            .await;
+        b["bundle_key"].as_str().unwrap().to_owned()
     }
 
     pub async fn bundle(&self, path: &str) -> (String, String) {

@@ -9,7 +9,9 @@
 //! several server processes over one database stay correct with their own
 //! caches. `updated_at` guards the one case a version alone would not: a store
 //! restored from a backup that reaches the same version again with other
-//! content.
+//! content. Time is accounted for before the cache is asked: a stamp past
+//! half the bundle lifetime is re-issued as a new version first (see
+//! `distribution`), so no entry is served once it is that old.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

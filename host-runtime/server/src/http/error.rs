@@ -27,6 +27,9 @@ pub enum ApiError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The path exists, the method does not (405 `method_not_allowed`).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The state does not allow the change (409 `conflict`).
     #[error("{0}")]
     Conflict(String),
@@ -55,6 +58,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest { .. } => "invalid_field",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge => "too_large",
             ApiError::Internal(_) => "internal",
@@ -68,6 +72,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,0 +1,5 @@
+//! The HTTP side: the route table, JSON bodies and the JSON error shape.
+
+pub mod error;
+pub mod json;
+pub mod routes;

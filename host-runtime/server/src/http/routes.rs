@@ -1,0 +1,177 @@
+//! The route table: every path of the API and the handler that answers it,
+//! in the order of the OpenAPI document, and the layers around them (body
+//! limit, logging).
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, Method, StatusCode, Uri};
+use axum::middleware::{from_fn, map_response, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+
+use crate::change::PLATFORM;
+use crate::distribution;
+use crate::http::error::ApiError;
+use crate::login::{backend, openserver};
+use crate::resources::{
+    accounts, apis, apps, audit, bindings, keys, requests, superapps, teams, whitelists,
+};
+use crate::state::AppState;
+
+/// The OpenAPI document (source: `tools/gen_openapi.py`).
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    let limit = state.limits.max_body_bytes;
+    Router::new()
+        .merge(console())
+        .merge(login())
+        .route_layer(from_fn(reserved_scope))
+        .route("/openapi.json", get(openapi))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_method)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+        // Outside the limit layer, whose own 413 (a body announced too large
+        // by its Content-Length) is plain text.
+        .layer(map_response(json_too_large))
+        .layer(
+            // Only method, path and status are logged: query strings carry
+            // `secret`, `js_code` and `access_token` on the login API.
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// The console routes (`/api/v1/...`).
+fn console() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/superapps",
+            post(superapps::create).get(superapps::list),
+        )
+        .route(
+            "/api/v1/superapps/{sid}",
+            get(superapps::get).patch(superapps::configure),
+        )
+        .route("/api/v1/superapps/{sid}/bundle-key", get(keys::get))
+        .route(
+            "/api/v1/superapps/{sid}/bundle-key/rotate",
+            post(keys::rotate),
+        )
+        .route("/api/v1/teams", post(teams::create).get(teams::list))
+        .route("/api/v1/accounts", post(accounts::create))
+        .route("/api/v1/superapps/{sid}/apps", post(apps::create))
+        .route("/api/v1/superapps/{sid}/bindings", get(bindings::list))
+        .route("/api/v1/bindings/{bid}/decision", post(bindings::decide))
+        .route("/api/v1/apps/{app}", get(apps::get))
+        .route(
+            "/api/v1/superapps/{sid}/apis",
+            get(apis::list).post(apis::add),
+        )
+        .route("/api/v1/superapps/{sid}/apis/{name}", delete(apis::delete))
+        .route(
+            "/api/v1/superapps/{sid}/apis/{name}/restrict",
+            post(apis::restrict),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/apis/{name}/allow",
+            post(apis::allow),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/apis/{name}/authorized",
+            get(apis::authorized),
+        )
+        .route(
+            "/api/v1/apps/{app}/requests",
+            post(requests::create).get(requests::list_for_app),
+        )
+        .route("/api/v1/superapps/{sid}/requests", get(requests::list))
+        .route("/api/v1/requests/{rid}/decision", post(requests::decide))
+        .route("/api/v1/apps/{app}/grants/{api}", delete(requests::revoke))
+        .route("/api/v1/apps/{app}/control", put(whitelists::set_control))
+        .route(
+            "/api/v1/apps/{app}/whitelists/{list}",
+            post(whitelists::add),
+        )
+        .route(
+            "/api/v1/apps/{app}/whitelists/{list}/{entry}",
+            put(whitelists::edit).delete(whitelists::delete),
+        )
+        .route("/api/v1/superapps/{sid}/audit", get(audit::read))
+        .route(
+            "/api/v1/superapps/{sid}/bundle",
+            get(distribution::superapp_bundle),
+        )
+        .route("/api/v1/apps/{app}/bundle", get(distribution::app_bundle))
+}
+
+/// `_platform` names the platform's version counter and audit log, never a
+/// superapp: every superapp route but the audit log answers 404 for it
+/// before any handler reads the store (a bundle, an API list, a 304 would
+/// otherwise reveal or touch the platform's scope).
+async fn reserved_scope(req: Request, next: Next) -> Response {
+    let rest = req
+        .uri()
+        .path()
+        .strip_prefix("/api/v1/superapps/")
+        .and_then(|rest| rest.strip_prefix(PLATFORM));
+    let platform_route = rest.is_some_and(|r| r.is_empty() || r.starts_with('/'));
+    if platform_route && rest != Some("/audit") {
+        return ApiError::NotFound(format!("superapp `{PLATFORM}` not found")).into_response();
+    }
+    next.run(req).await
+}
+
+/// The login API (openserver) and the superapp backend's side of it.
+fn login() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/openserver/sns/jscode2session",
+            get(openserver::jscode2session),
+        )
+        .route("/openserver/cgi-bin/token", get(openserver::token))
+        .route(
+            "/openserver/wxa/checksession",
+            get(openserver::checksession),
+        )
+        .route(
+            "/openserver/wxa/business/getuserphonenumber",
+            post(openserver::phone),
+        )
+        .route(
+            "/openserver/wxa/business/getemailaddress",
+            post(openserver::email),
+        )
+        .route("/api/v1/superapps/{sid}/users", post(backend::upsert_user))
+        .route("/api/v1/superapps/{sid}/codes", post(backend::mint_code))
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for `{method} {}`", uri.path()))
+}
+
+async fn no_method(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("`{}` does not answer `{method}`", uri.path()))
+}
+
+/// Every 413 is the API's JSON error, whichever layer refused the body.
+async fn json_too_large(res: Response) -> Response {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        ApiError::TooLarge.into_response()
+    } else {
+        res
+    }
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}

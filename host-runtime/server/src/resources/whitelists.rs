@@ -1,0 +1,314 @@
+//! An app's permission-control switches and its three whitelists
+//! (`server_domains`, `api_whitelist`, `webview_domains`).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use guard_core::DomainEntry;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use crate::auth::{Action, Caller};
+use crate::change::{apply, Change, Record};
+use crate::http::error::ApiError;
+use crate::http::json::JsonBody;
+use crate::policy::Whitelist;
+use crate::resources::apis::check_api_name;
+use crate::resources::apps::{app_json, app_row};
+use crate::resources::{reply, with_version, Res};
+use crate::state::AppState;
+use crate::util::{check_text, random_hex};
+
+/// Longest remark on a whitelist entry (the seeds' 200 characters).
+pub const MAX_REMARK_CHARS: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ControlBody {
+    server_domains: bool,
+    apis: bool,
+    webview_domains: bool,
+}
+
+/// `PUT /api/v1/apps/{app}/control`.
+pub(crate) async fn set_control(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(app): Path<String>,
+    JsonBody(b): JsonBody<ControlBody>,
+) -> Res {
+    let a = app_row(&st, &app).await?;
+    caller.require_superapp(Action::ManageWhitelists, &a.superapp_id)?;
+    let before = app_json(&st, &app).await?["control"].clone();
+    let after = json!({"server_domains": b.server_domains, "apis": b.apis, "webview_domains": b.webview_domains});
+    let (_, version) = apply(&st, &caller, Action::ManageWhitelists, &a.superapp_id, async |c| {
+        sqlx::query("UPDATE apps SET ctl_server_domains = $2, ctl_apis = $3, ctl_webview_domains = $4 WHERE id = $1")
+            .bind(&app)
+            .bind(i64::from(b.server_domains))
+            .bind(i64::from(b.apis))
+            .bind(i64::from(b.webview_domains))
+            .execute(&mut *c.tx)
+            .await?;
+        Ok(((), Record::new("set_control", format!("app:{app}"), Some(before), Some(after.clone()))))
+    })
+    .await?;
+    reply(
+        StatusCode::OK,
+        json!({"control": after, "version": version}),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EntryBody {
+    value: String,
+    #[serde(default)]
+    remark: String,
+}
+
+/// The whitelist a URL names, and how many entries it may hold.
+fn whitelist(st: &AppState, list: &str) -> Result<(Whitelist, usize), ApiError> {
+    let wl = Whitelist::parse(list).ok_or_else(|| {
+        let all: Vec<_> = Whitelist::ALL.iter().map(|w| w.as_str()).collect();
+        ApiError::NotFound(format!(
+            "whitelist `{list}` does not exist ({})",
+            all.join(", ")
+        ))
+    })?;
+    let limit = match wl {
+        Whitelist::ServerDomains => st.limits.max_server_domains,
+        Whitelist::WebviewDomains => st.limits.max_webview_domains,
+        Whitelist::ApiWhitelist => st.limits.max_api_whitelist,
+    };
+    Ok((wl, limit))
+}
+
+fn check_entry(list: Whitelist, b: &EntryBody) -> Result<(), ApiError> {
+    check_text("remark", &b.remark, MAX_REMARK_CHARS)?;
+    if list == Whitelist::ApiWhitelist {
+        check_api_name(&b.value)
+            .map_err(|_| ApiError::bad("value", format!("`{}` is not an API name", b.value)))?;
+    } else if b.value.is_empty() {
+        return Err(ApiError::bad("value", "must not be empty"));
+    }
+    refuse_public_suffix_wildcard(list, &b.value)
+}
+
+/// A wildcard over a public suffix (`https://*.co.uk`, `https://*.github.io`)
+/// lets the app reach every site registered under it. The guard only refuses
+/// a wildcard over one label; the console checks the Public Suffix List
+/// (compiled into the `psl` crate, ICANN and private sections alike). Entries
+/// the guard would refuse anyway are left to its validation.
+fn refuse_public_suffix_wildcard(list: Whitelist, value: &str) -> Result<(), ApiError> {
+    let normalised = entry_key(list, value);
+    let Some(host) = normalised
+        .split_once("://")
+        .map(|(_, authority)| authority.split(':').next().unwrap_or(authority))
+    else {
+        return Ok(());
+    };
+    let Some(base) = host.strip_prefix("*.") else {
+        return Ok(());
+    };
+    let base = base.trim_end_matches('.');
+    let is_suffix = psl::suffix(base.as_bytes())
+        .is_some_and(|s| s.is_known() && s.as_bytes() == base.as_bytes());
+    if is_suffix {
+        return Err(ApiError::bad(
+            "value",
+            format!("`{value}` is a wildcard over the public suffix `{base}`: name a registrable domain under it"),
+        ));
+    }
+    Ok(())
+}
+
+/// The form two entries of `list` are compared in to find duplicates: domain
+/// entries as the guard normalises them (`https://API.shop.example.` and
+/// `https://api.shop.example:443` are one entry), API names as written. An
+/// invalid value keeps its raw form; validation refuses it afterwards.
+fn entry_key(list: Whitelist, value: &str) -> String {
+    let parsed = match list {
+        Whitelist::ServerDomains => DomainEntry::server(value),
+        Whitelist::WebviewDomains => DomainEntry::webview(value),
+        Whitelist::ApiWhitelist => return value.to_owned(),
+    };
+    parsed.map_or_else(|_| value.to_owned(), |e| e.to_string())
+}
+
+/// Refuses `value` when it duplicates an entry of `list` other than `except`.
+async fn refuse_duplicate(
+    c: &mut Change,
+    app: &str,
+    wl: Whitelist,
+    value: &str,
+    except: &str,
+) -> Result<(), ApiError> {
+    let (key, list) = (entry_key(wl, value), wl.as_str());
+    let rows =
+        sqlx::query("SELECT value FROM whitelist WHERE app_id = $1 AND list = $2 AND id <> $3")
+            .bind(app)
+            .bind(list)
+            .bind(except)
+            .fetch_all(&mut *c.tx)
+            .await?;
+    for r in rows {
+        let existing: String = r.try_get("value")?;
+        if entry_key(wl, &existing) != key {
+            continue;
+        }
+        return Err(if value == existing {
+            ApiError::Conflict(format!("`{value}` is already in `{list}` of app `{app}`"))
+        } else {
+            ApiError::Conflict(format!(
+                "`{value}` is the same entry as `{existing}`, already in `{list}` of app `{app}`"
+            ))
+        });
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/apps/{app}/whitelists/{list}`.
+pub(crate) async fn add(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((app, list)): Path<(String, String)>,
+    JsonBody(b): JsonBody<EntryBody>,
+) -> Res {
+    let (wl, limit) = whitelist(&st, &list)?;
+    let a = app_row(&st, &app).await?;
+    caller.require_superapp(Action::ManageWhitelists, &a.superapp_id)?;
+    check_entry(wl, &b)?;
+    let id = format!("wl_{}", random_hex(8)?);
+    let after = json!({"id": id, "list": list, "value": b.value, "remark": b.remark});
+    let (_, version) = apply(&st, &caller, Action::ManageWhitelists, &a.superapp_id, async |c| {
+        let count: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM whitelist WHERE app_id = $1 AND list = $2")
+                .bind(&app)
+                .bind(&list)
+                .fetch_one(&mut *c.tx)
+                .await?
+                .try_get("n")?;
+        if usize::try_from(count).unwrap_or(usize::MAX) >= limit {
+            return Err(ApiError::Conflict(format!(
+                "`{list}` of app `{app}` already has the maximum of {limit} entries"
+            )));
+        }
+        refuse_duplicate(c, &app, wl, &b.value, "").await?;
+        sqlx::query("INSERT INTO whitelist (id, app_id, list, value, remark, position) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&id)
+            .bind(&app)
+            .bind(&list)
+            .bind(&b.value)
+            .bind(&b.remark)
+            .bind(c.version)
+            .execute(&mut *c.tx)
+            .await?;
+        c.validate("value").await?;
+        Ok(((), Record::new("add_whitelist_entry", format!("app:{app}:{list}"), None, Some(after.clone()))))
+    })
+    .await?;
+    reply(StatusCode::CREATED, with_version(after, version))
+}
+
+async fn entry_before(
+    c: &mut Change,
+    app: &str,
+    list: &str,
+    entry: &str,
+) -> Result<Value, ApiError> {
+    let row = sqlx::query(
+        "SELECT value, remark FROM whitelist WHERE id = $1 AND app_id = $2 AND list = $3",
+    )
+    .bind(entry)
+    .bind(app)
+    .bind(list)
+    .fetch_optional(&mut *c.tx)
+    .await?
+    .ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "entry `{entry}` not found in `{list}` of app `{app}`"
+        ))
+    })?;
+    Ok(
+        json!({"id": entry, "list": list, "value": row.try_get::<String, _>("value")?, "remark": row.try_get::<String, _>("remark")?}),
+    )
+}
+
+/// `PUT /api/v1/apps/{app}/whitelists/{list}/{entry}`.
+pub(crate) async fn edit(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((app, list, entry)): Path<(String, String, String)>,
+    JsonBody(b): JsonBody<EntryBody>,
+) -> Res {
+    let (wl, _) = whitelist(&st, &list)?;
+    let a = app_row(&st, &app).await?;
+    caller.require_superapp(Action::ManageWhitelists, &a.superapp_id)?;
+    check_entry(wl, &b)?;
+    let after = json!({"id": entry, "list": list, "value": b.value, "remark": b.remark});
+    let (_, version) = apply(
+        &st,
+        &caller,
+        Action::ManageWhitelists,
+        &a.superapp_id,
+        async |c| {
+            let before = entry_before(c, &app, &list, &entry).await?;
+            refuse_duplicate(c, &app, wl, &b.value, &entry).await?;
+            sqlx::query("UPDATE whitelist SET value = $2, remark = $3 WHERE id = $1")
+                .bind(&entry)
+                .bind(&b.value)
+                .bind(&b.remark)
+                .execute(&mut *c.tx)
+                .await?;
+            c.validate("value").await?;
+            Ok((
+                (),
+                Record::new(
+                    "edit_whitelist_entry",
+                    format!("app:{app}:{list}"),
+                    Some(before),
+                    Some(after.clone()),
+                ),
+            ))
+        },
+    )
+    .await?;
+    reply(StatusCode::OK, with_version(after, version))
+}
+
+/// `DELETE /api/v1/apps/{app}/whitelists/{list}/{entry}`.
+pub(crate) async fn delete(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((app, list, entry)): Path<(String, String, String)>,
+) -> Res {
+    whitelist(&st, &list)?;
+    let a = app_row(&st, &app).await?;
+    let (_, version) = apply(
+        &st,
+        &caller,
+        Action::ManageWhitelists,
+        &a.superapp_id,
+        async |c| {
+            let before = entry_before(c, &app, &list, &entry).await?;
+            sqlx::query("DELETE FROM whitelist WHERE id = $1")
+                .bind(&entry)
+                .execute(&mut *c.tx)
+                .await?;
+            Ok((
+                (),
+                Record::new(
+                    "delete_whitelist_entry",
+                    format!("app:{app}:{list}"),
+                    Some(before),
+                    None,
+                ),
+            ))
+        },
+    )
+    .await?;
+    reply(
+        StatusCode::OK,
+        json!({"deleted": entry, "version": version}),
+    )
+}
