@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use guard_core::{bundle, CheckKind, Guard, SecretKey};
+use guard_core::{bundle, CheckKind, Guard, KeySet, SecretKey};
 use serde_json::json;
 
 const SECRET: &str = "k3yK3yk3yK3yk3y1";
@@ -134,5 +134,142 @@ fn load(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, checks, load);
+/// A schema-2 policy of 100 apps with `blocked` blocked-host patterns (half
+/// of them wildcards) and one released app.
+fn v2_policy(blocked: usize) -> Vec<u8> {
+    let mut policy: serde_json::Value = serde_json::from_slice(&big_policy(100, 30)).expect("json");
+    policy["schema"] = json!(2);
+    policy["blocked_hosts"] = json!((0..blocked)
+        .map(|i| if i % 2 == 0 {
+            format!("*.blocked{i}.example")
+        } else {
+            format!("api.blocked{i}.example")
+        })
+        .collect::<Vec<_>>());
+    policy["apps"][7]["release"] = json!({"version": "1.4.2", "package_sha256": "ab".repeat(32)});
+    serde_json::to_vec(&policy).expect("serialisable")
+}
+
+fn loaded_v2(blocked: usize) -> Guard {
+    let signed = bundle::sign(&v2_policy(blocked), &SecretKey::new(SECRET).expect("key"));
+    let mut guard = Guard::new(SECRET).expect("key");
+    guard.load(&signed, NOW).expect("loads");
+    guard
+}
+
+/// Contract v2: blocked-host patterns must not make a check grow (rule 4a is
+/// a label walk), the launch check, the worst URL a mini program can build
+/// (one huge host of one-letter labels against wildcard entries) beside a
+/// typical one, and EdDSA against HS256 verification of the 10,000-app bundle.
+fn v2(c: &mut Criterion) {
+    let mut g = c.benchmark_group("v2_url_blocked_patterns");
+    for blocked in [0usize, 100, 10_000] {
+        let mut guard = loaded_v2(blocked);
+        let app = guard.app_handle("mp_000023").expect("handle");
+        g.bench_function(format!("exact_allow_{blocked}"), |b| {
+            b.iter(|| {
+                guard.check_url_verdict(
+                    black_box(app),
+                    CheckKind::Request,
+                    black_box("https://api3.app23.example/v1/items?id=3"),
+                    NOW,
+                )
+            })
+        });
+        g.bench_function(format!("blocked_deny_{blocked}"), |b| {
+            b.iter(|| {
+                guard.check_url_verdict(
+                    black_box(app),
+                    CheckKind::Request,
+                    black_box("https://x.y.blocked0.example/"),
+                    NOW,
+                )
+            })
+        });
+    }
+    g.finish();
+
+    let guard = loaded_v2(100);
+    let mut g = c.benchmark_group("v2_launch");
+    let digest = "ab".repeat(32);
+    let other = "cd".repeat(32);
+    g.bench_function("allow", |b| {
+        b.iter(|| {
+            guard.check_launch(
+                black_box("mp_000007"),
+                black_box("1.4.2"),
+                black_box(&digest),
+                NOW,
+            )
+        })
+    });
+    g.bench_function("deny_other_package", |b| {
+        b.iter(|| {
+            guard.check_launch(
+                black_box("mp_000007"),
+                black_box("1.4.2"),
+                black_box(&other),
+                NOW,
+            )
+        })
+    });
+    g.finish();
+
+    // Worst case per byte: 1 MiB of `a.` labels under a wildcard-bearing app,
+    // against the typical 40-byte URL; the report divides by the length.
+    let mut guard = loaded_v2(10_000);
+    let app = guard.app_handle("mp_000023").expect("handle");
+    let huge = format!("https://{}img0.app23.example/", "a.".repeat(512 * 1024));
+    let mut g = c.benchmark_group("v2_worst_url");
+    g.sample_size(20);
+    g.bench_function(format!("huge_host_{}_bytes", huge.len()), |b| {
+        b.iter(|| {
+            guard.check_url_verdict(black_box(app), CheckKind::Request, black_box(&huge), NOW)
+        })
+    });
+    g.bench_function("typical_40_bytes", |b| {
+        b.iter(|| {
+            guard.check_url_verdict(
+                black_box(app),
+                CheckKind::Request,
+                black_box("https://a.b.img0.app23.example/x.png"),
+                NOW,
+            )
+        })
+    });
+    g.finish();
+
+    let policy = big_policy(10_000, 30);
+    let hs = bundle::sign(&policy, &SecretKey::new(SECRET).expect("key"));
+    let seed = [7u8; 32];
+    let ed = bundle::sign_ed25519(&policy, "k1", &seed);
+    let public = ed25519_public_jwk(&seed);
+    let keys =
+        KeySet::from_json(&format!(r#"{{"secret":"{SECRET}","keys":[{public}]}}"#)).expect("keys");
+    let mut g = c.benchmark_group("v2_load_10k_apps");
+    g.sample_size(10);
+    for (name, signed) in [("hs256", &hs), ("eddsa", &ed)] {
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || Guard::with_keys(keys.clone()),
+                |mut guard| {
+                    guard.load(black_box(signed), NOW).expect("loads");
+                    guard
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.finish();
+}
+
+/// The public JWK of an Ed25519 seed, as a device would be configured.
+fn ed25519_public_jwk(seed: &[u8; 32]) -> String {
+    use base64::Engine as _;
+    let public = ed25519_dalek::SigningKey::from_bytes(seed).verifying_key();
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public.as_bytes());
+    format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"{x}"}}"#)
+}
+
+criterion_group!(benches, checks, load, v2);
 criterion_main!(benches);

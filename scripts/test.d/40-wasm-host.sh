@@ -19,4 +19,7 @@ guard=target/debug/guard
 if [ -d ../shared/vectors ]; then
   "$guard" vectors --engine wasm ../shared/vectors
 fi
+if [ -d ../shared/vectors-v2 ]; then
+  "$guard" vectors --engine wasm ../shared/vectors-v2
+fi
 echo "wasm-host: tests, agreement, example and wasm vectors passed"
