@@ -83,6 +83,23 @@ impl WasmGuard {
         WasmGuard::create(secret).map_err(|e| JsError::new(&e))
     }
 
+    /// A guard with no policy for a key-set JSON (`{"secret"?, "keys"?}`,
+    /// Ed25519 public JWKs; see `guard_core::keys::KeySet::from_json`).
+    ///
+    /// # Errors
+    ///
+    /// A JS `Error` when the key set is not valid.
+    #[wasm_bindgen(js_name = withKeys)]
+    pub fn with_keys(json: &str) -> Result<WasmGuard, JsError> {
+        let keys =
+            guard_core::keys::KeySet::from_json(json).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(WasmGuard {
+            inner: Guard::with_keys(keys),
+            load_message: String::new(),
+            last_url: None,
+        })
+    }
+
     /// Loads a signed bundle with the clock at `now` (unix seconds) and answers
     /// the [`LoadCode`] as its number (`0` ok). The message of a refusal is then
     /// available from [`WasmGuard::load_message`].
@@ -133,7 +150,7 @@ impl WasmGuard {
     /// [`WasmGuard::url_message`].
     #[wasm_bindgen(js_name = checkUrl)]
     pub fn check_url(&mut self, app: u32, kind: u8, url: &str, now: f64) -> u8 {
-        let Some(kind) = CheckKind::from_u8(kind).filter(|k| *k != CheckKind::Api) else {
+        let Some(kind) = CheckKind::from_u8(kind).filter(|k| k.is_url()) else {
             self.last_url = None;
             return CALLER_BUG;
         };
@@ -173,7 +190,7 @@ impl WasmGuard {
     /// [`WasmGuard::check_url`] by app id, for when no handle could be given out.
     #[wasm_bindgen(js_name = checkUrlByApp)]
     pub fn check_url_by_app(&mut self, app: &str, kind: u8, url: &str, now: f64) -> u8 {
-        let Some(kind) = CheckKind::from_u8(kind).filter(|k| *k != CheckKind::Api) else {
+        let Some(kind) = CheckKind::from_u8(kind).filter(|k| k.is_url()) else {
             self.last_url = None;
             return CALLER_BUG;
         };

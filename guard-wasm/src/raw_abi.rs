@@ -17,6 +17,8 @@
 //! - checks return [`Verdict::to_u8`] (`0` allow, deny code `1..=8`, `|0x80`
 //!   when reported); with no guard created they deny `no_policy` (fail closed);
 //! - [`guard_load`] returns the [`LoadCode`] (`0..=6`);
+//! - text out (messages, names, hrefs) is packed `(address << 32) | length`
+//!   in an `i64`; a negative `i64` is an `ERR_*` value;
 //! - negative values are ABI misuse: [`ERR_NO_GUARD`], [`ERR_BAD_INPUT`],
 //!   [`ERR_BUSY`], [`ERR_OOM`].
 //! - `now` is unix seconds, a `u64` passed bit-for-bit as `i64`.
@@ -28,12 +30,15 @@
 // a module-owned buffer instead of host-supplied pointers.
 #![allow(unsafe_code)]
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
-use guard_core::{ApiId, AppHandle, CheckKind, DenyCode, Guard, LoadCode, Verdict};
+use guard_core::decision::REPORTED_BIT;
+use guard_core::keys::KeySet;
+use guard_core::{limits, ApiId, AppHandle, CheckKind, DenyCode, Guard, LoadCode, Verdict};
 
 /// The version of this ABI; bumped on any incompatible change.
-pub const ABI_VERSION: i32 = 1;
+pub const ABI_VERSION: i32 = 2;
 /// No guard: [`guard_new`] was not called, or failed.
 pub const ERR_NO_GUARD: i32 = -1;
 /// A length out of the input buffer, text that is not UTF-8, or a bad kind.
@@ -66,6 +71,33 @@ struct State {
     output: String,
     name: String,
     last: Last,
+    /// The href of the last URL check, for [`guard_href`]; cleared by every
+    /// other call.
+    href: Href,
+}
+
+/// Where the href of the last URL check is.
+#[derive(Debug, Default)]
+enum Href {
+    /// No URL check, or its URL did not parse.
+    #[default]
+    None,
+    /// The input already was its own serialisation: `input[start..start + len]`
+    /// (guard-core's borrowed fast path; nothing copied).
+    Input(usize, usize),
+    /// guard-core's serialisation.
+    Owned(String),
+}
+
+impl Href {
+    /// From guard-core's answer for the URL at `input[start..]`.
+    fn of(href: Option<Cow<'_, str>>, start: usize) -> Href {
+        match href {
+            None => Href::None,
+            Some(Cow::Borrowed(b)) => Href::Input(start, b.len()),
+            Some(Cow::Owned(o)) => Href::Owned(o),
+        }
+    }
 }
 
 thread_local! {
@@ -85,6 +117,31 @@ fn text(input: &[u8], start: u32, len: u32) -> Option<&str> {
     let start = usize::try_from(start).ok()?;
     let end = start.checked_add(usize::try_from(len).ok()?)?;
     std::str::from_utf8(input.get(start..end)?).ok()
+}
+
+/// Packs text in `output` as `(address << 32) | length`.
+fn pack(output: &str) -> i64 {
+    pack_bytes(output.as_bytes())
+}
+
+/// Packs module-owned bytes as `(address << 32) | length`.
+fn pack_bytes(bytes: &[u8]) -> i64 {
+    let addr = bytes.as_ptr() as usize as u64;
+    let len = bytes.len() as u64;
+    ((addr << 32) | len) as i64
+}
+
+/// A kind from its ABI number, when `accept` takes it.
+fn kind_of(kind: u32, accept: impl Fn(CheckKind) -> bool) -> Option<CheckKind> {
+    u8::try_from(kind)
+        .ok()
+        .and_then(CheckKind::from_u8)
+        .filter(|k| accept(*k))
+}
+
+/// A URL kind from its ABI number: `1..=5`.
+fn url_kind(kind: u32) -> Option<CheckKind> {
+    kind_of(kind, CheckKind::is_url)
 }
 
 /// The `u64` clock a host passed bit-for-bit as `i64`.
@@ -108,6 +165,7 @@ pub extern "C" fn guard_input(len: u32) -> u32 {
         let Ok(len) = usize::try_from(len) else {
             return 0;
         };
+        s.href = Href::None;
         s.input.clear();
         // `try_reserve` so an over-large request answers 0 instead of aborting.
         if s.input.try_reserve_exact(len).is_err() {
@@ -120,15 +178,32 @@ pub extern "C" fn guard_input(len: u32) -> u32 {
     })
 }
 
-/// Creates the guard for the SecretKey in `input[0..len]`, dropping any
-/// previous guard (and its policy). `0` on success, `1` when the key is not
-/// valid (see [`Guard::new`]), or an `ERR_*` value.
+/// Creates the guard for the keys in `input[0..len]`, dropping any previous
+/// guard (and its policy): a SecretKey, or (first byte `{`) a key-set JSON
+/// `{"secret"?: "...", "keys"?: [Ed25519 public JWKs]}` (see
+/// [`KeySet::from_json`]; a JWK with `d` is refused). `0` on success, `1`
+/// when the keys are not valid (the message says why), or an `ERR_*` value.
 #[no_mangle]
 pub extern "C" fn guard_new(len: u32) -> i32 {
     with_state(ERR_BUSY, |s| {
         let Some(secret) = text(&s.input, 0, len) else {
             return ERR_BAD_INPUT;
         };
+        s.href = Href::None;
+        if secret.starts_with('{') {
+            return match KeySet::from_json(secret) {
+                Ok(keys) => {
+                    s.guard = Some(Guard::with_keys(keys));
+                    s.last = Last::Nothing;
+                    0
+                }
+                Err(e) => {
+                    s.guard = None;
+                    s.last = Last::Load(e.to_string());
+                    1
+                }
+            };
+        }
         match Guard::new(secret) {
             Ok(g) => {
                 s.guard = Some(g);
@@ -150,6 +225,7 @@ pub extern "C" fn guard_new(len: u32) -> i32 {
 #[no_mangle]
 pub extern "C" fn guard_load(len: u32, now: i64) -> i32 {
     with_state(ERR_BUSY, |s| {
+        s.href = Href::None;
         let State {
             guard, input, last, ..
         } = s;
@@ -224,6 +300,7 @@ pub extern "C" fn guard_check_api(app: u32, api: u32, now: i64) -> i32 {
             None => Verdict::deny(DenyCode::NoPolicy),
         };
         s.last = Last::ApiId(verdict, ApiId(api));
+        s.href = Href::None;
         i32::from(verdict.to_u8())
     })
 }
@@ -252,6 +329,7 @@ pub extern "C" fn guard_check_api_name(app_len: u32, api_len: u32, now: i64) -> 
         name.clear();
         name.push_str(api);
         *last = Last::ApiName(verdict);
+        s.href = Href::None;
         i32::from(verdict.to_u8())
     })
 }
@@ -261,26 +339,178 @@ pub extern "C" fn guard_check_api_name(app_len: u32, api_len: u32, now: i64) -> 
 #[no_mangle]
 pub extern "C" fn guard_check_url(kind: u32, app_len: u32, url_len: u32, now: i64) -> i32 {
     with_state(ERR_BUSY, |s| {
-        let Some(kind) = u8::try_from(kind)
-            .ok()
-            .and_then(CheckKind::from_u8)
-            .filter(|k| *k != CheckKind::Api)
-        else {
+        let Some(kind) = url_kind(kind) else {
             return ERR_BAD_INPUT;
         };
         let (Some(app), Some(url)) = (text(&s.input, 0, app_len), text(&s.input, app_len, url_len))
         else {
             return ERR_BAD_INPUT;
         };
-        let (verdict, host, port) = match &s.guard {
+        let (verdict, host, port, href) = match &s.guard {
             Some(g) => {
-                let v = g.check_url_terse(app, kind, url, clock(now));
-                (v.verdict, v.host, v.port)
+                let (v, href) = g.check_url_href_by_app(app, kind, url, clock(now));
+                (v.verdict, v.host, v.port, Href::of(href, app.len()))
             }
-            None => (Verdict::deny(DenyCode::NoPolicy), None, None),
+            None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
         };
         s.last = Last::Url(verdict, kind, host, port);
+        s.href = href;
         i32::from(verdict.to_u8())
+    })
+}
+
+/// [`guard_check_url`] by app handle (from [`guard_app_handle`]): the URL is
+/// `input[0..url_len]`. What the JS bridge calls on every URL check.
+#[no_mangle]
+pub extern "C" fn guard_check_url_handle(kind: u32, app: u32, url_len: u32, now: i64) -> i32 {
+    with_state(ERR_BUSY, |s| {
+        let Some(kind) = url_kind(kind) else {
+            return ERR_BAD_INPUT;
+        };
+        let Some(url) = text(&s.input, 0, url_len) else {
+            return ERR_BAD_INPUT;
+        };
+        let (verdict, host, port, href) = match &s.guard {
+            Some(g) => {
+                let (v, href) = g.check_url_href(AppHandle(app), kind, url, clock(now));
+                (v.verdict, v.host, v.port, Href::of(href, 0))
+            }
+            None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
+        };
+        s.last = Last::Url(verdict, kind, host, port);
+        s.href = href;
+        i32::from(verdict.to_u8())
+    })
+}
+
+/// A launch check (§3.5): app id `input[0..app_len]`, then the version
+/// (`version_len` bytes), then the package's SHA-256 in hex (`sha_len`).
+#[no_mangle]
+pub extern "C" fn guard_check_launch(
+    app_len: u32,
+    version_len: u32,
+    sha_len: u32,
+    now: i64,
+) -> i32 {
+    with_state(ERR_BUSY, |s| {
+        let Some(version_at) = app_len.checked_add(version_len) else {
+            return ERR_BAD_INPUT;
+        };
+        let (Some(app), Some(version), Some(sha)) = (
+            text(&s.input, 0, app_len),
+            text(&s.input, app_len, version_len),
+            text(&s.input, version_at, sha_len),
+        ) else {
+            return ERR_BAD_INPUT;
+        };
+        let verdict = match &s.guard {
+            Some(g) => g.check_launch(app, version, sha, clock(now)),
+            None => Verdict::deny(DenyCode::NoPolicy),
+        };
+        s.last = Last::Url(verdict, CheckKind::Launch, None, None);
+        s.href = Href::None;
+        i32::from(verdict.to_u8())
+    })
+}
+
+/// A raw socket check (§3.7) of `kind` (`CheckKind::Tcp` or `Udp`): app id
+/// `input[0..app_len]`, then the host (`host_len` bytes; an IPv6 address in
+/// brackets), and `port`. [`guard_href`] then gives the host as the WHATWG
+/// host parser serialised it: what the enforcement point connects to.
+#[no_mangle]
+pub extern "C" fn guard_check_socket_target(
+    kind: u32,
+    app_len: u32,
+    host_len: u32,
+    port: u32,
+    now: i64,
+) -> i32 {
+    with_state(ERR_BUSY, |s| {
+        let Some(kind) = kind_of(kind, |k| matches!(k, CheckKind::Tcp | CheckKind::Udp)) else {
+            return ERR_BAD_INPUT;
+        };
+        let (Some(app), Some(host)) = (
+            text(&s.input, 0, app_len),
+            text(&s.input, app_len, host_len),
+        ) else {
+            return ERR_BAD_INPUT;
+        };
+        let (verdict, host, port, href) = match &s.guard {
+            Some(g) => {
+                let (v, serialised) = g.check_socket_target(app, kind, host, port, clock(now));
+                (
+                    v.verdict,
+                    v.host,
+                    v.port,
+                    serialised.map_or(Href::None, Href::Owned),
+                )
+            }
+            None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
+        };
+        s.last = Last::Url(verdict, kind, host, port);
+        s.href = href;
+        i32::from(verdict.to_u8())
+    })
+}
+
+/// A redirect hop (§3.6) of a `kind` URL check (request, upload, download):
+/// app id `input[0..app_len]`, then the href of the URL that answered
+/// (`base_len` bytes), then its `Location` (`location_len`), and the hop
+/// number counted from 1. [`guard_href`] then gives the absolute target.
+#[no_mangle]
+pub extern "C" fn guard_check_redirect(
+    kind: u32,
+    app_len: u32,
+    base_len: u32,
+    location_len: u32,
+    hop: u32,
+    now: i64,
+) -> i32 {
+    with_state(ERR_BUSY, |s| {
+        let Some(kind) = url_kind(kind) else {
+            return ERR_BAD_INPUT;
+        };
+        let Some(location_at) = app_len.checked_add(base_len) else {
+            return ERR_BAD_INPUT;
+        };
+        let (Some(app), Some(base), Some(location)) = (
+            text(&s.input, 0, app_len),
+            text(&s.input, app_len, base_len),
+            text(&s.input, location_at, location_len),
+        ) else {
+            return ERR_BAD_INPUT;
+        };
+        let (verdict, host, port, href) = match &s.guard {
+            Some(g) => {
+                let (v, target) = g.check_redirect(app, kind, base, location, hop, clock(now));
+                (
+                    v.verdict,
+                    v.host,
+                    v.port,
+                    target.map_or(Href::None, Href::Owned),
+                )
+            }
+            None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
+        };
+        s.last = Last::Url(verdict, kind, host, port);
+        s.href = href;
+        i32::from(verdict.to_u8())
+    })
+}
+
+/// The WHATWG serialisation (`href`) of the URL the last URL check judged,
+/// packed like [`guard_message`]: what an enforcement point hands on instead
+/// of the caller's string (§3.7). [`ERR_BAD_INPUT`] when the last call was no
+/// URL check or its URL does not parse.
+#[no_mangle]
+pub extern "C" fn guard_href() -> i64 {
+    with_state(i64::from(ERR_BUSY), |s| match &s.href {
+        Href::None => i64::from(ERR_BAD_INPUT),
+        Href::Input(start, len) => match s.input.get(*start..start + len) {
+            Some(bytes) => pack_bytes(bytes),
+            None => i64::from(ERR_BAD_INPUT),
+        },
+        Href::Owned(h) => pack(h),
     })
 }
 
@@ -312,9 +542,114 @@ pub extern "C" fn guard_message() -> i64 {
                 output.push_str(&v.message(label, host.as_deref(), *port));
             }
         }
-        let addr = output.as_ptr() as usize as u64;
-        let len = output.len() as u64;
-        ((addr << 32) | len) as i64
+        pack(output)
+    })
+}
+
+/// [`guard_message`] with the API name in `input[0..label_len]` in place of
+/// the check's own label: a URL check made for `getImageInfo` says
+/// `getImageInfo:fail ...`, not `downloadFile:fail ...`. A load's message is
+/// as [`guard_message`] gives it. [`ERR_BAD_INPUT`] for a bad length.
+#[no_mangle]
+pub extern "C" fn guard_message_for(label_len: u32) -> i64 {
+    with_state(i64::from(ERR_BUSY), |s| {
+        let State {
+            input,
+            output,
+            last,
+            ..
+        } = s;
+        let Some(label) = text(input, 0, label_len) else {
+            return i64::from(ERR_BAD_INPUT);
+        };
+        output.clear();
+        match last {
+            Last::Nothing => {}
+            Last::Load(m) => output.push_str(m),
+            Last::ApiId(v, _) | Last::ApiName(v) => output.push_str(&v.message(label, None, None)),
+            Last::Url(v, _, host, port) => {
+                output.push_str(&v.message(label, host.as_deref(), *port))
+            }
+        }
+        pack(output)
+    })
+}
+
+/// The contract name of deny code `code`, or of load outcome `code` when
+/// `load` is not `0`, packed like [`guard_message`]; empty for a number with
+/// no name. Hosts read their tables from here, so no code is spelled twice.
+#[no_mangle]
+pub extern "C" fn guard_code_name(code: u32, load: u32) -> i64 {
+    with_state(i64::from(ERR_BUSY), |s| {
+        let code = u8::try_from(code).ok();
+        let name = if load != 0 {
+            code.and_then(LoadCode::from_u8).map(LoadCode::as_str)
+        } else {
+            code.and_then(DenyCode::from_u8).map(DenyCode::as_str)
+        };
+        s.output.clear();
+        s.output.push_str(name.unwrap_or_default());
+        pack(&s.output)
+    })
+}
+
+/// The `errno` of deny code `code` (`0` for a number that is no deny code).
+#[no_mangle]
+pub extern "C" fn guard_errno(code: u32) -> i32 {
+    u8::try_from(code)
+        .ok()
+        .and_then(DenyCode::from_u8)
+        .map_or(0, |c| i32::try_from(c.errno()).unwrap_or(i32::MAX))
+}
+
+/// The number of the [`CheckKind`] named in `input[0..len]` (`"api"`,
+/// `"request"`, ...); [`ERR_BAD_INPUT`] for a name that is no kind.
+#[no_mangle]
+pub extern "C" fn guard_kind(len: u32) -> i32 {
+    with_state(ERR_BUSY, |s| {
+        text(&s.input, 0, len)
+            .and_then(CheckKind::parse)
+            .map_or(ERR_BAD_INPUT, |k| i32::from(k as u8))
+    })
+}
+
+/// The bit a verdict byte carries when report mode let a denial through.
+#[no_mangle]
+pub extern "C" fn guard_report_bit() -> i32 {
+    i32::from(REPORTED_BIT)
+}
+
+/// The largest bundle (UTF-8 bytes) guard-core loads: a host refuses larger
+/// ones with [`guard_load_too_large`] before copying them in.
+#[no_mangle]
+pub extern "C" fn guard_max_bundle_bytes() -> i32 {
+    i32::try_from(limits::MAX_BUNDLE_BYTES).unwrap_or(i32::MAX)
+}
+
+/// The longest URL (UTF-8 bytes) guard-core parses; longer ones are
+/// `invalid_url`.
+#[no_mangle]
+pub extern "C" fn guard_max_url_bytes() -> i32 {
+    i32::try_from(limits::MAX_URL_BYTES).unwrap_or(i32::MAX)
+}
+
+/// Refuses a bundle the host measured at `size` (its own unit: UTF-16 code
+/// units for JS, each at least one UTF-8 byte) as larger than
+/// [`guard_max_bundle_bytes`], without it ever entering the module: the load
+/// outcome `malformed_bundle`, with the message for [`guard_message`]. A
+/// failed load, so the guard keeps enforcing what it enforced.
+#[no_mangle]
+pub extern "C" fn guard_load_too_large(size: u32) -> i32 {
+    with_state(ERR_BUSY, |s| {
+        if s.guard.is_none() {
+            return ERR_NO_GUARD;
+        }
+        s.href = Href::None;
+        s.last = Last::Load(format!(
+            "{size} units, more than the limit of {} bytes; not copied into the guard",
+            limits::MAX_BUNDLE_BYTES
+        ));
+        LoadCode::MalformedBundle as i32
     })
 }
 
@@ -373,6 +708,178 @@ mod tests {
         let n = put(b"short");
         assert_eq!(guard_new(n), 1);
         assert!(!message().is_empty());
+    }
+
+    fn packed(p: i64) -> String {
+        // Natively addresses are 64 bits, so only the length half is sound.
+        assert!(!(-4..=-1).contains(&p), "an ERR_* value: {p}");
+        let len = (p as u64 & 0xffff_ffff) as usize;
+        STATE
+            .with(|s| s.borrow().output.clone())
+            .get(..len)
+            .unwrap()
+            .to_owned()
+    }
+
+    /// What `guard_href` points at (natively the packed address is useless).
+    fn href() -> String {
+        let p = guard_href();
+        assert!(!(-4..=-1).contains(&p), "an ERR_* value: {p}");
+        STATE.with(|s| {
+            let s = s.borrow();
+            let text = match &s.href {
+                Href::None => panic!("no href"),
+                Href::Input(start, len) => std::str::from_utf8(&s.input[*start..start + len])
+                    .unwrap()
+                    .to_owned(),
+                Href::Owned(h) => h.clone(),
+            };
+            assert_eq!(text.len() as u64, p as u64 & 0xffff_ffff);
+            text
+        })
+    }
+
+    #[test]
+    fn abi_v2_tables_kinds_limits_and_hrefs() {
+        assert_eq!(guard_abi_version(), 2);
+        assert_eq!(packed(guard_code_name(7, 0)), "domain_not_whitelisted");
+        assert_eq!(packed(guard_code_name(1, 1)), "malformed_bundle");
+        assert_eq!(packed(guard_code_name(0, 0)), "");
+        assert_eq!(packed(guard_code_name(300, 0)), "");
+        assert_eq!(guard_errno(7), 600_002);
+        assert_eq!(guard_errno(0), 0);
+        assert_eq!(guard_report_bit(), 0x80);
+        for k in CheckKind::ALL {
+            let n = put(k.as_str().as_bytes());
+            assert_eq!(guard_kind(n), i32::from(k as u8));
+        }
+        let n = put(b"nope");
+        assert_eq!(guard_kind(n), ERR_BAD_INPUT);
+        assert_eq!(guard_max_bundle_bytes() as usize, limits::MAX_BUNDLE_BYTES);
+        assert_eq!(guard_max_url_bytes() as usize, limits::MAX_URL_BYTES);
+
+        let n = put(SECRET.as_bytes());
+        assert_eq!(guard_new(n), 0);
+        assert_eq!(guard_href(), i64::from(ERR_BAD_INPUT));
+        assert_eq!(
+            guard_load_too_large(u32::MAX),
+            LoadCode::MalformedBundle as i32
+        );
+        assert!(message().contains("not copied"));
+        let policy = br#"{"schema":1,"superapp_id":"d","version":1,"issued_at":0,
+          "apps":[{"app_id":"mp","kind":"mini_program","control":{"server_domains":true},
+                   "server_domains":["https://api.example"]}]}"#;
+        let key = guard_core::SecretKey::new(SECRET).unwrap();
+        let n = put(guard_core::bundle::sign(policy, &key).as_bytes());
+        assert_eq!(guard_load(n, 100), 0);
+        let n = put(b"mp");
+        let app = guard_app_handle(n) as u32;
+        // The href is the WHATWG serialisation, not the string as written.
+        let n = put(br"HTTPS://API.example:443\a\..\b?q#f");
+        assert_eq!(guard_check_url_handle(1, app, n, 100), 0);
+        assert_eq!(href(), "https://api.example/b?q#f");
+        let n = put(br"https://api.example\@evil.example/");
+        let v = guard_check_url_handle(3, app, n, 100);
+        assert_eq!(v, 0, "WHATWG reads api.example as the host");
+        assert_eq!(href(), "https://api.example/@evil.example/");
+        let n = put(b"getImageInfo");
+        assert_eq!(packed(guard_message_for(n)), "getImageInfo:ok");
+        let n = put(b"https://evil.example/");
+        assert_eq!(
+            guard_check_url_handle(3, app, n, 100),
+            DenyCode::DomainNotWhitelisted as i32
+        );
+        let n = put(b"getImageInfo");
+        assert_eq!(
+            packed(guard_message_for(n)),
+            "getImageInfo:fail url not in domain list:evil.example"
+        );
+        let n = put(b"not a url");
+        assert_eq!(
+            guard_check_url_handle(1, app, n, 100),
+            DenyCode::InvalidUrl as i32
+        );
+        assert_eq!(guard_href(), i64::from(ERR_BAD_INPUT));
+        assert_eq!(guard_check_url_handle(0, app, n, 100), ERR_BAD_INPUT);
+        // By app id too; a new input buffer forgets the href.
+        let n = put(b"mphttps://api.example/x");
+        assert_eq!(guard_check_url(1, 2, n - 2, 100), 0);
+        assert_eq!(href(), "https://api.example/x");
+        assert!(
+            STATE.with(|s| matches!(s.borrow().href, Href::Input(2, 21))),
+            "an href that is its input is not copied"
+        );
+        put(b"x");
+        assert_eq!(guard_href(), i64::from(ERR_BAD_INPUT));
+    }
+
+    #[test]
+    fn abi_v2_keys_launch_sockets_and_redirects() {
+        // A key set: a JWK with its private part is refused, as is an empty set.
+        let n = put(br#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}]}"#);
+        assert_eq!(guard_new(n), 1);
+        assert!(message().contains("private part"));
+        let n = put(br#"{}"#);
+        assert_eq!(guard_new(n), 1);
+        let n = put(br#"{"secret":"k3yK3yk3yK3yk3y1","keys":[{"kty":"OKP","crv":"Ed25519","kid":"k","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#);
+        assert_eq!(guard_new(n), 0);
+        let sha = "6a2d00fa6fe7fd1c560b60534644c0b1eedab8bfd7cc940351d37899e84dc80a";
+        let policy = format!(
+            r#"{{"schema":2,"superapp_id":"d","version":1,"issued_at":0,
+              "apps":[{{"app_id":"mp","kind":"mini_program","control":{{"server_domains":true}},
+                       "server_domains":["https://api.example"],
+                       "release":{{"version":"1.0","package_sha256":"{sha}"}}}},
+                      {{"app_id":"open","kind":"mini_program"}}]}}"#
+        );
+        let key = guard_core::SecretKey::new(SECRET).unwrap();
+        let n = put(guard_core::bundle::sign(policy.as_bytes(), &key).as_bytes());
+        assert_eq!(guard_load(n, 100), 0);
+        // Launch.
+        let n = put(format!("mp1.0{sha}").as_bytes());
+        assert_eq!(guard_check_launch(2, 3, n - 5, 100), 0);
+        let n = put(format!("mp1.1{sha}").as_bytes());
+        assert_eq!(
+            guard_check_launch(2, 3, n - 5, 100),
+            DenyCode::VersionNotReleased as i32
+        );
+        assert_eq!(message(), "launch:fail version not released");
+        assert_eq!(guard_check_launch(2, u32::MAX, 1, 100), ERR_BAD_INPUT);
+        // Raw sockets: denied while server_domains is on, allowed when off;
+        // the href is the serialised host.
+        let n = put(b"mpevil.example");
+        assert_eq!(
+            guard_check_socket_target(7, 2, n - 2, 80, 100),
+            DenyCode::DomainNotWhitelisted as i32
+        );
+        let n = put(b"openPrinter.LAN.example");
+        assert_eq!(guard_check_socket_target(8, 4, n - 4, 9100, 100), 0);
+        assert_eq!(href(), "printer.lan.example");
+        assert_eq!(
+            guard_check_socket_target(1, 4, n - 4, 9100, 100),
+            ERR_BAD_INPUT
+        );
+        assert_eq!(
+            guard_check_socket_target(7, 4, n - 4, 0, 100),
+            DenyCode::InvalidUrl as i32
+        );
+        // Redirects: the absolute target, checked as a URL of the same kind.
+        let n = put(b"mphttps://api.example/a/b../c");
+        assert_eq!(guard_check_redirect(1, 2, 23, n - 25, 1, 100), 0);
+        assert_eq!(href(), "https://api.example/c");
+        let n = put(b"mphttps://api.example/a/bhttps://evil.example/");
+        assert_eq!(
+            guard_check_redirect(1, 2, 23, n - 25, 2, 100),
+            DenyCode::DomainNotWhitelisted as i32
+        );
+        assert_eq!(
+            message(),
+            "request:fail url not in domain list:evil.example"
+        );
+        let n = put(b"mphttps://api.example/a/b../c");
+        assert_eq!(
+            guard_check_redirect(1, 2, 23, n - 25, 11, 100),
+            DenyCode::InvalidUrl as i32
+        );
     }
 
     #[test]

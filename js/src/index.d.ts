@@ -10,13 +10,17 @@ export type DenyCode =
   | 'invalid_url'
   | 'insecure_scheme'
   | 'domain_not_whitelisted'
-  | 'port_not_allowed';
+  | 'port_not_allowed'
+  | 'domain_blocked'
+  | 'app_removed'
+  | 'version_not_released';
 
 /** A load outcome of docs/policy.md §2. */
 export type LoadCode =
   | 'ok'
   | 'malformed_bundle'
   | 'unsupported_alg'
+  | 'unknown_key'
   | 'bad_signature'
   | 'invalid_policy'
   | 'stale_version'
@@ -35,6 +39,20 @@ export interface Decision {
   errno?: number;
 }
 
+/**
+ * A decision for a URL, raw socket or redirect check. `href` is set when the
+ * check allowed (or report mode let it through) and the target parsed: the
+ * URL as the WHATWG parser serialised it (for tcp/udp: the host). It is what
+ * to hand on; never the caller's string (contract v2 §3.7). Always an own
+ * property (`null` otherwise), so a value planted on Object.prototype is
+ * never read in its place. (`reported` and `errno`, absent when the contract
+ * says so, are read through the prototype when absent: test them with
+ * `Object.hasOwn` in a realm mini program code has touched.)
+ */
+export interface TargetDecision extends Decision {
+  href: string | null;
+}
+
 export interface LoadResult {
   code: LoadCode;
   /** Why a load was refused; `''` when `code` is `ok`. */
@@ -48,7 +66,11 @@ export interface ClockOptions {
 
 export interface Violation {
   appId: string;
-  /** The wx function (`request`, `getLocation`, ...) or `web-view`. */
+  /**
+   * The wx function (`request`, `getLocation`, ...), `web-view`, a component
+   * (`image`, ...), or a returned object's door (`createInnerAudioContext.src`,
+   * `createUDPSocket.send`).
+   */
   api: string;
   code: DenyCode;
   /** The URL as checked, for URL checks. */
@@ -74,21 +96,36 @@ export interface FailResult {
 export interface WebViewGuard {
   /** Whether a navigation to `url` may happen (for a native navigation hook). */
   shouldLoad(url: string): boolean;
-  /** Vets `url`; when allowed, sets the element's `src` to it. */
-  navigate(url: string): Decision;
+  /** Vets `url`; when allowed, sets the element's `src` to its href. */
+  navigate(url: string): TargetDecision;
 }
 
 export interface Guard {
   load(bundle: string, options?: ClockOptions): LoadResult;
   checkApi(appId: string, name: string, options?: ClockOptions): Decision;
-  checkRequest(appId: string, url: string, options?: ClockOptions): Decision;
-  checkUpload(appId: string, url: string, options?: ClockOptions): Decision;
-  checkDownload(appId: string, url: string, options?: ClockOptions): Decision;
-  checkSocket(appId: string, url: string, options?: ClockOptions): Decision;
-  checkWebview(appId: string, url: string, options?: ClockOptions): Decision;
+  checkRequest(appId: string, url: string, options?: ClockOptions): TargetDecision;
+  checkUpload(appId: string, url: string, options?: ClockOptions): TargetDecision;
+  checkDownload(appId: string, url: string, options?: ClockOptions): TargetDecision;
+  checkSocket(appId: string, url: string, options?: ClockOptions): TargetDecision;
+  checkWebview(appId: string, url: string, options?: ClockOptions): TargetDecision;
+  /** A raw TCP target (§3.7); `href` is the host as serialised. A port that is not an integer 0..2^32-1 is invalid_url. */
+  checkTcp(appId: string, host: string, port: number, options?: ClockOptions): TargetDecision;
+  /** A raw UDP target (§3.7). */
+  checkUdp(appId: string, host: string, port: number, options?: ClockOptions): TargetDecision;
+  /** Before a code package runs (§3.5). */
+  checkLaunch(appId: string, release: { version: string; packageSha256: string }, options?: ClockOptions): Decision;
+  /** A redirect hop (§3.6), `hop` from 1; `href` is the absolute target to connect to. */
+  checkRedirect(appId: string, kind: 'request' | 'upload' | 'download', fromHref: string, location: string, hop: number, options?: ClockOptions): TargetDecision;
+  /**
+   * A component attribute the base library renders (image/cover-image/video/audio
+   * src and poster, live-player src, live-pusher url, map marker icons, web-view
+   * src; js/src/doors.js COMPONENTS). Render `href` when allowed.
+   */
+  checkAttribute(appId: string, component: string, attribute: string, value: string, options?: ClockOptions): TargetDecision;
   /**
    * The namespace a mini program gets: a frozen copy of `wx` whose every
-   * function is checked on every call.
+   * function is checked on every call, and every network target of
+   * js/src/doors.js checked and handed on as its href.
    */
   wrap<T extends object>(wx: T, options: { appId: string }): Readonly<T>;
   /** Vets a web-view's initial `src` and every navigation. */
@@ -98,13 +135,25 @@ export interface Guard {
   counters(): Counters;
 }
 
+/** An Ed25519 public key as RFC 8037 writes it; a JWK with `d` is refused. */
+export interface Ed25519PublicJwk {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  kid: string;
+  x: string;
+}
+
 export interface CreateGuardOptions {
-  /** The superapp's SecretKey (16, 24 or 32 ASCII letters and digits). */
-  secret: string;
+  /**
+   * The superapp's SecretKey (HS256; 16, 24 or 32 ASCII letters and digits).
+   * Whoever reads the guard's memory can then forge bundles; prefer `keys`.
+   */
+  secret?: string;
+  /** Ed25519 public keys (EdDSA bundles by `kid`): the recommended configuration. At least one of `secret`/`keys`. */
+  keys?: Ed25519PublicJwk[];
   /** The module (bytes, compiled module or URL); defaults to ../pkg/guard_wasm_bg.wasm. */
   wasm?: BufferSource | WebAssembly.Module | URL | string;
 }
 
 export function createGuard(options: CreateGuardOptions): Promise<Guard>;
 
-export declare const KIND: Readonly<{ api: 0; request: 1; upload: 2; download: 3; socket: 4; webview: 5 }>;

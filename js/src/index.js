@@ -1,24 +1,33 @@
 // @miniprogram-guard/bridge: enforces a superapp's permission policy inside
 // the mini program base library, through guard-core compiled to wasm.
 //
-// This file only converts: every verdict, deny code and errMsg comes from
-// guard-core (js/pkg, built from guard-wasm). The per-call path crosses into
-// wasm with integers only: API names and app ids are resolved to stable ids
-// once; messages are rendered by Rust only when a call is denied (or when a
-// full decision object is asked for).
+// This file only converts and routes: every verdict, deny code, errno, href
+// and errMsg comes from guard-core, through the raw ABI (./raw.js) of a wasm
+// instance each guard owns.
 //
-// Hardening model: mini program code runs in the same realm after this module
-// was evaluated. Everything the bridge needs at call time is captured here,
-// at module evaluation, so later tampering with globals, Object.prototype or
-// Function.prototype cannot change what a call decides. The wasm-bindgen glue
-// also reads a few built-ins at call time (string → UTF-8 → wasm memory); see
-// lockIntrinsics() below.
+// Containment model (docs/threat-model.md): the base library evaluates this
+// module first, and createGuard/wrap complete before any mini program code
+// runs; afterwards mini program code shares the realm and may replace any
+// mutable built-in. So:
+//  - every built-in used at call time is captured here, at module evaluation,
+//    and applied through captured functions; the per-call path never touches
+//    the wasm-bindgen glue (./raw.js says why);
+//  - the memory, instance and exports of a guard's wasm live in closures;
+//    every object handed out (guard, decisions, events, wrapped namespaces,
+//    tasks, facades) is frozen;
+//  - the original wx function receives what was checked: the URL as the
+//    guard serialised it (WHATWG href), never the caller's string;
+//  - every door of ./doors.js is checked; a catalogue API with a network
+//    target the table does not know cannot exist (a test enforces it).
 
-import initWasm, { initSync, WasmGuard, codeName, errno as wasmErrno } from '../pkg/guard_wasm.js';
+import * as glue from '../pkg/guard_wasm.js';
+import { compile, open } from './raw.js';
+import { DOORS, COMPONENTS, NO_TARGET, isLocalPath } from './doors.js';
 
 const { apply, defineProperty, getOwnPropertyDescriptor, ownKeys, getPrototypeOf } = Reflect;
-const { freeze, create, isFrozen } = Object;
+const { freeze, create, hasOwn } = Object;
 const StringCtor = String;
+const NumberCtor = Number;
 const ObjectProto = Object.prototype;
 const FunctionProto = Function.prototype;
 const TypeErrorCtor = TypeError;
@@ -29,29 +38,39 @@ const dateNow = Date.now;
 const mathFloor = Math.floor;
 const numberIsFinite = Number.isFinite;
 const isArray = Array.isArray;
-const queue = typeof queueMicrotask === 'function'
-  ? queueMicrotask
-  : (fn) => { PromiseCtor.resolve().then(fn); };
+const stringify = JSON.stringify;
+// Denied callbacks run in a microtask, queued through a promise of our own:
+// Node's queueMicrotask runs JS (async_hooks) that reads built-ins at call
+// time, and `then` would look up `constructor` and Symbol.species. This
+// promise has its own frozen `constructor` whose species is the captured
+// Promise, so PerformPromiseThen reads nothing the realm can change.
+const promiseThen = Promise.prototype.then;
+const resolved = PromiseCtor.resolve();
+defineProperty(resolved, 'constructor', { __proto__: null, value: freeze({ __proto__: null, [Symbol.species]: PromiseCtor }) });
+const queue = (fn) => { apply(promiseThen, resolved, [fn]); };
 
-/** CheckKind numbers of guard-core (decision.rs); part of the wasm ABI. */
-const KIND = freeze({ api: 0, request: 1, upload: 2, download: 3, socket: 4, webview: 5 });
+// The wasm-bindgen façade stays for trusted JS (tests use WasmGuard.decide as
+// their oracle), but code that imports the same module specifier must not be
+// able to change what it answers: its classes and functions are frozen now.
+for (const k of ownKeys(glue)) {
+  const v = glue[k];
+  if (typeof v === 'function') {
+    if (v.prototype !== undefined && v.prototype !== null) freeze(v.prototype);
+    freeze(v);
+  }
+}
 
-/** The wx functions whose first argument's `url` is checked, and their kind. */
-const URL_APIS = freeze({
-  __proto__: null,
-  request: KIND.request,
-  uploadFile: KIND.upload,
-  downloadFile: KIND.download,
-  connectSocket: KIND.socket,
-});
-
-/** Methods of the tasks that request/upload/download/connectSocket return. */
+/** The check kinds by name (guard-core's CheckKind::as_str). */
+const KIND_NAMES = freeze(['api', 'request', 'upload', 'download', 'socket', 'webview', 'launch', 'tcp', 'udp']);
+const REDIRECT_KINDS = freeze(['request', 'upload', 'download']);
 const TASK_METHODS = freeze([
   'abort', 'close', 'send',
   'onHeadersReceived', 'offHeadersReceived', 'onChunkReceived', 'offChunkReceived',
   'onProgressUpdate', 'offProgressUpdate',
   'onOpen', 'onClose', 'onError', 'onMessage',
 ]);
+/** Largest array of URLs (urls[], sources[]) one call may carry. */
+const MAX_TARGETS = 1000;
 
 const now = () => mathFloor(dateNow() / 1000);
 
@@ -65,210 +84,255 @@ function clock(options) {
   return t;
 }
 
+// Descriptors are null-prototype in both directions: a `get`, `set` or
+// `value` planted on Object.prototype must never be read as part of one.
 function own(target, key, value) {
-  defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  defineProperty(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
   return target;
 }
 
+/** An own property's descriptor, read through own fields only; or undefined. */
+function desc(o, k) {
+  const d = getOwnPropertyDescriptor(o, k);
+  if (d === undefined) return undefined;
+  const data = hasOwn(d, 'value');
+  return {
+    __proto__: null,
+    data,
+    value: data ? d.value : undefined,
+    writable: data && hasOwn(d, 'writable') && d.writable === true,
+    get: hasOwn(d, 'get') ? d.get : undefined,
+    set: hasOwn(d, 'set') ? d.set : undefined,
+    enumerable: hasOwn(d, 'enumerable') && d.enumerable === true,
+  };
+}
+
+/** args[0] = v, for a rest-parameter array: an own index is assigned, a missing one defined. */
+function setArg0(args, v) {
+  if (args.length > 0) args[0] = v;
+  else own(args, 0, v);
+}
+
+function str(x, what) {
+  if (typeof x !== 'string') throw new TypeErrorCtor(`\`${what}\` must be a string`);
+  return x;
+}
+
 // ---------------------------------------------------------------------------
-// wasm initialisation
+// the module: compiled once, instantiated once per guard
 
-let ready = null;
+let defaultModule = null;
 
-async function loadWasm(source) {
-  if (source !== undefined) {
-    if (source instanceof WebAssembly.Module || ArrayBuffer.isView(source) || source instanceof ArrayBuffer) {
-      initSync({ module: source });
-    } else {
-      await initWasm({ module_or_path: source });
-    }
-    return;
+async function bytesOf(source) {
+  if (typeof source === 'string' || source instanceof URL) {
+    const res = await fetch(source);
+    if (!res.ok) throw new ErrorCtor(`cannot fetch the guard module: ${res.status}`);
+    return res.arrayBuffer();
   }
+  return source;
+}
+
+async function defaultBytes() {
   const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+  const url = new URL('../pkg/guard_wasm_bg.wasm', import.meta.url);
   if (isNode) {
     const { readFileSync } = await import('node:fs');
-    initSync({ module: readFileSync(new URL('../pkg/guard_wasm_bg.wasm', import.meta.url)) });
-  } else {
-    await initWasm({ module_or_path: new URL('../pkg/guard_wasm_bg.wasm', import.meta.url) });
+    return readFileSync(url);
   }
+  return bytesOf(url);
 }
 
-let CODE_NAMES = null;
-let LOAD_NAMES = null;
-let ERRNOS = null;
-
-function readTables() {
-  // Read once from Rust so the names and errnos are never spelled twice.
-  const codes = [null];
-  const errnos = [0];
-  for (let c = 1; c < 128; c++) {
-    const name = codeName(c, false);
-    if (name === '') break;
-    codes[c] = name;
-    errnos[c] = wasmErrno(c);
+function moduleFor(source) {
+  if (source !== undefined) return bytesOf(source).then(compile);
+  if (defaultModule === null) {
+    defaultModule = defaultBytes().then(compile);
+    defaultModule.catch(() => { defaultModule = null; });
   }
-  const loads = [];
-  for (let c = 0; c < 128; c++) {
-    const name = codeName(c, true);
-    if (name === '') break;
-    loads[c] = name;
-  }
-  CODE_NAMES = freeze(codes);
-  ERRNOS = freeze(errnos);
-  LOAD_NAMES = freeze(loads);
-}
-
-// The wasm-bindgen glue reads these built-ins on every call that passes or
-// returns a string. Locking them (non-writable, non-configurable) keeps
-// mini program code from changing the bytes a URL check sees. Only these
-// properties are locked; Object.prototype and Function.prototype are left
-// alone (the bridge itself never relies on them at call time).
-function lockIntrinsics() {
-  const TypedArrayProto = getPrototypeOf(Uint8Array.prototype);
-  const targets = [
-    [String.prototype, ['charCodeAt', 'slice', 'length']],
-    [TextEncoder.prototype, ['encode', 'encodeInto']],
-    [TextDecoder.prototype, ['decode']],
-    [TypedArrayProto, ['subarray', 'set', 'byteLength', 'length', 'buffer']],
-    [DataView.prototype, ['getInt32', 'buffer']],
-    [ArrayBuffer.prototype, ['detached', 'byteLength']],
-    [WebAssembly.Memory.prototype, ['buffer']],
-    [globalThis, ['Uint8Array', 'DataView', 'TextEncoder', 'TextDecoder', 'Number', 'WebAssembly']],
-  ];
-  for (const [target, keys] of targets) {
-    for (const key of keys) {
-      const d = getOwnPropertyDescriptor(target, key);
-      if (d === undefined || d.configurable === false) continue;
-      const locked = 'value' in d
-        ? { value: d.value, writable: false, enumerable: d.enumerable, configurable: false }
-        : { get: d.get, set: d.set, enumerable: d.enumerable, configurable: false };
-      defineProperty(target, key, locked);
-    }
-  }
-}
-
-function init(source) {
-  if (ready === null) {
-    ready = loadWasm(source).then(() => {
-      readTables();
-      lockIntrinsics();
-    });
-    ready.catch(() => { ready = null; });
-  }
-  return ready;
-}
-
-// ---------------------------------------------------------------------------
-// decisions
-
-function allows(v) {
-  return v === 0 || (v & 0x80) !== 0;
-}
-
-function decodeVerdict(v) {
-  // The verdict byte of guard-core's Verdict::to_u8: 0 allow, else the deny
-  // code, | 0x80 when report mode let the call through.
-  const code = v & 0x7f;
-  return { allow: v === 0 || (v & 0x80) !== 0, code: code === 0 ? null : CODE_NAMES[code] ?? 'no_policy', reported: (v & 0x80) !== 0, n: code };
-}
-
-/** Builds the contract's decision object (same keys as guard-core's Decision). */
-function decisionObject(v, message) {
-  const d = decodeVerdict(v);
-  const out = { allow: d.allow, code: d.code, message };
-  if (d.reported) own(out, 'reported', true);
-  if (d.n !== 0) own(out, 'errno', ERRNOS[d.n] ?? 1);
-  return out;
+  return defaultModule;
 }
 
 // ---------------------------------------------------------------------------
 // the guard
 
 /**
- * Creates a guard for the superapp whose SecretKey is `secret`.
- * @param {{ secret: string, wasm?: BufferSource | WebAssembly.Module | URL | string }} options
+ * Creates a guard. `keys` (Ed25519 public JWKs, contract v2) is the
+ * recommended configuration: then no key that can sign bundles lives in the
+ * device's memory. With `secret` (HS256), reading the guard's memory gives
+ * that SecretKey, i.e. the power to forge bundles (docs/threat-model.md).
+ * @param {{ secret?: string, keys?: object[], wasm?: BufferSource | WebAssembly.Module | URL | string }} options
  */
 export async function createGuard(options) {
-  if (options === null || typeof options !== 'object') throw new TypeErrorCtor('createGuard needs `{ secret }`');
+  if (options === null || typeof options !== 'object') throw new TypeErrorCtor('createGuard needs `{ secret }` or `{ keys }`');
   const secret = options.secret;
-  if (typeof secret !== 'string') throw new TypeErrorCtor('`secret` must be a string');
-  await init(options.wasm);
-  const core = new WasmGuard(secret);
+  const keys = options.keys;
+  if (secret !== undefined && typeof secret !== 'string') throw new TypeErrorCtor('`secret` must be a string');
+  if (keys !== undefined && !isArray(keys)) throw new TypeErrorCtor('`keys` must be an array of JWKs');
+  if (secret === undefined && keys === undefined) throw new TypeErrorCtor('createGuard needs `secret` or `keys`');
+  const core = await open(await moduleFor(options.wasm));
+  const keyText = keys === undefined ? secret : stringify(secret === undefined ? { keys } : { secret, keys });
+  const created = core.create(keyText);
+  if (created !== 0) throw new ErrorCtor(`invalid guard key: ${core.message() || `raw ABI error ${created}`}`);
+
+  // Tables read once from guard-core, so no name, errno or number is spelled here.
+  const REPORT = core.reportBit();
+  const CODE_MASK = REPORT - 1;
+  const codes = [null];
+  const errnos = [0];
+  const codeNumbers = create(null);
+  for (let c = 1; c < REPORT; c++) {
+    const name = core.codeName(c, false);
+    if (name === '') break;
+    codes[c] = name;
+    errnos[c] = core.errno(c);
+    codeNumbers[name] = c;
+  }
+  const loads = [];
+  for (let c = 0; c < REPORT; c++) {
+    const name = core.codeName(c, true);
+    if (name === '') break;
+    loads[c] = name;
+  }
+  const CODE_NAMES = freeze(codes);
+  const ERRNOS = freeze(errnos);
+  const LOAD_NAMES = freeze(loads);
+  const KIND = create(null);
+  for (let i = 0; i < KIND_NAMES.length; i++) {
+    const n = core.kind(KIND_NAMES[i]);
+    if (n < 0) throw new TypeErrorCtor(`the guard module has no check kind ${KIND_NAMES[i]}`);
+    KIND[KIND_NAMES[i]] = n;
+  }
+  freeze(KIND);
+  /** What a misuse answer (a negative number) reads as: deny, fail closed. */
+  const FAIL_CLOSED = codeNumbers.no_policy;
+  const MALFORMED = loads.indexOf('malformed_bundle');
+
+  const verdictOf = (v) => (v < 0 ? FAIL_CLOSED : v);
+  const allows = (v) => v === 0 || (v & REPORT) !== 0;
+
+  /** The contract's decision object (guard-core's Decision keys, in order), plus href. */
+  // Object literals only (defining, never assigning, so nothing planted on
+  // Object.prototype runs), one per shape, in guard-core's key order.
+  // `href` (checks of a target): always an own property, `null` when there
+  // is none, so it is never read through a prototype.
+  function decisionObject(v, message, href) {
+    const n = v & CODE_MASK;
+    const withHref = href !== undefined;
+    if (n === 0) return freeze(withHref ? { allow: true, code: null, message, href } : { allow: true, code: null, message });
+    const code = CODE_NAMES[n] ?? 'no_policy';
+    const errno = ERRNOS[n] ?? 1;
+    if ((v & REPORT) === 0) return freeze(withHref ? { allow: false, code, message, errno, href: null } : { allow: false, code, message, errno });
+    return freeze(withHref ? { allow: true, code, message, reported: true, errno, href } : { allow: true, code, message, reported: true, errno });
+  }
 
   const apiIds = create(null);
-  // API errMsgs are a pure function of (verdict byte, name): rendered by Rust
-  // once per pair, then reused. Only interned names are cached, so the cache
-  // is bounded by guard-core's own name table.
-  const apiMessages = create(null);
-  function apiMessage(v, name, id) {
-    if (id === undefined) return WasmGuard.apiMessage(v, name);
-    let perName = apiMessages[name];
-    if (perName === undefined) { perName = create(null); apiMessages[name] = perName; }
-    let m = perName[v];
-    if (m === undefined) { m = WasmGuard.apiMessage(v, name); perName[v] = m; }
-    return m;
-  }
   const appHandles = create(null);
-  const listeners = [];
+  const apiMessages = create(null);
+  // Listeners: a null-prototype table written by key, never Array.prototype.push.
+  const listeners = create(null);
+  let listenerSeq = 0;
   const counters = { checks: 0, allowed: 0, denied: 0, reported: 0, byCode: create(null) };
 
   function apiIdOf(name) {
     let id = apiIds[name];
     if (id === undefined) {
-      id = core.apiId(name);
-      if (id !== undefined) apiIds[name] = id;
+      const n = core.apiId(name);
+      if (n >= 0) { id = n; apiIds[name] = id; }
     }
     return id;
   }
   function appHandleOf(appId) {
     let h = appHandles[appId];
     if (h === undefined) {
-      h = core.appHandle(appId);
-      if (h !== undefined) appHandles[appId] = h;
+      const n = core.appHandle(appId);
+      if (n >= 0) { h = n; appHandles[appId] = h; }
     }
     return h;
   }
-
   function verdictApi(appId, handle, name, id, t) {
-    if (handle !== undefined && id !== undefined) return core.checkApiId(handle, id, t);
-    return core.checkApiName(appId, name, t);
+    if (handle !== undefined && id !== undefined) return verdictOf(core.checkApi(handle, id, t));
+    return verdictOf(core.checkApiName(appId, name, t));
   }
-  function verdictUrl(appId, handle, kind, url, t) {
-    if (handle !== undefined) return core.checkUrl(handle, kind, url, t);
-    return core.checkUrlByApp(appId, kind, url, t);
+  // API errMsgs are a pure function of (verdict, name): rendered by Rust
+  // from the check just made (call this right after it, before any listener
+  // runs), then reused; cached only for interned names (a bounded table).
+  function apiMessage(v, name, id) {
+    if (id === undefined) return core.messageFor(name);
+    let perName = apiMessages[name];
+    if (perName === undefined) { perName = create(null); apiMessages[name] = perName; }
+    let m = perName[v];
+    if (m === undefined) { m = core.messageFor(name); perName[v] = m; }
+    return m;
+  }
+
+  /**
+   * A URL check: answers { v, message, href } with the message (labelled
+   * `label`) and href taken before any listener can run a check of its own.
+   */
+  function urlCheck(appId, handle, kind, url, t, label, needMessage) {
+    const v = verdictOf(handle !== undefined ? core.checkUrl(kind, handle, url, t) : core.checkUrlByApp(kind, appId, url, t));
+    // The href first: writing the label for messageFor replaces the input
+    // buffer, which ends what guard_href can say about this check.
+    const href = allows(v) ? core.href() : null;
+    let message;
+    if (v !== 0) message = label === undefined ? core.message() : core.messageFor(label);
+    else if (needMessage === true) message = okMessage(label === undefined ? kind : label, label);
+    return { v, message, href };
+  }
+  // `<label>:ok` names nothing, so guard-core renders it once per label.
+  const okMessages = create(null);
+  function okMessage(key, label) {
+    let m = okMessages[key];
+    if (m === undefined) {
+      m = label === undefined ? core.message() : core.messageFor(label);
+      okMessages[key] = m;
+    }
+    return m;
   }
 
   function count(v, appId, api, url) {
     counters.checks++;
     if (v === 0) { counters.allowed++; return; }
-    const d = decodeVerdict(v);
-    if (d.reported) counters.reported++; else counters.denied++;
-    counters.byCode[d.code] = (counters.byCode[d.code] ?? 0) + 1;
-    if (listeners.length === 0) return;
-    const event = freeze({ appId, api, code: d.code, url, reported: d.reported });
-    for (let i = 0; i < listeners.length; i++) {
-      try { listeners[i](event); } catch { /* a listener cannot change a decision */ }
+    const n = v & CODE_MASK;
+    const reported = (v & REPORT) !== 0;
+    if (reported) counters.reported++; else counters.denied++;
+    const code = CODE_NAMES[n] ?? 'no_policy';
+    counters.byCode[code] = (counters.byCode[code] ?? 0) + 1;
+    if (listenerSeq === 0) return;
+    const event = freeze({ appId, api, code, url, reported });
+    const args = [event];
+    for (let i = 0; i < listenerSeq; i++) {
+      const l = listeners[i];
+      if (l === undefined) continue;
+      try { apply(l, undefined, args); } catch { /* a listener cannot change a decision */ }
     }
   }
 
-  function str(x, what) {
-    if (typeof x !== 'string') throw new TypeErrorCtor(`\`${what}\` must be a string`);
-    return x;
-  }
-
-  const checkUrlKind = (kind) => (appId, url, options) => {
+  const checkUrlKind = (kindName) => (appId, url, options) => {
     str(appId, 'appId');
     const u = str(url, 'url');
     const t = clock(options);
-    const v = verdictUrl(appId, appHandleOf(appId), kind, u, t);
-    return decisionObject(v, core.urlMessage(kind));
+    const r = urlCheck(appId, appHandleOf(appId), KIND[kindName], u, t, undefined, true);
+    return decisionObject(r.v, r.message, r.href);
   };
+
+  // A port as the ABI's u32: an integer 0..2^32-1 as it is; anything else
+  // (fractions, negatives, NaN, 2^32 + 80 that would wrap to 80) as 0,
+  // which guard-core answers invalid_url.
+  const portOf = (p) => (typeof p === 'number' && p >= 0 && p <= 0xffffffff && mathFloor(p) === p ? p : 0);
+
+  /** A raw socket target (§3.7): { v, message, href: the serialised host }. */
+  function socketCheck(appId, kind, host, port, t) {
+    const v = verdictOf(core.checkSocket(kind, appId, host, portOf(port), t));
+    const href = allows(v) ? core.href() : null;
+    return { v, message: core.message(), href };
+  }
 
   const guard = {
     load(bundle, options) {
       const t = clock(options);
       const code = core.load(str(bundle, 'bundle'), t);
-      return { code: LOAD_NAMES[code] ?? 'malformed_bundle', message: code === 0 ? '' : core.loadMessage() };
+      if (code < 0) return freeze({ code: LOAD_NAMES[MALFORMED], message: `guard module error ${code}` });
+      return freeze({ code: LOAD_NAMES[code] ?? LOAD_NAMES[MALFORMED], message: code === 0 ? '' : core.message() });
     },
     checkApi(appId, name, options) {
       str(appId, 'appId');
@@ -278,22 +342,74 @@ export async function createGuard(options) {
       const v = verdictApi(appId, appHandleOf(appId), name, id, t);
       return decisionObject(v, apiMessage(v, name, id));
     },
-    checkRequest: checkUrlKind(KIND.request),
-    checkUpload: checkUrlKind(KIND.upload),
-    checkDownload: checkUrlKind(KIND.download),
-    checkSocket: checkUrlKind(KIND.socket),
-    checkWebview: checkUrlKind(KIND.webview),
+    checkRequest: checkUrlKind('request'),
+    checkUpload: checkUrlKind('upload'),
+    checkDownload: checkUrlKind('download'),
+    checkSocket: checkUrlKind('socket'),
+    checkWebview: checkUrlKind('webview'),
+    checkTcp(appId, host, port, options) {
+      str(appId, 'appId');
+      str(host, 'host');
+      const r = socketCheck(appId, KIND.tcp, host, port, clock(options));
+      return decisionObject(r.v, r.message, r.href);
+    },
+    checkUdp(appId, host, port, options) {
+      str(appId, 'appId');
+      str(host, 'host');
+      const r = socketCheck(appId, KIND.udp, host, port, clock(options));
+      return decisionObject(r.v, r.message, r.href);
+    },
+    /** Before a code package runs (§3.5): its version and SHA-256 (hex). */
+    checkLaunch(appId, release, options) {
+      str(appId, 'appId');
+      if (release === null || typeof release !== 'object') throw new TypeErrorCtor('checkLaunch needs `{ version, packageSha256 }`');
+      const version = str(release.version, 'version');
+      const sha = str(release.packageSha256, 'packageSha256');
+      const v = verdictOf(core.checkLaunch(appId, version, sha, clock(options)));
+      return decisionObject(v, core.message());
+    },
+    /**
+     * A redirect hop (§3.6) of a request/upload/download that was allowed
+     * for `fromHref`: the decision for the absolute target, and its `href`
+     * (what to connect to). `hop` counts from 1; the 11th is invalid_url.
+     */
+    checkRedirect(appId, kind, fromHref, location, hop, options) {
+      str(appId, 'appId');
+      let k;
+      for (let i = 0; i < REDIRECT_KINDS.length; i++) if (REDIRECT_KINDS[i] === kind) k = KIND[kind];
+      if (k === undefined) throw new TypeErrorCtor('`kind` must be request, upload or download');
+      const h = typeof hop === 'number' && hop >= 0 && hop <= 0xffffffff && mathFloor(hop) === hop ? hop : 0;
+      const v = verdictOf(core.checkRedirect(k, appId, str(fromHref, 'fromHref'), str(location, 'location'), h, clock(options)));
+      const href = allows(v) ? core.href() : null;
+      return decisionObject(v, core.message(), href);
+    },
+    /**
+     * Vets a component attribute the base library is about to render
+     * (doors.js COMPONENTS): the decision, with `href` to use when allowed.
+     * A local path is allowed as it is, with no check.
+     */
+    checkAttribute(appId, component, attribute, value, options) {
+      str(appId, 'appId');
+      const spec = COMPONENTS[str(component, 'component')];
+      const d = spec === undefined ? undefined : spec[str(attribute, 'attribute')];
+      if (d === undefined) throw new TypeErrorCtor(`no such component attribute: ${component} ${attribute}`);
+      const u = str(value, 'value');
+      const t = clock(options);
+      if (d.local === true && isLocalPath(u)) return decisionObject(0, `${component}:ok`, u);
+      const r = urlCheck(appId, appHandleOf(appId), KIND[d.kind], u, t, component, true);
+      count(r.v, appId, component, u);
+      return decisionObject(r.v, r.message, r.href);
+    },
     onViolation(listener) {
       if (typeof listener !== 'function') throw new TypeErrorCtor('listener must be a function');
-      listeners.push(listener);
-      return () => {
-        const i = listeners.indexOf(listener);
-        if (i >= 0) listeners.splice(i, 1);
-      };
+      const id = listenerSeq++;
+      listeners[id] = listener;
+      return freeze(() => { delete listeners[id]; });
     },
     counters() {
       const byCode = {};
-      for (const k of ownKeys(counters.byCode)) own(byCode, k, counters.byCode[k]);
+      const keys = ownKeys(counters.byCode);
+      for (let i = 0; i < keys.length; i++) own(byCode, keys[i], counters.byCode[keys[i]]);
       return freeze({ checks: counters.checks, allowed: counters.allowed, denied: counters.denied, reported: counters.reported, byCode: freeze(byCode) });
     },
     wrap(wx, wrapOptions) {
@@ -308,32 +424,36 @@ export async function createGuard(options) {
       const handle = appHandleOf(appId);
       const vet = (url) => {
         const u = StringCtor(url);
-        const v = verdictUrl(appId, handle, KIND.webview, u, now());
-        const message = core.urlMessage(KIND.webview); // before a listener can check anything
-        count(v, appId, 'web-view', u);
-        return { v, u, message };
+        const r = urlCheck(appId, handle, KIND.webview, u, now(), undefined, true);
+        count(r.v, appId, 'web-view', u);
+        return r;
       };
       return freeze({
         /** Whether a navigation to `url` may happen (for a native navigation hook). */
         shouldLoad(url) { return allows(vet(url).v); },
-        /** Vets `url` and, when allowed, points the element at it. Answers the decision. */
+        /** Vets `url` and, when allowed, points the element at its href. Answers the decision. */
         navigate(url) {
-          const { v, u, message } = vet(url);
-          const decision = decisionObject(v, message);
-          if (decision.allow && setSrc) apply(setSrc, element, [u]);
+          const r = vet(url);
+          const decision = decisionObject(r.v, r.message, r.href);
+          if (decision.allow && setSrc && r.href !== null) setSrc(r.href);
           return decision;
         },
       });
     },
   };
 
+  // A setter for `key` of `obj`, captured now: the accessor's setter, or a
+  // defineProperty of an own data property. Never an assignment, which could
+  // run a setter planted on a prototype with `obj` as `this`.
   function findSetter(obj, key) {
     for (let o = obj; o !== null; o = getPrototypeOf(o)) {
-      const d = getOwnPropertyDescriptor(o, key);
-      if (d !== undefined && d.set !== undefined) return d.set;
-      if (d !== undefined && 'value' in d) return function setOwn(v) { this[key] = v; };
+      const d = desc(o, key);
+      if (d === undefined) continue;
+      if (d.set !== undefined) { const set = d.set; return (v) => { apply(set, obj, [v]); }; }
+      if (d.data) return (v) => { own(obj, key, v); };
+      return undefined;
     }
-    return undefined;
+    return (v) => { own(obj, key, v); };
   }
 
   function wrapNamespace(wx, appId, prefix) {
@@ -342,74 +462,97 @@ export async function createGuard(options) {
     const seen = create(null);
     // Own keys first, then methods of a class-based namespace's prototypes.
     for (let o = wx; o !== null && o !== ObjectProto && o !== FunctionProto; o = getPrototypeOf(o)) {
-    for (const key of ownKeys(o)) {
-      if (typeof key !== 'string' || seen[key] === true) continue;
-      seen[key] = true;
-      if (o !== wx && key === 'constructor') continue;
-      const d = getOwnPropertyDescriptor(o, key);
-      if (d === undefined) continue;
-      const value = 'value' in d ? d.value : undefined;
-      let wrapped;
-      if (typeof value === 'function') {
-        wrapped = wrapFunction(wx, value, appId, handle, prefix + key, key);
-      } else if (value !== null && typeof value === 'object' && prefix === '') {
-        wrapped = wrapNamespace(value, appId, key + '.');
-      } else if (value !== null && typeof value === 'object') {
-        wrapped = freeze({});
-      } else {
-        wrapped = value;
+      const keys = ownKeys(o);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        if (typeof key !== 'string' || seen[key] === true) continue;
+        seen[key] = true;
+        if (o !== wx && key === 'constructor') continue;
+        const d = desc(o, key);
+        if (d === undefined) continue;
+        const value = d.value;
+        let wrapped;
+        if (typeof value === 'function') {
+          const spec = prefix === '' ? DOORS[key] : undefined;
+          wrapped = wrapFunction(wx, value, appId, handle, prefix + key, spec);
+        } else if (value !== null && typeof value === 'object' && prefix === '') {
+          wrapped = wrapNamespace(value, appId, `${key}.`);
+        } else if (value !== null && typeof value === 'object') {
+          wrapped = freeze({});
+        } else {
+          wrapped = value;
+        }
+        defineProperty(out, key, { __proto__: null, value: wrapped, writable: false, enumerable: true, configurable: false });
       }
-      defineProperty(out, key, { value: wrapped, writable: false, enumerable: true, configurable: false });
-    }
     }
     return freeze(out);
   }
 
-  function wrapFunction(self, original, appId, handle, name, key) {
-    const id = apiIdOf(name);
-    const urlKind = prefix(name) ? undefined : URL_APIS[key];
+  function isSync(name) {
     const n = name.length;
     // Indexing, not String.prototype.endsWith: nothing tamperable.
-    const sync = n > 4 && name[n - 4] === 'S' && name[n - 3] === 'y' && name[n - 2] === 'n' && name[n - 1] === 'c';
+    return n > 4 && name[n - 4] === 'S' && name[n - 3] === 'y' && name[n - 2] === 'n' && name[n - 1] === 'c';
+  }
+
+  function wrapFunction(self, original, appId, handle, name, spec) {
+    const id = apiIdOf(name);
+    const sync = isSync(name);
     let wrapper;
-    if (urlKind !== undefined) {
+    if (spec !== undefined && spec !== NO_TARGET && spec.returns !== undefined) {
+      // The API returns an object whose setters or methods take targets.
+      const returns = spec.returns;
+      wrapper = (...args) => {
+        const v = verdictApi(appId, handle, name, id, now());
+        const message = v === 0 ? undefined : apiMessage(v, name, id);
+        count(v, appId, name, undefined);
+        if (!allows(v)) {
+          const opts = args[0];
+          return deny(opts !== null && typeof opts === 'object' ? opts : undefined, message, v, false, sync);
+        }
+        return facade(apply(original, self, args), returns, appId, handle, name);
+      };
+    } else if (spec !== undefined && spec !== NO_TARGET) {
+      // Targets in the options of the first argument.
+      const plan = planOf(spec);
       wrapper = (...args) => {
         const t = now();
         const apiV = verdictApi(appId, handle, name, id, t);
         const opts = args[0];
         const isObj = opts !== null && typeof opts === 'object';
-        // Read and convert the URL exactly once; the original gets this string.
-        const url = StringCtor(isObj ? opts.url : undefined);
-        const apiDenied = !allows(apiV);
-        const v = apiDenied ? apiV : verdictUrl(appId, handle, urlKind, url, t);
-        // The message is taken before any listener runs: a listener that makes
-        // its own check must not change which URL the message names.
-        const errMsg = allows(v) ? undefined : apiDenied ? apiMessage(v, name, id) : core.urlMessage(urlKind);
-        if (apiV !== 0 && !apiDenied) count(apiV, appId, name, url);
-        count(v, appId, name, url);
-        if (errMsg !== undefined) return deny(isObj ? opts : undefined, errMsg, v, true, false);
-        own(args, 0, copyWithUrl(isObj ? opts : undefined, url));
+        if (!allows(apiV)) {
+          const message = apiMessage(apiV, name, id);
+          count(apiV, appId, name, undefined);
+          return deny(isObj ? opts : undefined, message, apiV, isTaskApi(name), sync);
+        }
+        if (apiV !== 0) count(apiV, appId, name, undefined);
+        const vetted = vetOptions(isObj ? opts : undefined, plan, appId, handle, name, t);
+        if (vetted.denied !== null) {
+          const r = vetted.denied;
+          return deny(isObj ? opts : undefined, r.message, r.v, isTaskApi(name), sync);
+        }
+        setArg0(args, vetted.copy);
         return apply(original, self, args);
       };
     } else {
       const denied = (v, args) => {
+        const message = allows(v) ? undefined : apiMessage(v, name, id);
         count(v, appId, name, undefined);
-        if (allows(v)) return apply(original, self, args);
+        if (message === undefined) return apply(original, self, args);
         const opts = args[0];
-        return deny(opts !== null && typeof opts === 'object' ? opts : undefined, apiMessage(v, name, id), v, false, sync);
+        return deny(opts !== null && typeof opts === 'object' ? opts : undefined, message, v, false, sync);
       };
       // The hot path: ids resolved at wrap time, integers into wasm, and an
       // allowed call goes straight to the original.
       wrapper = handle !== undefined && id !== undefined
         ? (...args) => {
-          const v = core.checkApiId(handle, id, now());
+          const v = verdictOf(core.checkApi(handle, id, now()));
           if (v !== 0) return denied(v, args);
           counters.checks++;
           counters.allowed++;
           return apply(original, self, args);
         }
         : (...args) => {
-          const v = core.checkApiName(appId, name, now());
+          const v = verdictOf(core.checkApiName(appId, name, now()));
           if (v !== 0) return denied(v, args);
           counters.checks++;
           counters.allowed++;
@@ -420,32 +563,248 @@ export async function createGuard(options) {
     return freeze(wrapper);
   }
 
-  // The options the original receives: the caller's own enumerable
-  // properties, with `url` replaced by the string that was checked. Built with
-  // object spread or defineProperty, never assignment, so setters planted on
-  // Object.prototype are not invoked. When `url` is an accessor, spreading
-  // would run its getter again, so that case copies key by key without it.
-  function copyWithUrl(opts, url) {
-    if (opts === undefined) return { url };
-    const d = getOwnPropertyDescriptor(opts, 'url');
-    if (d === undefined || 'value' in d) return { ...opts, url };
-    const copy = {};
-    for (const k of ownKeys(opts)) {
-      if (k === 'url') continue;
-      const pd = getOwnPropertyDescriptor(opts, k);
-      if (pd === undefined || !pd.enumerable) continue;
-      own(copy, k, 'value' in pd ? pd.value : opts[k]);
-    }
-    return own(copy, 'url', url);
+  function isTaskApi(name) {
+    return name === 'request' || name === 'uploadFile' || name === 'downloadFile' || name === 'connectSocket';
   }
 
-  function prefix(name) {
-    for (let i = 0; i < name.length; i++) if (name[i] === '.') return true;
-    return false;
+  // A door spec's option paths, grouped by top-level key:
+  // [{ key, array, fields: [sub-keys] | null, local, css }]. Also runs at
+  // call time (for a returned object's methods), so arrays grow by
+  // defineProperty: an index setter planted on Array.prototype never runs.
+  function planOf(spec) {
+    const plan = [];
+    const byKey = create(null);
+    const paths = spec.options !== undefined ? spec.options : spec.css;
+    for (let i = 0; i < paths.length; i++) {
+      const p = paths[i];
+      let key = '';
+      let rest = '';
+      let array = false;
+      let j = 0;
+      for (; j < p.length && p[j] !== '['; j++) key += p[j];
+      if (j < p.length) { array = true; j += 2; if (p[j] === '.') j++; for (; j < p.length; j++) rest += p[j]; }
+      let entry = byKey[key];
+      if (entry === undefined) {
+        entry = { __proto__: null, key, array, fields: rest === '' ? null : [], local: spec.local === true, css: spec.css !== undefined, kind: KIND[spec.kind] };
+        byKey[key] = entry;
+        own(plan, plan.length, entry);
+      }
+      if (rest !== '') own(entry.fields, entry.fields.length, rest);
+    }
+    return plan;
+  }
+
+  /**
+   * Reads each target of `opts` once, checks it, and builds the options the
+   * original receives: the caller's own enumerable properties, each target
+   * replaced by what was checked (href; a local path as given). Built with
+   * defineProperty only. Answers { copy, denied }.
+   */
+  function vetOptions(opts, plan, appId, handle, name, t) {
+    const replaced = create(null);
+    let denied = null;
+    const vet = (raw, entry, required) => {
+      if (raw === undefined || raw === null) {
+        if (!required) return raw;
+      }
+      const s = StringCtor(raw);
+      if (entry.local && isLocalPath(s)) return s;
+      let target = s;
+      let css = null;
+      if (entry.css) {
+        css = cssUrl(s);
+        target = css === null ? '' : css.url;
+      }
+      const r = urlCheck(appId, handle, entry.kind, target, t, name);
+      count(r.v, appId, name, target);
+      if (!allows(r.v)) {
+        if (denied === null) denied = r;
+        return undefined;
+      }
+      // Report mode lets an unparsable URL through: nothing to serialise.
+      const out = r.href === null ? target : r.href;
+      return css === null || css.bare ? out : `url("${cssEscape(out)}")`;
+    };
+    for (let i = 0; i < plan.length; i++) {
+      const entry = plan[i];
+      const raw = opts === undefined ? undefined : opts[entry.key];
+      let value;
+      if (!entry.array) {
+        value = vet(raw, entry, !entry.local);
+      } else if (raw === undefined || raw === null) {
+        value = raw;
+      } else if (typeof raw !== 'object') {
+        value = vet(raw, entry, true);
+      } else {
+        const len = mathFloor(NumberCtor(raw.length));
+        const n = len > 0 ? (len < MAX_TARGETS ? len : MAX_TARGETS) : 0;
+        const arr = [];
+        for (let k = 0; k < n; k++) {
+          const item = raw[k];
+          let v2;
+          if (entry.fields === null || item === null || typeof item !== 'object') {
+            v2 = vet(item, entry, entry.fields !== null);
+          } else {
+            v2 = copyExcept(item, entry.fields);
+            for (let f = 0; f < entry.fields.length; f++) own(v2, entry.fields[f], vet(item[entry.fields[f]], entry, false));
+          }
+          own(arr, k, v2);
+        }
+        value = arr;
+      }
+      replaced[entry.key] = value;
+    }
+    if (denied !== null) return { copy: undefined, denied };
+    // Object spread defines (never assigns) and reads each property once;
+    // when a door field is an accessor its getter must not run again, so
+    // that case copies key by key without it.
+    const copy = opts === undefined ? {} : targetsAreData(opts, plan) ? { ...opts } : copyExcept(opts, plan);
+    // Every door field is an own property of the copy, even when absent, so
+    // the original never reads one through a prototype. Assigning to an own
+    // data property runs no setter.
+    for (let i = 0; i < plan.length; i++) {
+      const k = plan[i].key;
+      if (hasOwn(copy, k)) copy[k] = replaced[k];
+      else own(copy, k, replaced[k]);
+    }
+    return { copy, denied: null };
+  }
+
+  function targetsAreData(o, plan) {
+    for (let i = 0; i < plan.length; i++) {
+      const d = getOwnPropertyDescriptor(o, plan[i].key);
+      if (d !== undefined && !hasOwn(d, 'value')) return false;
+    }
+    return true;
+  }
+
+  // The own enumerable properties of `o` except `skip` (names, or plan
+  // entries), copied with defineProperty; getters are read once.
+  function copyExcept(o, skip) {
+    const copy = {};
+    const keys = ownKeys(o);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      let skipped = false;
+      for (let s = 0; s < skip.length; s++) {
+        const sk = skip[s];
+        if (k === (typeof sk === 'string' ? sk : sk.key)) { skipped = true; break; }
+      }
+      if (skipped) continue;
+      const pd = desc(o, k);
+      if (pd === undefined || !pd.enumerable) continue;
+      own(copy, k, pd.data ? pd.value : o[k]);
+    }
+    return copy;
+  }
+
+  // Facade over an object an API returned (a context, a socket): its methods
+  // forward to the original on the original; setters and methods the door
+  // spec names are checked and receive what was checked; a method that
+  // answers the original answers the facade instead.
+  function facade(obj, spec, appId, handle, api) {
+    if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) return obj;
+    const out = {};
+    const seen = create(null);
+    const sets = spec.set;
+    const methods = spec.methods;
+    for (let o = obj; o !== null && o !== ObjectProto && o !== FunctionProto; o = getPrototypeOf(o)) {
+      const keys = ownKeys(o);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        if (typeof key !== 'string' || seen[key] === true || key === 'constructor') continue;
+        seen[key] = true;
+        const d = desc(o, key);
+        if (d === undefined) continue;
+        const label = `${api}.${key}`;
+        if (d.data && typeof d.value === 'function') {
+          const door = methods === undefined ? undefined : methods[key];
+          defineProperty(out, key, { __proto__: null, value: freeze(facadeMethod(obj, out, d.value, door, appId, handle, label)), enumerable: true });
+          continue;
+        }
+        let get;
+        let setRaw;
+        if (d.data) {
+          get = () => { const cur = desc(obj, key); return cur === undefined ? undefined : cur.data ? cur.value : cur.get === undefined ? undefined : apply(cur.get, obj, []); };
+          setRaw = d.writable ? findSetter(obj, key) : undefined;
+        } else {
+          const g = d.get;
+          const st = d.set;
+          get = g === undefined ? undefined : () => apply(g, obj, []);
+          setRaw = st === undefined ? undefined : (v) => { apply(st, obj, [v]); };
+        }
+        let set = setRaw;
+        const door = sets === undefined ? undefined : sets[key];
+        if (door !== undefined && setRaw !== undefined) {
+          const kind = KIND[door.kind];
+          set = (v) => {
+            const s = StringCtor(v);
+            if (door.local === true && isLocalPath(s)) { setRaw(s); return; }
+            const r = urlCheck(appId, handle, kind, s, now(), label);
+            count(r.v, appId, label, s);
+            // Denied: the original never sees it (its src stays as it was).
+            if (allows(r.v)) setRaw(r.href === null ? s : r.href);
+          };
+        }
+        defineProperty(out, key, {
+          __proto__: null,
+          get: get === undefined ? undefined : freeze(get),
+          set: set === undefined ? undefined : freeze((v) => { set(v); }),
+          enumerable: true,
+        });
+      }
+    }
+    return freeze(out);
+  }
+
+  function facadeMethod(obj, out, fn, door, appId, handle, label) {
+    const answer = (r) => (r === obj ? out : r);
+    if (door === undefined) return (...args) => answer(apply(fn, obj, args));
+    if (door.returns !== undefined) return (...args) => facade(apply(fn, obj, args), door.returns, appId, handle, label);
+    if (door.raw !== undefined) {
+      return (...args) => {
+        const opts = args[0];
+        const isObj = opts !== null && typeof opts === 'object';
+        const host = StringCtor(isObj ? opts.address : undefined);
+        const port = NumberCtor(isObj ? opts.port : undefined);
+        const r = socketCheck(appId, KIND[door.raw], host, port, now());
+        count(r.v, appId, label, `${host}:${port}`);
+        if (!allows(r.v)) return deny(undefined, r.message, r.v, false, true);
+        const copy = isObj ? copyExcept(opts, ['address', 'port']) : {};
+        own(copy, 'address', r.href);
+        own(copy, 'port', port);
+        setArg0(args, copy);
+        return answer(apply(fn, obj, args));
+      };
+    }
+    if (door.args !== undefined) {
+      const kind = KIND[door.kind];
+      return (...args) => {
+        const s = StringCtor(args[0]);
+        if (!(door.local === true && isLocalPath(s))) {
+          const r = urlCheck(appId, handle, kind, s, now(), label);
+          count(r.v, appId, label, s);
+          if (!allows(r.v)) return deny(undefined, r.message, r.v, false, true);
+          setArg0(args, r.href === null ? s : r.href);
+        } else {
+          setArg0(args, s);
+        }
+        return answer(apply(fn, obj, args));
+      };
+    }
+    const plan = planOf(door);
+    return (...args) => {
+      const opts = args[0];
+      const isObj = opts !== null && typeof opts === 'object';
+      const vetted = vetOptions(isObj ? opts : undefined, plan, appId, handle, label, now());
+      if (vetted.denied !== null) return deny(isObj ? opts : undefined, vetted.denied.message, vetted.denied.v, false, !isObj);
+      setArg0(args, vetted.copy);
+      return answer(apply(fn, obj, args));
+    };
   }
 
   function deny(opts, errMsg, v, task, sync) {
-    const n = v & 0x7f;
+    const n = v & CODE_MASK;
     const errno = ERRNOS[n] ?? 1;
     if (sync) {
       const e = new ErrorCtor(errMsg);
@@ -457,11 +816,12 @@ export async function createGuard(options) {
     const complete = opts ? opts.complete : undefined;
     const success = opts ? opts.success : undefined;
     const callbacks = typeof fail === 'function' || typeof complete === 'function' || typeof success === 'function';
-    const res = { errMsg, errno };
+    const res = freeze({ errMsg, errno });
     if (task || callbacks) {
+      const args = [res];
       queue(() => {
-        if (typeof fail === 'function') { try { apply(fail, undefined, [res]); } catch { /* mini program's own error */ } }
-        if (typeof complete === 'function') { try { apply(complete, undefined, [res]); } catch { /* as above */ } }
+        if (typeof fail === 'function') { try { apply(fail, undefined, args); } catch { /* mini program's own error */ } }
+        if (typeof complete === 'function') { try { apply(complete, undefined, args); } catch { /* as above */ } }
       });
       return task ? inertTask() : undefined;
     }
@@ -470,11 +830,82 @@ export async function createGuard(options) {
 
   function inertTask() {
     const t = {};
-    for (let i = 0; i < TASK_METHODS.length; i++) own(t, TASK_METHODS[i], () => undefined);
+    for (let i = 0; i < TASK_METHODS.length; i++) own(t, TASK_METHODS[i], freeze(() => undefined));
     return freeze(t);
   }
 
   return freeze(guard);
 }
 
-export { KIND };
+// ---------------------------------------------------------------------------
+// CSS url(...) for loadFontFace's `source`
+
+function isSpace(c) {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f';
+}
+
+/**
+ * The URL of a CSS value that is exactly one `url(...)` (quoted or not,
+ * optionally followed by `format(...)` hints, which are dropped), or a bare
+ * URL (no `url(`): { url, bare }. null when the value is anything else
+ * (several sources, escapes, comments): such a value is checked as the empty
+ * string, so guard-core answers it `invalid_url`.
+ */
+function cssUrl(s) {
+  let i = 0;
+  const n = s.length;
+  while (i < n && isSpace(s[i])) i++;
+  if (!(n - i >= 4 && (s[i] === 'u' || s[i] === 'U') && (s[i + 1] === 'r' || s[i + 1] === 'R') && (s[i + 2] === 'l' || s[i + 2] === 'L') && s[i + 3] === '(')) {
+    for (let k = 0; k < n; k++) if (s[k] === '(' || s[k] === ')' || s[k] === '\\' || s[k] === '"' || s[k] === '\'') return null;
+    let end = n;
+    while (end > i && isSpace(s[end - 1])) end--;
+    let url = '';
+    for (let k = i; k < end; k++) url += s[k];
+    return { url, bare: true };
+  }
+  i += 4;
+  while (i < n && isSpace(s[i])) i++;
+  let url = '';
+  if (s[i] === '"' || s[i] === '\'') {
+    const q = s[i++];
+    while (i < n && s[i] !== q) {
+      if (s[i] === '\\' || s[i] === '\n') return null;
+      url += s[i++];
+    }
+    if (i >= n) return null;
+    i++;
+    while (i < n && isSpace(s[i])) i++;
+    if (s[i] !== ')') return null;
+  } else {
+    while (i < n && s[i] !== ')') {
+      const c = s[i];
+      if (c === '\\' || c === '"' || c === '\'' || c === '(' || isSpace(c)) return null;
+      url += s[i++];
+    }
+    if (i >= n) return null;
+  }
+  i++;
+  // Only whitespace and format(...) hints may follow.
+  for (; i < n; i++) {
+    const c = s[i];
+    if (isSpace(c)) continue;
+    if (n - i >= 7 && s[i] === 'f' && s[i + 1] === 'o' && s[i + 2] === 'r' && s[i + 3] === 'm' && s[i + 4] === 'a' && s[i + 5] === 't' && s[i + 6] === '(') {
+      i += 7;
+      while (i < n && s[i] !== ')') { if (s[i] === '\\' || s[i] === '(') return null; i++; }
+      if (i >= n) return null;
+      continue;
+    }
+    return null;
+  }
+  return { url, bare: false };
+}
+
+/** An href inside a double-quoted CSS string. */
+function cssEscape(h) {
+  let out = '';
+  for (let i = 0; i < h.length; i++) {
+    const c = h[i];
+    out += c === '\\' || c === '"' ? `\\${c}` : c;
+  }
+  return out;
+}

@@ -176,6 +176,9 @@ pub struct Load {
     pub message: Option<String>,
     /// Fields the runner does not know (ignored, with a warning).
     #[serde(flatten)]
+    /// A free-text note on why the load exists (project extension, as on cases).
+    #[serde(default)]
+    pub note: Option<String>,
     pub unknown: UnknownFields,
 }
 
@@ -485,6 +488,7 @@ pub fn run_vector_file<E: Engine>(
         expect: "ok".into(),
         now: None,
         message: None,
+        note: None,
         unknown: UnknownFields::new(),
     });
     for (i, load) in shorthand.iter().chain(&file.loads).enumerate() {

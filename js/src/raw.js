@@ -1,0 +1,260 @@
+// The bridge's own wasm instance, driven through the RAW ABI of
+// guard-wasm/src/raw_abi.rs (docs/wasm-host.md): integers in and out, strings
+// through the module's input buffer, text back through its output buffer.
+//
+// Why not the wasm-bindgen glue (js/pkg/guard_wasm.js): the glue reads
+// built-ins at call time (Uint8Array.prototype.subarray, which honours
+// Symbol.species through `constructor`; TextEncoder.prototype.encodeInto;
+// String.prototype.charCodeAt/slice; WebAssembly.Memory.prototype.buffer...),
+// and mini program code shares the realm, so it could choose the bytes a check
+// sees or be handed the instance's whole memory. Here every built-in this file
+// uses at call time is captured when the module is evaluated (the base library
+// evaluates the bridge before any mini program code, docs/threat-model.md) and
+// applied through a captured Reflect.apply; views are made with a captured
+// Uint8Array constructor over a buffer read with a captured getter; nothing
+// species-honouring (subarray, slice, map, ...) is ever called.
+//
+// Nothing here is handed to mini program code: index.js keeps the object
+// `open()` answers in a closure. Importing this file yourself gets you a
+// fresh, empty instance of your own, never a guard's.
+
+const R = Reflect;
+const apply = R.apply;
+const getOwnPropertyDescriptor = R.getOwnPropertyDescriptor;
+const defineProperty = R.defineProperty;
+const objectCreate = Object.create;
+const objectFreeze = Object.freeze;
+const U8 = Uint8Array;
+const NumberCtor = Number;
+const BigIntCtor = BigInt;
+const ErrorCtor = Error;
+const TypeErrorCtor = TypeError;
+const mathFloor = Math.floor;
+const WA = WebAssembly;
+const WAModule = WA.Module;
+const WAInstance = WA.Instance;
+const waInstantiate = WA.instantiate;
+const waCompile = WA.compile;
+const moduleImports = WA.Module.imports;
+const instanceExports = getOwnPropertyDescriptor(WA.Instance.prototype, 'exports').get;
+const memoryBuffer = getOwnPropertyDescriptor(WA.Memory.prototype, 'buffer').get;
+const encoder = new TextEncoder();
+const encodeInto = TextEncoder.prototype.encodeInto;
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const decode = TextDecoder.prototype.decode;
+const U64_MAX = 0xffffffffffffffffn;
+const LOW32 = 0xffffffffn;
+const TWO_64 = 18446744073709551616;
+
+/** The raw ABI exports the bridge needs (ABI_VERSION 2). */
+const NEEDED = objectFreeze([
+  'memory', 'guard_abi_version', 'guard_input', 'guard_new', 'guard_load', 'guard_api_id', 'guard_app_handle',
+  'guard_check_api', 'guard_check_api_name', 'guard_check_url', 'guard_check_url_handle', 'guard_message',
+  'guard_message_for', 'guard_href', 'guard_code_name', 'guard_errno', 'guard_kind', 'guard_report_bit',
+  'guard_max_bundle_bytes', 'guard_max_url_bytes', 'guard_load_too_large',
+  'guard_check_launch', 'guard_check_socket_target', 'guard_check_redirect',
+]);
+
+export const ABI_VERSION = 2;
+
+/** Compiles module bytes (or answers a compiled module). Start-up only. */
+export async function compile(source) {
+  if (source instanceof WAModule) return source;
+  return waCompile(source);
+}
+
+function trap() {
+  throw new ErrorCtor('guard module: the raw ABI never calls an import');
+}
+
+/**
+ * Instantiates `module` for one guard: every import is a function that
+ * throws (the raw-ABI paths never call JS; `__wbindgen_start` is never run).
+ * Answers the driver: closures over this instance only.
+ */
+export async function open(module) {
+  const imports = objectCreate(null);
+  const list = moduleImports(module);
+  for (let i = 0; i < list.length; i++) {
+    const { module: m, name, kind } = list[i];
+    if (kind !== 'function') throw new TypeErrorCtor(`guard module: unexpected ${kind} import ${m}.${name}`);
+    let ns = imports[m];
+    if (ns === undefined) {
+      ns = objectCreate(null);
+      defineProperty(imports, m, { value: ns, enumerable: true });
+    }
+    defineProperty(ns, name, { value: trap, enumerable: true });
+  }
+  const instance = await waInstantiate(module, imports);
+  if (!(instance instanceof WAInstance)) throw new TypeErrorCtor('guard module: instantiate gave no instance');
+  const x = apply(instanceExports, instance, []);
+  for (let i = 0; i < NEEDED.length; i++) {
+    if (getOwnPropertyDescriptor(x, NEEDED[i]) === undefined) throw new TypeErrorCtor(`guard module has no raw ABI export ${NEEDED[i]}`);
+  }
+  const memory = x.memory;
+  const abiVersion = x.guard_abi_version;
+  const input = x.guard_input;
+  const gNew = x.guard_new;
+  const gLoad = x.guard_load;
+  const gApiId = x.guard_api_id;
+  const gAppHandle = x.guard_app_handle;
+  const gCheckApi = x.guard_check_api;
+  const gCheckApiName = x.guard_check_api_name;
+  const gCheckUrl = x.guard_check_url;
+  const gCheckUrlHandle = x.guard_check_url_handle;
+  const gMessage = x.guard_message;
+  const gMessageFor = x.guard_message_for;
+  const gHref = x.guard_href;
+  const gCodeName = x.guard_code_name;
+  const gErrno = x.guard_errno;
+  const gKind = x.guard_kind;
+  const gReportBit = x.guard_report_bit;
+  const gMaxBundle = x.guard_max_bundle_bytes;
+  const gMaxUrl = x.guard_max_url_bytes;
+  const gTooLarge = x.guard_load_too_large;
+  const gCheckLaunch = x.guard_check_launch;
+  const gCheckSocket = x.guard_check_socket_target;
+  const gCheckRedirect = x.guard_check_redirect;
+  if (abiVersion() !== ABI_VERSION) throw new TypeErrorCtor(`guard module speaks raw ABI ${abiVersion()}, the bridge ${ABI_VERSION}`);
+  const MAX_BUNDLE = gMaxBundle();
+  const MAX_URL = gMaxUrl();
+
+  // The clock as the ABI's i64, converted once per distinct second.
+  let lastT = -1;
+  let lastBig = 0n;
+  function big(t) {
+    if (t !== lastT) {
+      lastT = t;
+      lastBig = t >= TWO_64 ? U64_MAX : BigIntCtor(mathFloor(t));
+    }
+    return lastBig;
+  }
+
+  // Copies `s`, and `t` and `u` when given, one after the other into a
+  // fresh input buffer of at most `limit + 4` bytes per string. Leaves their
+  // UTF-8 lengths in `lens`. A string longer than `limit` bytes is cut just
+  // past `limit` (never copied whole), so the guard sees a too-long string.
+  const lens = [0, 0, 0];
+  // Where put() wrote its strings: the href of a URL check that is its own
+  // input is answered with the caller's string (see href()).
+  let putAt = 0;
+  const cap = (str, limit) => {
+    const n = str === undefined ? 0 : str.length * 3;
+    return n < limit + 4 ? n : limit + 4;
+  };
+  function put(s, t, limit, u) {
+    const capS = cap(s, limit);
+    const capT = cap(t, limit);
+    const capU = cap(u, limit);
+    const at = input(capS + capT + capU) >>> 0;
+    if (at === 0 && capS + capT + capU !== 0) return false;
+    putAt = at;
+    const buffer = apply(memoryBuffer, memory, []);
+    const a = apply(encodeInto, encoder, [s, new U8(buffer, at, capS)]).written;
+    lens[0] = a;
+    lens[1] = 0;
+    lens[2] = 0;
+    if (t !== undefined) lens[1] = apply(encodeInto, encoder, [t, new U8(buffer, at + a, capT)]).written;
+    if (u !== undefined) lens[2] = apply(encodeInto, encoder, [u, new U8(buffer, at + a + lens[1], capU)]).written;
+    return true;
+  }
+
+  /** Text the module packed as (address << 32) | length; null on an ERR_*. */
+  function text(packed) {
+    if (packed < 0n) return null;
+    const ptr = NumberCtor((packed >> 32n) & LOW32);
+    const len = NumberCtor(packed & LOW32);
+    if (len === 0) return '';
+    const buffer = apply(memoryBuffer, memory, []);
+    return apply(decode, decoder, [new U8(buffer, ptr, len)]);
+  }
+
+  let lastUrl = null;
+  let lastUrlAt = 0;
+  let lastUrlLen = 0;
+  const driver = {
+    MAX_BUNDLE,
+    MAX_URL,
+    /** 0 ok, 1 bad key (message says why), negative misuse. */
+    create(key) {
+      if (!put(key, undefined, MAX_BUNDLE)) return -4;
+      return gNew(lens[0]);
+    },
+    /** The LoadCode number; the bundle's size is checked before any copy. */
+    load(bundle, t) {
+      if (bundle.length > MAX_BUNDLE) return gTooLarge(bundle.length >>> 0);
+      if (!put(bundle, undefined, MAX_BUNDLE)) return gTooLarge(bundle.length >>> 0);
+      return gLoad(lens[0], big(t));
+    },
+    apiId(name) {
+      if (name.length > 4096 || !put(name, undefined, 4096)) return -2;
+      return gApiId(lens[0]);
+    },
+    appHandle(app) {
+      if (app.length > 4096 || !put(app, undefined, 4096)) return -2;
+      return gAppHandle(lens[0]);
+    },
+    checkApi: (app, api, t) => gCheckApi(app, api, big(t)),
+    checkApiName(app, name, t) {
+      if (!put(app, name, MAX_URL)) return -4;
+      return gCheckApiName(lens[0], lens[1], big(t));
+    },
+    checkUrl(kind, handle, url, t) {
+      lastUrl = null;
+      if (!put(url, undefined, MAX_URL)) return -4;
+      lastUrl = url;
+      lastUrlAt = putAt;
+      lastUrlLen = lens[0];
+      return gCheckUrlHandle(kind, handle, lens[0], big(t));
+    },
+    checkUrlByApp(kind, app, url, t) {
+      lastUrl = null;
+      if (!put(app, url, MAX_URL)) return -4;
+      lastUrl = url;
+      lastUrlAt = putAt + lens[0];
+      lastUrlLen = lens[1];
+      return gCheckUrl(kind, lens[0], lens[1], big(t));
+    },
+    checkLaunch(app, version, sha, t) {
+      lastUrl = null;
+      if (!put(app, version, MAX_URL, sha)) return -4;
+      return gCheckLaunch(lens[0], lens[1], lens[2], big(t));
+    },
+    /** `port` an integer 0..2^32-1 (anything else is passed as 0, which is invalid). */
+    checkSocket(kind, app, host, port, t) {
+      lastUrl = null;
+      if (!put(app, host, MAX_URL)) return -4;
+      return gCheckSocket(kind, lens[0], lens[1], port, big(t));
+    },
+    checkRedirect(kind, app, base, location, hop, t) {
+      lastUrl = null;
+      if (!put(app, base, MAX_URL, location)) return -4;
+      return gCheckRedirect(kind, lens[0], lens[1], lens[2], hop, big(t));
+    },
+    /**
+     * The href of the last URL check, or null. When guard-core answered the
+     * input itself (its fast path: the URL already is its serialisation,
+     * hence ASCII, hence byte for byte the caller's string), that string is
+     * answered without decoding anything.
+     */
+    href() {
+      const packed = gHref();
+      if (packed < 0n) return null;
+      if (lastUrl !== null && NumberCtor(packed & LOW32) === lastUrlLen && NumberCtor((packed >> 32n) & LOW32) === lastUrlAt) return lastUrl;
+      return text(packed);
+    },
+    message: () => text(gMessage()) ?? '',
+    messageFor(label) {
+      if (!put(label, undefined, 4096)) return '';
+      return text(gMessageFor(lens[0])) ?? '';
+    },
+    codeName: (code, load) => text(gCodeName(code, load ? 1 : 0)) ?? '',
+    errno: (code) => gErrno(code),
+    kind(name) {
+      if (!put(name, undefined, 64)) return -2;
+      return gKind(lens[0]);
+    },
+    reportBit: () => gReportBit(),
+  };
+  return objectFreeze(driver);
+}
