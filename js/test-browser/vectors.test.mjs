@@ -43,12 +43,13 @@ let page;
 // the page's origin is http://127.0.0.1, a secure context, so WebCrypto's
 // Ed25519 (for `sign_with` loads) is available to the page.
 function startStaticServer() {
-  const roots = { src: join(JS_ROOT, 'src'), pkg: join(JS_ROOT, 'pkg') };
+  const roots = { src: join(JS_ROOT, 'src'), pkg: join(JS_ROOT, 'pkg'), 'node_modules/@noble/hashes': join(JS_ROOT, 'node_modules', '@noble', 'hashes') };
   FOLDERS.forEach((f, i) => { roots[`vectors/${i}`] = resolve(REPO, f); });
   const s = createServer(async (req, res) => {
     const send = (status, type, body) => { res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }); res.end(body); };
     const path = decodeURIComponent(new URL(req.url, 'http://vectors.invalid').pathname);
-    if (path === '/') return send(200, 'text/html; charset=utf-8', '<!doctype html><title>guard vectors</title><body>vectors</body>');
+    // The import map resolves the signing module's one npm dependency as Node does.
+    if (path === '/') return send(200, 'text/html; charset=utf-8', '<!doctype html><title>guard vectors</title><script type="importmap">{"imports":{"@noble/hashes/":"/node_modules/@noble/hashes/"}}</script><body>vectors</body>');
     const prefix = Object.keys(roots).find((p) => path.startsWith(`/${p}/`));
     const type = TYPES[extname(path)];
     if (prefix === undefined || type === undefined) return send(404, 'text/plain', 'not found');
