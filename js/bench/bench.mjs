@@ -184,4 +184,35 @@ console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown cpu'} ($
 const clockNs = time(() => Math.floor(Date.now() / 1000), [0], 250);
 console.log(lines.join('\n'));
 console.log(`\`Math.floor(Date.now() / 1000)\` alone: ${fmt(clockNs)} ns`);
+
+// ---- before/after, same run: another copy of the bridge (for the containment
+// work, the one that drove the wasm-bindgen glue) against this one. Opt-in,
+// so no old code lives in the repository:
+//   git show 00713e8:js/src/index.js > js/bench/before.js   (gitignored)
+//   GUARD_BRIDGE_BEFORE=./before.js node js/bench/bench.mjs
+if (process.env.GUARD_BRIDGE_BEFORE) {
+const { createGuard: createGuardBefore } = await import(new URL(process.env.GUARD_BRIDGE_BEFORE, import.meta.url));
+const before = await createGuardBefore({ secret: SECRET });
+if (before.load(signPolicy(policy, SECRET), { now }).code !== 'ok') throw new Error('load (before)');
+const guardedBefore = before.wrap(baseWx, { appId: APP });
+const NON_ASCII_URLS = ['https://api.shop.example/\u00fc', 'https://x.img.shop.example/caf\u00e9.png', 'https://evil.example/\u00e9'];
+const pairs = [
+  ['wrapped wx call, API check (allowed)', ALLOWED_APIS, (n) => guardedBefore[n](), (n) => guarded[n]()],
+  ['wrapped wx.request (allowed)', ALLOWED_URLS, (u) => guardedBefore.request({ url: u }), (u) => guarded.request({ url: u })],
+  ['guard.checkApi (mixed)', MIXED_APIS, (n) => before.checkApi(APP, n).allow, (n) => guard.checkApi(APP, n).allow],
+  ['guard.checkRequest (mixed)', MIXED_URLS, (u) => before.checkRequest(APP, u).allow, (u) => guard.checkRequest(APP, u).allow],
+  ['guard.checkRequest (non-ASCII)', NON_ASCII_URLS, (u) => before.checkRequest(APP, u).allow, (u) => guard.checkRequest(APP, u).allow],
+];
+const cmp = ['', '| call | before ns | after ns | after / before |', '|---|---:|---:|---:|'];
+for (const [label, list, b, a] of pairs) {
+  let tb = Infinity;
+  let ta = Infinity;
+  for (let r = 0; r < 5; r++) {
+    tb = Math.min(tb, time(b, list, 250));
+    ta = Math.min(ta, time(a, list, 250));
+  }
+  cmp.push(`| ${label} | ${fmt(tb)} | ${fmt(ta)} | ${(ta / tb).toFixed(2)}× |`);
+}
+console.log(cmp.join('\n'));
+}
 if (sink < 0) console.log(sink);
