@@ -1,14 +1,23 @@
 // A simulated mini program base library: the real `wx` functions a superapp
-// would implement natively. Its network layer routes https://<host>/<path>
-// to the local harness server's /net/<host>/<path> (standing in for the
-// internet), so every request that leaves the page is counted there.
+// would implement natively. request, uploadFile and downloadFile are handed
+// to the base library's native side, which lives in the harness server
+// process (POST /native/<kind>), as a superapp's native network code would:
+// it checks the URL again with its own guard, connects, and follows
+// redirects itself, checking every hop before it connects (contract v2
+// §3.6). "The internet" is the server's /net/<host>/<path> (standing for
+// https://<host>/<path>), which counts every request it receives.
 
 const route = (kind, url) => {
   const u = new URL(url);
   return `/${kind}/${u.host}${u.pathname}${u.search}`;
 };
 
-export function createBaseLibrary(log) {
+/**
+ * The base library one mini program runs on. `appId` is the app the native
+ * side checks for; `onNative` receives the native layer's answer to each
+ * network call (with every redirect hop's decision), for the harness to show.
+ */
+export function createBaseLibrary(log, { appId, onNative = () => {} } = {}) {
   const storage = new Map();
   const finish = (o, ok, res) => {
     try { if (ok) o?.success?.(res); else o?.fail?.(res); } finally { o?.complete?.(res); }
@@ -17,12 +26,18 @@ export function createBaseLibrary(log) {
     if (o && (o.success || o.fail || o.complete)) { run().then((r) => finish(o, true, r), (e) => finish(o, false, e)); return undefined; }
     return run();
   };
+  const NATIVE_KIND = { request: 'request', uploadFile: 'upload', downloadFile: 'download' };
   const netTask = (api, o, method) => {
     const ctl = new AbortController();
-    fetch(route('net', o.url), { method, signal: ctl.signal, body: method === 'POST' ? String(o.data ?? '') : undefined })
-      .then((r) => r.json().then((data) => ({ data, statusCode: r.status, errMsg: `${api}:ok` })))
-      .then((res) => finish(o, true, res), (e) => finish(o, false, { errMsg: `${api}:fail ${e.message}` }));
-    log(`[base library] ${api} → network: ${o.url}`);
+    const call = { appId, url: String(o.url), method, data: method === 'POST' ? String(o.data ?? '') : undefined };
+    fetch(`/native/${NATIVE_KIND[api]}`, { method: 'POST', signal: ctl.signal, body: JSON.stringify(call) })
+      .then((r) => r.json())
+      .then((out) => {
+        onNative({ api, ...call, ...out });
+        const res = out.ok ? { data: out.data, statusCode: out.statusCode, errMsg: out.errMsg } : { errMsg: out.errMsg, errno: out.errno };
+        finish(o, out.ok, res);
+      }, (e) => finish(o, false, { errMsg: `${api}:fail ${e.message}` }));
+    log(`[base library] ${api} → native network layer: ${o.url}`);
     return { abort: () => ctl.abort(), onHeadersReceived() {}, offHeadersReceived() {}, onProgressUpdate() {}, offProgressUpdate() {} };
   };
   return {

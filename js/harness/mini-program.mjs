@@ -30,6 +30,17 @@ export const STEPS = [
   }],
 ];
 
+// Calls to allowed hosts whose answer is a redirect ("the internet" of
+// js/harness/server.mjs). The bridge allows each first URL; the base
+// library's native layer follows the redirects and checks every hop.
+export const REDIRECT_STEPS = [
+  ['allowed host redirects to another domain', (wx, done) => wx.request({ url: 'https://api.shop.example/redirect/elsewhere', success: done, fail: done })],
+  ['allowed host redirects into the superapp\'s internal network', (wx, done) => wx.request({ url: 'https://api.shop.example/redirect/internal', success: done, fail: done })],
+  ['redirect loop (/loop/a ⇄ /loop/b)', (wx, done) => wx.request({ url: 'https://api.shop.example/loop/a', success: done, fail: done })],
+  ['chain of 10 redirects', (wx, done) => wx.request({ url: 'https://api.shop.example/chain/10/10', success: done, fail: done })],
+  ['chain of 11 redirects', (wx, done) => wx.downloadFile({ url: 'https://api.shop.example/chain/11/11', success: done, fail: done })],
+];
+
 export const WEBVIEW_STEPS = [
   ['web-view to another domain', 'https://evil.example/phish'],
   ['web-view javascript:', 'javascript:alert(1)'],

@@ -130,7 +130,12 @@ export interface Guard {
   wrap<T extends object>(wx: T, options: { appId: string }): Readonly<T>;
   /** Vets a web-view's initial `src` and every navigation. */
   webView(appId: string, options?: { element?: { src: string } }): WebViewGuard;
-  /** Calls `listener` on every denial (and report-mode pass); answers an unsubscribe function. */
+  /**
+   * Calls `listener` on every denial (and report-mode pass) of a wrapped `wx`
+   * call, a web-view navigation or a component attribute; answers an
+   * unsubscribe function. The direct `check*` methods only answer: a native
+   * layer that calls them (redirect hops) records its own denials.
+   */
   onViolation(listener: (violation: Violation) => void): () => void;
   counters(): Counters;
 }

@@ -1,8 +1,12 @@
 // The browser test: Debian's Chromium driven by playwright-core, against the
 // harness served on loopback. Proves that allowed calls reach the server and
 // denied ones never leave the page (the server's own counts), that a denied
-// web-view never loads, takes a screenshot, and runs the URL differential
-// (guard vs the browser's own URL parser) on > 500 inputs.
+// web-view never loads; for contract v2: that the demo bundle is EdDSA and the
+// page holds the public key only, that launch runs only the released package,
+// that the base library's native layer (the server process, its own guard)
+// checks every redirect hop and never connects to a denied one, that blocked
+// hosts and a removed app are refused; takes a screenshot, and runs the URL
+// differential (guard vs the browser's own URL parser) on > 500 inputs.
 //
 //   node --test js/test-browser/     (CHROMIUM=/path overrides /usr/bin/chromium)
 import { test, before, after } from 'node:test';
@@ -31,7 +35,7 @@ before(async () => {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: ARGS,
-    viewport: { width: 1100, height: 760 },
+    viewport: { width: 1400, height: 900 },
   });
   page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -45,19 +49,33 @@ after(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
+const byLabelOf = (h) => Object.fromEntries(h.results.map((r) => [r.label, r]));
+const range = (n) => Array.from({ length: n }, (_, i) => i);
+
 test('allowed calls reach the server, denied ones never leave the page', async () => {
   const h = await page.evaluate(() => window.__harness);
   assert.equal(h.error, undefined, h.error);
   const stats = server.stats();
-  // The server's own count: exactly the allowed calls, once each.
+  // The server's own count: exactly the allowed calls and the redirect hops
+  // the native layer was allowed to follow, once each.
   assert.deepEqual(stats.net, {
     'api.shop.example/v1/items': 1,
     'cdn.shop.example:8443/logo.png': 1,
     'a.img.shop.example/pic.png': 1,
     'ws.shop.example/live': 1,
     'api.shop.example/v1/flip': 1,
+    // Redirects: the first URL only (the hop is denied) ...
+    'api.shop.example/redirect/elsewhere': 1,
+    'api.shop.example/redirect/internal': 1,
+    // ... the loop: 11 connections (the first URL and hops 1..10), hop 11 denied ...
+    'api.shop.example/loop/a': 6,
+    'api.shop.example/loop/b': 5,
+    // ... 10 hops followed to the end; 11 hops: /chain/11/0 never reached.
+    ...Object.fromEntries(range(11).map((n) => [`api.shop.example/chain/10/${n}`, 1])),
+    ...Object.fromEntries(range(11).map((n) => [`api.shop.example/chain/11/${n + 1}`, 1])),
+    'partner.example/v1/ping': 1,
   });
-  const byLabel = Object.fromEntries(h.results.map((r) => [r.label, r]));
+  const byLabel = byLabelOf(h);
   assert.equal(byLabel['exfiltrate to another domain'].errMsg, 'request:fail url not in domain list:evil.example');
   assert.equal(byLabel['plain http'].errMsg, 'request:fail url scheme not allowed');
   assert.equal(byLabel['wrong port'].errMsg, 'request:fail url not in domain list:api.shop.example:8443');
@@ -68,8 +86,17 @@ test('allowed calls reach the server, denied ones never leave the page', async (
   assert.equal(byLabel['API outside the whitelist (sync)'].errMsg, 'getSecretTokenSync:fail api not in whitelist');
   assert.equal(byLabel['granted sensitive API'].ok, true);
   assert.equal(byLabel['built-in API (sync)'].ok, true);
-  assert.equal(h.violations.length, 10);
-  assert.ok(h.violations.every((v) => v.appId === 'mp_demo' && typeof v.code === 'string'));
+  // The page's guard: mp_demo's 10 denials as before (redirect hops are the
+  // native layer's, never the page's), plus the other apps' 4.
+  const demo = h.violations.filter((v) => v.appId === 'mp_demo');
+  assert.equal(demo.length, 10);
+  assert.ok(demo.every((v) => typeof v.code === 'string'));
+  assert.deepEqual(h.violations.filter((v) => v.appId !== 'mp_demo').map((v) => [v.appId, v.api, v.code, v.url]), [
+    ['mp_open', 'request', 'domain_blocked', 'https://api.superapp.example/v1/session'],
+    ['mp_open', 'request', 'domain_blocked', 'https://billing.internal.superapp.example/'],
+    ['mp_gone', 'request', 'app_removed', undefined],
+    ['mp_gone', 'showToast', 'app_removed', undefined],
+  ]);
 });
 
 test('a denied web-view never loads; the allowed one does', async () => {
@@ -77,14 +104,117 @@ test('a denied web-view never loads; the allowed one does', async () => {
   const src = await page.evaluate(() => document.getElementById('webview').getAttribute('src'));
   assert.equal(src, '/web/h5.shop.example/welcome');
   const h = await page.evaluate(() => window.__harness);
-  const byLabel = Object.fromEntries(h.results.map((r) => [r.label, r]));
+  const byLabel = byLabelOf(h);
   assert.equal(byLabel['web-view to another domain'].errMsg, 'web-view:fail url not in domain list:evil.example');
   assert.equal(byLabel['web-view javascript:'].errMsg, 'web-view:fail url scheme not allowed');
 });
 
+test('the demo policy is contract v2, signed EdDSA; the page holds the public key only', async () => {
+  const h = await page.evaluate(() => window.__harness);
+  assert.deepEqual(h.load, { code: 'ok', message: '' });
+  const keys = await (await fetch(`${server.url}keys`)).json();
+  assert.deepEqual(keys, { keys: [server.publicKey] });
+  assert.deepEqual(Object.keys(server.publicKey).sort(), ['crv', 'kid', 'kty', 'x']);
+  const bundle = await (await fetch(`${server.url}bundle`)).text();
+  const [head, body] = bundle.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')));
+  assert.deepEqual(head, { alg: 'EdDSA', kid: server.publicKey.kid });
+  assert.equal(body.schema, 2);
+  assert.deepEqual(body.blocked_hosts, ['*.internal.superapp.example', 'api.superapp.example']);
+  const apps = Object.fromEntries(body.apps.map((a) => [a.app_id, a]));
+  assert.deepEqual(apps.mp_demo.release, { version: '1.0.0', package_sha256: server.packageSha256 });
+  assert.equal(apps.mp_gone.removed, true);
+  assert.deepEqual(apps.mp_open.control, { server_domains: false, apis: false, webview_domains: false });
+  // The server's native guard loaded the same bundle.
+  assert.deepEqual(server.nativeLoads(), [{ version: 1, code: 'ok', message: '' }]);
+  // No HS256 anywhere: a guard configured with the public key alone refuses an HS256 bundle.
+  const { createGuard } = await import('../src/index.js');
+  const g = await createGuard({ keys: [server.publicKey] });
+  assert.equal(g.load(signPolicy(body, 'HarnessDemoKey16')).code, 'unknown_key');
+});
+
+// Each row's decision, code and errMsg, as the page shows them.
+const ROWS = [
+  // label, app, code (null = allowed), errMsg
+  ['launch mp_demo 1.0.0, the released package', 'mp_demo', null, 'launch:ok'],
+  ['launch mp_demo 1.0.0, a package with one extra line', 'mp_demo', 'version_not_released', 'launch:fail version not released'],
+  ['launch mp_demo 1.1.0, a version never released', 'mp_demo', 'version_not_released', 'launch:fail version not released'],
+  ['allowed host redirects to another domain', 'mp_demo', 'domain_not_whitelisted', 'request:fail url not in domain list:evil.example'],
+  ['allowed host redirects into the superapp\'s internal network', 'mp_demo', 'domain_blocked', 'request:fail url in blocked domain list:admin.internal.superapp.example'],
+  ['redirect loop (/loop/a ⇄ /loop/b)', 'mp_demo', 'invalid_url', 'request:fail invalid url'],
+  ['chain of 10 redirects', 'mp_demo', null, 'request:ok'],
+  ['chain of 11 redirects', 'mp_demo', 'invalid_url', 'downloadFile:fail invalid url'],
+  ['switched-off list: any other host', 'mp_open', null, 'request:ok'],
+  ['switched-off list: the superapp\'s backend (blocked host)', 'mp_open', 'domain_blocked', 'request:fail url in blocked domain list:api.superapp.example'],
+  ['switched-off list: an internal host (blocked wildcard)', 'mp_open', 'domain_blocked', 'request:fail url in blocked domain list:billing.internal.superapp.example'],
+  ['removed app: request to its own listed host', 'mp_gone', 'app_removed', 'request:fail app removed'],
+  ['removed app: a built-in API', 'mp_gone', 'app_removed', 'showToast:fail app removed'],
+];
+
+test('v2 rows: launch, redirects, blocked hosts, removed app: decision, code, errMsg, visible', async () => {
+  const h = await page.evaluate(() => window.__harness);
+  const byLabel = byLabelOf(h);
+  for (const [label, app, code, errMsg] of ROWS) {
+    const r = byLabel[label];
+    assert.ok(r, `no row ${label}`);
+    assert.deepEqual({ app: r.app, ok: r.ok, code: r.code, errMsg: r.errMsg }, { app, ok: code === null, code, errMsg }, label);
+    const row = page.locator(`#calls tr[data-label="${label.replace(/"/g, '\\"')}"]`);
+    assert.equal(await row.count(), 1, label);
+    assert.ok(await row.isVisible(), label);
+    assert.equal(await row.locator('td.decision').textContent(), code === null ? 'allowed' : `denied: ${code}`, label);
+    assert.equal(await row.locator('td.msg').textContent(), errMsg, label);
+  }
+  // Where each redirect row was decided: the native layer, at the hop.
+  assert.equal(byLabel['allowed host redirects to another domain'].hop, 1);
+  assert.equal(byLabel['allowed host redirects into the superapp\'s internal network'].hop, 1);
+  assert.equal(byLabel['redirect loop (/loop/a ⇄ /loop/b)'].hop, 11);
+  assert.equal(byLabel['chain of 11 redirects'].hop, 11);
+  assert.equal(byLabel['chain of 10 redirects'].hops, 10);
+});
+
+test('the native layer checked every hop with its own guard, and never connected to a denied one', async () => {
+  const traces = Object.fromEntries(server.native().map((t) => [t.url, t]));
+  const elsewhere = traces['https://api.shop.example/redirect/elsewhere'];
+  assert.deepEqual(elsewhere.hops.map((x) => [x.hop, x.location, x.allow, x.code]), [[1, 'https://evil.example/collect?from=shop', false, 'domain_not_whitelisted']]);
+  assert.equal(elsewhere.outcome.errMsg, 'request:fail url not in domain list:evil.example');
+  const internal = traces['https://api.shop.example/redirect/internal'];
+  assert.deepEqual(internal.hops.map((x) => [x.hop, x.allow, x.code]), [[1, false, 'domain_blocked']]);
+  const loop = traces['https://api.shop.example/loop/a'];
+  assert.equal(loop.hops.length, 11);
+  assert.ok(loop.hops.slice(0, 10).every((x, i) => x.hop === i + 1 && x.allow && x.href === `https://api.shop.example/loop/${i % 2 === 0 ? 'b' : 'a'}`));
+  assert.deepEqual([loop.hops[10].hop, loop.hops[10].allow, loop.hops[10].code], [11, false, 'invalid_url']);
+  const chain10 = traces['https://api.shop.example/chain/10/10'];
+  assert.equal(chain10.hops.length, 10);
+  assert.ok(chain10.hops.every((x) => x.allow));
+  assert.equal(chain10.outcome.data.path, '/chain/10/0');
+  const chain11 = traces['https://api.shop.example/chain/11/11'];
+  assert.equal(chain11.kind, 'download');
+  assert.deepEqual(chain11.hops.map((x) => x.allow), [...range(10).map(() => true), false]);
+  assert.equal(chain11.hops[10].code, 'invalid_url');
+  // Calls the bridge denied never reached the native layer at all.
+  for (const url of ['https://evil.example/steal?c=1', 'https://api.superapp.example/v1/session', 'https://api.gone.example/v1/items']) {
+    assert.equal(traces[url], undefined, url);
+  }
+});
+
+test('forbidden and blocked hosts: the server\'s own hit count stays 0, and the page shows it', async () => {
+  const { hosts, net } = server.stats();
+  const watched = ['evil.example', 'admin.internal.superapp.example', 'billing.internal.superapp.example', 'api.superapp.example', 'api.gone.example'];
+  for (const host of watched) {
+    assert.equal(hosts[host] ?? 0, 0, host);
+    const row = page.locator(`#watched tr[data-host="${host}"]`);
+    assert.ok(await row.isVisible(), host);
+    assert.equal(await row.locator('td.num').textContent(), '0', host);
+  }
+  assert.equal(net['api.shop.example/chain/11/0'], undefined);
+  assert.equal(await page.locator('#watched tr[data-host="api.shop.example/chain/11/0"] td.num').textContent(), '0');
+  // The page showed what /stats said.
+  const h = await page.evaluate(() => window.__harness);
+  assert.deepEqual(h.stats, server.stats());
+});
+
 test('screenshot of the harness', async () => {
   const path = new URL('../harness/screenshots/harness.png', HERE).pathname;
-  await page.screenshot({ path, fullPage: false });
+  await page.screenshot({ path, fullPage: true });
   assert.ok(readFileSync(path).length > 1000);
 });
 

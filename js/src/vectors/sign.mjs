@@ -60,10 +60,14 @@ export function signPolicy(policy, secret) {
   return `${input}.${base64url(hmacSha256(utf8(secret), utf8(input)))}`;
 }
 
-/** The public part of an Ed25519 JWK: every member but the private `d`. */
+/**
+ * The public part of an Ed25519 JWK, as a device key set takes it: only
+ * `kty`, `crv`, `kid` and `x` (a WebCrypto export also carries `key_ops`,
+ * `ext` and `alg`, which a guard's key set refuses as unknown members).
+ */
 export function publicJwk(jwk) {
-  const out = {};
-  for (const [k, v] of Object.entries(jwk)) if (k !== 'd') out[k] = v;
+  const out = { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+  if (jwk.kid !== undefined) out.kid = jwk.kid;
   return out;
 }
 
