@@ -174,11 +174,11 @@ pub struct Load {
     /// Text the error message must contain (project extension).
     #[serde(default)]
     pub message: Option<String>,
-    /// Fields the runner does not know (ignored, with a warning).
-    #[serde(flatten)]
     /// A free-text note on why the load exists (project extension, as on cases).
     #[serde(default)]
     pub note: Option<String>,
+    /// Fields the runner does not know (ignored, with a warning).
+    #[serde(flatten)]
     pub unknown: UnknownFields,
 }
 
