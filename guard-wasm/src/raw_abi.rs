@@ -35,7 +35,9 @@ use std::cell::RefCell;
 
 use guard_core::decision::REPORTED_BIT;
 use guard_core::keys::KeySet;
-use guard_core::{limits, ApiId, AppHandle, CheckKind, DenyCode, Guard, LoadCode, Verdict};
+use guard_core::{
+    limits, ApiId, AppHandle, CheckKind, DenyCode, Guard, LoadCode, UrlVerdict, Verdict,
+};
 
 /// The version of this ABI; bumped on any incompatible change.
 pub const ABI_VERSION: i32 = 2;
@@ -74,6 +76,30 @@ struct State {
     /// The href of the last URL check, for [`guard_href`]; cleared by every
     /// other call.
     href: Href,
+}
+
+impl State {
+    /// Keeps a raw-socket or redirect check's answer for [`guard_message`] and
+    /// [`guard_href`] (the serialised target, owned), and answers its verdict
+    /// byte; with no guard, deny `no_policy`.
+    fn remember_target(
+        &mut self,
+        kind: CheckKind,
+        checked: Option<(UrlVerdict, Option<String>)>,
+    ) -> i32 {
+        let (verdict, host, port, href) = match checked {
+            Some((v, target)) => (
+                v.verdict,
+                v.host,
+                v.port,
+                target.map_or(Href::None, Href::Owned),
+            ),
+            None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
+        };
+        self.last = Last::Url(verdict, kind, host, port);
+        self.href = href;
+        i32::from(verdict.to_u8())
+    }
 }
 
 /// Where the href of the last URL check is.
@@ -435,21 +461,11 @@ pub extern "C" fn guard_check_socket_target(
         ) else {
             return ERR_BAD_INPUT;
         };
-        let (verdict, host, port, href) = match &s.guard {
-            Some(g) => {
-                let (v, serialised) = g.check_socket_target(app, kind, host, port, clock(now));
-                (
-                    v.verdict,
-                    v.host,
-                    v.port,
-                    serialised.map_or(Href::None, Href::Owned),
-                )
-            }
-            None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
-        };
-        s.last = Last::Url(verdict, kind, host, port);
-        s.href = href;
-        i32::from(verdict.to_u8())
+        let checked = s
+            .guard
+            .as_ref()
+            .map(|g| g.check_socket_target(app, kind, host, port, clock(now)));
+        s.remember_target(kind, checked)
     })
 }
 
@@ -480,21 +496,11 @@ pub extern "C" fn guard_check_redirect(
         ) else {
             return ERR_BAD_INPUT;
         };
-        let (verdict, host, port, href) = match &s.guard {
-            Some(g) => {
-                let (v, target) = g.check_redirect(app, kind, base, location, hop, clock(now));
-                (
-                    v.verdict,
-                    v.host,
-                    v.port,
-                    target.map_or(Href::None, Href::Owned),
-                )
-            }
-            None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
-        };
-        s.last = Last::Url(verdict, kind, host, port);
-        s.href = href;
-        i32::from(verdict.to_u8())
+        let checked = s
+            .guard
+            .as_ref()
+            .map(|g| g.check_redirect(app, kind, base, location, hop, clock(now)));
+        s.remember_target(kind, checked)
     })
 }
 
