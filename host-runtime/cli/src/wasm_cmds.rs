@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Mutex, OnceLock};
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context as _, Result};
 use clap::Args;
 use guard_conformance::Engine;
 use guard_wasm_host::{default_module_path, Options, WasmEngine, WasmModule};
@@ -51,14 +51,15 @@ pub fn module(args: &ModuleArgs) -> Result<WasmModule> {
     Ok(m)
 }
 
-/// A wasm engine for `secret`, as `make_engine` wants.
+/// A wasm engine for `keys` (a SecretKey or a key-set JSON), as
+/// `make_engine` wants.
 ///
 /// # Errors
 ///
 /// As [`module`] and [`WasmEngine::new`], as text.
-pub fn make_engine(args: &ModuleArgs, secret: &str) -> Result<Box<dyn Engine>, String> {
+pub fn make_engine(args: &ModuleArgs, keys: &str) -> Result<Box<dyn Engine>, String> {
     let m = module(args).map_err(|e| format!("{e:#}"))?;
-    Ok(Box::new(WasmEngine::new(&m, secret)?))
+    Ok(Box::new(WasmEngine::new(&m, keys)?))
 }
 
 /// `guard wasm-info`: the module's path, size and sha256, one per line.
@@ -68,8 +69,8 @@ pub fn make_engine(args: &ModuleArgs, secret: &str) -> Result<Box<dyn Engine>, S
 /// As [`module`]: the file must be a loadable guard module.
 pub fn wasm_info(args: &ModuleArgs) -> Result<ExitCode> {
     let m = module(args)?;
-    println!("path {}", args.path().display());
-    println!("size {}", m.size());
-    println!("sha256 {}", m.sha256_hex());
+    crate::out!("path {}", args.path().display())?;
+    crate::out!("size {}", m.size())?;
+    crate::out!("sha256 {}", m.sha256_hex())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         module.sha256_hex()
     );
 
-    // 2. One guard per thread, for one superapp's SecretKey.
+    // 2. One guard per thread, for one superapp's keys: its SecretKey (HS256
+    //    bundles), or a key-set JSON `{"secret"?, "keys"?: [Ed25519 public
+    //    JWKs]}` (EdDSA bundles; what the server's keys.json serves).
     let secret = "k3yK3yk3yK3yk3y1";
     let mut guard = WasmGuard::new(&module, secret)?;
 

@@ -2,10 +2,18 @@
 //! (`guard-wasm/src/raw_abi.rs`, `docs/wasm-host.md`): inputs copied into the
 //! module's input buffer, integers in and out, messages read back from the
 //! module's output buffer. Every call runs under an epoch deadline.
+//!
+//! The only number of the raw ABI spelled on this side is [`ABI_VERSION`],
+//! which the module is asked for and must answer. Everything else the two
+//! sides share (kind numbers, deny and load codes, the report bit) comes from
+//! guard-core, which both are built from, and [`check_tables`] asks the
+//! module for each of them once, so a module built from another guard-core is
+//! refused when it is loaded rather than misread later. Negative answers are
+//! ABI misuse, whatever their value.
 
 use std::time::Duration;
 
-use guard_core::{CheckKind, DenyCode, Verdict};
+use guard_core::{Check, CheckKind, DenyCode, LoadCode, Verdict, REPORTED_BIT};
 use thiserror::Error;
 use wasmtime::{Memory, Store, StoreLimitsBuilder, Trap, TypedFunc};
 
@@ -13,12 +21,17 @@ use crate::error::HostError;
 use crate::module::{ticks, HostState, WasmModule};
 
 /// The raw ABI version this host speaks (`guard_abi_version`).
-pub const ABI_VERSION: i32 = 1;
+///
+/// The one raw-ABI constant the host spells: `guard-wasm` keeps its own
+/// (`raw_abi::ABI_VERSION`) in a private module, and the host cannot depend
+/// on that crate without linking its exports natively, so the module is asked
+/// (`guard_abi_version`) and must answer this.
+pub const ABI_VERSION: i32 = 2;
 
 /// What a check answers when the instance failed: deny, fail closed.
 pub(crate) const NO_POLICY: Verdict = Verdict::deny(DenyCode::NoPolicy);
 
-pub(crate) const EXPORTS: [&str; 11] = [
+pub(crate) const EXPORTS: [&str; 19] = [
     "memory",
     "guard_abi_version",
     "guard_input",
@@ -30,6 +43,14 @@ pub(crate) const EXPORTS: [&str; 11] = [
     "guard_check_api_name",
     "guard_check_url",
     "guard_message",
+    "guard_href",
+    "guard_check_launch",
+    "guard_check_socket_target",
+    "guard_check_redirect",
+    "guard_code_name",
+    "guard_errno",
+    "guard_kind",
+    "guard_report_bit",
 ];
 
 #[derive(Clone)]
@@ -44,6 +65,14 @@ pub(crate) struct Exports {
     pub(crate) check_api_name: TypedFunc<(u32, u32, i64), i32>,
     pub(crate) check_url: TypedFunc<(u32, u32, u32, i64), i32>,
     pub(crate) message: TypedFunc<(), i64>,
+    pub(crate) href: TypedFunc<(), i64>,
+    pub(crate) check_launch: TypedFunc<(u32, u32, u32, i64), i32>,
+    pub(crate) check_socket_target: TypedFunc<(u32, u32, u32, u32, i64), i32>,
+    pub(crate) check_redirect: TypedFunc<(u32, u32, u32, u32, u32, i64), i32>,
+    pub(crate) code_name: TypedFunc<(u32, u32), i64>,
+    pub(crate) errno: TypedFunc<u32, i32>,
+    pub(crate) kind: TypedFunc<u32, i32>,
+    pub(crate) report_bit: TypedFunc<(), i32>,
 }
 
 /// Why a call into the instance failed; the instance is then rebuilt.
@@ -103,6 +132,14 @@ impl Live {
             check_api_name: func!("guard_check_api_name"),
             check_url: func!("guard_check_url"),
             message: func!("guard_message"),
+            href: func!("guard_href"),
+            check_launch: func!("guard_check_launch"),
+            check_socket_target: func!("guard_check_socket_target"),
+            check_redirect: func!("guard_check_redirect"),
+            code_name: func!("guard_code_name"),
+            errno: func!("guard_errno"),
+            kind: func!("guard_kind"),
+            report_bit: func!("guard_report_bit"),
         };
         Ok(Live {
             store,
@@ -165,16 +202,85 @@ impl Live {
     /// The message of the last call, rendered by the wasm.
     pub(crate) fn message(&mut self, timeout: Duration) -> Result<String, CallError> {
         let message = self.f.message.clone();
-        let packed = self.call(&message, (), timeout)? as u64;
+        let packed = self.call(&message, (), timeout)?;
+        self.packed_text(packed)
+    }
+
+    /// The href (or serialised host) of the last URL, socket or redirect
+    /// check, `None` when it had none (the module answers a negative value).
+    pub(crate) fn href(&mut self, timeout: Duration) -> Result<Option<String>, CallError> {
+        let href = self.f.href.clone();
+        let packed = self.call(&href, (), timeout)?;
+        if packed < 0 {
+            return Ok(None);
+        }
+        self.packed_text(packed).map(Some)
+    }
+
+    /// Text the module packed as `(address << 32) | length`.
+    pub(crate) fn packed_text(&mut self, packed: i64) -> Result<String, CallError> {
+        if packed < 0 {
+            return Err(CallError::Abi(i32::try_from(packed).unwrap_or(i32::MIN)));
+        }
+        let packed = packed as u64;
         let (addr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
         let bytes = self
             .memory
             .data(&self.store)
             .get(addr..addr.saturating_add(len))
-            .ok_or_else(|| CallError::Trap("message out of bounds".into()))?;
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| CallError::Trap("message is not UTF-8".into()))
+            .ok_or_else(|| CallError::Trap("text out of bounds".into()))?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| CallError::Trap("text is not UTF-8".into()))
     }
+}
+
+/// Asks the module for every table the host shares with it through
+/// guard-core (kind numbers, the report bit, deny-code names and errnos,
+/// load-code names) and says the first that differs.
+pub(crate) fn check_tables(live: &mut Live, timeout: Duration) -> Result<(), String> {
+    let e = |e: CallError| e.to_string();
+    for kind in CheckKind::ALL {
+        let name = kind.as_str();
+        live.write_input(&[name.as_bytes()], timeout).map_err(e)?;
+        let f = live.f.kind.clone();
+        let n = live.call(&f, name.len() as u32, timeout).map_err(e)?;
+        if n != i32::from(kind as u8) {
+            return Err(format!(
+                "kind `{name}` is {n} in the module, {} here",
+                kind as u8
+            ));
+        }
+    }
+    let f = live.f.report_bit.clone();
+    let bit = live.call(&f, (), timeout).map_err(e)?;
+    if bit != i32::from(REPORTED_BIT) {
+        return Err(format!(
+            "the report bit is {bit} in the module, {REPORTED_BIT} here"
+        ));
+    }
+    for n in 0..=u8::MAX {
+        let deny = DenyCode::from_u8(n);
+        let f = live.f.code_name.clone();
+        let packed = live.call(&f, (u32::from(n), 0), timeout).map_err(e)?;
+        let name = live.packed_text(packed).map_err(e)?;
+        let f = live.f.errno.clone();
+        let errno = live.call(&f, u32::from(n), timeout).map_err(e)?;
+        let (want_name, want_errno) = deny.map_or(("", 0), |c| (c.as_str(), c.errno()));
+        if name != want_name || i64::from(errno) != i64::from(want_errno) {
+            return Err(format!(
+                "deny code {n} is `{name}` (errno {errno}) in the module, `{want_name}` (errno {want_errno}) here"
+            ));
+        }
+        let f = live.f.code_name.clone();
+        let packed = live.call(&f, (u32::from(n), 1), timeout).map_err(e)?;
+        let name = live.packed_text(packed).map_err(e)?;
+        let want = LoadCode::from_u8(n).map_or("", LoadCode::as_str);
+        if name != want {
+            return Err(format!(
+                "load code {n} is `{name}` in the module, `{want}` here"
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn verdict(byte: i32) -> Verdict {
@@ -199,50 +305,133 @@ pub(crate) fn load_in(
     Ok(code)
 }
 
-pub(crate) fn decide_in(
-    live: &mut Live,
-    app: &str,
-    kind: CheckKind,
-    subject: &str,
-    now: u64,
-    timeout: Duration,
-) -> Result<(Verdict, String), CallError> {
-    let v = if kind == CheckKind::Api {
-        live.write_input(&[app.as_bytes(), subject.as_bytes()], timeout)?;
-        let (app_len, len) = (app.len() as u32, subject.len() as u32);
-        let f = live.f.check_api_name.clone();
-        let byte = live.call(&f, (app_len, len, now as i64), timeout)?;
-        u8::try_from(byte)
-            .ok()
-            .and_then(Verdict::from_u8)
-            .ok_or(CallError::Abi(byte))?
-    } else {
-        url_verdict_in(live, app, kind, subject, now, timeout)?
-    };
-    // Without a code the message is `<label>:ok` whatever the subject, which
-    // guard-core renders here as it would in the wasm: one call saved on the
-    // common path. Anything naming a host or a reason comes from the wasm.
-    if v.code().is_none() {
-        let label = kind.url_label().unwrap_or(subject);
-        return Ok((v, v.message(label, None, None)));
-    }
-    Ok((v, live.message(timeout)?))
-}
-
-pub(crate) fn url_verdict_in(
-    live: &mut Live,
-    app: &str,
-    kind: CheckKind,
-    url: &str,
-    now: u64,
-    timeout: Duration,
-) -> Result<Verdict, CallError> {
-    live.write_input(&[app.as_bytes(), url.as_bytes()], timeout)?;
-    let (app_len, len) = (app.len() as u32, url.len() as u32);
-    let f = live.f.check_url.clone();
-    let byte = live.call(&f, (kind as u8 as u32, app_len, len, now as i64), timeout)?;
+/// The verdict byte a check answered; a negative one is ABI misuse.
+fn verdict_of(byte: i32) -> Result<Verdict, CallError> {
     u8::try_from(byte)
         .ok()
         .and_then(Verdict::from_u8)
         .ok_or(CallError::Abi(byte))
+}
+
+/// A length as the ABI passes it.
+fn len32(text: &str) -> Result<u32, CallError> {
+    u32::try_from(text.len()).map_err(|_| CallError::Oom(text.len()))
+}
+
+/// Any check, in the wasm: its verdict, and the href (URL, redirect) or
+/// serialised host (tcp, udp) the module kept when `want_href` (one more call).
+/// A check of a kind the module's call does not take (a redirect of an API,
+/// a socket check of a URL kind) is answered `invalid_url` here, as
+/// guard-core answers it, without asking the module.
+pub(crate) fn check_in(
+    live: &mut Live,
+    app: &str,
+    check: &Check<'_>,
+    now: u64,
+    want_href: bool,
+    timeout: Duration,
+) -> Result<(Verdict, Option<String>), CallError> {
+    let now = now as i64;
+    let app_len = len32(app)?;
+    let (byte, has_href) = match *check {
+        Check::Api(name) => {
+            live.write_input(&[app.as_bytes(), name.as_bytes()], timeout)?;
+            let f = live.f.check_api_name.clone();
+            (live.call(&f, (app_len, len32(name)?, now), timeout)?, false)
+        }
+        Check::Url(kind, url) => {
+            if !kind.is_url() {
+                return Ok((Verdict::deny(DenyCode::InvalidUrl), None));
+            }
+            live.write_input(&[app.as_bytes(), url.as_bytes()], timeout)?;
+            let f = live.f.check_url.clone();
+            let args = (u32::from(kind as u8), app_len, len32(url)?, now);
+            (live.call(&f, args, timeout)?, true)
+        }
+        Check::Launch {
+            version,
+            package_sha256,
+        } => {
+            let parts = [
+                app.as_bytes(),
+                version.as_bytes(),
+                package_sha256.as_bytes(),
+            ];
+            live.write_input(&parts, timeout)?;
+            let f = live.f.check_launch.clone();
+            let args = (app_len, len32(version)?, len32(package_sha256)?, now);
+            (live.call(&f, args, timeout)?, false)
+        }
+        Check::Socket(kind, host, port) => {
+            if !matches!(kind, CheckKind::Tcp | CheckKind::Udp) {
+                return Ok((Verdict::deny(DenyCode::InvalidUrl), None));
+            }
+            live.write_input(&[app.as_bytes(), host.as_bytes()], timeout)?;
+            let f = live.f.check_socket_target.clone();
+            let args = (u32::from(kind as u8), app_len, len32(host)?, port, now);
+            (live.call(&f, args, timeout)?, true)
+        }
+        Check::Redirect {
+            kind,
+            base_href,
+            location,
+            hop,
+        } => {
+            if !kind.is_url() {
+                return Ok((Verdict::deny(DenyCode::InvalidUrl), None));
+            }
+            let parts = [app.as_bytes(), base_href.as_bytes(), location.as_bytes()];
+            live.write_input(&parts, timeout)?;
+            let f = live.f.check_redirect.clone();
+            let args = (
+                u32::from(kind as u8),
+                app_len,
+                len32(base_href)?,
+                len32(location)?,
+                hop,
+                now,
+            );
+            (live.call(&f, args, timeout)?, true)
+        }
+    };
+    let v = verdict_of(byte)?;
+    let href = if want_href && has_href {
+        live.href(timeout)?
+    } else {
+        None
+    };
+    Ok((v, href))
+}
+
+/// Any check as the contract's decision: verdict and message. The message
+/// comes from the wasm whenever it names a code (a host, a reason); an
+/// allow without a code is `<label>:ok` whatever the subject, which
+/// guard-core renders here exactly as the wasm would: one call saved on the
+/// common path.
+pub(crate) fn decide_in(
+    live: &mut Live,
+    app: &str,
+    check: &Check<'_>,
+    now: u64,
+    timeout: Duration,
+) -> Result<(Verdict, String), CallError> {
+    let (v, _) = check_in(live, app, check, now, false, timeout)?;
+    let label = match *check {
+        Check::Api(name) => name,
+        _ => check.kind().url_label().unwrap_or("api"),
+    };
+    if v.code().is_none() {
+        return Ok((v, v.message(label, None, None)));
+    }
+    // A kind the module was not asked about (answered above): guard-core's
+    // message, as the module would render it with no host.
+    let asked = match *check {
+        Check::Url(kind, _) | Check::Redirect { kind, .. } => kind.is_url(),
+        Check::Socket(kind, ..) => matches!(kind, CheckKind::Tcp | CheckKind::Udp),
+        _ => true,
+    };
+    if !asked {
+        return Ok((v, v.message(label, None, None)));
+    }
+    Ok((v, live.message(timeout)?))
 }

@@ -1,6 +1,6 @@
 //! The vector runner's view of a [`WasmGuard`].
 
-use guard_core::{CheckKind, Decision, LoadCode};
+use guard_core::{Check, CheckKind, Decision, LoadCode};
 
 use crate::guard::WasmGuard;
 use crate::module::WasmModule;
@@ -11,13 +11,15 @@ use crate::module::WasmModule;
 pub struct WasmEngine(pub WasmGuard);
 
 impl WasmEngine {
-    /// A guard for `secret` on `module`, as the runner's engine factory wants.
+    /// A guard for `keys` (a SecretKey or a key-set JSON, as
+    /// [`WasmGuard::new`] takes them) on `module`, as the runner's engine
+    /// factory wants.
     ///
     /// # Errors
     ///
     /// As [`WasmGuard::new`], as text.
-    pub fn new(module: &WasmModule, secret: &str) -> Result<WasmEngine, String> {
-        WasmGuard::new(module, secret)
+    pub fn new(module: &WasmModule, keys: &str) -> Result<WasmEngine, String> {
+        WasmGuard::new(module, keys)
             .map(WasmEngine)
             .map_err(|e| e.to_string())
     }
@@ -30,5 +32,9 @@ impl guard_conformance::Engine for WasmEngine {
 
     fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {
         self.0.decide(app, kind, subject, now)
+    }
+
+    fn check_any(&mut self, app: &str, check: &Check<'_>, now: u64) -> Decision {
+        self.0.decide_check(app, check, now)
     }
 }

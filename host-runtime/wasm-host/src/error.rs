@@ -26,9 +26,13 @@ pub enum HostError {
     /// The module speaks another raw ABI version.
     #[error("the guard module speaks raw ABI version `{0}`, this host speaks {ABI_VERSION}")]
     AbiVersion(i32),
-    /// The SecretKey was refused by the guard.
-    #[error("invalid secret: {0}")]
+    /// The keys (a SecretKey or a key-set JSON) were refused by the guard.
+    #[error("invalid keys: {0}")]
     Secret(String),
+    /// The module's tables (kind numbers, code names, errnos, the report bit)
+    /// differ from this host's guard-core: it was built from another one.
+    #[error("the guard module was built from another guard-core: {0}")]
+    Tables(String),
     /// The instance could not be created or set up.
     #[error("cannot start a guard instance: {0}")]
     Instance(String),

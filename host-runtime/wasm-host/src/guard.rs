@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use guard_core::{ApiId, AppHandle, CheckKind, Decision, DenyCode, LoadCode, LoadError, Verdict};
+use guard_core::{
+    ApiId, AppHandle, Check, CheckKind, Decision, DenyCode, LoadCode, LoadError, Verdict,
+};
 use wasmtime::Trap;
 
-use crate::abi::{decide_in, load_in, url_verdict_in, verdict, CallError, Live, NO_POLICY};
+use crate::abi::{check_in, decide_in, load_in, verdict, CallError, Live, NO_POLICY};
 use crate::error::HostError;
 use crate::module::WasmModule;
 
@@ -28,7 +30,8 @@ struct Names {
 /// give each thread its own `WasmGuard` (and its own loads).
 pub struct WasmGuard {
     module: WasmModule,
-    secret: String,
+    /// What `guard_new` is given, and given again on every rebuild.
+    keys: String,
     live: Option<Live>,
     /// The last bundle accepted and the clock it was accepted at.
     last_good: Option<(String, u64)>,
@@ -48,16 +51,22 @@ impl fmt::Debug for WasmGuard {
 }
 
 impl WasmGuard {
-    /// A guard with no policy for the superapp whose SecretKey is `secret`.
+    /// A guard with no policy, verifying bundles with `keys`: either the
+    /// superapp's SecretKey (HS256 bundles only), or (first byte `{`) a
+    /// key-set JSON `{"secret"?: "<SecretKey>", "keys"?: [<Ed25519 public
+    /// JWK>, ...]}` with at least one of the two (contract v2 §2; what a
+    /// server's `keys.json` serves goes in `keys`). A JWK carrying its private
+    /// `d` is refused: a device never holds a private key. The keys are kept
+    /// and given to every rebuilt instance.
     ///
     /// # Errors
     ///
-    /// [`HostError::Secret`] when the wasm guard refuses the key,
-    /// [`HostError::Instance`] when the instance cannot be created.
-    pub fn new(module: &WasmModule, secret: &str) -> Result<WasmGuard, HostError> {
+    /// [`HostError::Secret`] when the wasm guard refuses the keys (the message
+    /// says why), [`HostError::Instance`] when the instance cannot be created.
+    pub fn new(module: &WasmModule, keys: &str) -> Result<WasmGuard, HostError> {
         let mut g = WasmGuard {
             module: module.clone(),
-            secret: secret.to_owned(),
+            keys: keys.to_owned(),
             live: None,
             last_good: None,
             apis: Names::default(),
@@ -85,10 +94,12 @@ impl WasmGuard {
         let load_timeout = self.module.0.options.load_timeout;
         let fail = |what: &str, e: CallError| HostError::Instance(format!("{what}: {e}"));
         let mut live = Live::new(&self.module)?;
-        live.write_input(&[self.secret.as_bytes()], load_timeout)
-            .map_err(|e| fail("writing the secret", e))?;
+        live.write_input(&[self.keys.as_bytes()], load_timeout)
+            .map_err(|e| fail("writing the keys", e))?;
         let new = live.f.new.clone();
-        match live.call(&new, self.secret.len() as u32, load_timeout) {
+        let len = u32::try_from(self.keys.len())
+            .map_err(|_| fail("writing the keys", CallError::Oom(self.keys.len())))?;
+        match live.call(&new, len, load_timeout) {
             Ok(0) => {}
             Ok(1) => {
                 let m = live.message(load_timeout).unwrap_or_default();
@@ -280,38 +291,133 @@ impl WasmGuard {
         NO_POLICY
     }
 
-    /// A URL check of `kind` by app id, verdict only: one call into the wasm,
-    /// no message. For a host that needs the `errMsg` only on denial (and then
-    /// asks [`WasmGuard::decide`]). A [`CheckKind::Api`] here answers
-    /// `invalid_url`, as in guard-core. Fails closed: deny `no_policy`.
-    pub fn check_url(&mut self, app: &str, kind: CheckKind, url: &str, now: u64) -> Verdict {
-        if kind == CheckKind::Api {
-            return Verdict::deny(DenyCode::InvalidUrl);
-        }
+    /// One check in the wasm, verdict and (when `href`) the href the module
+    /// kept; fails closed (deny `no_policy`, no href).
+    fn check_with(
+        &mut self,
+        during: &str,
+        app: &str,
+        check: &Check<'_>,
+        now: u64,
+        href: bool,
+    ) -> (Verdict, Option<String>) {
         let timeout = self.module.0.options.check_timeout;
         let outcome = match self.live() {
-            None => return NO_POLICY,
-            Some(live) => url_verdict_in(live, app, kind, url, now, timeout),
+            None => return (NO_POLICY, None),
+            Some(live) => check_in(live, app, check, now, href, timeout),
         };
         outcome.unwrap_or_else(|e| {
-            self.recover("check_url", &e);
-            NO_POLICY
+            self.recover(during, &e);
+            (NO_POLICY, None)
         })
+    }
+
+    /// A URL check of `kind` by app id, verdict only: one call into the wasm,
+    /// no message. For a host that needs the `errMsg` only on denial (and then
+    /// asks [`WasmGuard::decide`]). A kind that is no URL kind here answers
+    /// `invalid_url`. Fails closed: deny `no_policy`.
+    pub fn check_url(&mut self, app: &str, kind: CheckKind, url: &str, now: u64) -> Verdict {
+        self.check_with("check_url", app, &Check::Url(kind, url), now, false)
+            .0
+    }
+
+    /// [`WasmGuard::check_url`], plus the URL's WHATWG serialisation (`href`)
+    /// whenever it parsed, whatever the verdict: what an enforcement point
+    /// hands on instead of the caller's string (contract §3.7). One more call
+    /// into the wasm (`guard_href`).
+    pub fn check_url_href(
+        &mut self,
+        app: &str,
+        kind: CheckKind,
+        url: &str,
+        now: u64,
+    ) -> (Verdict, Option<String>) {
+        self.check_with("check_url", app, &Check::Url(kind, url), now, true)
+    }
+
+    /// The launch check (contract §3.5): may the base library run this code
+    /// package? Only the released `version` with the released
+    /// `package_sha256` (64 hex digits, the SHA-256 of the package's bytes)
+    /// is allowed. Fails closed: deny `no_policy`.
+    pub fn check_launch(
+        &mut self,
+        app: &str,
+        version: &str,
+        package_sha256: &str,
+        now: u64,
+    ) -> Verdict {
+        let check = Check::Launch {
+            version,
+            package_sha256,
+        };
+        self.check_with("check_launch", app, &check, now, false).0
+    }
+
+    /// A raw socket check (contract §3.7) of `kind` ([`CheckKind::Tcp`] or
+    /// [`CheckKind::Udp`]; another kind answers `invalid_url`): `host` (an
+    /// IPv6 address in brackets) and `port`. Also returns the host as the
+    /// WHATWG host parser serialised it (whenever it parsed): what the
+    /// enforcement point connects to. Fails closed: deny `no_policy`.
+    pub fn check_socket_target(
+        &mut self,
+        app: &str,
+        kind: CheckKind,
+        host: &str,
+        port: u32,
+        now: u64,
+    ) -> (Verdict, Option<String>) {
+        let check = Check::Socket(kind, host, port);
+        self.check_with("check_socket_target", app, &check, now, true)
+    }
+
+    /// A redirect hop (contract §3.6) of a `kind` call allowed for
+    /// `base_href`: the verdict on the absolute target of `location`, and that
+    /// target's href (whenever it resolved), which is what to connect to.
+    /// `hop` counts from 1; hop 11 and later is `invalid_url`. Fails closed:
+    /// deny `no_policy`.
+    pub fn check_redirect(
+        &mut self,
+        app: &str,
+        kind: CheckKind,
+        base_href: &str,
+        location: &str,
+        hop: u32,
+        now: u64,
+    ) -> (Verdict, Option<String>) {
+        let check = Check::Redirect {
+            kind,
+            base_href,
+            location,
+            hop,
+        };
+        self.check_with("check_redirect", app, &check, now, true)
     }
 
     /// Any check, answered as the contract's decision object, with the message
     /// rendered by the wasm. For [`CheckKind::Api`] `subject` is the API name
-    /// (not interned), else the URL. Fails closed: deny `no_policy`.
+    /// (not interned), for `tcp` and `udp` `host:port`, else the URL (a
+    /// `launch`, which takes two strings, answers `invalid_url`: use
+    /// [`WasmGuard::decide_check`]). Fails closed: deny `no_policy`.
     pub fn decide(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {
+        match Check::from_subject(kind, subject) {
+            Some(check) => self.decide_check(app, &check, now),
+            None => self.decide_check(app, &Check::Url(kind, subject), now),
+        }
+    }
+
+    /// Any [`Check`] (launch, sockets and redirects included), answered as the
+    /// contract's decision object with the message rendered by the wasm, as
+    /// `guard_core::Guard::decide_check` answers it. Fails closed: deny
+    /// `no_policy`.
+    pub fn decide_check(&mut self, app: &str, check: &Check<'_>, now: u64) -> Decision {
         let timeout = self.module.0.options.check_timeout;
-        let label = if kind == CheckKind::Api {
-            subject
-        } else {
-            kind.url_label().unwrap_or("api")
+        let label = match *check {
+            Check::Api(name) => name,
+            _ => check.kind().url_label().unwrap_or("api"),
         };
         let outcome = match self.live() {
             None => return Decision::new(NO_POLICY, label, None, None),
-            Some(live) => decide_in(live, app, kind, subject, now, timeout),
+            Some(live) => decide_in(live, app, check, now, timeout),
         };
         match outcome {
             Ok((v, message)) => Decision {

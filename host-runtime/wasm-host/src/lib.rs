@@ -26,11 +26,16 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let module = WasmModule::from_file(guard_wasm_host::default_module_path(), &Options::default())?;
+//! // A SecretKey, or a key-set JSON `{"secret"?, "keys"?: [Ed25519 public JWKs]}`.
 //! let mut guard = WasmGuard::new(&module, "k3yK3yk3yK3yk3y1")?;
 //! # let bundle = String::new(); let now = 0;
 //! guard.load(&bundle, now)?;
 //! let d = guard.decide("mp_shop", CheckKind::Api, "getLocation", now);
 //! println!("{} {}", d.allow, d.message);
+//! // Contract v2: launch, raw sockets (with the host to connect to), redirects.
+//! let launch = guard.check_launch("mp_shop", "1.4.2", "6a2d00fa6fe7fd1c560b60534644c0b1eedab8bfd7cc940351d37899e84dc80a", now);
+//! let (tcp, host) = guard.check_socket_target("mp_shop", CheckKind::Tcp, "printer.lan.example", 9100, now);
+//! # let _ = (launch, tcp, host);
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use wasmtime::{Cache, CacheConfig, Config, Engine, InstancePre, Linker, Module, StoreLimits};
 
-use crate::abi::{Live, ABI_VERSION, EXPORTS};
+use crate::abi::{check_tables, Live, ABI_VERSION, EXPORTS};
 use crate::error::HostError;
 
 /// How often the epoch ticks; deadlines are whole ticks.
@@ -89,7 +89,7 @@ pub(crate) struct ModuleInner {
     _ticker: Ticker,
 }
 
-/// The compiled guard module: compile once, make any number of [`WasmGuard`]s
+/// The compiled guard module: compile once, make any number of [`WasmGuard`](crate::WasmGuard)s
 /// from it on any threads. Cheap to clone.
 #[derive(Clone)]
 pub struct WasmModule(pub(crate) Arc<ModuleInner>);
@@ -126,7 +126,8 @@ impl WasmModule {
     /// # Errors
     ///
     /// [`HostError::Compile`] for invalid wasm, [`HostError::MissingExport`] or
-    /// [`HostError::AbiVersion`] for a module without the raw ABI v1.
+    /// [`HostError::AbiVersion`] for a module without the raw ABI v2,
+    /// [`HostError::Tables`] for one built from another guard-core.
     pub fn from_bytes(bytes: &[u8], options: &Options) -> Result<WasmModule, HostError> {
         WasmModule::build(bytes, options, None)
     }
@@ -192,6 +193,7 @@ impl WasmModule {
         if version != ABI_VERSION {
             return Err(HostError::AbiVersion(version));
         }
+        check_tables(&mut live, m.0.options.load_timeout).map_err(HostError::Tables)?;
         Ok(m)
     }
 

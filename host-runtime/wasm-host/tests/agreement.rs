@@ -11,7 +11,8 @@ mod common;
 use common::{
     assert_agree, module, run_native, run_node, run_wasm, vector_paths, Answer, Scenario, Step,
 };
-use guard_conformance::{collect_files, sign_policy, VectorFile};
+use guard_conformance::{collect_files, engine_keys, sign_policy, sign_policy_eddsa, VectorFile};
+use guard_core::{Check, CheckKind};
 use serde_json::{json, Value};
 
 /// splitmix64: tiny, seedable, good enough to pick cases.
@@ -392,9 +393,32 @@ fn gen_scenario(r: &mut Rng, checks: usize) -> Scenario {
                 (*r.pick(&["", "MP_SHOP", "mp_shop ", "unknown", "mp_shop\u{0}"])).to_owned()
             };
             let kind = *r.pick(&[
-                "api", "api", "api", "request", "upload", "download", "socket", "webview",
+                "api", "api", "api", "request", "upload", "download", "socket", "webview", "tcp",
+                "udp", "launch",
             ]);
-            let subject = if kind == "api" {
+            if kind == "launch" {
+                steps.push(Step::Launch {
+                    app,
+                    version: (*r.pick(&["1.0.0", "1.4.2", "", "1.0.0 "])).to_owned(),
+                    package_sha256: (*r.pick(&[
+                        "6a2d00fa6fe7fd1c560b60534644c0b1eedab8bfd7cc940351d37899e84dc80a",
+                        "6A2D00FA6FE7FD1C560B60534644C0B1EEDAB8BFD7CC940351D37899E84DC80A",
+                        "00",
+                    ]))
+                    .to_owned(),
+                    now,
+                });
+                continue;
+            }
+            let subject = if kind == "tcp" || kind == "udp" {
+                let host = if r.chance(60) {
+                    *r.pick(&HOSTS)
+                } else {
+                    *r.pick(&OTHER_HOSTS)
+                };
+                let port = *r.pick(&["443", "80", "9100", "0", "65536", "", "x"]);
+                format!("{host}:{port}")
+            } else if kind == "api" {
                 if r.chance(85) {
                     (*r.pick(&APIS)).to_owned()
                 } else {
@@ -412,14 +436,17 @@ fn gen_scenario(r: &mut Rng, checks: usize) -> Scenario {
         }
         budget -= burst;
     }
-    Scenario { secret, steps }
+    Scenario {
+        keys: secret,
+        steps,
+    }
 }
 
 fn checks(scenarios: &[Scenario]) -> usize {
     scenarios
         .iter()
         .flat_map(|s| &s.steps)
-        .filter(|s| matches!(s, Step::Check { .. }))
+        .filter(|s| matches!(s, Step::Check { .. } | Step::Launch { .. }))
         .count()
 }
 
@@ -509,10 +536,12 @@ fn generated_calls_agree_in_every_runtime() {
     three_way("generated", &scenarios, &format!("GUARD_SEED={seed}"));
 }
 
-/// Every vector file, as steps, in all three runtimes.
+/// Every vector file, as steps, in all three runtimes: v2 files too (key
+/// sets, EdDSA loads, launch, tcp and udp cases).
 #[test]
 fn vector_files_agree_in_every_runtime() {
     let mut scenarios = Vec::new();
+    let mut v2_checks = 0;
     for path in collect_files(&vector_paths()).unwrap() {
         let text = std::fs::read_to_string(&path).unwrap();
         let file: VectorFile = serde_json::from_str(&text).unwrap();
@@ -526,29 +555,63 @@ fn vector_files_agree_in_every_runtime() {
         }
         for load in &file.loads {
             now = load.now.unwrap_or(now);
-            let bundle = match (&load.policy, &load.bundle) {
-                (Some(p), _) => sign_policy(p, &file.secret).unwrap(),
-                (None, Some(b)) => b.clone(),
+            let bundle = match (&load.policy, &load.bundle, &load.sign_with) {
+                (Some(p), _, None) => sign_policy(p, &file.secret).unwrap(),
+                (Some(p), _, Some(kid)) => {
+                    let key = file
+                        .keys
+                        .iter()
+                        .flatten()
+                        .find(|k| k["kid"].as_str() == Some(kid))
+                        .unwrap_or_else(|| panic!("{}: no key `{kid}`", path.display()));
+                    sign_policy_eddsa(p, key).unwrap()
+                }
+                (None, Some(b), _) => b.clone(),
                 _ => panic!("{}: a load without policy or bundle", path.display()),
             };
             steps.push(Step::Load { bundle, now });
         }
         for case in &file.cases {
             now = case.now.unwrap_or(now);
-            let (kind, subject) = case.check().unwrap();
-            steps.push(Step::Check {
-                app: case.app.clone(),
-                kind: kind.as_str().into(),
-                subject: subject.into(),
-                now,
-            });
+            let step = match case.subject().unwrap() {
+                Check::Launch {
+                    version,
+                    package_sha256,
+                } => Step::Launch {
+                    app: case.app.clone(),
+                    version: version.into(),
+                    package_sha256: package_sha256.into(),
+                    now,
+                },
+                check => {
+                    let (kind, subject) = match (&case.tcp, &case.udp) {
+                        (Some(t), _) => (CheckKind::Tcp, t.as_str()),
+                        (_, Some(u)) => (CheckKind::Udp, u.as_str()),
+                        _ => case.check().unwrap(),
+                    };
+                    assert_eq!(Check::from_subject(kind, subject), Some(check));
+                    Step::Check {
+                        app: case.app.clone(),
+                        kind: kind.as_str().into(),
+                        subject: subject.into(),
+                        now,
+                    }
+                }
+            };
+            if matches!(&step, Step::Launch { .. })
+                || matches!(&step, Step::Check { kind, .. } if kind == "tcp" || kind == "udp")
+            {
+                v2_checks += 1;
+            }
+            steps.push(step);
         }
         scenarios.push(Scenario {
-            secret: file.secret.clone(),
+            keys: engine_keys(&file),
             steps,
         });
     }
     assert!(scenarios.len() >= 5, "vector files not found");
+    assert!(v2_checks >= 50, "only {v2_checks} launch/tcp/udp cases");
     three_way("vectors", &scenarios, "the vector files");
 }
 
@@ -557,7 +620,7 @@ fn vector_files_agree_in_every_runtime() {
 #[should_panic(expected = "DISAGREEMENT")]
 fn a_disagreement_is_reported() {
     let scenarios = vec![Scenario {
-        secret: common::SECRET.into(),
+        keys: common::SECRET.into(),
         steps: vec![Step::Check {
             app: "a".into(),
             kind: "api".into(),

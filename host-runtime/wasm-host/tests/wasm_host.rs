@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::{module, vector_paths, SECRET};
-use guard_conformance::{run_paths, sign_policy, NativeEngine, Outcome};
-use guard_core::{CheckKind, DenyCode, Guard, LoadCode};
+use guard_conformance::{run_paths, sign_policy, Engine, NativeEngine, Outcome};
+use guard_core::{bundle, Check, CheckKind, DenyCode, Guard, LoadCode};
 use guard_wasm_host::{default_module_path, HostError, Options, WasmEngine, WasmGuard, WasmModule};
 use serde_json::json;
 
@@ -226,4 +226,169 @@ fn several_threads_share_one_module() {
     for h in handles {
         assert_eq!(h.join().unwrap(), 0);
     }
+}
+
+/// Ed25519 key `k1` (seed 7s) as the key-set JSON a device is given.
+fn ed25519_keys(secret: Option<&str>) -> (String, [u8; 32]) {
+    let seed = [7u8; 32];
+    let x = ed25519_dalek::SigningKey::from_bytes(&seed)
+        .verifying_key()
+        .to_bytes();
+    use base64::Engine as _;
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(x);
+    let jwk = json!({"kty":"OKP","crv":"Ed25519","kid":"k1","x":x});
+    let set = match secret {
+        Some(s) => json!({"secret": s, "keys": [jwk]}),
+        None => json!({"keys": [jwk]}),
+    };
+    (set.to_string(), seed)
+}
+
+const SHA: &str = "6a2d00fa6fe7fd1c560b60534644c0b1eedab8bfd7cc940351d37899e84dc80a";
+
+fn v2_policy(version: u64) -> serde_json::Value {
+    json!({"schema":2,"superapp_id":"demo","version":version,"issued_at":0,
+      "blocked_hosts":["*.internal.example"],
+      "apps":[{"app_id":"mp_shop","kind":"mini_program","control":{"server_domains":true},
+               "server_domains":["https://api.shop.example"],
+               "release":{"version":"1.4.2","package_sha256":SHA}},
+              {"app_id":"open","kind":"mini_program"}]})
+}
+
+#[test]
+fn v2_key_sets_launch_sockets_redirects_and_hrefs_agree_with_guard_core() {
+    let (keys, seed) = ed25519_keys(None);
+    let mut w = WasmGuard::new(&module(), &keys).unwrap();
+    let mut n = NativeEngine::new(&keys).unwrap();
+    let signed = bundle::sign_ed25519(&serde_json::to_vec(&v2_policy(1)).unwrap(), "k1", &seed);
+    w.load(&signed, NOW).unwrap();
+    n.load(&signed, NOW).unwrap();
+    // An HS256 bundle has no key here.
+    let err = w
+        .load(&sign_policy(&v2_policy(2), SECRET).unwrap(), NOW)
+        .unwrap_err();
+    assert_eq!(err.code, LoadCode::UnknownKey, "{}", err.message);
+
+    assert!(w.check_launch("mp_shop", "1.4.2", SHA, NOW).allow());
+    assert_eq!(
+        w.check_launch("mp_shop", "1.4.3", SHA, NOW).code(),
+        Some(DenyCode::VersionNotReleased)
+    );
+    let (v, host) = w.check_socket_target("open", CheckKind::Tcp, "Printer.LAN.example", 9100, NOW);
+    assert!(v.allow());
+    assert_eq!(host.as_deref(), Some("printer.lan.example"));
+    let (v, host) = w.check_socket_target("open", CheckKind::Udp, "a.internal.example.", 53, NOW);
+    assert_eq!(v.code(), Some(DenyCode::DomainBlocked));
+    assert_eq!(host.as_deref(), Some("a.internal.example."));
+    let (v, _) = w.check_socket_target("mp_shop", CheckKind::Tcp, "api.shop.example", 443, NOW);
+    assert_eq!(v.code(), Some(DenyCode::DomainNotWhitelisted));
+    let (v, host) = w.check_socket_target("open", CheckKind::Tcp, "[::1", 80, NOW);
+    assert_eq!((v.code(), host), (Some(DenyCode::InvalidUrl), None));
+    // Not a socket kind: invalid_url, as guard-core answers it.
+    let (v, _) = w.check_socket_target("open", CheckKind::Request, "a.example", 80, NOW);
+    assert_eq!(v.code(), Some(DenyCode::InvalidUrl));
+
+    let base = "https://api.shop.example/a/b";
+    let (v, href) = w.check_redirect("mp_shop", CheckKind::Request, base, "../c?q", 1, NOW);
+    assert!(v.allow());
+    assert_eq!(href.as_deref(), Some("https://api.shop.example/c?q"));
+    let (v, href) = w.check_redirect(
+        "mp_shop",
+        CheckKind::Download,
+        base,
+        "//evil.example/",
+        2,
+        NOW,
+    );
+    assert_eq!(v.code(), Some(DenyCode::DomainNotWhitelisted));
+    assert_eq!(href.as_deref(), Some("https://evil.example/"));
+    let (v, _) = w.check_redirect("mp_shop", CheckKind::Request, base, "../c", 11, NOW);
+    assert_eq!(v.code(), Some(DenyCode::InvalidUrl));
+
+    let (v, href) = w.check_url_href(
+        "mp_shop",
+        CheckKind::Request,
+        r"HTTPS://API.shop.example:443\x\..\y",
+        NOW,
+    );
+    assert!(v.allow());
+    assert_eq!(href.as_deref(), Some("https://api.shop.example/y"));
+    let (v, href) = w.check_url_href("mp_shop", CheckKind::Request, "not a url", NOW);
+    assert_eq!((v.code(), href), (Some(DenyCode::InvalidUrl), None));
+
+    // Every kind of check, as decisions with the wasm's messages, agrees
+    // with guard-core.
+    let checks = [
+        Check::Api("getLocation"),
+        Check::Url(CheckKind::Webview, "https://api.shop.example/"),
+        Check::Launch {
+            version: "1.4.2",
+            package_sha256: SHA,
+        },
+        Check::Launch {
+            version: "1.4.2",
+            package_sha256: "00",
+        },
+        Check::Socket(CheckKind::Tcp, "api.shop.example", 443),
+        Check::Socket(CheckKind::Udp, "[::1]", 53),
+        Check::Socket(CheckKind::Udp, "x.internal.example", 53),
+        Check::Socket(CheckKind::Tcp, "a.example", 0),
+        Check::Redirect {
+            kind: CheckKind::Upload,
+            base_href: base,
+            location: "/up",
+            hop: 3,
+        },
+        Check::Redirect {
+            kind: CheckKind::Request,
+            base_href: base,
+            location: "http://[",
+            hop: 1,
+        },
+    ];
+    for app in ["mp_shop", "open", "nobody"] {
+        for check in &checks {
+            assert_eq!(
+                w.decide_check(app, check, NOW),
+                n.0.decide_check(app, check, NOW),
+                "{app} {check:?}"
+            );
+        }
+    }
+    assert_eq!(w.rebuilds(), 0);
+}
+
+#[test]
+fn a_rebuild_re_sends_the_key_set() {
+    let opts = Options {
+        check_timeout: Duration::ZERO,
+        ..Options::default()
+    };
+    let m = WasmModule::from_file(default_module_path(), &opts).unwrap();
+    let (keys, seed) = ed25519_keys(Some(SECRET));
+    let mut w = WasmGuard::new(&m, &keys).unwrap();
+    let signed = bundle::sign_ed25519(&serde_json::to_vec(&v2_policy(3)).unwrap(), "k1", &seed);
+    w.load(&signed, NOW).unwrap();
+    // A check times out (zero deadline): deny no_policy, and a rebuild.
+    assert_eq!(
+        w.check_launch("mp_shop", "1.4.2", SHA, NOW).code(),
+        Some(DenyCode::NoPolicy)
+    );
+    assert!(w.rebuilds() >= 1);
+    // The rebuilt instance has both keys: an EdDSA bundle and an HS256 one
+    // load (loads have their own deadline), the floor kept.
+    let v4 = bundle::sign_ed25519(&serde_json::to_vec(&v2_policy(4)).unwrap(), "k1", &seed);
+    w.load(&v4, NOW).unwrap();
+    w.load(&sign_policy(&v2_policy(5), SECRET).unwrap(), NOW)
+        .unwrap();
+    assert_eq!(w.load(&v4, NOW).unwrap_err().code, LoadCode::StaleVersion);
+}
+
+#[test]
+fn a_bad_key_set_is_refused() {
+    let err = WasmGuard::new(&module(), "{}").unwrap_err();
+    assert!(matches!(err, HostError::Secret(_)), "{err}");
+    let private = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}]}"#;
+    let err = WasmGuard::new(&module(), private).unwrap_err();
+    assert!(err.to_string().contains("private part"), "{err}");
 }

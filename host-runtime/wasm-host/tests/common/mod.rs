@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use guard_conformance::{Engine, NativeEngine};
-use guard_core::CheckKind;
+use guard_core::{Check, CheckKind};
 use guard_wasm_host::{default_module_path, repo_root, Options, WasmEngine, WasmModule};
 use serde::{Deserialize, Serialize};
 
@@ -25,12 +25,15 @@ pub fn module() -> WasmModule {
     .clone()
 }
 
-/// Vector folders: the project's, plus `../shared/vectors` when present.
+/// Vector folders: the project's, plus `../shared/vectors` and
+/// `../shared/vectors-v2` when present.
 pub fn vector_paths() -> Vec<PathBuf> {
     let mut paths = vec![repo_root().join("tests/vectors")];
-    let shared = repo_root().join("../shared/vectors");
-    if shared.is_dir() {
-        paths.push(shared);
+    for shared in ["../shared/vectors", "../shared/vectors-v2"] {
+        let shared = repo_root().join(shared);
+        if shared.is_dir() {
+            paths.push(shared);
+        }
     }
     paths
 }
@@ -42,17 +45,28 @@ pub enum Step {
         bundle: String,
         now: u64,
     },
+    /// A one-string check: the API name, the URL, or `host:port` for `tcp`
+    /// and `udp` (split as guard-core's `Check::from_subject` splits it).
     Check {
         app: String,
         kind: String,
         subject: String,
         now: u64,
     },
+    /// A launch check (§3.5).
+    Launch {
+        app: String,
+        version: String,
+        package_sha256: String,
+        now: u64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scenario {
-    pub secret: String,
+    /// What every engine is made from: a SecretKey, or a key-set JSON
+    /// `{"secret"?, "keys"?}` (first byte `{`).
+    pub keys: String,
     pub steps: Vec<Step>,
 }
 
@@ -92,22 +106,38 @@ pub fn run_engine<E: Engine>(engine: &mut E, steps: &[Step], out: &mut Vec<Answe
                 now,
             } => {
                 let kind = CheckKind::parse(kind).unwrap();
-                let d = engine.check(app, kind, subject, *now);
-                Answer::Check {
-                    allow: d.allow,
-                    code: d.code.map(|c| c.as_str().to_owned()),
-                    message: d.message,
-                    reported: d.reported,
-                }
+                let check = Check::from_subject(kind, subject).unwrap();
+                answer(engine.check_any(app, &check, *now))
+            }
+            Step::Launch {
+                app,
+                version,
+                package_sha256,
+                now,
+            } => {
+                let check = Check::Launch {
+                    version,
+                    package_sha256,
+                };
+                answer(engine.check_any(app, &check, *now))
             }
         });
+    }
+}
+
+fn answer(d: guard_core::Decision) -> Answer {
+    Answer::Check {
+        allow: d.allow,
+        code: d.code.map(|c| c.as_str().to_owned()),
+        message: d.message,
+        reported: d.reported,
     }
 }
 
 pub fn run_native(scenarios: &[Scenario]) -> Vec<Answer> {
     let mut out = Vec::new();
     for s in scenarios {
-        let mut e = NativeEngine::new(&s.secret).unwrap();
+        let mut e = NativeEngine::new(&s.keys).unwrap();
         run_engine(&mut e, &s.steps, &mut out);
     }
     out
@@ -116,7 +146,7 @@ pub fn run_native(scenarios: &[Scenario]) -> Vec<Answer> {
 pub fn run_wasm(module: &WasmModule, scenarios: &[Scenario]) -> Vec<Answer> {
     let mut out = Vec::new();
     for s in scenarios {
-        let mut e = WasmEngine::new(module, &s.secret).unwrap();
+        let mut e = WasmEngine::new(module, &s.keys).unwrap();
         run_engine(&mut e, &s.steps, &mut out);
         assert_eq!(
             e.0.rebuilds(),
