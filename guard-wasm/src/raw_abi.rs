@@ -39,16 +39,9 @@ use guard_core::{
     limits, ApiId, AppHandle, CheckKind, DenyCode, Guard, LoadCode, UrlVerdict, Verdict,
 };
 
-/// The version of this ABI; bumped on any incompatible change.
-pub const ABI_VERSION: i32 = 2;
-/// No guard: [`guard_new`] was not called, or failed.
-pub const ERR_NO_GUARD: i32 = -1;
-/// A length out of the input buffer, text that is not UTF-8, or a bad kind.
-pub const ERR_BAD_INPUT: i32 = -2;
-/// Re-entered while a call was running (cannot happen from a sane host).
-pub const ERR_BUSY: i32 = -3;
-/// The module could not allocate the requested buffer.
-pub const ERR_OOM: i32 = -4;
+// The ABI's version and error codes, spelled once for both sides of the
+// wasm boundary (the native host checks them).
+pub use guard_abi::{ABI_VERSION, ERR_BAD_INPUT, ERR_BUSY, ERR_NO_GUARD, ERR_OOM};
 
 /// What the last call produced, kept so [`guard_message`] can render its
 /// message on demand (the hot path stores only `Copy` values).

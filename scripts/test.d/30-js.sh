@@ -5,7 +5,7 @@
 # Playwright tests in Debian's chromium (harness, web-view, screenshot, URL
 # differential, the containment attacks, and every vector file run in the page).
 set -euo pipefail
-cargo test --locked -p guard-wasm
+cargo test --locked -p guard-wasm -p guard-abi
 bash js/scripts/build-wasm.sh
 node --test js/test/*.test.mjs
 node js/bin/guard-vectors.mjs tests/vectors

@@ -3,8 +3,9 @@
 //! module's input buffer, integers in and out, messages read back from the
 //! module's output buffer. Every call runs under an epoch deadline.
 //!
-//! The only number of the raw ABI spelled on this side is [`ABI_VERSION`],
-//! which the module is asked for and must answer. Everything else the two
+//! The raw ABI's own numbers and export names ([`ABI_VERSION`], `EXPORTS`)
+//! come from `guard-abi`, the crate the module is built with too; the module
+//! is asked for its version and must answer it. Everything else the two
 //! sides share (kind numbers, deny and load codes, the report bit) comes from
 //! guard-core, which both are built from, and [`check_tables`] asks the
 //! module for each of them once, so a module built from another guard-core is
@@ -20,38 +21,12 @@ use wasmtime::{Memory, Store, StoreLimitsBuilder, Trap, TypedFunc};
 use crate::error::HostError;
 use crate::module::{ticks, HostState, WasmModule};
 
-/// The raw ABI version this host speaks (`guard_abi_version`).
-///
-/// The one raw-ABI constant the host spells: `guard-wasm` keeps its own
-/// (`raw_abi::ABI_VERSION`) in a private module, and the host cannot depend
-/// on that crate without linking its exports natively, so the module is asked
-/// (`guard_abi_version`) and must answer this.
-pub const ABI_VERSION: i32 = 2;
+/// The raw ABI version this host speaks (`guard_abi_version` must answer
+/// it), and the exports it needs: from `guard-abi`, shared with the module.
+pub use guard_abi::{ABI_VERSION, EXPORTS};
 
 /// What a check answers when the instance failed: deny, fail closed.
 pub(crate) const NO_POLICY: Verdict = Verdict::deny(DenyCode::NoPolicy);
-
-pub(crate) const EXPORTS: [&str; 19] = [
-    "memory",
-    "guard_abi_version",
-    "guard_input",
-    "guard_new",
-    "guard_load",
-    "guard_api_id",
-    "guard_app_handle",
-    "guard_check_api",
-    "guard_check_api_name",
-    "guard_check_url",
-    "guard_message",
-    "guard_href",
-    "guard_check_launch",
-    "guard_check_socket_target",
-    "guard_check_redirect",
-    "guard_code_name",
-    "guard_errno",
-    "guard_kind",
-    "guard_report_bit",
-];
 
 #[derive(Clone)]
 pub(crate) struct Exports {

@@ -1,0 +1,53 @@
+//! # guard-abi
+//!
+//! The numbers and names of the raw wasm ABI (`guard-wasm/src/raw_abi.rs`,
+//! `docs/wasm-host.md`) that both sides of the wasm boundary need: the module
+//! (guard-wasm) answers with them and a native host (guard-wasm-host) checks
+//! them, so each is spelled once, here. Everything else the two sides share
+//! (check kinds, deny and load codes, the report bit) comes from guard-core,
+//! and a host asks the module for those at load time.
+//!
+//! # Examples
+//!
+//! ```
+//! assert!(guard_abi::EXPORTS.contains(&"guard_abi_version"));
+//! assert!(guard_abi::ERR_BAD_INPUT < 0);
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+
+/// The version of the raw ABI; bumped on any incompatible change.
+pub const ABI_VERSION: i32 = 2;
+/// No guard: `guard_new` was not called, or failed.
+pub const ERR_NO_GUARD: i32 = -1;
+/// A length out of the input buffer, text that is not UTF-8, or a bad kind.
+pub const ERR_BAD_INPUT: i32 = -2;
+/// Re-entered while a call was running (cannot happen from a sane host).
+pub const ERR_BUSY: i32 = -3;
+/// The module could not allocate the requested buffer.
+pub const ERR_OOM: i32 = -4;
+
+/// The exports a native host needs from the module (besides `memory`, the
+/// module's linear memory); a module without any of them is not a guard
+/// module of this ABI.
+pub const EXPORTS: [&str; 19] = [
+    "memory",
+    "guard_abi_version",
+    "guard_input",
+    "guard_new",
+    "guard_load",
+    "guard_api_id",
+    "guard_app_handle",
+    "guard_check_api",
+    "guard_check_api_name",
+    "guard_check_url",
+    "guard_message",
+    "guard_href",
+    "guard_check_launch",
+    "guard_check_socket_target",
+    "guard_check_redirect",
+    "guard_code_name",
+    "guard_errno",
+    "guard_kind",
+    "guard_report_bit",
+];
