@@ -22,4 +22,9 @@ fi
 if [ -d ../shared/vectors-v2 ]; then
   "$guard" vectors --engine wasm ../shared/vectors-v2
 fi
-echo "wasm-host: tests, agreement, example and wasm vectors passed"
+# The same .wasm in wasmtime's Pulley interpreter, as a phone without JIT runs it.
+"$guard" vectors --engine pulley tests/vectors
+for d in ../shared/vectors ../shared/vectors-v2; do
+  if [ -d "$d" ]; then "$guard" vectors --engine pulley "$d"; fi
+done
+echo "wasm-host: tests, agreement (Cranelift and Pulley), example and wasm vectors passed"

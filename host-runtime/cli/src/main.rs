@@ -18,6 +18,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use guard_conformance::{run_paths, Engine, NativeEngine, Outcome};
 use guard_core::{bundle, Check, CheckKind, Guard, KeySet, Policy, SecretKey};
+use guard_wasm_host::Backend;
 use sha2::{Digest, Sha256};
 
 /// `println!` that returns an error instead of panicking when stdout is
@@ -107,6 +108,9 @@ enum EngineKind {
     Native,
     /// The guard .wasm the npm package ships, in wasmtime (`guard-wasm-host`).
     Wasm,
+    /// The same .wasm in wasmtime's Pulley interpreter, as on a phone
+    /// without JIT (iOS).
+    Pulley,
 }
 
 #[derive(Debug, Args)]
@@ -431,7 +435,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn make_engine(engine: &EngineArgs, keys: &str) -> Result<Box<dyn Engine>, String> {
     match engine.engine {
         EngineKind::Native => Ok(Box::new(NativeEngine::new(keys)?)),
-        EngineKind::Wasm => wasm_cmds::make_engine(&engine.module, keys),
+        EngineKind::Wasm => wasm_cmds::make_engine(&engine.module, Backend::Cranelift, keys),
+        EngineKind::Pulley => wasm_cmds::make_engine(&engine.module, Backend::Pulley, keys),
     }
 }
 

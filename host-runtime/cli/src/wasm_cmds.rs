@@ -13,7 +13,7 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::{anyhow, Context as _, Result};
 use clap::Args;
 use guard_conformance::Engine;
-use guard_wasm_host::{default_module_path, Options, WasmEngine, WasmModule};
+use guard_wasm_host::{default_module_path, Backend, Options, WasmEngine, WasmModule};
 
 /// Which guard `.wasm` to load.
 #[derive(Debug, Clone, Args)]
@@ -31,34 +31,42 @@ impl ModuleArgs {
     }
 }
 
-/// The module at `args`' path, compiled once per process.
+/// The module at `args`' path for `backend`, compiled once per process.
 ///
 /// # Errors
 ///
 /// When the file cannot be read or is not a guard module with the raw ABI.
-pub fn module(args: &ModuleArgs) -> Result<WasmModule> {
-    static CACHE: OnceLock<Mutex<Vec<(PathBuf, WasmModule)>>> = OnceLock::new();
+pub fn module(args: &ModuleArgs, backend: Backend) -> Result<WasmModule> {
+    static CACHE: OnceLock<Mutex<Vec<(PathBuf, Backend, WasmModule)>>> = OnceLock::new();
     let path = args.path();
     let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
     let mut cache = cache
         .lock()
         .map_err(|_| anyhow!("the module cache is poisoned"))?;
-    if let Some((_, m)) = cache.iter().find(|(p, _)| *p == path) {
+    if let Some((_, _, m)) = cache.iter().find(|(p, b, _)| *p == path && *b == backend) {
         return Ok(m.clone());
     }
-    let m = WasmModule::from_file(&path, &Options::default())?;
-    cache.push((path, m.clone()));
+    let options = Options {
+        backend,
+        ..Options::default()
+    };
+    let m = WasmModule::from_file(&path, &options)?;
+    cache.push((path, backend, m.clone()));
     Ok(m)
 }
 
-/// A wasm engine for `keys` (a SecretKey or a key-set JSON), as
+/// A wasm engine on `backend` for `keys` (a SecretKey or a key-set JSON), as
 /// `make_engine` wants.
 ///
 /// # Errors
 ///
 /// As [`module`] and [`WasmEngine::new`], as text.
-pub fn make_engine(args: &ModuleArgs, keys: &str) -> Result<Box<dyn Engine>, String> {
-    let m = module(args).map_err(|e| format!("{e:#}"))?;
+pub fn make_engine(
+    args: &ModuleArgs,
+    backend: Backend,
+    keys: &str,
+) -> Result<Box<dyn Engine>, String> {
+    let m = module(args, backend).map_err(|e| format!("{e:#}"))?;
     Ok(Box::new(WasmEngine::new(&m, keys)?))
 }
 
@@ -68,7 +76,7 @@ pub fn make_engine(args: &ModuleArgs, keys: &str) -> Result<Box<dyn Engine>, Str
 ///
 /// As [`module`]: the file must be a loadable guard module.
 pub fn wasm_info(args: &ModuleArgs) -> Result<ExitCode> {
-    let m = module(args)?;
+    let m = module(args, Backend::Cranelift)?;
     crate::out!("path {}", args.path().display())?;
     crate::out!("size {}", m.size())?;
     crate::out!("sha256 {}", m.sha256_hex())?;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use guard_core::{bundle, CheckKind, Guard, SecretKey};
-use guard_wasm_host::{default_module_path, Options, WasmGuard, WasmModule};
+use guard_wasm_host::{default_module_path, Backend, Options, WasmGuard, WasmModule};
 
 const SECRET: &str = "k3yK3yk3yK3yk3y1";
 const NOW: u64 = 1_795_305_600;
@@ -132,5 +132,41 @@ fn startup(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-criterion_group!(benches, checks, startup);
+/// The same checks under Cranelift and under the Pulley interpreter (what a
+/// phone without JIT runs), same run, so the ratio is what to read.
+fn pulley(c: &mut Criterion) {
+    let bytes = std::fs::read(default_module_path()).unwrap();
+    let mut g = c.benchmark_group("backend");
+    g.throughput(Throughput::Elements(1));
+    for backend in [Backend::Cranelift, Backend::Pulley] {
+        let options = Options {
+            backend,
+            ..Options::default()
+        };
+        let module = WasmModule::from_bytes(&bytes, &options).unwrap();
+        let mut w = WasmGuard::new(&module, SECRET).unwrap();
+        w.load(&signed(), NOW).unwrap();
+        let (app, api) = (
+            w.app_handle("mp_shop").unwrap(),
+            w.api_id("getLocation").unwrap(),
+        );
+        let name = format!("{backend:?}").to_lowercase();
+        g.bench_function(format!("{name}_api_by_id"), |b| {
+            b.iter(|| w.check_api_id(black_box(app), black_box(api), black_box(NOW)))
+        });
+        g.bench_function(format!("{name}_url_verdict"), |b| {
+            b.iter(|| {
+                w.check_url(
+                    black_box("mp_shop"),
+                    CheckKind::Request,
+                    black_box(URL),
+                    NOW,
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, checks, startup, pulley);
 criterion_main!(benches);

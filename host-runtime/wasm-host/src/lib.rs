@@ -53,7 +53,7 @@ pub use abi::ABI_VERSION;
 pub use engine::WasmEngine;
 pub use error::HostError;
 pub use guard::WasmGuard;
-pub use module::{default_module_path, repo_root, Options, WasmModule};
+pub use module::{default_module_path, repo_root, Backend, Options, WasmModule};
 
 // The threading model of `docs/wasm-host.md`, checked at compile time: the
 // module is shared by threads, a guard moves between threads but is not shared.

@@ -43,6 +43,35 @@ pub struct Options {
     /// A directory for wasmtime's compiled-module cache; `None` compiles
     /// every time.
     pub cache_dir: Option<PathBuf>,
+    /// How the module's code runs: native code from Cranelift, or Pulley
+    /// bytecode in wasmtime's interpreter (what a phone that forbids JIT,
+    /// such as iOS, must use).
+    pub backend: Backend,
+}
+
+/// How the guard module's code runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// Cranelift compiles the module to this machine's code (needs JIT).
+    #[default]
+    Cranelift,
+    /// Cranelift compiles the module to Pulley bytecode, which wasmtime's
+    /// portable interpreter runs: no executable memory is ever created.
+    Pulley,
+}
+
+impl Backend {
+    /// The wasmtime compilation target for this back end on this machine
+    /// (`None`: the host's own).
+    fn target(self) -> Option<&'static str> {
+        match self {
+            Backend::Cranelift => None,
+            // Pulley's word size must match the host's pointers.
+            Backend::Pulley if cfg!(target_pointer_width = "32") => Some("pulley32"),
+            Backend::Pulley => Some("pulley64"),
+        }
+    }
 }
 
 impl Default for Options {
@@ -52,6 +81,7 @@ impl Default for Options {
             check_timeout: Duration::from_millis(250),
             memory_limit: 1 << 30,
             cache_dir: None,
+            backend: Backend::Cranelift,
         }
     }
 }
@@ -140,6 +170,9 @@ impl WasmModule {
         let compile = |e: wasmtime::Error| HostError::Compile(format!("{e:#}"));
         let mut config = Config::new();
         config.epoch_interruption(true);
+        if let Some(target) = options.backend.target() {
+            config.target(target).map_err(compile)?;
+        }
         if let Some(dir) = &options.cache_dir {
             let mut cc = CacheConfig::new();
             cc.with_directory(dir);
@@ -195,6 +228,12 @@ impl WasmModule {
         }
         check_tables(&mut live, m.0.options.load_timeout).map_err(HostError::Tables)?;
         Ok(m)
+    }
+
+    /// Whether the module runs in wasmtime's Pulley interpreter
+    /// ([`Backend::Pulley`]) rather than as native code.
+    pub fn is_interpreted(&self) -> bool {
+        self.0.engine.is_pulley()
     }
 
     /// The module's size in bytes.

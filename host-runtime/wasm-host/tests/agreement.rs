@@ -9,7 +9,8 @@
 mod common;
 
 use common::{
-    assert_agree, module, run_native, run_node, run_wasm, vector_paths, Answer, Scenario, Step,
+    assert_agree, module, pulley_module, run_native, run_node, run_wasm, vector_paths, Answer,
+    Scenario, Step,
 };
 use guard_conformance::{collect_files, engine_keys, sign_policy, sign_policy_eddsa, VectorFile};
 use guard_core::{Check, CheckKind};
@@ -487,6 +488,15 @@ fn three_way(what: &str, scenarios: &[Scenario], replay: &str) {
         ("wasmtime", &wasm),
         replay,
     );
+    // The same .wasm under Pulley, as a phone without JIT runs it.
+    let pulley = run_wasm(&pulley_module(), scenarios);
+    assert_agree(
+        what,
+        scenarios,
+        ("native", &native),
+        ("pulley", &pulley),
+        replay,
+    );
     match run_node(scenarios, what) {
         Some(node) => {
             assert_agree(
@@ -497,12 +507,12 @@ fn three_way(what: &str, scenarios: &[Scenario], replay: &str) {
                 replay,
             );
             println!(
-                "{what}: {} answers agree in native, wasmtime and node",
+                "{what}: {} answers agree in native, wasmtime (Cranelift and Pulley) and node",
                 native.len()
             );
         }
         None => println!(
-            "{what}: {} answers agree in native and wasmtime (node skipped)",
+            "{what}: {} answers agree in native and wasmtime (Cranelift and Pulley; node skipped)",
             native.len()
         ),
     }
@@ -613,6 +623,14 @@ fn vector_files_agree_in_every_runtime() {
     assert!(scenarios.len() >= 5, "vector files not found");
     assert!(v2_checks >= 50, "only {v2_checks} launch/tcp/udp cases");
     three_way("vectors", &scenarios, "the vector files");
+}
+
+/// The Pulley leg of the agreement really runs in the interpreter; otherwise
+/// it would compare Cranelift with itself.
+#[test]
+fn the_pulley_leg_really_runs_in_the_interpreter() {
+    assert!(pulley_module().is_interpreted());
+    assert!(!module().is_interpreted());
 }
 
 /// The comparison itself notices a difference (so the test above can fail).

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use guard_conformance::{Engine, NativeEngine};
 use guard_core::{Check, CheckKind};
-use guard_wasm_host::{default_module_path, repo_root, Options, WasmEngine, WasmModule};
+use guard_wasm_host::{default_module_path, repo_root, Backend, Options, WasmEngine, WasmModule};
 use serde::{Deserialize, Serialize};
 
 pub const SECRET: &str = "k3yK3yk3yK3yk3y1";
@@ -17,12 +17,24 @@ pub const SECRET: &str = "k3yK3yk3yK3yk3y1";
 /// The module the JS package ships, compiled once per test binary.
 pub fn module() -> WasmModule {
     static M: OnceLock<WasmModule> = OnceLock::new();
-    M.get_or_init(|| {
-        let path = default_module_path();
-        WasmModule::from_file(&path, &Options::default())
-            .unwrap_or_else(|e| panic!("{e} (build it with `bash js/scripts/build-wasm.sh`)"))
-    })
-    .clone()
+    M.get_or_init(|| module_on(Backend::Cranelift)).clone()
+}
+
+/// The same module compiled for wasmtime's Pulley interpreter (no JIT).
+#[allow(dead_code)]
+pub fn pulley_module() -> WasmModule {
+    static M: OnceLock<WasmModule> = OnceLock::new();
+    M.get_or_init(|| module_on(Backend::Pulley)).clone()
+}
+
+fn module_on(backend: Backend) -> WasmModule {
+    let path = default_module_path();
+    let options = Options {
+        backend,
+        ..Options::default()
+    };
+    WasmModule::from_file(&path, &options)
+        .unwrap_or_else(|e| panic!("{e} (build it with `bash js/scripts/build-wasm.sh`)"))
 }
 
 /// Vector folders: the project's, plus `../shared/vectors` and
