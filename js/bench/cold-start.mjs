@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// Cold start, from the module's bytes to the first decision: compile the
+// .wasm, instantiate it, create a guard with an Ed25519 key set, load an
+// EdDSA bundle (contract v2), answer one API check. Each run is a fresh Node
+// process, or a fresh Chromium page in a fresh browser context, so nothing
+// is warm but the operating system's file cache. The wasmtime figure comes
+// from `cargo bench -p guard-wasm-host --bench checks -- startup`.
+//
+//   node js/bench/cold-start.mjs [runs]     (default 15)
+//
+// Prints the median and the spread per runtime, and the ratio of Chromium to
+// Node measured in the same run. Not a test: nothing asserts timings.
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateKeyPairSync } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import { signPolicyEdDsa, publicJwk } from '../src/vectors/sign.mjs';
+
+const JS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const RUNS = Number(process.argv[2] ?? 15);
+const NOW = Math.floor(Date.now() / 1000);
+
+// One measured start, as the body of an async function in either runtime:
+// `bytes` (the .wasm), `keys` and `bundle` given; answers milliseconds.
+const MEASURE = `
+  const t0 = performance.now();
+  const guard = await createGuard({ keys, wasm: bytes });
+  const loaded = guard.load(bundle, { now });
+  if (loaded.code !== 'ok') throw new Error('load: ' + loaded.code + ' ' + loaded.message);
+  const d = guard.checkApi('mp_shop', 'getLocation', { now });
+  if (d.allow) throw new Error('the first decision should deny');
+  return performance.now() - t0;
+`;
+
+const jwk = { ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'cold-1' };
+const policy = {
+  schema: 2, superapp_id: 'cold', version: 1, issued_at: NOW - 60, expires_at: NOW + 86400,
+  blocked_hosts: ['*.internal.cold.example'],
+  sensitive_apis: [{ name: 'getLocation', status: 'restricted', scope: 'all', type: 'system' }],
+  apps: [{ app_id: 'mp_shop', kind: 'mini_program', control: { server_domains: true }, server_domains: ['https://api.shop.example'] }],
+};
+const bundle = await signPolicyEdDsa(policy, jwk);
+const keys = [publicJwk(jwk)];
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s.at(-1) };
+}
+
+// ---- Node: a fresh process per run.
+const child = `
+  import { readFileSync } from 'node:fs';
+  import { createGuard } from ${JSON.stringify(new URL('../src/index.js', import.meta.url).href)};
+  const { keys, bundle, now } = JSON.parse(process.argv[1]);
+  const bytes = readFileSync(${JSON.stringify(join(JS_ROOT, 'pkg', 'guard_wasm_bg.wasm'))});
+  const ms = await (async () => { ${MEASURE} })();
+  console.log(ms);
+`;
+const node = [];
+for (let i = 0; i < RUNS; i++) {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', child, JSON.stringify({ keys, bundle, now: NOW })], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`node run failed: ${r.stderr}`);
+  node.push(Number(r.stdout.trim()));
+}
+
+// ---- Chromium: a fresh context (no caches) and page per run, loopback server.
+const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+const server = createServer(async (req, res) => {
+  const path = new URL(req.url, 'http://cold.invalid').pathname;
+  if (path === '/') { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html><body>cold start</body>'); return; }
+  const rel = normalize(decodeURIComponent(path)).replace(/^[/\\]+/, '');
+  if (rel.startsWith('..') || rel.includes(`${sep}..`) || !(rel.startsWith('src') || rel.startsWith('pkg'))) { res.writeHead(404); res.end(); return; }
+  try {
+    const body = await readFile(join(JS_ROOT, rel));
+    res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(body);
+  } catch { res.writeHead(404); res.end(); }
+});
+await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+const origin = `http://127.0.0.1:${server.address().port}`;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const chrome = [];
+try {
+  for (let i = 0; i < RUNS; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${origin}/`);
+    // The bytes are fetched before the clock starts, as Node reads its file first.
+    chrome.push(await page.evaluate(async ({ keys, bundle, now, measure }) => {
+      const { createGuard } = await import('/src/index.js');
+      const bytes = new Uint8Array(await (await fetch('/pkg/guard_wasm_bg.wasm')).arrayBuffer());
+      const run = new Function('createGuard', 'keys', 'bundle', 'now', 'bytes', `return (async () => { ${measure} })();`);
+      return run(createGuard, keys, bundle, now, bytes);
+    }, { keys, bundle, now: NOW, measure: MEASURE }));
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+
+const n = stats(node);
+const c = stats(chrome);
+console.log(`${os.cpus()[0]?.model ?? 'unknown cpu'} (${os.cpus().length} cpus), node ${process.version}, ${RUNS} runs each`);
+console.log('| runtime | median ms | min | max |');
+console.log('|---|---:|---:|---:|');
+console.log(`| Node (fresh process) | ${n.median.toFixed(2)} | ${n.min.toFixed(2)} | ${n.max.toFixed(2)} |`);
+console.log(`| Chromium (fresh context) | ${c.median.toFixed(2)} | ${c.min.toFixed(2)} | ${c.max.toFixed(2)} |`);
+console.log(`Chromium / Node (medians, same run): ${(c.median / n.median).toFixed(2)}×`);
