@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_bindings.sql")),
     (3, include_str!("../migrations/0003_bundle_keys.sql")),
+    (5, include_str!("../migrations/0005_applications.sql")),
 ];
 
 /// Which engine the pool talks to.

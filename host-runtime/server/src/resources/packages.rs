@@ -1,0 +1,156 @@
+//! Code packages: the zip a developer uploads as a version, checked (a real
+//! zip, no bomb), stored content-addressed by SHA-256 in the database (in the
+//! same transaction as the version that names it: decision 62), and served
+//! to the base library once released (`GET /api/v1/apps/{app}/package`).
+
+use std::io::Read;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use sqlx::Row;
+
+use crate::change::Change;
+use crate::http::error::ApiError;
+use crate::resources::apps::app_row;
+use crate::resources::Res;
+use crate::state::AppState;
+use crate::store::flag;
+
+/// Most entries in a package.
+pub const MAX_ENTRIES: usize = 10_000;
+
+/// Most bytes a package may unpack to (all entries together, as actually
+/// decompressed, not as the archive claims).
+pub const MAX_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Why an upload is not a code package.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    /// The zip crate cannot open it.
+    #[error("is not a zip archive: {0}")]
+    NotZip(String),
+    /// No entries.
+    #[error("is an empty zip archive")]
+    Empty,
+    /// Too many entries.
+    #[error("has {0} entries; at most {MAX_ENTRIES} allowed")]
+    TooManyEntries(usize),
+    /// Unpacks to too much.
+    #[error("unpacks to more than {MAX_UNPACKED_BYTES} bytes")]
+    TooLarge,
+    /// An entry does not read back (bad data, bad CRC, unsupported method).
+    #[error("entry `{0}` is unreadable: {1}")]
+    BadEntry(String, String),
+    /// An entry's name escapes the package (`../x`, `/etc/x`).
+    #[error("entry `{0}` has an unsafe path")]
+    UnsafePath(String),
+}
+
+/// Checks that `bytes` is a zip whose every entry reads back, with at most
+/// [`MAX_ENTRIES`] entries unpacking to at most [`MAX_UNPACKED_BYTES`];
+/// returns the number of entries.
+///
+/// # Errors
+///
+/// [`PackageError`].
+pub fn check_zip(bytes: &[u8]) -> Result<usize, PackageError> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| PackageError::NotZip(e.to_string()))?;
+    let n = zip.len();
+    if n == 0 {
+        return Err(PackageError::Empty);
+    }
+    if n > MAX_ENTRIES {
+        return Err(PackageError::TooManyEntries(n));
+    }
+    let mut total: u64 = 0;
+    for i in 0..n {
+        let entry = zip
+            .by_index(i)
+            .map_err(|e| PackageError::BadEntry(format!("#{i}"), e.to_string()))?;
+        let name = entry.name().to_owned();
+        if entry.enclosed_name().is_none() {
+            return Err(PackageError::UnsafePath(name));
+        }
+        // Read at most one byte past the budget: the sizes in the archive
+        // may lie, the decompressed bytes do not.
+        let budget = MAX_UNPACKED_BYTES - total;
+        let read = std::io::copy(&mut entry.take(budget + 1), &mut std::io::sink())
+            .map_err(|e| PackageError::BadEntry(name.clone(), e.to_string()))?;
+        total += read;
+        if total > MAX_UNPACKED_BYTES {
+            return Err(PackageError::TooLarge);
+        }
+    }
+    Ok(n)
+}
+
+/// Stores `bytes` under its SHA-256 `sha` inside change `c` (a package
+/// already stored is kept: same digest, same bytes).
+///
+/// # Errors
+///
+/// [`ApiError::Internal`] on a store failure.
+pub(crate) async fn store(c: &mut Change, sha: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO packages (sha256, size, data, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(sha)
+    .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
+    .bind(bytes.to_vec())
+    .bind(c.at)
+    .execute(&mut *c.tx)
+    .await?;
+    Ok(())
+}
+
+/// `GET /api/v1/apps/{app}/package` (public, for the base library): the
+/// released package's bytes, its SHA-256 in `X-Package-Sha256` and as the
+/// `ETag`; 404 while nothing is released or once the app is removed.
+pub(crate) async fn get(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(app): Path<String>,
+) -> Res {
+    let a = app_row(&st, &app).await?;
+    let row =
+        sqlx::query("SELECT release_version, release_sha256, removed FROM apps WHERE id = $1")
+            .bind(&app)
+            .fetch_one(&st.store.pool)
+            .await?;
+    let version: Option<String> = row.try_get("release_version")?;
+    let sha: Option<String> = row.try_get("release_sha256")?;
+    let (Some(_), Some(sha)) = (version, sha) else {
+        return Err(ApiError::NotFound(format!(
+            "app `{app}` has no released version"
+        )));
+    };
+    if flag(&row, "removed")? || !a.bound {
+        return Err(ApiError::NotFound(format!("app `{app}` is removed")));
+    }
+    let etag = format!("\"{sha}\"");
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let data: Vec<u8> = sqlx::query("SELECT data FROM packages WHERE sha256 = $1")
+        .bind(&sha)
+        .fetch_one(&st.store.pool)
+        .await?
+        .try_get("data")?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (header::ETAG, etag),
+            (header::HeaderName::from_static("x-package-sha256"), sha),
+            (header::CACHE_CONTROL, "no-cache".to_owned()),
+        ],
+        data,
+    )
+        .into_response())
+}
