@@ -5,11 +5,13 @@ ALTER TABLE superapps ADD COLUMN team_id TEXT;
 ALTER TABLE superapps ADD COLUMN description TEXT NOT NULL DEFAULT '';
 ALTER TABLE superapps ADD COLUMN android_package TEXT;
 ALTER TABLE superapps ADD COLUMN ios_bundle_id TEXT;
--- The code packages, by SHA-256 (one row per distinct content).
+-- The code packages, by SHA-256 (one row per distinct content). `data` is
+-- NULL when the bytes are the file packages/<sha256> of the data directory
+-- (SQLite), and holds them on PostgreSQL.
 CREATE TABLE packages (
     sha256 TEXT PRIMARY KEY,
     size BIGINT NOT NULL,
-    data BYTEA NOT NULL,
+    data BYTEA,
     created_at BIGINT NOT NULL
 );
 CREATE TABLE app_versions (

@@ -39,6 +39,9 @@ pub struct Store {
     pub pool: AnyPool,
     /// The engine.
     pub backend: Backend,
+    /// The data directory of an SQLite store (code packages are files in
+    /// it); `None` for PostgreSQL, whose packages live in the database.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// A store error at startup.
@@ -74,7 +77,9 @@ impl Store {
         let abs = std::fs::canonicalize(dir)
             .map_err(|e| StoreError::DataDir(dir.display().to_string(), e))?;
         let url = format!("sqlite://{}/guard.db?mode=rwc", abs.display());
-        Store::open_url(&url).await
+        let mut store = Store::open_url(&url).await?;
+        store.data_dir = Some(abs);
+        Ok(store)
     }
 
     /// Opens a `postgres://` or `sqlite://` URL and migrates it.
@@ -114,7 +119,11 @@ impl Store {
             Backend::Postgres => options.max_connections(16),
         };
         let pool = options.connect(url).await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            data_dir: None,
+        };
         store.migrate().await?;
         Ok(store)
     }

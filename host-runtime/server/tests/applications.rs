@@ -194,6 +194,33 @@ async fn a_released_version_is_in_the_bundle_the_package_and_the_qr_code() {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
         let (rid, sha) = h.submit_release("dev", "mp1", "1.0.0", "v1").await;
+        // Stored by digest: a file of the data directory on SQLite (no
+        // temporary left behind), the row itself on PostgreSQL.
+        let data: Option<Vec<u8>> = sqlx::query("SELECT data FROM packages WHERE sha256 = $1")
+            .bind(&sha)
+            .fetch_one(&h.state.store.pool)
+            .await
+            .unwrap()
+            .try_get("data")
+            .unwrap();
+        let stored = match &h.state.store.data_dir {
+            Some(dir) => {
+                assert!(data.is_none(), "{backend}");
+                let names: Vec<String> = std::fs::read_dir(dir.join("packages"))
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect();
+                assert_eq!(names, std::slice::from_ref(&sha), "{backend}");
+                std::fs::read(dir.join("packages").join(&sha)).unwrap()
+            }
+            None => data.unwrap(),
+        };
+        use sha2::Digest;
+        let digest: String = sha2::Sha256::digest(&stored)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(digest, sha);
         // Pending review, filtered by team, app and status.
         let pending = h
             .ok(

@@ -1,9 +1,13 @@
 //! Code packages: the zip a developer uploads as a version, checked (a real
-//! zip, no bomb), stored content-addressed by SHA-256 in the database (in the
-//! same transaction as the version that names it: decision 62), and served
-//! to the base library once released (`GET /api/v1/apps/{app}/package`).
+//! zip, no bomb), stored content-addressed by SHA-256 (decision 62: the file
+//! `packages/<sha256>` of the SQLite data directory, written atomically
+//! before the change that names it; in the database on PostgreSQL, in that
+//! change), and served to the base library once released
+//! (`GET /api/v1/apps/{app}/package`).
 
-use std::io::Read;
+use std::io::{Read, Write};
+
+use sha2::Digest;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -16,6 +20,7 @@ use crate::resources::apps::app_row;
 use crate::resources::Res;
 use crate::state::AppState;
 use crate::store::flag;
+use crate::util::{hex, random_hex};
 
 /// Most entries in a package.
 pub const MAX_ENTRIES: usize = 10_000;
@@ -86,23 +91,101 @@ pub fn check_zip(bytes: &[u8]) -> Result<usize, PackageError> {
     Ok(n)
 }
 
-/// Stores `bytes` under its SHA-256 `sha` inside change `c` (a package
-/// already stored is kept: same digest, same bytes).
+/// Writes `bytes` as `<dir>/packages/<sha>` atomically: a temporary file,
+/// fsynced, renamed, then the directory fsynced. A file already there is
+/// kept (same digest, same bytes). Runs before the change that records it:
+/// a change that then fails leaves an unreferenced file, harmless (content
+/// addressed, reused by the next identical upload).
+fn write_file(
+    dir: &std::path::Path,
+    sha: &str,
+    bytes: &[u8],
+    tmp_tag: &str,
+) -> std::io::Result<()> {
+    let dir = dir.join("packages");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(sha);
+    if path.exists() {
+        return Ok(());
+    }
+    let tmp = dir.join(format!(".tmp-{sha}-{tmp_tag}"));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, &path)?;
+    std::fs::File::open(&dir)?.sync_all()
+}
+
+/// Puts a package's bytes where they live before the change that records
+/// it: a file in the SQLite data directory; nothing to do on PostgreSQL
+/// (the row holds them, see [`record`]).
+///
+/// # Errors
+///
+/// [`ApiError::Internal`] when the file cannot be written.
+pub(crate) async fn put(
+    st: &AppState,
+    sha: &str,
+    bytes: &axum::body::Bytes,
+) -> Result<(), ApiError> {
+    let Some(dir) = st.store.data_dir.clone() else {
+        return Ok(());
+    };
+    let (sha, bytes, tag) = (sha.to_owned(), bytes.clone(), random_hex(8)?);
+    tokio::task::spawn_blocking(move || write_file(&dir, &sha, &bytes, &tag))
+        .await
+        .map_err(|e| ApiError::Internal(format!("package writer: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("package file: {e}")))
+}
+
+/// Records the package `sha` inside change `c` (its bytes too on
+/// PostgreSQL); a package already recorded is kept.
 ///
 /// # Errors
 ///
 /// [`ApiError::Internal`] on a store failure.
-pub(crate) async fn store(c: &mut Change, sha: &str, bytes: &[u8]) -> Result<(), ApiError> {
+pub(crate) async fn record(
+    st: &AppState,
+    c: &mut Change,
+    sha: &str,
+    bytes: &[u8],
+) -> Result<(), ApiError> {
+    let data = st.store.data_dir.is_none().then(|| bytes.to_vec());
     sqlx::query(
         "INSERT INTO packages (sha256, size, data, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING",
     )
     .bind(sha)
     .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
-    .bind(bytes.to_vec())
+    .bind(data)
     .bind(c.at)
     .execute(&mut *c.tx)
     .await?;
     Ok(())
+}
+
+/// The bytes of package `sha`, checked against the digest (a damaged file
+/// or row is a 500, never served).
+async fn read(st: &AppState, sha: &str) -> Result<Vec<u8>, ApiError> {
+    let data: Option<Vec<u8>> = sqlx::query("SELECT data FROM packages WHERE sha256 = $1")
+        .bind(sha)
+        .fetch_one(&st.store.pool)
+        .await?
+        .try_get("data")?;
+    let bytes = match (data, &st.store.data_dir) {
+        (Some(data), _) => data,
+        (None, Some(dir)) => {
+            let path = dir.join("packages").join(sha);
+            tokio::fs::read(&path).await.map_err(|e| {
+                ApiError::Internal(format!("package file `{}`: {e}", path.display()))
+            })?
+        }
+        (None, None) => return Err(ApiError::Internal(format!("package `{sha}` has no bytes"))),
+    };
+    if hex(&sha2::Sha256::digest(&bytes)) != sha {
+        return Err(ApiError::Internal(format!("package `{sha}` is damaged")));
+    }
+    Ok(bytes)
 }
 
 /// `GET /api/v1/apps/{app}/package` (public, for the base library): the
@@ -137,11 +220,7 @@ pub(crate) async fn get(
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let data: Vec<u8> = sqlx::query("SELECT data FROM packages WHERE sha256 = $1")
-        .bind(&sha)
-        .fetch_one(&st.store.pool)
-        .await?
-        .try_get("data")?;
+    let data = read(&st, &sha).await?;
     Ok((
         StatusCode::OK,
         [

@@ -116,6 +116,7 @@ pub(crate) async fn upload(
         check_zip(&bytes).map_err(|e| ApiError::bad("body", format!("the package {e}")))?;
     let sha = hex(&Sha256::digest(&bytes));
     let id = format!("ver_{}", random_hex(8)?);
+    packages::put(&st, &sha, &bytes).await?;
     let (after, version) = apply(&st, &caller, Action::UploadVersion, &a.superapp_id, async |c| {
         if sqlx::query("SELECT id FROM app_versions WHERE app_id = $1 AND version = $2")
             .bind(&app)
@@ -126,7 +127,7 @@ pub(crate) async fn upload(
         {
             return Err(ApiError::Conflict(format!("app `{app}` already has version `{}`", q.app_version)));
         }
-        packages::store(c, &sha, &bytes).await?;
+        packages::record(&st, c, &sha, &bytes).await?;
         sqlx::query(
             "INSERT INTO app_versions (id, app_id, version, description, package_sha256, size, uploaded_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
