@@ -414,6 +414,21 @@ async fn a_released_version_is_in_the_bundle_the_package_and_the_qr_code() {
             )
             .await;
         assert_eq!(rej["note"], "crashes");
+        // The team sees its app's releases and the note; another team does not.
+        let mine = h
+            .ok("dev", "GET", "/api/v1/apps/mp1/releases", None, 200)
+            .await;
+        assert_eq!(mine["releases"].as_array().unwrap().len(), 4, "{backend}");
+        let decided = mine["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == rid3.as_str())
+            .unwrap();
+        assert_eq!(decided["note"], "crashes");
+        assert_eq!(decided["status"], "rejected");
+        h.ok("dev2", "GET", "/api/v1/apps/mp1/releases", None, 403)
+            .await;
         let (_, g) = bundle_app(&h, "mp1").await;
         assert!(g.check_launch("mp1", "1.1.0", &sha2, NOW + 10).allow());
     }

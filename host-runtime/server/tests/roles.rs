@@ -82,6 +82,10 @@ const MATRIX: &[(&str, &[&str])] = &[
     ),
     ("submit_release", &["dev"]),
     (
+        "app_releases",
+        &["admin", "platform", "sa_admin", "senior", "review", "dev"],
+    ),
+    (
         "view_releases",
         &["admin", "platform", "sa_admin", "senior", "review"],
     ),
@@ -302,6 +306,7 @@ async fn attempt(h: &Harness, action: &str, who: &str) -> (u16, Value) {
             return (r.status.as_u16(), r.body);
         }
         "list_versions" => ("GET", "/api/v1/apps/mp1/versions".into(), None),
+        "app_releases" => ("GET", "/api/v1/apps/mp1/releases".into(), None),
         "submit_release" => {
             let r = h
                 .upload(
@@ -380,7 +385,7 @@ async fn every_role_action_pair_is_allowed_or_forbidden_as_the_seed_says() {
             }
         }
         assert_eq!(pairs, MATRIX.len() * ROLES.len());
-        assert_eq!(pairs, 228);
+        assert_eq!(pairs, 234);
     }
 }
 

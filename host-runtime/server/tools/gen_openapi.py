@@ -135,7 +135,7 @@ paths.update({
  "/api/v1/superapps/{sid}/details": {"get": op("a superapp with its sensitive API list and where its configuration file is", "200", "SuperappDetails", params=["sid"])},
  "/api/v1/superapps/{sid}/config.json": {"get": op("the configuration file the superapp's SDK boots the guard with (no signing or authenticating key)", "200", "SuperappConfig", params=["sid"])},
  "/api/v1/apps/{app}/versions": {"post": upload, "get": op("the app's versions, newest first", "200", "VersionList", params=["app"])},
- "/api/v1/apps/{app}/releases": {"post": op("submit a version for release in the superapp the app is bound to", "201", "Release", "SubmitRelease", params=["app"])},
+ "/api/v1/apps/{app}/releases": {"post": op("submit a version for release in the superapp the app is bound to", "201", "Release", "SubmitRelease", params=["app"]), "get": op("the app's release requests and their outcome", "200", "ReleaseList", params=["app"])},
  "/api/v1/superapps/{sid}/releases": {"get": op("release review list (status=pending|reviewed, team, app)", "200", "ReleaseList", params=["sid"], query=[("status", False), ("team", False), ("app", False)])},
  "/api/v1/releases/{rid}/decision": {"post": op("approve (releases the version, replacing the previous release, clearing removal) or reject a pending release (409 if already decided)", "200", "Release", "DecisionBody", params=["rid"])},
  "/api/v1/superapps/{sid}/released": {"get": op("released (listed, not removed) mini programs with their QR codes (team, app)", "200", "Released", params=["sid"], query=[("team", False), ("app", False)])},

@@ -135,7 +135,10 @@ fn application_management(package_limit: usize) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(package_limit))
                 .get(versions::list),
         )
-        .route("/api/v1/apps/{app}/releases", post(releases::submit))
+        .route(
+            "/api/v1/apps/{app}/releases",
+            post(releases::submit).get(releases::list_for_app),
+        )
         .route("/api/v1/superapps/{sid}/releases", get(releases::list))
         .route("/api/v1/releases/{rid}/decision", post(releases::decide))
         .route("/api/v1/superapps/{sid}/released", get(releases::released))

@@ -129,6 +129,31 @@ pub(crate) async fn submit(
     reply(StatusCode::CREATED, with_version(after, version))
 }
 
+/// `GET /api/v1/apps/{app}/releases`: the app's release requests and their
+/// outcome (notes included), for its team as for the superapp.
+pub(crate) async fn list_for_app(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(app): Path<String>,
+) -> Res {
+    let a = app_row(&st, &app).await?;
+    caller.require_superapp(Action::View, &a.superapp_id)?;
+    caller.require_team(&a.team_id)?;
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        release_cols!(),
+        " FROM releases r JOIN apps a ON a.id = r.app_id WHERE r.app_id = $1 ORDER BY r.created_at, r.id"
+    ))
+    .bind(&app)
+    .fetch_all(&st.store.pool)
+    .await?;
+    let out = rows
+        .iter()
+        .map(release_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    reply(StatusCode::OK, json!({ "releases": out }))
+}
+
 #[derive(Deserialize)]
 pub(crate) struct Filter {
     #[serde(default)]
