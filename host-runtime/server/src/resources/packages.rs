@@ -233,3 +233,40 @@ pub(crate) async fn get(
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in files {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn packages_are_real_bounded_zips() {
+        assert_eq!(
+            check_zip(&zip_of(&[("a.js", b"x"), ("b/c.json", b"{}")])).unwrap(),
+            2
+        );
+        assert!(matches!(
+            check_zip(b"not a zip"),
+            Err(PackageError::NotZip(_))
+        ));
+        assert!(matches!(check_zip(&zip_of(&[])), Err(PackageError::Empty)));
+        assert!(matches!(
+            check_zip(&zip_of(&[("../evil.js", b"x")])),
+            Err(PackageError::UnsafePath(_))
+        ));
+        // A damaged entry (its compressed bytes flipped) does not read back.
+        let mut z = zip_of(&[("a.js", &[7u8; 4096][..])]);
+        z[40] ^= 0xff;
+        assert!(check_zip(&z).is_err());
+    }
+}
