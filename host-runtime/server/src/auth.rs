@@ -97,6 +97,16 @@ pub enum Action {
     RequestPermission,
     /// Switches and whitelists.
     ManageWhitelists,
+    /// Download a superapp's configuration file (`config.json`).
+    DownloadConfig,
+    /// Upload a code package (a version) of an app.
+    UploadVersion,
+    /// Submit a version of an app for release.
+    SubmitRelease,
+    /// Approve or reject a release request.
+    DecideRelease,
+    /// Remove (delist) a released mini program.
+    RemoveRelease,
 }
 
 impl Action {
@@ -116,6 +126,11 @@ impl Action {
             Action::Revoke => "revoke",
             Action::RequestPermission => "request_permission",
             Action::ManageWhitelists => "manage_whitelists",
+            Action::DownloadConfig => "download_config",
+            Action::UploadVersion => "upload_version",
+            Action::SubmitRelease => "submit_release",
+            Action::DecideRelease => "decide_release",
+            Action::RemoveRelease => "remove_release",
         }
     }
 }
@@ -137,6 +152,13 @@ pub fn allowed(role: Role, action: Action) -> bool {
         A::ViewApprovals => role != R::Developer,
         A::Decide | A::DecideBinding => matches!(role, R::SuperappAdmin | R::ReviewStaff),
         A::RequestPermission => role == R::Developer,
+        // Application management (seed 001).
+        A::DownloadConfig => matches!(
+            role,
+            R::SuperAdmin | R::PlatformAdmin | R::SuperappAdmin | R::SuperappSeniorDeveloper
+        ),
+        A::UploadVersion | A::SubmitRelease => role == R::Developer,
+        A::DecideRelease | A::RemoveRelease => matches!(role, R::SuperappAdmin | R::ReviewStaff),
     }
 }
 

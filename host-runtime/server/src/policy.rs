@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use guard_core::{ApiStatus, ApiType, App, AppKind, Control, Mode, Policy, Scope, SensitiveApi};
+use guard_core::{
+    ApiStatus, ApiType, App, AppKind, Control, Mode, Policy, Release, Scope, SensitiveApi,
+};
 use sqlx::{AnyConnection, Row};
 
 use crate::distribution::signer::Signer;
@@ -92,7 +94,7 @@ pub async fn build(
     }
 
     let app_rows = sqlx::query(
-        "SELECT id, kind, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps \
+        "SELECT id, kind, ctl_server_domains, ctl_apis, ctl_webview_domains, release_version, release_sha256, removed FROM apps \
          WHERE superapp_id = $1 AND bound = 1 AND ($2 = '' OR id = $2) ORDER BY id",
     )
     .bind(superapp_id)
@@ -108,6 +110,17 @@ pub async fn build(
     for r in &app_rows {
         let id: String = r.try_get("id")?;
         let kind: String = r.try_get("kind")?;
+        let release = match (
+            r.try_get::<Option<String>, _>("release_version")?,
+            r.try_get::<Option<String>, _>("release_sha256")?,
+        ) {
+            (Some(version), Some(package_sha256)) => Some(Release {
+                version,
+                package_sha256,
+            }),
+            _ => None,
+        };
+        let removed = flag(r, "removed")?.then_some(true);
         apps.insert(
             id.clone(),
             App {
@@ -123,8 +136,8 @@ pub async fn build(
                 api_whitelist: Vec::new(),
                 granted_apis: Vec::new(),
                 mode: None,
-                release: None,
-                removed: None,
+                release,
+                removed,
             },
         );
     }
@@ -160,8 +173,12 @@ pub async fn build(
             app.granted_apis.push(r.try_get("api")?);
         }
     }
+    // Releases and removal are contract v2 fields (§1).
+    let v2 = apps
+        .values()
+        .any(|a| a.release.is_some() || a.removed.is_some());
     Ok(Policy {
-        schema: 1,
+        schema: if v2 { 2 } else { 1 },
         superapp_id: superapp_id.to_owned(),
         version: u64::try_from(version).unwrap_or(0),
         issued_at: u64::try_from(updated_at).unwrap_or(0),

@@ -34,6 +34,13 @@ pub struct ServeOptions {
     /// syncing stops enforcing (and so stops honouring a revoked grant) then.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
     pub bundle_lifetime_days: u32,
+    /// Largest code package a developer may upload, in bytes.
+    #[arg(long, default_value_t = crate::state::DEFAULT_MAX_PACKAGE_BYTES)]
+    pub max_package_bytes: usize,
+    /// The base URL devices reach this server at (named in the superapps'
+    /// configuration files); default `http://<listen address>`.
+    #[arg(long)]
+    pub public_url: Option<String>,
 }
 
 /// Runs the server until Ctrl-C. Prints the bootstrap admin token on the first
@@ -70,9 +77,10 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let limits = Limits {
         max_body_bytes: opts.max_body_bytes,
         max_server_domains: opts.max_server_domains,
+        max_package_bytes: opts.max_package_bytes,
         ..Limits::default()
     };
-    let state = AppState::new(store, Clock::system(), limits)
+    let mut state = AppState::new(store, Clock::system(), limits)
         .with_bundle_lifetime(i64::from(opts.bundle_lifetime_days) * 86_400);
     let mut out = std::io::stdout();
     if let Some(token) = bootstrap(&state)
@@ -85,7 +93,13 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&opts.listen)
         .await
         .with_context(|| format!("binding `{}`", opts.listen))?;
-    writeln!(out, "listening on {}", listener.local_addr()?)?;
+    let addr = listener.local_addr()?;
+    let public_url = opts
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    state = state.with_public_url(&public_url);
+    writeln!(out, "listening on {addr}")?;
     out.flush()?;
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {

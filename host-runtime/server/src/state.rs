@@ -18,6 +18,8 @@ pub struct Limits {
     pub max_webview_domains: usize,
     /// Most API whitelist entries per app.
     pub max_api_whitelist: usize,
+    /// Largest code package (a version's zip), in bytes.
+    pub max_package_bytes: usize,
 }
 
 impl Default for Limits {
@@ -27,9 +29,13 @@ impl Default for Limits {
             max_server_domains: 30,
             max_webview_domains: 30,
             max_api_whitelist: 200,
+            max_package_bytes: DEFAULT_MAX_PACKAGE_BYTES,
         }
     }
 }
+
+/// Largest code package by default: 8 MiB (`--max-package-bytes`).
+pub const DEFAULT_MAX_PACKAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// How many scopes (superapps, or single apps) the bundle cache keeps.
 pub const BUNDLE_CACHE_SCOPES: usize = 4096;
@@ -50,6 +56,9 @@ pub struct AppState {
     pub bundles: BundleCache,
     /// Seconds from a bundle's `issued_at` to its `expires_at`.
     pub bundle_lifetime: i64,
+    /// The server's public base URL (`--public-url`), as the configuration
+    /// file names it to SDKs.
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
@@ -61,6 +70,7 @@ impl AppState {
             limits: Arc::new(limits),
             bundles: BundleCache::new(BUNDLE_CACHE_SCOPES),
             bundle_lifetime: DEFAULT_BUNDLE_LIFETIME,
+            public_url: Arc::from("http://127.0.0.1:8080"),
         }
     }
 
@@ -68,6 +78,12 @@ impl AppState {
     /// that half of it is a whole second).
     pub fn with_bundle_lifetime(mut self, secs: i64) -> AppState {
         self.bundle_lifetime = secs.max(2);
+        self
+    }
+
+    /// The same state with `url` as the public base URL.
+    pub fn with_public_url(mut self, url: &str) -> AppState {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
         self
     }
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_bindings.sql")),
     (3, include_str!("../migrations/0003_bundle_keys.sql")),
+    (5, include_str!("../migrations/0005_applications.sql")),
 ];
 
 /// Which engine the pool talks to.
@@ -38,6 +39,9 @@ pub struct Store {
     pub pool: AnyPool,
     /// The engine.
     pub backend: Backend,
+    /// The data directory of an SQLite store (code packages are files in
+    /// it); `None` for PostgreSQL, whose packages live in the database.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// A store error at startup.
@@ -73,7 +77,9 @@ impl Store {
         let abs = std::fs::canonicalize(dir)
             .map_err(|e| StoreError::DataDir(dir.display().to_string(), e))?;
         let url = format!("sqlite://{}/guard.db?mode=rwc", abs.display());
-        Store::open_url(&url).await
+        let mut store = Store::open_url(&url).await?;
+        store.data_dir = Some(abs);
+        Ok(store)
     }
 
     /// Opens a `postgres://` or `sqlite://` URL and migrates it.
@@ -113,7 +119,11 @@ impl Store {
             Backend::Postgres => options.max_connections(16),
         };
         let pool = options.connect(url).await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            data_dir: None,
+        };
         store.migrate().await?;
         Ok(store)
     }

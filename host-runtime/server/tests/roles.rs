@@ -66,7 +66,43 @@ const MATRIX: &[(&str, &[&str])] = &[
         "app_requests",
         &["admin", "platform", "sa_admin", "senior", "review", "dev"],
     ),
+    // Application management (seed 001).
+    (
+        "download_config",
+        &["admin", "platform", "sa_admin", "senior"],
+    ),
+    (
+        "view_details",
+        &["admin", "platform", "sa_admin", "senior", "review", "dev"],
+    ),
+    ("upload_version", &["dev"]),
+    (
+        "list_versions",
+        &["admin", "platform", "sa_admin", "senior", "review", "dev"],
+    ),
+    ("submit_release", &["dev"]),
+    (
+        "app_releases",
+        &["admin", "platform", "sa_admin", "senior", "review", "dev"],
+    ),
+    (
+        "view_releases",
+        &["admin", "platform", "sa_admin", "senior", "review"],
+    ),
+    (
+        "view_released",
+        &["admin", "platform", "sa_admin", "senior", "review"],
+    ),
+    ("approve_release", &["sa_admin", "review"]),
+    ("reject_release", &["sa_admin", "review"]),
+    ("remove_release", &["sa_admin", "review"]),
 ];
+
+/// `dev` uploads a fresh version of mp1 and submits it; returns the release id.
+async fn pending_release(h: &Harness) -> String {
+    let v = unique("1.0.");
+    h.submit_release("dev", "mp1", &v, &v).await.0
+}
 
 /// A restricted custom API (added by the superapp admin) and, optionally, a
 /// pending request for it by `dev` on mp1; returns (api, request id).
@@ -261,6 +297,59 @@ async fn attempt(h: &Harness, action: &str, who: &str) -> (u16, Value) {
         "view_audit" => ("GET", "/api/v1/superapps/sa1/audit".into(), None),
         "view_app" => ("GET", "/api/v1/apps/mp1".into(), None),
         "app_requests" => ("GET", "/api/v1/apps/mp1/requests".into(), None),
+        "download_config" => ("GET", "/api/v1/superapps/sa1/config.json".into(), None),
+        "view_details" => ("GET", "/api/v1/superapps/sa1/details".into(), None),
+        "upload_version" => {
+            let r = h
+                .upload(who, "mp1", &u, common::zip_of(&[("app.js", u.as_bytes())]))
+                .await;
+            return (r.status.as_u16(), r.body);
+        }
+        "list_versions" => ("GET", "/api/v1/apps/mp1/versions".into(), None),
+        "app_releases" => ("GET", "/api/v1/apps/mp1/releases".into(), None),
+        "submit_release" => {
+            let r = h
+                .upload(
+                    "dev",
+                    "mp1",
+                    &u,
+                    common::zip_of(&[("app.js", u.as_bytes())]),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            (
+                "POST",
+                "/api/v1/apps/mp1/releases".into(),
+                Some(json!({"app_version": u})),
+            )
+        }
+        "view_releases" => (
+            "GET",
+            "/api/v1/superapps/sa1/releases?status=pending&team=t1&app=mp1".into(),
+            None,
+        ),
+        "view_released" => ("GET", "/api/v1/superapps/sa1/released?team=t1".into(), None),
+        "approve_release" | "reject_release" => {
+            let rid = pending_release(h).await;
+            let d = action.strip_suffix("_release").unwrap();
+            (
+                "POST",
+                format!("/api/v1/releases/{rid}/decision"),
+                Some(json!({"decision": d, "note": "n"})),
+            )
+        }
+        "remove_release" => {
+            let rid = pending_release(h).await;
+            h.ok(
+                "sa_admin",
+                "POST",
+                &format!("/api/v1/releases/{rid}/decision"),
+                Some(json!({"decision": "approve"})),
+                200,
+            )
+            .await;
+            ("DELETE", "/api/v1/apps/mp1/release".into(), None)
+        }
         other => panic!("unknown action {other}"),
     };
     let r = h.call(method, &path, Some(h.token(who)), body).await;
@@ -296,7 +385,7 @@ async fn every_role_action_pair_is_allowed_or_forbidden_as_the_seed_says() {
             }
         }
         assert_eq!(pairs, MATRIX.len() * ROLES.len());
-        assert_eq!(pairs, 168);
+        assert_eq!(pairs, 234);
     }
 }
 
@@ -316,6 +405,9 @@ async fn scope_is_enforced_across_superapps_and_teams() {
             ("GET", "/api/v1/superapps/sa1/requests", None),
             ("GET", "/api/v1/superapps/sa1/audit", None),
             ("PATCH", "/api/v1/superapps/sa1", Some(json!({"name": "x"}))),
+            ("GET", "/api/v1/superapps/sa1/config.json", None),
+            ("GET", "/api/v1/superapps/sa1/releases", None),
+            ("DELETE", "/api/v1/apps/mp1/release", None),
         ] {
             h.ok("sa2_admin", m, p, b, 403).await;
         }

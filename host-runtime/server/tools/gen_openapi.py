@@ -110,6 +110,41 @@ paths = {
  "/openapi.json": {"get": {"summary": "this document", "security": [], "responses": {"200": {"description": "OpenAPI 3.0", "content": {"application/json": {}}}}}},
  "/healthz": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "ok", "content": {"text/plain": {"schema": S}}}}}},
 }
+# Application management (seed 001): profile, details, config file, versions, release review, packages, QR codes.
+PROFILE = {"team_id": NS, "description": S, "android_package": {"type": "string", "nullable": True, "description": "Android applicationId: two or more dot-separated segments of [a-zA-Z][a-zA-Z0-9_]*"}, "ios_bundle_id": {"type": "string", "nullable": True, "description": "iOS CFBundleIdentifier: two or more dot-separated segments of [A-Za-z0-9-]"}}
+for name in ["Superapp", "NewSuperapp", "SuperappPatch"]:
+    schemas[name]["properties"].update({k: v for k, v in PROFILE.items() if not (name == "SuperappPatch" and k == "team_id")})
+REL_STATUS = {"type": "string", "enum": ["pending", "approved", "rejected"]}
+schemas.update({
+ "SuperappDetails": obj(["id", "name", "backend_domain", "version", "sensitive_apis", "config_url"], dict(schemas["Superapp"]["properties"], sensitive_apis=arr(ref("SensitiveApi")), config_url=S)),
+ "SuperappConfig": obj(["format", "superapp_id", "name", "server_url", "bundle_url", "app_bundle_url_template", "package_url_template", "keys_url", "open_url_template", "android_package", "ios_bundle_id"], {"format": {"type": "string", "enum": ["guard-superapp-config/1"]}, "superapp_id": S, "name": S, "server_url": S, "bundle_url": S, "app_bundle_url_template": S, "package_url_template": S, "keys_url": {"type": "string", "description": "the key set that verifies bundles (public keys only)"}, "open_url_template": S, "android_package": NS, "ios_bundle_id": NS}),
+ "AppVersion": obj(["id", "app_id", "app_version", "description", "package_sha256", "size", "uploaded_by", "created_at"], {"id": S, "app_id": S, "app_version": S, "description": S, "package_sha256": S, "size": I, "uploaded_by": S, "created_at": I, "entries": I, "version": I}),
+ "VersionList": obj(["versions"], {"versions": arr(ref("AppVersion"))}),
+ "SubmitRelease": obj(["app_version"], {"app_version": S}),
+ "Release": obj(["id", "superapp_id", "app_id", "team_id", "app_version", "package_sha256", "status", "requested_by", "decided_by", "note", "created_at", "decided_at"], {"id": S, "superapp_id": S, "app_id": S, "team_id": S, "app_version": S, "version": I, "package_sha256": S, "status": REL_STATUS, "requested_by": S, "decided_by": NS, "note": NS, "created_at": I, "decided_at": NI}),
+ "ReleaseList": obj(["releases"], {"releases": arr(ref("Release"))}),
+ "Released": obj(["released"], {"released": arr(obj(["app_id", "team_id", "name", "kind", "app_version", "package_sha256", "release_id", "released_by", "released_at", "qrcode_png", "qrcode_svg"], {"app_id": S, "team_id": S, "name": S, "kind": ref("Kind"), "app_version": S, "package_sha256": S, "release_id": S, "released_by": NS, "released_at": NI, "qrcode_png": S, "qrcode_svg": S}))}),
+ "RemovedRelease": obj(["removed", "version"], {"removed": obj(["app_id", "app_version", "removed"], {"app_id": S, "app_version": S, "removed": B}), "version": I}),
+})
+def public(summary, ok, params):
+    return {"summary": summary, "security": [], "parameters": [{"name": p, "in": "path", "required": True, "schema": S} for p in params], "responses": dict(ok, **{"404": dict(description="not found, nothing released, or removed", **j("Error"))})}
+upload = op("upload a code package (raw zip body, at most --max-package-bytes) as a version of the team's app", "201", "AppVersion", params=["app"], query=[("app_version", True), ("description", False)])
+upload["requestBody"] = {"required": True, "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+upload["responses"]["413"] = dict(description="the package is larger than --max-package-bytes", **j("Error"))
+paths.update({
+ "/api/v1/superapps/{sid}/details": {"get": op("a superapp with its sensitive API list and where its configuration file is", "200", "SuperappDetails", params=["sid"])},
+ "/api/v1/superapps/{sid}/config.json": {"get": op("the configuration file the superapp's SDK boots the guard with (no signing or authenticating key)", "200", "SuperappConfig", params=["sid"])},
+ "/api/v1/apps/{app}/versions": {"post": upload, "get": op("the app's versions, newest first", "200", "VersionList", params=["app"])},
+ "/api/v1/apps/{app}/releases": {"post": op("submit a version for release in the superapp the app is bound to", "201", "Release", "SubmitRelease", params=["app"]), "get": op("the app's release requests and their outcome", "200", "ReleaseList", params=["app"])},
+ "/api/v1/superapps/{sid}/releases": {"get": op("release review list (status=pending|reviewed, team, app)", "200", "ReleaseList", params=["sid"], query=[("status", False), ("team", False), ("app", False)])},
+ "/api/v1/releases/{rid}/decision": {"post": op("approve (releases the version, replacing the previous release, clearing removal) or reject a pending release (409 if already decided)", "200", "Release", "DecisionBody", params=["rid"])},
+ "/api/v1/superapps/{sid}/released": {"get": op("released (listed, not removed) mini programs with their QR codes (team, app)", "200", "Released", params=["sid"], query=[("team", False), ("app", False)])},
+ "/api/v1/apps/{app}/release": {"delete": op("remove (delist) the released mini program: the bundle carries removed: true (409 if not released)", "200", "RemovedRelease", params=["app"])},
+ "/api/v1/apps/{app}/package": {"get": public("the released code package (for the base library)", {"200": {"description": "the zip", "headers": {"ETag": {"schema": S}, "X-Package-Sha256": {"schema": S}}, "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}, "304": {"description": "If-None-Match matched"}}, ["app"])},
+ "/api/v1/apps/{app}/qrcode.png": {"get": public("QR code (PNG) of guardmp://open?superapp=…&app=…&version=… for the released version", {"200": {"description": "PNG", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}}, ["app"])},
+ "/api/v1/apps/{app}/qrcode.svg": {"get": public("QR code (SVG) of the same link", {"200": {"description": "SVG", "content": {"image/svg+xml": {"schema": S}}}}, ["app"])},
+})
+paths["/api/v1/superapps"]["get"]["parameters"] = [{"name": "team", "in": "query", "required": False, "schema": S}]
 for p in ["/openserver/wxa/business/getuserphonenumber", "/openserver/wxa/business/getemailaddress"]:
     paths[p]["post"]["responses"]["400"] = dict(description="malformed body (errcode 47001)", **j("WxStatus"))
 doc = {"openapi": "3.0.3", "info": {"title": "guard serve", "version": "1", "description": "Console API, signed policy distribution and the openserver login API. See docs/server.md."},

@@ -14,7 +14,8 @@ use crate::distribution;
 use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
 use crate::resources::{
-    accounts, apis, apps, audit, bindings, keys, requests, superapps, teams, whitelists,
+    accounts, apis, applications, apps, audit, bindings, keys, packages, qr, releases, requests,
+    superapps, teams, versions, whitelists,
 };
 use crate::state::AppState;
 
@@ -24,8 +25,10 @@ pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
     let limit = state.limits.max_body_bytes;
+    let package_limit = state.limits.max_package_bytes;
     Router::new()
         .merge(console())
+        .merge(application_management(package_limit))
         .merge(login())
         .route_layer(from_fn(reserved_scope))
         .route("/openapi.json", get(openapi))
@@ -33,7 +36,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+        // The package upload route raises its own `DefaultBodyLimit`; every
+        // other route keeps `limit` through the one above.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            limit.max(package_limit),
+        ))
         // Outside the limit layer, whose own 413 (a body announced too large
         // by its Content-Length) is plain text.
         .layer(map_response(json_too_large))
@@ -108,6 +115,37 @@ fn console() -> Router<AppState> {
             get(distribution::superapp_bundle),
         )
         .route("/api/v1/apps/{app}/bundle", get(distribution::app_bundle))
+}
+
+/// Application management (seed 001): superapp details and configuration
+/// file, versions (code packages), release review, packages and QR codes.
+fn application_management(package_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/superapps/{sid}/details",
+            get(applications::details),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/config.json",
+            get(applications::config),
+        )
+        .route(
+            "/api/v1/apps/{app}/versions",
+            post(versions::upload)
+                .layer(DefaultBodyLimit::max(package_limit))
+                .get(versions::list),
+        )
+        .route(
+            "/api/v1/apps/{app}/releases",
+            post(releases::submit).get(releases::list_for_app),
+        )
+        .route("/api/v1/superapps/{sid}/releases", get(releases::list))
+        .route("/api/v1/releases/{rid}/decision", post(releases::decide))
+        .route("/api/v1/superapps/{sid}/released", get(releases::released))
+        .route("/api/v1/apps/{app}/release", delete(releases::remove))
+        .route("/api/v1/apps/{app}/package", get(packages::get))
+        .route("/api/v1/apps/{app}/qrcode.png", get(qr::get_png))
+        .route("/api/v1/apps/{app}/qrcode.svg", get(qr::get_svg))
 }
 
 /// `_platform` names the platform's version counter and audit log, never a

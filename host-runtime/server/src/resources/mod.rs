@@ -4,14 +4,19 @@
 
 pub mod accounts;
 pub mod apis;
+pub mod applications;
 pub mod apps;
 pub mod audit;
 pub mod bindings;
 pub mod keys;
+pub mod packages;
+pub mod qr;
+pub mod releases;
 pub mod requests;
 pub mod review;
 pub mod superapps;
 pub mod teams;
+pub mod versions;
 pub mod whitelists;
 
 use axum::http::StatusCode;

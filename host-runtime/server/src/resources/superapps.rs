@@ -1,7 +1,7 @@
 //! Superapps: creation (with the default sensitive API list), reading and
 //! configuration (name, SecretKey, backend domain).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use guard_core::{ApiStatus, ApiType, DomainEntry, Scope, SecretKey};
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use crate::distribution::signer::new_bundle_key;
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::policy::DEFAULT_SENSITIVE_APIS;
+use crate::resources::applications::{self, Profile};
 use crate::resources::{reply, with_version, Res, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_id, check_text};
@@ -25,6 +26,14 @@ pub(crate) struct NewSuperapp {
     name: String,
     secret_key: String,
     backend_domain: String,
+    #[serde(default)]
+    team_id: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    android_package: Option<String>,
+    #[serde(default)]
+    ios_bundle_id: Option<String>,
 }
 
 fn check_secret(secret: &str) -> Result<(), ApiError> {
@@ -56,7 +65,19 @@ pub(crate) async fn create(
     check_text("name", &b.name, MAX_TEXT)?;
     check_secret(&b.secret_key)?;
     check_backend_domain(&b.backend_domain)?;
-    let after = json!({"id": b.id, "name": b.name, "backend_domain": b.backend_domain});
+    let profile = Profile {
+        team_id: b.team_id.clone(),
+        description: b.description.clone(),
+        android_package: b.android_package.clone(),
+        ios_bundle_id: b.ios_bundle_id.clone(),
+    };
+    profile.check()?;
+    if let Some(team) = &profile.team_id {
+        check_id("team_id", team)?;
+    }
+    let mut after = json!({"id": b.id, "name": b.name, "backend_domain": b.backend_domain,
+        "team_id": null, "description": "", "android_package": null, "ios_bundle_id": null});
+    profile.apply_to(&mut after);
     let target = format!("superapp:{}", b.id);
     apply_platform(&st, &caller, Action::CreateSuperapp, async |c| {
         let exists = sqlx::query("SELECT id FROM superapps WHERE id = $1")
@@ -75,6 +96,7 @@ pub(crate) async fn create(
             .bind(new_bundle_key()?)
             .execute(&mut *c.tx)
             .await?;
+        profile.write(c, &b.id).await?;
         sqlx::query("INSERT INTO versions (scope, version, updated_at) VALUES ($1, 1, $2)")
             .bind(&b.id)
             .bind(c.at)
@@ -110,12 +132,14 @@ pub(crate) async fn superapp_json(st: &AppState, sid: &str) -> Result<Value, Api
     .fetch_optional(&st.store.pool)
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
-    Ok(json!({
+    let mut body = json!({
         "id": row.try_get::<String, _>("id")?,
         "name": row.try_get::<String, _>("name")?,
         "backend_domain": row.try_get::<String, _>("backend_domain")?,
         "version": row.try_get::<i64, _>("version")?,
-    }))
+    });
+    applications::add_profile(st, sid, &mut body).await?;
+    Ok(body)
 }
 
 /// May `caller` read superapp `sid`? Developers see a superapp only when
@@ -148,11 +172,23 @@ pub(crate) async fn require_view(
     Ok(())
 }
 
-/// `GET /api/v1/superapps`: those the caller may see.
-pub(crate) async fn list(State(st): State<AppState>, caller: Caller) -> Res {
+#[derive(Deserialize)]
+pub(crate) struct TeamFilter {
+    #[serde(default)]
+    team: Option<String>,
+}
+
+/// `GET /api/v1/superapps[?team=…]`: those the caller may see (owned by
+/// `team`).
+pub(crate) async fn list(
+    State(st): State<AppState>,
+    caller: Caller,
+    Query(q): Query<TeamFilter>,
+) -> Res {
     caller.require(Action::View)?;
     let mut out = Vec::new();
-    for row in sqlx::query("SELECT id FROM superapps ORDER BY id")
+    for row in sqlx::query("SELECT id FROM superapps WHERE ($1 = '' OR team_id = $1) ORDER BY id")
+        .bind(q.team.as_deref().unwrap_or(""))
         .fetch_all(&st.store.pool)
         .await?
     {
@@ -183,6 +219,12 @@ pub(crate) struct SuperappPatch {
     secret_key: Option<String>,
     #[serde(default)]
     backend_domain: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    android_package: Option<String>,
+    #[serde(default)]
+    ios_bundle_id: Option<String>,
 }
 
 /// `PATCH /api/v1/superapps/{sid}`: the superapp admin's configuration.
@@ -202,6 +244,13 @@ pub(crate) async fn configure(
     if let Some(domain) = &b.backend_domain {
         check_backend_domain(domain)?;
     }
+    let profile = Profile {
+        team_id: None,
+        description: b.description.clone(),
+        android_package: b.android_package.clone(),
+        ios_bundle_id: b.ios_bundle_id.clone(),
+    };
+    profile.check()?;
     let before = superapp_json(&st, &sid).await?;
     let mut after = before.clone();
     if let Some(n) = &b.name {
@@ -210,6 +259,7 @@ pub(crate) async fn configure(
     if let Some(d) = &b.backend_domain {
         after["backend_domain"] = json!(d);
     }
+    profile.apply_to(&mut after);
     let (_, version) = apply(&st, &caller, Action::ConfigureSuperapp, &sid, async |c| {
         sqlx::query(
             "UPDATE superapps SET name = COALESCE($2, name), secret_key = COALESCE($3, secret_key), \
@@ -221,6 +271,7 @@ pub(crate) async fn configure(
         .bind(b.backend_domain.as_deref())
         .execute(&mut *c.tx)
         .await?;
+        profile.write(c, &sid).await?;
         // The audit record says that the key changed, never what it is.
         let mut recorded = after.clone();
         recorded["secret_key_changed"] = json!(b.secret_key.is_some());

@@ -304,6 +304,92 @@ impl Harness {
     }
 }
 
+// ------------------------------------------------------- code packages (zip)
+
+/// A zip holding `files` (name, content), deflated.
+pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+impl Harness {
+    /// `who` uploads `bytes` as version `version` of `app` (raw zip body).
+    pub async fn upload(&self, who: &str, app: &str, version: &str, bytes: Vec<u8>) -> Resp {
+        self.upload_typed(who, app, version, bytes, "application/zip")
+            .await
+    }
+
+    /// [`Harness::upload`] with another `Content-Type`.
+    pub async fn upload_typed(
+        &self,
+        who: &str,
+        app: &str,
+        version: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Resp {
+        let enc: String = version
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!(
+                "/api/v1/apps/{app}/versions?app_version={enc}&description=d"
+            ))
+            .header("authorization", format!("Bearer {}", self.token(who)))
+            .header("content-type", content_type)
+            .body(Body::from(bytes))
+            .unwrap();
+        self.raw(req).await
+    }
+
+    /// `dev` uploads and submits `version` of `app` (a small package with
+    /// `tag` in it); returns (release id, package sha256).
+    pub async fn submit_release(
+        &self,
+        dev: &str,
+        app: &str,
+        version: &str,
+        tag: &str,
+    ) -> (String, String) {
+        let r = self
+            .upload(dev, app, version, zip_of(&[("app.js", tag.as_bytes())]))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "[{}] {}",
+            self.backend,
+            r.text
+        );
+        let sha = r.body["package_sha256"].as_str().unwrap().to_owned();
+        let rel = self
+            .ok(
+                dev,
+                "POST",
+                &format!("/api/v1/apps/{app}/releases"),
+                Some(json!({"app_version": version})),
+                201,
+            )
+            .await;
+        (rel["id"].as_str().unwrap().to_owned(), sha)
+    }
+}
+
 // ---------------------------------------------------------------- OpenAPI check
 
 pub fn openapi() -> Value {
