@@ -9,6 +9,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::distribution::signer::Signer;
 use crate::http::error::ApiError;
+use crate::resources::blocked;
 use crate::store::flag;
 
 /// An app's whitelists, named as the policy document's fields.
@@ -92,7 +93,7 @@ pub async fn build(
     }
 
     let app_rows = sqlx::query(
-        "SELECT id, kind, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps \
+        "SELECT id, kind, mode, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps \
          WHERE superapp_id = $1 AND bound = 1 AND ($2 = '' OR id = $2) ORDER BY id",
     )
     .bind(superapp_id)
@@ -108,6 +109,10 @@ pub async fn build(
     for r in &app_rows {
         let id: String = r.try_get("id")?;
         let kind: String = r.try_get("kind")?;
+        let mode = match r.try_get::<Option<String>, _>("mode")? {
+            Some(m) => Some(Mode::parse(&m).ok_or_else(|| corrupt("mode", &m))?),
+            None => None,
+        };
         apps.insert(
             id.clone(),
             App {
@@ -122,7 +127,7 @@ pub async fn build(
                 webview_domains: Vec::new(),
                 api_whitelist: Vec::new(),
                 granted_apis: Vec::new(),
-                mode: None,
+                mode,
                 release: None,
                 removed: None,
             },
@@ -160,17 +165,22 @@ pub async fn build(
             app.granted_apis.push(r.try_get("api")?);
         }
     }
+    let blocked_hosts = blocked::all(conn, superapp_id).await?;
+    let apps: Vec<App> = apps.into_values().collect();
+    // Schema 2 exactly when a v2 field is present, so a policy without one
+    // stays a document every v1 guard loads.
+    let v2 = !blocked_hosts.is_empty() || apps.iter().any(|a| a.mode.is_some());
     Ok(Policy {
-        schema: 1,
+        schema: if v2 { 2 } else { 1 },
         superapp_id: superapp_id.to_owned(),
         version: u64::try_from(version).unwrap_or(0),
         issued_at: u64::try_from(updated_at).unwrap_or(0),
         expires_at: None,
         mode: Mode::Enforce,
         builtin_apis: None,
-        blocked_hosts: None,
+        blocked_hosts: (!blocked_hosts.is_empty()).then_some(blocked_hosts),
         sensitive_apis,
-        apps: apps.into_values().collect(),
+        apps,
         iat: None,
         nbf: None,
         exp: None,

@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::clock::Clock;
 use crate::http::routes::router;
 use crate::resources::accounts::bootstrap;
+use crate::resources::blocked::{listen_host, reconcile_openserver_host};
 use crate::state::{AppState, Limits};
 use crate::store::Store;
 
@@ -34,6 +35,11 @@ pub struct ServeOptions {
     /// syncing stops enforcing (and so stops honouring a revoked grant) then.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
     pub bundle_lifetime_days: u32,
+    /// The host name of this server's login API as mini programs' backends
+    /// reach it; every bundle blocks it. Default: the `--listen` host when it
+    /// is a name (not an IP address or `localhost`).
+    #[arg(long)]
+    pub openserver_host: Option<String>,
 }
 
 /// Runs the server until Ctrl-C. Prints the bootstrap admin token on the first
@@ -72,8 +78,19 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         max_server_domains: opts.max_server_domains,
         ..Limits::default()
     };
+    let openserver_host = match &opts.openserver_host {
+        Some(host) => Some(
+            guard_core::HostPattern::parse(host)
+                .map_err(|e| {
+                    anyhow::anyhow!("--openserver-host `{host}` is not a host name: it {e}")
+                })?
+                .to_string(),
+        ),
+        None => listen_host(&opts.listen),
+    };
     let state = AppState::new(store, Clock::system(), limits)
-        .with_bundle_lifetime(i64::from(opts.bundle_lifetime_days) * 86_400);
+        .with_bundle_lifetime(i64::from(opts.bundle_lifetime_days) * 86_400)
+        .with_openserver_host(openserver_host);
     let mut out = std::io::stdout();
     if let Some(token) = bootstrap(&state)
         .await
@@ -82,6 +99,9 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         // Shown once, to the operator only: it is stored hashed.
         writeln!(out, "bootstrap admin token (shown once): {token}")?;
     }
+    reconcile_openserver_host(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("recording the openserver host: {e}"))?;
     let listener = tokio::net::TcpListener::bind(&opts.listen)
         .await
         .with_context(|| format!("binding `{}`", opts.listen))?;

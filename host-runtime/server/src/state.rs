@@ -50,6 +50,9 @@ pub struct AppState {
     pub bundles: BundleCache,
     /// Seconds from a bundle's `issued_at` to its `expires_at`.
     pub bundle_lifetime: i64,
+    /// The host of this server's login API (`--openserver-host`), blocked in
+    /// every bundle: mini programs never call it themselves.
+    pub openserver_host: Option<String>,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
             limits: Arc::new(limits),
             bundles: BundleCache::new(BUNDLE_CACHE_SCOPES),
             bundle_lifetime: DEFAULT_BUNDLE_LIFETIME,
+            openserver_host: None,
         }
     }
 
@@ -68,6 +72,12 @@ impl AppState {
     /// that half of it is a whole second).
     pub fn with_bundle_lifetime(mut self, secs: i64) -> AppState {
         self.bundle_lifetime = secs.max(2);
+        self
+    }
+
+    /// The same state with `host` as the openserver host every bundle blocks.
+    pub fn with_openserver_host(mut self, host: Option<String>) -> AppState {
+        self.openserver_host = host;
         self
     }
 }

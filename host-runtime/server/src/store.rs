@@ -20,6 +20,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_bindings.sql")),
     (3, include_str!("../migrations/0003_bundle_keys.sql")),
+    (
+        4,
+        include_str!("../migrations/0004_blocked_hosts_and_modes.sql"),
+    ),
 ];
 
 /// Which engine the pool talks to.

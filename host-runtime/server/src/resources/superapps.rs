@@ -66,13 +66,14 @@ pub(crate) async fn create(
         if exists.is_some() {
             return Err(ApiError::Conflict(format!("superapp `{}` already exists", b.id)));
         }
-        sqlx::query("INSERT INTO superapps (id, name, secret_key, backend_domain, created_at, bundle_key) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO superapps (id, name, secret_key, backend_domain, created_at, bundle_key, openserver_host) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&b.id)
             .bind(&b.name)
             .bind(&b.secret_key)
             .bind(&b.backend_domain)
             .bind(c.at)
             .bind(new_bundle_key()?)
+            .bind(st.openserver_host.as_deref())
             .execute(&mut *c.tx)
             .await?;
         sqlx::query("INSERT INTO versions (scope, version, updated_at) VALUES ($1, 1, $2)")
