@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use guard_core::{ApiStatus, ApiType, App, AppKind, Control, Mode, Policy, Scope, SensitiveApi};
 use sqlx::{AnyConnection, Row};
 
+use crate::distribution::sealing::Kek;
 use crate::distribution::signer::Signer;
 use crate::http::error::ApiError;
 use crate::resources::blocked;
@@ -204,9 +205,10 @@ pub async fn app_may_call(
     app: &str,
     api: &str,
     now: i64,
+    kek: Option<&Kek>,
 ) -> Result<guard_core::Verdict, ApiError> {
     let policy = build(conn, superapp_id, Some(app)).await?;
-    let signer = Signer::of(conn, superapp_id).await?;
+    let signer = Signer::of(conn, superapp_id, kek).await?;
     let signed = signer.sign(&policy)?;
     let now = u64::try_from(now).unwrap_or(0);
     let mut guard = signer.guard()?;

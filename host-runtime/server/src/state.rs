@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::distribution::cache::BundleCache;
+use crate::distribution::sealing::Kek;
 use crate::store::Store;
 
 /// Configurable limits.
@@ -53,7 +54,18 @@ pub struct AppState {
     /// The host of this server's login API (`--openserver-host`), blocked in
     /// every bundle: mini programs never call it themselves.
     pub openserver_host: Option<String>,
+    /// The key-encryption key sealing the signing keys (never in the store).
+    pub kek: Option<Arc<Kek>>,
+    /// Seconds a rotated (`next`) signing key is published before it signs.
+    pub key_prepublish: i64,
+    /// Seconds a retired signing key stays published (≥ the bundle lifetime).
+    pub key_grace: i64,
 }
+
+/// Default pre-publication period of a rotated signing key: 2 days.
+pub const DEFAULT_KEY_PREPUBLISH: i64 = 2 * 86_400;
+/// Default grace period of a retired signing key: 14 days.
+pub const DEFAULT_KEY_GRACE: i64 = 14 * 86_400;
 
 impl AppState {
     /// Builds the state.
@@ -65,6 +77,11 @@ impl AppState {
             bundles: BundleCache::new(BUNDLE_CACHE_SCOPES),
             bundle_lifetime: DEFAULT_BUNDLE_LIFETIME,
             openserver_host: None,
+            // An ephemeral KEK (tests, embedding); `guard serve` sets the
+            // configured one with `with_kek`.
+            kek: Kek::random().ok().map(Arc::new),
+            key_prepublish: DEFAULT_KEY_PREPUBLISH,
+            key_grace: DEFAULT_KEY_GRACE,
         }
     }
 
@@ -72,6 +89,19 @@ impl AppState {
     /// that half of it is a whole second).
     pub fn with_bundle_lifetime(mut self, secs: i64) -> AppState {
         self.bundle_lifetime = secs.max(2);
+        self
+    }
+
+    /// The same state with `kek` sealing the signing keys.
+    pub fn with_kek(mut self, kek: Kek) -> AppState {
+        self.kek = Some(Arc::new(kek));
+        self
+    }
+
+    /// The same state with these signing-key periods, in seconds.
+    pub fn with_key_periods(mut self, prepublish: i64, grace: i64) -> AppState {
+        self.key_prepublish = prepublish.max(0);
+        self.key_grace = grace.max(0);
         self
     }
 

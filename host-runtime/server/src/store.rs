@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../migrations/0004_blocked_hosts_and_modes.sql"),
     ),
+    (5, include_str!("../migrations/0005_signing_keys.sql")),
 ];
 
 /// Which engine the pool talks to.

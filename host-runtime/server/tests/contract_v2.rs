@@ -7,7 +7,7 @@
 mod common;
 
 use common::{stores, Harness, T0};
-use guard_core::{DenyCode, Guard, Policy};
+use guard_core::{DenyCode, Policy};
 use guard_server::{AppState, Clock, Limits};
 use serde_json::json;
 
@@ -53,7 +53,7 @@ async fn the_backend_and_openserver_hosts_are_blocked_whatever_the_switches_say(
             b["defaults"],
             json!(["backend.example.com", "guard.example.net"])
         );
-        let mut g = Guard::new(&h.bundle_key("sa1").await).unwrap();
+        let mut g = h.guard("sa1").await;
         let (bundle, _) = h.bundle("/api/v1/apps/mp1/bundle").await;
         g.load(&bundle, NOW).unwrap();
         assert_eq!(payload(&bundle).schema, 2);
@@ -171,7 +171,7 @@ async fn report_mode_is_per_app() {
         let app = h.ok("dev", "GET", "/api/v1/apps/mp1", None, 200).await;
         assert_eq!(app["mode"], "report");
 
-        let mut g = Guard::new(&h.bundle_key("sa1").await).unwrap();
+        let mut g = h.guard("sa1").await;
         let (bundle, _) = h.bundle("/api/v1/superapps/sa1/bundle").await;
         g.load(&bundle, NOW).unwrap();
         let url = "https://not-listed.example/";

@@ -15,10 +15,15 @@ def arr(x): return {"type": "array", "items": x}
 
 schemas = {
  "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "method_not_allowed", "too_large", "internal"]}, "message": S, "field": S})}),
- "Superapp": obj(["id", "name", "backend_domain", "version"], {"id": S, "name": S, "backend_domain": S, "version": I}),
+ "Superapp": obj(["id", "name", "backend_domain", "bundle_alg", "version"], {"id": S, "name": S, "backend_domain": S, "bundle_alg": ref("BundleAlg"), "version": I}),
+ "BundleAlg": {"type": "string", "enum": ["EdDSA", "HS256"], "description": "EdDSA (default): the superapp's active Ed25519 key, public keys at keys.json; HS256: the bundle key"},
+ "Jwk": obj(["kty", "crv", "kid", "x"], {"kty": {"type": "string", "enum": ["OKP"]}, "crv": {"type": "string", "enum": ["Ed25519"]}, "kid": S, "x": {"type": "string", "description": "the public key, base64url"}}),
+ "KeySet": obj(["keys"], {"keys": {"type": "array", "items": ref("Jwk"), "description": "next, active and retired keys, public parts only"}}),
+ "RotatedKey": obj(["superapp_id", "kid", "status", "promotes_at", "version"], {"superapp_id": S, "kid": S, "status": {"type": "string", "enum": ["next"]}, "promotes_at": {"type": "integer", "description": "unix seconds: promoted automatically then, unless promoted before"}, "version": I}),
+ "PromotedKey": obj(["superapp_id", "kid", "retired", "retired_until", "version"], {"superapp_id": S, "kid": S, "retired": NS, "retired_until": {"type": "integer", "description": "unix seconds: the retired key leaves the key set then"}, "version": I}),
  "SuperappList": obj(["superapps"], {"superapps": arr(ref("Superapp"))}),
  "NewSuperapp": obj(["id", "name", "secret_key", "backend_domain"], {"id": S, "name": S, "secret_key": {"type": "string", "description": "16, 24 or 32 ASCII letters and digits"}, "backend_domain": {"type": "string", "description": "https origin"}}),
- "SuperappPatch": obj([], {"name": S, "secret_key": S, "backend_domain": S}),
+ "SuperappPatch": obj([], {"name": S, "secret_key": S, "backend_domain": S, "bundle_alg": ref("BundleAlg")}),
  "Team": obj(["id", "name"], {"id": S, "name": S}),
  "TeamList": obj(["teams"], {"teams": arr(ref("Team"))}),
  "Role": {"type": "string", "enum": ["super_admin", "platform_admin", "superapp_admin", "superapp_senior_developer", "review_staff", "developer"]},
@@ -75,7 +80,7 @@ def op(summary, ok_code, ok_schema, body=None, params=(), query=(), security=Tru
     if not security: o["security"] = []
     return o
 
-bundle_resp = {"200": {"description": "the signed bundle (JWS compact, HS256 with the superapp's bundle key, never its SecretKey); expires_at = issued_at + the configured lifetime, re-issued as a new version once half of it has passed", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
+bundle_resp = {"200": {"description": "the signed bundle (JWS compact: EdDSA with the superapp's active key and its kid, or HS256 with its bundle key, never its SecretKey); expires_at = issued_at + the configured lifetime, re-issued as a new version once half of it has passed", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
 hdr = [{"name": "If-None-Match", "in": "header", "required": False, "schema": S}]
 
 paths = {
@@ -83,6 +88,9 @@ paths = {
  "/api/v1/superapps/{sid}": {"get": op("a superapp", "200", "Superapp", params=["sid"]), "patch": op("change name, SecretKey or backend domain", "200", "Superapp", "SuperappPatch", params=["sid"])},
  "/api/v1/superapps/{sid}/bundle-key": {"get": op("the key devices verify the superapp's bundles with (superapp admin)", "200", "BundleKey", params=["sid"])},
  "/api/v1/superapps/{sid}/bundle-key/rotate": {"post": op("a new random bundle key; the next bundle is signed with it", "200", "BundleKey", params=["sid"])},
+ "/api/v1/superapps/{sid}/keys.json": {"get": {"summary": "the superapp's public key set (EdDSA bundles), unauthenticated", "security": [], "parameters": [{"name": "sid", "in": "path", "required": True, "schema": S}] + hdr, "responses": {"200": dict(description="the key set; ETag: a digest of it", **j("KeySet")), "304": {"description": "If-None-Match matched"}, "404": dict(description="unknown superapp", **j("Error"))}}},
+ "/api/v1/superapps/{sid}/signing-keys/rotate": {"post": op("a next signing key: published at once, signs after promotion (409 if one is pending)", "200", "RotatedKey", params=["sid"])},
+ "/api/v1/superapps/{sid}/signing-keys/promote": {"post": op("the next key signs from now on; the active one is retired for the grace period (409 without a next key)", "200", "PromotedKey", params=["sid"])},
  "/api/v1/superapps/{sid}/blocked-hosts": {"get": op("hosts no app of the superapp may reach (the console's patterns and the defaults)", "200", "BlockedHosts", params=["sid"]), "put": op("replace the console's blocked-host patterns (superapp admin, senior developer)", "200", "BlockedHosts", "BlockedBody", params=["sid"])},
  "/api/v1/teams": {"post": op("create a team", "201", "Team", "Team"), "get": op("teams", "200", "TeamList")},
  "/api/v1/accounts": {"post": op("create an account; its token is returned once", "201", "Account", "NewAccount")},

@@ -14,8 +14,8 @@ use crate::distribution;
 use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
 use crate::resources::{
-    accounts, apis, apps, audit, bindings, blocked, keys, mode, requests, superapps, teams,
-    whitelists,
+    accounts, apis, apps, audit, bindings, blocked, keys, mode, requests, signing, superapps,
+    teams, whitelists,
 };
 use crate::state::AppState;
 
@@ -63,6 +63,15 @@ fn console() -> Router<AppState> {
         .route(
             "/api/v1/superapps/{sid}/bundle-key/rotate",
             post(keys::rotate),
+        )
+        .route("/api/v1/superapps/{sid}/keys.json", get(signing::key_set))
+        .route(
+            "/api/v1/superapps/{sid}/signing-keys/rotate",
+            post(signing::rotate),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/signing-keys/promote",
+            post(signing::promote),
         )
         .route(
             "/api/v1/superapps/{sid}/blocked-hosts",

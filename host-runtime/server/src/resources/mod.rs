@@ -12,6 +12,7 @@ pub mod keys;
 pub mod mode;
 pub mod requests;
 pub mod review;
+pub mod signing;
 pub mod superapps;
 pub mod teams;
 pub mod whitelists;
