@@ -34,11 +34,13 @@ mkdir "$WORK/pg"; [ "$(id -u)" -eq 0 ] && chown postgres "$WORK/pg"
 "${AS[@]}" "$PG_BIN/initdb" -D "$WORK/pg" -U guard --auth=trust >/dev/null
 "${AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/log" -w -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $WORK/pg" start >/dev/null
 PGURL="postgres://guard@127.0.0.1:$PGPORT/postgres"
+# The key-encryption key of the signing keys: PostgreSQL has no data directory for it.
+PGKEK=$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')
 
 start_server() { # backend -> sets S, ADMIN
   local p; p=$(port)
   if [ "$1" = postgres ]; then
-    GUARD_DATABASE_URL=$PGURL RUST_LOG=warn "$BIN" --listen 127.0.0.1:$p > "$WORK/$1.out" 2>/dev/null &
+    GUARD_DATABASE_URL=$PGURL GUARD_KEK=$PGKEK RUST_LOG=warn "$BIN" --listen 127.0.0.1:$p > "$WORK/$1.out" 2>/dev/null &
   else
     RUST_LOG=warn "$BIN" --listen 127.0.0.1:$p --data-dir "$WORK/sqlite" > "$WORK/$1.out" 2>/dev/null &
   fi

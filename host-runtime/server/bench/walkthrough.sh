@@ -32,11 +32,12 @@ APP=$(j "$DEV" -X POST $S/api/v1/superapps/demo/apps -d '{"id":"mp_shop","name":
 echo "$APP"; echo
 APPSECRET=$(echo "$APP" | python3 -c 'import json,sys; print(json.load(sys.stdin)["app_secret"])')
 BID=$(echo "$APP" | python3 -c 'import json,sys; print(json.load(sys.stdin)["binding"]["id"])')
-echo "## superapp admin: approve the binding; the bundle key devices verify with"
+echo "## superapp admin: approve the binding; devices verify EdDSA bundles with the public key set"
 run j "$SAADMIN" -X POST $S/api/v1/bindings/$BID/decision -d '{"decision":"approve"}'
-BKEY=$(j "$SAADMIN" $S/api/v1/superapps/demo/bundle-key | python3 -c 'import json,sys; print(json.load(sys.stdin)["bundle_key"])')
+run curl -sS $S/api/v1/superapps/demo/keys.json -o "$DATA/keys.json" -D -
+cat "$DATA/keys.json"; echo; echo
 run curl -sS $S/api/v1/apps/mp_shop/bundle -o "$DATA/b0.jws" -D -
-run "$GUARD" check --secret "$BKEY" --bundle "$DATA/b0.jws" --app mp_shop --api getLocation || true
+run "$GUARD" check --keys "$DATA/keys.json" --bundle "$DATA/b0.jws" --app mp_shop --api getLocation || true
 REQ=$(j "$DEV" -X POST $S/api/v1/apps/mp_shop/requests -d '{"api":"getLocation","reason":"show the nearest store"}')
 echo "$REQ"; echo
 RID=$(echo "$REQ" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
@@ -47,12 +48,12 @@ run j "$DEV" -X POST $S/api/v1/requests/$RID/decision -d '{"decision":"approve"}
 run curl -sS $S/api/v1/apps/mp_shop/bundle -o "$DATA/b1.jws" -D -
 ETAG=$(curl -sS -D - -o /dev/null $S/api/v1/apps/mp_shop/bundle | sed -n 's/^etag: //Ip' | tr -d '\r')
 run curl -sS -o /dev/null -w '%{http_code}\n' -H "if-none-match: $ETAG" $S/api/v1/apps/mp_shop/bundle
-run "$GUARD" check --secret "$BKEY" --bundle "$DATA/b1.jws" --app mp_shop --api getLocation || true
+run "$GUARD" check --keys "$DATA/keys.json" --bundle "$DATA/b1.jws" --app mp_shop --api getLocation || true
 
 echo "## superapp admin: revoke"
 run j "$SAADMIN" -X DELETE $S/api/v1/apps/mp_shop/grants/getLocation
 run curl -sS $S/api/v1/apps/mp_shop/bundle -o "$DATA/b2.jws"
-run "$GUARD" check --secret "$BKEY" --bundle "$DATA/b2.jws" --app mp_shop --api getLocation || true
+run "$GUARD" check --keys "$DATA/keys.json" --bundle "$DATA/b2.jws" --app mp_shop --api getLocation || true
 run j "$SAADMIN" "$S/api/v1/superapps/demo/audit?after=2"
 
 echo "## login: the superapp backend (bearer: its SecretKey) signs a user in and mints codes"
@@ -71,3 +72,14 @@ j "$REVIEW" -X POST $S/api/v1/requests/$R2/decision -d '{"decision":"approve"}' 
 echo "(getPhoneNumber requested and approved)"; echo
 PCODE=$(j $K -X POST $S/api/v1/superapps/demo/codes -d '{"kind":"phone","app_id":"mp_shop","user_id":"alice"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
 run curl -sS -X POST $S/openserver/wxa/business/getuserphonenumber -d "{\"access_token\":\"$TOKEN\",\"openid\":\"$OPENID\",\"code\":\"$PCODE\"}"
+
+echo "## superapp admin: rotate the signing key (published first), then promote it"
+run j "$SAADMIN" -X POST $S/api/v1/superapps/demo/signing-keys/rotate
+run curl -sS $S/api/v1/superapps/demo/keys.json -o "$DATA/keys2.json"
+cat "$DATA/keys2.json"; echo; echo
+run j "$SAADMIN" -X POST $S/api/v1/superapps/demo/signing-keys/promote
+run curl -sS $S/api/v1/apps/mp_shop/bundle -o "$DATA/b3.jws"
+python3 -c 'import base64,sys; h=open(sys.argv[1]).read().split(".")[0]; print(base64.urlsafe_b64decode(h+"="*(-len(h)%4)).decode())' "$DATA/b3.jws"
+# The new bundle verifies with the refreshed key set; the bundle before with the old key, still published as retired.
+run "$GUARD" verify --keys "$DATA/keys2.json" "$DATA/b3.jws" || true
+run "$GUARD" verify --keys "$DATA/keys2.json" "$DATA/b2.jws" || true

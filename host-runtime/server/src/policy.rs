@@ -9,8 +9,10 @@ use guard_core::{
 };
 use sqlx::{AnyConnection, Row};
 
+use crate::distribution::sealing::Kek;
 use crate::distribution::signer::Signer;
 use crate::http::error::ApiError;
+use crate::resources::blocked;
 use crate::store::flag;
 
 /// An app's whitelists, named as the policy document's fields.
@@ -94,7 +96,7 @@ pub async fn build(
     }
 
     let app_rows = sqlx::query(
-        "SELECT id, kind, ctl_server_domains, ctl_apis, ctl_webview_domains, release_version, release_sha256, removed FROM apps \
+        "SELECT id, kind, mode, ctl_server_domains, ctl_apis, ctl_webview_domains, release_version, release_sha256, removed FROM apps \
          WHERE superapp_id = $1 AND bound = 1 AND ($2 = '' OR id = $2) ORDER BY id",
     )
     .bind(superapp_id)
@@ -121,6 +123,10 @@ pub async fn build(
             _ => None,
         };
         let removed = flag(r, "removed")?.then_some(true);
+        let mode = match r.try_get::<Option<String>, _>("mode")? {
+            Some(m) => Some(Mode::parse(&m).ok_or_else(|| corrupt("mode", &m))?),
+            None => None,
+        };
         apps.insert(
             id.clone(),
             App {
@@ -135,7 +141,7 @@ pub async fn build(
                 webview_domains: Vec::new(),
                 api_whitelist: Vec::new(),
                 granted_apis: Vec::new(),
-                mode: None,
+                mode,
                 release,
                 removed,
             },
@@ -173,10 +179,14 @@ pub async fn build(
             app.granted_apis.push(r.try_get("api")?);
         }
     }
-    // Releases and removal are contract v2 fields (§1).
-    let v2 = apps
-        .values()
-        .any(|a| a.release.is_some() || a.removed.is_some());
+    let blocked_hosts = blocked::all(conn, superapp_id).await?;
+    let apps: Vec<App> = apps.into_values().collect();
+    // Schema 2 exactly when a v2 field is present, so a policy without one
+    // stays a document every v1 guard loads.
+    let v2 = !blocked_hosts.is_empty()
+        || apps
+            .iter()
+            .any(|a| a.mode.is_some() || a.release.is_some() || a.removed.is_some());
     Ok(Policy {
         schema: if v2 { 2 } else { 1 },
         superapp_id: superapp_id.to_owned(),
@@ -185,9 +195,9 @@ pub async fn build(
         expires_at: None,
         mode: Mode::Enforce,
         builtin_apis: None,
-        blocked_hosts: None,
+        blocked_hosts: (!blocked_hosts.is_empty()).then_some(blocked_hosts),
         sensitive_apis,
-        apps: apps.into_values().collect(),
+        apps,
         iat: None,
         nbf: None,
         exp: None,
@@ -211,9 +221,10 @@ pub async fn app_may_call(
     app: &str,
     api: &str,
     now: i64,
+    kek: Option<&Kek>,
 ) -> Result<guard_core::Verdict, ApiError> {
     let policy = build(conn, superapp_id, Some(app)).await?;
-    let signer = Signer::of(conn, superapp_id).await?;
+    let signer = Signer::of(conn, superapp_id, kek).await?;
     let signed = signer.sign(&policy)?;
     let now = u64::try_from(now).unwrap_or(0);
     let mut guard = signer.guard()?;

@@ -6,8 +6,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::clock::Clock;
+use crate::distribution::keyring::check_and_fill;
+use crate::distribution::sealing::Kek;
+use crate::http::error::ApiError;
 use crate::http::routes::router;
 use crate::resources::accounts::bootstrap;
+use crate::resources::blocked::{listen_host, reconcile_openserver_host};
 use crate::state::{AppState, Limits};
 use crate::store::Store;
 
@@ -41,6 +45,39 @@ pub struct ServeOptions {
     /// configuration files); default `http://<listen address>`.
     #[arg(long)]
     pub public_url: Option<String>,
+    /// The host name of this server's login API as mini programs' backends
+    /// reach it; every bundle blocks it. Default: the `--listen` host when it
+    /// is a name (not an IP address or `localhost`).
+    #[arg(long)]
+    pub openserver_host: Option<String>,
+    /// The file holding the key-encryption key (base64, 32 bytes; created
+    /// with mode 0600 when missing) that seals the signing keys. `GUARD_KEK`
+    /// takes precedence; with SQLite the default is `kek` in the data
+    /// directory; PostgreSQL needs one of the two.
+    #[arg(long)]
+    pub kek_file: Option<PathBuf>,
+    /// Days a rotated signing key is published before it signs.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=366))]
+    pub signing_key_prepublish_days: u32,
+    /// Days a retired signing key stays published; at least the bundle
+    /// lifetime, so every bundle it signed expires first.
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub signing_key_grace_days: u32,
+}
+
+/// The key-encryption key: `GUARD_KEK`, else `--kek-file`, else `kek` in the
+/// SQLite data directory (created on the first start).
+fn load_kek(opts: &ServeOptions, postgres: bool) -> anyhow::Result<Kek> {
+    if let Ok(text) = std::env::var("GUARD_KEK") {
+        return Ok(Kek::from_base64(&text, "GUARD_KEK")?);
+    }
+    match &opts.kek_file {
+        Some(path) => Ok(Kek::from_file(path)?),
+        None if postgres => anyhow::bail!(
+            "a PostgreSQL store needs a key-encryption key: set GUARD_KEK (base64, 32 bytes) or --kek-file"
+        ),
+        None => Ok(Kek::from_file(&opts.data_dir.join("kek"))?),
+    }
 }
 
 /// Runs the server until Ctrl-C. Prints the bootstrap admin token on the first
@@ -74,14 +111,43 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             .await
             .context("opening the data directory")?,
     };
+    if opts.signing_key_grace_days < opts.bundle_lifetime_days {
+        anyhow::bail!(
+            "--signing-key-grace-days ({}) must be at least --bundle-lifetime-days ({})",
+            opts.signing_key_grace_days,
+            opts.bundle_lifetime_days
+        );
+    }
+    let kek = load_kek(&opts, url.is_some())?;
     let limits = Limits {
         max_body_bytes: opts.max_body_bytes,
         max_server_domains: opts.max_server_domains,
         max_package_bytes: opts.max_package_bytes,
         ..Limits::default()
     };
+    let openserver_host = match &opts.openserver_host {
+        Some(host) => Some(
+            guard_core::HostPattern::parse(host)
+                .map_err(|e| {
+                    anyhow::anyhow!("--openserver-host `{host}` is not a host name: it {e}")
+                })?
+                .to_string(),
+        ),
+        None => listen_host(&opts.listen),
+    };
     let mut state = AppState::new(store, Clock::system(), limits)
-        .with_bundle_lifetime(i64::from(opts.bundle_lifetime_days) * 86_400);
+        .with_bundle_lifetime(i64::from(opts.bundle_lifetime_days) * 86_400)
+        .with_openserver_host(openserver_host)
+        .with_kek(kek)
+        .with_key_periods(
+            i64::from(opts.signing_key_prepublish_days) * 86_400,
+            i64::from(opts.signing_key_grace_days) * 86_400,
+        );
+    check_and_fill(&state).await.map_err(|e| match e {
+        // The detail of an internal error is for the operator here.
+        ApiError::Internal(detail) => anyhow::anyhow!("signing keys: {detail}"),
+        other => anyhow::anyhow!("signing keys: {other}"),
+    })?;
     let mut out = std::io::stdout();
     if let Some(token) = bootstrap(&state)
         .await
@@ -90,6 +156,9 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         // Shown once, to the operator only: it is stored hashed.
         writeln!(out, "bootstrap admin token (shown once): {token}")?;
     }
+    reconcile_openserver_host(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("recording the openserver host: {e}"))?;
     let listener = tokio::net::TcpListener::bind(&opts.listen)
         .await
         .with_context(|| format!("binding `{}`", opts.listen))?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::distribution::cache::BundleCache;
+use crate::distribution::sealing::Kek;
 use crate::store::Store;
 
 /// Configurable limits.
@@ -59,7 +60,21 @@ pub struct AppState {
     /// The server's public base URL (`--public-url`), as the configuration
     /// file names it to SDKs.
     pub public_url: Arc<str>,
+    /// The host of this server's login API (`--openserver-host`), blocked in
+    /// every bundle: mini programs never call it themselves.
+    pub openserver_host: Option<String>,
+    /// The key-encryption key sealing the signing keys (never in the store).
+    pub kek: Option<Arc<Kek>>,
+    /// Seconds a rotated (`next`) signing key is published before it signs.
+    pub key_prepublish: i64,
+    /// Seconds a retired signing key stays published (≥ the bundle lifetime).
+    pub key_grace: i64,
 }
+
+/// Default pre-publication period of a rotated signing key: 2 days.
+pub const DEFAULT_KEY_PREPUBLISH: i64 = 2 * 86_400;
+/// Default grace period of a retired signing key: 14 days.
+pub const DEFAULT_KEY_GRACE: i64 = 14 * 86_400;
 
 impl AppState {
     /// Builds the state.
@@ -71,6 +86,12 @@ impl AppState {
             bundles: BundleCache::new(BUNDLE_CACHE_SCOPES),
             bundle_lifetime: DEFAULT_BUNDLE_LIFETIME,
             public_url: Arc::from("http://127.0.0.1:8080"),
+            openserver_host: None,
+            // An ephemeral KEK (tests, embedding); `guard serve` sets the
+            // configured one with `with_kek`.
+            kek: Kek::random().ok().map(Arc::new),
+            key_prepublish: DEFAULT_KEY_PREPUBLISH,
+            key_grace: DEFAULT_KEY_GRACE,
         }
     }
 
@@ -84,6 +105,25 @@ impl AppState {
     /// The same state with `url` as the public base URL.
     pub fn with_public_url(mut self, url: &str) -> AppState {
         self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// The same state with `kek` sealing the signing keys.
+    pub fn with_kek(mut self, kek: Kek) -> AppState {
+        self.kek = Some(Arc::new(kek));
+        self
+    }
+
+    /// The same state with these signing-key periods, in seconds.
+    pub fn with_key_periods(mut self, prepublish: i64, grace: i64) -> AppState {
+        self.key_prepublish = prepublish.max(0);
+        self.key_grace = grace.max(0);
+        self
+    }
+
+    /// The same state with `host` as the openserver host every bundle blocks.
+    pub fn with_openserver_host(mut self, host: Option<String>) -> AppState {
+        self.openserver_host = host;
         self
     }
 }

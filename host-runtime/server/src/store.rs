@@ -20,7 +20,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_bindings.sql")),
     (3, include_str!("../migrations/0003_bundle_keys.sql")),
-    (5, include_str!("../migrations/0005_applications.sql")),
+    (
+        4,
+        include_str!("../migrations/0004_blocked_hosts_and_modes.sql"),
+    ),
+    (5, include_str!("../migrations/0005_signing_keys.sql")),
+    (6, include_str!("../migrations/0006_applications.sql")),
 ];
 
 /// Which engine the pool talks to.

@@ -70,9 +70,13 @@ fn start(data: &std::path::Path, pg: Option<&str>) -> (Child, String, Option<Str
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     match pg {
-        Some(url) => cmd.env("GUARD_DATABASE_URL", url),
+        Some(url) => cmd
+            .env("GUARD_DATABASE_URL", url)
+            .arg("--kek-file")
+            .arg(data.join("kek")),
         None => cmd.env_remove("GUARD_DATABASE_URL"),
     };
+    cmd.env_remove("GUARD_KEK");
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut token = None;
@@ -399,4 +403,44 @@ fn sigkill_during_a_write_burst_loses_no_acknowledged_change_postgres() {
     if let Some(url) = rt.block_on(common::fresh_pg_url()) {
         crash_and_recover("postgres", Some(url));
     }
+}
+
+/// A wrong key-encryption key stops the start with a clear error, and the
+/// stored signing keys are left as they were (never regenerated).
+#[test]
+fn a_wrong_kek_fails_the_start() {
+    let data = common::temp_dir("kek");
+    let (mut child, _, token) = start(&data, None);
+    assert!(token.is_some());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let kek_file = std::fs::read(data.join("kek")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_guard-server"))
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env_remove("GUARD_DATABASE_URL")
+        .env("GUARD_KEK", "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("key-encryption key does not open signing keys sealed before"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+    let out = Command::new(env!("CARGO_BIN_EXE_guard-server"))
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env_remove("GUARD_DATABASE_URL")
+        .env("GUARD_KEK", "not base64 of 32 bytes")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GUARD_KEK is not the base64"));
+    assert_eq!(std::fs::read(data.join("kek")).unwrap(), kek_file);
+    // The right key still opens them.
+    let (mut child, _, token) = start(&data, None);
+    assert!(token.is_none());
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -390,6 +390,7 @@ async fn bundles_are_not_signed_with_the_secret_key() {
     for (backend, store) in stores("bundlekey").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
+        h.use_hs256("sa1").await;
         let (b, _) = h.bundle("/api/v1/superapps/sa1/bundle").await;
         assert!(
             Guard::new(SECRET).unwrap().load(&b, NOW).is_err(),
@@ -459,7 +460,6 @@ async fn a_bundle_past_half_its_lifetime_is_reissued_with_a_later_expiry() {
             AppState::new(store, Clock::manual(T0), Limits::default()).with_bundle_lifetime(100);
         let mut h = Harness::from_state(backend, state).await;
         h.world().await;
-        let key = h.bundle_key("sa1").await;
         let path = "/api/v1/apps/mp1/bundle";
         let (b0, e0) = h.bundle(path).await;
         assert_eq!(payload(&b0)["expires_at"], T0 + 100, "[{backend}]");
@@ -487,10 +487,10 @@ async fn a_bundle_past_half_its_lifetime_is_reissued_with_a_later_expiry() {
         assert_eq!(p1["version"], p0["version"].as_i64().unwrap() + 1);
         assert_eq!(p1["apps"], p0["apps"], "[{backend}] nothing else changed");
         // A guard moves on to the re-issued bundle, and an old one expires.
-        let mut g = Guard::new(&key).unwrap();
+        let mut g = h.guard("sa1").await;
         g.load(&b0, NOW + 50).unwrap();
         g.load(&b1, NOW + 50).unwrap();
-        let mut old = Guard::new(&key).unwrap();
+        let mut old = h.guard("sa1").await;
         old.load(&b0, NOW).unwrap();
         assert_eq!(
             old.check_api("mp1", "getLocation", NOW + 100).code(),

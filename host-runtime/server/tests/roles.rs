@@ -51,6 +51,12 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("revoke", &["sa_admin", "senior"]),
     ("request_permission", &["dev"]),
     ("set_control", &["sa_admin", "senior"]),
+    ("set_mode", &["sa_admin", "senior"]),
+    (
+        "view_blocked_hosts",
+        &["admin", "platform", "sa_admin", "senior", "review", "dev"],
+    ),
+    ("set_blocked_hosts", &["sa_admin", "senior"]),
     ("add_whitelist_entry", &["sa_admin", "senior"]),
     ("edit_whitelist_entry", &["sa_admin", "senior"]),
     ("delete_whitelist_entry", &["sa_admin", "senior"]),
@@ -263,6 +269,17 @@ async fn attempt(h: &Harness, action: &str, who: &str) -> (u16, Value) {
             "/api/v1/apps/mp1/control".into(),
             Some(json!({"server_domains": true, "apis": false, "webview_domains": false})),
         ),
+        "set_mode" => (
+            "PUT",
+            "/api/v1/apps/mp1/mode".into(),
+            Some(json!({"mode": "report"})),
+        ),
+        "view_blocked_hosts" => ("GET", "/api/v1/superapps/sa1/blocked-hosts".into(), None),
+        "set_blocked_hosts" => (
+            "PUT",
+            "/api/v1/superapps/sa1/blocked-hosts".into(),
+            Some(json!({"blocked_hosts": [format!("{}.internal.example", u.replace('_', "-"))]})),
+        ),
         "add_whitelist_entry" => (
             "POST",
             "/api/v1/apps/mp1/whitelists/webview_domains".into(),
@@ -385,7 +402,7 @@ async fn every_role_action_pair_is_allowed_or_forbidden_as_the_seed_says() {
             }
         }
         assert_eq!(pairs, MATRIX.len() * ROLES.len());
-        assert_eq!(pairs, 234);
+        assert_eq!(pairs, 252);
     }
 }
 

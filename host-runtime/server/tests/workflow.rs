@@ -18,7 +18,7 @@ async fn request_approve_bundle_enforced_revoke_request_again() {
     for (backend, store) in stores("flow").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
-        let mut guard = Guard::new(&h.bundle_key("sa1").await).unwrap();
+        let mut guard = h.guard("sa1").await;
 
         // Before: getLocation is restricted and not granted.
         let (b0, etag0) = h.bundle("/api/v1/apps/mp1/bundle").await;
@@ -134,7 +134,7 @@ async fn request_approve_bundle_enforced_revoke_request_again() {
         assert!(guard.check_api("mp1", "getLocation", NOW).allow());
         // The superapp bundle agrees, for every app.
         let (all, _) = h.bundle("/api/v1/superapps/sa1/bundle").await;
-        let mut g2 = Guard::new(&h.bundle_key("sa1").await).unwrap();
+        let mut g2 = h.guard("sa1").await;
         g2.load(&all, NOW).unwrap();
         assert!(g2.check_api("mp1", "getLocation", NOW).allow());
         assert!(!g2.check_api("mp2", "getLocation", NOW).allow());
@@ -317,7 +317,7 @@ async fn sensitive_api_list_management() {
             409,
         )
         .await;
-        let mut g = Guard::new(&h.bundle_key("sa1").await).unwrap();
+        let mut g = h.guard("sa1").await;
         g.load(&h.bundle("/api/v1/superapps/sa1/bundle").await.0, NOW)
             .unwrap();
         assert_eq!(
@@ -567,7 +567,7 @@ async fn whitelists_switches_and_limits() {
             201,
         )
         .await;
-        let mut g = Guard::new(&h.bundle_key("sa1").await).unwrap();
+        let mut g = h.guard("sa1").await;
         g.load(&h.bundle("/api/v1/apps/mp1/bundle").await.0, NOW)
             .unwrap();
         assert!(g
@@ -782,6 +782,7 @@ async fn a_rotated_bundle_key_signs_the_next_bundle_and_a_new_secret_key_does_no
     for (backend, store) in stores("rekey").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
+        h.use_hs256("sa1").await;
         let old = h.bundle_key("sa1").await;
         let (b0, etag0) = h.bundle("/api/v1/superapps/sa1/bundle").await;
         assert!(

@@ -15,10 +15,15 @@ def arr(x): return {"type": "array", "items": x}
 
 schemas = {
  "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "method_not_allowed", "too_large", "internal"]}, "message": S, "field": S})}),
- "Superapp": obj(["id", "name", "backend_domain", "version"], {"id": S, "name": S, "backend_domain": S, "version": I}),
+ "Superapp": obj(["id", "name", "backend_domain", "bundle_alg", "version"], {"id": S, "name": S, "backend_domain": S, "bundle_alg": ref("BundleAlg"), "version": I}),
+ "BundleAlg": {"type": "string", "enum": ["EdDSA", "HS256"], "description": "EdDSA (default): the superapp's active Ed25519 key, public keys at keys.json; HS256: the bundle key"},
+ "Jwk": obj(["kty", "crv", "kid", "x"], {"kty": {"type": "string", "enum": ["OKP"]}, "crv": {"type": "string", "enum": ["Ed25519"]}, "kid": S, "x": {"type": "string", "description": "the public key, base64url"}}),
+ "KeySet": obj(["keys"], {"keys": {"type": "array", "items": ref("Jwk"), "description": "next, active and retired keys, public parts only"}}),
+ "RotatedKey": obj(["superapp_id", "kid", "status", "promotes_at", "version"], {"superapp_id": S, "kid": S, "status": {"type": "string", "enum": ["next"]}, "promotes_at": {"type": "integer", "description": "unix seconds: promoted automatically then, unless promoted before"}, "version": I}),
+ "PromotedKey": obj(["superapp_id", "kid", "retired", "retired_until", "version"], {"superapp_id": S, "kid": S, "retired": NS, "retired_until": {"type": "integer", "description": "unix seconds: the retired key leaves the key set then"}, "version": I}),
  "SuperappList": obj(["superapps"], {"superapps": arr(ref("Superapp"))}),
  "NewSuperapp": obj(["id", "name", "secret_key", "backend_domain"], {"id": S, "name": S, "secret_key": {"type": "string", "description": "16, 24 or 32 ASCII letters and digits"}, "backend_domain": {"type": "string", "description": "https origin"}}),
- "SuperappPatch": obj([], {"name": S, "secret_key": S, "backend_domain": S}),
+ "SuperappPatch": obj([], {"name": S, "secret_key": S, "backend_domain": S, "bundle_alg": ref("BundleAlg")}),
  "Team": obj(["id", "name"], {"id": S, "name": S}),
  "TeamList": obj(["teams"], {"teams": arr(ref("Team"))}),
  "Role": {"type": "string", "enum": ["super_admin", "platform_admin", "superapp_admin", "superapp_senior_developer", "review_staff", "developer"]},
@@ -32,7 +37,7 @@ schemas = {
  "BindingList": obj(["bindings"], {"bindings": arr(ref("Binding"))}),
  "Control": obj(["server_domains", "apis", "webview_domains"], {"server_domains": B, "apis": B, "webview_domains": B}),
  "Entry": obj(["id", "value", "remark"], {"id": S, "value": S, "remark": S}),
- "AppDetail": obj(["id", "superapp_id", "team_id", "kind", "name", "bound", "control", "whitelists", "granted_apis"], {"id": S, "superapp_id": S, "team_id": S, "kind": ref("Kind"), "name": S, "bound": {"type": "boolean", "description": "the superapp approved the binding (the app is in its bundle)"}, "control": ref("Control"), "whitelists": obj(["server_domains", "webview_domains", "api_whitelist"], {"server_domains": arr(ref("Entry")), "webview_domains": arr(ref("Entry")), "api_whitelist": arr(ref("Entry"))}), "granted_apis": arr(S)}),
+ "AppDetail": obj(["id", "superapp_id", "team_id", "kind", "name", "bound", "control", "whitelists", "granted_apis"], {"id": S, "superapp_id": S, "team_id": S, "kind": ref("Kind"), "name": S, "bound": {"type": "boolean", "description": "the superapp approved the binding (the app is in its bundle)"}, "mode": {"type": "string", "nullable": True, "enum": ["enforce", "report", None], "description": "the app's own mode (null: the policy's, enforce)"}, "control": ref("Control"), "whitelists": obj(["server_domains", "webview_domains", "api_whitelist"], {"server_domains": arr(ref("Entry")), "webview_domains": arr(ref("Entry")), "api_whitelist": arr(ref("Entry"))}), "granted_apis": arr(S)}),
  "SensitiveApi": obj(["name", "status", "scope", "type"], {"name": S, "status": {"type": "string", "enum": ["public", "restricted"]}, "scope": {"type": "string", "enum": ["all", "mini_program", "mini_game"]}, "type": {"type": "string", "enum": ["system", "custom"]}, "description": NS, "version": I}),
  "ApiList": obj(["apis"], {"apis": arr(ref("SensitiveApi"))}),
  "NewApi": obj(["name", "type"], {"name": S, "type": {"type": "string", "enum": ["system", "custom"]}, "scope": {"type": "string", "enum": ["all", "mini_program", "mini_game"]}, "description": S, "status": {"type": "string", "enum": ["public", "restricted"]}}),
@@ -43,6 +48,10 @@ schemas = {
  "RequestList": obj(["requests"], {"requests": arr(ref("Request"))}),
  "DecisionBody": obj(["decision"], {"decision": {"type": "string", "enum": ["approve", "reject"]}, "note": S}),
  "Revoked": obj(["revoked", "version"], {"revoked": obj(["app_id", "api"], {"app_id": S, "api": S}), "version": I}),
+ "ModeBody": obj(["mode"], {"mode": {"type": "string", "enum": ["enforce", "report"]}}),
+ "ModeResult": obj(["app_id", "mode", "version"], {"app_id": S, "mode": {"type": "string", "enum": ["enforce", "report"]}, "version": I}),
+ "BlockedBody": obj(["blocked_hosts"], {"blocked_hosts": {"type": "array", "items": S, "maxItems": 200, "description": "host patterns (`api.example`, `*.internal.example`): no scheme, port, path, IP address or localhost"}}),
+ "BlockedHosts": obj(["superapp_id", "blocked_hosts", "defaults"], {"superapp_id": S, "blocked_hosts": arr(S), "defaults": {"type": "array", "items": S, "description": "blocked in every bundle besides blocked_hosts: the backend domain's host and the server's openserver host"}, "version": I}),
  "ControlResult": obj(["control", "version"], {"control": ref("Control"), "version": I}),
  "EntryBody": obj(["value"], {"value": S, "remark": {"type": "string", "maxLength": 200}}),
  "EntryResult": obj(["id", "list", "value", "remark", "version"], {"id": S, "list": S, "value": S, "remark": S, "version": I}),
@@ -71,7 +80,7 @@ def op(summary, ok_code, ok_schema, body=None, params=(), query=(), security=Tru
     if not security: o["security"] = []
     return o
 
-bundle_resp = {"200": {"description": "the signed bundle (JWS compact, HS256 with the superapp's bundle key, never its SecretKey); expires_at = issued_at + the configured lifetime, re-issued as a new version once half of it has passed", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
+bundle_resp = {"200": {"description": "the signed bundle (JWS compact: EdDSA with the superapp's active key and its kid, or HS256 with its bundle key, never its SecretKey); expires_at = issued_at + the configured lifetime, re-issued as a new version once half of it has passed", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
 hdr = [{"name": "If-None-Match", "in": "header", "required": False, "schema": S}]
 
 paths = {
@@ -79,6 +88,10 @@ paths = {
  "/api/v1/superapps/{sid}": {"get": op("a superapp", "200", "Superapp", params=["sid"]), "patch": op("change name, SecretKey or backend domain", "200", "Superapp", "SuperappPatch", params=["sid"])},
  "/api/v1/superapps/{sid}/bundle-key": {"get": op("the key devices verify the superapp's bundles with (superapp admin)", "200", "BundleKey", params=["sid"])},
  "/api/v1/superapps/{sid}/bundle-key/rotate": {"post": op("a new random bundle key; the next bundle is signed with it", "200", "BundleKey", params=["sid"])},
+ "/api/v1/superapps/{sid}/keys.json": {"get": {"summary": "the superapp's public key set (EdDSA bundles), unauthenticated", "security": [], "parameters": [{"name": "sid", "in": "path", "required": True, "schema": S}] + hdr, "responses": {"200": dict(description="the key set; ETag: a digest of it", **j("KeySet")), "304": {"description": "If-None-Match matched"}, "404": dict(description="unknown superapp", **j("Error"))}}},
+ "/api/v1/superapps/{sid}/signing-keys/rotate": {"post": op("a next signing key: published at once, signs after promotion (409 if one is pending)", "200", "RotatedKey", params=["sid"])},
+ "/api/v1/superapps/{sid}/signing-keys/promote": {"post": op("the next key signs from now on; the active one is retired for the grace period (409 without a next key)", "200", "PromotedKey", params=["sid"])},
+ "/api/v1/superapps/{sid}/blocked-hosts": {"get": op("hosts no app of the superapp may reach (the console's patterns and the defaults)", "200", "BlockedHosts", params=["sid"]), "put": op("replace the console's blocked-host patterns (superapp admin, senior developer)", "200", "BlockedHosts", "BlockedBody", params=["sid"])},
  "/api/v1/teams": {"post": op("create a team", "201", "Team", "Team"), "get": op("teams", "200", "TeamList")},
  "/api/v1/accounts": {"post": op("create an account; its token is returned once", "201", "Account", "NewAccount")},
  "/api/v1/superapps/{sid}/apps": {"post": op("create a mini program or game and file its binding request to the superapp", "201", "CreatedApp", "NewApp", params=["sid"])},
@@ -95,6 +108,7 @@ paths = {
  "/api/v1/requests/{rid}/decision": {"post": op("approve or reject a pending request (409 if already decided)", "200", "Request", "DecisionBody", params=["rid"])},
  "/api/v1/apps/{app}/grants/{api}": {"delete": op("revoke an authorization; the app must request again", "200", "Revoked", params=["app", "api"])},
  "/api/v1/apps/{app}/control": {"put": op("the three permission-control switches", "200", "ControlResult", "Control", params=["app"])},
+ "/api/v1/apps/{app}/mode": {"put": op("the app's mode: report (denials reported, calls go through) or enforce", "200", "ModeResult", "ModeBody", params=["app"])},
  "/api/v1/apps/{app}/whitelists/{list}": {"post": op("add an entry (list: server_domains, api_whitelist, webview_domains)", "201", "EntryResult", "EntryBody", params=["app", "list"])},
  "/api/v1/apps/{app}/whitelists/{list}/{entry}": {"put": op("edit an entry", "200", "EntryResult", "EntryBody", params=["app", "list", "entry"]), "delete": op("delete an entry", "200", "Deleted", params=["app", "list", "entry"])},
  "/api/v1/superapps/{sid}/audit": {"get": op("append-only audit records (sid `_platform`: platform changes)", "200", "Audit", params=["sid"], query=[("after", False)])},

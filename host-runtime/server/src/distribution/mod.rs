@@ -13,6 +13,8 @@
 //! users' devices fetches them without console credentials.
 
 pub mod cache;
+pub mod keyring;
+pub mod sealing;
 pub mod signer;
 
 use axum::body::Bytes;
@@ -49,6 +51,7 @@ async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Opt
     };
     // Cheap path first: one indexed read answers a fresh client's poll, and
     // tells whether the cached bundle is still this version's.
+    keyring::advance(st, sid).await?;
     let stamp = fresh_stamp(st, sid).await?;
     if etag_matches(headers, &tag(stamp.0)) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag(stamp.0))]).into_response());
@@ -67,7 +70,11 @@ async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Opt
                     .issued_at
                     .saturating_add(u64::try_from(st.bundle_lifetime).unwrap_or(0)),
             );
-            let signed = Bytes::from(Signer::of(&mut conn, sid).await?.sign(&policy)?);
+            let signed = Bytes::from(
+                Signer::of(&mut conn, sid, st.kek.as_deref())
+                    .await?
+                    .sign(&policy)?,
+            );
             // Keyed by what was built, which may be newer than `stamp`.
             let built = (
                 i64::try_from(policy.version).unwrap_or(0),

@@ -1,14 +1,24 @@
 //! Who signs a superapp's bundles, and how: one variant per algorithm of
 //! `policy.md` §2. HS256 is keyed by the superapp's bundle key — a random
 //! 32-character key every device holds, never the SecretKey, which
-//! authenticates the superapp's backend only. (EdDSA, with the signing key
-//! kept on the server and public keys on devices, is to be another variant.)
+//! authenticates the superapp's backend only. EdDSA (the default) signs with
+//! the superapp's active Ed25519 key (`keyring.rs`), kept on the server;
+//! devices hold only the public key set. A superapp's `bundle_alg` says which.
 
-use guard_core::{bundle, Guard, Policy, SecretKey};
+use guard_core::{bundle, Guard, KeySet, Policy, SecretKey};
 use sqlx::{AnyConnection, Row};
 
+use crate::distribution::keyring::{self, SigningSeed};
+use crate::distribution::sealing::Kek;
 use crate::http::error::ApiError;
 use crate::util::random_alnum;
+
+/// The `bundle_alg` names a superapp may choose.
+pub const ALGS: [&str; 2] = [EDDSA, HS256];
+/// Ed25519 under the superapp's active signing key (the default).
+pub const EDDSA: &str = "EdDSA";
+/// HMAC-SHA256 under the superapp's bundle key.
+pub const HS256: &str = "HS256";
 
 /// Length of a generated bundle key: at least the hash output (RFC 7518
 /// §3.2), and a length `SecretKey` accepts.
@@ -20,6 +30,8 @@ pub const BUNDLE_KEY_CHARS: usize = 32;
 pub enum Signer {
     /// HS256 under the superapp's bundle key.
     Hs256(BundleKey),
+    /// EdDSA under the superapp's active signing key, with its `kid`.
+    EdDsa(SigningSeed),
 }
 
 /// A bundle key: valid as a `SecretKey` (checked when loaded), never printed.
@@ -46,7 +58,16 @@ impl Signer {
     ///
     /// [`ApiError::NotFound`] for an unknown superapp; [`ApiError::Internal`]
     /// when its stored key is missing or unusable.
-    pub async fn of(conn: &mut AnyConnection, sid: &str) -> Result<Signer, ApiError> {
+    pub async fn of(
+        conn: &mut AnyConnection,
+        sid: &str,
+        kek: Option<&Kek>,
+    ) -> Result<Signer, ApiError> {
+        if bundle_alg(conn, sid).await? == EDDSA {
+            let kek =
+                kek.ok_or_else(|| ApiError::Internal("no key-encryption key configured".into()))?;
+            return Ok(Signer::EdDsa(keyring::active(conn, kek, sid).await?));
+        }
         let key = BundleKey(bundle_key(conn, sid).await?);
         key.secret()?;
         Ok(Signer::Hs256(key))
@@ -55,7 +76,8 @@ impl Signer {
     /// The JWS `alg` of the bundles it signs.
     pub fn alg(&self) -> &'static str {
         match self {
-            Signer::Hs256(_) => "HS256",
+            Signer::Hs256(_) => HS256,
+            Signer::EdDsa(_) => EDDSA,
         }
     }
 
@@ -68,6 +90,7 @@ impl Signer {
         let payload = serde_json::to_vec(policy).map_err(|e| ApiError::Internal(e.to_string()))?;
         match self {
             Signer::Hs256(key) => Ok(bundle::sign(&payload, &key.secret()?)),
+            Signer::EdDsa(key) => Ok(bundle::sign_ed25519(&payload, &key.kid, key.seed())),
         }
     }
 
@@ -80,6 +103,12 @@ impl Signer {
         match self {
             Signer::Hs256(key) => {
                 Guard::new(&key.0).map_err(|e| ApiError::Internal(format!("bundle key: {e}")))
+            }
+            Signer::EdDsa(key) => {
+                let set = serde_json::json!({ "keys": [key.jwk()] }).to_string();
+                let keys = KeySet::from_json(&set)
+                    .map_err(|e| ApiError::Internal(format!("signing key: {e}")))?;
+                Ok(Guard::with_keys(keys))
             }
         }
     }
@@ -98,6 +127,20 @@ pub async fn bundle_key(conn: &mut AnyConnection, sid: &str) -> Result<String, A
         .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
     row.try_get::<Option<String>, _>("bundle_key")?
         .ok_or_else(|| ApiError::Internal(format!("superapp `{sid}` has no bundle key")))
+}
+
+/// Superapp `sid`'s `bundle_alg`.
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] / [`ApiError::Internal`].
+pub async fn bundle_alg(conn: &mut AnyConnection, sid: &str) -> Result<String, ApiError> {
+    let row = sqlx::query("SELECT bundle_alg FROM superapps WHERE id = $1")
+        .bind(sid)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
+    Ok(row.try_get("bundle_alg")?)
 }
 
 /// A new random bundle key.

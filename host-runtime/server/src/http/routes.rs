@@ -14,8 +14,8 @@ use crate::distribution;
 use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
 use crate::resources::{
-    accounts, apis, applications, apps, audit, bindings, keys, packages, qr, releases, requests,
-    superapps, teams, versions, whitelists,
+    accounts, apis, applications, apps, audit, bindings, blocked, keys, mode, packages, qr,
+    releases, requests, signing, superapps, teams, versions, whitelists,
 };
 use crate::state::AppState;
 
@@ -70,6 +70,19 @@ fn console() -> Router<AppState> {
             "/api/v1/superapps/{sid}/bundle-key/rotate",
             post(keys::rotate),
         )
+        .route("/api/v1/superapps/{sid}/keys.json", get(signing::key_set))
+        .route(
+            "/api/v1/superapps/{sid}/signing-keys/rotate",
+            post(signing::rotate),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/signing-keys/promote",
+            post(signing::promote),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/blocked-hosts",
+            get(blocked::get).put(blocked::put),
+        )
         .route("/api/v1/teams", post(teams::create).get(teams::list))
         .route("/api/v1/accounts", post(accounts::create))
         .route("/api/v1/superapps/{sid}/apps", post(apps::create))
@@ -101,6 +114,7 @@ fn console() -> Router<AppState> {
         .route("/api/v1/requests/{rid}/decision", post(requests::decide))
         .route("/api/v1/apps/{app}/grants/{api}", delete(requests::revoke))
         .route("/api/v1/apps/{app}/control", put(whitelists::set_control))
+        .route("/api/v1/apps/{app}/mode", put(mode::set))
         .route(
             "/api/v1/apps/{app}/whitelists/{list}",
             post(whitelists::add),

@@ -208,8 +208,15 @@ async fn release(
     // The server enforces the app's policy too: the same guard-core decision
     // the client makes, over the app's own signed bundle.
     let mut conn = st.store.pool.acquire().await?;
-    let verdict =
-        policy::app_may_call(&mut conn, &a.superapp_id, &app, api, st.clock.now()).await?;
+    let verdict = policy::app_may_call(
+        &mut conn,
+        &a.superapp_id,
+        &app,
+        api,
+        st.clock.now(),
+        st.kek.as_deref(),
+    )
+    .await?;
     if !verdict.allow() {
         let code = verdict.code().map_or("denied", |c| c.as_str());
         return Err(Wx::detail(

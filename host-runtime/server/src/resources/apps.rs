@@ -118,7 +118,7 @@ pub(crate) async fn create(
 /// whitelists, granted APIs.
 pub(crate) async fn app_json(st: &AppState, app: &str) -> Result<Value, ApiError> {
     let row = sqlx::query(
-        "SELECT id, superapp_id, team_id, kind, name, bound, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps WHERE id = $1",
+        "SELECT id, superapp_id, team_id, kind, name, bound, mode, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps WHERE id = $1",
     )
     .bind(app)
     .fetch_optional(&st.store.pool)
@@ -153,6 +153,7 @@ pub(crate) async fn app_json(st: &AppState, app: &str) -> Result<Value, ApiError
         "kind": row.try_get::<String, _>("kind")?,
         "name": row.try_get::<String, _>("name")?,
         "bound": flag(&row, "bound")?,
+        "mode": row.try_get::<Option<String>, _>("mode")?,
         "control": {
             "server_domains": flag(&row, "ctl_server_domains")?,
             "apis": flag(&row, "ctl_apis")?,

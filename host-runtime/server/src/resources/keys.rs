@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Record};
-use crate::distribution::signer::{bundle_key, new_bundle_key, Signer};
+use crate::distribution::signer::{bundle_key, new_bundle_key, HS256};
 use crate::resources::{reply, Res};
 use crate::state::AppState;
 
@@ -20,11 +20,10 @@ pub(crate) async fn get(
 ) -> Res {
     caller.require_superapp(Action::ConfigureSuperapp, &sid)?;
     let mut conn = st.store.pool.acquire().await?;
-    let signer = Signer::of(&mut conn, &sid).await?;
     let key = bundle_key(&mut conn, &sid).await?;
     reply(
         StatusCode::OK,
-        json!({"superapp_id": sid, "alg": signer.alg(), "bundle_key": key}),
+        json!({"superapp_id": sid, "alg": HS256, "bundle_key": key}),
     )
 }
 
@@ -37,12 +36,12 @@ pub(crate) async fn rotate(
 ) -> Res {
     let key = new_bundle_key()?;
     let (alg, version) = apply(&st, &caller, Action::ConfigureSuperapp, &sid, async |c| {
+        let alg = HS256;
         sqlx::query("UPDATE superapps SET bundle_key = $2 WHERE id = $1")
             .bind(&sid)
             .bind(&key)
             .execute(&mut *c.tx)
             .await?;
-        let alg = Signer::of(&mut c.tx, &sid).await?.alg();
         // The audit record says that the key changed, never what it is.
         let record = Record::new(
             "rotate_bundle_key",

@@ -10,7 +10,8 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller, Role};
 use crate::change::{apply, apply_platform, Record};
-use crate::distribution::signer::new_bundle_key;
+use crate::distribution::keyring::{self, ACTIVE};
+use crate::distribution::signer::{new_bundle_key, ALGS, EDDSA};
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::policy::DEFAULT_SENSITIVE_APIS;
@@ -76,8 +77,10 @@ pub(crate) async fn create(
         check_id("team_id", team)?;
     }
     let mut after = json!({"id": b.id, "name": b.name, "backend_domain": b.backend_domain,
-        "team_id": null, "description": "", "android_package": null, "ios_bundle_id": null});
+        "bundle_alg": EDDSA, "team_id": null, "description": "", "android_package": null,
+        "ios_bundle_id": null});
     profile.apply_to(&mut after);
+    let kek = keyring::kek(&st)?.clone();
     let target = format!("superapp:{}", b.id);
     apply_platform(&st, &caller, Action::CreateSuperapp, async |c| {
         let exists = sqlx::query("SELECT id FROM superapps WHERE id = $1")
@@ -87,16 +90,19 @@ pub(crate) async fn create(
         if exists.is_some() {
             return Err(ApiError::Conflict(format!("superapp `{}` already exists", b.id)));
         }
-        sqlx::query("INSERT INTO superapps (id, name, secret_key, backend_domain, created_at, bundle_key) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO superapps (id, name, secret_key, backend_domain, created_at, bundle_key, openserver_host, bundle_alg) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&b.id)
             .bind(&b.name)
             .bind(&b.secret_key)
             .bind(&b.backend_domain)
             .bind(c.at)
             .bind(new_bundle_key()?)
+            .bind(st.openserver_host.as_deref())
+            .bind(EDDSA)
             .execute(&mut *c.tx)
             .await?;
         profile.write(c, &b.id).await?;
+        keyring::generate(&mut c.tx, &kek, &b.id, ACTIVE, c.at).await?;
         sqlx::query("INSERT INTO versions (scope, version, updated_at) VALUES ($1, 1, $2)")
             .bind(&b.id)
             .bind(c.at)
@@ -126,7 +132,7 @@ pub(crate) async fn create(
 /// The superapp as the API shows it (never its SecretKey).
 pub(crate) async fn superapp_json(st: &AppState, sid: &str) -> Result<Value, ApiError> {
     let row = sqlx::query(
-        "SELECT s.id, s.name, s.backend_domain, v.version FROM superapps s JOIN versions v ON v.scope = s.id WHERE s.id = $1",
+        "SELECT s.id, s.name, s.backend_domain, s.bundle_alg, v.version FROM superapps s JOIN versions v ON v.scope = s.id WHERE s.id = $1",
     )
     .bind(sid)
     .fetch_optional(&st.store.pool)
@@ -136,6 +142,7 @@ pub(crate) async fn superapp_json(st: &AppState, sid: &str) -> Result<Value, Api
         "id": row.try_get::<String, _>("id")?,
         "name": row.try_get::<String, _>("name")?,
         "backend_domain": row.try_get::<String, _>("backend_domain")?,
+        "bundle_alg": row.try_get::<String, _>("bundle_alg")?,
         "version": row.try_get::<i64, _>("version")?,
     });
     applications::add_profile(st, sid, &mut body).await?;
@@ -225,6 +232,9 @@ pub(crate) struct SuperappPatch {
     android_package: Option<String>,
     #[serde(default)]
     ios_bundle_id: Option<String>,
+    /// `EdDSA` or `HS256`.
+    #[serde(default)]
+    bundle_alg: Option<String>,
 }
 
 /// `PATCH /api/v1/superapps/{sid}`: the superapp admin's configuration.
@@ -251,6 +261,14 @@ pub(crate) async fn configure(
         ios_bundle_id: b.ios_bundle_id.clone(),
     };
     profile.check()?;
+    if let Some(alg) = &b.bundle_alg {
+        if !ALGS.contains(&alg.as_str()) {
+            return Err(ApiError::bad(
+                "bundle_alg",
+                format!("`{alg}` is not one of {}", ALGS.join(", ")),
+            ));
+        }
+    }
     let before = superapp_json(&st, &sid).await?;
     let mut after = before.clone();
     if let Some(n) = &b.name {
@@ -260,15 +278,19 @@ pub(crate) async fn configure(
         after["backend_domain"] = json!(d);
     }
     profile.apply_to(&mut after);
+    if let Some(a) = &b.bundle_alg {
+        after["bundle_alg"] = json!(a);
+    }
     let (_, version) = apply(&st, &caller, Action::ConfigureSuperapp, &sid, async |c| {
         sqlx::query(
             "UPDATE superapps SET name = COALESCE($2, name), secret_key = COALESCE($3, secret_key), \
-             backend_domain = COALESCE($4, backend_domain) WHERE id = $1",
+             backend_domain = COALESCE($4, backend_domain), bundle_alg = COALESCE($5, bundle_alg) WHERE id = $1",
         )
         .bind(&sid)
         .bind(b.name.as_deref())
         .bind(b.secret_key.as_deref())
         .bind(b.backend_domain.as_deref())
+        .bind(b.bundle_alg.as_deref())
         .execute(&mut *c.tx)
         .await?;
         profile.write(c, &sid).await?;

@@ -297,6 +297,56 @@ impl Harness {
         b["bundle_key"].as_str().unwrap().to_owned()
     }
 
+    /// Superapp `sid` (sa1 or sa2) signs HS256 with its bundle key from now on.
+    pub async fn use_hs256(&self, sid: &str) {
+        let admin = if sid == "sa1" {
+            "sa_admin"
+        } else {
+            "sa2_admin"
+        };
+        self.ok(
+            admin,
+            "PATCH",
+            &format!("/api/v1/superapps/{sid}"),
+            Some(json!({"bundle_alg": "HS256"})),
+            200,
+        )
+        .await;
+    }
+
+    /// `sid`'s public key set, as devices fetch it (no credentials).
+    pub async fn keys_json(&self, sid: &str) -> String {
+        let r = self
+            .call(
+                "GET",
+                &format!("/api/v1/superapps/{sid}/keys.json"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.text
+    }
+
+    /// A guard configured as a device of superapp `sid` is: with its public
+    /// key set (EdDSA bundles) or, for a superapp on HS256, its bundle key.
+    pub async fn guard(&self, sid: &str) -> guard_core::Guard {
+        let sa = self
+            .ok(
+                "admin",
+                "GET",
+                &format!("/api/v1/superapps/{sid}"),
+                None,
+                200,
+            )
+            .await;
+        if sa["bundle_alg"] == "HS256" {
+            return guard_core::Guard::new(&self.bundle_key(sid).await).unwrap();
+        }
+        let keys = guard_core::KeySet::from_json(&self.keys_json(sid).await).unwrap();
+        guard_core::Guard::with_keys(keys)
+    }
+
     pub async fn bundle(&self, path: &str) -> (String, String) {
         let r = self.call("GET", path, None, None).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);

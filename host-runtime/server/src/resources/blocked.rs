@@ -1,0 +1,232 @@
+//! A superapp's blocked hosts (`policy.md` §1 v2 `blocked_hosts`, §3.3 rule
+//! 4a): host patterns no app of the superapp may reach, whatever its lists
+//! and switches say. The console keeps the superapp's own patterns; every
+//! bundle also blocks the superapp's backend host and this server's
+//! openserver host (mini programs reach either only through the superapp
+//! and the login API, never by themselves).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use guard_core::HostPattern;
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use crate::auth::{Action, Caller};
+use crate::change::apply;
+use crate::change::{Change, Record};
+use crate::http::error::ApiError;
+use crate::http::json::JsonBody;
+use crate::resources::superapps::require_view;
+use crate::resources::{reply, Res};
+use crate::state::AppState;
+
+/// Most patterns the console keeps per superapp.
+pub const MAX_BLOCKED_HOSTS: usize = 200;
+
+/// The host of an `https` origin, as a blocked-host pattern (`None` when it
+/// is none, e.g. an IP address).
+pub fn origin_host(origin: &str) -> Option<String> {
+    let rest = origin.strip_prefix("https://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    HostPattern::parse(host).ok().map(|p| p.to_string())
+}
+
+/// The host part of a `host:port` listen address, when it is a host name a
+/// bundle can block (not an IP address, not `localhost`).
+pub fn listen_host(listen: &str) -> Option<String> {
+    let host = listen.rsplit_once(':').map_or(listen, |(h, _)| h);
+    HostPattern::parse(host).ok().map(|p| p.to_string())
+}
+
+/// The console's own patterns of superapp `sid`, sorted.
+async fn own(conn: &mut AnyConnection, sid: &str) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    for r in
+        sqlx::query("SELECT pattern FROM blocked_hosts WHERE superapp_id = $1 ORDER BY pattern")
+            .bind(sid)
+            .fetch_all(&mut *conn)
+            .await?
+    {
+        out.push(r.try_get("pattern")?);
+    }
+    Ok(out)
+}
+
+/// The hosts every bundle of `sid` blocks besides the console's patterns:
+/// the backend host and the openserver host recorded for it.
+async fn defaults(conn: &mut AnyConnection, sid: &str) -> Result<Vec<String>, ApiError> {
+    let row = sqlx::query("SELECT backend_domain, openserver_host FROM superapps WHERE id = $1")
+        .bind(sid)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
+    let backend: String = row.try_get("backend_domain")?;
+    let openserver: Option<String> = row.try_get("openserver_host")?;
+    let mut out: Vec<String> = origin_host(&backend)
+        .into_iter()
+        .chain(openserver)
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Every host the bundles of `sid` block: the defaults and the console's
+/// patterns, sorted, without duplicates.
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] / [`ApiError::Internal`].
+pub async fn all(conn: &mut AnyConnection, sid: &str) -> Result<Vec<String>, ApiError> {
+    let mut out = defaults(conn, sid).await?;
+    out.extend(own(conn, sid).await?);
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// `GET /api/v1/superapps/{sid}/blocked-hosts`: read as the superapp is.
+pub(crate) async fn get(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(sid): Path<String>,
+) -> Res {
+    require_view(&st, &caller, &sid).await?;
+    let mut conn = st.store.pool.acquire().await?;
+    let body = json!({
+        "superapp_id": sid,
+        "blocked_hosts": own(&mut conn, &sid).await?,
+        "defaults": defaults(&mut conn, &sid).await?,
+    });
+    reply(StatusCode::OK, body)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BlockedBody {
+    blocked_hosts: Vec<String>,
+}
+
+/// `PUT /api/v1/superapps/{sid}/blocked-hosts`: replaces the console's
+/// patterns (the defaults stay).
+pub(crate) async fn put(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(sid): Path<String>,
+    JsonBody(b): JsonBody<BlockedBody>,
+) -> Res {
+    if b.blocked_hosts.len() > MAX_BLOCKED_HOSTS {
+        return Err(ApiError::bad(
+            "blocked_hosts",
+            format!(
+                "has {} patterns; at most {MAX_BLOCKED_HOSTS} allowed",
+                b.blocked_hosts.len()
+            ),
+        ));
+    }
+    let mut patterns = Vec::with_capacity(b.blocked_hosts.len());
+    for (i, raw) in b.blocked_hosts.iter().enumerate() {
+        let p = HostPattern::parse(raw).map_err(|e| {
+            ApiError::bad(
+                format!("blocked_hosts[{i}]"),
+                format!("`{raw}` is not a host pattern: it {e}"),
+            )
+        })?;
+        patterns.push(p.to_string());
+    }
+    patterns.sort();
+    patterns.dedup();
+    let (defaults, version) = apply(&st, &caller, Action::ManageWhitelists, &sid, async |c| {
+        let before = own(&mut c.tx, &sid).await?;
+        sqlx::query("DELETE FROM blocked_hosts WHERE superapp_id = $1")
+            .bind(&sid)
+            .execute(&mut *c.tx)
+            .await?;
+        for p in &patterns {
+            sqlx::query("INSERT INTO blocked_hosts (superapp_id, pattern) VALUES ($1, $2)")
+                .bind(&sid)
+                .bind(p)
+                .execute(&mut *c.tx)
+                .await?;
+        }
+        c.validate("blocked_hosts").await?;
+        let defaults = defaults(&mut c.tx, &sid).await?;
+        let record = Record::new(
+            "set_blocked_hosts",
+            format!("superapp:{sid}"),
+            Some(json!({"blocked_hosts": before})),
+            Some(json!({"blocked_hosts": patterns})),
+        );
+        Ok((defaults, record))
+    })
+    .await?;
+    reply(
+        StatusCode::OK,
+        json!({"superapp_id": sid, "blocked_hosts": patterns, "defaults": defaults, "version": version}),
+    )
+}
+
+/// At start: records `host` as the openserver host of every superapp whose
+/// bundles block another (or none), one change each, by `server`, so a new
+/// `--openserver-host` reaches devices as a new version.
+///
+/// # Errors
+///
+/// [`ApiError::Internal`] on a store failure.
+pub async fn reconcile_openserver_host(st: &AppState) -> Result<(), ApiError> {
+    let host = st.openserver_host.as_deref();
+    for row in sqlx::query("SELECT id, openserver_host FROM superapps ORDER BY id")
+        .fetch_all(&st.store.pool)
+        .await?
+    {
+        let sid: String = row.try_get("id")?;
+        let recorded: Option<String> = row.try_get("openserver_host")?;
+        if recorded.as_deref() == host {
+            continue;
+        }
+        let mut c = Change::begin(&st.store, &sid, st.clock.now()).await?;
+        sqlx::query("UPDATE superapps SET openserver_host = $2 WHERE id = $1")
+            .bind(&sid)
+            .bind(host)
+            .execute(&mut *c.tx)
+            .await?;
+        let record = Record::new(
+            "set_openserver_host",
+            format!("superapp:{sid}"),
+            Some(json!({"openserver_host": recorded})),
+            Some(json!({"openserver_host": host})),
+        );
+        c.commit("server", &record).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_of_origins_and_listen_addresses() {
+        assert_eq!(
+            origin_host("https://API.Example.com:8443").as_deref(),
+            Some("api.example.com")
+        );
+        assert_eq!(
+            origin_host("https://api.example.com").as_deref(),
+            Some("api.example.com")
+        );
+        assert_eq!(origin_host("https://10.0.0.1"), None);
+        assert_eq!(
+            listen_host("guard.example.com:8080").as_deref(),
+            Some("guard.example.com")
+        );
+        assert_eq!(listen_host("127.0.0.1:8080"), None);
+        assert_eq!(listen_host("localhost:8080"), None);
+        assert_eq!(listen_host("[::1]:8080"), None);
+    }
+}
