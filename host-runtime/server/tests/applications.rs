@@ -28,8 +28,8 @@ async fn version_of(h: &Harness, sid: &str) -> i64 {
 /// guard holding it.
 async fn bundle_app(h: &Harness, app: &str) -> (Value, Guard) {
     let (jws, _) = h.bundle(&format!("/api/v1/apps/{app}/bundle")).await;
-    let key = h.bundle_key("sa1").await;
-    let mut g = Guard::new(&key).unwrap();
+    // Verified as a device would: with the superapp's public key set.
+    let mut g = h.guard("sa1").await;
     g.load(&jws, NOW + 10).unwrap();
     let payload = jws.split('.').nth(1).unwrap();
     use base64::Engine;
