@@ -14,10 +14,10 @@ use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
-use crate::resources::review::{RequestStatus, Verdict};
-use crate::resources::{reply, with_version, Res, MAX_TEXT};
+use crate::resources::review::{Decision, RequestStatus, Verdict};
+use crate::resources::{reply, with_version, Res};
 use crate::state::AppState;
-use crate::util::{check_text, random_hex};
+use crate::util::random_hex;
 
 macro_rules! binding_cols {
     () => {
@@ -116,14 +116,6 @@ pub(crate) async fn list(
     reply(StatusCode::OK, json!({ "bindings": out }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Decision {
-    decision: Verdict,
-    #[serde(default)]
-    note: String,
-}
-
 /// `POST /api/v1/bindings/{bid}/decision`: approval puts the app in the
 /// superapp's bundle.
 pub(crate) async fn decide(
@@ -133,7 +125,7 @@ pub(crate) async fn decide(
     JsonBody(b): JsonBody<Decision>,
 ) -> Res {
     caller.require(Action::DecideBinding)?;
-    check_text("note", &b.note, MAX_TEXT)?;
+    b.check()?;
     let row = sqlx::query("SELECT superapp_id, app_id FROM bindings WHERE id = $1")
         .bind(&bid)
         .fetch_optional(&st.store.pool)

@@ -16,11 +16,11 @@ use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::resources::apps::app_row;
-use crate::resources::review::{RequestStatus, Verdict};
+use crate::resources::review::{Decision, RequestStatus, Verdict};
 use crate::resources::versions::check_version;
-use crate::resources::{reply, with_version, Res, MAX_TEXT};
+use crate::resources::{reply, with_version, Res};
 use crate::state::AppState;
-use crate::util::{check_text, random_hex};
+use crate::util::random_hex;
 
 macro_rules! release_cols {
     () => {
@@ -201,14 +201,6 @@ pub(crate) async fn list(
     reply(StatusCode::OK, json!({ "releases": out }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Decision {
-    decision: Verdict,
-    #[serde(default)]
-    note: String,
-}
-
 /// `POST /api/v1/releases/{rid}/decision`: approval releases the version
 /// (replacing the previous release, clearing `removed`); a compare-and-set
 /// on `pending`, so of two reviewers exactly one decides.
@@ -219,7 +211,7 @@ pub(crate) async fn decide(
     JsonBody(b): JsonBody<Decision>,
 ) -> Res {
     caller.require(Action::DecideRelease)?;
-    check_text("note", &b.note, MAX_TEXT)?;
+    b.check()?;
     let row = sqlx::query(
         "SELECT superapp_id, app_id, version, package_sha256 FROM releases WHERE id = $1",
     )

@@ -16,7 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::resources::apis::api_json;
 use crate::resources::apps::app_row;
-use crate::resources::review::{RequestStatus, Verdict};
+use crate::resources::review::{Decision, RequestStatus, Verdict};
 use crate::resources::{reply, with_version, Res, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_text, random_hex};
@@ -217,14 +217,6 @@ pub(crate) async fn list_for_app(
     reply(StatusCode::OK, json!({ "requests": out }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Decision {
-    decision: Verdict,
-    #[serde(default)]
-    note: String,
-}
-
 /// `POST /api/v1/requests/{rid}/decision`.
 pub(crate) async fn decide(
     State(st): State<AppState>,
@@ -233,7 +225,7 @@ pub(crate) async fn decide(
     JsonBody(b): JsonBody<Decision>,
 ) -> Res {
     caller.require(Action::Decide)?;
-    check_text("note", &b.note, MAX_TEXT)?;
+    b.check()?;
     let row = sqlx::query("SELECT superapp_id, app_id, api FROM requests WHERE id = $1")
         .bind(&rid)
         .fetch_optional(&st.store.pool)

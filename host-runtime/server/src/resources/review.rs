@@ -1,7 +1,12 @@
-//! The review vocabulary shared by permission requests and app bindings:
-//! where a request is in its life, and a reviewer's verdict.
+//! The review vocabulary shared by permission requests, app bindings and
+//! release requests: where a request is in its life, a reviewer's verdict,
+//! and the decision body a reviewer posts.
 
 use serde::Deserialize;
+
+use crate::http::error::ApiError;
+use crate::resources::MAX_TEXT;
+use crate::util::check_text;
 
 /// Where a request is in its life (the console's own names, not the contract's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -50,4 +55,27 @@ pub enum Verdict {
     Approve,
     /// Reject.
     Reject,
+}
+
+/// The body of every `…/decision` route: the verdict and an optional note
+/// the requester sees.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Approve or reject.
+    pub decision: Verdict,
+    /// Why (shown to the requester).
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Decision {
+    /// Checks the note's length and characters.
+    ///
+    /// # Errors
+    ///
+    /// 400 naming `note`.
+    pub fn check(&self) -> Result<(), ApiError> {
+        check_text("note", &self.note, MAX_TEXT)
+    }
 }
