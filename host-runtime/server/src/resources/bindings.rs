@@ -14,7 +14,7 @@ use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
-use crate::resources::review::{Decision, RequestStatus, Verdict};
+use crate::resources::review::{lifecycle_json, Decision, RequestStatus, Verdict};
 use crate::resources::{reply, with_version, Res};
 use crate::state::AppState;
 use crate::util::random_hex;
@@ -26,17 +26,7 @@ macro_rules! binding_cols {
 }
 
 fn binding_json(r: &sqlx::any::AnyRow) -> Result<Value, ApiError> {
-    Ok(json!({
-        "id": r.try_get::<String, _>("id")?,
-        "superapp_id": r.try_get::<String, _>("superapp_id")?,
-        "app_id": r.try_get::<String, _>("app_id")?,
-        "status": r.try_get::<String, _>("status")?,
-        "requested_by": r.try_get::<String, _>("requested_by")?,
-        "decided_by": r.try_get::<Option<String>, _>("decided_by")?,
-        "note": r.try_get::<Option<String>, _>("note")?,
-        "created_at": r.try_get::<i64, _>("created_at")?,
-        "decided_at": r.try_get::<Option<i64>, _>("decided_at")?,
-    }))
+    Ok(Value::Object(lifecycle_json(r)?))
 }
 
 async fn read_binding(c: &mut Change, id: &str) -> Result<Value, ApiError> {

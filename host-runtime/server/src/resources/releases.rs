@@ -16,7 +16,7 @@ use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::resources::apps::app_row;
-use crate::resources::review::{Decision, RequestStatus, Verdict};
+use crate::resources::review::{lifecycle_json, Decision, RequestStatus, Verdict};
 use crate::resources::versions::check_version;
 use crate::resources::{reply, with_version, Res};
 use crate::state::AppState;
@@ -29,20 +29,17 @@ macro_rules! release_cols {
 }
 
 fn release_json(r: &sqlx::any::AnyRow) -> Result<Value, ApiError> {
-    Ok(json!({
-        "id": r.try_get::<String, _>("id")?,
-        "superapp_id": r.try_get::<String, _>("superapp_id")?,
-        "app_id": r.try_get::<String, _>("app_id")?,
-        "team_id": r.try_get::<String, _>("team_id")?,
-        "app_version": r.try_get::<String, _>("version")?,
-        "package_sha256": r.try_get::<String, _>("package_sha256")?,
-        "status": r.try_get::<String, _>("status")?,
-        "requested_by": r.try_get::<String, _>("requested_by")?,
-        "decided_by": r.try_get::<Option<String>, _>("decided_by")?,
-        "note": r.try_get::<Option<String>, _>("note")?,
-        "created_at": r.try_get::<i64, _>("created_at")?,
-        "decided_at": r.try_get::<Option<i64>, _>("decided_at")?,
-    }))
+    let mut m = lifecycle_json(r)?;
+    m.insert("team_id".into(), json!(r.try_get::<String, _>("team_id")?));
+    m.insert(
+        "app_version".into(),
+        json!(r.try_get::<String, _>("version")?),
+    );
+    m.insert(
+        "package_sha256".into(),
+        json!(r.try_get::<String, _>("package_sha256")?),
+    );
+    Ok(Value::Object(m))
 }
 
 async fn read_release(c: &mut Change, id: &str) -> Result<Value, ApiError> {

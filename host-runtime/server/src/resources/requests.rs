@@ -16,7 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::resources::apis::api_json;
 use crate::resources::apps::app_row;
-use crate::resources::review::{Decision, RequestStatus, Verdict};
+use crate::resources::review::{lifecycle_json, Decision, RequestStatus, Verdict};
 use crate::resources::{reply, with_version, Res, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_text, random_hex};
@@ -37,19 +37,10 @@ pub(crate) struct NewRequest {
 }
 
 fn request_json(r: &sqlx::any::AnyRow) -> Result<Value, ApiError> {
-    Ok(json!({
-        "id": r.try_get::<String, _>("id")?,
-        "superapp_id": r.try_get::<String, _>("superapp_id")?,
-        "app_id": r.try_get::<String, _>("app_id")?,
-        "api": r.try_get::<String, _>("api")?,
-        "reason": r.try_get::<String, _>("reason")?,
-        "status": r.try_get::<String, _>("status")?,
-        "requested_by": r.try_get::<String, _>("requested_by")?,
-        "decided_by": r.try_get::<Option<String>, _>("decided_by")?,
-        "note": r.try_get::<Option<String>, _>("note")?,
-        "created_at": r.try_get::<i64, _>("created_at")?,
-        "decided_at": r.try_get::<Option<i64>, _>("decided_at")?,
-    }))
+    let mut m = lifecycle_json(r)?;
+    m.insert("api".into(), json!(r.try_get::<String, _>("api")?));
+    m.insert("reason".into(), json!(r.try_get::<String, _>("reason")?));
+    Ok(Value::Object(m))
 }
 
 async fn read_request(c: &mut Change, id: &str) -> Result<Value, ApiError> {

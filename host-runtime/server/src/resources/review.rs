@@ -3,6 +3,8 @@
 //! and the decision body a reviewer posts.
 
 use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use sqlx::Row;
 
 use crate::http::error::ApiError;
 use crate::resources::MAX_TEXT;
@@ -78,4 +80,30 @@ impl Decision {
     pub fn check(&self) -> Result<(), ApiError> {
         check_text("note", &self.note, MAX_TEXT)
     }
+}
+
+/// The columns every reviewed request (permission request, binding, release)
+/// has, in the row as the JSON answer names them; each resource adds its own
+/// (`api` and `reason`, the package, …) to this object.
+///
+/// # Errors
+///
+/// A column missing or of another type (a store bug): internal error.
+pub fn lifecycle_json(r: &sqlx::any::AnyRow) -> Result<Map<String, Value>, ApiError> {
+    let mut m = Map::new();
+    for key in ["id", "superapp_id", "app_id", "status", "requested_by"] {
+        m.insert(key.into(), json!(r.try_get::<String, _>(key)?));
+    }
+    for key in ["decided_by", "note"] {
+        m.insert(key.into(), json!(r.try_get::<Option<String>, _>(key)?));
+    }
+    m.insert(
+        "created_at".into(),
+        json!(r.try_get::<i64, _>("created_at")?),
+    );
+    m.insert(
+        "decided_at".into(),
+        json!(r.try_get::<Option<i64>, _>("decided_at")?),
+    );
+    Ok(m)
 }
