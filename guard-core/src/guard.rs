@@ -538,6 +538,108 @@ mod tests {
         guard
     }
 
+    fn signed(superapp: &str, version: u64, apps: &str) -> String {
+        let doc = format!(
+            r#"{{"schema":1,"superapp_id":"{superapp}","version":{version},"issued_at":0,"apps":{apps}}}"#
+        );
+        bundle::sign(doc.as_bytes(), &SecretKey::new(SECRET).unwrap())
+    }
+
+    /// After a restart the floor a host kept refuses what the guard refused
+    /// before: a lower version, and the same version with other bytes (what
+    /// a server restored from a backup would serve). The same bundle loads.
+    #[test]
+    fn a_restored_floor_refuses_what_was_refused_before_the_restart() {
+        let v8 = signed("demo", 8, "[]");
+        let mut before = Guard::new(SECRET).unwrap();
+        before.load(&v8, 1).unwrap();
+        let floor = crate::Floor::from_json(&before.floor().unwrap().to_json()).unwrap();
+
+        let mut after = Guard::new(SECRET).unwrap();
+        after.restore_floor(&floor).unwrap();
+        assert_eq!(
+            after.check_api("a", "getLocation", 1).code(),
+            Some(DenyCode::NoPolicy)
+        );
+        for stale in [
+            signed("demo", 7, "[]"),
+            signed("demo", 8, r#"[{"app_id":"a","kind":"mini_program"}]"#),
+        ] {
+            assert_eq!(
+                after.load(&stale, 1).unwrap_err().code,
+                LoadCode::StaleVersion
+            );
+        }
+        assert_eq!(
+            after.load(&signed("other", 9, "[]"), 1).unwrap_err().code,
+            LoadCode::InvalidPolicy
+        );
+        after.load(&v8, 1).unwrap();
+        after.load(&signed("demo", 9, "[]"), 1).unwrap();
+    }
+
+    /// The floor only rises; a higher one drops the older policy; a floor
+    /// that contradicts what the guard accepted is refused and changes nothing.
+    #[test]
+    fn restore_floor_only_rises_and_refuses_contradictions() {
+        let mut g = Guard::new(SECRET).unwrap();
+        g.load(
+            &signed("demo", 5, r#"[{"app_id":"a","kind":"mini_program"}]"#),
+            1,
+        )
+        .unwrap();
+        let mut floor = g.floor().unwrap();
+        floor.version = 4;
+        g.restore_floor(&floor).unwrap();
+        assert_eq!(g.highest_version(), Some(5));
+        assert!(g.check_api("a", "showToast", 1).allow());
+
+        let mut other = g.floor().unwrap();
+        other.digest = "00".repeat(32);
+        assert!(matches!(
+            g.restore_floor(&other),
+            Err(crate::FloorError::OtherBundle(5))
+        ));
+        other.superapp_id = "evil".into();
+        other.version = 6;
+        assert!(matches!(
+            g.restore_floor(&other),
+            Err(crate::FloorError::OtherSuperapp { .. })
+        ));
+        assert!(
+            g.check_api("a", "showToast", 1).allow(),
+            "a refused floor changes nothing"
+        );
+
+        let mut higher = g.floor().unwrap();
+        higher.version = 6;
+        g.restore_floor(&higher).unwrap();
+        assert_eq!(
+            g.check_api("a", "showToast", 1).code(),
+            Some(DenyCode::NoPolicy)
+        );
+        assert_eq!(
+            g.load(&signed("demo", 5, "[]"), 1).unwrap_err().code,
+            LoadCode::StaleVersion
+        );
+
+        for bad in [
+            r#"{"superapp_id":"demo","version":1}"#,
+            r#"{"superapp_id":"demo","version":1,"digest":"zz"}"#,
+            r#"{"superapp_id":"","version":1,"digest":"0000000000000000000000000000000000000000000000000000000000000000"}"#,
+            r#"{"superapp_id":"demo","version":-1,"digest":"0000000000000000000000000000000000000000000000000000000000000000"}"#,
+            r#"{"superapp_id":"demo","version":1,"digest":"0000000000000000000000000000000000000000000000000000000000000000","x":1}"#,
+        ] {
+            assert!(
+                matches!(
+                    crate::Floor::from_json(bad),
+                    Err(crate::FloorError::Malformed(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
     /// A host of 400,000 labels against wildcard entries costs one hash probe
     /// per label the entries share with it, not one per suffix: linear, with
     /// the walk stopping at the first label no entry continues with.

@@ -56,6 +56,7 @@ mod load;
 mod names;
 pub mod policy;
 pub mod redirect;
+pub mod report;
 mod rules;
 mod scheme;
 mod target;
@@ -66,7 +67,7 @@ pub use entry::{DomainEntry, EntryError, HostPattern};
 pub use explain::Explanation;
 pub use guard::{ApiId, AppHandle, Check, Guard, UrlVerdict};
 pub use keys::{KeyError, KeySet};
-pub use load::{LoadCode, LoadError, PolicyStatus};
+pub use load::{Floor, FloorError, LoadCode, LoadError, PolicyStatus};
 pub use policy::{
     ApiStatus, ApiType, App, AppKind, Audience, Control, Mode, Policy, PolicyError, Release, Scope,
     SensitiveApi,

@@ -2,14 +2,14 @@
 //! validity window, then compile and swap. A failed load never changes what
 //! the guard enforces.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::bundle::{self, BundleError};
 use crate::compiled::Compiled;
 use crate::guard::Guard;
 use crate::names::contract_names;
-use crate::policy::{Mode, Policy, PolicyError};
+use crate::policy::{parse_sha256, Mode, Policy, PolicyError};
 
 /// The load outcome codes of §2.
 ///
@@ -105,6 +105,90 @@ pub struct PolicyStatus {
     pub not_before: Option<u64>,
     /// Valid until, exclusive (earlier of `exp` and `expires_at`).
     pub not_after: Option<u64>,
+}
+
+/// The anti-rollback floor as a host keeps it across restarts (`docs/decisions.md`,
+/// "The floor survives a restart"): the superapp, version and digest of the
+/// bundle a guard accepted last. A guard given it back with
+/// [`Guard::restore_floor`] refuses what that guard would have refused.
+///
+/// # Examples
+///
+/// ```
+/// use guard_core::{bundle, Floor, Guard, LoadCode, SecretKey};
+/// let key = SecretKey::new("k3yK3yk3yK3yk3y1").unwrap();
+/// let v = |n: u32| bundle::sign(format!(r#"{{"schema":1,"superapp_id":"demo","version":{n},"issued_at":0}}"#).as_bytes(), &key);
+/// let mut before = Guard::new("k3yK3yk3yK3yk3y1").unwrap();
+/// before.load(&v(8), 100).unwrap();
+/// let kept = before.floor().unwrap().to_json();
+///
+/// // After a restart: restore the floor first, then nothing older loads.
+/// let mut after = Guard::new("k3yK3yk3yK3yk3y1").unwrap();
+/// after.restore_floor(&Floor::from_json(&kept).unwrap()).unwrap();
+/// assert_eq!(after.load(&v(7), 100).unwrap_err().code, LoadCode::StaleVersion);
+/// after.load(&v(8), 100).unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Floor {
+    /// The superapp of the bundle.
+    pub superapp_id: String,
+    /// Its version.
+    pub version: u64,
+    /// Its digest (what tells "the same bundle again"), 64 lowercase hex digits.
+    pub digest: String,
+}
+
+/// Why a floor was not restored.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum FloorError {
+    /// Not the JSON of a [`Floor`].
+    #[error("malformed floor: {0}")]
+    Malformed(String),
+    /// The guard already enforces another superapp.
+    #[error("the floor is for superapp `{floor}`, this guard enforces `{guard}`")]
+    OtherSuperapp {
+        /// The floor's superapp.
+        floor: String,
+        /// The guard's.
+        guard: String,
+    },
+    /// The guard accepted another bundle at the same version.
+    #[error("version `{0}` was accepted here with a different bundle than the floor's")]
+    OtherBundle(u64),
+}
+
+impl Floor {
+    /// Parses a floor a host kept: the three fields, the digest as 64 hex
+    /// digits, the superapp id as the policy bounds it.
+    ///
+    /// # Errors
+    ///
+    /// [`FloorError::Malformed`] saying what is wrong.
+    pub fn from_json(text: &str) -> Result<Floor, FloorError> {
+        let floor: Floor =
+            serde_json::from_str(text).map_err(|e| FloorError::Malformed(e.to_string()))?;
+        floor.digest_bytes()?;
+        crate::policy::check_name(|| "superapp_id".into(), &floor.superapp_id)
+            .map_err(|e| FloorError::Malformed(e.to_string()))?;
+        Ok(floor)
+    }
+
+    /// The JSON a host persists.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "superapp_id": self.superapp_id,
+            "version": self.version,
+            "digest": self.digest,
+        })
+        .to_string()
+    }
+
+    fn digest_bytes(&self) -> Result<[u8; 32], FloorError> {
+        parse_sha256(&self.digest)
+            .ok_or_else(|| FloorError::Malformed("`digest` is not 64 hex digits".into()))
+    }
 }
 
 /// The bundle the guard accepted last: its anti-rollback floor.
@@ -245,5 +329,56 @@ impl Guard {
     /// The highest version this guard has accepted (its anti-rollback floor).
     pub fn highest_version(&self) -> Option<u64> {
         self.accepted.as_ref().map(|a| a.version)
+    }
+
+    /// What this guard accepted last, for a host to keep across restarts.
+    pub fn floor(&self) -> Option<Floor> {
+        self.accepted.as_ref().map(|a| Floor {
+            superapp_id: a.superapp_id.clone(),
+            version: a.version,
+            digest: a.digest.iter().map(|b| format!("{b:02x}")).collect(),
+        })
+    }
+
+    /// Raises the anti-rollback floor to one a host kept from before a
+    /// restart, so that this guard refuses a lower version, or the same
+    /// version with other bytes, as `stale_version`, as if it had accepted
+    /// that bundle itself. The floor only rises: one at or below what this
+    /// guard accepted changes nothing. One above it leaves the guard with no
+    /// policy (`no_policy`) until a bundle at or above the floor loads, since
+    /// the policy it had is older than one accepted before.
+    ///
+    /// # Errors
+    ///
+    /// [`FloorError`] when the floor is malformed, names another superapp
+    /// than the one this guard enforces, or names a version this guard
+    /// accepted with a different bundle; nothing changes then.
+    pub fn restore_floor(&mut self, floor: &Floor) -> Result<(), FloorError> {
+        let digest = floor.digest_bytes()?;
+        if let Some(a) = &self.accepted {
+            if a.superapp_id != floor.superapp_id {
+                return Err(FloorError::OtherSuperapp {
+                    floor: floor.superapp_id.clone(),
+                    guard: a.superapp_id.clone(),
+                });
+            }
+            if floor.version < a.version {
+                return Ok(());
+            }
+            if floor.version == a.version {
+                return if a.digest == digest {
+                    Ok(())
+                } else {
+                    Err(FloorError::OtherBundle(floor.version))
+                };
+            }
+        }
+        self.active = None;
+        self.accepted = Some(Accepted {
+            superapp_id: floor.superapp_id.clone(),
+            version: floor.version,
+            digest,
+        });
+        Ok(())
     }
 }

@@ -622,7 +622,7 @@ fn check_len(field: impl Fn() -> String, len: usize, max: usize) -> Result<(), P
 
 /// Names (app ids, API names, the superapp id) are non-empty, bounded, and free
 /// of whitespace and control characters, so they print and compare unambiguously.
-fn check_name(field: impl Fn() -> String, name: &str) -> Result<(), PolicyError> {
+pub(crate) fn check_name(field: impl Fn() -> String, name: &str) -> Result<(), PolicyError> {
     if name.is_empty() {
         return Err(PolicyError::new(field(), "must not be empty"));
     }
@@ -648,7 +648,7 @@ fn check_name(field: impl Fn() -> String, name: &str) -> Result<(), PolicyError>
     Ok(())
 }
 
-fn truncate(s: &str, max: usize) -> &str {
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
     let mut end = max.min(s.len());
     while !s.is_char_boundary(end) {
         end -= 1;
