@@ -77,8 +77,10 @@ pub enum Action {
     ConfigureSuperapp,
     /// Create a team.
     CreateTeam,
-    /// Create an account.
+    /// Create an account, or issue an invite to one.
     CreateAccount,
+    /// List the accounts.
+    ViewAccounts,
     /// Create a mini program or game.
     CreateApp,
     /// Read a superapp, its sensitive API list, an app.
@@ -117,6 +119,7 @@ impl Action {
             Action::ConfigureSuperapp => "configure_superapp",
             Action::CreateTeam => "create_team",
             Action::CreateAccount => "create_account",
+            Action::ViewAccounts => "view_accounts",
             Action::CreateApp => "create_app",
             Action::View => "view",
             Action::ManageApis => "manage_apis",
@@ -143,6 +146,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
     match action {
         A::CreateSuperapp | A::CreateTeam => matches!(role, R::SuperAdmin | R::PlatformAdmin),
         A::CreateAccount => role == R::SuperAdmin,
+        A::ViewAccounts => matches!(role, R::SuperAdmin | R::PlatformAdmin),
         A::ConfigureSuperapp => role == R::SuperappAdmin,
         A::CreateApp => matches!(role, R::SuperAdmin | R::PlatformAdmin | R::Developer),
         A::View => true,

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (5, include_str!("../migrations/0005_signing_keys.sql")),
     (6, include_str!("../migrations/0006_applications.sql")),
+    (7, include_str!("../migrations/0007_console_sign_in.sql")),
 ];
 
 /// Which engine the pool talks to.

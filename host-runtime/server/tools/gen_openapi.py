@@ -158,6 +158,15 @@ paths.update({
  "/api/v1/apps/{app}/qrcode.png": {"get": public("QR code (PNG) of guardmp://open?superapp=…&app=…&version=… for the released version", {"200": {"description": "PNG", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}}, ["app"])},
  "/api/v1/apps/{app}/qrcode.svg": {"get": public("QR code (SVG) of the same link", {"200": {"description": "SVG", "content": {"image/svg+xml": {"schema": S}}}}, ["app"])},
 })
+# The web console (issue 14): the lists its screens read, for automation too.
+schemas.update({
+ "AccountInfo": obj(["id", "name", "role", "superapp_id", "team_id", "created_at", "has_password"], {"id": S, "name": S, "role": ref("Role"), "superapp_id": NS, "team_id": NS, "created_at": I, "has_password": {"type": "boolean", "description": "a console password is set"}}),
+ "AccountList": obj(["accounts"], {"accounts": arr(ref("AccountInfo"))}),
+ "AppSummary": obj(["id", "name", "kind", "superapp_id", "team_id", "bound", "mode", "release_version", "removed"], {"id": S, "name": S, "kind": ref("Kind"), "superapp_id": S, "team_id": S, "bound": B, "mode": {"type": "string", "nullable": True, "enum": ["enforce", "report", None]}, "release_version": NS, "removed": B}),
+ "AppList": obj(["apps"], {"apps": arr(ref("AppSummary"))}),
+})
+paths["/api/v1/accounts"]["get"] = op("every account (super admin, platform admin)", "200", "AccountList")
+paths["/api/v1/apps"] = {"get": op("the apps the caller may read (superapp, team)", "200", "AppList", query=[("superapp", False), ("team", False)])}
 paths["/api/v1/superapps"]["get"]["parameters"] = [{"name": "team", "in": "query", "required": False, "schema": S}]
 for p in ["/openserver/wxa/business/getuserphonenumber", "/openserver/wxa/business/getemailaddress"]:
     paths[p]["post"]["responses"]["400"] = dict(description="malformed body (errcode 47001)", **j("WxStatus"))

@@ -59,71 +59,102 @@ fn console() -> Router<AppState> {
     Router::new()
         .route(
             "/api/v1/superapps",
-            post(superapps::create).get(superapps::list),
+            post(superapps::json::create).get(superapps::json::list),
         )
         .route(
             "/api/v1/superapps/{sid}",
-            get(superapps::get).patch(superapps::configure),
+            get(superapps::json::get).patch(superapps::json::configure),
         )
-        .route("/api/v1/superapps/{sid}/bundle-key", get(keys::get))
+        .route("/api/v1/superapps/{sid}/bundle-key", get(keys::json::get))
         .route(
             "/api/v1/superapps/{sid}/bundle-key/rotate",
-            post(keys::rotate),
+            post(keys::json::rotate),
         )
-        .route("/api/v1/superapps/{sid}/keys.json", get(signing::key_set))
+        .route(
+            "/api/v1/superapps/{sid}/keys.json",
+            get(signing::json::key_set),
+        )
         .route(
             "/api/v1/superapps/{sid}/signing-keys/rotate",
-            post(signing::rotate),
+            post(signing::json::rotate),
         )
         .route(
             "/api/v1/superapps/{sid}/signing-keys/promote",
-            post(signing::promote),
+            post(signing::json::promote),
         )
         .route(
             "/api/v1/superapps/{sid}/blocked-hosts",
-            get(blocked::get).put(blocked::put),
+            get(blocked::json::get).put(blocked::json::put),
         )
-        .route("/api/v1/teams", post(teams::create).get(teams::list))
-        .route("/api/v1/accounts", post(accounts::create))
-        .route("/api/v1/superapps/{sid}/apps", post(apps::create))
-        .route("/api/v1/superapps/{sid}/bindings", get(bindings::list))
-        .route("/api/v1/bindings/{bid}/decision", post(bindings::decide))
-        .route("/api/v1/apps/{app}", get(apps::get))
+        .route(
+            "/api/v1/teams",
+            post(teams::json::create).get(teams::json::list),
+        )
+        .route(
+            "/api/v1/accounts",
+            post(accounts::json::create).get(accounts::json::list),
+        )
+        .route("/api/v1/superapps/{sid}/apps", post(apps::json::create))
+        .route(
+            "/api/v1/superapps/{sid}/bindings",
+            get(bindings::json::list),
+        )
+        .route(
+            "/api/v1/bindings/{bid}/decision",
+            post(bindings::json::decide),
+        )
+        .route("/api/v1/apps", get(apps::json::list))
+        .route("/api/v1/apps/{app}", get(apps::json::get))
         .route(
             "/api/v1/superapps/{sid}/apis",
-            get(apis::list).post(apis::add),
+            get(apis::json::list).post(apis::json::add),
         )
-        .route("/api/v1/superapps/{sid}/apis/{name}", delete(apis::delete))
+        .route(
+            "/api/v1/superapps/{sid}/apis/{name}",
+            delete(apis::json::delete),
+        )
         .route(
             "/api/v1/superapps/{sid}/apis/{name}/restrict",
-            post(apis::restrict),
+            post(apis::json::restrict),
         )
         .route(
             "/api/v1/superapps/{sid}/apis/{name}/allow",
-            post(apis::allow),
+            post(apis::json::allow),
         )
         .route(
             "/api/v1/superapps/{sid}/apis/{name}/authorized",
-            get(apis::authorized),
+            get(apis::json::authorized),
         )
         .route(
             "/api/v1/apps/{app}/requests",
-            post(requests::create).get(requests::list_for_app),
+            post(requests::json::create).get(requests::json::list_for_app),
         )
-        .route("/api/v1/superapps/{sid}/requests", get(requests::list))
-        .route("/api/v1/requests/{rid}/decision", post(requests::decide))
-        .route("/api/v1/apps/{app}/grants/{api}", delete(requests::revoke))
-        .route("/api/v1/apps/{app}/control", put(whitelists::set_control))
-        .route("/api/v1/apps/{app}/mode", put(mode::set))
+        .route(
+            "/api/v1/superapps/{sid}/requests",
+            get(requests::json::list),
+        )
+        .route(
+            "/api/v1/requests/{rid}/decision",
+            post(requests::json::decide),
+        )
+        .route(
+            "/api/v1/apps/{app}/grants/{api}",
+            delete(requests::json::revoke),
+        )
+        .route(
+            "/api/v1/apps/{app}/control",
+            put(whitelists::json::set_control),
+        )
+        .route("/api/v1/apps/{app}/mode", put(mode::json::set))
         .route(
             "/api/v1/apps/{app}/whitelists/{list}",
-            post(whitelists::add),
+            post(whitelists::json::add),
         )
         .route(
             "/api/v1/apps/{app}/whitelists/{list}/{entry}",
-            put(whitelists::edit).delete(whitelists::delete),
+            put(whitelists::json::edit).delete(whitelists::json::delete),
         )
-        .route("/api/v1/superapps/{sid}/audit", get(audit::read))
+        .route("/api/v1/superapps/{sid}/audit", get(audit::json::read))
         .route(
             "/api/v1/superapps/{sid}/bundle",
             get(distribution::superapp_bundle),
@@ -137,26 +168,35 @@ fn application_management(package_limit: usize) -> Router<AppState> {
     Router::new()
         .route(
             "/api/v1/superapps/{sid}/details",
-            get(applications::details),
+            get(applications::json::details),
         )
         .route(
             "/api/v1/superapps/{sid}/config.json",
-            get(applications::config),
+            get(applications::json::config),
         )
         .route(
             "/api/v1/apps/{app}/versions",
-            post(versions::upload)
+            post(versions::json::upload)
                 .layer(DefaultBodyLimit::max(package_limit))
-                .get(versions::list),
+                .get(versions::json::list),
         )
         .route(
             "/api/v1/apps/{app}/releases",
-            post(releases::submit).get(releases::list_for_app),
+            post(releases::json::submit).get(releases::json::list_for_app),
         )
-        .route("/api/v1/superapps/{sid}/releases", get(releases::list))
-        .route("/api/v1/releases/{rid}/decision", post(releases::decide))
-        .route("/api/v1/superapps/{sid}/released", get(releases::released))
-        .route("/api/v1/apps/{app}/release", delete(releases::remove))
+        .route(
+            "/api/v1/superapps/{sid}/releases",
+            get(releases::json::list),
+        )
+        .route(
+            "/api/v1/releases/{rid}/decision",
+            post(releases::json::decide),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/released",
+            get(releases::json::released),
+        )
+        .route("/api/v1/apps/{app}/release", delete(releases::json::remove))
         .route("/api/v1/apps/{app}/package", get(packages::get))
         .route("/api/v1/apps/{app}/qrcode.png", get(qr::get_png))
         .route("/api/v1/apps/{app}/qrcode.svg", get(qr::get_svg))

@@ -1,30 +1,59 @@
 //! Accounts: created by the super admin with one role each, plus the
 //! bootstrap super admin of a fresh store.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sqlx::Row;
 
 use crate::auth::{self, Action, Caller, Role};
 use crate::change::apply_platform;
 use crate::change::{Change, Record, PLATFORM};
 use crate::http::error::ApiError;
-use crate::http::json::JsonBody;
-use crate::resources::{reply, Res, MAX_TEXT};
+use crate::resources::{to_json, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_id, check_text};
 
-#[derive(Deserialize)]
+/// A new account.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NewAccount {
-    id: String,
-    name: String,
-    role: Role,
+pub struct NewAccount {
+    /// Its id (the sign-in name).
+    pub id: String,
+    /// The person's name.
+    pub name: String,
+    /// Its one role.
+    pub role: Role,
+    /// The superapp of a superapp role.
     #[serde(default)]
-    superapp_id: Option<String>,
+    pub superapp_id: Option<String>,
+    /// The team of a developer.
     #[serde(default)]
-    team_id: Option<String>,
+    pub team_id: Option<String>,
+}
+
+/// An account as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    /// Its id.
+    pub id: String,
+    /// The person's name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// The superapp of a superapp role.
+    pub superapp_id: Option<String>,
+    /// The team of a developer.
+    pub team_id: Option<String>,
+}
+
+/// A created account, with its bearer token (shown once, stored hashed).
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedAccount {
+    /// The account.
+    #[serde(flatten)]
+    pub account: Account,
+    /// The bearer token for automation.
+    pub token: String,
 }
 
 /// Superapp roles need a superapp, developers a team, platform roles neither.
@@ -56,12 +85,17 @@ async fn exists(c: &mut Change, sql: &'static str, id: &str) -> Result<bool, Api
         .is_some())
 }
 
-/// `POST /api/v1/accounts`: the token is in the answer, once.
-pub(crate) async fn create(
-    State(st): State<AppState>,
-    caller: Caller,
-    JsonBody(b): JsonBody<NewAccount>,
-) -> Res {
+/// Creates account `b`; the answer holds its bearer token, once.
+///
+/// # Errors
+///
+/// 403 (role); 400 naming the field; 404 unknown superapp or team; 409 id
+/// taken.
+pub async fn create(
+    st: &AppState,
+    caller: &Caller,
+    b: NewAccount,
+) -> Result<CreatedAccount, ApiError> {
     caller.require(Action::CreateAccount)?;
     check_id("id", &b.id)?;
     check_text("name", &b.name, MAX_TEXT)?;
@@ -71,9 +105,15 @@ pub(crate) async fn create(
         .as_deref()
         .filter(|_| b.role.superapp_scoped());
     let team = b.team_id.as_deref().filter(|_| b.role == Role::Developer);
-    let after =
-        json!({"id": b.id, "name": b.name, "role": b.role, "superapp_id": sid, "team_id": team});
-    let (token, _) = apply_platform(&st, &caller, Action::CreateAccount, async |c| {
+    let account = Account {
+        id: b.id.clone(),
+        name: b.name.clone(),
+        role: b.role,
+        superapp_id: sid.map(str::to_owned),
+        team_id: team.map(str::to_owned),
+    };
+    let after = to_json(&account)?;
+    let (token, _) = apply_platform(st, caller, Action::CreateAccount, async |c| {
         if exists(c, "SELECT id FROM accounts WHERE id = $1", &b.id).await? {
             return Err(ApiError::Conflict(format!(
                 "account `{}` already exists",
@@ -101,9 +141,50 @@ pub(crate) async fn create(
         Ok((token, record))
     })
     .await?;
-    let mut body = after;
-    body["token"] = json!(token);
-    reply(StatusCode::CREATED, body)
+    Ok(CreatedAccount { account, token })
+}
+
+/// An account as the platform's list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountInfo {
+    /// The account.
+    #[serde(flatten)]
+    pub account: Account,
+    /// When it was created.
+    pub created_at: i64,
+    /// Whether a console password is set.
+    pub has_password: bool,
+}
+
+/// Every account (the super admin and platform admins).
+///
+/// # Errors
+///
+/// 403 (role).
+pub async fn list(st: &AppState, caller: &Caller) -> Result<Vec<AccountInfo>, ApiError> {
+    caller.require(Action::ViewAccounts)?;
+    let mut out = Vec::new();
+    for r in sqlx::query(
+        "SELECT id, name, role, superapp_id, team_id, created_at, password_hash FROM accounts ORDER BY id",
+    )
+    .fetch_all(&st.store.pool)
+    .await?
+    {
+        let role: String = r.try_get("role")?;
+        out.push(AccountInfo {
+            account: Account {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| ApiError::Internal(format!("stored role `{role}`")))?,
+                superapp_id: r.try_get("superapp_id")?,
+                team_id: r.try_get("team_id")?,
+            },
+            created_at: r.try_get("created_at")?,
+            has_password: r.try_get::<Option<String>, _>("password_hash")?.is_some(),
+        });
+    }
+    Ok(out)
 }
 
 /// On first start (no account yet), creates the `admin` super admin and returns
@@ -134,4 +215,31 @@ pub async fn bootstrap(state: &AppState) -> Result<Option<String>, ApiError> {
     let record = Record::new("create_account", "account:admin", None, Some(after));
     change.commit("bootstrap", &record).await?;
     Ok(Some(token))
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use crate::auth::Caller;
+    use crate::http::json::JsonBody;
+    use crate::resources::{reply, reply_of, Res};
+    use crate::state::AppState;
+
+    /// `POST /api/v1/accounts`: the token is in the answer, once.
+    pub(crate) async fn create(
+        State(st): State<AppState>,
+        caller: Caller,
+        JsonBody(b): JsonBody<super::NewAccount>,
+    ) -> Res {
+        reply_of(StatusCode::CREATED, &super::create(&st, &caller, b).await?)
+    }
+
+    /// `GET /api/v1/accounts`.
+    pub(crate) async fn list(State(st): State<AppState>, caller: Caller) -> Res {
+        let accounts = super::list(&st, &caller).await?;
+        reply(StatusCode::OK, json!({ "accounts": accounts }))
+    }
 }

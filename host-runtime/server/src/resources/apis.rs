@@ -2,68 +2,120 @@
 //! restrict or allow them, delete custom ones, and list the apps authorised
 //! for one.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use guard_core::{ApiStatus, ApiType, Scope};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use guard_core::{ApiStatus, ApiType, Scope, SensitiveApi};
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
-use crate::http::json::JsonBody;
 use crate::policy;
 use crate::resources::superapps::require_view;
-use crate::resources::{reply, with_version, Res, MAX_TEXT};
+use crate::resources::{to_json, Versioned, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::check_text;
 
-/// One entry of the list as the API shows it, read inside a change.
-pub(crate) async fn api_json(c: &mut Change, name: &str) -> Result<Option<Value>, ApiError> {
+/// One entry of the list as a change answers it (`description` always
+/// present, `null` when none).
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiEntry {
+    /// The API name.
+    pub name: String,
+    /// Public or restricted.
+    pub status: ApiStatus,
+    /// Which kind of app the restriction applies to.
+    pub scope: Scope,
+    /// System (a platform API) or custom.
+    #[serde(rename = "type")]
+    pub api_type: ApiType,
+    /// What a custom API does.
+    pub description: Option<String>,
+}
+
+/// One entry of the list, read inside a change.
+pub(crate) async fn entry_in(c: &mut Change, name: &str) -> Result<Option<ApiEntry>, ApiError> {
     let row = sqlx::query("SELECT name, status, scope, api_type, description FROM sensitive_apis WHERE superapp_id = $1 AND name = $2")
         .bind(&c.scope)
         .bind(name)
         .fetch_optional(&mut *c.tx)
         .await?;
-    let Some(r) = row else { return Ok(None) };
-    Ok(Some(json!({
-        "name": r.try_get::<String, _>("name")?,
-        "status": r.try_get::<String, _>("status")?,
-        "scope": r.try_get::<String, _>("scope")?,
-        "type": r.try_get::<String, _>("api_type")?,
-        "description": r.try_get::<Option<String>, _>("description")?,
-    })))
+    row.as_ref().map(entry_of).transpose()
+}
+
+fn entry_of(r: &sqlx::any::AnyRow) -> Result<ApiEntry, ApiError> {
+    let corrupt = |what: &str, v: &str| ApiError::Internal(format!("stored {what} `{v}`"));
+    let (status, scope, api_type): (String, String, String) = (
+        r.try_get("status")?,
+        r.try_get("scope")?,
+        r.try_get("api_type")?,
+    );
+    Ok(ApiEntry {
+        name: r.try_get("name")?,
+        status: ApiStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        scope: Scope::parse(&scope).ok_or_else(|| corrupt("scope", &scope))?,
+        api_type: ApiType::parse(&api_type).ok_or_else(|| corrupt("type", &api_type))?,
+        description: r.try_get("description")?,
+    })
 }
 
 fn not_listed(name: &str) -> ApiError {
     ApiError::NotFound(format!("`{name}` is not in the sensitive API list"))
 }
 
-/// `GET /api/v1/superapps/{sid}/apis`.
-pub(crate) async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-) -> Res {
-    require_view(&st, &caller, &sid).await?;
+/// The sensitive API list of `sid`, as the bundle carries it.
+///
+/// # Errors
+///
+/// 403 unless the caller may read the superapp; 404 for an unknown one.
+pub async fn list(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+) -> Result<Vec<SensitiveApi>, ApiError> {
+    require_view(st, caller, sid).await?;
     let mut conn = st.store.pool.acquire().await?;
-    let apis = policy::build(&mut conn, &sid, None).await?.sensitive_apis;
-    reply(StatusCode::OK, json!({ "apis": apis }))
+    Ok(policy::build(&mut conn, sid, None).await?.sensitive_apis)
 }
 
-#[derive(Deserialize)]
+/// One entry of the list of `sid`.
+///
+/// # Errors
+///
+/// 403 unless the caller may read the superapp; 404 when not listed.
+pub async fn get(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    name: &str,
+) -> Result<ApiEntry, ApiError> {
+    require_view(st, caller, sid).await?;
+    let row = sqlx::query("SELECT name, status, scope, api_type, description FROM sensitive_apis WHERE superapp_id = $1 AND name = $2")
+        .bind(sid)
+        .bind(name)
+        .fetch_optional(&st.store.pool)
+        .await?
+        .ok_or_else(|| not_listed(name))?;
+    entry_of(&row)
+}
+
+/// A new entry of the list.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NewApi {
-    name: String,
+pub struct NewApi {
+    /// The API name.
+    pub name: String,
+    /// System or custom.
     #[serde(rename = "type")]
-    api_type: ApiType,
+    pub api_type: ApiType,
+    /// Which kind of app it applies to (default: all).
     #[serde(default = "all_scope")]
-    scope: Scope,
+    pub scope: Scope,
+    /// What a custom API does (required for custom APIs).
     #[serde(default)]
-    description: Option<String>,
+    pub description: Option<String>,
+    /// Restricted by default.
     #[serde(default = "restricted")]
-    status: ApiStatus,
+    pub status: ApiStatus,
 }
 
 fn all_scope() -> Scope {
@@ -123,24 +175,29 @@ fn check_new_api(b: &NewApi) -> Result<(), ApiError> {
     }
 }
 
-/// `POST /api/v1/superapps/{sid}/apis`.
-pub(crate) async fn add(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-    JsonBody(b): JsonBody<NewApi>,
-) -> Res {
-    caller.require_superapp(Action::ManageApis, &sid)?;
+/// Adds `b` to the list of `sid`.
+///
+/// # Errors
+///
+/// 403 unless the caller may manage APIs of `sid`; 400 naming the field;
+/// 409 when already listed.
+pub async fn add(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    b: NewApi,
+) -> Result<Versioned<ApiEntry>, ApiError> {
+    caller.require_superapp(Action::ManageApis, sid)?;
     check_new_api(&b)?;
-    let (after, version) = apply(&st, &caller, Action::ManageApis, &sid, async |c| {
-        if api_json(c, &b.name).await?.is_some() {
+    let (item, version) = apply(st, caller, Action::ManageApis, sid, async |c| {
+        if entry_in(c, &b.name).await?.is_some() {
             return Err(ApiError::Conflict(format!(
                 "`{}` is already in the sensitive API list",
                 b.name
             )));
         }
         sqlx::query("INSERT INTO sensitive_apis (superapp_id, name, status, scope, api_type, description) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&sid)
+            .bind(sid)
             .bind(&b.name)
             .bind(b.status.as_str())
             .bind(b.scope.as_str())
@@ -149,118 +206,207 @@ pub(crate) async fn add(
             .execute(&mut *c.tx)
             .await?;
         c.validate("name").await?;
-        let after = api_json(c, &b.name).await?.unwrap_or(Value::Null);
-        let record = Record::new("add_api", format!("api:{}", b.name), None, Some(after.clone()));
+        let after = entry_in(c, &b.name).await?.ok_or_else(|| not_listed(&b.name))?;
+        let record = Record::new("add_api", format!("api:{}", b.name), None, Some(to_json(&after)?));
         Ok((after, record))
     })
     .await?;
-    reply(StatusCode::CREATED, with_version(after, version))
+    Ok(Versioned { item, version })
 }
 
-async fn set_status(
-    st: AppState,
-    caller: Caller,
-    sid: String,
-    name: String,
+/// Restricts (`Restricted`) or allows (`Public`) API `name` of `sid`.
+///
+/// # Errors
+///
+/// 403 unless the caller may manage APIs of `sid`; 404 when not listed.
+pub async fn set_status(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    name: &str,
     status: ApiStatus,
-) -> Res {
+) -> Result<Versioned<ApiEntry>, ApiError> {
     let action = match status {
         ApiStatus::Public => "allow_api",
         ApiStatus::Restricted => "restrict_api",
     };
-    let (after, version) = apply(&st, &caller, Action::ManageApis, &sid, async |c| {
-        let before = api_json(c, &name).await?.ok_or_else(|| not_listed(&name))?;
+    let (item, version) = apply(st, caller, Action::ManageApis, sid, async |c| {
+        let before = entry_in(c, name).await?.ok_or_else(|| not_listed(name))?;
         sqlx::query("UPDATE sensitive_apis SET status = $3 WHERE superapp_id = $1 AND name = $2")
-            .bind(&sid)
-            .bind(&name)
+            .bind(sid)
+            .bind(name)
             .bind(status.as_str())
             .execute(&mut *c.tx)
             .await?;
-        let after = api_json(c, &name).await?.unwrap_or(Value::Null);
+        let after = entry_in(c, name).await?.ok_or_else(|| not_listed(name))?;
         let record = Record::new(
             action,
             format!("api:{name}"),
-            Some(before),
-            Some(after.clone()),
+            Some(to_json(&before)?),
+            Some(to_json(&after)?),
         );
         Ok((after, record))
     })
     .await?;
-    reply(StatusCode::OK, with_version(after, version))
+    Ok(Versioned { item, version })
 }
 
-/// `POST /api/v1/superapps/{sid}/apis/{name}/restrict`.
-pub(crate) async fn restrict(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path((sid, name)): Path<(String, String)>,
-) -> Res {
-    set_status(st, caller, sid, name, ApiStatus::Restricted).await
-}
-
-/// `POST /api/v1/superapps/{sid}/apis/{name}/allow`.
-pub(crate) async fn allow(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path((sid, name)): Path<(String, String)>,
-) -> Res {
-    set_status(st, caller, sid, name, ApiStatus::Public).await
-}
-
-/// `DELETE /api/v1/superapps/{sid}/apis/{name}`: custom APIs only, with
-/// their grants.
-pub(crate) async fn delete(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path((sid, name)): Path<(String, String)>,
-) -> Res {
-    let (_, version) = apply(&st, &caller, Action::ManageApis, &sid, async |c| {
-        let before = api_json(c, &name).await?.ok_or_else(|| not_listed(&name))?;
-        if before["type"] != ApiType::Custom.as_str() {
+/// Deletes custom API `name` of `sid`, with its grants; returns the version.
+///
+/// # Errors
+///
+/// 403 unless the caller may manage APIs of `sid`; 404 when not listed;
+/// 409 for a system API.
+pub async fn delete(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    name: &str,
+) -> Result<i64, ApiError> {
+    let (_, version) = apply(st, caller, Action::ManageApis, sid, async |c| {
+        let before = entry_in(c, name).await?.ok_or_else(|| not_listed(name))?;
+        if before.api_type != ApiType::Custom {
             return Err(ApiError::Conflict(format!(
                 "`{name}` is a system API; only custom APIs can be deleted (allow it instead)"
             )));
         }
         sqlx::query("DELETE FROM grants WHERE api = $1 AND app_id IN (SELECT id FROM apps WHERE superapp_id = $2)")
-            .bind(&name)
-            .bind(&sid)
+            .bind(name)
+            .bind(sid)
             .execute(&mut *c.tx)
             .await?;
         sqlx::query("DELETE FROM sensitive_apis WHERE superapp_id = $1 AND name = $2")
-            .bind(&sid)
-            .bind(&name)
+            .bind(sid)
+            .bind(name)
             .execute(&mut *c.tx)
             .await?;
-        Ok(((), Record::new("delete_api", format!("api:{name}"), Some(before), None)))
+        Ok(((), Record::new("delete_api", format!("api:{name}"), Some(to_json(&before)?), None)))
     })
     .await?;
-    reply(StatusCode::OK, json!({"deleted": name, "version": version}))
+    Ok(version)
 }
 
-/// `GET /api/v1/superapps/{sid}/apis/{name}/authorized`.
-pub(crate) async fn authorized(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path((sid, name)): Path<(String, String)>,
-) -> Res {
-    caller.require_superapp(Action::ViewApprovals, &sid)?;
+/// An app authorised for a sensitive API.
+#[derive(Debug, Clone, Serialize)]
+pub struct Authorized {
+    /// The app.
+    pub app_id: String,
+    /// Mini program or mini game.
+    pub kind: String,
+    /// Its team.
+    pub team_id: String,
+    /// The approved request behind the grant.
+    pub request_id: String,
+    /// When it was granted.
+    pub granted_at: i64,
+}
+
+/// The apps of `sid` authorised for `name`.
+///
+/// # Errors
+///
+/// 403 unless the caller may read approvals of `sid`.
+pub async fn authorized(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    name: &str,
+) -> Result<Vec<Authorized>, ApiError> {
+    caller.require_superapp(Action::ViewApprovals, sid)?;
     let mut out = Vec::new();
     for r in sqlx::query(
         "SELECT g.app_id, a.kind, a.team_id, g.request_id, g.granted_at FROM grants g JOIN apps a ON a.id = g.app_id \
          WHERE a.superapp_id = $1 AND g.api = $2 ORDER BY g.app_id",
     )
-    .bind(&sid)
-    .bind(&name)
+    .bind(sid)
+    .bind(name)
     .fetch_all(&st.store.pool)
     .await?
     {
-        out.push(json!({
-            "app_id": r.try_get::<String, _>("app_id")?,
-            "kind": r.try_get::<String, _>("kind")?,
-            "team_id": r.try_get::<String, _>("team_id")?,
-            "request_id": r.try_get::<String, _>("request_id")?,
-            "granted_at": r.try_get::<i64, _>("granted_at")?,
-        }));
+        out.push(Authorized {
+            app_id: r.try_get("app_id")?,
+            kind: r.try_get("kind")?,
+            team_id: r.try_get("team_id")?,
+            request_id: r.try_get("request_id")?,
+            granted_at: r.try_get("granted_at")?,
+        });
     }
-    reply(StatusCode::OK, json!({"api": name, "apps": out}))
+    Ok(out)
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    use guard_core::ApiStatus;
+    use serde_json::json;
+
+    use crate::auth::Caller;
+    use crate::http::json::JsonBody;
+    use crate::resources::{reply, reply_of, Res};
+    use crate::state::AppState;
+
+    /// `GET /api/v1/superapps/{sid}/apis`.
+    pub(crate) async fn list(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+    ) -> Res {
+        let apis = super::list(&st, &caller, &sid).await?;
+        reply(StatusCode::OK, json!({ "apis": apis }))
+    }
+
+    /// `POST /api/v1/superapps/{sid}/apis`.
+    pub(crate) async fn add(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+        JsonBody(b): JsonBody<super::NewApi>,
+    ) -> Res {
+        reply_of(
+            StatusCode::CREATED,
+            &super::add(&st, &caller, &sid, b).await?,
+        )
+    }
+
+    /// `POST /api/v1/superapps/{sid}/apis/{name}/restrict`.
+    pub(crate) async fn restrict(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path((sid, name)): Path<(String, String)>,
+    ) -> Res {
+        let done = super::set_status(&st, &caller, &sid, &name, ApiStatus::Restricted).await?;
+        reply_of(StatusCode::OK, &done)
+    }
+
+    /// `POST /api/v1/superapps/{sid}/apis/{name}/allow`.
+    pub(crate) async fn allow(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path((sid, name)): Path<(String, String)>,
+    ) -> Res {
+        let done = super::set_status(&st, &caller, &sid, &name, ApiStatus::Public).await?;
+        reply_of(StatusCode::OK, &done)
+    }
+
+    /// `DELETE /api/v1/superapps/{sid}/apis/{name}`: custom APIs only, with
+    /// their grants.
+    pub(crate) async fn delete(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path((sid, name)): Path<(String, String)>,
+    ) -> Res {
+        let version = super::delete(&st, &caller, &sid, &name).await?;
+        reply(StatusCode::OK, json!({"deleted": name, "version": version}))
+    }
+
+    /// `GET /api/v1/superapps/{sid}/apis/{name}/authorized`.
+    pub(crate) async fn authorized(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path((sid, name)): Path<(String, String)>,
+    ) -> Res {
+        let apps = super::authorized(&st, &caller, &sid, &name).await?;
+        reply(StatusCode::OK, json!({"api": name, "apps": apps}))
+    }
 }

@@ -3,20 +3,16 @@
 //! bundle ID; the details page (with the sensitive APIs) and the
 //! configuration file the superapp's SDK boots the guard with.
 
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
-use axum::Json;
-use serde::Deserialize;
+use guard_core::SensitiveApi;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::Change;
 use crate::http::error::ApiError;
 use crate::policy;
-use crate::resources::superapps::{require_view, superapp_json};
-use crate::resources::{reply, Res, MAX_TEXT};
+use crate::resources::superapps::{self, require_view, Superapp};
+use crate::resources::MAX_TEXT;
 use crate::state::AppState;
 use crate::util::check_text;
 
@@ -120,96 +116,122 @@ impl Profile {
         Ok(())
     }
 
-    /// The fields as `body` will show them after the change.
-    pub(crate) fn apply_to(&self, body: &mut Value) {
-        for (k, v) in [
-            ("team_id", &self.team_id),
-            ("description", &self.description),
-            ("android_package", &self.android_package),
-            ("ios_bundle_id", &self.ios_bundle_id),
-        ] {
-            if let Some(v) = v {
-                body[k] = json!(v);
-            }
+    /// The fields as `app` will show them after the change.
+    pub(crate) fn apply_to(&self, app: &mut Superapp) {
+        if let Some(t) = &self.team_id {
+            app.team_id = Some(t.clone());
+        }
+        if let Some(d) = &self.description {
+            app.description = d.clone();
+        }
+        if let Some(p) = &self.android_package {
+            app.android_package = Some(p.clone());
+        }
+        if let Some(b) = &self.ios_bundle_id {
+            app.ios_bundle_id = Some(b.clone());
         }
     }
 }
 
-/// Adds the application-management fields of superapp `sid` to `body`.
+/// A superapp's details page: the superapp, its sensitive API list and
+/// where its configuration file is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Details {
+    /// The superapp.
+    #[serde(flatten)]
+    pub superapp: Superapp,
+    /// Its sensitive API list.
+    pub sensitive_apis: Vec<SensitiveApi>,
+    /// Where its configuration file is.
+    pub config_url: String,
+}
+
+/// The details of superapp `sid`.
 ///
 /// # Errors
 ///
-/// [`ApiError::Internal`] on a store failure.
-pub(crate) async fn add_profile(
-    st: &AppState,
-    sid: &str,
-    body: &mut Value,
-) -> Result<(), ApiError> {
-    let row = sqlx::query(
-        "SELECT team_id, description, android_package, ios_bundle_id FROM superapps WHERE id = $1",
-    )
-    .bind(sid)
-    .fetch_optional(&st.store.pool)
-    .await?
-    .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
-    body["team_id"] = json!(row.try_get::<Option<String>, _>("team_id")?);
-    body["description"] = json!(row.try_get::<String, _>("description")?);
-    body["android_package"] = json!(row.try_get::<Option<String>, _>("android_package")?);
-    body["ios_bundle_id"] = json!(row.try_get::<Option<String>, _>("ios_bundle_id")?);
-    Ok(())
-}
-
-/// `GET /api/v1/superapps/{sid}/details`: the superapp, its sensitive API
-/// list and where its configuration file is.
-pub(crate) async fn details(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-) -> Res {
-    require_view(&st, &caller, &sid).await?;
-    let mut body = superapp_json(&st, &sid).await?;
+/// 403 unless the caller may read it; 404.
+pub async fn details(st: &AppState, caller: &Caller, sid: &str) -> Result<Details, ApiError> {
+    require_view(st, caller, sid).await?;
+    let superapp = superapps::read(st, sid).await?;
     let mut conn = st.store.pool.acquire().await?;
-    body["sensitive_apis"] = json!(policy::build(&mut conn, &sid, None).await?.sensitive_apis);
-    body["config_url"] = json!(format!("/api/v1/superapps/{sid}/config.json"));
-    reply(StatusCode::OK, body)
+    Ok(Details {
+        superapp,
+        sensitive_apis: policy::build(&mut conn, sid, None).await?.sensitive_apis,
+        config_url: format!("/api/v1/superapps/{sid}/config.json"),
+    })
 }
 
-/// `GET /api/v1/superapps/{sid}/config.json`: everything the superapp's SDK
+/// The configuration file of superapp `sid`: everything the superapp's SDK
 /// needs to boot the guard and fetch bundles, and never a key that signs or
 /// authenticates (no SecretKey, no bundle key, no private key): the key set
 /// it verifies bundles with is fetched from `keys_url`.
-pub(crate) async fn config(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-) -> Res {
-    caller.require_superapp(Action::DownloadConfig, &sid)?;
-    let app = superapp_json(&st, &sid).await?;
-    let mut profile = json!({});
-    add_profile(&st, &sid, &mut profile).await?;
+///
+/// # Errors
+///
+/// 403 unless the caller may download it; 404.
+pub async fn config(st: &AppState, caller: &Caller, sid: &str) -> Result<Value, ApiError> {
+    caller.require_superapp(Action::DownloadConfig, sid)?;
+    let app = superapps::read(st, sid).await?;
     let base = st.public_url.trim_end_matches('/');
-    let body = json!({
+    Ok(json!({
         "format": "guard-superapp-config/1",
         "superapp_id": sid,
-        "name": app["name"],
+        "name": app.name,
         "server_url": base,
         "bundle_url": format!("{base}/api/v1/superapps/{sid}/bundle"),
         "app_bundle_url_template": format!("{base}/api/v1/apps/{{app_id}}/bundle"),
         "package_url_template": format!("{base}/api/v1/apps/{{app_id}}/package"),
         "keys_url": format!("{base}/api/v1/superapps/{sid}/keys.json"),
         "open_url_template": crate::resources::qr::OPEN_URL_TEMPLATE,
-        "android_package": profile["android_package"],
-        "ios_bundle_id": profile["ios_bundle_id"],
-    });
-    Ok((
-        StatusCode::OK,
-        [(
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{sid}-config.json\""),
-        )],
-        Json(body),
-    )
-        .into_response())
+        "android_package": app.android_package,
+        "ios_bundle_id": app.ios_bundle_id,
+    }))
+}
+
+/// The file name a configuration file is downloaded as.
+pub fn config_file_name(sid: &str) -> String {
+    format!("{sid}-config.json")
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::extract::{Path, State};
+    use axum::http::{header, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::Json;
+
+    use crate::auth::Caller;
+    use crate::resources::{reply_of, Res};
+    use crate::state::AppState;
+
+    /// `GET /api/v1/superapps/{sid}/details`.
+    pub(crate) async fn details(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+    ) -> Res {
+        reply_of(StatusCode::OK, &super::details(&st, &caller, &sid).await?)
+    }
+
+    /// `GET /api/v1/superapps/{sid}/config.json` (downloaded as
+    /// `<sid>-config.json`).
+    pub(crate) async fn config(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+    ) -> Res {
+        let body = super::config(&st, &caller, &sid).await?;
+        Ok((
+            StatusCode::OK,
+            [(
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", super::config_file_name(&sid)),
+            )],
+            Json(body),
+        )
+            .into_response())
+    }
 }
 
 #[cfg(test)]

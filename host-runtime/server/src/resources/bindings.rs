@@ -4,18 +4,15 @@
 //! team can neither read the superapp's API list nor file permission
 //! requests there.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
 use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
-use crate::http::json::JsonBody;
-use crate::resources::review::{lifecycle_json, Decision, RequestStatus, Verdict};
-use crate::resources::{reply, with_version, Res};
+use crate::resources::review::{Decision, Lifecycle, RequestStatus, Verdict};
+use crate::resources::{to_json, Versioned};
 use crate::state::AppState;
 use crate::util::random_hex;
 
@@ -25,11 +22,21 @@ macro_rules! binding_cols {
     };
 }
 
-fn binding_json(r: &sqlx::any::AnyRow) -> Result<Value, ApiError> {
-    Ok(Value::Object(lifecycle_json(r)?))
+/// A binding request (its lifecycle is all it has).
+#[derive(Debug, Clone, Serialize)]
+pub struct Binding {
+    /// Who filed it, where it is, who decided.
+    #[serde(flatten)]
+    pub life: Lifecycle,
 }
 
-async fn read_binding(c: &mut Change, id: &str) -> Result<Value, ApiError> {
+fn binding_of(r: &sqlx::any::AnyRow) -> Result<Binding, ApiError> {
+    Ok(Binding {
+        life: Lifecycle::read(r)?,
+    })
+}
+
+async fn read_binding(c: &mut Change, id: &str) -> Result<Binding, ApiError> {
     let row = sqlx::query(concat!(
         "SELECT ",
         binding_cols!(),
@@ -38,7 +45,7 @@ async fn read_binding(c: &mut Change, id: &str) -> Result<Value, ApiError> {
     .bind(id)
     .fetch_one(&mut *c.tx)
     .await?;
-    binding_json(&row)
+    binding_of(&row)
 }
 
 /// Files the binding request of `app` to the change's superapp, inside the
@@ -47,7 +54,11 @@ async fn read_binding(c: &mut Change, id: &str) -> Result<Value, ApiError> {
 /// # Errors
 ///
 /// [`ApiError::Internal`] on a store failure.
-pub(crate) async fn file(c: &mut Change, app: &str, requested_by: &str) -> Result<Value, ApiError> {
+pub(crate) async fn file(
+    c: &mut Change,
+    app: &str,
+    requested_by: &str,
+) -> Result<Binding, ApiError> {
     let id = format!("bind_{}", random_hex(8)?);
     sqlx::query(
         "INSERT INTO bindings (id, superapp_id, app_id, status, requested_by, created_at) \
@@ -64,60 +75,65 @@ pub(crate) async fn file(c: &mut Change, app: &str, requested_by: &str) -> Resul
     read_binding(c, &id).await
 }
 
-#[derive(Deserialize)]
-pub(crate) struct StatusFilter {
-    #[serde(default)]
-    status: Option<String>,
-}
-
-/// `GET /api/v1/superapps/{sid}/bindings[?status=…]`.
-pub(crate) async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-    Query(q): Query<StatusFilter>,
-) -> Res {
-    caller.require_superapp(Action::ViewApprovals, &sid)?;
-    let status = match q.status.as_deref() {
-        None | Some("") => "",
+/// Parses a `status` filter of the binding list (no `revoked`).
+///
+/// # Errors
+///
+/// 400 naming `status`.
+pub fn parse_status(status: Option<&str>) -> Result<Option<RequestStatus>, ApiError> {
+    match status {
+        None | Some("") => Ok(None),
         Some(s) => RequestStatus::parse(s)
             .filter(|s| *s != RequestStatus::Revoked)
+            .map(Some)
             .ok_or_else(|| {
                 ApiError::bad(
                     "status",
                     format!("`{s}` is not one of pending, approved, rejected"),
                 )
-            })?
-            .as_str(),
-    };
+            }),
+    }
+}
+
+/// The binding requests of `sid` (in `status`, when given), oldest first.
+///
+/// # Errors
+///
+/// 403 unless the caller may read approvals of `sid`.
+pub async fn list(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    status: Option<RequestStatus>,
+) -> Result<Vec<Binding>, ApiError> {
+    caller.require_superapp(Action::ViewApprovals, sid)?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         binding_cols!(),
         " FROM bindings WHERE superapp_id = $1 AND ($2 = '' OR status = $2) ORDER BY created_at, id"
     ))
-    .bind(&sid)
-    .bind(status)
+    .bind(sid)
+    .bind(status.map_or("", RequestStatus::as_str))
     .fetch_all(&st.store.pool)
     .await?;
-    let out = rows
-        .iter()
-        .map(binding_json)
-        .collect::<Result<Vec<_>, _>>()?;
-    reply(StatusCode::OK, json!({ "bindings": out }))
+    rows.iter().map(binding_of).collect()
 }
 
-/// `POST /api/v1/bindings/{bid}/decision`: approval puts the app in the
-/// superapp's bundle.
-pub(crate) async fn decide(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(bid): Path<String>,
-    JsonBody(b): JsonBody<Decision>,
-) -> Res {
+/// Approves (the app joins the superapp's bundle) or rejects binding `bid`.
+///
+/// # Errors
+///
+/// 403 (role, superapp); 400 naming `note`; 404; 409 already decided.
+pub async fn decide(
+    st: &AppState,
+    caller: &Caller,
+    bid: &str,
+    b: Decision,
+) -> Result<Versioned<Binding>, ApiError> {
     caller.require(Action::DecideBinding)?;
     b.check()?;
     let row = sqlx::query("SELECT superapp_id, app_id FROM bindings WHERE id = $1")
-        .bind(&bid)
+        .bind(bid)
         .fetch_optional(&st.store.pool)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("binding `{bid}` not found")))?;
@@ -126,12 +142,12 @@ pub(crate) async fn decide(
         Verdict::Approve => (RequestStatus::Approved, "approve_binding"),
         Verdict::Reject => (RequestStatus::Rejected, "reject_binding"),
     };
-    let (after, version) = apply(&st, &caller, Action::DecideBinding, &sid, async |c| {
+    let (item, version) = apply(st, caller, Action::DecideBinding, &sid, async |c| {
         // A compare-and-set on `pending`, as for permission requests.
         let updated = sqlx::query(
             "UPDATE bindings SET status = $2, decided_by = $3, note = $4, decided_at = $5 WHERE id = $1 AND status = $6",
         )
-        .bind(&bid)
+        .bind(bid)
         .bind(status.as_str())
         .bind(&caller.id)
         .bind(&b.note)
@@ -149,11 +165,54 @@ pub(crate) async fn decide(
                 .await?;
             c.validate("decision").await?;
         }
-        let after = read_binding(c, &bid).await?;
+        let after = read_binding(c, bid).await?;
         let before = json!({"id": bid, "status": RequestStatus::Pending.as_str()});
-        let record = Record::new(action, format!("binding:{bid}"), Some(before), Some(after.clone()));
+        let record = Record::new(action, format!("binding:{bid}"), Some(before), Some(to_json(&after)?));
         Ok((after, record))
     })
     .await?;
-    reply(StatusCode::OK, with_version(after, version))
+    Ok(Versioned { item, version })
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::extract::{Path, Query, State};
+    use axum::http::StatusCode;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use crate::auth::{Action, Caller};
+    use crate::http::json::JsonBody;
+    use crate::resources::review::Decision;
+    use crate::resources::{reply, reply_of, Res};
+    use crate::state::AppState;
+
+    #[derive(Deserialize)]
+    pub(crate) struct StatusFilter {
+        #[serde(default)]
+        status: Option<String>,
+    }
+
+    /// `GET /api/v1/superapps/{sid}/bindings[?status=…]`.
+    pub(crate) async fn list(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+        Query(q): Query<StatusFilter>,
+    ) -> Res {
+        caller.require_superapp(Action::ViewApprovals, &sid)?;
+        let status = super::parse_status(q.status.as_deref())?;
+        let out = super::list(&st, &caller, &sid, status).await?;
+        reply(StatusCode::OK, json!({ "bindings": out }))
+    }
+
+    /// `POST /api/v1/bindings/{bid}/decision`.
+    pub(crate) async fn decide(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(bid): Path<String>,
+        JsonBody(b): JsonBody<Decision>,
+    ) -> Res {
+        reply_of(StatusCode::OK, &super::decide(&st, &caller, &bid, b).await?)
+    }
 }

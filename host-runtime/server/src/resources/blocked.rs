@@ -5,10 +5,8 @@
 //! openserver host (mini programs reach either only through the superapp
 //! and the login API, never by themselves).
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use guard_core::HostPattern;
-use serde::Deserialize;
+use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
@@ -16,9 +14,8 @@ use crate::auth::{Action, Caller};
 use crate::change::apply;
 use crate::change::{Change, Record};
 use crate::http::error::ApiError;
-use crate::http::json::JsonBody;
 use crate::resources::superapps::require_view;
-use crate::resources::{reply, Res};
+use crate::resources::Versioned;
 use crate::state::AppState;
 
 /// Most patterns the console keeps per superapp.
@@ -90,47 +87,56 @@ pub async fn all(conn: &mut AnyConnection, sid: &str) -> Result<Vec<String>, Api
     Ok(out)
 }
 
-/// `GET /api/v1/superapps/{sid}/blocked-hosts`: read as the superapp is.
-pub(crate) async fn get(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-) -> Res {
-    require_view(&st, &caller, &sid).await?;
+/// A superapp's blocked hosts.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockedHosts {
+    /// The superapp.
+    pub superapp_id: String,
+    /// The console's own patterns, normalised, sorted.
+    pub blocked_hosts: Vec<String>,
+    /// Blocked in every bundle besides them: the backend domain's host and
+    /// the server's openserver host.
+    pub defaults: Vec<String>,
+}
+
+/// The blocked hosts of `sid`, read as the superapp is.
+///
+/// # Errors
+///
+/// 403 unless the caller may read the superapp; 404.
+pub async fn get(st: &AppState, caller: &Caller, sid: &str) -> Result<BlockedHosts, ApiError> {
+    require_view(st, caller, sid).await?;
     let mut conn = st.store.pool.acquire().await?;
-    let body = json!({
-        "superapp_id": sid,
-        "blocked_hosts": own(&mut conn, &sid).await?,
-        "defaults": defaults(&mut conn, &sid).await?,
-    });
-    reply(StatusCode::OK, body)
+    Ok(BlockedHosts {
+        superapp_id: sid.to_owned(),
+        blocked_hosts: own(&mut conn, sid).await?,
+        defaults: defaults(&mut conn, sid).await?,
+    })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct BlockedBody {
-    blocked_hosts: Vec<String>,
-}
-
-/// `PUT /api/v1/superapps/{sid}/blocked-hosts`: replaces the console's
-/// patterns (the defaults stay).
-pub(crate) async fn put(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-    JsonBody(b): JsonBody<BlockedBody>,
-) -> Res {
-    if b.blocked_hosts.len() > MAX_BLOCKED_HOSTS {
+/// Replaces the console's patterns of `sid` (the defaults stay).
+///
+/// # Errors
+///
+/// 400 naming `blocked_hosts` or `blocked_hosts[i]`; 403 unless the caller
+/// may manage whitelists of `sid`.
+pub async fn put(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    blocked_hosts: &[String],
+) -> Result<Versioned<BlockedHosts>, ApiError> {
+    if blocked_hosts.len() > MAX_BLOCKED_HOSTS {
         return Err(ApiError::bad(
             "blocked_hosts",
             format!(
                 "has {} patterns; at most {MAX_BLOCKED_HOSTS} allowed",
-                b.blocked_hosts.len()
+                blocked_hosts.len()
             ),
         ));
     }
-    let mut patterns = Vec::with_capacity(b.blocked_hosts.len());
-    for (i, raw) in b.blocked_hosts.iter().enumerate() {
+    let mut patterns = Vec::with_capacity(blocked_hosts.len());
+    for (i, raw) in blocked_hosts.iter().enumerate() {
         let p = HostPattern::parse(raw).map_err(|e| {
             ApiError::bad(
                 format!("blocked_hosts[{i}]"),
@@ -141,21 +147,21 @@ pub(crate) async fn put(
     }
     patterns.sort();
     patterns.dedup();
-    let (defaults, version) = apply(&st, &caller, Action::ManageWhitelists, &sid, async |c| {
-        let before = own(&mut c.tx, &sid).await?;
+    let (defaults, version) = apply(st, caller, Action::ManageWhitelists, sid, async |c| {
+        let before = own(&mut c.tx, sid).await?;
         sqlx::query("DELETE FROM blocked_hosts WHERE superapp_id = $1")
-            .bind(&sid)
+            .bind(sid)
             .execute(&mut *c.tx)
             .await?;
         for p in &patterns {
             sqlx::query("INSERT INTO blocked_hosts (superapp_id, pattern) VALUES ($1, $2)")
-                .bind(&sid)
+                .bind(sid)
                 .bind(p)
                 .execute(&mut *c.tx)
                 .await?;
         }
         c.validate("blocked_hosts").await?;
-        let defaults = defaults(&mut c.tx, &sid).await?;
+        let defaults = defaults(&mut c.tx, sid).await?;
         let record = Record::new(
             "set_blocked_hosts",
             format!("superapp:{sid}"),
@@ -165,10 +171,14 @@ pub(crate) async fn put(
         Ok((defaults, record))
     })
     .await?;
-    reply(
-        StatusCode::OK,
-        json!({"superapp_id": sid, "blocked_hosts": patterns, "defaults": defaults, "version": version}),
-    )
+    Ok(Versioned {
+        item: BlockedHosts {
+            superapp_id: sid.to_owned(),
+            blocked_hosts: patterns,
+            defaults,
+        },
+        version,
+    })
 }
 
 /// At start: records `host` as the openserver host of every superapp whose
@@ -204,6 +214,46 @@ pub async fn reconcile_openserver_host(st: &AppState) -> Result<(), ApiError> {
         c.commit("server", &record).await?;
     }
     Ok(())
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    use serde::Deserialize;
+
+    use crate::auth::Caller;
+    use crate::http::json::JsonBody;
+    use crate::resources::{reply_of, Res};
+    use crate::state::AppState;
+
+    /// `GET /api/v1/superapps/{sid}/blocked-hosts`.
+    pub(crate) async fn get(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+    ) -> Res {
+        reply_of(StatusCode::OK, &super::get(&st, &caller, &sid).await?)
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(crate) struct BlockedBody {
+        blocked_hosts: Vec<String>,
+    }
+
+    /// `PUT /api/v1/superapps/{sid}/blocked-hosts`.
+    pub(crate) async fn put(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+        JsonBody(b): JsonBody<BlockedBody>,
+    ) -> Res {
+        reply_of(
+            StatusCode::OK,
+            &super::put(&st, &caller, &sid, &b.blocked_hosts).await?,
+        )
+    }
 }
 
 #[cfg(test)]

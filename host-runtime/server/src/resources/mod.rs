@@ -1,6 +1,10 @@
-//! The console's resources, one module each. Every change goes through
-//! [`crate::change::apply`]; a handler here says only what is particular to
-//! it.
+//! The console's resources, one module each. Each module has two faces:
+//! **service functions** (`&AppState`, `&Caller`, typed input → the domain
+//! answer or [`ApiError`]) that hold every rule, permission check and
+//! validation, and a thin `json` submodule of HTTP handlers that extract
+//! the request, call the service and write the JSON answer. The web console
+//! (`crate::console`) calls the same service functions, so no rule exists
+//! twice. Every change goes through [`crate::change::apply`].
 
 pub mod accounts;
 pub mod apis;
@@ -25,6 +29,7 @@ pub mod whitelists;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::http::error::ApiError;
@@ -44,4 +49,28 @@ pub fn reply(status: StatusCode, body: Value) -> Res {
 pub fn with_version(mut body: Value, version: i64) -> Value {
     body["version"] = Value::from(version);
     body
+}
+
+/// A domain value as JSON (maps sorted, as `json!` writes them).
+///
+/// # Errors
+///
+/// [`ApiError::Internal`] when the value does not serialise (a bug).
+pub fn to_json<T: Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| ApiError::Internal(format!("json: {e}")))
+}
+
+/// A JSON answer of a domain value.
+pub fn reply_of<T: Serialize>(status: StatusCode, value: &T) -> Res {
+    reply(status, to_json(value)?)
+}
+
+/// What a change produced, and the version it claimed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Versioned<T> {
+    /// The changed thing as it is now.
+    #[serde(flatten)]
+    pub item: T,
+    /// The scope's new version.
+    pub version: i64,
 }

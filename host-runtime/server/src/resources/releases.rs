@@ -5,20 +5,17 @@
 //! `apps[].release`) or rejects with a note; the released list; removal
 //! (`apps[].removed: true`), undone by the next approved release.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
-use crate::http::json::JsonBody;
-use crate::resources::apps::app_row;
-use crate::resources::review::{lifecycle_json, Decision, RequestStatus, Verdict};
+use crate::resources::apps::{app_row, require_view_app};
+use crate::resources::review::{Decision, Lifecycle, RequestStatus, Verdict};
 use crate::resources::versions::check_version;
-use crate::resources::{reply, with_version, Res};
+use crate::resources::{to_json, Versioned};
 use crate::state::AppState;
 use crate::util::random_hex;
 
@@ -28,21 +25,30 @@ macro_rules! release_cols {
     };
 }
 
-fn release_json(r: &sqlx::any::AnyRow) -> Result<Value, ApiError> {
-    let mut m = lifecycle_json(r)?;
-    m.insert("team_id".into(), json!(r.try_get::<String, _>("team_id")?));
-    m.insert(
-        "app_version".into(),
-        json!(r.try_get::<String, _>("version")?),
-    );
-    m.insert(
-        "package_sha256".into(),
-        json!(r.try_get::<String, _>("package_sha256")?),
-    );
-    Ok(Value::Object(m))
+/// A release request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Release {
+    /// Who filed it, where it is, who decided.
+    #[serde(flatten)]
+    pub life: Lifecycle,
+    /// The app's team.
+    pub team_id: String,
+    /// The version submitted.
+    pub app_version: String,
+    /// Its package's SHA-256.
+    pub package_sha256: String,
 }
 
-async fn read_release(c: &mut Change, id: &str) -> Result<Value, ApiError> {
+fn release_of(r: &sqlx::any::AnyRow) -> Result<Release, ApiError> {
+    Ok(Release {
+        life: Lifecycle::read(r)?,
+        team_id: r.try_get("team_id")?,
+        app_version: r.try_get("version")?,
+        package_sha256: r.try_get("package_sha256")?,
+    })
+}
+
+async fn read_release(c: &mut Change, id: &str) -> Result<Release, ApiError> {
     let row = sqlx::query(concat!(
         "SELECT ",
         release_cols!(),
@@ -51,24 +57,31 @@ async fn read_release(c: &mut Change, id: &str) -> Result<Value, ApiError> {
     .bind(id)
     .fetch_one(&mut *c.tx)
     .await?;
-    release_json(&row)
+    release_of(&row)
 }
 
-#[derive(Deserialize)]
+/// A version submitted for release.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Submit {
-    app_version: String,
+pub struct Submit {
+    /// An uploaded version of the app.
+    pub app_version: String,
 }
 
-/// `POST /api/v1/apps/{app}/releases {"app_version"}`: files a release request.
-pub(crate) async fn submit(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(app): Path<String>,
-    JsonBody(b): JsonBody<Submit>,
-) -> Res {
+/// Files a release request for version `b.app_version` of `app`.
+///
+/// # Errors
+///
+/// 403 (role, team); 404 unknown app or version; 400 naming
+/// `app_version`; 409 unbound, already pending or released.
+pub async fn submit(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+    b: Submit,
+) -> Result<Versioned<Release>, ApiError> {
     caller.require(Action::SubmitRelease)?;
-    let a = app_row(&st, &app).await?;
+    let a = app_row(st, app).await?;
     caller.require_team(&a.team_id)?;
     check_version(&b.app_version)?;
     if !a.bound {
@@ -78,16 +91,16 @@ pub(crate) async fn submit(
         )));
     }
     let id = format!("rel_{}", random_hex(8)?);
-    let (after, version) = apply(&st, &caller, Action::SubmitRelease, &a.superapp_id, async |c| {
+    let (item, version) = apply(st, caller, Action::SubmitRelease, &a.superapp_id, async |c| {
         let sha: String = sqlx::query("SELECT package_sha256 FROM app_versions WHERE app_id = $1 AND version = $2")
-            .bind(&app)
+            .bind(app)
             .bind(&b.app_version)
             .fetch_optional(&mut *c.tx)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("app `{app}` has no version `{}`", b.app_version)))?
             .try_get("package_sha256")?;
         if sqlx::query("SELECT id FROM releases WHERE app_id = $1 AND version = $2 AND status = $3")
-            .bind(&app)
+            .bind(app)
             .bind(&b.app_version)
             .bind(RequestStatus::Pending.as_str())
             .fetch_optional(&mut *c.tx)
@@ -97,7 +110,7 @@ pub(crate) async fn submit(
             return Err(ApiError::Conflict(format!("version `{}` of app `{app}` is already pending review", b.app_version)));
         }
         if sqlx::query("SELECT id FROM apps WHERE id = $1 AND release_version = $2 AND removed = 0")
-            .bind(&app)
+            .bind(app)
             .bind(&b.app_version)
             .fetch_optional(&mut *c.tx)
             .await?
@@ -111,7 +124,7 @@ pub(crate) async fn submit(
         )
         .bind(&id)
         .bind(&c.scope)
-        .bind(&app)
+        .bind(app)
         .bind(&b.app_version)
         .bind(&sha)
         .bind(RequestStatus::Pending.as_str())
@@ -120,56 +133,63 @@ pub(crate) async fn submit(
         .execute(&mut *c.tx)
         .await?;
         let after = read_release(c, &id).await?;
-        Ok((after.clone(), Record::new("submit_release", format!("release:{id}"), None, Some(after))))
+        let record = Record::new("submit_release", format!("release:{id}"), None, Some(to_json(&after)?));
+        Ok((after, record))
     })
     .await?;
-    reply(StatusCode::CREATED, with_version(after, version))
+    Ok(Versioned { item, version })
 }
 
-/// `GET /api/v1/apps/{app}/releases`: the app's release requests and their
-/// outcome (notes included), for its team as for the superapp.
-pub(crate) async fn list_for_app(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(app): Path<String>,
-) -> Res {
-    let a = app_row(&st, &app).await?;
-    caller.require_superapp(Action::View, &a.superapp_id)?;
-    caller.require_team(&a.team_id)?;
+/// The release requests of `app` and their outcome (notes included), for
+/// its team as for the superapp.
+///
+/// # Errors
+///
+/// 404; 403 unless the caller may read the app.
+pub async fn list_for_app(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+) -> Result<Vec<Release>, ApiError> {
+    let a = app_row(st, app).await?;
+    require_view_app(caller, &a)?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         release_cols!(),
         " FROM releases r JOIN apps a ON a.id = r.app_id WHERE r.app_id = $1 ORDER BY r.created_at, r.id"
     ))
-    .bind(&app)
+    .bind(app)
     .fetch_all(&st.store.pool)
     .await?;
-    let out = rows
-        .iter()
-        .map(release_json)
-        .collect::<Result<Vec<_>, _>>()?;
-    reply(StatusCode::OK, json!({ "releases": out }))
+    rows.iter().map(release_of).collect()
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Filter {
+/// Which releases the review lists show (each filter optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Filter {
+    /// `pending` or `reviewed`.
     #[serde(default)]
-    status: Option<String>,
+    pub status: Option<String>,
+    /// Apps of this team.
     #[serde(default)]
-    team: Option<String>,
+    pub team: Option<String>,
+    /// This app.
     #[serde(default)]
-    app: Option<String>,
+    pub app: Option<String>,
 }
 
-/// `GET /api/v1/superapps/{sid}/releases[?status=pending|reviewed&team=…&app=…]`:
-/// the review list.
-pub(crate) async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-    Query(q): Query<Filter>,
-) -> Res {
-    caller.require_superapp(Action::ViewApprovals, &sid)?;
+/// The review list of `sid`, oldest first.
+///
+/// # Errors
+///
+/// 403 unless the caller may read approvals of `sid`; 400 naming `status`.
+pub async fn list(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    q: &Filter,
+) -> Result<Vec<Release>, ApiError> {
+    caller.require_superapp(Action::ViewApprovals, sid)?;
     let status = q.status.as_deref().unwrap_or("");
     if !matches!(status, "" | "pending" | "reviewed") {
         return Err(ApiError::bad(
@@ -185,34 +205,54 @@ pub(crate) async fn list(
          AND ($4 = '' OR ($4 = 'pending' AND r.status = 'pending') OR ($4 = 'reviewed' AND r.status <> 'pending')) \
          ORDER BY r.created_at, r.id"
     ))
-    .bind(&sid)
+    .bind(sid)
     .bind(q.team.as_deref().unwrap_or(""))
     .bind(q.app.as_deref().unwrap_or(""))
     .bind(status)
     .fetch_all(&st.store.pool)
     .await?;
-    let out = rows
-        .iter()
-        .map(release_json)
-        .collect::<Result<Vec<_>, _>>()?;
-    reply(StatusCode::OK, json!({ "releases": out }))
+    rows.iter().map(release_of).collect()
 }
 
-/// `POST /api/v1/releases/{rid}/decision`: approval releases the version
-/// (replacing the previous release, clearing `removed`); a compare-and-set
-/// on `pending`, so of two reviewers exactly one decides.
-pub(crate) async fn decide(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(rid): Path<String>,
-    JsonBody(b): JsonBody<Decision>,
-) -> Res {
+/// Release request `rid`, for whoever reads the approvals of its superapp.
+///
+/// # Errors
+///
+/// 404; 403.
+pub async fn get(st: &AppState, caller: &Caller, rid: &str) -> Result<Release, ApiError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        release_cols!(),
+        " FROM releases r JOIN apps a ON a.id = r.app_id WHERE r.id = $1"
+    ))
+    .bind(rid)
+    .fetch_optional(&st.store.pool)
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("release `{rid}` not found")))?;
+    let release = release_of(&row)?;
+    caller.require_superapp(Action::ViewApprovals, &release.life.superapp_id)?;
+    Ok(release)
+}
+
+/// Approves release `rid` (the version is released, replacing the previous
+/// release, clearing `removed`) or rejects it; a compare-and-set on
+/// `pending`, so of two reviewers exactly one decides.
+///
+/// # Errors
+///
+/// 403 (role, superapp); 400 naming `note`; 404; 409 already decided.
+pub async fn decide(
+    st: &AppState,
+    caller: &Caller,
+    rid: &str,
+    b: Decision,
+) -> Result<Versioned<Release>, ApiError> {
     caller.require(Action::DecideRelease)?;
     b.check()?;
     let row = sqlx::query(
         "SELECT superapp_id, app_id, version, package_sha256 FROM releases WHERE id = $1",
     )
-    .bind(&rid)
+    .bind(rid)
     .fetch_optional(&st.store.pool)
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("release `{rid}` not found")))?;
@@ -223,11 +263,11 @@ pub(crate) async fn decide(
         Verdict::Approve => (RequestStatus::Approved, "approve_release"),
         Verdict::Reject => (RequestStatus::Rejected, "reject_release"),
     };
-    let (after, version) = apply(&st, &caller, Action::DecideRelease, &sid, async |c| {
+    let (item, version) = apply(st, caller, Action::DecideRelease, &sid, async |c| {
         let updated = sqlx::query(
             "UPDATE releases SET status = $2, decided_by = $3, note = $4, decided_at = $5 WHERE id = $1 AND status = $6",
         )
-        .bind(&rid)
+        .bind(rid)
         .bind(status.as_str())
         .bind(&caller.id)
         .bind(&b.note)
@@ -255,34 +295,65 @@ pub(crate) async fn decide(
             .bind(&app)
             .bind(&ver)
             .bind(&sha)
-            .bind(&rid)
+            .bind(rid)
             .execute(&mut *c.tx)
             .await?;
             c.validate("decision").await?;
         }
-        let after = read_release(c, &rid).await?;
-        let record = Record::new(action, format!("release:{rid}"), Some(before), Some(after.clone()));
+        let after = read_release(c, rid).await?;
+        let record = Record::new(action, format!("release:{rid}"), Some(before), Some(to_json(&after)?));
         Ok((after, record))
     })
     .await?;
-    reply(StatusCode::OK, with_version(after, version))
+    Ok(Versioned { item, version })
 }
 
-/// `GET /api/v1/superapps/{sid}/released[?team=…&app=…]`: the released
-/// (listed, not removed) mini programs, with their QR codes.
-pub(crate) async fn released(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-    Query(q): Query<Filter>,
-) -> Res {
-    caller.require_superapp(Action::ViewApprovals, &sid)?;
+/// A released (listed, not removed) mini program.
+#[derive(Debug, Clone, Serialize)]
+pub struct Released {
+    /// The app.
+    pub app_id: String,
+    /// Its team.
+    pub team_id: String,
+    /// Its name.
+    pub name: String,
+    /// Mini program or mini game.
+    pub kind: String,
+    /// The released version.
+    pub app_version: String,
+    /// Its package's SHA-256.
+    pub package_sha256: String,
+    /// The approved release request.
+    pub release_id: String,
+    /// Who approved it.
+    pub released_by: Option<String>,
+    /// When.
+    pub released_at: Option<i64>,
+    /// Its QR code (PNG).
+    pub qrcode_png: String,
+    /// Its QR code (SVG).
+    pub qrcode_svg: String,
+}
+
+/// The released (listed, not removed) mini programs of `sid`, with their
+/// QR codes.
+///
+/// # Errors
+///
+/// 403 unless the caller may read approvals of `sid`.
+pub async fn released(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    q: &Filter,
+) -> Result<Vec<Released>, ApiError> {
+    caller.require_superapp(Action::ViewApprovals, sid)?;
     let rows = sqlx::query(
         "SELECT a.id, a.team_id, a.name, a.kind, a.release_version, a.release_sha256, a.release_id, r.decided_by, r.decided_at \
          FROM apps a JOIN releases r ON r.id = a.release_id WHERE a.superapp_id = $1 AND a.removed = 0 \
          AND ($2 = '' OR a.team_id = $2) AND ($3 = '' OR a.id = $3) ORDER BY a.id",
     )
-    .bind(&sid)
+    .bind(sid)
     .bind(q.team.as_deref().unwrap_or(""))
     .bind(q.app.as_deref().unwrap_or(""))
     .fetch_all(&st.store.pool)
@@ -290,49 +361,142 @@ pub(crate) async fn released(
     let mut out = Vec::new();
     for r in &rows {
         let id: String = r.try_get("id")?;
-        out.push(json!({
-            "app_id": id,
-            "team_id": r.try_get::<String, _>("team_id")?,
-            "name": r.try_get::<String, _>("name")?,
-            "kind": r.try_get::<String, _>("kind")?,
-            "app_version": r.try_get::<String, _>("release_version")?,
-            "package_sha256": r.try_get::<String, _>("release_sha256")?,
-            "release_id": r.try_get::<String, _>("release_id")?,
-            "released_by": r.try_get::<Option<String>, _>("decided_by")?,
-            "released_at": r.try_get::<Option<i64>, _>("decided_at")?,
-            "qrcode_png": format!("/api/v1/apps/{id}/qrcode.png"),
-            "qrcode_svg": format!("/api/v1/apps/{id}/qrcode.svg"),
-        }));
+        out.push(Released {
+            qrcode_png: format!("/api/v1/apps/{id}/qrcode.png"),
+            qrcode_svg: format!("/api/v1/apps/{id}/qrcode.svg"),
+            app_id: id,
+            team_id: r.try_get("team_id")?,
+            name: r.try_get("name")?,
+            kind: r.try_get("kind")?,
+            app_version: r.try_get("release_version")?,
+            package_sha256: r.try_get("release_sha256")?,
+            release_id: r.try_get("release_id")?,
+            released_by: r.try_get("decided_by")?,
+            released_at: r.try_get("decided_at")?,
+        });
     }
-    reply(StatusCode::OK, json!({ "released": out }))
+    Ok(out)
 }
 
-/// `DELETE /api/v1/apps/{app}/release`: removes (delists) the released
-/// mini program; the bundle then says `removed: true`.
-pub(crate) async fn remove(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(app): Path<String>,
-) -> Res {
+/// A removed app.
+#[derive(Debug, Clone, Serialize)]
+pub struct Removed {
+    /// The app.
+    pub app_id: String,
+    /// The version that was released.
+    pub app_version: String,
+    /// `true`.
+    pub removed: bool,
+}
+
+/// Removes (delists) the released mini program `app`; the bundle then says
+/// `removed: true`.
+///
+/// # Errors
+///
+/// 403 (role, superapp); 404; 409 not released.
+pub async fn remove(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+) -> Result<Versioned<Removed>, ApiError> {
     caller.require(Action::RemoveRelease)?;
-    let a = app_row(&st, &app).await?;
-    let (after, version) = apply(&st, &caller, Action::RemoveRelease, &a.superapp_id, async |c| {
+    let a = app_row(st, app).await?;
+    let (item, version) = apply(st, caller, Action::RemoveRelease, &a.superapp_id, async |c| {
         let row = sqlx::query(
             "UPDATE apps SET removed = 1 WHERE id = $1 AND release_version IS NOT NULL AND removed = 0 RETURNING release_version",
         )
-        .bind(&app)
+        .bind(app)
         .fetch_optional(&mut *c.tx)
         .await?
         .ok_or_else(|| ApiError::Conflict(format!("app `{app}` is not released")))?;
         let ver: String = row.try_get("release_version")?;
         c.validate("app").await?;
-        let after = json!({"app_id": app, "app_version": ver, "removed": true});
+        let after = Removed { app_id: app.to_owned(), app_version: ver.clone(), removed: true };
         let before = json!({"app_id": app, "app_version": ver, "removed": false});
-        Ok((after.clone(), Record::new("remove_release", format!("app:{app}"), Some(before), Some(after))))
+        let record = Record::new("remove_release", format!("app:{app}"), Some(before), Some(to_json(&after)?));
+        Ok((after, record))
     })
     .await?;
-    reply(
-        StatusCode::OK,
-        with_version(json!({ "removed": after }), version),
-    )
+    Ok(Versioned { item, version })
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::extract::{Path, Query, State};
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use crate::auth::Caller;
+    use crate::http::json::JsonBody;
+    use crate::resources::review::Decision;
+    use crate::resources::{reply, reply_of, to_json, Res};
+    use crate::state::AppState;
+
+    /// `POST /api/v1/apps/{app}/releases {"app_version"}`.
+    pub(crate) async fn submit(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(app): Path<String>,
+        JsonBody(b): JsonBody<super::Submit>,
+    ) -> Res {
+        reply_of(
+            StatusCode::CREATED,
+            &super::submit(&st, &caller, &app, b).await?,
+        )
+    }
+
+    /// `GET /api/v1/apps/{app}/releases`.
+    pub(crate) async fn list_for_app(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(app): Path<String>,
+    ) -> Res {
+        let out = super::list_for_app(&st, &caller, &app).await?;
+        reply(StatusCode::OK, json!({ "releases": out }))
+    }
+
+    /// `GET /api/v1/superapps/{sid}/releases[?status=pending|reviewed&team=…&app=…]`.
+    pub(crate) async fn list(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+        Query(q): Query<super::Filter>,
+    ) -> Res {
+        let out = super::list(&st, &caller, &sid, &q).await?;
+        reply(StatusCode::OK, json!({ "releases": out }))
+    }
+
+    /// `POST /api/v1/releases/{rid}/decision`.
+    pub(crate) async fn decide(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(rid): Path<String>,
+        JsonBody(b): JsonBody<Decision>,
+    ) -> Res {
+        reply_of(StatusCode::OK, &super::decide(&st, &caller, &rid, b).await?)
+    }
+
+    /// `GET /api/v1/superapps/{sid}/released[?team=…&app=…]`.
+    pub(crate) async fn released(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+        Query(q): Query<super::Filter>,
+    ) -> Res {
+        let out = super::released(&st, &caller, &sid, &q).await?;
+        reply(StatusCode::OK, json!({ "released": out }))
+    }
+
+    /// `DELETE /api/v1/apps/{app}/release`.
+    pub(crate) async fn remove(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(app): Path<String>,
+    ) -> Res {
+        let done = super::remove(&st, &caller, &app).await?;
+        let mut body = json!({ "removed": to_json(&done.item)? });
+        body["version"] = json!(done.version);
+        reply(StatusCode::OK, body)
+    }
 }

@@ -3,21 +3,18 @@
 //! it (a compare-and-set on `pending`), and an approval is a grant in the
 //! app's bundle until it is revoked.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use guard_core::{ApiStatus, Scope};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use guard_core::ApiStatus;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sqlx::Row;
 
 use crate::auth::{Action, Caller, Role};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
-use crate::http::json::JsonBody;
-use crate::resources::apis::api_json;
+use crate::resources::apis::entry_in;
 use crate::resources::apps::app_row;
-use crate::resources::review::{lifecycle_json, Decision, RequestStatus, Verdict};
-use crate::resources::{reply, with_version, Res, MAX_TEXT};
+use crate::resources::review::{Decision, Lifecycle, RequestStatus, Verdict};
+use crate::resources::{to_json, Versioned, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_text, random_hex};
 
@@ -29,21 +26,37 @@ macro_rules! request_cols {
     };
 }
 
-#[derive(Deserialize)]
+/// A permission request a developer files.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NewRequest {
-    api: String,
-    reason: String,
+pub struct NewRequest {
+    /// The restricted sensitive API.
+    pub api: String,
+    /// Why the app needs it (the reviewers read it).
+    pub reason: String,
 }
 
-fn request_json(r: &sqlx::any::AnyRow) -> Result<Value, ApiError> {
-    let mut m = lifecycle_json(r)?;
-    m.insert("api".into(), json!(r.try_get::<String, _>("api")?));
-    m.insert("reason".into(), json!(r.try_get::<String, _>("reason")?));
-    Ok(Value::Object(m))
+/// A permission request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Request {
+    /// Who filed it, where it is, who decided.
+    #[serde(flatten)]
+    pub life: Lifecycle,
+    /// The API asked for.
+    pub api: String,
+    /// The developer's reason.
+    pub reason: String,
 }
 
-async fn read_request(c: &mut Change, id: &str) -> Result<Value, ApiError> {
+fn request_of(r: &sqlx::any::AnyRow) -> Result<Request, ApiError> {
+    Ok(Request {
+        life: Lifecycle::read(r)?,
+        api: r.try_get("api")?,
+        reason: r.try_get("reason")?,
+    })
+}
+
+async fn read_request(c: &mut Change, id: &str) -> Result<Request, ApiError> {
     let row = sqlx::query(concat!(
         "SELECT ",
         request_cols!(),
@@ -52,7 +65,7 @@ async fn read_request(c: &mut Change, id: &str) -> Result<Value, ApiError> {
     .bind(id)
     .fetch_one(&mut *c.tx)
     .await?;
-    request_json(&row)
+    request_of(&row)
 }
 
 async fn found(c: &mut Change, sql: &'static str, app: &str, api: &str) -> Result<bool, ApiError> {
@@ -64,15 +77,20 @@ async fn found(c: &mut Change, sql: &'static str, app: &str, api: &str) -> Resul
         .is_some())
 }
 
-/// `POST /api/v1/apps/{app}/requests`.
-pub(crate) async fn create(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(app): Path<String>,
-    JsonBody(b): JsonBody<NewRequest>,
-) -> Res {
+/// Files a request for `b.api` on `app` (a developer of the app's team).
+///
+/// # Errors
+///
+/// 403 (role, team); 404 unknown app; 400 naming `reason` or `api`; 409
+/// unbound app, public API, API out of scope, already granted or pending.
+pub async fn create(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+    b: NewRequest,
+) -> Result<Request, ApiError> {
     caller.require(Action::RequestPermission)?;
-    let a = app_row(&st, &app).await?;
+    let a = app_row(st, app).await?;
     caller.require_team(&a.team_id)?;
     if b.reason.trim().is_empty() {
         return Err(ApiError::bad("reason", "must not be empty"));
@@ -85,31 +103,30 @@ pub(crate) async fn create(
             a.superapp_id
         )));
     }
-    let (after, _) = apply(&st, &caller, Action::RequestPermission, &a.superapp_id, async |c| {
-        let api = api_json(c, &b.api).await?.ok_or_else(|| {
+    let (after, _) = apply(st, caller, Action::RequestPermission, &a.superapp_id, async |c| {
+        let api = entry_in(c, &b.api).await?.ok_or_else(|| {
             ApiError::bad(
                 "api",
                 format!("`{}` is not in the sensitive API list of superapp `{}`", b.api, a.superapp_id),
             )
         })?;
-        if api["status"] != ApiStatus::Restricted.as_str() {
+        if api.status != ApiStatus::Restricted {
             return Err(ApiError::Conflict(format!("`{}` is public; no permission is needed", b.api)));
         }
-        let scope: Scope = api["scope"].as_str().and_then(Scope::parse).unwrap_or(Scope::All);
-        if !scope.covers(a.kind) {
+        if !api.scope.covers(a.kind) {
             return Err(ApiError::Conflict(format!(
                 "`{}` is not restricted for a {}",
                 b.api,
                 a.kind.as_str()
             )));
         }
-        if found(c, "SELECT api FROM grants WHERE app_id = $1 AND api = $2", &app, &b.api).await? {
+        if found(c, "SELECT api FROM grants WHERE app_id = $1 AND api = $2", app, &b.api).await? {
             return Err(ApiError::Conflict(format!("app `{app}` already has `{}`", b.api)));
         }
         let pending = sqlx::query(
             "SELECT id FROM requests WHERE app_id = $1 AND api = $2 AND status = $3",
         )
-        .bind(&app)
+        .bind(app)
         .bind(&b.api)
         .bind(RequestStatus::Pending.as_str())
         .fetch_optional(&mut *c.tx)
@@ -126,7 +143,7 @@ pub(crate) async fn create(
         )
         .bind(&id)
         .bind(&a.superapp_id)
-        .bind(&app)
+        .bind(app)
         .bind(&b.api)
         .bind(&b.reason)
         .bind(RequestStatus::Pending.as_str())
@@ -135,59 +152,64 @@ pub(crate) async fn create(
         .execute(&mut *c.tx)
         .await?;
         let after = read_request(c, &id).await?;
-        let record = Record::new("request_permission", format!("request:{id}"), None, Some(after.clone()));
+        let record = Record::new("request_permission", format!("request:{id}"), None, Some(to_json(&after)?));
         Ok((after, record))
     })
     .await?;
-    reply(StatusCode::CREATED, after)
+    Ok(after)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct StatusFilter {
-    #[serde(default)]
-    status: Option<String>,
-}
-
-/// `GET /api/v1/superapps/{sid}/requests[?status=…]`.
-pub(crate) async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-    Query(q): Query<StatusFilter>,
-) -> Res {
-    caller.require_superapp(Action::ViewApprovals, &sid)?;
-    if let Some(s) = &q.status {
-        if RequestStatus::parse(s).is_none() {
+/// Parses a `status` filter of the request lists.
+///
+/// # Errors
+///
+/// 400 naming `status`.
+pub fn parse_status(status: Option<&str>) -> Result<Option<RequestStatus>, ApiError> {
+    match status {
+        None => Ok(None),
+        Some(s) => RequestStatus::parse(s).map(Some).ok_or_else(|| {
             let all: Vec<_> = RequestStatus::ALL.iter().map(|s| s.as_str()).collect();
-            return Err(ApiError::bad(
-                "status",
-                format!("`{s}` is not one of {}", all.join(", ")),
-            ));
-        }
+            ApiError::bad("status", format!("`{s}` is not one of {}", all.join(", ")))
+        }),
     }
+}
+
+/// The requests of superapp `sid` (in `status`, when given), oldest first.
+///
+/// # Errors
+///
+/// 403 unless the caller may read approvals of `sid`.
+pub async fn list(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    status: Option<RequestStatus>,
+) -> Result<Vec<Request>, ApiError> {
+    caller.require_superapp(Action::ViewApprovals, sid)?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         request_cols!(),
         " FROM requests WHERE superapp_id = $1 AND ($2 = '' OR status = $2) ORDER BY created_at, id"
     ))
-    .bind(&sid)
-    .bind(q.status.as_deref().unwrap_or(""))
+    .bind(sid)
+    .bind(status.map_or("", RequestStatus::as_str))
     .fetch_all(&st.store.pool)
     .await?;
-    let out = rows
-        .iter()
-        .map(request_json)
-        .collect::<Result<Vec<_>, _>>()?;
-    reply(StatusCode::OK, json!({ "requests": out }))
+    rows.iter().map(request_of).collect()
 }
 
-/// `GET /api/v1/apps/{app}/requests`.
-pub(crate) async fn list_for_app(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(app): Path<String>,
-) -> Res {
-    let a = app_row(&st, &app).await?;
+/// The requests of `app`: for its team, or for whoever reads the superapp's
+/// approvals.
+///
+/// # Errors
+///
+/// 403; 404 unknown app.
+pub async fn list_for_app(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+) -> Result<Vec<Request>, ApiError> {
+    let a = app_row(st, app).await?;
     if caller.role == Role::Developer {
         caller.require_team(&a.team_id)?;
     } else {
@@ -198,27 +220,48 @@ pub(crate) async fn list_for_app(
         request_cols!(),
         " FROM requests WHERE app_id = $1 ORDER BY created_at, id"
     ))
-    .bind(&app)
+    .bind(app)
     .fetch_all(&st.store.pool)
     .await?;
-    let out = rows
-        .iter()
-        .map(request_json)
-        .collect::<Result<Vec<_>, _>>()?;
-    reply(StatusCode::OK, json!({ "requests": out }))
+    rows.iter().map(request_of).collect()
 }
 
-/// `POST /api/v1/requests/{rid}/decision`.
-pub(crate) async fn decide(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(rid): Path<String>,
-    JsonBody(b): JsonBody<Decision>,
-) -> Res {
+/// Request `rid`, for whoever reads the approvals of its superapp.
+///
+/// # Errors
+///
+/// 404 unknown request; 403.
+pub async fn get(st: &AppState, caller: &Caller, rid: &str) -> Result<Request, ApiError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        request_cols!(),
+        " FROM requests WHERE id = $1"
+    ))
+    .bind(rid)
+    .fetch_optional(&st.store.pool)
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("request `{rid}` not found")))?;
+    let request = request_of(&row)?;
+    caller.require_superapp(Action::ViewApprovals, &request.life.superapp_id)?;
+    Ok(request)
+}
+
+/// Approves (a grant) or rejects request `rid`.
+///
+/// # Errors
+///
+/// 403 (role, superapp); 400 naming `note`; 404 unknown request; 409
+/// already decided.
+pub async fn decide(
+    st: &AppState,
+    caller: &Caller,
+    rid: &str,
+    b: Decision,
+) -> Result<Versioned<Request>, ApiError> {
     caller.require(Action::Decide)?;
     b.check()?;
     let row = sqlx::query("SELECT superapp_id, app_id, api FROM requests WHERE id = $1")
-        .bind(&rid)
+        .bind(rid)
         .fetch_optional(&st.store.pool)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("request `{rid}` not found")))?;
@@ -228,13 +271,13 @@ pub(crate) async fn decide(
         Verdict::Approve => (RequestStatus::Approved, "approve_request"),
         Verdict::Reject => (RequestStatus::Rejected, "reject_request"),
     };
-    let (after, version) = apply(&st, &caller, Action::Decide, &sid, async |c| {
+    let (item, version) = apply(st, caller, Action::Decide, &sid, async |c| {
         // The `status = pending` guard makes the decision a compare-and-set:
         // of two reviewers deciding at once, the second finds nothing to update.
         let updated = sqlx::query(
             "UPDATE requests SET status = $2, decided_by = $3, note = $4, decided_at = $5 WHERE id = $1 AND status = $6",
         )
-        .bind(&rid)
+        .bind(rid)
         .bind(status.as_str())
         .bind(&caller.id)
         .bind(&b.note)
@@ -249,33 +292,33 @@ pub(crate) async fn decide(
             sqlx::query("INSERT INTO grants (app_id, api, request_id, granted_at) VALUES ($1, $2, $3, $4)")
                 .bind(&app)
                 .bind(&api)
-                .bind(&rid)
+                .bind(rid)
                 .bind(c.at)
                 .execute(&mut *c.tx)
                 .await?;
             c.validate("decision").await?;
         }
-        let after = read_request(c, &rid).await?;
+        let after = read_request(c, rid).await?;
         let before = json!({"id": rid, "status": RequestStatus::Pending.as_str()});
-        let record = Record::new(action, format!("request:{rid}"), Some(before), Some(after.clone()));
+        let record = Record::new(action, format!("request:{rid}"), Some(before), Some(to_json(&after)?));
         Ok((after, record))
     })
     .await?;
-    reply(StatusCode::OK, with_version(after, version))
+    Ok(Versioned { item, version })
 }
 
-/// `DELETE /api/v1/apps/{app}/grants/{api}`: the request becomes `revoked`
-/// and the app must request again.
-pub(crate) async fn revoke(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path((app, api)): Path<(String, String)>,
-) -> Res {
-    let a = app_row(&st, &app).await?;
-    let (_, version) = apply(&st, &caller, Action::Revoke, &a.superapp_id, async |c| {
+/// Revokes `app`'s grant of `api`: the request becomes `revoked` and the app
+/// must request again. Returns the version.
+///
+/// # Errors
+///
+/// 403 (role, superapp); 404 unknown app or no such grant.
+pub async fn revoke(st: &AppState, caller: &Caller, app: &str, api: &str) -> Result<i64, ApiError> {
+    let a = app_row(st, app).await?;
+    let (_, version) = apply(st, caller, Action::Revoke, &a.superapp_id, async |c| {
         let grant = sqlx::query("SELECT request_id FROM grants WHERE app_id = $1 AND api = $2")
-            .bind(&app)
-            .bind(&api)
+            .bind(app)
+            .bind(api)
             .fetch_optional(&mut *c.tx)
             .await?
             .ok_or_else(|| {
@@ -283,8 +326,8 @@ pub(crate) async fn revoke(
             })?;
         let request_id: String = grant.try_get("request_id")?;
         sqlx::query("DELETE FROM grants WHERE app_id = $1 AND api = $2")
-            .bind(&app)
-            .bind(&api)
+            .bind(app)
+            .bind(api)
             .execute(&mut *c.tx)
             .await?;
         sqlx::query("UPDATE requests SET status = $2 WHERE id = $1")
@@ -299,8 +342,84 @@ pub(crate) async fn revoke(
         ))
     })
     .await?;
-    reply(
-        StatusCode::OK,
-        json!({"revoked": {"app_id": app, "api": api}, "version": version}),
-    )
+    Ok(version)
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::extract::{Path, Query, State};
+    use axum::http::StatusCode;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use crate::auth::Caller;
+    use crate::http::json::JsonBody;
+    use crate::resources::review::Decision;
+    use crate::resources::{reply, reply_of, Res};
+    use crate::state::AppState;
+
+    /// `POST /api/v1/apps/{app}/requests`.
+    pub(crate) async fn create(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(app): Path<String>,
+        JsonBody(b): JsonBody<super::NewRequest>,
+    ) -> Res {
+        reply_of(
+            StatusCode::CREATED,
+            &super::create(&st, &caller, &app, b).await?,
+        )
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct StatusFilter {
+        #[serde(default)]
+        status: Option<String>,
+    }
+
+    /// `GET /api/v1/superapps/{sid}/requests[?status=…]`.
+    pub(crate) async fn list(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+        Query(q): Query<StatusFilter>,
+    ) -> Res {
+        caller.require_superapp(crate::auth::Action::ViewApprovals, &sid)?;
+        let status = super::parse_status(q.status.as_deref())?;
+        let out = super::list(&st, &caller, &sid, status).await?;
+        reply(StatusCode::OK, json!({ "requests": out }))
+    }
+
+    /// `GET /api/v1/apps/{app}/requests`.
+    pub(crate) async fn list_for_app(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(app): Path<String>,
+    ) -> Res {
+        let out = super::list_for_app(&st, &caller, &app).await?;
+        reply(StatusCode::OK, json!({ "requests": out }))
+    }
+
+    /// `POST /api/v1/requests/{rid}/decision`.
+    pub(crate) async fn decide(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(rid): Path<String>,
+        JsonBody(b): JsonBody<Decision>,
+    ) -> Res {
+        reply_of(StatusCode::OK, &super::decide(&st, &caller, &rid, b).await?)
+    }
+
+    /// `DELETE /api/v1/apps/{app}/grants/{api}`.
+    pub(crate) async fn revoke(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path((app, api)): Path<(String, String)>,
+    ) -> Res {
+        let version = super::revoke(&st, &caller, &app, &api).await?;
+        reply(
+            StatusCode::OK,
+            json!({"revoked": {"app_id": app, "api": api}, "version": version}),
+        )
+    }
 }

@@ -2,8 +2,7 @@
 //! release requests: where a request is in its life, a reviewer's verdict,
 //! and the decision body a reviewer posts.
 
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::http::error::ApiError;
@@ -11,7 +10,7 @@ use crate::resources::MAX_TEXT;
 use crate::util::check_text;
 
 /// Where a request is in its life (the console's own names, not the contract's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestStatus {
     /// Filed, waiting for a decision.
@@ -50,7 +49,7 @@ impl RequestStatus {
 }
 
 /// A reviewer's decision on a request or a binding.
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Approve.
@@ -83,27 +82,50 @@ impl Decision {
 }
 
 /// The columns every reviewed request (permission request, binding, release)
-/// has, in the row as the JSON answer names them; each resource adds its own
-/// (`api` and `reason`, the package, …) to this object.
-///
-/// # Errors
-///
-/// A column missing or of another type (a store bug): internal error.
-pub fn lifecycle_json(r: &sqlx::any::AnyRow) -> Result<Map<String, Value>, ApiError> {
-    let mut m = Map::new();
-    for key in ["id", "superapp_id", "app_id", "status", "requested_by"] {
-        m.insert(key.into(), json!(r.try_get::<String, _>(key)?));
+/// has; each resource adds its own (`api` and `reason`, the package, …)
+/// beside these (`#[serde(flatten)]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Lifecycle {
+    /// `req_…`, `bind_…` or `rel_…`.
+    pub id: String,
+    /// The superapp deciding it.
+    pub superapp_id: String,
+    /// The app it is about.
+    pub app_id: String,
+    /// Where it is in its life.
+    pub status: RequestStatus,
+    /// The account that filed it.
+    pub requested_by: String,
+    /// The account that decided it.
+    pub decided_by: Option<String>,
+    /// The decider's note.
+    pub note: Option<String>,
+    /// When it was filed (unix seconds).
+    pub created_at: i64,
+    /// When it was decided.
+    pub decided_at: Option<i64>,
+}
+
+impl Lifecycle {
+    /// Reads the lifecycle columns of a row.
+    ///
+    /// # Errors
+    ///
+    /// A column missing, of another type or an unknown status (a store
+    /// bug): internal error.
+    pub fn read(r: &sqlx::any::AnyRow) -> Result<Lifecycle, ApiError> {
+        let status: String = r.try_get("status")?;
+        Ok(Lifecycle {
+            id: r.try_get("id")?,
+            superapp_id: r.try_get("superapp_id")?,
+            app_id: r.try_get("app_id")?,
+            status: RequestStatus::parse(&status)
+                .ok_or_else(|| ApiError::Internal(format!("stored status `{status}`")))?,
+            requested_by: r.try_get("requested_by")?,
+            decided_by: r.try_get("decided_by")?,
+            note: r.try_get("note")?,
+            created_at: r.try_get("created_at")?,
+            decided_at: r.try_get("decided_at")?,
+        })
     }
-    for key in ["decided_by", "note"] {
-        m.insert(key.into(), json!(r.try_get::<Option<String>, _>(key)?));
-    }
-    m.insert(
-        "created_at".into(),
-        json!(r.try_get::<i64, _>("created_at")?),
-    );
-    m.insert(
-        "decided_at".into(),
-        json!(r.try_get::<Option<i64>, _>("decided_at")?),
-    );
-    Ok(m)
 }

@@ -3,63 +3,98 @@
 //! rotation by the superapp admin (`…/signing-keys/rotate`, `…/promote`).
 //! The keys themselves live in `distribution/keyring.rs`.
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use serde::Serialize;
 use serde_json::json;
+use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Record};
 use crate::distribution::keyring::{self, NEXT};
 use crate::http::error::ApiError;
-use crate::resources::{reply, Res};
+use crate::resources::superapps::require_view;
 use crate::state::AppState;
-use crate::util::sha256_hex;
 
-/// `GET /api/v1/superapps/{sid}/keys.json`: `{"keys":[JWK…]}`, public parts
-/// only; the ETag is a digest of the set.
-pub(crate) async fn key_set(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Path(sid): Path<String>,
-) -> Res {
-    keyring::advance(&st, &sid).await?;
-    let mut conn = st.store.pool.acquire().await?;
-    // 404 for an unknown superapp, not an empty set.
-    crate::distribution::signer::bundle_alg(&mut conn, &sid).await?;
-    let body = keyring::public_set(&mut conn, &sid).await?.to_string();
-    let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
-    }
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/json".to_owned()),
-            (header::ETAG, etag),
-            (header::CACHE_CONTROL, "no-cache".to_owned()),
-        ],
-        body,
-    )
-        .into_response())
+/// A rotated (`next`) key.
+#[derive(Debug, Clone, Serialize)]
+pub struct RotatedKey {
+    /// The superapp.
+    pub superapp_id: String,
+    /// The new key's id.
+    pub kid: String,
+    /// `next`.
+    pub status: &'static str,
+    /// Unix seconds: promoted automatically then, unless promoted before.
+    pub promotes_at: i64,
+    /// The superapp's new version.
+    pub version: i64,
 }
 
-/// `POST /api/v1/superapps/{sid}/signing-keys/rotate`: a `next` key,
-/// published at once, signing nothing until promoted.
-pub(crate) async fn rotate(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-) -> Res {
-    let kek = keyring::kek(&st)?.clone();
-    let (kid, version) = apply(&st, &caller, Action::ConfigureSuperapp, &sid, async |c| {
+/// A promoted key.
+#[derive(Debug, Clone, Serialize)]
+pub struct PromotedKey {
+    /// The superapp.
+    pub superapp_id: String,
+    /// The key that signs from now on.
+    pub kid: String,
+    /// The key it replaced.
+    pub retired: Option<String>,
+    /// Unix seconds: the retired key leaves the key set then.
+    pub retired_until: i64,
+    /// The superapp's new version.
+    pub version: i64,
+}
+
+/// A signing key as the console lists it (public facts only).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyInfo {
+    /// The key id (the JWS header's `kid`).
+    pub kid: String,
+    /// `next`, `active` or `retired`.
+    pub status: String,
+    /// When it was generated.
+    pub created_at: i64,
+    /// When it was retired.
+    pub retired_at: Option<i64>,
+}
+
+/// The signing keys of `sid`, oldest first (what `keys.json` publishes,
+/// with their status).
+///
+/// # Errors
+///
+/// 403 unless the caller may read the superapp.
+pub async fn list(st: &AppState, caller: &Caller, sid: &str) -> Result<Vec<KeyInfo>, ApiError> {
+    require_view(st, caller, sid).await?;
+    keyring::advance(st, sid).await?;
+    let mut out = Vec::new();
+    for r in sqlx::query(
+        "SELECT kid, status, created_at, retired_at FROM signing_keys WHERE superapp_id = $1 ORDER BY created_at, kid",
+    )
+    .bind(sid)
+    .fetch_all(&st.store.pool)
+    .await?
+    {
+        out.push(KeyInfo {
+            kid: r.try_get("kid")?,
+            status: r.try_get("status")?,
+            created_at: r.try_get("created_at")?,
+            retired_at: r.try_get("retired_at")?,
+        });
+    }
+    Ok(out)
+}
+
+/// A `next` key for `sid`, published at once, signing nothing until promoted.
+///
+/// # Errors
+///
+/// 403 unless the caller may configure `sid`; 409 when it already has one.
+pub async fn rotate(st: &AppState, caller: &Caller, sid: &str) -> Result<RotatedKey, ApiError> {
+    let kek = keyring::kek(st)?.clone();
+    let (kid, version) = apply(st, caller, Action::ConfigureSuperapp, sid, async |c| {
         let pending =
             sqlx::query("SELECT kid FROM signing_keys WHERE superapp_id = $1 AND status = $2")
-                .bind(&sid)
+                .bind(sid)
                 .bind(NEXT)
                 .fetch_optional(&mut *c.tx)
                 .await?;
@@ -68,7 +103,7 @@ pub(crate) async fn rotate(
                 "superapp `{sid}` already has a next signing key: promote it first"
             )));
         }
-        let kid = keyring::generate(&mut c.tx, &kek, &sid, NEXT, c.at).await?;
+        let kid = keyring::generate(&mut c.tx, &kek, sid, NEXT, c.at).await?;
         let record = Record::new(
             "rotate_signing_key",
             format!("superapp:{sid}"),
@@ -78,35 +113,101 @@ pub(crate) async fn rotate(
         Ok((kid, record))
     })
     .await?;
-    let promotes_at = st.clock.now().saturating_add(st.key_prepublish);
-    reply(
-        StatusCode::OK,
-        json!({"superapp_id": sid, "kid": kid, "status": NEXT, "promotes_at": promotes_at, "version": version}),
-    )
+    Ok(RotatedKey {
+        superapp_id: sid.to_owned(),
+        kid,
+        status: NEXT,
+        promotes_at: st.clock.now().saturating_add(st.key_prepublish),
+        version,
+    })
 }
 
-/// `POST /api/v1/superapps/{sid}/signing-keys/promote`: the next key signs
-/// from now on; the active one is retired (published for the grace period).
-pub(crate) async fn promote(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-) -> Res {
-    let ((kid, retired), version) =
-        apply(&st, &caller, Action::ConfigureSuperapp, &sid, async |c| {
-            let (kid, retired) = keyring::promote(c, &sid).await?;
-            let record = Record::new(
-                "promote_signing_key",
-                format!("superapp:{sid}"),
-                Some(json!({"active": retired})),
-                Some(json!({"active": kid})),
-            );
-            Ok(((kid, retired), record))
-        })
-        .await?;
-    let dropped_at = st.clock.now().saturating_add(st.key_grace);
-    reply(
-        StatusCode::OK,
-        json!({"superapp_id": sid, "kid": kid, "retired": retired, "retired_until": dropped_at, "version": version}),
-    )
+/// The next key of `sid` signs from now on; the active one is retired
+/// (published for the grace period).
+///
+/// # Errors
+///
+/// 403 unless the caller may configure `sid`; 409 without a next key.
+pub async fn promote(st: &AppState, caller: &Caller, sid: &str) -> Result<PromotedKey, ApiError> {
+    let ((kid, retired), version) = apply(st, caller, Action::ConfigureSuperapp, sid, async |c| {
+        let (kid, retired) = keyring::promote(c, sid).await?;
+        let record = Record::new(
+            "promote_signing_key",
+            format!("superapp:{sid}"),
+            Some(json!({"active": retired})),
+            Some(json!({"active": kid})),
+        );
+        Ok(((kid, retired), record))
+    })
+    .await?;
+    Ok(PromotedKey {
+        superapp_id: sid.to_owned(),
+        kid,
+        retired,
+        retired_until: st.clock.now().saturating_add(st.key_grace),
+        version,
+    })
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::extract::{Path, State};
+    use axum::http::{header, HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+
+    use crate::auth::Caller;
+    use crate::distribution::keyring;
+    use crate::resources::{reply_of, Res};
+    use crate::state::AppState;
+    use crate::util::sha256_hex;
+
+    /// `GET /api/v1/superapps/{sid}/keys.json`: `{"keys":[JWK…]}`, public
+    /// parts only; the ETag is a digest of the set.
+    pub(crate) async fn key_set(
+        State(st): State<AppState>,
+        headers: HeaderMap,
+        Path(sid): Path<String>,
+    ) -> Res {
+        keyring::advance(&st, &sid).await?;
+        let mut conn = st.store.pool.acquire().await?;
+        // 404 for an unknown superapp, not an empty set.
+        crate::distribution::signer::bundle_alg(&mut conn, &sid).await?;
+        let body = keyring::public_set(&mut conn, &sid).await?.to_string();
+        let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
+        let matches = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        if matches {
+            return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        }
+        Ok((
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/json".to_owned()),
+                (header::ETAG, etag),
+                (header::CACHE_CONTROL, "no-cache".to_owned()),
+            ],
+            body,
+        )
+            .into_response())
+    }
+
+    /// `POST /api/v1/superapps/{sid}/signing-keys/rotate`.
+    pub(crate) async fn rotate(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+    ) -> Res {
+        reply_of(StatusCode::OK, &super::rotate(&st, &caller, &sid).await?)
+    }
+
+    /// `POST /api/v1/superapps/{sid}/signing-keys/promote`.
+    pub(crate) async fn promote(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+    ) -> Res {
+        reply_of(StatusCode::OK, &super::promote(&st, &caller, &sid).await?)
+    }
 }

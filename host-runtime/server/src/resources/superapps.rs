@@ -1,11 +1,9 @@
 //! Superapps: creation (with the default sensitive API list), reading and
 //! configuration (name, SecretKey, backend domain).
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use guard_core::{ApiStatus, ApiType, DomainEntry, Scope, SecretKey};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sqlx::Row;
 
 use crate::auth::{Action, Caller, Role};
@@ -13,28 +11,59 @@ use crate::change::{apply, apply_platform, Record};
 use crate::distribution::keyring::{self, ACTIVE};
 use crate::distribution::signer::{new_bundle_key, ALGS, EDDSA};
 use crate::http::error::ApiError;
-use crate::http::json::JsonBody;
 use crate::policy::DEFAULT_SENSITIVE_APIS;
-use crate::resources::applications::{self, Profile};
-use crate::resources::{reply, with_version, Res, MAX_TEXT};
+use crate::resources::applications::Profile;
+use crate::resources::{to_json, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_id, check_text};
 
-#[derive(Deserialize)]
+/// A new superapp (an application, in seed 001's words).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NewSuperapp {
-    id: String,
-    name: String,
-    secret_key: String,
-    backend_domain: String,
+pub struct NewSuperapp {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The SecretKey its backend authenticates with (16, 24 or 32 letters and digits).
+    pub secret_key: String,
+    /// The backend service domain (an https origin).
+    pub backend_domain: String,
+    /// The owner team.
     #[serde(default)]
-    team_id: Option<String>,
+    pub team_id: Option<String>,
+    /// A description.
     #[serde(default)]
-    description: Option<String>,
+    pub description: Option<String>,
+    /// The Android package name.
     #[serde(default)]
-    android_package: Option<String>,
+    pub android_package: Option<String>,
+    /// The iOS bundle ID.
     #[serde(default)]
-    ios_bundle_id: Option<String>,
+    pub ios_bundle_id: Option<String>,
+}
+
+/// A superapp as the API shows it (never its SecretKey).
+#[derive(Debug, Clone, Serialize)]
+pub struct Superapp {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The backend service domain.
+    pub backend_domain: String,
+    /// `EdDSA` or `HS256`.
+    pub bundle_alg: String,
+    /// The owner team.
+    pub team_id: Option<String>,
+    /// A description.
+    pub description: String,
+    /// The Android package name.
+    pub android_package: Option<String>,
+    /// The iOS bundle ID.
+    pub ios_bundle_id: Option<String>,
+    /// Its policy version.
+    pub version: i64,
 }
 
 fn check_secret(secret: &str) -> Result<(), ApiError> {
@@ -54,13 +83,13 @@ fn check_backend_domain(domain: &str) -> Result<(), ApiError> {
     })
 }
 
-/// `POST /api/v1/superapps`: a platform change that also opens the
-/// superapp's own version counter and records its creation as version 1.
-pub(crate) async fn create(
-    State(st): State<AppState>,
-    caller: Caller,
-    JsonBody(b): JsonBody<NewSuperapp>,
-) -> Res {
+/// Creates superapp `b`: a platform change that also opens the superapp's
+/// own version counter and records its creation as version 1.
+///
+/// # Errors
+///
+/// 403 (role); 400 naming the field; 404 unknown team; 409 id taken.
+pub async fn create(st: &AppState, caller: &Caller, b: NewSuperapp) -> Result<Superapp, ApiError> {
     caller.require(Action::CreateSuperapp)?;
     check_id("id", &b.id)?;
     check_text("name", &b.name, MAX_TEXT)?;
@@ -76,13 +105,25 @@ pub(crate) async fn create(
     if let Some(team) = &profile.team_id {
         check_id("team_id", team)?;
     }
-    let mut after = json!({"id": b.id, "name": b.name, "backend_domain": b.backend_domain,
-        "bundle_alg": EDDSA, "team_id": null, "description": "", "android_package": null,
-        "ios_bundle_id": null});
-    profile.apply_to(&mut after);
-    let kek = keyring::kek(&st)?.clone();
+    let mut created = Superapp {
+        id: b.id.clone(),
+        name: b.name.clone(),
+        backend_domain: b.backend_domain.clone(),
+        bundle_alg: EDDSA.to_owned(),
+        team_id: None,
+        description: String::new(),
+        android_package: None,
+        ios_bundle_id: None,
+        version: 1,
+    };
+    profile.apply_to(&mut created);
+    let mut after = to_json(&created)?;
+    if let Some(o) = after.as_object_mut() {
+        o.remove("version");
+    }
+    let kek = keyring::kek(st)?.clone();
     let target = format!("superapp:{}", b.id);
-    apply_platform(&st, &caller, Action::CreateSuperapp, async |c| {
+    apply_platform(st, caller, Action::CreateSuperapp, async |c| {
         let exists = sqlx::query("SELECT id FROM superapps WHERE id = $1")
             .bind(&b.id)
             .fetch_optional(&mut *c.tx)
@@ -126,27 +167,30 @@ pub(crate) async fn create(
         Ok(((), record))
     })
     .await?;
-    reply(StatusCode::CREATED, with_version(after, 1))
+    Ok(created)
 }
 
-/// The superapp as the API shows it (never its SecretKey).
-pub(crate) async fn superapp_json(st: &AppState, sid: &str) -> Result<Value, ApiError> {
+/// Superapp `sid` as the API shows it, without the permission check.
+pub(crate) async fn read(st: &AppState, sid: &str) -> Result<Superapp, ApiError> {
     let row = sqlx::query(
-        "SELECT s.id, s.name, s.backend_domain, s.bundle_alg, v.version FROM superapps s JOIN versions v ON v.scope = s.id WHERE s.id = $1",
+        "SELECT s.id, s.name, s.backend_domain, s.bundle_alg, s.team_id, s.description, s.android_package, s.ios_bundle_id, v.version \
+         FROM superapps s JOIN versions v ON v.scope = s.id WHERE s.id = $1",
     )
     .bind(sid)
     .fetch_optional(&st.store.pool)
     .await?
     .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
-    let mut body = json!({
-        "id": row.try_get::<String, _>("id")?,
-        "name": row.try_get::<String, _>("name")?,
-        "backend_domain": row.try_get::<String, _>("backend_domain")?,
-        "bundle_alg": row.try_get::<String, _>("bundle_alg")?,
-        "version": row.try_get::<i64, _>("version")?,
-    });
-    applications::add_profile(st, sid, &mut body).await?;
-    Ok(body)
+    Ok(Superapp {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        backend_domain: row.try_get("backend_domain")?,
+        bundle_alg: row.try_get("bundle_alg")?,
+        team_id: row.try_get("team_id")?,
+        description: row.try_get("description")?,
+        android_package: row.try_get("android_package")?,
+        ios_bundle_id: row.try_get("ios_bundle_id")?,
+        version: row.try_get("version")?,
+    })
 }
 
 /// May `caller` read superapp `sid`? Developers see a superapp only when
@@ -179,72 +223,81 @@ pub(crate) async fn require_view(
     Ok(())
 }
 
-#[derive(Deserialize)]
-pub(crate) struct TeamFilter {
-    #[serde(default)]
-    team: Option<String>,
-}
-
-/// `GET /api/v1/superapps[?team=…]`: those the caller may see (owned by
-/// `team`).
-pub(crate) async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-    Query(q): Query<TeamFilter>,
-) -> Res {
+/// The superapps `caller` may read (owned by `team`, when given).
+///
+/// # Errors
+///
+/// [`ApiError::Internal`] on a store failure.
+pub async fn list(
+    st: &AppState,
+    caller: &Caller,
+    team: Option<&str>,
+) -> Result<Vec<Superapp>, ApiError> {
     caller.require(Action::View)?;
     let mut out = Vec::new();
     for row in sqlx::query("SELECT id FROM superapps WHERE ($1 = '' OR team_id = $1) ORDER BY id")
-        .bind(q.team.as_deref().unwrap_or(""))
+        .bind(team.unwrap_or(""))
         .fetch_all(&st.store.pool)
         .await?
     {
         let id: String = row.try_get("id")?;
-        if require_view(&st, &caller, &id).await.is_ok() {
-            out.push(superapp_json(&st, &id).await?);
+        if require_view(st, caller, &id).await.is_ok() {
+            out.push(read(st, &id).await?);
         }
     }
-    reply(StatusCode::OK, json!({ "superapps": out }))
+    Ok(out)
 }
 
-/// `GET /api/v1/superapps/{sid}`.
-pub(crate) async fn get(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-) -> Res {
-    require_view(&st, &caller, &sid).await?;
-    reply(StatusCode::OK, superapp_json(&st, &sid).await?)
+/// Superapp `sid`.
+///
+/// # Errors
+///
+/// 403 unless the caller may read it; 404.
+pub async fn get(st: &AppState, caller: &Caller, sid: &str) -> Result<Superapp, ApiError> {
+    require_view(st, caller, sid).await?;
+    read(st, sid).await
 }
 
-#[derive(Deserialize)]
+/// A superapp's configuration change (every field optional: absent leaves
+/// the stored value alone).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SuperappPatch {
+pub struct SuperappPatch {
+    /// Its name.
     #[serde(default)]
-    name: Option<String>,
+    pub name: Option<String>,
+    /// A new SecretKey (write-only: never shown again).
     #[serde(default)]
-    secret_key: Option<String>,
+    pub secret_key: Option<String>,
+    /// The backend service domain.
     #[serde(default)]
-    backend_domain: Option<String>,
+    pub backend_domain: Option<String>,
+    /// A description.
     #[serde(default)]
-    description: Option<String>,
+    pub description: Option<String>,
+    /// The Android package name.
     #[serde(default)]
-    android_package: Option<String>,
+    pub android_package: Option<String>,
+    /// The iOS bundle ID.
     #[serde(default)]
-    ios_bundle_id: Option<String>,
+    pub ios_bundle_id: Option<String>,
     /// `EdDSA` or `HS256`.
     #[serde(default)]
-    bundle_alg: Option<String>,
+    pub bundle_alg: Option<String>,
 }
 
-/// `PATCH /api/v1/superapps/{sid}`: the superapp admin's configuration.
-pub(crate) async fn configure(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(sid): Path<String>,
-    JsonBody(b): JsonBody<SuperappPatch>,
-) -> Res {
-    caller.require_superapp(Action::ConfigureSuperapp, &sid)?;
+/// The superapp admin's configuration of `sid`; returns it as it is now.
+///
+/// # Errors
+///
+/// 403 unless the caller may configure `sid`; 400 naming the field.
+pub async fn configure(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+    b: SuperappPatch,
+) -> Result<Superapp, ApiError> {
+    caller.require_superapp(Action::ConfigureSuperapp, sid)?;
     if let Some(name) = &b.name {
         check_text("name", name, MAX_TEXT)?;
     }
@@ -269,37 +322,99 @@ pub(crate) async fn configure(
             ));
         }
     }
-    let before = superapp_json(&st, &sid).await?;
+    let before = read(st, sid).await?;
     let mut after = before.clone();
     if let Some(n) = &b.name {
-        after["name"] = json!(n);
+        after.name = n.clone();
     }
     if let Some(d) = &b.backend_domain {
-        after["backend_domain"] = json!(d);
+        after.backend_domain = d.clone();
     }
     profile.apply_to(&mut after);
     if let Some(a) = &b.bundle_alg {
-        after["bundle_alg"] = json!(a);
+        after.bundle_alg = a.clone();
     }
-    let (_, version) = apply(&st, &caller, Action::ConfigureSuperapp, &sid, async |c| {
+    let (before_json, after_json) = (to_json(&before)?, to_json(&after)?);
+    let (_, version) = apply(st, caller, Action::ConfigureSuperapp, sid, async |c| {
         sqlx::query(
             "UPDATE superapps SET name = COALESCE($2, name), secret_key = COALESCE($3, secret_key), \
              backend_domain = COALESCE($4, backend_domain), bundle_alg = COALESCE($5, bundle_alg) WHERE id = $1",
         )
-        .bind(&sid)
+        .bind(sid)
         .bind(b.name.as_deref())
         .bind(b.secret_key.as_deref())
         .bind(b.backend_domain.as_deref())
         .bind(b.bundle_alg.as_deref())
         .execute(&mut *c.tx)
         .await?;
-        profile.write(c, &sid).await?;
+        profile.write(c, sid).await?;
         // The audit record says that the key changed, never what it is.
-        let mut recorded = after.clone();
+        let mut recorded = after_json.clone();
         recorded["secret_key_changed"] = json!(b.secret_key.is_some());
-        let record = Record::new("configure_superapp", format!("superapp:{sid}"), Some(before.clone()), Some(recorded));
+        let record = Record::new("configure_superapp", format!("superapp:{sid}"), Some(before_json.clone()), Some(recorded));
         Ok(((), record))
     })
     .await?;
-    reply(StatusCode::OK, with_version(after, version))
+    after.version = version;
+    Ok(after)
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::extract::{Path, Query, State};
+    use axum::http::StatusCode;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use crate::auth::Caller;
+    use crate::http::json::JsonBody;
+    use crate::resources::{reply, reply_of, Res};
+    use crate::state::AppState;
+
+    /// `POST /api/v1/superapps`.
+    pub(crate) async fn create(
+        State(st): State<AppState>,
+        caller: Caller,
+        JsonBody(b): JsonBody<super::NewSuperapp>,
+    ) -> Res {
+        reply_of(StatusCode::CREATED, &super::create(&st, &caller, b).await?)
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct TeamFilter {
+        #[serde(default)]
+        team: Option<String>,
+    }
+
+    /// `GET /api/v1/superapps[?team=…]`.
+    pub(crate) async fn list(
+        State(st): State<AppState>,
+        caller: Caller,
+        Query(q): Query<TeamFilter>,
+    ) -> Res {
+        let out = super::list(&st, &caller, q.team.as_deref()).await?;
+        reply(StatusCode::OK, json!({ "superapps": out }))
+    }
+
+    /// `GET /api/v1/superapps/{sid}`.
+    pub(crate) async fn get(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+    ) -> Res {
+        reply_of(StatusCode::OK, &super::get(&st, &caller, &sid).await?)
+    }
+
+    /// `PATCH /api/v1/superapps/{sid}`: the superapp admin's configuration.
+    pub(crate) async fn configure(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(sid): Path<String>,
+        JsonBody(b): JsonBody<super::SuperappPatch>,
+    ) -> Res {
+        reply_of(
+            StatusCode::OK,
+            &super::configure(&st, &caller, &sid, b).await?,
+        )
+    }
 }

@@ -2,21 +2,16 @@
 //! `application/zip` body, `?app_version=…&description=…`) for one of the
 //! team's apps; it is checked, stored by SHA-256 and listed.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Record};
 use crate::http::error::ApiError;
-use crate::resources::apps::app_row;
+use crate::resources::apps::{app_row, require_view_app, AppRow};
 use crate::resources::packages::{self, check_zip};
-use crate::resources::{reply, with_version, Res, MAX_TEXT};
+use crate::resources::{to_json, Versioned, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_text, hex, random_hex};
 
@@ -49,11 +44,26 @@ pub fn check_version(v: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Upload {
-    app_version: String,
+/// What a version upload says besides its package.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Upload {
+    /// The version (`1.4.2`).
+    pub app_version: String,
+    /// What changed.
     #[serde(default)]
-    description: String,
+    pub description: String,
+}
+
+impl Upload {
+    /// Checks the version and description.
+    ///
+    /// # Errors
+    ///
+    /// 400 naming `app_version` or `description`.
+    pub fn check(&self) -> Result<(), ApiError> {
+        check_version(&self.app_version)?;
+        check_text("description", &self.description, MAX_TEXT)
+    }
 }
 
 macro_rules! version_cols {
@@ -62,82 +72,111 @@ macro_rules! version_cols {
     };
 }
 
-fn version_json(r: &sqlx::any::AnyRow) -> Result<Value, ApiError> {
-    Ok(json!({
-        "id": r.try_get::<String, _>("id")?,
-        "app_id": r.try_get::<String, _>("app_id")?,
-        "app_version": r.try_get::<String, _>("version")?,
-        "description": r.try_get::<String, _>("description")?,
-        "package_sha256": r.try_get::<String, _>("package_sha256")?,
-        "size": r.try_get::<i64, _>("size")?,
-        "uploaded_by": r.try_get::<String, _>("uploaded_by")?,
-        "created_at": r.try_get::<i64, _>("created_at")?,
-    }))
+/// A version (an uploaded code package).
+#[derive(Debug, Clone, Serialize)]
+pub struct Version {
+    /// `ver_…`.
+    pub id: String,
+    /// The app.
+    pub app_id: String,
+    /// The version.
+    pub app_version: String,
+    /// What changed.
+    pub description: String,
+    /// SHA-256 of the package, hex.
+    pub package_sha256: String,
+    /// Its size in bytes.
+    pub size: i64,
+    /// Who uploaded it.
+    pub uploaded_by: String,
+    /// When.
+    pub created_at: i64,
 }
 
-/// `POST /api/v1/apps/{app}/versions?app_version=…&description=…` with the zip
-/// as body (`Content-Type: application/zip`).
-pub(crate) async fn upload(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(app): Path<String>,
-    headers: HeaderMap,
-    query: Result<Query<Upload>, QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
-) -> Res {
+fn version_of(r: &sqlx::any::AnyRow) -> Result<Version, ApiError> {
+    Ok(Version {
+        id: r.try_get("id")?,
+        app_id: r.try_get("app_id")?,
+        app_version: r.try_get("version")?,
+        description: r.try_get("description")?,
+        package_sha256: r.try_get("package_sha256")?,
+        size: r.try_get("size")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// An uploaded version and its number of entries.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uploaded {
+    /// The version.
+    #[serde(flatten)]
+    pub version: Version,
+    /// How many entries the zip has.
+    pub entries: usize,
+}
+
+/// May `caller` upload a version of `app`? (A developer of its team.)
+///
+/// # Errors
+///
+/// 403; 404 unknown app.
+pub(crate) async fn may_upload(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+) -> Result<AppRow, ApiError> {
     caller.require(Action::UploadVersion)?;
-    let a = app_row(&st, &app).await?;
+    let a = app_row(st, app).await?;
     caller.require_team(&a.team_id)?;
-    let Query(q) = query.map_err(|e| ApiError::bad("app_version", e.body_text()))?;
-    check_version(&q.app_version)?;
-    check_text("description", &q.description, MAX_TEXT)?;
-    let zip_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/zip"))
-        });
-    if !zip_type {
-        return Err(ApiError::bad("content-type", "must be `application/zip`"));
-    }
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge
-        } else {
-            ApiError::bad("body", e.body_text())
-        }
-    })?;
-    if bytes.len() > st.limits.max_package_bytes {
+    Ok(a)
+}
+
+/// Uploads `package` as version `meta` of `app`: checked (a zip whose
+/// every entry reads back, within the bounds), stored once by SHA-256.
+///
+/// # Errors
+///
+/// 403; 404; 400 naming `app_version`, `description` or `body`; 413 too
+/// large; 409 version taken.
+pub async fn upload(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+    meta: &Upload,
+    package: &axum::body::Bytes,
+) -> Result<Versioned<Uploaded>, ApiError> {
+    let a = may_upload(st, caller, app).await?;
+    meta.check()?;
+    if package.len() > st.limits.max_package_bytes {
         return Err(ApiError::TooLarge);
     }
     let entries =
-        check_zip(&bytes).map_err(|e| ApiError::bad("body", format!("the package {e}")))?;
-    let sha = hex(&Sha256::digest(&bytes));
+        check_zip(package).map_err(|e| ApiError::bad("body", format!("the package {e}")))?;
+    let sha = hex(&Sha256::digest(package));
     let id = format!("ver_{}", random_hex(8)?);
-    packages::put(&st, &sha, &bytes).await?;
-    let (after, version) = apply(&st, &caller, Action::UploadVersion, &a.superapp_id, async |c| {
+    packages::put(st, &sha, package).await?;
+    let (item, version) = apply(st, caller, Action::UploadVersion, &a.superapp_id, async |c| {
         if sqlx::query("SELECT id FROM app_versions WHERE app_id = $1 AND version = $2")
-            .bind(&app)
-            .bind(&q.app_version)
+            .bind(app)
+            .bind(&meta.app_version)
             .fetch_optional(&mut *c.tx)
             .await?
             .is_some()
         {
-            return Err(ApiError::Conflict(format!("app `{app}` already has version `{}`", q.app_version)));
+            return Err(ApiError::Conflict(format!("app `{app}` already has version `{}`", meta.app_version)));
         }
-        packages::record(&st, c, &sha, &bytes).await?;
+        packages::record(st, c, &sha, package).await?;
         sqlx::query(
             "INSERT INTO app_versions (id, app_id, version, description, package_sha256, size, uploaded_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&id)
-        .bind(&app)
-        .bind(&q.app_version)
-        .bind(&q.description)
+        .bind(app)
+        .bind(&meta.app_version)
+        .bind(&meta.description)
         .bind(&sha)
-        .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
+        .bind(i64::try_from(package.len()).unwrap_or(i64::MAX))
         .bind(&caller.id)
         .bind(c.at)
         .execute(&mut *c.tx)
@@ -146,35 +185,95 @@ pub(crate) async fn upload(
             .bind(&id)
             .fetch_one(&mut *c.tx)
             .await?;
-        let mut after = version_json(&row)?;
-        after["entries"] = json!(entries);
-        let record = Record::new("upload_version", format!("version:{id}"), None, Some(after.clone()));
+        let after = Uploaded { version: version_of(&row)?, entries };
+        let record = Record::new("upload_version", format!("version:{id}"), None, Some(to_json(&after)?));
         Ok((after, record))
     })
     .await?;
-    reply(StatusCode::CREATED, with_version(after, version))
+    Ok(Versioned { item, version })
 }
 
-/// `GET /api/v1/apps/{app}/versions`: the app's versions, newest first.
-pub(crate) async fn list(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(app): Path<String>,
-) -> Res {
-    let a = app_row(&st, &app).await?;
-    caller.require_superapp(Action::View, &a.superapp_id)?;
-    caller.require_team(&a.team_id)?;
+/// The versions of `app`, newest first.
+///
+/// # Errors
+///
+/// 404; 403 unless the caller may read the app.
+pub async fn list(st: &AppState, caller: &Caller, app: &str) -> Result<Vec<Version>, ApiError> {
+    let a = app_row(st, app).await?;
+    require_view_app(caller, &a)?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         version_cols!(),
         " FROM app_versions WHERE app_id = $1 ORDER BY created_at DESC, id"
     ))
-    .bind(&app)
+    .bind(app)
     .fetch_all(&st.store.pool)
     .await?;
-    let out = rows
-        .iter()
-        .map(version_json)
-        .collect::<Result<Vec<_>, _>>()?;
-    reply(StatusCode::OK, json!({ "versions": out }))
+    rows.iter().map(version_of).collect()
+}
+
+/// Whether a `Content-Type` value names a zip.
+pub fn is_zip_type(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        v.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/zip"))
+    })
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::body::Bytes;
+    use axum::extract::rejection::{BytesRejection, QueryRejection};
+    use axum::extract::{Path, Query, State};
+    use axum::http::{header, HeaderMap, StatusCode};
+    use serde_json::json;
+
+    use crate::auth::Caller;
+    use crate::http::error::ApiError;
+    use crate::resources::{reply, reply_of, Res};
+    use crate::state::AppState;
+
+    /// `POST /api/v1/apps/{app}/versions?app_version=…&description=…` with
+    /// the zip as body (`Content-Type: application/zip`). The checks run in
+    /// this order: who, the query, the type, the body.
+    pub(crate) async fn upload(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(app): Path<String>,
+        headers: HeaderMap,
+        query: Result<Query<super::Upload>, QueryRejection>,
+        body: Result<Bytes, BytesRejection>,
+    ) -> Res {
+        super::may_upload(&st, &caller, &app).await?;
+        let Query(q) = query.map_err(|e| ApiError::bad("app_version", e.body_text()))?;
+        q.check()?;
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if !super::is_zip_type(content_type) {
+            return Err(ApiError::bad("content-type", "must be `application/zip`"));
+        }
+        let bytes = body.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge
+            } else {
+                ApiError::bad("body", e.body_text())
+            }
+        })?;
+        reply_of(
+            StatusCode::CREATED,
+            &super::upload(&st, &caller, &app, &q, &bytes).await?,
+        )
+    }
+
+    /// `GET /api/v1/apps/{app}/versions`: newest first.
+    pub(crate) async fn list(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(app): Path<String>,
+    ) -> Res {
+        let out = super::list(&st, &caller, &app).await?;
+        reply(StatusCode::OK, json!({ "versions": out }))
+    }
 }

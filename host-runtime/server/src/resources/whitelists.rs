@@ -1,73 +1,83 @@
 //! An app's permission-control switches and its three whitelists
 //! (`server_domains`, `api_whitelist`, `webview_domains`).
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use guard_core::DomainEntry;
-use serde::Deserialize;
+use guard_core::{Control, DomainEntry};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
-use crate::http::json::JsonBody;
 use crate::policy::Whitelist;
 use crate::resources::apis::check_api_name;
-use crate::resources::apps::{app_json, app_row};
-use crate::resources::{reply, with_version, Res};
+use crate::resources::apps::{app_row, detail};
+use crate::resources::{to_json, Versioned};
 use crate::state::AppState;
 use crate::util::{check_text, random_hex};
 
 /// Longest remark on a whitelist entry (the seeds' 200 characters).
 pub const MAX_REMARK_CHARS: usize = 200;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ControlBody {
-    server_domains: bool,
-    apis: bool,
-    webview_domains: bool,
-}
-
-/// `PUT /api/v1/apps/{app}/control`.
-pub(crate) async fn set_control(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(app): Path<String>,
-    JsonBody(b): JsonBody<ControlBody>,
-) -> Res {
-    let a = app_row(&st, &app).await?;
+/// Sets `app`'s three switches; returns them and the version.
+///
+/// # Errors
+///
+/// 404 unknown app; 403 unless the caller may manage its whitelists.
+pub async fn set_control(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+    control: Control,
+) -> Result<(Control, i64), ApiError> {
+    let a = app_row(st, app).await?;
     caller.require_superapp(Action::ManageWhitelists, &a.superapp_id)?;
-    let before = app_json(&st, &app).await?["control"].clone();
-    let after = json!({"server_domains": b.server_domains, "apis": b.apis, "webview_domains": b.webview_domains});
-    let (_, version) = apply(&st, &caller, Action::ManageWhitelists, &a.superapp_id, async |c| {
+    let before = to_json(&detail(st, app).await?.control)?;
+    let after = to_json(&control)?;
+    let (_, version) = apply(st, caller, Action::ManageWhitelists, &a.superapp_id, async |c| {
         sqlx::query("UPDATE apps SET ctl_server_domains = $2, ctl_apis = $3, ctl_webview_domains = $4 WHERE id = $1")
-            .bind(&app)
-            .bind(i64::from(b.server_domains))
-            .bind(i64::from(b.apis))
-            .bind(i64::from(b.webview_domains))
+            .bind(app)
+            .bind(i64::from(control.server_domains))
+            .bind(i64::from(control.apis))
+            .bind(i64::from(control.webview_domains))
             .execute(&mut *c.tx)
             .await?;
         Ok(((), Record::new("set_control", format!("app:{app}"), Some(before), Some(after.clone()))))
     })
     .await?;
-    reply(
-        StatusCode::OK,
-        json!({"control": after, "version": version}),
-    )
+    Ok((control, version))
 }
 
-#[derive(Deserialize)]
+/// A whitelist entry as offered.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct EntryBody {
-    value: String,
+pub struct EntryBody {
+    /// The domain (`https://api.example`) or API name.
+    pub value: String,
+    /// At most 200 characters.
     #[serde(default)]
-    remark: String,
+    pub remark: String,
+}
+
+/// A whitelist entry as a change answers it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListEntry {
+    /// `wl_…`.
+    pub id: String,
+    /// Which list.
+    pub list: String,
+    /// The domain or API name.
+    pub value: String,
+    /// The remark.
+    pub remark: String,
 }
 
 /// The whitelist a URL names, and how many entries it may hold.
-fn whitelist(st: &AppState, list: &str) -> Result<(Whitelist, usize), ApiError> {
+///
+/// # Errors
+///
+/// 404 for a list that does not exist.
+pub fn whitelist(st: &AppState, list: &str) -> Result<(Whitelist, usize), ApiError> {
     let wl = Whitelist::parse(list).ok_or_else(|| {
         let all: Vec<_> = Whitelist::ALL.iter().map(|w| w.as_str()).collect();
         ApiError::NotFound(format!(
@@ -167,24 +177,36 @@ async fn refuse_duplicate(
     Ok(())
 }
 
-/// `POST /api/v1/apps/{app}/whitelists/{list}`.
-pub(crate) async fn add(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path((app, list)): Path<(String, String)>,
-    JsonBody(b): JsonBody<EntryBody>,
-) -> Res {
-    let (wl, limit) = whitelist(&st, &list)?;
-    let a = app_row(&st, &app).await?;
+/// Adds `b` to `list` of `app`.
+///
+/// # Errors
+///
+/// 404 unknown list or app; 403; 400 naming `value` or `remark`; 409
+/// duplicate or list full.
+pub async fn add(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+    list: &str,
+    b: EntryBody,
+) -> Result<Versioned<ListEntry>, ApiError> {
+    let (wl, limit) = whitelist(st, list)?;
+    let a = app_row(st, app).await?;
     caller.require_superapp(Action::ManageWhitelists, &a.superapp_id)?;
     check_entry(wl, &b)?;
     let id = format!("wl_{}", random_hex(8)?);
-    let after = json!({"id": id, "list": list, "value": b.value, "remark": b.remark});
-    let (_, version) = apply(&st, &caller, Action::ManageWhitelists, &a.superapp_id, async |c| {
+    let item = ListEntry {
+        id: id.clone(),
+        list: list.to_owned(),
+        value: b.value.clone(),
+        remark: b.remark.clone(),
+    };
+    let after = to_json(&item)?;
+    let (_, version) = apply(st, caller, Action::ManageWhitelists, &a.superapp_id, async |c| {
         let count: i64 =
             sqlx::query("SELECT COUNT(*) AS n FROM whitelist WHERE app_id = $1 AND list = $2")
-                .bind(&app)
-                .bind(&list)
+                .bind(app)
+                .bind(list)
                 .fetch_one(&mut *c.tx)
                 .await?
                 .try_get("n")?;
@@ -193,11 +215,11 @@ pub(crate) async fn add(
                 "`{list}` of app `{app}` already has the maximum of {limit} entries"
             )));
         }
-        refuse_duplicate(c, &app, wl, &b.value, "").await?;
+        refuse_duplicate(c, app, wl, &b.value, "").await?;
         sqlx::query("INSERT INTO whitelist (id, app_id, list, value, remark, position) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&id)
-            .bind(&app)
-            .bind(&list)
+            .bind(app)
+            .bind(list)
             .bind(&b.value)
             .bind(&b.remark)
             .bind(c.version)
@@ -207,7 +229,7 @@ pub(crate) async fn add(
         Ok(((), Record::new("add_whitelist_entry", format!("app:{app}:{list}"), None, Some(after.clone()))))
     })
     .await?;
-    reply(StatusCode::CREATED, with_version(after, version))
+    Ok(Versioned { item, version })
 }
 
 async fn entry_before(
@@ -234,28 +256,41 @@ async fn entry_before(
     )
 }
 
-/// `PUT /api/v1/apps/{app}/whitelists/{list}/{entry}`.
-pub(crate) async fn edit(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path((app, list, entry)): Path<(String, String, String)>,
-    JsonBody(b): JsonBody<EntryBody>,
-) -> Res {
-    let (wl, _) = whitelist(&st, &list)?;
-    let a = app_row(&st, &app).await?;
+/// Changes entry `entry` of `list` of `app` to `b`.
+///
+/// # Errors
+///
+/// 404 unknown list, app or entry; 403; 400 naming `value` or `remark`;
+/// 409 duplicate.
+pub async fn edit(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+    list: &str,
+    entry: &str,
+    b: EntryBody,
+) -> Result<Versioned<ListEntry>, ApiError> {
+    let (wl, _) = whitelist(st, list)?;
+    let a = app_row(st, app).await?;
     caller.require_superapp(Action::ManageWhitelists, &a.superapp_id)?;
     check_entry(wl, &b)?;
-    let after = json!({"id": entry, "list": list, "value": b.value, "remark": b.remark});
+    let item = ListEntry {
+        id: entry.to_owned(),
+        list: list.to_owned(),
+        value: b.value.clone(),
+        remark: b.remark.clone(),
+    };
+    let after = to_json(&item)?;
     let (_, version) = apply(
-        &st,
-        &caller,
+        st,
+        caller,
         Action::ManageWhitelists,
         &a.superapp_id,
         async |c| {
-            let before = entry_before(c, &app, &list, &entry).await?;
-            refuse_duplicate(c, &app, wl, &b.value, &entry).await?;
+            let before = entry_before(c, app, list, entry).await?;
+            refuse_duplicate(c, app, wl, &b.value, entry).await?;
             sqlx::query("UPDATE whitelist SET value = $2, remark = $3 WHERE id = $1")
-                .bind(&entry)
+                .bind(entry)
                 .bind(&b.value)
                 .bind(&b.remark)
                 .execute(&mut *c.tx)
@@ -273,26 +308,32 @@ pub(crate) async fn edit(
         },
     )
     .await?;
-    reply(StatusCode::OK, with_version(after, version))
+    Ok(Versioned { item, version })
 }
 
-/// `DELETE /api/v1/apps/{app}/whitelists/{list}/{entry}`.
-pub(crate) async fn delete(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path((app, list, entry)): Path<(String, String, String)>,
-) -> Res {
-    whitelist(&st, &list)?;
-    let a = app_row(&st, &app).await?;
+/// Deletes entry `entry` of `list` of `app`; returns the version.
+///
+/// # Errors
+///
+/// 404 unknown list, app or entry; 403.
+pub async fn delete(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+    list: &str,
+    entry: &str,
+) -> Result<i64, ApiError> {
+    whitelist(st, list)?;
+    let a = app_row(st, app).await?;
     let (_, version) = apply(
-        &st,
-        &caller,
+        st,
+        caller,
         Action::ManageWhitelists,
         &a.superapp_id,
         async |c| {
-            let before = entry_before(c, &app, &list, &entry).await?;
+            let before = entry_before(c, app, list, entry).await?;
             sqlx::query("DELETE FROM whitelist WHERE id = $1")
-                .bind(&entry)
+                .bind(entry)
                 .execute(&mut *c.tx)
                 .await?;
             Ok((
@@ -307,8 +348,86 @@ pub(crate) async fn delete(
         },
     )
     .await?;
-    reply(
-        StatusCode::OK,
-        json!({"deleted": entry, "version": version}),
-    )
+    Ok(version)
+}
+
+/// The JSON handlers.
+pub(crate) mod json {
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    use guard_core::Control;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use crate::auth::Caller;
+    use crate::http::json::JsonBody;
+    use crate::resources::{reply, reply_of, Res};
+    use crate::state::AppState;
+
+    /// The switches as a request sets them: all three, no others.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(crate) struct ControlBody {
+        server_domains: bool,
+        apis: bool,
+        webview_domains: bool,
+    }
+
+    /// `PUT /api/v1/apps/{app}/control`.
+    pub(crate) async fn set_control(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(app): Path<String>,
+        JsonBody(b): JsonBody<ControlBody>,
+    ) -> Res {
+        let control = Control {
+            server_domains: b.server_domains,
+            apis: b.apis,
+            webview_domains: b.webview_domains,
+        };
+        let (control, version) = super::set_control(&st, &caller, &app, control).await?;
+        reply(
+            StatusCode::OK,
+            json!({"control": control, "version": version}),
+        )
+    }
+
+    /// `POST /api/v1/apps/{app}/whitelists/{list}`.
+    pub(crate) async fn add(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path((app, list)): Path<(String, String)>,
+        JsonBody(b): JsonBody<super::EntryBody>,
+    ) -> Res {
+        reply_of(
+            StatusCode::CREATED,
+            &super::add(&st, &caller, &app, &list, b).await?,
+        )
+    }
+
+    /// `PUT /api/v1/apps/{app}/whitelists/{list}/{entry}`.
+    pub(crate) async fn edit(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path((app, list, entry)): Path<(String, String, String)>,
+        JsonBody(b): JsonBody<super::EntryBody>,
+    ) -> Res {
+        reply_of(
+            StatusCode::OK,
+            &super::edit(&st, &caller, &app, &list, &entry, b).await?,
+        )
+    }
+
+    /// `DELETE /api/v1/apps/{app}/whitelists/{list}/{entry}`.
+    pub(crate) async fn delete(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path((app, list, entry)): Path<(String, String, String)>,
+    ) -> Res {
+        let version = super::delete(&st, &caller, &app, &list, &entry).await?;
+        reply(
+            StatusCode::OK,
+            json!({"deleted": entry, "version": version}),
+        )
+    }
 }
