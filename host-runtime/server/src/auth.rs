@@ -215,6 +215,18 @@ impl Caller {
         Ok(())
     }
 
+    /// Whether the caller may do `action` on superapp `sid`: what the
+    /// console asks to show a button, exactly as [`Caller::require_superapp`]
+    /// decides (the service layer asks that one and refuses anyway).
+    pub fn may(&self, action: Action, sid: &str) -> bool {
+        self.require_superapp(action, sid).is_ok()
+    }
+
+    /// Whether the role may do `action` at all ([`Caller::require`]).
+    pub fn may_platform(&self, action: Action) -> bool {
+        self.require(action).is_ok()
+    }
+
     /// For developers: the team must be theirs.
     ///
     /// # Errors

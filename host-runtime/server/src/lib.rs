@@ -34,9 +34,11 @@
 pub mod auth;
 pub mod change;
 pub mod clock;
+pub mod console;
 pub mod distribution;
 pub mod http;
 pub mod login;
+pub mod password;
 pub mod policy;
 pub mod resources;
 pub mod serve;
@@ -49,4 +51,4 @@ pub use http::error::ApiError;
 pub use http::routes::{router, OPENAPI_JSON};
 pub use resources::accounts::bootstrap;
 pub use serve::{run, ServeOptions};
-pub use state::{AppState, Limits, BUNDLE_CACHE_SCOPES};
+pub use state::{AppState, ConsoleSettings, Limits, BUNDLE_CACHE_SCOPES};

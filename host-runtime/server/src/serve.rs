@@ -12,7 +12,8 @@ use crate::http::error::ApiError;
 use crate::http::routes::router;
 use crate::resources::accounts::bootstrap;
 use crate::resources::blocked::{listen_host, reconcile_openserver_host};
-use crate::state::{AppState, Limits};
+use crate::resources::invites;
+use crate::state::{AppState, ConsoleSettings, Limits};
 use crate::store::Store;
 
 /// The options of `guard serve`.
@@ -63,6 +64,15 @@ pub struct ServeOptions {
     /// lifetime, so every bundle it signed expires first.
     #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=3660))]
     pub signing_key_grace_days: u32,
+    /// Minutes a console session may go unused before it ends.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub session_idle_minutes: u32,
+    /// Hours after sign-in a console session ends, used or not.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub session_hours: u32,
+    /// Days a console invite stays usable.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=90))]
+    pub invite_days: u32,
 }
 
 /// The key-encryption key: `GUARD_KEK`, else `--kek-file`, else `kek` in the
@@ -135,7 +145,15 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         ),
         None => listen_host(&opts.listen),
     };
+    let console = ConsoleSettings {
+        session_idle: i64::from(opts.session_idle_minutes) * 60,
+        session_max: i64::from(opts.session_hours) * 3600,
+        invite_lifetime: i64::from(opts.invite_days) * 86_400,
+        public_url_explicit: opts.public_url.is_some(),
+        ..ConsoleSettings::default()
+    };
     let mut state = AppState::new(store, Clock::system(), limits)
+        .with_console(console)
         .with_bundle_lifetime(i64::from(opts.bundle_lifetime_days) * 86_400)
         .with_openserver_host(openserver_host)
         .with_kek(kek)
@@ -168,9 +186,26 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     state = state.with_public_url(&public_url);
+    // Everything a new operator needs, printed before `listening on` (which
+    // scripts wait for; they may stop reading after it).
+    writeln!(out, "console: {}/console/", state.public_url)?;
+    if let Some(invite) = invites::bootstrap(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap invite: {e}"))?
+    {
+        // Printed while no account has a console password: the operator
+        // signs in as `admin` with it. One use; a new one at each start.
+        writeln!(
+            out,
+            "bootstrap admin invite (one use, expires {}): {}",
+            crate::console::page::When::at(invite.expires_at).text,
+            invite.url
+        )?;
+    }
     writeln!(out, "listening on {addr}")?;
     out.flush()?;
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

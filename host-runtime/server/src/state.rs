@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::distribution::cache::BundleCache;
 use crate::distribution::sealing::Kek;
+use crate::password::Hasher;
 use crate::store::Store;
 
 /// Configurable limits.
@@ -69,6 +70,45 @@ pub struct AppState {
     pub key_prepublish: i64,
     /// Seconds a retired signing key stays published (≥ the bundle lifetime).
     pub key_grace: i64,
+    /// The web console's sessions, invites and sign-in limits.
+    pub console: Arc<ConsoleSettings>,
+    /// Password hashing (argon2id on the blocking pool, bounded).
+    pub hasher: Hasher,
+}
+
+/// The web console's settings (`guard serve --session-*`, `--invite-days`).
+#[derive(Debug, Clone)]
+pub struct ConsoleSettings {
+    /// A session unused this many seconds ends.
+    pub session_idle: i64,
+    /// A session ends this many seconds after sign-in, used or not.
+    pub session_max: i64,
+    /// An invite expires this many seconds after it was issued.
+    pub invite_lifetime: i64,
+    /// Whether `--public-url` was given: then it is the only origin a
+    /// console form may come from (else also `http://` + the `Host` header).
+    pub public_url_explicit: bool,
+    /// Sign-in attempts are counted in windows of this many seconds.
+    pub throttle_window: i64,
+    /// Failed sign-ins of one account allowed per window.
+    pub throttle_per_account: i64,
+    /// Failed sign-ins (and invite redemptions) from one client address
+    /// allowed per window.
+    pub throttle_per_address: i64,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> ConsoleSettings {
+        ConsoleSettings {
+            session_idle: 30 * 60,
+            session_max: 12 * 3600,
+            invite_lifetime: 7 * 86_400,
+            public_url_explicit: false,
+            throttle_window: 15 * 60,
+            throttle_per_account: 5,
+            throttle_per_address: 30,
+        }
+    }
 }
 
 /// Default pre-publication period of a rotated signing key: 2 days.
@@ -92,7 +132,21 @@ impl AppState {
             kek: Kek::random().ok().map(Arc::new),
             key_prepublish: DEFAULT_KEY_PREPUBLISH,
             key_grace: DEFAULT_KEY_GRACE,
+            console: Arc::new(ConsoleSettings::default()),
+            hasher: Hasher::default(),
         }
+    }
+
+    /// The same state with these console settings.
+    pub fn with_console(mut self, console: ConsoleSettings) -> AppState {
+        self.console = Arc::new(console);
+        self
+    }
+
+    /// Whether the console is served over TLS (its public URL is `https`):
+    /// then cookies are `Secure` and named `__Host-…`.
+    pub fn tls(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 
     /// The same state with bundles valid for `secs` seconds (at least 2, so

@@ -164,7 +164,9 @@ schemas.update({
  "AccountList": obj(["accounts"], {"accounts": arr(ref("AccountInfo"))}),
  "AppSummary": obj(["id", "name", "kind", "superapp_id", "team_id", "bound", "mode", "release_version", "removed"], {"id": S, "name": S, "kind": ref("Kind"), "superapp_id": S, "team_id": S, "bound": B, "mode": {"type": "string", "nullable": True, "enum": ["enforce", "report", None]}, "release_version": NS, "removed": B}),
  "AppList": obj(["apps"], {"apps": arr(ref("AppSummary"))}),
+ "Invite": obj(["account_id", "code", "url", "expires_at"], {"account_id": S, "code": {"type": "string", "description": "gi_…, shown once, stored hashed; one use"}, "url": {"type": "string", "description": "the console's invite page with the code in the fragment (#gi_…), which never reaches a server"}, "expires_at": I}),
 })
+paths["/api/v1/accounts/{id}/invites"] = {"post": op("a one-time invite that sets (or resets) the account's console password; supersedes its unused invites (super admin)", "201", "Invite", params=["id"])}
 paths["/api/v1/accounts"]["get"] = op("every account (super admin, platform admin)", "200", "AccountList")
 paths["/api/v1/apps"] = {"get": op("the apps the caller may read (superapp, team)", "200", "AppList", query=[("superapp", False), ("team", False)])}
 paths["/api/v1/superapps"]["get"]["parameters"] = [{"name": "team", "in": "query", "required": False, "schema": S}]

@@ -10,12 +10,13 @@ use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use crate::change::PLATFORM;
+use crate::console;
 use crate::distribution;
 use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
 use crate::resources::{
-    accounts, apis, applications, apps, audit, bindings, blocked, keys, mode, packages, qr,
-    releases, requests, signing, superapps, teams, versions, whitelists,
+    accounts, apis, applications, apps, audit, bindings, blocked, invites, keys, mode, packages,
+    qr, releases, requests, signing, superapps, teams, versions, whitelists,
 };
 use crate::state::AppState;
 
@@ -30,7 +31,9 @@ pub fn router(state: AppState) -> Router {
         .merge(console())
         .merge(application_management(package_limit))
         .merge(login())
+        .merge(accounts_and_invites())
         .route_layer(from_fn(reserved_scope))
+        .merge(console::router(package_limit))
         .route("/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(no_route)
@@ -200,6 +203,12 @@ fn application_management(package_limit: usize) -> Router<AppState> {
         .route("/api/v1/apps/{app}/package", get(packages::get))
         .route("/api/v1/apps/{app}/qrcode.png", get(qr::get_png))
         .route("/api/v1/apps/{app}/qrcode.svg", get(qr::get_svg))
+}
+
+/// Console sign-in's JSON side: one-time invites for automation (the
+/// bootstrap admin's replacement invite, scripted onboarding).
+fn accounts_and_invites() -> Router<AppState> {
+    Router::new().route("/api/v1/accounts/{id}/invites", post(invites::json::issue))
 }
 
 /// `_platform` names the platform's version counter and audit log, never a

@@ -13,6 +13,7 @@ pub mod apps;
 pub mod audit;
 pub mod bindings;
 pub mod blocked;
+pub mod invites;
 pub mod keys;
 pub mod mode;
 pub mod packages;

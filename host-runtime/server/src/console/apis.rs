@@ -1,0 +1,451 @@
+//! Sensitive API management (seed 000): the status list with Restrict and
+//! Allow, Add sensitive API (platform APIs from the catalogue, with search;
+//! custom APIs with name, function and scope), and the API details with the
+//! authorized mini programs and mini games and Revoke.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use guard_core::{ApiStatus, ApiType, Scope};
+use serde::Deserialize;
+
+use crate::auth::Action;
+use crate::console::errors::PageError;
+use crate::console::forms::{FormData, Posted};
+use crate::console::page::{q, render, Chrome, Page, Submitted, When};
+use crate::console::session::{self, Session};
+use crate::http::error::ApiError;
+use crate::resources::apis::{self, ApiEntry, NewApi};
+use crate::resources::requests;
+use crate::state::AppState;
+
+/// How people read a scope.
+pub fn scope_label(s: Scope) -> &'static str {
+    match s {
+        Scope::All => "mini programs and mini games",
+        Scope::MiniProgram => "mini programs",
+        Scope::MiniGame => "mini games",
+    }
+}
+
+/// How people read a status.
+pub fn status_label(s: ApiStatus) -> &'static str {
+    match s {
+        ApiStatus::Public => "Public",
+        ApiStatus::Restricted => "Restricted",
+    }
+}
+
+/// A radio button of a choice.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// Its value.
+    pub value: &'static str,
+    /// Its label.
+    pub label: &'static str,
+    /// Whether it is checked.
+    pub checked: bool,
+}
+
+/// The scope choices, `current` checked.
+pub fn scope_choices(current: &str) -> Vec<Choice> {
+    Scope::ALL
+        .iter()
+        .map(|s| Choice {
+            value: s.as_str(),
+            label: scope_label(*s),
+            checked: s.as_str() == current,
+        })
+        .collect()
+}
+
+/// Leaves `message` for the next page and goes there.
+///
+/// # Errors
+///
+/// [`PageError::Api`] on a store failure.
+pub async fn done(
+    st: &AppState,
+    s: &Session,
+    to: &str,
+    message: &str,
+) -> Result<Response, PageError> {
+    session::flash(st, s, message).await?;
+    Ok(crate::console::page::see_other(to))
+}
+
+struct ApiRow {
+    name: String,
+    api_type: ApiType,
+    scope_label: &'static str,
+    description: String,
+    status: &'static str,
+    status_label: &'static str,
+    restricted: bool,
+    custom: bool,
+}
+
+#[derive(Template)]
+#[template(path = "apis.html")]
+struct ApisPage {
+    chrome: Chrome,
+    sid: String,
+    query: String,
+    page: Page<ApiRow>,
+    can_manage: bool,
+    can_approvals: bool,
+    sub: Submitted,
+}
+
+/// The list's query.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+async fn list_page(
+    st: &AppState,
+    s: &Session,
+    sid: &str,
+    lq: &ListQuery,
+    sub: Submitted,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let all = apis::list(st, &s.caller, sid).await?;
+    let query = lq.q.clone().unwrap_or_default();
+    let needle = query.trim().to_lowercase();
+    let rows: Vec<ApiRow> = all
+        .into_iter()
+        .filter(|a| {
+            needle.is_empty()
+                || a.name.to_lowercase().contains(&needle)
+                || a.description
+                    .as_deref()
+                    .unwrap_or("")
+                    .to_lowercase()
+                    .contains(&needle)
+        })
+        .map(|a| ApiRow {
+            scope_label: scope_label(a.scope),
+            status: a.status.as_str(),
+            status_label: status_label(a.status),
+            restricted: a.status == ApiStatus::Restricted,
+            custom: a.api_type == ApiType::Custom,
+            description: a.description.unwrap_or_default(),
+            api_type: a.api_type,
+            name: a.name,
+        })
+        .collect();
+    let base = format!("/console/superapps/{sid}/apis");
+    let page = Page::of(rows, lq.page.unwrap_or(1), |n| {
+        format!("{base}?q={}&page={n}", q(&query))
+    });
+    let p = ApisPage {
+        chrome: Chrome::new(s, "Sensitive API management", &base, Some(sid)),
+        sid: sid.to_owned(),
+        query,
+        page,
+        can_manage: s.caller.may(Action::ManageApis, sid),
+        can_approvals: s.caller.may(Action::ViewApprovals, sid),
+        sub,
+    };
+    Ok(render(status, &p))
+}
+
+/// `GET /console/superapps/{sid}/apis`.
+pub async fn list(
+    State(st): State<AppState>,
+    s: Session,
+    Path(sid): Path<String>,
+    Query(lq): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    list_page(&st, &s, &sid, &lq, Submitted::none(), StatusCode::OK).await
+}
+
+#[derive(Template)]
+#[template(path = "api_new.html")]
+struct NewPage {
+    chrome: Chrome,
+    sid: String,
+    query: String,
+    catalogue: Page<&'static str>,
+    scopes: Vec<Choice>,
+    sub: Submitted,
+}
+
+async fn new_page(
+    st: &AppState,
+    s: &Session,
+    sid: &str,
+    lq: &ListQuery,
+    sub: Submitted,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    // The form is for those who may manage APIs; the service refuses anyway.
+    s.caller.require_superapp(Action::ManageApis, sid)?;
+    let listed: Vec<String> = apis::list(st, &s.caller, sid)
+        .await?
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    let query = lq.q.clone().unwrap_or_default();
+    let needle = query.trim().to_lowercase();
+    let names: Vec<&'static str> = guard_core::catalogue::names()
+        .filter(|n| !listed.iter().any(|l| l == n))
+        .filter(|n| needle.is_empty() || n.to_lowercase().contains(&needle))
+        .collect();
+    let base = format!("/console/superapps/{sid}/apis/new");
+    let catalogue = Page::of(names, lq.page.unwrap_or(1), |n| {
+        format!("{base}?q={}&page={n}", q(&query))
+    });
+    let p = NewPage {
+        chrome: Chrome::new(
+            s,
+            "Add sensitive API",
+            &format!("/console/superapps/{sid}/apis"),
+            Some(sid),
+        ),
+        sid: sid.to_owned(),
+        query,
+        catalogue,
+        scopes: scope_choices(sub.value_or("custom", "scope", "all")),
+        sub,
+    };
+    Ok(render(status, &p))
+}
+
+/// `GET /console/superapps/{sid}/apis/new`.
+pub async fn new(
+    State(st): State<AppState>,
+    s: Session,
+    Path(sid): Path<String>,
+    Query(lq): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    new_page(&st, &s, &sid, &lq, Submitted::none(), StatusCode::OK).await
+}
+
+/// The new API a form describes (the API's own parsing of each field).
+fn new_api(f: &FormData) -> Result<NewApi, ApiError> {
+    let api_type = ApiType::parse(&f.text("type"))
+        .ok_or_else(|| ApiError::bad("type", "must be `system` or `custom`"))?;
+    let scope = match f.optional("scope") {
+        None => Scope::All,
+        Some(s) => Scope::parse(&s)
+            .ok_or_else(|| ApiError::bad("scope", format!("`{s}` is not a scope")))?,
+    };
+    Ok(NewApi {
+        name: f.text("name").trim().to_owned(),
+        api_type,
+        scope,
+        description: f.optional("description"),
+        status: ApiStatus::Restricted,
+    })
+}
+
+/// `POST /console/superapps/{sid}/apis`: add a platform or custom API.
+pub async fn add(
+    State(st): State<AppState>,
+    Path(sid): Path<String>,
+    post: Posted,
+) -> Result<Response, PageError> {
+    let s = &post.session;
+    let form = if post.form.get("type") == Some("custom") {
+        "custom"
+    } else {
+        "system"
+    };
+    let result = match new_api(&post.form) {
+        Ok(b) => apis::add(&st, &s.caller, &sid, b).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(done_) => {
+            let msg = format!(
+                "Added `{}` to the sensitive API list (restricted).",
+                done_.item.name
+            );
+            done(&st, s, &format!("/console/superapps/{sid}/apis"), &msg).await
+        }
+        Err(e) => {
+            let sub = Submitted::refused(form, post.form.values(), &e);
+            new_page(&st, s, &sid, &ListQuery::default(), sub, e.status()).await
+        }
+    }
+}
+
+/// `POST /console/superapps/{sid}/apis/{name}/status`: Restrict or Allow.
+pub async fn set_status(
+    State(st): State<AppState>,
+    Path((sid, name)): Path<(String, String)>,
+    post: Posted,
+) -> Result<Response, PageError> {
+    let s = &post.session;
+    let status = match post.form.get("status") {
+        Some("public") => Ok(ApiStatus::Public),
+        Some("restricted") => Ok(ApiStatus::Restricted),
+        _ => Err(ApiError::bad("status", "must be `public` or `restricted`")),
+    };
+    let result = match status {
+        Ok(status) => apis::set_status(&st, &s.caller, &sid, &name, status).await,
+        Err(e) => Err(e),
+    };
+    let back_detail = post.form.get("back") == Some("detail");
+    match result {
+        Ok(d) => {
+            let msg = format!(
+                "`{name}` is now {}.",
+                status_label(d.item.status).to_lowercase()
+            );
+            let to = if back_detail {
+                format!("/console/superapps/{sid}/apis/{name}")
+            } else {
+                format!("/console/superapps/{sid}/apis")
+            };
+            done(&st, s, &to, &msg).await
+        }
+        Err(e) => {
+            let sub = Submitted::refused("status", post.form.values(), &e);
+            if back_detail {
+                detail_page(&st, s, &sid, &name, sub, e.status()).await
+            } else {
+                list_page(&st, s, &sid, &ListQuery::default(), sub, e.status()).await
+            }
+        }
+    }
+}
+
+/// `POST /console/superapps/{sid}/apis/{name}/delete`: custom APIs only.
+pub async fn delete(
+    State(st): State<AppState>,
+    Path((sid, name)): Path<(String, String)>,
+    post: Posted,
+) -> Result<Response, PageError> {
+    let s = &post.session;
+    match apis::delete(&st, &s.caller, &sid, &name).await {
+        Ok(_) => {
+            done(
+                &st,
+                s,
+                &format!("/console/superapps/{sid}/apis"),
+                &format!("Deleted the custom API `{name}`."),
+            )
+            .await
+        }
+        Err(e) => {
+            let sub = Submitted::refused("status", post.form.values(), &e);
+            list_page(&st, s, &sid, &ListQuery::default(), sub, e.status()).await
+        }
+    }
+}
+
+struct AuthorizedRow {
+    app_id: String,
+    kind: String,
+    team_id: String,
+    request_id: String,
+    when: When,
+}
+
+#[derive(Template)]
+#[template(path = "api_detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    sid: String,
+    api: ApiEntry,
+    scope_label: &'static str,
+    status_label: &'static str,
+    restricted: bool,
+    authorized: Vec<AuthorizedRow>,
+    can_manage: bool,
+    can_revoke: bool,
+    can_see_authorized: bool,
+    sub: Submitted,
+}
+
+async fn detail_page(
+    st: &AppState,
+    s: &Session,
+    sid: &str,
+    name: &str,
+    sub: Submitted,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let api = apis::get(st, &s.caller, sid, name).await?;
+    let can_see_authorized = s.caller.may(Action::ViewApprovals, sid);
+    let authorized = if can_see_authorized {
+        apis::authorized(st, &s.caller, sid, name)
+            .await?
+            .into_iter()
+            .map(|a| AuthorizedRow {
+                when: When::at(a.granted_at),
+                app_id: a.app_id,
+                kind: a.kind,
+                team_id: a.team_id,
+                request_id: a.request_id,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let p = DetailPage {
+        chrome: Chrome::new(
+            s,
+            format!("Sensitive API {name}"),
+            &format!("/console/superapps/{sid}/apis"),
+            Some(sid),
+        ),
+        sid: sid.to_owned(),
+        scope_label: scope_label(api.scope),
+        status_label: status_label(api.status),
+        restricted: api.status == ApiStatus::Restricted,
+        api,
+        authorized,
+        can_manage: s.caller.may(Action::ManageApis, sid),
+        can_revoke: s.caller.may(Action::Revoke, sid),
+        can_see_authorized,
+        sub,
+    };
+    Ok(render(status, &p))
+}
+
+/// `GET /console/superapps/{sid}/apis/{name}`.
+pub async fn detail(
+    State(st): State<AppState>,
+    s: Session,
+    Path((sid, name)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    detail_page(&st, &s, &sid, &name, Submitted::none(), StatusCode::OK).await
+}
+
+/// `POST /console/apps/{app}/grants/{api}/revoke`: the app must request again.
+pub async fn revoke(
+    State(st): State<AppState>,
+    Path((app, api)): Path<(String, String)>,
+    post: Posted,
+) -> Result<Response, PageError> {
+    let s = &post.session;
+    let sid = crate::resources::apps::get(&st, &s.caller, &app)
+        .await?
+        .superapp_id;
+    match requests::revoke(&st, &s.caller, &app, &api).await {
+        Ok(_) => {
+            let msg =
+                format!("Revoked `{app}`'s authorization for `{api}`: it must request again.");
+            done(
+                &st,
+                s,
+                &format!("/console/superapps/{sid}/apis/{api}"),
+                &msg,
+            )
+            .await
+        }
+        Err(e) => {
+            let sub = Submitted::refused("revoke", post.form.values(), &e);
+            detail_page(&st, s, &sid, &api, sub, e.status()).await
+        }
+    }
+}

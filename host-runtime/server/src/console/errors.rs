@@ -1,0 +1,87 @@
+//! Why a console request was not answered with its page: signed out, a
+//! cross-origin or token-less form, or a refusal of the service layer.
+//! Each is an HTML page (or, signed out on a GET, a redirect to sign-in),
+//! never JSON.
+
+use askama::Template;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::console::page::{render, Chrome};
+use crate::console::signin;
+use crate::http::error::ApiError;
+
+/// A console request that gets no page of its own.
+#[derive(Debug)]
+pub enum PageError {
+    /// No live session: a GET goes to sign-in (and comes back to `next`),
+    /// a form post is refused.
+    SignedOut {
+        /// The page asked for (GET only).
+        next: Option<String>,
+    },
+    /// A state-changing request from another origin.
+    CrossOrigin,
+    /// A form without the session's CSRF token.
+    BadCsrf,
+    /// The service layer refused.
+    Api(ApiError),
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> PageError {
+        PageError::Api(e)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    message: String,
+    sign_in: bool,
+}
+
+fn page(status: StatusCode, message: impl Into<String>, sign_in: bool) -> Response {
+    let p = ErrorPage {
+        chrome: Chrome::anonymous(status.canonical_reason().unwrap_or("Error")),
+        status: status.as_u16(),
+        message: message.into(),
+        sign_in,
+    };
+    render(status, &p)
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignedOut { next: Some(next) } => (
+                StatusCode::SEE_OTHER,
+                [(header::LOCATION, signin::login_href(&next))],
+            )
+                .into_response(),
+            PageError::SignedOut { next: None } => page(
+                StatusCode::FORBIDDEN,
+                "Your session has ended, so nothing was changed. Sign in again and repeat the change.",
+                true,
+            ),
+            PageError::CrossOrigin => page(
+                StatusCode::FORBIDDEN,
+                "This form was sent from another site, so nothing was changed.",
+                false,
+            ),
+            PageError::BadCsrf => page(
+                StatusCode::FORBIDDEN,
+                "This form is out of date or was not sent by the console, so nothing was changed. Reload the page and try again.",
+                false,
+            ),
+            PageError::Api(e) => {
+                if let ApiError::Internal(detail) = &e {
+                    tracing::error!(%detail, "internal error");
+                }
+                page(e.status(), e.to_string(), e.status() == StatusCode::UNAUTHORIZED)
+            }
+        }
+    }
+}

@@ -1,0 +1,549 @@
+//! Console sign-in, on SQLite and PostgreSQL: invites (forged, expired,
+//! reused, superseded), passwords, sessions (forged, idle, absolute,
+//! signed out, ended by a new password), CSRF (no token, another session's
+//! token, cross-origin, no origin at all), throttling (per account, per
+//! address, across two servers on one database), cookies and headers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod console_kit;
+
+use axum::http::StatusCode;
+use common::{stores, Harness};
+use console_kit::{Browser, ORIGIN, PW};
+use guard_server::{AppState, Clock, ConsoleSettings, Limits};
+use serde_json::Value;
+
+async fn invite(h: &Harness, account: &str) -> String {
+    let b: Value = h
+        .ok(
+            "admin",
+            "POST",
+            &format!("/api/v1/accounts/{account}/invites"),
+            None,
+            201,
+        )
+        .await;
+    assert!(b["url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/console/invite#{}", b["code"].as_str().unwrap())));
+    b["code"].as_str().unwrap().to_owned()
+}
+
+async fn world(backend: &'static str, store: guard_server::store::Store) -> Harness {
+    let mut h = Harness::new(backend, store).await;
+    h.world().await;
+    h
+}
+
+#[tokio::test]
+async fn invites_set_a_password_once_and_forged_expired_reused_ones_change_nothing() {
+    for (backend, store) in stores("console-invites").await {
+        let h = world(backend, store).await;
+        let mut b = Browser::new(h.router.clone());
+
+        // A forged code: refused, naming the field, nothing signed in.
+        let p = b
+            .redeem("gi_0000000000000000000000000000000000000000", PW)
+            .await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "[{backend}]");
+        assert!(
+            p.has("Invite code: this invite is unknown, already used or expired"),
+            "{}",
+            p.text
+        );
+        assert!(b.cookie.is_none());
+
+        // A too-short password is refused and the invite stays usable; the
+        // code is kept in the form, the password is not echoed.
+        let code = invite(&h, "dev").await;
+        let p = b.redeem(&code, "short").await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST);
+        assert!(p.has("New password: is 5 characters long; at least 12 needed"));
+        assert!(p.has(&format!("value=\"{code}\"")) && !p.has("value=\"short\""));
+        // Two passwords that differ: the second field is named.
+        let p = b
+            .post(
+                "/console/invite",
+                &[
+                    ("form", "invite"),
+                    ("code", &code),
+                    ("password", PW),
+                    ("confirm", "correct horse batterY"),
+                ],
+            )
+            .await;
+        assert!(p.has("New password, again: does not match"), "{}", p.text);
+
+        // Used once: signed in, sent to the developer's first page.
+        let p = b.redeem(&code, PW).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text);
+        assert_eq!(p.location(), "/console/");
+        assert_eq!(b.get("/console/").await.location(), "/console/apps");
+
+        // Used twice: refused (a second browser, same code).
+        let mut other = Browser::new(h.router.clone());
+        let p = other.redeem(&code, "another long password").await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST);
+        assert!(other.cookie.is_none());
+        // The password set by the first use works; the attempted one does not.
+        assert_eq!(
+            other.sign_in("dev", "another long password").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(other.sign_in("dev", PW).await.status, StatusCode::SEE_OTHER);
+
+        // A new invite supersedes an unused older one.
+        let old = invite(&h, "review").await;
+        let new = invite(&h, "review").await;
+        let mut r = Browser::new(h.router.clone());
+        assert_eq!(r.redeem(&old, PW).await.status, StatusCode::BAD_REQUEST);
+        // Expired: seven days by default.
+        h.state.clock.advance(7 * 86_400);
+        assert_eq!(r.redeem(&new, PW).await.status, StatusCode::BAD_REQUEST);
+        let fresh = invite(&h, "review").await;
+        assert_eq!(r.redeem(&fresh, PW).await.status, StatusCode::SEE_OTHER);
+
+        // Only the super admin issues invites (automation through the API).
+        for who in ["platform", "sa_admin", "dev"] {
+            h.ok(who, "POST", "/api/v1/accounts/dev/invites", None, 403)
+                .await;
+        }
+        h.ok(
+            "admin",
+            "POST",
+            "/api/v1/accounts/nobody/invites",
+            None,
+            404,
+        )
+        .await;
+
+        // The audit log says who was invited and who set a password, never a code.
+        let audit = h
+            .ok(
+                "admin",
+                "GET",
+                "/api/v1/superapps/_platform/audit",
+                None,
+                200,
+            )
+            .await;
+        let text = audit.to_string();
+        assert!(text.contains("create_invite") && text.contains("set_password"));
+        assert!(!text.contains(&code) && !text.contains("gi_"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_new_password_ends_the_accounts_other_sessions() {
+    for (backend, store) in stores("console-reset").await {
+        let h = world(backend, store).await;
+        let mut laptop = Browser::new(h.router.clone());
+        laptop.redeem(&invite(&h, "sa_admin").await, PW).await;
+        assert_eq!(laptop.get("/console/").await.status, StatusCode::SEE_OTHER);
+        assert!(!laptop
+            .get("/console/")
+            .await
+            .location()
+            .starts_with("/console/login"));
+        // A reset through a new invite, on another device.
+        let mut phone = Browser::new(h.router.clone());
+        phone
+            .redeem(&invite(&h, "sa_admin").await, "a brand new password")
+            .await;
+        let p = laptop.get("/console/").await;
+        assert!(
+            p.location().starts_with("/console/login"),
+            "[{backend}] {}",
+            p.location()
+        );
+        assert_eq!(
+            laptop.sign_in("sa_admin", PW).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert!(!phone
+            .get("/console/")
+            .await
+            .location()
+            .starts_with("/console/login"));
+    }
+}
+
+#[tokio::test]
+async fn sign_in_and_sessions_forged_idle_absolute_and_signed_out() {
+    for (backend, store) in stores("console-sessions").await {
+        let h = world(backend, store).await;
+        Browser::new(h.router.clone())
+            .redeem(&invite(&h, "review").await, PW)
+            .await;
+        let mut b = Browser::new(h.router.clone());
+
+        // Not signed in: pages send to sign-in and back.
+        let p = b.get("/console/superapps/sa1/approvals").await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            p.location(),
+            "/console/login?next=%2Fconsole%2Fsuperapps%2Fsa1%2Fapprovals"
+        );
+        // A forged cookie is no session.
+        b.cookie = Some("guard_session=".to_owned() + &"ab".repeat(32));
+        assert!(b
+            .get("/console/")
+            .await
+            .location()
+            .starts_with("/console/login"));
+        b.cookie = None;
+
+        // Wrong password and unknown account: the same answer.
+        let wrong = b.sign_in("review", "not the password").await;
+        let unknown = b.sign_in("nobody", "not the password").await;
+        assert_eq!(
+            (wrong.status, unknown.status),
+            (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+        );
+        assert!(
+            wrong.has("Wrong account or password.") && unknown.has("Wrong account or password.")
+        );
+        assert!(b.cookie.is_none());
+
+        // Signed in: the cookie is HttpOnly, SameSite=Strict, Path=/, not
+        // Secure over plain http, and a new value (no fixation).
+        b.cookie = Some("guard_session=".to_owned() + &"cd".repeat(32));
+        let p = b.sign_in("review", PW).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER);
+        let set = p.headers["set-cookie"].to_str().unwrap().to_owned();
+        assert!(set.starts_with("guard_session="), "{set}");
+        for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(set.contains(attr), "{set}");
+        }
+        assert!(!set.contains("Secure") && !set.contains("Max-Age") && !set.contains("Domain"));
+        assert_ne!(
+            b.cookie.as_deref(),
+            Some(&*("guard_session=".to_owned() + &"cd".repeat(32)))
+        );
+        assert_eq!(
+            b.get("/console/").await.location(),
+            "/console/superapps/sa1/apis"
+        );
+
+        // Idle for 30 minutes: ended.
+        h.state.clock.advance(29 * 60);
+        assert_eq!(
+            b.get("/console/").await.location(),
+            "/console/superapps/sa1/apis"
+        );
+        h.state.clock.advance(30 * 60 + 1);
+        assert!(b
+            .get("/console/")
+            .await
+            .location()
+            .starts_with("/console/login"));
+
+        // 12 hours after sign-in: ended, however busy.
+        b.sign_in("review", PW).await;
+        for _ in 0..29 {
+            h.state.clock.advance(25 * 60);
+            b.get("/console/").await;
+        }
+        assert!(
+            b.get("/console/")
+                .await
+                .location()
+                .starts_with("/console/login"),
+            "[{backend}] absolute expiry"
+        );
+
+        // Sign-out ends the session on the server: the old cookie is worthless.
+        b.sign_in("review", PW).await;
+        let kept = b.cookie.clone();
+        assert_eq!(
+            b.get("/console/login").await.status,
+            StatusCode::SEE_OTHER,
+            "signed in: on to the console"
+        );
+        let token = session_csrf(&mut b).await;
+        let out = b.post("/console/logout", &[("csrf", &token)]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert!(out.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("guard_session=;"));
+        b.cookie = kept;
+        assert!(b
+            .get("/console/")
+            .await
+            .location()
+            .starts_with("/console/login"));
+        assert!(b
+            .get("/console/account")
+            .await
+            .location()
+            .starts_with("/console/login"));
+    }
+}
+
+/// The CSRF token of `b`'s session, from the sign-out form every page has.
+async fn session_csrf(b: &mut Browser) -> String {
+    let p = b.get("/console/account").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+    p.csrf()
+}
+
+#[tokio::test]
+async fn forms_without_the_token_or_from_another_origin_change_nothing() {
+    for (backend, store) in stores("console-csrf").await {
+        let h = world(backend, store).await;
+        Browser::new(h.router.clone())
+            .redeem(&invite(&h, "review").await, PW)
+            .await;
+        Browser::new(h.router.clone())
+            .redeem(&invite(&h, "senior").await, PW)
+            .await;
+        let mut b = Browser::new(h.router.clone());
+        b.sign_in("review", PW).await;
+        let mut other = Browser::new(h.router.clone());
+        other.sign_in("senior", PW).await;
+        let theirs = session_csrf(&mut other).await;
+        let mine = session_csrf(&mut b).await;
+        assert_ne!(mine, theirs);
+
+        // Sign-out is the probe: a refused one leaves the session alive.
+        let alive = |p: &console_kit::Page| p.status == StatusCode::FORBIDDEN;
+        let p = b.post("/console/logout", &[]).await;
+        assert!(
+            alive(&p) && p.has("out of date or was not sent by the console"),
+            "[{backend}] no token"
+        );
+        let p = b.post("/console/logout", &[("csrf", &theirs)]).await;
+        assert!(alive(&p), "another session's token");
+        let p = b.post("/console/logout", &[("csrf", "")]).await;
+        assert!(alive(&p), "empty token");
+        let evil = [("origin".to_owned(), "https://evil.example".to_owned())];
+        let p = b
+            .post_with("/console/logout", &[("csrf", &mine)], &evil)
+            .await;
+        assert!(
+            alive(&p) && p.has("sent from another site"),
+            "cross-origin with the right token"
+        );
+        let null = [("origin".to_owned(), "null".to_owned())];
+        assert!(alive(
+            &b.post_with("/console/logout", &[("csrf", &mine)], &null)
+                .await
+        ));
+        // No Origin and no Referer at all: refused.
+        b.origin = None;
+        assert!(
+            alive(&b.post("/console/logout", &[("csrf", &mine)]).await),
+            "no origin"
+        );
+        // A same-origin Referer stands in for a missing Origin.
+        assert_eq!(session_csrf(&mut b).await, mine, "still signed in");
+        let referer = [("referer".to_owned(), format!("{ORIGIN}/console/apps"))];
+        let p = b
+            .post_with("/console/logout", &[("csrf", &mine)], &referer)
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER);
+        assert!(b
+            .get("/console/")
+            .await
+            .location()
+            .starts_with("/console/login"));
+
+        // Sign-in and invite forms check the origin too (login CSRF).
+        let mut c = Browser::new(h.router.clone());
+        c.origin = Some("https://evil.example".into());
+        assert_eq!(c.sign_in("senior", PW).await.status, StatusCode::FORBIDDEN);
+        assert!(c.cookie.is_none());
+        assert_eq!(c.redeem("gi_x", PW).await.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_per_account_and_per_address_across_servers() {
+    for (backend, store) in stores("console-throttle").await {
+        let h = world(backend, store.clone()).await;
+        Browser::new(h.router.clone())
+            .redeem(&invite(&h, "dev").await, PW)
+            .await;
+        // A second server on the same database (its own pool and state).
+        let store2 = match backend {
+            "sqlite" => guard_server::store::Store::open_sqlite(store.data_dir.as_ref().unwrap())
+                .await
+                .unwrap(),
+            _ => {
+                let url = std::env::var("GUARD_TEST_PG_URL").unwrap();
+                let db: String = sqlx::query_scalar("SELECT CAST(current_database() AS TEXT)")
+                    .fetch_one(&store.pool)
+                    .await
+                    .unwrap();
+                guard_server::store::Store::open_url(&common::with_db(&url, &db))
+                    .await
+                    .unwrap()
+            }
+        };
+        let state2 = AppState::new(store2, h.state.clock.clone(), Limits::default());
+        let second = guard_server::router(state2);
+
+        // Five wrong passwords for `dev`, spread over both servers and
+        // several addresses: the sixth attempt is refused even with the
+        // right password, on either server.
+        for i in 0..5 {
+            let router = if i % 2 == 0 {
+                h.router.clone()
+            } else {
+                second.clone()
+            };
+            let mut b = Browser::new(router).from(&format!("198.51.100.{i}:4000"));
+            assert_eq!(
+                b.sign_in("dev", "wrong password!").await.status,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        for router in [h.router.clone(), second.clone()] {
+            let mut b = Browser::new(router).from("203.0.113.9:4000");
+            let p = b.sign_in("dev", PW).await;
+            assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "[{backend}]");
+            assert!(p.has("Too many sign-in attempts"));
+            let wait: i64 = p.headers["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=900).contains(&wait), "{wait}");
+            assert!(b.cookie.is_none());
+        }
+        // After the window, the right password works again.
+        h.state.clock.advance(15 * 60);
+        assert_eq!(
+            Browser::new(second.clone()).sign_in("dev", PW).await.status,
+            StatusCode::SEE_OTHER
+        );
+
+        // One address guessing many accounts: 30 attempts, then refused
+        // (an account it never tried included).
+        let mut guesser = Browser::new(h.router.clone()).from("192.0.2.77:1");
+        for i in 0..30 {
+            let p = guesser
+                .sign_in(&format!("user{i}"), "guess guess guess")
+                .await;
+            assert_eq!(p.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+        }
+        assert_eq!(
+            guesser.sign_in("dev", PW).await.status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        // Another address is not affected.
+        assert_eq!(
+            Browser::new(second.clone())
+                .from("192.0.2.78:1")
+                .sign_in("dev", PW)
+                .await
+                .status,
+            StatusCode::SEE_OTHER
+        );
+    }
+}
+
+#[tokio::test]
+async fn over_tls_the_cookie_is_secure_with_the_host_prefix_and_pages_carry_the_security_headers() {
+    let store = guard_server::store::Store::open_sqlite(&common::temp_dir("console-tls"))
+        .await
+        .unwrap();
+    let state = AppState::new(store, Clock::manual(common::T0), Limits::default())
+        .with_public_url("https://guard.example")
+        .with_console(ConsoleSettings {
+            public_url_explicit: true,
+            ..ConsoleSettings::default()
+        });
+    let mut h = Harness::from_state("sqlite", state).await;
+    h.world().await;
+    let code = invite(&h, "dev").await;
+    let mut b = Browser::new(h.router.clone());
+    // The http origin of the default URL is not this console's.
+    assert_eq!(b.redeem(&code, PW).await.status, StatusCode::FORBIDDEN);
+    b.origin = Some("https://guard.example".into());
+    let p = b.redeem(&code, PW).await;
+    let set = p.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set.starts_with("__Host-guard_session=")
+            && set.contains("Secure")
+            && set.contains("Path=/"),
+        "{set}"
+    );
+    assert!(!set.contains("Domain"));
+    // The plain name is not read over TLS.
+    let value = b
+        .cookie
+        .clone()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    b.cookie = Some(format!("guard_session={value}"));
+    assert!(b
+        .get("/console/")
+        .await
+        .location()
+        .starts_with("/console/login"));
+    b.cookie = Some(format!("__Host-guard_session={value}"));
+    assert_eq!(b.get("/console/").await.location(), "/console/apps");
+
+    for path in [
+        "/console/login",
+        "/console/invite",
+        "/console/static/console.css",
+    ] {
+        let p = b.get(path).await;
+        let csp = p.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("style-src 'self'"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe"),
+            "{csp}"
+        );
+        assert_eq!(p.headers["x-frame-options"], "DENY");
+        assert_eq!(p.headers["x-content-type-options"], "nosniff");
+        assert_eq!(p.headers["referrer-policy"], "same-origin");
+    }
+    // No inline script or style anywhere in a page.
+    let p = b.get("/console/invite").await;
+    assert!(
+        !p.has("<script>") && !p.has("style=") && !p.has("<style"),
+        "{}",
+        p.text
+    );
+    assert!(p.has("<script src=\"/console/static/console.js\" defer></script>"));
+}
+
+#[tokio::test]
+async fn the_bootstrap_invite_is_printed_while_nobody_has_a_password() {
+    let store = guard_server::store::Store::open_sqlite(&common::temp_dir("console-boot"))
+        .await
+        .unwrap();
+    let h = Harness::new("sqlite", store).await;
+    let first = guard_server::resources::invites::bootstrap(&h.state)
+        .await
+        .unwrap()
+        .unwrap();
+    let second = guard_server::resources::invites::bootstrap(&h.state)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.account_id, "admin");
+    let mut b = Browser::new(h.router.clone());
+    // A new start replaces the invite printed before.
+    assert_eq!(
+        b.redeem(&first.code, PW).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        b.redeem(&second.code, PW).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(b.get("/console/").await.location(), "/console/applications");
+    assert!(guard_server::resources::invites::bootstrap(&h.state)
+        .await
+        .unwrap()
+        .is_none());
+}

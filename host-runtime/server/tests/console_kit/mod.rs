@@ -1,0 +1,165 @@
+//! A tiny browser for the console's Rust tests: keeps the session cookie,
+//! sends the console's `Origin` on posts, and reads the CSRF token out of
+//! the page, so a test can do what a person's browser does (and then what
+//! an attacker's would instead).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use tower::ServiceExt;
+
+/// The origin of the state's default public URL.
+pub const ORIGIN: &str = "http://127.0.0.1:8080";
+
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Page {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .map_or("", |v| v.to_str().unwrap())
+    }
+
+    /// The CSRF token of the page's forms.
+    pub fn csrf(&self) -> String {
+        let at = self
+            .text
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("no csrf field in: {}", self.text));
+        let rest = &self.text[at + "name=\"csrf\" value=\"".len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+
+    pub fn has(&self, needle: &str) -> bool {
+        self.text.contains(needle)
+    }
+}
+
+#[derive(Clone)]
+pub struct Browser {
+    pub router: Router,
+    pub cookie: Option<String>,
+    pub origin: Option<String>,
+    pub addr: SocketAddr,
+}
+
+impl Browser {
+    pub fn new(router: Router) -> Browser {
+        Browser {
+            router,
+            cookie: None,
+            origin: Some(ORIGIN.to_owned()),
+            addr: "192.0.2.10:50000".parse().unwrap(),
+        }
+    }
+
+    pub fn from(mut self, addr: &str) -> Browser {
+        self.addr = addr.parse().unwrap();
+        self
+    }
+
+    async fn send(&mut self, req: axum::http::request::Builder, body: Body) -> Page {
+        let mut req = req;
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c.clone());
+        }
+        let mut req = req.body(body).unwrap();
+        req.extensions_mut().insert(ConnectInfo(self.addr));
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        for v in headers.get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap().to_owned();
+            let value = pair.split_once('=').unwrap().1;
+            self.cookie = (!value.is_empty()).then_some(pair);
+        }
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Page {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        self.send(
+            Request::builder().method(Method::GET).uri(path),
+            Body::empty(),
+        )
+        .await
+    }
+
+    /// A form post as the console's own page sends it.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let headers: Vec<(String, String)> = self
+            .origin
+            .iter()
+            .map(|o| ("origin".to_owned(), o.clone()))
+            .collect();
+        self.post_with(path, fields, &headers).await
+    }
+
+    pub async fn post_with(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(String, String)],
+    ) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("content-type", "application/x-www-form-urlencoded");
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        self.send(req, Body::from(body)).await
+    }
+
+    /// Posts `fields` with the CSRF token of the page at `form_page`.
+    pub async fn submit(&mut self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.get(form_page).await.csrf();
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", &csrf));
+        self.post(path, &all).await
+    }
+
+    /// Sets `password` with invite `code` (signs in).
+    pub async fn redeem(&mut self, code: &str, password: &str) -> Page {
+        self.post(
+            "/console/invite",
+            &[
+                ("form", "invite"),
+                ("code", code),
+                ("password", password),
+                ("confirm", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn sign_in(&mut self, account: &str, password: &str) -> Page {
+        self.post(
+            "/console/login",
+            &[
+                ("account", account),
+                ("password", password),
+                ("next", "/console/"),
+            ],
+        )
+        .await
+    }
+}
+
+/// A password good enough for the console.
+pub const PW: &str = "correct horse battery";
