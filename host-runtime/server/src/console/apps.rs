@@ -325,3 +325,240 @@ pub async fn request(
         )),
     }
 }
+
+struct VersionRow {
+    app_version: String,
+    description: String,
+    short_sha: String,
+    size: i64,
+    uploaded_by: String,
+    when: crate::console::page::When,
+    review: &'static str,
+    note: String,
+    can_submit: bool,
+}
+
+#[derive(Template)]
+#[template(path = "app_versions.html")]
+struct VersionsPage {
+    chrome: Chrome,
+    app: AppDetail,
+    versions: Page<VersionRow>,
+    released: Option<String>,
+    removed: bool,
+    can_upload: bool,
+    max_mib: usize,
+    sub: Submitted,
+}
+
+async fn versions_page(
+    st: &AppState,
+    s: &Session,
+    app_id: &str,
+    number: usize,
+    sub: Submitted,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    use crate::resources::{releases, versions};
+    let app = apps::get(st, &s.caller, app_id).await?;
+    let summary = apps::list(
+        st,
+        &s.caller,
+        &AppFilter {
+            superapp: Some(app.superapp_id.clone()),
+            team: Some(app.team_id.clone()),
+        },
+    )
+    .await?
+    .into_iter()
+    .find(|a| a.id == app_id);
+    let released = summary.as_ref().and_then(|a| a.release_version.clone());
+    let removed = summary.is_some_and(|a| a.removed);
+    let reviews = releases::list_for_app(st, &s.caller, app_id).await?;
+    let rows = versions::list(st, &s.caller, app_id)
+        .await?
+        .into_iter()
+        .map(|v| {
+            let last = reviews
+                .iter()
+                .rev()
+                .find(|r| r.app_version == v.app_version);
+            let is_released = released.as_deref() == Some(v.app_version.as_str()) && !removed;
+            let review = match (is_released, last.map(|r| r.life.status)) {
+                (true, _) => "released",
+                (false, Some(RequestStatus::Pending)) => "pending",
+                (false, Some(RequestStatus::Approved)) => "approved",
+                (false, Some(RequestStatus::Rejected)) => "rejected",
+                _ => "",
+            };
+            VersionRow {
+                can_submit: app.bound && !is_released && review != "pending",
+                note: last.and_then(|r| r.life.note.clone()).unwrap_or_default(),
+                short_sha: v.package_sha256.chars().take(12).collect(),
+                when: crate::console::page::When::at(v.created_at),
+                app_version: v.app_version,
+                description: v.description,
+                size: v.size,
+                uploaded_by: v.uploaded_by,
+                review,
+            }
+        })
+        .collect();
+    let base = format!("/console/apps/{app_id}/versions");
+    let p = VersionsPage {
+        chrome: Chrome::new(s, format!("Versions of {app_id}"), "/console/apps", None),
+        can_upload: s.caller.may_platform(Action::UploadVersion)
+            && s.caller.require_team(&app.team_id).is_ok(),
+        versions: Page::of(rows, number, |n| format!("{base}?page={n}")),
+        max_mib: st.limits.max_package_bytes / (1024 * 1024),
+        released,
+        removed,
+        app,
+        sub,
+    };
+    Ok(render(status, &p))
+}
+
+/// `GET /console/apps/{app}/versions`.
+pub async fn versions(
+    State(st): State<AppState>,
+    s: Session,
+    Path(app): Path<String>,
+    Query(lq): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    versions_page(
+        &st,
+        &s,
+        &app,
+        lq.page.unwrap_or(1),
+        Submitted::none(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The fields of a multipart upload form, and its package.
+async fn read_upload(
+    mut mp: axum::extract::Multipart,
+) -> Result<(FormData, axum::body::Bytes), ApiError> {
+    let mut fields = Vec::new();
+    let mut package = axum::body::Bytes::new();
+    let part_error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::bad("package", "is larger than the configured limit")
+        } else {
+            ApiError::bad(
+                "package",
+                format!("the upload did not arrive whole: {}", e.body_text()),
+            )
+        }
+    };
+    while let Some(field) = mp.next_field().await.map_err(part_error)? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "package" {
+            package = field.bytes().await.map_err(part_error)?;
+        } else {
+            let value = field.text().await.map_err(part_error)?;
+            fields.push((name, value));
+        }
+    }
+    Ok((FormData(fields), package))
+}
+
+/// `POST /console/apps/{app}/versions` (multipart: the version, what
+/// changed, the zip): the same checks as the API's upload.
+pub async fn upload(
+    State(st): State<AppState>,
+    s: Session,
+    Path(app): Path<String>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    use crate::resources::versions::{self, Upload};
+    let (form, package) = match read_upload(mp).await {
+        Ok(x) => x,
+        Err(e) => {
+            return versions_page(
+                &st,
+                &s,
+                &app,
+                1,
+                Submitted::refused("upload", Vec::new(), &e),
+                e.status(),
+            )
+            .await
+        }
+    };
+    crate::console::csrf::check_token(&s, form.get("csrf"))?;
+    let meta = Upload {
+        app_version: form.text("app_version").trim().to_owned(),
+        description: form.text("description").trim().to_owned(),
+    };
+    let result = if package.is_empty() {
+        Err(ApiError::bad("package", "choose the zip to upload"))
+    } else {
+        versions::upload(&st, &s.caller, &app, &meta, &package).await
+    };
+    match result {
+        Ok(v) => {
+            let msg = format!(
+                "Uploaded version `{}` ({} files). Submit it for review when ready.",
+                v.item.version.app_version, v.item.entries
+            );
+            done(&st, &s, &format!("/console/apps/{app}/versions"), &msg).await
+        }
+        Err(e) => {
+            // The API names the zip `body`; the form calls it `package`.
+            let e = match e {
+                ApiError::BadRequest { field, reason } if field == "body" => {
+                    ApiError::bad("package", reason)
+                }
+                ApiError::TooLarge => {
+                    ApiError::bad("package", "is larger than the configured limit")
+                }
+                other => other,
+            };
+            versions_page(
+                &st,
+                &s,
+                &app,
+                1,
+                Submitted::refused("upload", form.values(), &e),
+                e.status(),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /console/apps/{app}/releases`: Submit for review.
+pub async fn submit(
+    State(st): State<AppState>,
+    Path(app): Path<String>,
+    post: Posted,
+) -> Result<Response, PageError> {
+    use crate::resources::releases::{self, Submit};
+    let s = &post.session;
+    let b = Submit {
+        app_version: post.form.text("app_version"),
+    };
+    match releases::submit(&st, &s.caller, &app, b).await {
+        Ok(r) => {
+            let msg = format!(
+                "Submitted version `{}` for review (`{}`).",
+                r.item.app_version, r.item.life.id
+            );
+            done(&st, s, &format!("/console/apps/{app}/versions"), &msg).await
+        }
+        Err(e) => {
+            versions_page(
+                &st,
+                s,
+                &app,
+                1,
+                Submitted::refused("submit", post.form.values(), &e),
+                e.status(),
+            )
+            .await
+        }
+    }
+}

@@ -12,6 +12,8 @@ pub mod approvals;
 pub mod apps;
 pub mod assets;
 pub mod bindings;
+pub mod config;
+pub mod control;
 pub mod cookies;
 pub mod csrf;
 pub mod errors;
@@ -22,6 +24,7 @@ pub mod session;
 pub mod signin;
 pub mod throttle;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::middleware::map_response;
 use axum::response::Response;
@@ -40,7 +43,6 @@ connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 /// The console's routes (`/console/...`).
 pub fn router(package_limit: usize) -> Router<AppState> {
-    let _ = package_limit;
     Router::new()
         .route("/console", get(|| async { page::see_other("/console/") }))
         .route("/console/", get(signin::index))
@@ -102,6 +104,40 @@ pub fn router(package_limit: usize) -> Router<AppState> {
         .route("/console/superapps/{sid}/review/{rid}", get(review::detail))
         .route("/console/releases/{rid}/decision", post(review::decide))
         .route("/console/apps/{app}/release/remove", post(review::remove))
+        // Permission control (seed 002) and configuration management.
+        .route("/console/superapps/{sid}/control", get(control::page))
+        .route("/console/apps/{app}/control", post(control::set_control))
+        .route("/console/apps/{app}/mode", post(control::set_mode))
+        .route("/console/apps/{app}/whitelists/{list}", post(control::add))
+        .route(
+            "/console/apps/{app}/whitelists/{list}/{entry}",
+            post(control::edit),
+        )
+        .route(
+            "/console/apps/{app}/whitelists/{list}/{entry}/delete",
+            post(control::delete),
+        )
+        .route(
+            "/console/superapps/{sid}/config",
+            get(config::page).post(config::login),
+        )
+        .route("/console/superapps/{sid}/config/alg", post(config::alg))
+        .route(
+            "/console/superapps/{sid}/signing-keys/rotate",
+            post(config::rotate),
+        )
+        .route(
+            "/console/superapps/{sid}/signing-keys/promote",
+            post(config::promote),
+        )
+        .route(
+            "/console/superapps/{sid}/bundle-key/rotate",
+            post(config::rotate_bundle_key),
+        )
+        .route(
+            "/console/superapps/{sid}/blocked-hosts",
+            post(config::set_blocked),
+        )
         // The developer's mini programs.
         .route("/console/apps", get(apps::list).post(apps::create))
         .route("/console/apps/new", get(apps::new))
@@ -111,6 +147,13 @@ pub fn router(package_limit: usize) -> Router<AppState> {
             get(apps::request_form),
         )
         .route("/console/apps/{app}/requests", post(apps::request))
+        .route(
+            "/console/apps/{app}/versions",
+            get(apps::versions)
+                .post(apps::upload)
+                .layer(DefaultBodyLimit::max(package_limit)),
+        )
+        .route("/console/apps/{app}/releases", post(apps::submit))
         .route("/console/{*rest}", any(not_found))
         .layer(map_response(security_headers))
 }

@@ -294,17 +294,14 @@ pub async fn remove(
     post: Posted,
 ) -> Result<Response, PageError> {
     let s = &post.session;
-    let sid = post.form.text("sid");
+    // Where to go back to is the app's superapp, never a form field.
+    let sid = apps::get(&st, &s.caller, &app).await?.superapp_id;
     match releases::remove(&st, &s.caller, &app).await {
         Ok(d) => {
             let msg = format!(
                 "Removed `{}` (version `{}`): every check of it now fails with app_removed.",
                 d.item.app_id, d.item.app_version
             );
-            let sid = apps::get(&st, &s.caller, &app)
-                .await
-                .map(|a| a.superapp_id)
-                .unwrap_or(sid);
             done(
                 &st,
                 s,

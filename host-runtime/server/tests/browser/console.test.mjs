@@ -9,46 +9,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, api, launch, person, acceptInvite, click, postFromPage, checkAxe, screenshot,
-  deviceGuard,
+  person, acceptInvite, click, postFromPage, screenshot, deviceGuard, world, SID,
 } from './lib.mjs';
 
+let w;
 let server;
 let chrome;
-const people = {};
-const tokens = {};
-const SID = 'demo';
+let people;
 
 before(async () => {
-  server = await startServer({ pgUrl: process.env.GUARD_CONSOLE_PG_URL });
-  chrome = await launch();
-  // The platform's set-up through the API with the bootstrap token (the
-  // platform screens are walked by their own test below).
-  const admin = server.token;
-  let r = await api(server, admin, 'POST', '/api/v1/superapps', { id: SID, name: 'Demo superapp', secret_key: 'k3yK3yk3yK3yk3y1', backend_domain: 'https://api.demo.example' });
-  assert.equal(r.status, 201, r.text);
-  r = await api(server, admin, 'POST', '/api/v1/teams', { id: 'shop-team', name: 'Shop team' });
-  assert.equal(r.status, 201, r.text);
-  const accounts = [
-    ['boss', 'Sam Admin', 'superapp_admin', SID, null],
-    ['senior', 'Sen Ior', 'superapp_senior_developer', SID, null],
-    ['rev', 'Rae Viewer', 'review_staff', SID, null],
-    ['dev', 'Dee Veloper', 'developer', null, 'shop-team'],
-  ];
-  for (const [id, name, role, superapp_id, team_id] of accounts) {
-    r = await api(server, admin, 'POST', '/api/v1/accounts', { id, name, role, superapp_id, team_id });
-    assert.equal(r.status, 201, r.text);
-    tokens[id] = r.json.token;
-    const inv = await api(server, admin, 'POST', `/api/v1/accounts/${id}/invites`);
-    assert.equal(inv.status, 201, inv.text);
-    people[id] = await person(chrome.browser, server, id);
-    await acceptInvite(people[id], inv.json.url);
-  }
+  w = await world();
+  ({ server, people } = w);
+  chrome = w.chrome;
 });
 
 after(async () => {
-  await chrome?.close();
-  await server?.close();
+  await w?.close();
 });
 
 test('guard serve prints the console address and the bootstrap invite, which signs the admin in', async () => {

@@ -19,6 +19,7 @@ export const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export const jsQR = require('jsqr');
 export const { PNG } = require('pngjs');
 const { createGuard } = await import(new URL('js/src/index.js', ROOT));
+export const { zipSync, strToU8 } = require('fflate');
 
 export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -206,4 +207,64 @@ export function decodeQr(bytes) {
 /** The text of the table row holding `text`. */
 export async function rowOf(page, text) {
   return page.locator('tr', { hasText: text }).first();
+}
+
+/**
+ * The cast of the walks: a superapp, a team, and one person of each role
+ * (their own browser context, signed in through their invite). The
+ * platform's set-up goes through the API with the bootstrap token; the
+ * platform screens are walked by their own test.
+ */
+export const SID = 'demo';
+export async function world() {
+  const server = await startServer({ pgUrl: process.env.GUARD_CONSOLE_PG_URL });
+  const chrome = await launch();
+  const admin = server.token;
+  let r = await api(server, admin, 'POST', '/api/v1/superapps', { id: SID, name: 'Demo superapp', secret_key: 'k3yK3yk3yK3yk3y1', backend_domain: 'https://api.demo.example' });
+  assert.equal(r.status, 201, r.text);
+  r = await api(server, admin, 'POST', '/api/v1/teams', { id: 'shop-team', name: 'Shop team' });
+  assert.equal(r.status, 201, r.text);
+  const people = {};
+  const tokens = {};
+  const accounts = [
+    ['boss', 'Sam Admin', 'superapp_admin', SID, null],
+    ['senior', 'Sen Ior', 'superapp_senior_developer', SID, null],
+    ['rev', 'Rae Viewer', 'review_staff', SID, null],
+    ['dev', 'Dee Veloper', 'developer', null, 'shop-team'],
+  ];
+  for (const [id, name, role, superapp_id, team_id] of accounts) {
+    r = await api(server, admin, 'POST', '/api/v1/accounts', { id, name, role, superapp_id, team_id });
+    assert.equal(r.status, 201, r.text);
+    tokens[id] = r.json.token;
+    const inv = await api(server, admin, 'POST', `/api/v1/accounts/${id}/invites`);
+    assert.equal(inv.status, 201, inv.text);
+    people[id] = await person(chrome.browser, server, id);
+    await acceptInvite(people[id], inv.json.url);
+  }
+  return {
+    server,
+    chrome,
+    people,
+    tokens,
+    async close() {
+      await chrome.close();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * Through the API (set-up only): the developer's mini program `app`,
+ * bound to the superapp by its admin.
+ */
+export async function boundApp(w, app, name = app) {
+  let r = await api(w.server, w.tokens.dev, 'POST', `/api/v1/superapps/${SID}/apps`, { id: app, name, kind: 'mini_program', team_id: 'shop-team' });
+  assert.equal(r.status, 201, r.text);
+  r = await api(w.server, w.tokens.boss, 'POST', `/api/v1/bindings/${r.json.binding.id}/decision`, { decision: 'approve' });
+  assert.equal(r.status, 200, r.text);
+}
+
+/** No page error, console error or CSP refusal in anyone's browser. */
+export function assertNoProblems(w) {
+  for (const p of Object.values(w.people)) assert.deepEqual(p.problems, [], p.name);
 }
