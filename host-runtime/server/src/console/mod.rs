@@ -11,6 +11,7 @@ pub mod applications;
 pub mod approvals;
 pub mod apps;
 pub mod assets;
+pub mod audit;
 pub mod bindings;
 pub mod config;
 pub mod control;
@@ -19,6 +20,7 @@ pub mod csrf;
 pub mod errors;
 pub mod forms;
 pub mod page;
+pub mod platform;
 pub mod review;
 pub mod session;
 pub mod signin;
@@ -154,6 +156,21 @@ pub fn router(package_limit: usize) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(package_limit)),
         )
         .route("/console/apps/{app}/releases", post(apps::submit))
+        // Platform: teams, accounts and invites; the audit logs.
+        .route(
+            "/console/platform/teams",
+            get(platform::teams).post(platform::create_team),
+        )
+        .route(
+            "/console/platform/accounts",
+            get(platform::accounts).post(platform::create_account),
+        )
+        .route(
+            "/console/platform/accounts/{id}/invite",
+            post(platform::invite),
+        )
+        .route("/console/platform/audit", get(audit::platform))
+        .route("/console/superapps/{sid}/audit", get(audit::superapp))
         .route("/console/{*rest}", any(not_found))
         .layer(map_response(security_headers))
 }
