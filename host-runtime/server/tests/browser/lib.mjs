@@ -101,8 +101,8 @@ export async function launch() {
  * error, CSP violation and failed script recorded so a test can assert none
  * happened.
  */
-export async function person(browser, server, name, { width = 1280, height = 860 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, baseURL: server.url });
+export async function person(browser, server, name, { width = 1280, height = 860, timezoneId = 'UTC' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, baseURL: server.url, timezoneId, locale: 'en-US' });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
