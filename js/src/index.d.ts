@@ -137,6 +137,18 @@ export interface Guard {
    * layer that calls them (redirect hops) records its own denials.
    */
   onViolation(listener: (violation: Violation) => void): () => void;
+  /**
+   * Drains the violation reports the wasm guard recorded at every check
+   * (denials and report-mode passes, aggregated; at most 100, none older than
+   * 15 minutes). POST `body` to the superapp's `reports_url`.
+   */
+  takeReports(options?: ClockOptions): Readonly<{ body: string; reports: number; dropped: number }>;
+  /** Puts the batch the last takeReports answered back, when it could not be sent (merged within the bounds). */
+  requeueReports(options?: ClockOptions): void;
+  /** The anti-rollback floor (JSON) to persist with the bundle; `null` before anything loaded. */
+  floor(): string | null;
+  /** Restores a persisted floor before anything is loaded after a restart; throws if refused. */
+  restoreFloor(floor: string): void;
   counters(): Counters;
 }
 

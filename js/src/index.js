@@ -39,6 +39,7 @@ const mathFloor = Math.floor;
 const numberIsFinite = Number.isFinite;
 const isArray = Array.isArray;
 const stringify = JSON.stringify;
+const parse = JSON.parse;
 // Denied callbacks run in a microtask, queued through a promise of our own:
 // Node's queueMicrotask runs JS (async_hooks) that reads built-ins at call
 // time, and `then` would look up `constructor` and Symbol.species. This
@@ -399,6 +400,32 @@ export async function createGuard(options) {
       const r = urlCheck(appId, appHandleOf(appId), KIND[d.kind], u, t, component, true);
       count(r.v, appId, component, u);
       return decisionObject(r.v, r.message, r.href);
+    },
+    /**
+     * Drains the violation reports the wasm guard recorded at every check
+     * (guard-core report.rs: denials and report-mode passes, aggregated, at
+     * most 100, none older than 15 minutes): `body` is the JSON to POST to
+     * the superapp's reports URL, `reports` how many it holds, `dropped` how
+     * many denials did not fit.
+     */
+    takeReports(options) {
+      const body = core.takeReports(clock(options));
+      const b = parse(body);
+      return freeze({ body, reports: b.reports.length, dropped: b.dropped });
+    },
+    /** Puts the last taken batch back when it could not be sent (merged within the bounds). */
+    requeueReports(options) {
+      core.requeueReports(clock(options));
+    },
+    /** The anti-rollback floor to persist with the bundle (JSON), or null before any load. */
+    floor() {
+      const f = core.floor();
+      return f === null || f === '' ? null : f;
+    },
+    /** Restores a persisted floor before anything is loaded after a restart. */
+    restoreFloor(floor) {
+      const code = core.restoreFloor(str(floor, 'floor'));
+      if (code !== 0) throw new ErrorCtor(`floor refused: ${code === 1 ? core.message() : `raw ABI error ${code}`}`);
     },
     onViolation(listener) {
       if (typeof listener !== 'function') throw new TypeErrorCtor('listener must be a function');

@@ -46,16 +46,17 @@ const U64_MAX = 0xffffffffffffffffn;
 const LOW32 = 0xffffffffn;
 const TWO_64 = 18446744073709551616;
 
-/** The raw ABI exports the bridge needs (ABI_VERSION 2). */
+/** The raw ABI exports the bridge needs (ABI_VERSION 3). */
 const NEEDED = objectFreeze([
   'memory', 'guard_abi_version', 'guard_input', 'guard_new', 'guard_load', 'guard_api_id', 'guard_app_handle',
   'guard_check_api', 'guard_check_api_name', 'guard_check_url', 'guard_check_url_handle', 'guard_message',
   'guard_message_for', 'guard_href', 'guard_code_name', 'guard_errno', 'guard_kind', 'guard_report_bit',
   'guard_max_bundle_bytes', 'guard_max_url_bytes', 'guard_load_too_large',
   'guard_check_launch', 'guard_check_socket_target', 'guard_check_redirect',
+  'guard_take_reports', 'guard_requeue_reports', 'guard_floor', 'guard_restore_floor',
 ]);
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** Compiles module bytes (or answers a compiled module). Start-up only. */
 export async function compile(source) {
@@ -115,6 +116,10 @@ export async function open(module) {
   const gCheckLaunch = x.guard_check_launch;
   const gCheckSocket = x.guard_check_socket_target;
   const gCheckRedirect = x.guard_check_redirect;
+  const gTakeReports = x.guard_take_reports;
+  const gRequeueReports = x.guard_requeue_reports;
+  const gFloor = x.guard_floor;
+  const gRestoreFloor = x.guard_restore_floor;
   if (abiVersion() !== ABI_VERSION) throw new TypeErrorCtor(`guard module speaks raw ABI ${abiVersion()}, the bridge ${ABI_VERSION}`);
   const MAX_BUNDLE = gMaxBundle();
   const MAX_URL = gMaxUrl();
@@ -255,6 +260,17 @@ export async function open(module) {
       return gKind(lens[0]);
     },
     reportBit: () => gReportBit(),
+    /** The JSON of the drained report log (guard-core report::Batch). */
+    takeReports: (t) => text(gTakeReports(big(t))) ?? '{"reports":[],"dropped":0}',
+    /** Puts the last taken batch back (its send failed). */
+    requeueReports: (t) => gRequeueReports(big(t)),
+    /** The floor's JSON, '' when nothing was accepted, null on misuse. */
+    floor: () => text(gFloor()),
+    /** 0 restored, 1 refused (message says why), negative misuse. */
+    restoreFloor(json) {
+      if (!put(json, undefined, 4096)) return -4;
+      return gRestoreFloor(lens[0]);
+    },
   };
   return objectFreeze(driver);
 }

@@ -48,6 +48,10 @@ pub(crate) struct Exports {
     pub(crate) errno: TypedFunc<u32, i32>,
     pub(crate) kind: TypedFunc<u32, i32>,
     pub(crate) report_bit: TypedFunc<(), i32>,
+    pub(crate) take_reports: TypedFunc<i64, i64>,
+    pub(crate) requeue_reports: TypedFunc<i64, i32>,
+    pub(crate) floor: TypedFunc<(), i64>,
+    pub(crate) restore_floor: TypedFunc<u32, i32>,
 }
 
 /// Why a call into the instance failed; the instance is then rebuilt.
@@ -115,6 +119,10 @@ impl Live {
             errno: func!("guard_errno"),
             kind: func!("guard_kind"),
             report_bit: func!("guard_report_bit"),
+            take_reports: func!("guard_take_reports"),
+            requeue_reports: func!("guard_requeue_reports"),
+            floor: func!("guard_floor"),
+            restore_floor: func!("guard_restore_floor"),
         };
         Ok(Live {
             store,

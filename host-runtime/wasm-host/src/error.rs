@@ -6,8 +6,9 @@ use thiserror::Error;
 
 use crate::abi::ABI_VERSION;
 
-/// Why the host could not start.
+/// Why the host could not start, or refused what it was given.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum HostError {
     /// The module file could not be read.
     #[error("cannot read the guard module `{path}`: {source}")]
@@ -36,4 +37,8 @@ pub enum HostError {
     /// The instance could not be created or set up.
     #[error("cannot start a guard instance: {0}")]
     Instance(String),
+    /// The guard refused an anti-rollback floor (malformed, another
+    /// superapp's, or contradicting what it accepted); nothing changed.
+    #[error("floor refused: {0}")]
+    Floor(String),
 }

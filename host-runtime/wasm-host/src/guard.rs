@@ -5,13 +5,19 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use guard_core::report::Batch;
 use guard_core::{
-    ApiId, AppHandle, Check, CheckKind, Decision, DenyCode, LoadCode, LoadError, Verdict,
+    ApiId, AppHandle, Check, CheckKind, Decision, DenyCode, Floor, LoadCode, LoadError, Verdict,
 };
 use wasmtime::Trap;
 
 use crate::abi::{check_in, decide_in, load_in, verdict, CallError, Live, NO_POLICY};
 use crate::error::HostError;
+
+/// A length as the raw ABI passes it (texts here are far below 4 GiB).
+fn len32(text: &str) -> u32 {
+    u32::try_from(text.len()).unwrap_or(u32::MAX)
+}
 use crate::module::WasmModule;
 
 /// The names a caller interned, with their ids in the current instance, so
@@ -35,6 +41,9 @@ pub struct WasmGuard {
     live: Option<Live>,
     /// The last bundle accepted and the clock it was accepted at.
     last_good: Option<(String, u64)>,
+    /// The floor a host restored (from before a restart), restored again in
+    /// every rebuilt instance before the last good bundle is re-loaded.
+    floor: Option<Floor>,
     apis: Names,
     apps: Names,
     rebuilds: u64,
@@ -69,6 +78,7 @@ impl WasmGuard {
             keys: keys.to_owned(),
             live: None,
             last_good: None,
+            floor: None,
             apis: Names::default(),
             apps: Names::default(),
             rebuilds: 0,
@@ -107,6 +117,18 @@ impl WasmGuard {
             }
             Ok(code) => return Err(fail("guard_new", CallError::Abi(code))),
             Err(e) => return Err(fail("guard_new", e)),
+        }
+        if let Some(floor) = &self.floor {
+            let json = floor.to_json();
+            live.write_input(&[json.as_bytes()], load_timeout)
+                .map_err(|e| fail("restoring the floor", e))?;
+            let f = live.f.restore_floor.clone();
+            let code = live
+                .call(&f, len32(&json), load_timeout)
+                .map_err(|e| fail("restoring the floor", e))?;
+            if code != 0 {
+                return Err(fail("restoring the floor", CallError::Abi(code)));
+            }
         }
         if let Some((bundle, at)) = &self.last_good {
             // Re-loaded at the clock it was first accepted at, so it is accepted
@@ -431,6 +453,113 @@ impl WasmGuard {
                 self.recover("check", &e);
                 Decision::new(NO_POLICY, label, None, None)
             }
+        }
+    }
+
+    /// What this guard accepted last (its anti-rollback floor,
+    /// `guard_core::Floor`), for a host to persist with the bundle; `None`
+    /// when it has accepted nothing or its instance is down.
+    pub fn floor(&mut self) -> Option<Floor> {
+        let timeout = self.module.0.options.load_timeout;
+        let live = self.live()?;
+        let f = live.f.floor.clone();
+        let text = live
+            .call(&f, (), timeout)
+            .and_then(|packed| live.packed_text(packed));
+        match text {
+            Ok(json) if json.is_empty() => None,
+            Ok(json) => Floor::from_json(&json).ok(),
+            Err(e) => {
+                self.recover("floor", &e);
+                None
+            }
+        }
+    }
+
+    /// Restores a floor kept from before a restart, before anything is
+    /// loaded (`guard_core::Guard::restore_floor`): the guard then refuses a
+    /// lower version, or the same version with other bytes, as
+    /// `stale_version`. Kept, and restored in every rebuilt instance. A floor
+    /// above what this guard accepted leaves it with no policy until a bundle
+    /// at or above it loads.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Floor`] when the wasm guard refuses it (nothing changes),
+    /// [`HostError::Instance`] when the instance is down or failed.
+    pub fn restore_floor(&mut self, floor: &Floor) -> Result<(), HostError> {
+        let timeout = self.module.0.options.load_timeout;
+        let before = self.floor();
+        let json = floor.to_json();
+        let live = self
+            .live()
+            .ok_or_else(|| HostError::Instance("the guard instance is down".into()))?;
+        let f = live.f.restore_floor.clone();
+        let outcome = live
+            .write_input(&[json.as_bytes()], timeout)
+            .and_then(|()| live.call(&f, len32(&json), timeout))
+            .and_then(|code| match code {
+                0 => Ok(None),
+                1 => live.message(timeout).map(Some),
+                other => Err(CallError::Abi(other)),
+            });
+        match outcome {
+            Ok(None) => {
+                if before.is_none_or(|b| b.version < floor.version) {
+                    // Raised: the instance dropped the older policy, so a
+                    // rebuild restores this floor and re-loads nothing older.
+                    self.floor = Some(floor.clone());
+                    self.last_good = None;
+                }
+                Ok(())
+            }
+            Ok(Some(message)) => Err(HostError::Floor(message)),
+            Err(e) => {
+                self.recover("restore_floor", &e);
+                Err(HostError::Instance(format!("restoring the floor: {e}")))
+            }
+        }
+    }
+
+    /// Drains the violation reports the wasm guard recorded at its decisions
+    /// (`guard_core::report`): denials and report-mode passes of every check,
+    /// aggregated, at most 100, none older than 15 minutes at `now`. A host
+    /// sends them and, when sending fails, puts them back with
+    /// [`WasmGuard::requeue_reports`]. Reports of an instance that failed
+    /// (trap, timeout, out of memory) are lost with it; an empty batch then.
+    pub fn take_reports(&mut self, now: u64) -> Batch {
+        let timeout = self.module.0.options.check_timeout;
+        let Some(live) = self.live() else {
+            return Batch::default();
+        };
+        let f = live.f.take_reports.clone();
+        let text = live
+            .call(&f, now as i64, timeout)
+            .and_then(|packed| live.packed_text(packed));
+        match text.map(|json| Batch::from_json(json.as_bytes())) {
+            Ok(Ok(batch)) => batch,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "the guard module's reports do not parse");
+                Batch::default()
+            }
+            Err(e) => {
+                self.recover("take_reports", &e);
+                Batch::default()
+            }
+        }
+    }
+
+    /// Puts the batch the last [`WasmGuard::take_reports`] answered back into
+    /// the log, for a host whose send failed: it merges with what was
+    /// recorded since, within the log's bounds (too old: gone; no room:
+    /// counted as dropped). A second call, or one after nothing was taken,
+    /// does nothing; the module keeps the batch itself, so nothing is parsed.
+    pub fn requeue_reports(&mut self, now: u64) {
+        let timeout = self.module.0.options.check_timeout;
+        let Some(live) = self.live() else { return };
+        let f = live.f.requeue_reports.clone();
+        if let Err(e) = live.call(&f, now as i64, timeout) {
+            self.recover("requeue_reports", &e);
         }
     }
 }
