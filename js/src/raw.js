@@ -30,18 +30,23 @@ const BigIntCtor = BigInt;
 const ErrorCtor = Error;
 const TypeErrorCtor = TypeError;
 const mathFloor = Math.floor;
-const WA = WebAssembly;
-const WAModule = WA.Module;
-const WAInstance = WA.Instance;
-const waInstantiate = WA.instantiate;
-const waCompile = WA.compile;
-const moduleImports = WA.Module.imports;
-const instanceExports = getOwnPropertyDescriptor(WA.Instance.prototype, 'exports').get;
-const memoryBuffer = getOwnPropertyDescriptor(WA.Memory.prototype, 'buffer').get;
-const encoder = new TextEncoder();
-const encodeInto = TextEncoder.prototype.encodeInto;
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-const decode = TextDecoder.prototype.decode;
+// A JS engine without WebAssembly (iOS JavaScriptCore outside a web view)
+// still evaluates this file: nothing here exists there, and index.js then
+// needs a native back end (./native.js) instead.
+const WA = typeof WebAssembly === 'object' && WebAssembly !== null ? WebAssembly : undefined;
+/** Whether this realm has WebAssembly (and the text codecs the driver needs), as it was when the bridge was evaluated. */
+export const HAS_WASM = WA !== undefined && typeof TextEncoder === 'function' && typeof TextDecoder === 'function';
+const WAModule = HAS_WASM ? WA.Module : undefined;
+const WAInstance = HAS_WASM ? WA.Instance : undefined;
+const waInstantiate = HAS_WASM ? WA.instantiate : undefined;
+const waCompile = HAS_WASM ? WA.compile : undefined;
+const moduleImports = HAS_WASM ? WA.Module.imports : undefined;
+const instanceExports = HAS_WASM ? getOwnPropertyDescriptor(WA.Instance.prototype, 'exports').get : undefined;
+const memoryBuffer = HAS_WASM ? getOwnPropertyDescriptor(WA.Memory.prototype, 'buffer').get : undefined;
+const encoder = HAS_WASM ? new TextEncoder() : undefined;
+const encodeInto = HAS_WASM ? TextEncoder.prototype.encodeInto : undefined;
+const decoder = HAS_WASM ? new TextDecoder('utf-8', { ignoreBOM: true }) : undefined;
+const decode = HAS_WASM ? TextDecoder.prototype.decode : undefined;
 const U64_MAX = 0xffffffffffffffffn;
 const LOW32 = 0xffffffffn;
 const TWO_64 = 18446744073709551616;
