@@ -485,6 +485,11 @@ export async function sync(options) {
     const k = await pin(syncKeys(false));
     if (k.interrupted) return rec({ __proto__: null, next: 'now' });
     if (!k.reached) return failed(k.error, k.retryAfter, k.status);
+    // The server answered: online, even while the bundle request is held.
+    if (failures !== 0 || lastSuccess === null) {
+      succeeded('now');
+      emitStatus();
+    }
     const headers = create(null);
     const inm = seenEtag;
     if (inm !== null) headers['if-none-match'] = inm;
@@ -506,7 +511,8 @@ export async function sync(options) {
       if (again.changed) loaded = guard.load(r.text, { now: t });
     }
     seenEtag = r.etag;
-    longPoll = false;
+    // A change that ended a held request says so too (P1).
+    longPoll = held && r.applied !== null;
     if (loaded.code !== 'ok') {
       // Kept: what is in force. The server's ETag goes into If-None-Match,
       // so the next round waits for a change instead of refetching this.
@@ -558,12 +564,16 @@ export async function sync(options) {
   const refreshWaiters = create(null);
   let refreshSeq = 0;
   let refreshFirst = 0;
+  let urgent = false;
   async function loop(firstWait) {
     let wait = firstWait;
     while (!stopped) {
       // The refresh() calls made before this round began are answered after it.
       const upTo = refreshSeq;
-      const out = await pin(round(wait));
+      // A refresh() asks for an answer now: that round is not held.
+      const held = wait && !urgent;
+      urgent = false;
+      const out = await pin(round(held));
       if (dirty) await pin(persist());
       for (let i = refreshFirst; i < upTo; i++) {
         const r = refreshWaiters[i];
@@ -720,6 +730,7 @@ export async function sync(options) {
       if (stopped) return pin(apply(promiseResolve, PromiseCtor, [status()]));
       const d = deferred();
       refreshWaiters[refreshSeq++] = () => d.resolve(status());
+      urgent = true;
       if (inflight !== null) inflight.cut('refresh');
       if (loopSleep.wake !== null) loopSleep.wake();
       return d.promise;

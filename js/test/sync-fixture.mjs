@@ -34,9 +34,12 @@ export async function demoServer({ args = [] } = {}) {
   const state = await seedDemo({ url: server.url, stateFile: join(dir, 'seed.json'), adminToken: server.token });
   let online = true;
   const requests = [];
+  const requestWaiters = [];
   /** The device's fetch: guard.test → the server's address now. */
   const fetchFn = async (url, init) => {
-    requests.push({ url, method: init?.method ?? 'GET', headers: { ...(init?.headers ?? {}) } });
+    const seen = { url, method: init?.method ?? 'GET', headers: { ...(init?.headers ?? {}) } };
+    requests.push(seen);
+    for (const w of requestWaiters.splice(0)) if (!w(seen)) requestWaiters.push(w);
     if (!online) throw new TypeError('fetch failed: the device is offline');
     if (!url.startsWith(PUBLIC)) throw new TypeError(`fetch failed: no route to ${url}`);
     // config.json is a console download (superapp admin): this base library
@@ -51,6 +54,10 @@ export async function demoServer({ args = [] } = {}) {
     requests,
     get server() { return server; },
     fetch: fetchFn,
+    /** Resolves with the next request the device makes for which `pred` holds. */
+    nextRequest(pred) {
+      return new Promise((resolve) => { requestWaiters.push((q) => { if (!pred(q)) return false; resolve(q); return true; }); });
+    },
     offline(v = true) { online = !v; },
     /** A JSON API client as one of the seeded accounts (`boss`, `reviewer`, `dev`, ...). */
     as(who) {
