@@ -63,6 +63,14 @@ pub struct ServeOptions {
     /// lifetime, so every bundle it signed expires first.
     #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=3660))]
     pub signing_key_grace_days: u32,
+    /// Most seconds a bundle request with `Prefer: wait=N` and a current
+    /// `If-None-Match` is held before its 304 (0: never held).
+    #[arg(long, default_value_t = crate::distribution::longpoll::DEFAULT_MAX_WAIT_SECS, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub max_wait_seconds: u64,
+    /// Most bundle requests held at once; beyond it they are answered at
+    /// once, without `Preference-Applied`.
+    #[arg(long, default_value_t = crate::distribution::longpoll::DEFAULT_MAX_WAITERS)]
+    pub max_waiters: usize,
 }
 
 /// The key-encryption key: `GUARD_KEK`, else `--kek-file`, else `kek` in the
@@ -123,6 +131,8 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         max_body_bytes: opts.max_body_bytes,
         max_server_domains: opts.max_server_domains,
         max_package_bytes: opts.max_package_bytes,
+        max_wait_secs: opts.max_wait_seconds,
+        max_waiters: opts.max_waiters,
         ..Limits::default()
     };
     let openserver_host = match &opts.openserver_host {

@@ -21,6 +21,10 @@ pub struct Limits {
     pub max_api_whitelist: usize,
     /// Largest code package (a version's zip), in bytes.
     pub max_package_bytes: usize,
+    /// Most seconds a bundle request is held (`Prefer: wait`); 0: never.
+    pub max_wait_secs: u64,
+    /// Most bundle requests held at once; beyond, they are answered at once.
+    pub max_waiters: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +35,8 @@ impl Default for Limits {
             max_webview_domains: 30,
             max_api_whitelist: 200,
             max_package_bytes: DEFAULT_MAX_PACKAGE_BYTES,
+            max_wait_secs: crate::distribution::longpoll::DEFAULT_MAX_WAIT_SECS,
+            max_waiters: crate::distribution::longpoll::DEFAULT_MAX_WAITERS,
         }
     }
 }

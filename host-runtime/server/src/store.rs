@@ -12,6 +12,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use crate::distribution::signer::new_bundle_key;
+use crate::distribution::watch::Watch;
 use crate::http::error::ApiError;
 use crate::util;
 
@@ -47,6 +48,9 @@ pub struct Store {
     /// The data directory of an SQLite store (code packages are files in
     /// it); `None` for PostgreSQL, whose packages live in the database.
     pub data_dir: Option<std::path::PathBuf>,
+    /// Who waits for which scope to change; every committed change wakes
+    /// its scope's waiters.
+    pub watch: Watch,
 }
 
 /// A store error at startup.
@@ -128,6 +132,7 @@ impl Store {
             pool,
             backend,
             data_dir: None,
+            watch: Watch::new(),
         };
         store.migrate().await?;
         Ok(store)

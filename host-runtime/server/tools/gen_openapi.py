@@ -82,6 +82,10 @@ def op(summary, ok_code, ok_schema, body=None, params=(), query=(), security=Tru
 
 bundle_resp = {"200": {"description": "the signed bundle (JWS compact: EdDSA with the superapp's active key and its kid, or HS256 with its bundle key, never its SecretKey); expires_at = issued_at + the configured lifetime, re-issued as a new version once half of it has passed", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
 hdr = [{"name": "If-None-Match", "in": "header", "required": False, "schema": S}]
+# Long-poll (RFC 7240): with a current If-None-Match, held until the scope changes or the wait runs out.
+prefer = [{"name": "Prefer", "in": "header", "required": False, "schema": S, "description": "`wait=N`: with an If-None-Match that matches, hold the request until the superapp changes (200) or min(N, --max-wait-seconds) passes (304). Answers carry `Preference-Applied: wait=<applied>` when the wait was accepted; a 304 without it was not held (no usable wait, or the waiter limit)"}]
+bundle_resp["200"]["headers"]["Preference-Applied"] = {"schema": S}
+bundle_resp["304"] = {"description": "If-None-Match matched the current ETag: at once, or after the wait ran out", "headers": {"ETag": {"schema": S}, "Preference-Applied": {"schema": S}}}
 
 paths = {
  "/api/v1/superapps": {"post": op("create a superapp (with the default sensitive API list)", "201", "Superapp", "NewSuperapp"), "get": op("superapps the caller may see", "200", "SuperappList")},
@@ -112,8 +116,8 @@ paths = {
  "/api/v1/apps/{app}/whitelists/{list}": {"post": op("add an entry (list: server_domains, api_whitelist, webview_domains)", "201", "EntryResult", "EntryBody", params=["app", "list"])},
  "/api/v1/apps/{app}/whitelists/{list}/{entry}": {"put": op("edit an entry", "200", "EntryResult", "EntryBody", params=["app", "list", "entry"]), "delete": op("delete an entry", "200", "Deleted", params=["app", "list", "entry"])},
  "/api/v1/superapps/{sid}/audit": {"get": op("append-only audit records (sid `_platform`: platform changes)", "200", "Audit", params=["sid"], query=[("after", False)])},
- "/api/v1/superapps/{sid}/bundle": {"get": {"summary": "the superapp's signed policy bundle", "security": [], "parameters": [{"name": "sid", "in": "path", "required": True, "schema": S}] + hdr, "responses": bundle_resp}},
- "/api/v1/apps/{app}/bundle": {"get": {"summary": "one app's signed policy bundle", "security": [], "parameters": [{"name": "app", "in": "path", "required": True, "schema": S}] + hdr, "responses": bundle_resp}},
+ "/api/v1/superapps/{sid}/bundle": {"get": {"summary": "the superapp's signed policy bundle", "security": [], "parameters": [{"name": "sid", "in": "path", "required": True, "schema": S}] + hdr + prefer, "responses": bundle_resp}},
+ "/api/v1/apps/{app}/bundle": {"get": {"summary": "one app's signed policy bundle", "security": [], "parameters": [{"name": "app", "in": "path", "required": True, "schema": S}] + hdr + prefer, "responses": bundle_resp}},
  "/api/v1/superapps/{sid}/users": {"post": dict(op("superapp backend (bearer: SecretKey): create or update a user", "200", "User", "UserBody", params=["sid"]), security=[{"superappKey": []}])},
  "/api/v1/superapps/{sid}/codes": {"post": dict(op("superapp backend (bearer: SecretKey): mint a login, phone or email code (5 min, single use)", "201", "Code", "CodeBody", params=["sid"]), security=[{"superappKey": []}])},
  "/openserver/sns/jscode2session": {"get": op("exchange a login code", "200", "Session", query=[("appid", True), ("secret", True), ("js_code", True), ("grant_type", True)], security=False, errors=False)},
