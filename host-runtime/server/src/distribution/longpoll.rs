@@ -113,6 +113,7 @@ where
             (Some(w), Now::NotModified(tag)) => (w, tag),
         };
         let (w, tag) = held;
+        tracing::debug!(scope, "long-poll waiting");
         if tokio::time::timeout_at(deadline, w.changed())
             .await
             .is_err()

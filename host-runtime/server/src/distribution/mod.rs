@@ -14,6 +14,7 @@
 
 pub mod cache;
 pub mod keyring;
+pub mod listen;
 pub mod longpoll;
 pub mod sealing;
 pub mod signer;

@@ -15,7 +15,7 @@
 //! drops its handler), so a disconnecting client leaves nothing behind.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use tokio::sync::watch;
 
@@ -93,6 +93,12 @@ impl Watch {
         }
     }
 
+    /// A handle that does not keep the waiters alive (for background tasks
+    /// that should end with the store).
+    pub fn downgrade(&self) -> WeakWatch {
+        WeakWatch(Arc::downgrade(&self.inner))
+    }
+
     /// How many waiters are waiting now.
     pub fn waiting(&self) -> usize {
         *self.inner.waiting.borrow()
@@ -109,6 +115,17 @@ impl Watch {
         let mut rx = self.inner.waiting.subscribe();
         // The sender lives as long as `self`: this cannot fail.
         let _ = rx.wait_for(ready).await;
+    }
+}
+
+/// A [`Watch`] that may be gone.
+#[derive(Debug, Clone)]
+pub struct WeakWatch(Weak<Inner>);
+
+impl WeakWatch {
+    /// The watch, while anything else still holds it.
+    pub fn upgrade(&self) -> Option<Watch> {
+        self.0.upgrade().map(|inner| Watch { inner })
     }
 }
 
