@@ -1,5 +1,6 @@
 //! The HTTP side: the route table, JSON bodies and the JSON error shape.
 
+pub mod client;
 pub mod error;
 pub mod json;
 pub mod routes;

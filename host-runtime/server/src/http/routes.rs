@@ -13,6 +13,7 @@ use crate::change::PLATFORM;
 use crate::distribution;
 use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
+use crate::reports::{ingest, violations};
 use crate::resources::{
     accounts, apis, applications, apps, audit, bindings, blocked, keys, mode, packages, qr,
     releases, requests, signing, superapps, teams, versions, whitelists,
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console())
         .merge(application_management(package_limit))
         .merge(login())
+        .merge(reports())
         .route_layer(from_fn(reserved_scope))
         .route("/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok" }))
@@ -160,6 +162,21 @@ fn application_management(package_limit: usize) -> Router<AppState> {
         .route("/api/v1/apps/{app}/package", get(packages::get))
         .route("/api/v1/apps/{app}/qrcode.png", get(qr::get_png))
         .route("/api/v1/apps/{app}/qrcode.svg", get(qr::get_svg))
+}
+
+/// Violation reports (`PROTOCOLS.md` P2): devices post them without
+/// credentials (at most 32 KiB), the console reads the counters.
+fn reports() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/superapps/{sid}/reports",
+            post(ingest::post).layer(DefaultBodyLimit::max(ingest::MAX_BODY_BYTES)),
+        )
+        .route("/api/v1/apps/{app}/violations", get(violations::app))
+        .route(
+            "/api/v1/superapps/{sid}/violations",
+            get(violations::superapp),
+        )
 }
 
 /// `_platform` names the platform's version counter and audit log, never a
