@@ -8,6 +8,7 @@
 //!                   "bundle","floor",…}: the last good bundle, its key set, etags
 //!   floor.json      guard-sdk-floor/1 <sha256 of the rest>\n{"superapp_id","version","digest"}
 //!   cache.json.refused   the last cache refused at start (kept to look at)
+//!   .tmp-guard-sdk-*     a write in progress (removed at start if a kill left one)
 //! ```
 //!
 //! Each file is written to a temporary file in the directory, fsynced,
@@ -37,6 +38,9 @@ const LOCK: &str = "lock";
 const REFUSED: &str = "cache.json.refused";
 const CACHE_TAG: &str = "guard-sdk-cache/1";
 const FLOOR_TAG: &str = "guard-sdk-floor/1";
+/// The SDK's temporary files: a write the process was killed during leaves
+/// one behind, removed at the next start (under the lock).
+const TEMP_PREFIX: &str = ".tmp-guard-sdk-";
 /// A cache larger than a maximal bundle and a generous key set is refused
 /// unread.
 const MAX_CACHE_BYTES: u64 = MAX_BUNDLE_BYTES as u64 + (1 << 20);
@@ -153,6 +157,19 @@ fn lock(_file: &File) -> std::io::Result<bool> {
     Ok(true)
 }
 
+/// Removes what killed writes left behind; what cannot be removed stays
+/// (it is never read).
+fn remove_stray_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 impl StateDir {
     /// Creates (if needed) and locks the directory.
     pub(crate) fn open(dir: &Path) -> Result<StateDir, SdkError> {
@@ -167,6 +184,7 @@ impl StateDir {
         if !lock(&file).map_err(|e| state_err(&path, e))? {
             return Err(SdkError::Locked(dir.to_owned()));
         }
+        remove_stray_temp_files(dir);
         Ok(StateDir {
             dir: dir.to_owned(),
             _lock: file,
@@ -244,7 +262,10 @@ impl StateDir {
     fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), SdkError> {
         let path = self.dir.join(name);
         let err = |e| state_err(&path, e);
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(err)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(&self.dir)
+            .map_err(err)?;
         tmp.write_all(bytes).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
         tmp.persist(&path).map_err(|e| err(e.error))?;

@@ -1,7 +1,8 @@
 //! The SDK without a reachable server: expiry fails closed and is never
 //! undone by a restart, checks from many threads while bundles load, a
 //! second SDK on the same state directory is refused, a synced SDK whose
-//! server is gone starts and denies `no_policy`.
+//! server is gone starts and denies `no_policy`, an older cache copied back
+//! over the newer one is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -162,4 +163,55 @@ fn a_synced_sdk_whose_server_is_gone_starts_denies_and_says_why() {
     // A shutdown does not wait for the background thread's retries.
     sdk.shutdown();
     assert!(matches!(sdk.sync_now(), Err(SdkError::Shutdown)));
+}
+
+#[test]
+fn an_older_cache_copied_back_is_refused_by_the_floor_file() {
+    let dir = temp_dir("replay");
+    let start = || {
+        Sdk::with_keys(module(), KEY)
+            .state_dir(&dir)
+            .clock(|| NOW)
+            .start()
+            .unwrap()
+    };
+    let sdk = start();
+    sdk.load_at(&signed(1, NOW + 1_000), NOW).unwrap();
+    drop(sdk);
+    // A whole, genuine cache of version 1, digest line and all.
+    let old = std::fs::read(dir.join("cache.json")).unwrap();
+    let sdk = start();
+    sdk.load_at(&signed(2, NOW + 1_000), NOW).unwrap();
+    drop(sdk);
+
+    // Tried: version 1's cache put back (a restored device backup, or a
+    // mini program's native helper with write access to one file).
+    std::fs::write(dir.join("cache.json"), &old).unwrap();
+    let sdk = start();
+    let st = sdk.status();
+    assert!(
+        st.cache_refused
+            .as_deref()
+            .is_some_and(|why| why.contains("stale_version")),
+        "{st:?}"
+    );
+    assert_eq!(st.floor.map(|f| f.version), Some(2));
+    assert_eq!(
+        sdk.check_api("mp_shop", "getLocation").code,
+        Some(DenyCode::NoPolicy)
+    );
+    assert_eq!(
+        sdk.load_at(&signed(1, NOW + 1_000), NOW).unwrap_err().code,
+        LoadCode::StaleVersion
+    );
+    drop(sdk);
+
+    // Stray temporary files of a write the process was killed during are
+    // removed at the next start; the files themselves are whole.
+    std::fs::write(dir.join(".tmp-guard-sdk-AbC123"), b"half a cache").unwrap();
+    let sdk = start();
+    assert!(!dir.join(".tmp-guard-sdk-AbC123").exists());
+    sdk.load_at(&signed(3, NOW + 1_000), NOW).unwrap();
+    drop(sdk);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

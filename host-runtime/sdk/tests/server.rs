@@ -256,7 +256,7 @@ fn an_older_bundle_served_after_a_restored_backup_is_refused_even_after_a_restar
 #[test]
 fn a_revocation_reaches_a_running_sdk_through_the_long_poll() {
     let dir = temp_dir("longpoll");
-    let demo = Demo::start(&dir.join("server"));
+    let mut demo = Demo::start(&dir.join("server"));
     if !demo.server.long_polls("demo") {
         // A server from before P1 (branch devserver): nothing to test yet.
         eprintln!("SKIPPED: this guard-server does not long-poll (P1 not on this branch yet)");
@@ -295,6 +295,24 @@ fn a_revocation_reaches_a_running_sdk_through_the_long_poll() {
         sdk.check_api(APP, API).code,
         Some(DenyCode::PermissionNotGranted)
     );
+
+    // Tried: the server SIGKILLed while the SDK holds a request. The SDK
+    // notices, keeps enforcing the revocation, backs off, and once the
+    // server is back the long-poll delivers the next change again.
+    demo.server.kill();
+    sdk.wait_until(Duration::from_secs(10), |s| s.last_error.is_some())
+        .expect("the held request's failure was not noticed");
+    assert_eq!(
+        sdk.check_api(APP, API).code,
+        Some(DenyCode::PermissionNotGranted)
+    );
+    demo.server.restart();
+    let granted = demo.grant();
+    sdk.wait_until(Duration::from_secs(10), |s| {
+        s.accepted_version == Some(granted) && s.last_error.is_none()
+    })
+    .expect("the change after the restart did not arrive within 10 s");
+    assert!(allowed(&sdk));
     drop(sdk);
     drop(demo);
     std::fs::remove_dir_all(&dir).unwrap();
