@@ -38,6 +38,7 @@ pub mod distribution;
 pub mod http;
 pub mod login;
 pub mod policy;
+pub mod reports;
 pub mod resources;
 pub mod serve;
 pub mod state;

@@ -11,8 +11,10 @@ use axum::Router;
 
 use crate::change::PLATFORM;
 use crate::distribution;
+use crate::http::cors;
 use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
+use crate::reports::{ingest, violations};
 use crate::resources::{
     accounts, apis, applications, apps, audit, bindings, blocked, keys, mode, packages, qr,
     releases, requests, signing, superapps, teams, versions, whitelists,
@@ -30,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .merge(console())
         .merge(application_management(package_limit))
         .merge(login())
+        .merge(violations())
+        .merge(device())
         .route_layer(from_fn(reserved_scope))
         .route("/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok" }))
@@ -70,7 +74,6 @@ fn console() -> Router<AppState> {
             "/api/v1/superapps/{sid}/bundle-key/rotate",
             post(keys::rotate),
         )
-        .route("/api/v1/superapps/{sid}/keys.json", get(signing::key_set))
         .route(
             "/api/v1/superapps/{sid}/signing-keys/rotate",
             post(signing::rotate),
@@ -124,11 +127,6 @@ fn console() -> Router<AppState> {
             put(whitelists::edit).delete(whitelists::delete),
         )
         .route("/api/v1/superapps/{sid}/audit", get(audit::read))
-        .route(
-            "/api/v1/superapps/{sid}/bundle",
-            get(distribution::superapp_bundle),
-        )
-        .route("/api/v1/apps/{app}/bundle", get(distribution::app_bundle))
 }
 
 /// Application management (seed 001): superapp details and configuration
@@ -138,10 +136,6 @@ fn application_management(package_limit: usize) -> Router<AppState> {
         .route(
             "/api/v1/superapps/{sid}/details",
             get(applications::details),
-        )
-        .route(
-            "/api/v1/superapps/{sid}/config.json",
-            get(applications::config),
         )
         .route(
             "/api/v1/apps/{app}/versions",
@@ -157,9 +151,44 @@ fn application_management(package_limit: usize) -> Router<AppState> {
         .route("/api/v1/releases/{rid}/decision", post(releases::decide))
         .route("/api/v1/superapps/{sid}/released", get(releases::released))
         .route("/api/v1/apps/{app}/release", delete(releases::remove))
+}
+
+/// The console's view of violation reports (`PROTOCOLS.md` P2).
+fn violations() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/apps/{app}/violations", get(violations::app))
+        .route(
+            "/api/v1/superapps/{sid}/violations",
+            get(violations::superapp),
+        )
+}
+
+/// What devices fetch and send, cross-origin from a web view: bundles, key
+/// sets, the configuration file, packages, QR codes, and violation reports
+/// (at most 32 KiB). CORS for any origin (`http/cors.rs`), these routes
+/// only; their own 405 fallback comes first, so that the layer answers
+/// preflights (`OPTIONS`) for them.
+fn device() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/superapps/{sid}/bundle",
+            get(distribution::superapp_bundle),
+        )
+        .route("/api/v1/apps/{app}/bundle", get(distribution::app_bundle))
+        .route("/api/v1/superapps/{sid}/keys.json", get(signing::key_set))
+        .route(
+            "/api/v1/superapps/{sid}/config.json",
+            get(applications::config),
+        )
         .route("/api/v1/apps/{app}/package", get(packages::get))
         .route("/api/v1/apps/{app}/qrcode.png", get(qr::get_png))
         .route("/api/v1/apps/{app}/qrcode.svg", get(qr::get_svg))
+        .route(
+            "/api/v1/superapps/{sid}/reports",
+            post(ingest::post).layer(DefaultBodyLimit::max(ingest::MAX_BODY_BYTES)),
+        )
+        .method_not_allowed_fallback(no_method)
+        .layer(cors::device())
 }
 
 /// `_platform` names the platform's version counter and audit log, never a

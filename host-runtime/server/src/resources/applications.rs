@@ -13,6 +13,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::Change;
+use crate::distribution::longpoll::CLIENT_WAIT_SECS;
 use crate::http::error::ApiError;
 use crate::policy;
 use crate::resources::superapps::{require_view, superapp_json};
@@ -197,6 +198,9 @@ pub(crate) async fn config(
         "app_bundle_url_template": format!("{base}/api/v1/apps/{{app_id}}/bundle"),
         "package_url_template": format!("{base}/api/v1/apps/{{app_id}}/package"),
         "keys_url": format!("{base}/api/v1/superapps/{sid}/keys.json"),
+        "reports_url": format!("{base}/api/v1/superapps/{sid}/reports"),
+        // What clients put in `Prefer: wait=` (never more than is held).
+        "long_poll_seconds": CLIENT_WAIT_SECS.min(st.limits.max_wait_secs),
         "open_url_template": crate::resources::qr::OPEN_URL_TEMPLATE,
         "android_package": profile["android_package"],
         "ios_bundle_id": profile["ios_bundle_id"],
