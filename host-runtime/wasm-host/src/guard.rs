@@ -14,6 +14,20 @@ use wasmtime::Trap;
 use crate::abi::{check_in, decide_in, load_in, verdict, CallError, Live, NO_POLICY};
 use crate::error::HostError;
 
+/// What [`WasmGuard::set_keys`] did with the bundle in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rekeyed {
+    /// The last good bundle verifies with the new keys and is in force again.
+    Kept,
+    /// Nothing had been accepted: nothing to re-load.
+    Empty,
+    /// The last good bundle does not verify with the new keys (its key left
+    /// the set): it is dropped and the floor stays, so the guard denies
+    /// `no_policy` until a bundle at or above the floor loads.
+    Dropped(LoadError),
+}
+
 /// A length as the raw ABI passes it (texts here are far below 4 GiB).
 fn len32(text: &str) -> u32 {
     u32::try_from(text.len()).unwrap_or(u32::MAX)
@@ -432,28 +446,112 @@ impl WasmGuard {
     /// `guard_core::Guard::decide_check` answers it. Fails closed: deny
     /// `no_policy`.
     pub fn decide_check(&mut self, app: &str, check: &Check<'_>, now: u64) -> Decision {
+        self.decide_with(app, check, now, false).0
+    }
+
+    /// [`WasmGuard::decide_check`], plus what a URL, socket or redirect check
+    /// hands on (as [`WasmGuard::check_url_href`],
+    /// [`WasmGuard::check_socket_target`] and [`WasmGuard::check_redirect`]
+    /// answer it, whatever the verdict; `None` for other checks): one check,
+    /// so one report when it denies.
+    pub fn decide_check_href(
+        &mut self,
+        app: &str,
+        check: &Check<'_>,
+        now: u64,
+    ) -> (Decision, Option<String>) {
+        self.decide_with(app, check, now, true)
+    }
+
+    fn decide_with(
+        &mut self,
+        app: &str,
+        check: &Check<'_>,
+        now: u64,
+        href: bool,
+    ) -> (Decision, Option<String>) {
         let timeout = self.module.0.options.check_timeout;
         let label = match *check {
             Check::Api(name) => name,
             _ => check.kind().url_label().unwrap_or("api"),
         };
         let outcome = match self.live() {
-            None => return Decision::new(NO_POLICY, label, None, None),
-            Some(live) => decide_in(live, app, check, now, timeout),
+            None => return (Decision::new(NO_POLICY, label, None, None), None),
+            Some(live) => decide_in(live, app, check, now, href, timeout),
         };
         match outcome {
-            Ok((v, message)) => Decision {
-                allow: v.allow(),
-                code: v.code(),
-                message,
-                reported: v.reported(),
-                errno: v.code().map(DenyCode::errno),
-            },
+            Ok((v, message, href)) => (
+                Decision {
+                    allow: v.allow(),
+                    code: v.code(),
+                    message,
+                    reported: v.reported(),
+                    errno: v.code().map(DenyCode::errno),
+                },
+                href,
+            ),
             Err(e) => {
                 self.recover("check", &e);
-                Decision::new(NO_POLICY, label, None, None)
+                (Decision::new(NO_POLICY, label, None, None), None)
             }
         }
+    }
+
+    /// Re-keys the guard (a key rotation, `PROTOCOLS.md` P6): a new instance
+    /// verifying with `keys` (as [`WasmGuard::new`] takes them), with the
+    /// anti-rollback floor of this one restored and the last good bundle
+    /// re-loaded at the clock it was accepted at, so what the guard enforces
+    /// does not change when the bundle's key is still in the new set. The
+    /// interned ids stay valid. Reports the old instance recorded are not
+    /// carried over: drain them first with [`WasmGuard::take_reports`].
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Secret`] when the module refuses the keys, or
+    /// [`HostError::Instance`] when no instance can be made with them; the
+    /// guard is then unchanged (old keys, old instance).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use guard_wasm_host::{Options, Rekeyed, WasmGuard, WasmModule};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let module = WasmModule::from_file(guard_wasm_host::default_module_path(), &Options::default())?;
+    /// let mut guard = WasmGuard::new(&module, "k3yK3yk3yK3yk3y1")?;
+    /// // keys.json changed: the new set still has the bundle's key.
+    /// # let new_keys = "";
+    /// match guard.set_keys(new_keys)? {
+    ///     Rekeyed::Kept | Rekeyed::Empty => {}
+    ///     Rekeyed::Dropped(e) => eprintln!("the bundle in force no longer verifies: {e}"),
+    ///     _ => {}
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn set_keys(&mut self, keys: &str) -> Result<Rekeyed, HostError> {
+        // The floor as the live instance has it: it may have risen since a
+        // restore, with every bundle accepted here.
+        let floor = self.floor().or_else(|| self.floor.clone());
+        let old_keys = std::mem::replace(&mut self.keys, keys.to_owned());
+        let old_floor = std::mem::replace(&mut self.floor, floor);
+        let last_good = self.last_good.take();
+        let old_live = self.live.take();
+        match self.start() {
+            Ok(live) => self.live = Some(live),
+            Err(e) => {
+                self.keys = old_keys;
+                self.floor = old_floor;
+                self.last_good = last_good;
+                self.live = old_live;
+                return Err(e);
+            }
+        }
+        let Some((bundle, at)) = last_good else {
+            return Ok(Rekeyed::Empty);
+        };
+        Ok(match self.load(&bundle, at) {
+            Ok(()) => Rekeyed::Kept,
+            Err(e) => Rekeyed::Dropped(e),
+        })
     }
 
     /// What this guard accepted last (its anti-rollback floor,
