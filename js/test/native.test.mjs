@@ -16,12 +16,15 @@ import { SECRET, NOW, policy, bundle, fakeWx, tick } from './fixture.mjs';
 
 const BACKEND = fileURLToPath(new URL('./native/backend.mjs', import.meta.url));
 const INDEX = new URL('../src/index.js', import.meta.url).href;
-// guard-sdk-native (branch sdk) serves P4 from the SDK's synced guard; until
-// it is on main the tests run this project's Node back end over the same
-// protocol. GUARD_NATIVE=<binary> runs them against another one.
+// By default the back end is this project's Node process over P4 (a second
+// implementation of the protocol); GUARD_NATIVE=<binary> runs every test
+// against the SDK's real `guard-sdk-native` (scripts/test.d/30-js.sh runs
+// both), with the fixture's key given as its fixed keys.
 const backends = [];
 function backend() {
-  const b = process.env.GUARD_NATIVE ? nativeProcess(process.env.GUARD_NATIVE, []) : nativeProcess(process.execPath, [BACKEND, SECRET]);
+  const b = process.env.GUARD_NATIVE
+    ? nativeProcess(process.env.GUARD_NATIVE, ['--keys-text', SECRET])
+    : nativeProcess(process.execPath, [BACKEND, SECRET]);
   backends.push(b);
   return b;
 }
@@ -254,7 +257,9 @@ test('no WebAssembly: createGuard without `native` rejects clearly, and nothing 
 
 test('no WebAssembly: with `native` (a back end in another process), the same bridge code enforces', () => {
   const out = noWasm(`
-    const backend = nativeProcess(process.execPath, [${JSON.stringify(BACKEND)}, ${JSON.stringify(SECRET)}]);
+    const backend = ${process.env.GUARD_NATIVE
+    ? `nativeProcess(${JSON.stringify(process.env.GUARD_NATIVE)}, ['--keys-text', ${JSON.stringify(SECRET)}])`
+    : `nativeProcess(process.execPath, [${JSON.stringify(BACKEND)}, ${JSON.stringify(SECRET)}])`};
     const signed = ${JSON.stringify(bundle())};
   `, `
     const guard = await createGuard({ native: backend.call });

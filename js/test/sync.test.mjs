@@ -292,6 +292,32 @@ test('while the server is down the last good bundle stays enforced until it expi
   }
 });
 
+test('`app`: one app\'s bundle (app_bundle_url_template), its own storage record', async () => {
+  const s = await server();
+  const storage = memoryStorage();
+  const synced = await start(s, storage, { app: SHOP });
+  try {
+    assert.equal(allowed(synced), true);
+    assert.match(synced.status().etag, /^"demo\.mp_shop\.\d+"$/);
+    assert.equal(JSON.parse(storage.map.get('miniprogram-guard/sync/state')).scope, 'http://guard.test/api/v1/apps/mp_shop/bundle');
+    const changed = until(synced, (e) => e.reason === 'bundle', 'the revocation', 'onChange');
+    await s.as('boss')('DELETE', `/api/v1/apps/${SHOP}/grants/getLocation`);
+    await changed;
+    assert.equal(allowed(synced), false);
+  } finally {
+    await synced.stop();
+  }
+  // The superapp-wide sync does not take that record for its own.
+  s.offline();
+  const other = await start(s, storage);
+  try {
+    assert.match(other.status().stored, /another superapp or scope/);
+    assert.equal(other.guard.checkApi(SHOP, 'showToast').code, 'no_policy');
+  } finally {
+    await other.stop();
+  }
+});
+
 test('bad options are refused clearly', async () => {
   const storage = memoryStorage();
   const f = () => { throw new Error('unused'); };

@@ -11,8 +11,10 @@ bash js/scripts/build-wasm.sh
 # index.d.ts, checked against a usage file that exercises every exported type.
 (cd js && npx --no-install tsc -p types)
 # The sync's tests drive a real guard serve.
-cargo build --locked -q -p guard-server
+cargo build --locked -q -p guard-server -p guard-sdk --bins
 node --test js/test/*.test.mjs
+# The native back end's tests again, against the SDK's real guard-sdk-native.
+GUARD_NATIVE="${CARGO_TARGET_DIR:-target}/debug/guard-sdk-native" node --test js/test/native.test.mjs
 node js/bin/guard-vectors.mjs tests/vectors
 if [ -d ../shared/vectors ]; then
   node js/bin/guard-vectors.mjs ../shared/vectors
