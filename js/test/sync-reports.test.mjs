@@ -123,7 +123,7 @@ test('reports are sent on the report interval without being asked', async () => 
   assert.deepEqual(subjects(rec.got[0].body), [[SHOP, 'api', 'chooseImage', 'permission_not_granted', 1]]);
 });
 
-test('where the server has the reports endpoint, a denied call reaches its violations', async () => {
+test('a denied call reaches guard serve\'s violations API', async () => {
   const s = await demoServer();
   closers.push(() => s.close());
   const synced = await sync({ configUrl: CONFIG_URL, fetch: s.fetch, storage: memoryStorage(), intervalSeconds: 0.05 });
@@ -132,13 +132,6 @@ test('where the server has the reports endpoint, a denied call reaches its viola
   mp.request({ url: 'https://evil.example/x', fail() {} });
   await tick();
   const outcome = await synced.background();
-  const probe = await fetch(`${s.server.url}/api/v1/superapps/${SUPERAPP}/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"reports":[],"dropped":0}' });
-  if (probe.status === 404 || probe.status === 405) {
-    // No P2 endpoint on this server (branch devserver not merged): the batch
-    // is refused as such and not retried.
-    assert.equal(outcome, 'refused');
-    return;
-  }
   assert.equal(outcome, 'sent');
   const v = await s.as('boss')('GET', `/api/v1/apps/${SHOP}/violations`);
   assert.equal(v.status, 200, JSON.stringify(v.body));

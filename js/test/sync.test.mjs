@@ -47,13 +47,12 @@ async function serverLongPolls(s) {
 
 test('a revocation reaches a running sync, and the wrapped call flips', async () => {
   const s = await server();
-  const longPolls = await serverLongPolls(s);
+  assert.equal(await serverLongPolls(s), true, 'guard serve applies Prefer: wait (P1)');
   const storage = memoryStorage();
-  // Where the server long-polls, the fallback interval is an hour: only the
-  // long-poll can bring the revocation. Where it does not (P1 not there),
-  // the sync polls on its interval instead.
+  // The fallback interval is an hour: only the long-poll can bring the
+  // revocation in time.
   const held = s.nextRequest((q) => q.url.endsWith('/bundle') && q.headers.prefer !== undefined);
-  const synced = await start(s, storage, { intervalSeconds: longPolls ? 3600 : 0.05 });
+  const synced = await start(s, storage, { intervalSeconds: 3600 });
   try {
     assert.equal(allowed(synced), true, 'seeded: getLocation approved');
     const wx = fakeWx();
@@ -73,7 +72,7 @@ test('a revocation reaches a running sync, and the wrapped call flips', async ()
     await tick();
     assert.equal(failed.errMsg, 'getLocation:fail permission not granted');
     assert.equal(wx.calls.length, 1, 'the revoked call never reached the base library');
-    assert.equal(synced.status().longPoll, longPolls);
+    assert.equal(synced.status().longPoll, true);
     // Persisted: bundle, keys and floor, under the sync's keys.
     const record = JSON.parse(storage.map.get('miniprogram-guard/sync/state'));
     assert.equal(JSON.parse(record.floor).version, r.body.version);
@@ -336,9 +335,9 @@ test('hostile built-ins replaced after the sync started cannot keep a revoked gr
   // Promise.prototype.then/constructor, timers, Date.now, Math.random,
   // fetch, String and Array methods, Reflect...).
   const s = await server();
-  const longPolls = await serverLongPolls(s);
+  assert.equal(await serverLongPolls(s), true, 'guard serve applies Prefer: wait (P1)');
   const child = spawn(process.execPath, [fileURLToPath(new URL('./sync-hostile-child.mjs', import.meta.url))], {
-    env: { ...process.env, GUARD_URL: s.server.url, GUARD_PUBLIC: PUBLIC, GUARD_TOKEN: s.state.tokens.boss, GUARD_INTERVAL: longPolls ? '3600' : '0.05' },
+    env: { ...process.env, GUARD_URL: s.server.url, GUARD_PUBLIC: PUBLIC, GUARD_TOKEN: s.state.tokens.boss, GUARD_INTERVAL: '3600' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout });
