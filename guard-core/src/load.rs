@@ -177,12 +177,8 @@ impl Floor {
 
     /// The JSON a host persists.
     pub fn to_json(&self) -> String {
-        serde_json::json!({
-            "superapp_id": self.superapp_id,
-            "version": self.version,
-            "digest": self.digest,
-        })
-        .to_string()
+        // Three plain fields: serialising them cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     fn digest_bytes(&self) -> Result<[u8; 32], FloorError> {

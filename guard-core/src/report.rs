@@ -35,7 +35,6 @@
 //! assert_eq!(guard_core::report::Batch::from_json(json.as_bytes()).unwrap(), batch);
 //! ```
 
-use hashbrown::{Equivalent, HashMap};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -240,7 +239,7 @@ impl Report {
 }
 
 /// What identifies a report in the log.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Key {
     app: Box<str>,
     kind: CheckKind,
@@ -252,7 +251,7 @@ struct Key {
 }
 
 /// [`Key`] borrowed, so recording a repeated denial allocates nothing.
-#[derive(Debug, Hash)]
+#[derive(Debug)]
 struct KeyRef<'a> {
     app: &'a str,
     kind: CheckKind,
@@ -262,14 +261,14 @@ struct KeyRef<'a> {
     policy_version: u64,
 }
 
-impl Equivalent<Key> for KeyRef<'_> {
-    fn equivalent(&self, key: &Key) -> bool {
-        *key.app == *self.app
-            && key.kind == self.kind
-            && *key.subject == *self.subject
+impl KeyRef<'_> {
+    fn is(&self, key: &Key) -> bool {
+        key.kind == self.kind
             && key.code == self.code
             && key.mode == self.mode
             && key.policy_version == self.policy_version
+            && *key.subject == *self.subject
+            && *key.app == *self.app
     }
 }
 
@@ -282,9 +281,13 @@ struct Seen {
 
 /// The device side: denials aggregated into at most [`MAX_REPORTS`]
 /// reports, drained by [`ReportLog::take`].
+///
+/// A list, searched in order: at most 100 short entries, compared cheapest
+/// field first, cost less per denial than hashing the host, and the module
+/// stays smaller than with a hash map inlined into every check.
 #[derive(Debug, Default)]
 pub struct ReportLog {
-    entries: HashMap<Key, Seen>,
+    entries: Vec<(Key, Seen)>,
     dropped: u64,
 }
 
@@ -353,7 +356,7 @@ impl ReportLog {
     }
 
     fn add(&mut self, key: KeyRef<'_>, seen: Seen, now: u64) {
-        if let Some(s) = self.entries.get_mut(&key) {
+        if let Some((_, s)) = self.entries.iter_mut().find(|(k, _)| key.is(k)) {
             s.count = s.count.saturating_add(seen.count).min(MAX_COUNT);
             s.first = s.first.min(seen.first);
             s.last = s.last.max(seen.last);
@@ -366,7 +369,7 @@ impl ReportLog {
             self.dropped = self.dropped.saturating_add(seen.count);
             return;
         }
-        self.entries.insert(
+        self.entries.push((
             Key {
                 app: key.app.into(),
                 kind: key.kind,
@@ -376,14 +379,14 @@ impl ReportLog {
                 policy_version: key.policy_version,
             },
             seen,
-        );
+        ));
     }
 
     /// Drops the reports whose last call is more than [`MAX_AGE_SECS`]
     /// before `now`.
     fn expire(&mut self, now: u64) {
         self.entries
-            .retain(|_, s| s.last.saturating_add(MAX_AGE_SECS) >= now);
+            .retain(|(_, s)| s.last.saturating_add(MAX_AGE_SECS) >= now);
     }
 
     /// How many reports are queued.
@@ -397,14 +400,14 @@ impl ReportLog {
     }
 
     /// Drains the log: every report not older than [`MAX_AGE_SECS`] at
-    /// `now`, in a stable order (app, kind, subject, code, mode, version), and
+    /// `now`, in the order of their first denial, and
     /// the dropped count. A host that fails to send gives the batch back with
     /// [`ReportLog::restore`].
     pub fn take(&mut self, now: u64) -> Batch {
         self.expire(now);
-        let mut reports: Vec<Report> = self
+        let reports: Vec<Report> = self
             .entries
-            .drain()
+            .drain(..)
             .map(|(k, s)| {
                 let subject = (!k.subject.is_empty()).then(|| String::from(k.subject));
                 let (api, host) = match k.kind {
@@ -425,26 +428,6 @@ impl ReportLog {
                 }
             })
             .collect();
-        reports.sort_by(|a, b| {
-            (
-                &a.app,
-                a.kind as u8,
-                &a.api,
-                &a.host,
-                a.code as u8,
-                a.mode as u8,
-                a.policy_version,
-            )
-                .cmp(&(
-                    &b.app,
-                    b.kind as u8,
-                    &b.api,
-                    &b.host,
-                    b.code as u8,
-                    b.mode as u8,
-                    b.policy_version,
-                ))
-        });
         Batch {
             reports,
             dropped: std::mem::take(&mut self.dropped),

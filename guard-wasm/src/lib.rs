@@ -213,6 +213,21 @@ impl WasmGuard {
         };
         decision_value(&decision)
     }
+
+    /// [`WasmGuard::decide`] with guard-core's explanation of it
+    /// (`Guard::explain`): `{decision, rule, reason, entry}`, for tools that
+    /// show why a check answered what it did (the demo harness's "try a
+    /// call"). `kind` is a check kind's contract name (`api`, `request`, ...;
+    /// `tcp`/`udp` take `host:port`); `null` for a name that is no kind. Not
+    /// on the bridge's path.
+    pub fn explain(&self, app: &str, kind: &str, subject: &str, now: f64) -> JsValue {
+        let Some(kind) = CheckKind::parse(kind) else {
+            return JsValue::NULL;
+        };
+        let explanation = self.inner.explain(app, kind, subject, seconds(now));
+        let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+        explanation.serialize(&serializer).unwrap_or(JsValue::NULL)
+    }
 }
 
 impl WasmGuard {

@@ -35,8 +35,9 @@ use std::cell::RefCell;
 
 use guard_core::decision::REPORTED_BIT;
 use guard_core::keys::KeySet;
+use guard_core::report::{Batch, ReportLog, Subject};
 use guard_core::{
-    limits, ApiId, AppHandle, CheckKind, DenyCode, Guard, LoadCode, UrlVerdict, Verdict,
+    limits, ApiId, AppHandle, CheckKind, DenyCode, Floor, Guard, LoadCode, UrlVerdict, Verdict,
 };
 
 // The ABI's version and error codes, spelled once for both sides of the
@@ -49,7 +50,8 @@ pub use guard_abi::{ABI_VERSION, ERR_BAD_INPUT, ERR_BUSY, ERR_NO_GUARD, ERR_OOM}
 enum Last {
     #[default]
     Nothing,
-    /// A load: its error message (empty when it loaded).
+    /// A load (its error message, empty when it loaded), or another call
+    /// that answers only a message (a refused floor or report batch).
     Load(String),
     /// An API check by id.
     ApiId(Verdict, ApiId),
@@ -69,6 +71,47 @@ struct State {
     /// The href of the last URL check, for [`guard_href`]; cleared by every
     /// other call.
     href: Href,
+    /// Every denial and report-mode pass, aggregated, for
+    /// [`guard_take_reports`]. Outside the guard, so it survives
+    /// [`guard_new`] and records `no_policy` denials before any guard exists.
+    reports: ReportLog,
+    /// What [`guard_take_reports`] handed out last, for
+    /// [`guard_requeue_reports`] when the host could not send it.
+    taken: Option<Batch>,
+}
+
+/// Records what a check answered in the report log: one branch for an
+/// allowed call; a denial or report-mode pass is one aggregated report
+/// (`guard_core::report`), with the version of the policy that decided.
+fn note(
+    reports: &mut ReportLog,
+    guard: Option<&Guard>,
+    app: &str,
+    kind: CheckKind,
+    subject: Subject<'_>,
+    verdict: Verdict,
+    now: u64,
+) {
+    if verdict.code().is_some() {
+        record(reports, guard, app, kind, subject, verdict, now);
+    }
+}
+
+// Out of line and cold: inlined into each of the eight checks, the log's map
+// code cost 38 KB of module; a denial pays one call instead.
+#[cold]
+#[inline(never)]
+fn record(
+    reports: &mut ReportLog,
+    guard: Option<&Guard>,
+    app: &str,
+    kind: CheckKind,
+    subject: Subject<'_>,
+    verdict: Verdict,
+    now: u64,
+) {
+    let version = guard.and_then(Guard::highest_version).unwrap_or(0);
+    reports.record_verdict(app, kind, subject, verdict, version, now);
 }
 
 impl State {
@@ -77,9 +120,27 @@ impl State {
     /// byte; with no guard, deny `no_policy`.
     fn remember_target(
         &mut self,
+        app: &str,
         kind: CheckKind,
         checked: Option<(UrlVerdict, Option<String>)>,
+        now: u64,
     ) -> i32 {
+        if let Some((v, _)) = &checked {
+            let subject = Subject::Host(v.host.as_deref());
+            note(
+                &mut self.reports,
+                self.guard.as_ref(),
+                app,
+                kind,
+                subject,
+                v.verdict,
+                now,
+            );
+        } else {
+            let subject = Subject::Host(None);
+            let deny = Verdict::deny(DenyCode::NoPolicy);
+            note(&mut self.reports, None, app, kind, subject, deny, now);
+        }
         let (verdict, host, port, href) = match checked {
             Some((v, target)) => (
                 v.verdict,
@@ -315,7 +376,26 @@ pub extern "C" fn guard_app_handle(len: u32) -> i32 {
 pub extern "C" fn guard_check_api(app: u32, api: u32, now: i64) -> i32 {
     with_state(i32::from(Verdict::deny(DenyCode::NoPolicy).to_u8()), |s| {
         let verdict = match &s.guard {
-            Some(g) => g.check_api_id(AppHandle(app), ApiId(api), clock(now)),
+            Some(g) => {
+                let verdict = g.check_api_id(AppHandle(app), ApiId(api), clock(now));
+                // An id or handle this guard never issued names nothing to report.
+                if let (true, Some(a), Some(n)) = (
+                    verdict.code().is_some(),
+                    g.app_id(AppHandle(app)),
+                    g.api_name(ApiId(api)),
+                ) {
+                    note(
+                        &mut s.reports,
+                        Some(g),
+                        a,
+                        CheckKind::Api,
+                        Subject::Api(n),
+                        verdict,
+                        clock(now),
+                    );
+                }
+                verdict
+            }
             None => Verdict::deny(DenyCode::NoPolicy),
         };
         s.last = Last::ApiId(verdict, ApiId(api));
@@ -335,6 +415,7 @@ pub extern "C" fn guard_check_api_name(app_len: u32, api_len: u32, now: i64) -> 
             input,
             name,
             last,
+            reports,
             ..
         } = s;
         let (Some(app), Some(api)) = (text(input, 0, app_len), text(input, app_len, api_len))
@@ -345,6 +426,15 @@ pub extern "C" fn guard_check_api_name(app_len: u32, api_len: u32, now: i64) -> 
             Some(g) => g.check_api(app, api, clock(now)),
             None => Verdict::deny(DenyCode::NoPolicy),
         };
+        note(
+            reports,
+            guard.as_ref(),
+            app,
+            CheckKind::Api,
+            Subject::Api(api),
+            verdict,
+            clock(now),
+        );
         name.clear();
         name.push_str(api);
         *last = Last::ApiName(verdict);
@@ -372,6 +462,16 @@ pub extern "C" fn guard_check_url(kind: u32, app_len: u32, url_len: u32, now: i6
             }
             None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
         };
+        let subject = Subject::Host(host.as_deref());
+        note(
+            &mut s.reports,
+            s.guard.as_ref(),
+            app,
+            kind,
+            subject,
+            verdict,
+            clock(now),
+        );
         s.last = Last::Url(verdict, kind, host, port);
         s.href = href;
         i32::from(verdict.to_u8())
@@ -392,6 +492,18 @@ pub extern "C" fn guard_check_url_handle(kind: u32, app: u32, url_len: u32, now:
         let (verdict, host, port, href) = match &s.guard {
             Some(g) => {
                 let (v, href) = g.check_url_href(AppHandle(app), kind, url, clock(now));
+                if let (true, Some(a)) = (v.verdict.code().is_some(), g.app_id(AppHandle(app))) {
+                    let subject = Subject::Host(v.host.as_deref());
+                    note(
+                        &mut s.reports,
+                        Some(g),
+                        a,
+                        kind,
+                        subject,
+                        v.verdict,
+                        clock(now),
+                    );
+                }
                 (v.verdict, v.host, v.port, Href::of(href, 0))
             }
             None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
@@ -426,6 +538,16 @@ pub extern "C" fn guard_check_launch(
             Some(g) => g.check_launch(app, version, sha, clock(now)),
             None => Verdict::deny(DenyCode::NoPolicy),
         };
+        let kind = CheckKind::Launch;
+        note(
+            &mut s.reports,
+            s.guard.as_ref(),
+            app,
+            kind,
+            Subject::Nothing,
+            verdict,
+            clock(now),
+        );
         s.last = Last::Url(verdict, CheckKind::Launch, None, None);
         s.href = Href::None;
         i32::from(verdict.to_u8())
@@ -458,7 +580,8 @@ pub extern "C" fn guard_check_socket_target(
             .guard
             .as_ref()
             .map(|g| g.check_socket_target(app, kind, host, port, clock(now)));
-        s.remember_target(kind, checked)
+        let app = app.to_owned();
+        s.remember_target(&app, kind, checked, clock(now))
     })
 }
 
@@ -493,7 +616,8 @@ pub extern "C" fn guard_check_redirect(
             .guard
             .as_ref()
             .map(|g| g.check_redirect(app, kind, base, location, hop, clock(now)));
-        s.remember_target(kind, checked)
+        let app = app.to_owned();
+        s.remember_target(&app, kind, checked, clock(now))
     })
 }
 
@@ -652,6 +776,88 @@ pub extern "C" fn guard_load_too_large(size: u32) -> i32 {
     })
 }
 
+/// Drains the report log at `now` (`guard_core::report::ReportLog::take`:
+/// reports older than 15 minutes dropped) into the output buffer as the JSON
+/// a device sends, `{"reports":[...],"dropped":N}`, packed like
+/// [`guard_message`]. Works with no guard: `no_policy` denials are reports too.
+/// A host that cannot send it calls [`guard_requeue_reports`].
+#[no_mangle]
+pub extern "C" fn guard_take_reports(now: i64) -> i64 {
+    with_state(i64::from(ERR_BUSY), |s| {
+        s.href = Href::None;
+        let batch = s.reports.take(clock(now));
+        s.output.clear();
+        s.output.push_str(&batch.to_json());
+        s.taken = Some(batch);
+        pack(&s.output)
+    })
+}
+
+/// Puts the batch the last [`guard_take_reports`] handed out back into the
+/// log, for a host whose send failed: it merges with what was recorded
+/// since, within the log's bounds (too old: gone; no room: counted as
+/// dropped). A second call, or one after nothing was taken, does nothing.
+/// The batch is kept as the module made it, so nothing the host says is
+/// parsed. Answers `0`.
+#[no_mangle]
+pub extern "C" fn guard_requeue_reports(now: i64) -> i32 {
+    with_state(ERR_BUSY, |s| {
+        s.href = Href::None;
+        if let Some(batch) = s.taken.take() {
+            s.reports.restore(batch, clock(now));
+        }
+        0
+    })
+}
+
+/// The guard's anti-rollback floor (`guard_core::Floor`) as JSON in the
+/// output buffer, packed like [`guard_message`]; empty when it has accepted
+/// nothing. What a host persists with the bundle.
+#[no_mangle]
+pub extern "C" fn guard_floor() -> i64 {
+    with_state(i64::from(ERR_BUSY), |s| {
+        s.href = Href::None;
+        let Some(guard) = &s.guard else {
+            return i64::from(ERR_NO_GUARD);
+        };
+        s.output.clear();
+        if let Some(floor) = guard.floor() {
+            s.output.push_str(&floor.to_json());
+        }
+        pack(&s.output)
+    })
+}
+
+/// Restores a floor a host kept (JSON in `input[0..len]`, as [`guard_floor`]
+/// gave it) before anything is loaded after a restart
+/// (`guard_core::Guard::restore_floor`). `0` restored, `1` refused
+/// ([`guard_message`] says why; nothing changed), or an `ERR_*` value.
+#[no_mangle]
+pub extern "C" fn guard_restore_floor(len: u32) -> i32 {
+    with_state(ERR_BUSY, |s| {
+        s.href = Href::None;
+        let State {
+            guard, input, last, ..
+        } = s;
+        let Some(guard) = guard.as_mut() else {
+            return ERR_NO_GUARD;
+        };
+        let Some(json) = text(input, 0, len) else {
+            return ERR_BAD_INPUT;
+        };
+        match Floor::from_json(json).and_then(|f| guard.restore_floor(&f)) {
+            Ok(()) => {
+                *last = Last::Nothing;
+                0
+            }
+            Err(e) => {
+                *last = Last::Load(e.to_string());
+                1
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,7 +946,7 @@ mod tests {
 
     #[test]
     fn abi_v2_tables_kinds_limits_and_hrefs() {
-        assert_eq!(guard_abi_version(), 2);
+        assert_eq!(guard_abi_version(), 3);
         assert_eq!(packed(guard_code_name(7, 0)), "domain_not_whitelisted");
         assert_eq!(packed(guard_code_name(1, 1)), "malformed_bundle");
         assert_eq!(packed(guard_code_name(0, 0)), "");
@@ -923,6 +1129,131 @@ mod tests {
         assert_eq!(
             guard_check_url(1, 2, n - 2, u64::MAX as i64),
             i32::from(want.verdict.to_u8())
+        );
+    }
+
+    /// Every kind of check reports its denials at the decision point, with
+    /// the host and never the path or query; allowed calls report nothing;
+    /// the floor crosses the ABI as JSON and a restored one refuses an older
+    /// bundle; a hostile batch given back is refused.
+    #[test]
+    fn abi_v3_reports_and_floor() {
+        let n = put(SECRET.as_bytes());
+        assert_eq!(guard_new(n), 0);
+        let _ = guard_take_reports(0);
+        let key = guard_core::SecretKey::new(SECRET).unwrap();
+        let policy = |v: u32| {
+            format!(
+                r#"{{"schema":1,"superapp_id":"d","version":{v},"issued_at":0,
+              "sensitive_apis":[{{"name":"getLocation","status":"restricted","scope":"all","type":"system"}}],
+              "apps":[{{"app_id":"mp","kind":"mini_program","control":{{"server_domains":true}},
+                       "server_domains":["https://api.example"]}}]}}"#
+            )
+        };
+        let n = put(guard_core::bundle::sign(policy(4).as_bytes(), &key).as_bytes());
+        assert_eq!(guard_load(n, 100), 0);
+        let n = put(b"mp");
+        let app = guard_app_handle(n) as u32;
+        let n = put(b"getLocation");
+        let api = guard_api_id(n) as u32;
+        assert_eq!(
+            guard_check_api(app, api, 100),
+            DenyCode::PermissionNotGranted as i32
+        );
+        assert_eq!(
+            guard_check_api(app, api, 101),
+            DenyCode::PermissionNotGranted as i32
+        );
+        let n = put(b"https://evil.example/secret/path?token=abc");
+        assert_eq!(
+            guard_check_url_handle(1, app, n, 102),
+            DenyCode::DomainNotWhitelisted as i32
+        );
+        let n = put(b"https://api.example/ok");
+        assert_eq!(guard_check_url_handle(1, app, n, 102), 0);
+        let n = put(b"mpevil.example");
+        assert_eq!(
+            guard_check_socket_target(7, 2, n - 2, 80, 103),
+            DenyCode::DomainNotWhitelisted as i32
+        );
+        let json = packed(guard_take_reports(104));
+        assert!(
+            !json.contains("secret") && !json.contains("token"),
+            "{json}"
+        );
+        let batch = Batch::from_json(json.as_bytes()).unwrap();
+        let summary: Vec<_> = batch
+            .reports
+            .iter()
+            .map(|r| {
+                (
+                    r.kind.as_str(),
+                    r.api.clone().or(r.host.clone()),
+                    r.count,
+                    r.policy_version,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("api", Some("getLocation".into()), 2, 4),
+                ("request", Some("evil.example".into()), 1, 4),
+                ("tcp", Some("evil.example".into()), 1, 4),
+            ]
+        );
+        assert_eq!(
+            packed(guard_take_reports(104)),
+            r#"{"reports":[],"dropped":0}"#
+        );
+        // Put back after a failed send, once: the empty batch taken above
+        // replaced it, so a requeue now adds nothing.
+        assert_eq!(guard_requeue_reports(105), 0);
+        assert_eq!(
+            packed(guard_take_reports(105)),
+            r#"{"reports":[],"dropped":0}"#
+        );
+        let n = put(b"mpgetLocation");
+        assert_eq!(
+            guard_check_api_name(2, n - 2, 105),
+            DenyCode::PermissionNotGranted as i32
+        );
+        let first = Batch::from_json(packed(guard_take_reports(105)).as_bytes()).unwrap();
+        assert_eq!(first.reports.len(), 1);
+        assert_eq!(guard_requeue_reports(106), 0);
+        assert_eq!(
+            guard_requeue_reports(106),
+            0,
+            "a second requeue adds nothing"
+        );
+        let again = Batch::from_json(packed(guard_take_reports(106)).as_bytes()).unwrap();
+        assert_eq!(again, first);
+
+        // The floor: out as JSON, into a fresh guard, and an older bundle is stale.
+        let floor = packed(guard_floor());
+        assert!(floor.contains(r#""version":4"#), "{floor}");
+        let n = put(SECRET.as_bytes());
+        assert_eq!(guard_new(n), 0);
+        assert_eq!(packed(guard_floor()), "");
+        let n = put(floor.as_bytes());
+        assert_eq!(guard_restore_floor(n), 0);
+        let n = put(guard_core::bundle::sign(policy(3).as_bytes(), &key).as_bytes());
+        assert_eq!(guard_load(n, 100), LoadCode::StaleVersion as i32);
+        let n = put(b"{not json");
+        assert_eq!(guard_restore_floor(n), 1);
+        assert!(message().starts_with("malformed floor"), "{}", message());
+        // No guard: reports still drain (the no_policy denials are reports too).
+        STATE.with(|s| s.borrow_mut().guard = None);
+        assert_eq!(guard_floor(), i64::from(ERR_NO_GUARD));
+        let n = put(b"mpgetLocation");
+        assert_eq!(
+            guard_check_api_name(2, n - 2, 200),
+            DenyCode::NoPolicy as i32
+        );
+        let b = Batch::from_json(packed(guard_take_reports(200)).as_bytes()).unwrap();
+        assert_eq!(
+            (b.reports[0].code, b.reports[0].policy_version),
+            (DenyCode::NoPolicy, 0)
         );
     }
 }

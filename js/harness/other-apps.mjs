@@ -1,5 +1,5 @@
 // Two other mini programs of the harness superapp, each run on its own
-// guarded `wx` (js/harness/policy.mjs):
+// guarded `wx` (the demo superapp seeded into guard serve by js/harness/seed.mjs):
 //  - mp_open has every permission-control switch off, so its lists allow
 //    anything, but the superapp's blocked_hosts still apply;
 //  - mp_gone was removed by the superapp: every call fails.

@@ -1,37 +1,40 @@
 #!/usr/bin/env node
-// The harness's local server, loopback only. It plays four parts:
+// The harness's local server, loopback only. It plays five parts:
 //  - serves the harness page, the bridge (js/src) and the wasm (js/pkg);
-//  - the superapp backend: it generates an Ed25519 key pair at start;
-//    GET /bundle answers the demo policy (contract v2, schema 2) signed with
-//    EdDSA, GET /keys the public JWK (all a guard needs: no secret anywhere);
+//  - starts the superapp's real server, `guard serve` (the guard-server
+//    binary; its own data directory, port 0), and seeds it with the demo
+//    superapp through its JSON API (seed.mjs); the page's guard syncs from
+//    it cross-origin, as a device does, over the device endpoints' CORS
+//    (keys.json, the bundle's long-poll, the package, reports) with the
+//    bridge's `sync`;
+//  - /harness-config is the superapp's configuration file, the one its SDK
+//    ships with (downloaded from guard serve by the superapp admin);
 //  - the base library's native side (what a superapp implements in native
 //    code): POST /native/<request|upload|download> performs the network call
-//    the page's base library hands it. It has its own guard (the bridge's
-//    createGuard in Node, the same wasm, the same bundle the page loads),
-//    checks the URL it is given, and follows redirects itself: before it
-//    connects to a `Location` it asks checkRedirect (contract v2 §3.6), so a
-//    denied hop is never connected to, and at most 10 hops are followed;
+//    the page's base library hands it. It has its own guard, synced from
+//    guard serve with the same `sync` in Node, checks the URL it is given, and
+//    follows redirects itself: before it connects to a `Location` it asks
+//    checkRedirect (contract v2 §3.6), so a denied hop is never connected to,
+//    and at most 10 hops are followed;
 //  - "the internet": /net/<host>/<path> stands for https://<host>/<path>
 //    and /web/<host>/<path> for a web-view page. Some paths redirect
 //    (INTERNET below). It counts every such request it receives, so tests
 //    can prove a denied call never reached its host: GET /stats.
 //
-//   node js/harness/server.mjs [--port N]     (default 8377; 0 = any free port)
+//   node js/harness/server.mjs [--port N] [--data-dir DIR]   (default 8377, a temp dir; 0 = any free port)
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { createHash, webcrypto } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { dirname, join, normalize, sep, extname } from 'node:path';
-import { createGuard } from '../src/index.js';
-import { signPolicyEdDsa } from '../src/vectors/sign.mjs';
-import { demoPolicy } from './policy.mjs';
+import { dirname, join, normalize, sep, extname, resolve as resolvePath } from 'node:path';
+import { sync } from '../src/index.js';
+import { startGuardServer } from './guard-server.mjs';
+import { seedDemo, client, SUPERAPP } from './seed.mjs';
 
 const JS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const STATIC = { '/harness/': 'harness', '/src/': 'src', '/pkg/': 'pkg' };
+const STATIC = { '/harness/': 'harness', '/src/': 'src', '/pkg/': 'pkg', '/fflate/': 'node_modules/fflate/esm' };
 const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.css': 'text/css', '.png': 'image/png', '.ts': 'text/plain' };
-/** The mini program's code package: the bytes whose SHA-256 the policy releases. */
-export const PACKAGE_PATH = join(JS_ROOT, 'harness', 'mini-program.mjs');
-const KID = 'harness-demo-ed25519';
 const NATIVE_KINDS = { request: ['checkRequest', 'request'], upload: ['checkUpload', 'uploadFile'], download: ['checkDownload', 'downloadFile'] };
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_HOPS = 10;
@@ -54,43 +57,23 @@ function internetRedirect(host, path) {
   return undefined;
 }
 
-async function keyPair() {
-  const kp = await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
-  const jwk = await webcrypto.subtle.exportKey('jwk', kp.privateKey);
-  const priv = { kty: 'OKP', crv: 'Ed25519', kid: KID, x: jwk.x, d: jwk.d };
-  // Exactly the members the guard takes: a WebCrypto export also carries
-  // key_ops, ext and alg, which createGuard refuses.
-  const pub = { kty: 'OKP', crv: 'Ed25519', kid: KID, x: jwk.x };
-  return { priv, pub };
-}
-
-export async function startServer({ port = 0, host = '127.0.0.1' } = {}) {
+/**
+ * Starts the harness and the guard serve behind it. `dataDir`: where guard
+ * serve keeps its data and the seed its tokens (kept across runs; default a
+ * temp dir removed by close()).
+ */
+export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log = false } = {}) {
   let net = {};
   let web = {};
   let native = [];
-  let version = 1;
   const bump = (table, key) => { table[key] = (table[key] ?? 0) + 1; };
-
-  // The superapp backend's signing key and what it signs.
-  const { priv, pub } = await keyPair();
-  const packageSha256 = createHash('sha256').update(await readFile(PACKAGE_PATH)).digest('hex');
-  const now = Math.floor(Date.now() / 1000);
-  const bundles = new Map(); // version -> Promise<bundle>: one set of bytes per version
-  const bundleFor = (v) => {
-    if (!bundles.has(v)) bundles.set(v, signPolicyEdDsa(demoPolicy({ now, version: v, packageSha256 }), priv, webcrypto.subtle));
-    return bundles.get(v);
-  };
-
-  // The native side's own guard: public key only, the same bundle the page loads.
-  const nativeGuard = await createGuard({ keys: [pub] });
-  const nativeLoads = [];
-  const nativeLoad = async (v) => {
-    const r = nativeGuard.load(await bundleFor(v));
-    nativeLoads.push({ version: v, code: r.code, message: r.message });
-    return r;
-  };
-  const first = await nativeLoad(version);
-  if (first.code !== 'ok') throw new Error(`the native guard refused the demo bundle: ${first.code} ${first.message}`);
+  const own = dataDir === undefined;
+  const dir = own ? mkdtempSync(join(tmpdir(), 'guard-harness-')) : resolvePath(dataDir);
+  mkdirSync(dir, { recursive: true });
+  let guardServer;
+  let state;
+  let config;
+  let nativeSync;
 
   let base; // http://host:port/, once listening
   /** Connects to https://<host>/<path> of "the internet" (this server's /net route); redirects are not followed. */
@@ -110,6 +93,7 @@ export async function startServer({ port = 0, host = '127.0.0.1' } = {}) {
     native.push(trace);
     const end = (out) => { trace.outcome = out; return out; };
     if (typeof appId !== 'string' || typeof url !== 'string') return end({ ok: false, errMsg: `${api}:fail bad native call`, errno: 1, code: null, hop: 0 });
+    const nativeGuard = nativeSync.guard;
     const d0 = nativeGuard[check](appId, url);
     if (!d0.allow) return end({ ok: false, errMsg: d0.message, errno: d0.errno, code: d0.code, hop: 0, hops: trace.hops });
     let href = d0.href;
@@ -136,6 +120,33 @@ export async function startServer({ port = 0, host = '127.0.0.1' } = {}) {
     }
   }
 
+  /** What guard serve recorded from the violation reports devices sent (P2's console API), as the superapp admin. */
+  async function violations(app) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(app)) return { available: false, error: 'no app' };
+    const r = await client(guardServer.url, state.tokens.boss)('GET', `/api/v1/apps/${app}/violations`);
+    if (r.status === 404 || r.status === 405) return { available: false, error: `guard serve has no violations API (${r.status})` };
+    return { available: r.status === 200, status: r.status, body: r.body };
+  }
+
+  /** For the page and demo.sh: where guard serve is, the accounts' tokens, the API calls to try. */
+  function info() {
+    const S = guardServer.url;
+    const j = (who, method, p, body) => `curl -sS -X ${method} -H 'authorization: Bearer ${state.tokens[who]}' -H 'content-type: application/json' ${S}${p}${body ? ` -d '${JSON.stringify(body)}'` : ''}`;
+    return {
+      guard: S,
+      superapp: SUPERAPP,
+      tokens: state.tokens,
+      native: nativeSync.status(),
+      calls: {
+        revoke: j('boss', 'DELETE', '/api/v1/apps/mp_shop/grants/getLocation'),
+        request: j('dev', 'POST', '/api/v1/apps/mp_shop/requests', { api: 'getLocation', reason: 'store finder' }),
+        approve: `${j('reviewer', 'GET', '/api/v1/superapps/demo/requests?status=pending')}   # then: ${j('reviewer', 'POST', '/api/v1/requests/<id>/decision', { decision: 'approve' })}`,
+        allowHost: j('boss', 'POST', '/api/v1/apps/mp_shop/whitelists/server_domains', { value: 'https://evil.example', remark: 'demo' }),
+        violations: j('boss', 'GET', '/api/v1/apps/mp_shop/violations'),
+      },
+    };
+  }
+
   const server = createServer(async (req, res) => {
     const send = (status, type, body, headers = {}) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
@@ -152,12 +163,9 @@ export async function startServer({ port = 0, host = '127.0.0.1' } = {}) {
       if (path === '/' || path === '/index.html') {
         return send(200, TYPES['.html'], await readFile(join(JS_ROOT, 'harness', 'index.html')));
       }
-      if (path === '/bundle') {
-        const asked = Number(url.searchParams.get('version'));
-        if (Number.isSafeInteger(asked) && asked > 0 && asked !== version) { version = asked; await nativeLoad(version); }
-        return send(200, 'application/jose', await bundleFor(version));
-      }
-      if (path === '/keys') return send(200, TYPES['.json'], JSON.stringify({ keys: [pub] }));
+      if (path === '/harness-config') return send(200, TYPES['.json'], JSON.stringify(config));
+      if (path === '/harness-info') return send(200, TYPES['.json'], JSON.stringify(info()));
+      if (path === '/violations') return send(200, TYPES['.json'], JSON.stringify(await violations(url.searchParams.get('app') ?? '')));
       if (path === '/stats') return send(200, TYPES['.json'], JSON.stringify(stats()));
       if (path === '/stats/reset' && req.method === 'POST') { reset(); return send(204, 'text/plain', ''); }
       const nat = /^\/native\/(request|upload|download)$/.exec(path);
@@ -209,24 +217,66 @@ export async function startServer({ port = 0, host = '127.0.0.1' } = {}) {
   });
   const addr = server.address();
   base = `http://${addr.address}:${addr.port}/`;
+  try {
+    guardServer = await startGuardServer({ dataDir: join(dir, 'guard-data'), log });
+    state = await seedDemo({ url: guardServer.url, stateFile: join(dir, 'seed.json'), adminToken: guardServer.token });
+    const cfg = await client(guardServer.url, state.tokens.boss)('GET', `/api/v1/superapps/${SUPERAPP}/config.json`);
+    if (cfg.status !== 200) throw new Error(`config.json: ${cfg.status}`);
+    config = cfg.body;
+    // The native side's guard: the same sync, in Node, straight to guard serve.
+    const memory = new Map();
+    nativeSync = await sync({
+      config,
+      fetch: (u, init) => fetch(u, init),
+      storage: { get: async (k) => memory.get(k) ?? null, set: async (k, v) => { memory.set(k, v); } },
+      intervalSeconds: 1,
+    });
+    if (nativeSync.status().version === null) throw new Error(`the native side has no policy: ${JSON.stringify(nativeSync.status())}`);
+  } catch (e) {
+    server.close();
+    await guardServer?.kill();
+    throw e;
+  }
+
   return {
     url: base,
-    publicKey: pub,
-    packageSha256,
+    guardUrl: guardServer.url,
+    config,
+    tokens: state.tokens,
+    info,
+    nativeSync,
     stats,
     /** What the native layer did: one trace per call, with every hop's decision. */
     native: () => native.map((t) => structuredClone(t)),
-    nativeLoads: () => nativeLoads.map((l) => ({ ...l })),
     reset,
-    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); }),
+    close: async () => {
+      await nativeSync.stop();
+      await new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); });
+      await guardServer.stop();
+      if (own) rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const i = process.argv.indexOf('--port');
-  const port = i > 0 ? Number(process.argv[i + 1]) : 8377;
-  const s = await startServer({ port });
-  console.log(`harness: open ${s.url} (loopback only; Ctrl-C to stop)`);
+  const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+  const s = await startServer({ port: Number(arg('--port') ?? 8377), dataDir: arg('--data-dir') });
+  const i = s.info();
+  console.log(`harness: open ${s.url} (loopback only; Ctrl-C to stop)
+guard serve: ${i.guard} (superapp ${i.superapp}; tokens: ${Object.entries(i.tokens).map(([k, v]) => `${k}=${v}`).join(' ')})
+
+The page syncs its guard from guard serve. Change the policy and watch the
+"Live" rows flip within seconds (the page keeps them up to date):
+  revoke getLocation (superapp admin):
+    ${i.calls.revoke}
+  request it again (developer), then approve it (review staff):
+    ${i.calls.request}
+    ${i.calls.approve}
+  let mp_shop reach evil.example (superapp admin):
+    ${i.calls.allowHost}
+  the violations the page reported (superapp admin):
+    ${i.calls.violations}
+"Try a call" on the page checks any API name or URL and explains the decision.`);
   const stop = async () => { await s.close(); process.exit(0); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

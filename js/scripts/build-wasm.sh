@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --locked -p guard-wasm --target wasm32-unknown-unknown --profile wasm-release
-src=target/wasm32-unknown-unknown/wasm-release/guard_wasm.wasm
+src=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/guard_wasm.wasm
 stamp=js/pkg/.source-sha256
 sum=$(sha256sum "$src" | cut -d' ' -f1)
 if [ -f js/pkg/guard_wasm_bg.wasm ] && [ -f js/pkg/guard_wasm.js ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then

@@ -137,6 +137,18 @@ export interface Guard {
    * layer that calls them (redirect hops) records its own denials.
    */
   onViolation(listener: (violation: Violation) => void): () => void;
+  /**
+   * Drains the violation reports the wasm guard recorded at every check
+   * (denials and report-mode passes, aggregated; at most 100, none older than
+   * 15 minutes). POST `body` to the superapp's `reports_url`.
+   */
+  takeReports(options?: ClockOptions): Readonly<{ body: string; reports: number; dropped: number }>;
+  /** Puts the batch the last takeReports answered back, when it could not be sent (merged within the bounds). */
+  requeueReports(options?: ClockOptions): void;
+  /** The anti-rollback floor (JSON) to persist with the bundle; `null` before anything loaded. */
+  floor(): string | null;
+  /** Restores a persisted floor before anything is loaded after a restart; throws if refused. */
+  restoreFloor(floor: string): void;
   counters(): Counters;
 }
 
@@ -158,7 +170,151 @@ export interface CreateGuardOptions {
   keys?: Ed25519PublicJwk[];
   /** The module (bytes, compiled module or URL); defaults to ../pkg/guard_wasm_bg.wasm. */
   wasm?: BufferSource | WebAssembly.Module | URL | string;
+  /**
+   * A native back end instead of the wasm module (required where the engine
+   * has no WebAssembly): the base library's synchronous JS-to-native call,
+   * one JSON request in, one JSON answer out (docs/js-bridge.md, "Native back
+   * end"). The keys are then the native side's: give neither `secret` nor
+   * `keys`. Malformed answers deny `no_policy`.
+   */
+  native?: NativeCall;
 }
 
+/** The base library's synchronous JS-to-native call (PROTOCOLS.md P4). */
+export type NativeCall = (request: string) => string;
+
+/**
+ * Rejects with an `Error` where the engine has no WebAssembly and no
+ * `native` is given, and with a `TypeError` on bad options.
+ */
 export function createGuard(options: CreateGuardOptions): Promise<Guard>;
+
+/**
+ * The superapp's configuration file (`GET /api/v1/superapps/{sid}/config.json`,
+ * docs/server.md): the fields the sync reads. Unknown fields are ignored.
+ */
+export interface SuperappConfig {
+  format: 'guard-superapp-config/1';
+  superapp_id: string;
+  server_url: string;
+  bundle_url: string;
+  app_bundle_url_template?: string;
+  keys_url: string;
+  /** PROTOCOLS.md P2; derived from `server_url` when absent. */
+  reports_url?: string;
+  /** What to put in `Prefer: wait=` (P1, P5); 25 when absent. */
+  long_poll_seconds?: number;
+  [field: string]: unknown;
+}
+
+/** What the sync needs of an HTTP response: a WHATWG `Response`, or a base library's own with the same members. */
+export interface SyncResponse {
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/** The injected fetch: WHATWG `fetch`, or the base library's own network call with its shape. */
+export type SyncFetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<SyncResponse>;
+
+/**
+ * Where the sync keeps the bundle, key set and anti-rollback floor across
+ * restarts: an async key/value store of strings, private to the base library
+ * (never one mini programs reach through `wx.setStorage`). `set` must
+ * replace a value all or nothing. Synchronous implementations may return
+ * plain values.
+ */
+export interface SyncStorage {
+  get(key: string): Promise<string | null | undefined> | string | null | undefined;
+  set(key: string, value: string): Promise<void> | void;
+}
+
+export interface SyncOptions {
+  /** The configuration file's URL (fetched at start; the copy in storage is used when offline). */
+  configUrl?: string;
+  /** Or the configuration itself. Exactly one of the two. */
+  config?: SuperappConfig;
+  /** Defaults to the realm's `fetch` as it was when the bridge was evaluated. */
+  fetch?: SyncFetch;
+  storage: SyncStorage;
+  /** Sync one app's bundle (`app_bundle_url_template`) instead of the superapp's. */
+  app?: string;
+  /** Unix seconds; defaults to `Date.now()`. Used for loads, reports and Retry-After. */
+  now?: () => number;
+  /** `Prefer: wait=` seconds; defaults to the configuration's `long_poll_seconds`, else 25; 0 never asks. */
+  longPollSeconds?: number;
+  /** Between rounds when the server does not hold requests (jittered ±20 %); 30. */
+  intervalSeconds?: number;
+  /** First backoff cap after a failure (doubling, full jitter); 1. */
+  backoffSeconds?: number;
+  /** Largest backoff; 300. */
+  maxBackoffSeconds?: number;
+  /** Per request (a held one gets the wait on top); 15. */
+  requestTimeoutSeconds?: number;
+  /** Between report sends; 60. */
+  reportIntervalSeconds?: number;
+  /** Storage keys are `<prefix>state` and `<prefix>floor`; `miniprogram-guard/sync/`. */
+  storagePrefix?: string;
+  /** The wasm module, as for createGuard. */
+  wasm?: BufferSource | WebAssembly.Module | URL | string;
+}
+
+export interface SyncStatus {
+  superappId: string;
+  /** The policy version in force, null when none is. */
+  version: number | null;
+  /** The ETag of the bundle in force. */
+  etag: string | null;
+  keysEtag: string | null;
+  /** What the start made of storage: `none`, `loaded`, or `refused: <why>` (then fetched again). */
+  stored: string;
+  /** The last round reached the server. */
+  online: boolean;
+  /** The server held the last request (P1); false: the sync polls on its interval. */
+  longPoll: boolean;
+  /** Rounds failed in a row. */
+  failures: number;
+  rounds: number;
+  /** Unix seconds of the last round that reached the server. */
+  lastSuccess: number | null;
+  lastError: string | null;
+  /** Why the last bundle or key set the server sent was not put in force (e.g. `stale_version`). */
+  lastRefusal: string | null;
+  storageError: string | null;
+  reports: Readonly<{ sent: number; refused: number; retryAt: number | null }>;
+  stopped: boolean;
+}
+
+export interface SyncChange {
+  reason: 'bundle' | 'keys';
+  version: number | null;
+  etag: string | null;
+}
+
+/** What `background()` did with the queued reports. */
+export type ReportOutcome = 'sent' | 'empty' | 'requeued' | 'refused' | 'retry_later' | 'busy';
+
+export interface Synced {
+  /** The guard the sync keeps in force: wrap with it. */
+  readonly guard: Guard;
+  status(): Readonly<SyncStatus>;
+  /** The bundle and key set in force (signed, public data). */
+  current(): Readonly<{ bundle: string | null; etag: string | null; keys: string | null }>;
+  /** A round now (a long-poll cut short); resolves with the status after it. */
+  refresh(): Promise<Readonly<SyncStatus>>;
+  /** Call when the app goes to the background: sends the queued violation reports now. */
+  background(): Promise<ReportOutcome>;
+  onChange(listener: (change: Readonly<SyncChange>) => void): () => void;
+  onStatus(listener: (status: Readonly<SyncStatus>) => void): () => void;
+  /** Stops syncing; what is in force stays in force. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates a guard and keeps it in step with the superapp's server
+ * (docs/js-bridge.md, "Sync"). Resolves once the guard enforces what storage
+ * held or, with nothing usable stored, after the first round with the server.
+ * Needs WebAssembly (a native back end is synced by its native side).
+ */
+export function sync(options: SyncOptions): Promise<Synced>;
 

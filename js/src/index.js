@@ -20,9 +20,11 @@
 //  - every door of ./doors.js is checked; a catalogue API with a network
 //    target the table does not know cannot exist (a test enforces it).
 
-import * as glue from '../pkg/guard_wasm.js';
-import { compile, open } from './raw.js';
+import { compile, open, HAS_WASM } from './raw.js';
+import { openNative } from './native.js';
 import { DOORS, COMPONENTS, NO_TARGET, isLocalPath } from './doors.js';
+
+export { sync } from './sync.js';
 
 const { apply, defineProperty, getOwnPropertyDescriptor, ownKeys, getPrototypeOf } = Reflect;
 const { freeze, create, hasOwn } = Object;
@@ -39,6 +41,7 @@ const mathFloor = Math.floor;
 const numberIsFinite = Number.isFinite;
 const isArray = Array.isArray;
 const stringify = JSON.stringify;
+const parse = JSON.parse;
 // Denied callbacks run in a microtask, queued through a promise of our own:
 // Node's queueMicrotask runs JS (async_hooks) that reads built-ins at call
 // time, and `then` would look up `constructor` and Symbol.species. This
@@ -50,13 +53,19 @@ defineProperty(resolved, 'constructor', { __proto__: null, value: freeze({ __pro
 const queue = (fn) => { apply(promiseThen, resolved, [fn]); };
 
 // The wasm-bindgen façade stays for trusted JS (tests use WasmGuard.decide as
-// their oracle), but code that imports the same module specifier must not be
-// able to change what it answers: its classes and functions are frozen now.
-for (const k of ownKeys(glue)) {
-  const v = glue[k];
-  if (typeof v === 'function') {
-    if (v.prototype !== undefined && v.prototype !== null) freeze(v.prototype);
-    freeze(v);
+// their oracle, the harness WasmGuard.explain), but code that imports the same
+// module specifier must not be able to change what it answers: its classes
+// and functions are frozen now. It is imported only where WebAssembly exists:
+// its own evaluation needs TextEncoder and TextDecoder, which a bare
+// JavaScriptCore (no WebAssembly, a native back end instead) lacks too.
+const glue = HAS_WASM ? await import('../pkg/guard_wasm.js') : null;
+if (glue !== null) {
+  for (const k of ownKeys(glue)) {
+    const v = glue[k];
+    if (typeof v === 'function') {
+      if (v.prototype !== undefined && v.prototype !== null) freeze(v.prototype);
+      freeze(v);
+    }
   }
 }
 
@@ -159,12 +168,26 @@ function moduleFor(source) {
  * recommended configuration: then no key that can sign bundles lives in the
  * device's memory. With `secret` (HS256), reading the guard's memory gives
  * that SecretKey, i.e. the power to forge bundles (docs/threat-model.md).
- * @param {{ secret?: string, keys?: object[], wasm?: BufferSource | WebAssembly.Module | URL | string }} options
+ *
+ * Where the JS engine has no WebAssembly (iOS JavaScriptCore outside a web
+ * view), it rejects unless given `native`: the base library's synchronous
+ * JS-to-native call `(request: string) => string`, answering the protocol of
+ * docs/js-bridge.md ("Native back end") from a guard the native side keeps
+ * (and syncs, with its own keys). The bridge then drives it with the same
+ * integer verdicts as its wasm instance (./native.js).
+ * @param {{ secret?: string, keys?: object[], wasm?: BufferSource | WebAssembly.Module | URL | string, native?: (request: string) => string }} options
  */
 export async function createGuard(options) {
-  if (options === null || typeof options !== 'object') throw new TypeErrorCtor('createGuard needs `{ secret }` or `{ keys }`');
+  if (options === null || typeof options !== 'object') throw new TypeErrorCtor('createGuard needs `{ secret }`, `{ keys }` or `{ native }`');
+  const native = options.native;
   const secret = options.secret;
   const keys = options.keys;
+  if (native !== undefined) {
+    if (typeof native !== 'function') throw new TypeErrorCtor('`native` must be a synchronous function (request: string) => string');
+    if (secret !== undefined || keys !== undefined) throw new TypeErrorCtor('with `native` the keys are the native back end\'s: pass neither `secret` nor `keys`');
+    return guardOver(openNative(native), undefined).guard;
+  }
+  if (!HAS_WASM) throw new ErrorCtor(NO_WASM);
   if (secret !== undefined && typeof secret !== 'string') throw new TypeErrorCtor('`secret` must be a string');
   if (keys !== undefined && !isArray(keys)) throw new TypeErrorCtor('`keys` must be an array of JWKs');
   if (secret === undefined && keys === undefined) throw new TypeErrorCtor('createGuard needs `secret` or `keys`');
@@ -172,7 +195,43 @@ export async function createGuard(options) {
   const keyText = keys === undefined ? secret : stringify(secret === undefined ? { keys } : { secret, keys });
   const created = core.create(keyText);
   if (created !== 0) throw new ErrorCtor(`invalid guard key: ${core.message() || `raw ABI error ${created}`}`);
+  return guardOver(core, keyText).guard;
+}
 
+/** Why a guard cannot exist here without a native back end. */
+const NO_WASM = 'this JS engine has no WebAssembly: createGuard needs `native`, the base library\'s synchronous JS-to-native call '
+  + '(request: string) => string (docs/js-bridge.md, "Native back end"); without a guard nothing is allowed';
+
+/**
+ * For ./sync.js: a wasm guard for the key set `keySet` (the text of a
+ * `keys.json`, `{"keys":[...]}`), or, when it is null, a guard with no keys
+ * yet that denies everything `no_policy` until `rekey` gives it some; and
+ * `rekey(keySet, { now })`: the same guard object (so every namespace it
+ * wrapped keeps working) re-created in its own instance with the new keys,
+ * its anti-rollback floor restored and the last bundle it loaded re-loaded
+ * (`{ ok, message, load }`: `load` is that reload's code, or null). Handing
+ * this out gives nothing over an existing guard: it only makes new ones.
+ * @param {string | null} keySet
+ * @param {{ wasm?: BufferSource | WebAssembly.Module | URL | string }} [options]
+ */
+export async function createKeyedGuard(keySet, options) {
+  if (!HAS_WASM) throw new ErrorCtor(NO_WASM);
+  if (keySet !== null && typeof keySet !== 'string') throw new TypeErrorCtor('the key set must be a string or null');
+  const core = await open(await moduleFor(options === undefined || options === null ? undefined : options.wasm));
+  if (keySet !== null) {
+    const created = core.create(keySet);
+    if (created !== 0) throw new ErrorCtor(`invalid guard key: ${core.message() || `raw ABI error ${created}`}`);
+  }
+  return guardOver(core, keySet);
+}
+
+/**
+ * The guard over a driver (raw.js's `open()` or native.js's `openNative()`,
+ * the same interface): `{ guard, rekey }`. `keys`: the key text the wasm
+ * instance's guard was created with, null when it has none yet, undefined
+ * for a native back end (which keeps its own keys).
+ */
+function guardOver(core, keys) {
   // Tables read once from guard-core, so no name, errno or number is spelled here.
   const REPORT = core.reportBit();
   const CODE_MASK = REPORT - 1;
@@ -224,8 +283,14 @@ export async function createGuard(options) {
     return freeze(withHref ? { allow: true, code, message, reported: true, errno, href } : { allow: true, code, message, reported: true, errno });
   }
 
-  const apiIds = create(null);
-  const appHandles = create(null);
+  // The guard's interned ids and handles, by name. A re-key replaces the
+  // guard inside the instance, whose tables start afresh: `generation`
+  // counts guards, and these tables are replaced with it.
+  let apiIds = create(null);
+  let appHandles = create(null);
+  let generation = 0;
+  // The last bundle this guard loaded, for a re-key to load again.
+  let lastGood = null;
   const apiMessages = create(null);
   // Listeners: a null-prototype table written by key, never Array.prototype.push.
   const listeners = create(null);
@@ -248,7 +313,10 @@ export async function createGuard(options) {
     }
     return h;
   }
-  function verdictApi(appId, handle, name, id, t) {
+  // Ids and handles are the guard's: resolved at call time from tables a
+  // re-key empties (the sync's new key set is a new guard in the instance).
+  function verdictApi(appId, name, id, t) {
+    const handle = appHandleOf(appId);
     if (handle !== undefined && id !== undefined) return verdictOf(core.checkApi(handle, id, t));
     return verdictOf(core.checkApiName(appId, name, t));
   }
@@ -268,7 +336,8 @@ export async function createGuard(options) {
    * A URL check: answers { v, message, href } with the message (labelled
    * `label`) and href taken before any listener can run a check of its own.
    */
-  function urlCheck(appId, handle, kind, url, t, label, needMessage) {
+  function urlCheck(appId, kind, url, t, label, needMessage) {
+    const handle = appHandleOf(appId);
     const v = verdictOf(handle !== undefined ? core.checkUrl(kind, handle, url, t) : core.checkUrlByApp(kind, appId, url, t));
     // The href first: writing the label for messageFor replaces the input
     // buffer, which ends what guard_href can say about this check.
@@ -311,7 +380,7 @@ export async function createGuard(options) {
     str(appId, 'appId');
     const u = str(url, 'url');
     const t = clock(options);
-    const r = urlCheck(appId, appHandleOf(appId), KIND[kindName], u, t, undefined, true);
+    const r = urlCheck(appId, KIND[kindName], u, t, undefined, true);
     return decisionObject(r.v, r.message, r.href);
   };
 
@@ -330,8 +399,10 @@ export async function createGuard(options) {
   const guard = {
     load(bundle, options) {
       const t = clock(options);
-      const code = core.load(str(bundle, 'bundle'), t);
+      const b = str(bundle, 'bundle');
+      const code = core.load(b, t);
       if (code < 0) return freeze({ code: LOAD_NAMES[MALFORMED], message: `guard module error ${code}` });
+      if (code === 0) lastGood = b;
       return freeze({ code: LOAD_NAMES[code] ?? LOAD_NAMES[MALFORMED], message: code === 0 ? '' : core.message() });
     },
     checkApi(appId, name, options) {
@@ -339,7 +410,7 @@ export async function createGuard(options) {
       str(name, 'name');
       const t = clock(options);
       const id = apiIdOf(name);
-      const v = verdictApi(appId, appHandleOf(appId), name, id, t);
+      const v = verdictApi(appId, name, id, t);
       return decisionObject(v, apiMessage(v, name, id));
     },
     checkRequest: checkUrlKind('request'),
@@ -396,9 +467,35 @@ export async function createGuard(options) {
       const u = str(value, 'value');
       const t = clock(options);
       if (d.local === true && isLocalPath(u)) return decisionObject(0, `${component}:ok`, u);
-      const r = urlCheck(appId, appHandleOf(appId), KIND[d.kind], u, t, component, true);
+      const r = urlCheck(appId, KIND[d.kind], u, t, component, true);
       count(r.v, appId, component, u);
       return decisionObject(r.v, r.message, r.href);
+    },
+    /**
+     * Drains the violation reports the wasm guard recorded at every check
+     * (guard-core report.rs: denials and report-mode passes, aggregated, at
+     * most 100, none older than 15 minutes): `body` is the JSON to POST to
+     * the superapp's reports URL, `reports` how many it holds, `dropped` how
+     * many denials did not fit.
+     */
+    takeReports(options) {
+      const body = core.takeReports(clock(options));
+      const b = parse(body);
+      return freeze({ body, reports: b.reports.length, dropped: b.dropped });
+    },
+    /** Puts the last taken batch back when it could not be sent (merged within the bounds). */
+    requeueReports(options) {
+      core.requeueReports(clock(options));
+    },
+    /** The anti-rollback floor to persist with the bundle (JSON), or null before any load. */
+    floor() {
+      const f = core.floor();
+      return f === null || f === '' ? null : f;
+    },
+    /** Restores a persisted floor before anything is loaded after a restart. */
+    restoreFloor(floor) {
+      const code = core.restoreFloor(str(floor, 'floor'));
+      if (code !== 0) throw new ErrorCtor(`floor refused: ${code === 1 ? core.message() : `raw ABI error ${code}`}`);
     },
     onViolation(listener) {
       if (typeof listener !== 'function') throw new TypeErrorCtor('listener must be a function');
@@ -421,10 +518,9 @@ export async function createGuard(options) {
       str(appId, 'appId');
       const element = webOptions ? webOptions.element : undefined;
       const setSrc = element ? findSetter(element, 'src') : undefined;
-      const handle = appHandleOf(appId);
       const vet = (url) => {
         const u = StringCtor(url);
-        const r = urlCheck(appId, handle, KIND.webview, u, now(), undefined, true);
+        const r = urlCheck(appId, KIND.webview, u, now(), undefined, true);
         count(r.v, appId, 'web-view', u);
         return r;
       };
@@ -442,6 +538,45 @@ export async function createGuard(options) {
     },
   };
 
+  /**
+   * Re-keys the guard (P6): a new guard with `keySet` in the same instance
+   * (the report log is the instance's, so nothing recorded is lost), the
+   * floor restored, the last good bundle loaded again. Synchronous, so no
+   * check runs in between. Refused keys put the previous guard back exactly
+   * (same keys, floor and bundle). Answers `{ ok, message, load }`.
+   */
+  let keyText = keys;
+  function rekey(keySet, options) {
+    if (keyText === undefined) throw new TypeErrorCtor('a native back end is re-keyed by its native side');
+    const t = clock(options);
+    str(keySet, 'key set');
+    const floor = core.floor();
+    const names = ownKeys(apiIds);
+    const apps = ownKeys(appHandles);
+    const created = core.create(keySet);
+    const ok = created === 0;
+    const message = ok ? '' : `invalid guard key: ${core.message() || `raw ABI error ${created}`}`;
+    // Refused: back to the previous guard (its keys were valid), or to none.
+    if (ok) keyText = keySet;
+    else if (keyText !== null) core.create(keyText);
+    generation++;
+    apiIds = create(null);
+    appHandles = create(null);
+    let load = null;
+    if (keyText !== null) {
+      if (typeof floor === 'string' && floor !== '') core.restoreFloor(floor);
+      if (lastGood !== null) {
+        const code = core.load(lastGood, t);
+        if (code !== 0) lastGood = null;
+        load = code < 0 ? LOAD_NAMES[MALFORMED] : (LOAD_NAMES[code] ?? LOAD_NAMES[MALFORMED]);
+      }
+    }
+    // Interned again in the order they first were, before anything else.
+    for (let i = 0; i < names.length; i++) apiIdOf(names[i]);
+    for (let i = 0; i < apps.length; i++) appHandleOf(apps[i]);
+    return freeze({ ok, message, load: ok ? load : null });
+  }
+
   // A setter for `key` of `obj`, captured now: the accessor's setter, or a
   // defineProperty of an own data property. Never an assignment, which could
   // run a setter planted on a prototype with `obj` as `this`.
@@ -457,7 +592,6 @@ export async function createGuard(options) {
   }
 
   function wrapNamespace(wx, appId, prefix) {
-    const handle = appHandleOf(appId);
     const out = {};
     const seen = create(null);
     // Own keys first, then methods of a class-based namespace's prototypes.
@@ -474,7 +608,7 @@ export async function createGuard(options) {
         let wrapped;
         if (typeof value === 'function') {
           const spec = prefix === '' ? DOORS[key] : undefined;
-          wrapped = wrapFunction(wx, value, appId, handle, prefix + key, spec);
+          wrapped = wrapFunction(wx, value, appId, prefix + key, spec);
         } else if (value !== null && typeof value === 'object' && prefix === '') {
           wrapped = wrapNamespace(value, appId, `${key}.`);
         } else if (value !== null && typeof value === 'object') {
@@ -494,29 +628,32 @@ export async function createGuard(options) {
     return n > 4 && name[n - 4] === 'S' && name[n - 3] === 'y' && name[n - 2] === 'n' && name[n - 1] === 'c';
   }
 
-  function wrapFunction(self, original, appId, handle, name, spec) {
-    const id = apiIdOf(name);
+  function wrapFunction(self, original, appId, name, spec) {
+    // Interned now, before any mini program code runs (the table is bounded).
+    apiIdOf(name);
     const sync = isSync(name);
     let wrapper;
     if (spec !== undefined && spec !== NO_TARGET && spec.returns !== undefined) {
       // The API returns an object whose setters or methods take targets.
       const returns = spec.returns;
       wrapper = (...args) => {
-        const v = verdictApi(appId, handle, name, id, now());
+        const id = apiIdOf(name);
+        const v = verdictApi(appId, name, id, now());
         const message = v === 0 ? undefined : apiMessage(v, name, id);
         count(v, appId, name, undefined);
         if (!allows(v)) {
           const opts = args[0];
           return deny(opts !== null && typeof opts === 'object' ? opts : undefined, message, v, false, sync);
         }
-        return facade(apply(original, self, args), returns, appId, handle, name);
+        return facade(apply(original, self, args), returns, appId, name);
       };
     } else if (spec !== undefined && spec !== NO_TARGET) {
       // Targets in the options of the first argument.
       const plan = planOf(spec);
       wrapper = (...args) => {
         const t = now();
-        const apiV = verdictApi(appId, handle, name, id, t);
+        const id = apiIdOf(name);
+        const apiV = verdictApi(appId, name, id, t);
         const opts = args[0];
         const isObj = opts !== null && typeof opts === 'object';
         if (!allows(apiV)) {
@@ -525,7 +662,7 @@ export async function createGuard(options) {
           return deny(isObj ? opts : undefined, message, apiV, isTaskApi(name), sync);
         }
         if (apiV !== 0) count(apiV, appId, name, undefined);
-        const vetted = vetOptions(isObj ? opts : undefined, plan, appId, handle, name, t);
+        const vetted = vetOptions(isObj ? opts : undefined, plan, appId, name, t);
         if (vetted.denied !== null) {
           const r = vetted.denied;
           return deny(isObj ? opts : undefined, r.message, r.v, isTaskApi(name), sync);
@@ -534,30 +671,28 @@ export async function createGuard(options) {
         return apply(original, self, args);
       };
     } else {
-      const denied = (v, args) => {
+      const denied = (v, args, id) => {
         const message = allows(v) ? undefined : apiMessage(v, name, id);
         count(v, appId, name, undefined);
         if (message === undefined) return apply(original, self, args);
         const opts = args[0];
         return deny(opts !== null && typeof opts === 'object' ? opts : undefined, message, v, false, sync);
       };
-      // The hot path: ids resolved at wrap time, integers into wasm, and an
+      // The hot path: ids resolved once per guard generation (a re-key
+      // makes a new guard with new tables), integers into wasm, and an
       // allowed call goes straight to the original.
-      wrapper = handle !== undefined && id !== undefined
-        ? (...args) => {
-          const v = verdictOf(core.checkApi(handle, id, now()));
-          if (v !== 0) return denied(v, args);
-          counters.checks++;
-          counters.allowed++;
-          return apply(original, self, args);
-        }
-        : (...args) => {
-          const v = verdictOf(core.checkApiName(appId, name, now()));
-          if (v !== 0) return denied(v, args);
-          counters.checks++;
-          counters.allowed++;
-          return apply(original, self, args);
-        };
+      let g = -1;
+      let id;
+      let handle;
+      wrapper = (...args) => {
+        if (g !== generation) { id = apiIdOf(name); handle = appHandleOf(appId); g = generation; }
+        const t = now();
+        const v = verdictOf(handle !== undefined && id !== undefined ? core.checkApi(handle, id, t) : core.checkApiName(appId, name, t));
+        if (v !== 0) return denied(v, args, id);
+        counters.checks++;
+        counters.allowed++;
+        return apply(original, self, args);
+      };
     }
     defineProperty(wrapper, 'name', { value: name });
     return freeze(wrapper);
@@ -600,7 +735,7 @@ export async function createGuard(options) {
    * replaced by what was checked (href; a local path as given). Built with
    * defineProperty only. Answers { copy, denied }.
    */
-  function vetOptions(opts, plan, appId, handle, name, t) {
+  function vetOptions(opts, plan, appId, name, t) {
     const replaced = create(null);
     let denied = null;
     const vet = (raw, entry, required) => {
@@ -615,7 +750,7 @@ export async function createGuard(options) {
         css = cssUrl(s);
         target = css === null ? '' : css.url;
       }
-      const r = urlCheck(appId, handle, entry.kind, target, t, name);
+      const r = urlCheck(appId, entry.kind, target, t, name);
       count(r.v, appId, name, target);
       if (!allows(r.v)) {
         if (denied === null) denied = r;
@@ -702,7 +837,7 @@ export async function createGuard(options) {
   // forward to the original on the original; setters and methods the door
   // spec names are checked and receive what was checked; a method that
   // answers the original answers the facade instead.
-  function facade(obj, spec, appId, handle, api) {
+  function facade(obj, spec, appId, api) {
     if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) return obj;
     const out = {};
     const seen = create(null);
@@ -719,7 +854,7 @@ export async function createGuard(options) {
         const label = `${api}.${key}`;
         if (d.data && typeof d.value === 'function') {
           const door = methods === undefined ? undefined : methods[key];
-          defineProperty(out, key, { __proto__: null, value: freeze(facadeMethod(obj, out, d.value, door, appId, handle, label)), enumerable: true });
+          defineProperty(out, key, { __proto__: null, value: freeze(facadeMethod(obj, out, d.value, door, appId, label)), enumerable: true });
           continue;
         }
         let get;
@@ -740,7 +875,7 @@ export async function createGuard(options) {
           set = (v) => {
             const s = StringCtor(v);
             if (door.local === true && isLocalPath(s)) { setRaw(s); return; }
-            const r = urlCheck(appId, handle, kind, s, now(), label);
+            const r = urlCheck(appId, kind, s, now(), label);
             count(r.v, appId, label, s);
             // Denied: the original never sees it (its src stays as it was).
             if (allows(r.v)) setRaw(r.href === null ? s : r.href);
@@ -757,10 +892,10 @@ export async function createGuard(options) {
     return freeze(out);
   }
 
-  function facadeMethod(obj, out, fn, door, appId, handle, label) {
+  function facadeMethod(obj, out, fn, door, appId, label) {
     const answer = (r) => (r === obj ? out : r);
     if (door === undefined) return (...args) => answer(apply(fn, obj, args));
-    if (door.returns !== undefined) return (...args) => facade(apply(fn, obj, args), door.returns, appId, handle, label);
+    if (door.returns !== undefined) return (...args) => facade(apply(fn, obj, args), door.returns, appId, label);
     if (door.raw !== undefined) {
       return (...args) => {
         const opts = args[0];
@@ -782,7 +917,7 @@ export async function createGuard(options) {
       return (...args) => {
         const s = StringCtor(args[0]);
         if (!(door.local === true && isLocalPath(s))) {
-          const r = urlCheck(appId, handle, kind, s, now(), label);
+          const r = urlCheck(appId, kind, s, now(), label);
           count(r.v, appId, label, s);
           if (!allows(r.v)) return deny(undefined, r.message, r.v, false, true);
           setArg0(args, r.href === null ? s : r.href);
@@ -796,7 +931,7 @@ export async function createGuard(options) {
     return (...args) => {
       const opts = args[0];
       const isObj = opts !== null && typeof opts === 'object';
-      const vetted = vetOptions(isObj ? opts : undefined, plan, appId, handle, label, now());
+      const vetted = vetOptions(isObj ? opts : undefined, plan, appId, label, now());
       if (vetted.denied !== null) return deny(isObj ? opts : undefined, vetted.denied.message, vetted.denied.v, false, !isObj);
       setArg0(args, vetted.copy);
       return answer(apply(fn, obj, args));
@@ -834,7 +969,7 @@ export async function createGuard(options) {
     return freeze(t);
   }
 
-  return freeze(guard);
+  return freeze({ guard: freeze(guard), rekey });
 }
 
 // ---------------------------------------------------------------------------

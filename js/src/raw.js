@@ -30,32 +30,38 @@ const BigIntCtor = BigInt;
 const ErrorCtor = Error;
 const TypeErrorCtor = TypeError;
 const mathFloor = Math.floor;
-const WA = WebAssembly;
-const WAModule = WA.Module;
-const WAInstance = WA.Instance;
-const waInstantiate = WA.instantiate;
-const waCompile = WA.compile;
-const moduleImports = WA.Module.imports;
-const instanceExports = getOwnPropertyDescriptor(WA.Instance.prototype, 'exports').get;
-const memoryBuffer = getOwnPropertyDescriptor(WA.Memory.prototype, 'buffer').get;
-const encoder = new TextEncoder();
-const encodeInto = TextEncoder.prototype.encodeInto;
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-const decode = TextDecoder.prototype.decode;
+// A JS engine without WebAssembly (iOS JavaScriptCore outside a web view)
+// still evaluates this file: nothing here exists there, and index.js then
+// needs a native back end (./native.js) instead.
+const WA = typeof WebAssembly === 'object' && WebAssembly !== null ? WebAssembly : undefined;
+/** Whether this realm has WebAssembly (and the text codecs the driver needs), as it was when the bridge was evaluated. */
+export const HAS_WASM = WA !== undefined && typeof TextEncoder === 'function' && typeof TextDecoder === 'function';
+const WAModule = HAS_WASM ? WA.Module : undefined;
+const WAInstance = HAS_WASM ? WA.Instance : undefined;
+const waInstantiate = HAS_WASM ? WA.instantiate : undefined;
+const waCompile = HAS_WASM ? WA.compile : undefined;
+const moduleImports = HAS_WASM ? WA.Module.imports : undefined;
+const instanceExports = HAS_WASM ? getOwnPropertyDescriptor(WA.Instance.prototype, 'exports').get : undefined;
+const memoryBuffer = HAS_WASM ? getOwnPropertyDescriptor(WA.Memory.prototype, 'buffer').get : undefined;
+const encoder = HAS_WASM ? new TextEncoder() : undefined;
+const encodeInto = HAS_WASM ? TextEncoder.prototype.encodeInto : undefined;
+const decoder = HAS_WASM ? new TextDecoder('utf-8', { ignoreBOM: true }) : undefined;
+const decode = HAS_WASM ? TextDecoder.prototype.decode : undefined;
 const U64_MAX = 0xffffffffffffffffn;
 const LOW32 = 0xffffffffn;
 const TWO_64 = 18446744073709551616;
 
-/** The raw ABI exports the bridge needs (ABI_VERSION 2). */
+/** The raw ABI exports the bridge needs (ABI_VERSION 3). */
 const NEEDED = objectFreeze([
   'memory', 'guard_abi_version', 'guard_input', 'guard_new', 'guard_load', 'guard_api_id', 'guard_app_handle',
   'guard_check_api', 'guard_check_api_name', 'guard_check_url', 'guard_check_url_handle', 'guard_message',
   'guard_message_for', 'guard_href', 'guard_code_name', 'guard_errno', 'guard_kind', 'guard_report_bit',
   'guard_max_bundle_bytes', 'guard_max_url_bytes', 'guard_load_too_large',
   'guard_check_launch', 'guard_check_socket_target', 'guard_check_redirect',
+  'guard_take_reports', 'guard_requeue_reports', 'guard_floor', 'guard_restore_floor',
 ]);
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** Compiles module bytes (or answers a compiled module). Start-up only. */
 export async function compile(source) {
@@ -115,6 +121,10 @@ export async function open(module) {
   const gCheckLaunch = x.guard_check_launch;
   const gCheckSocket = x.guard_check_socket_target;
   const gCheckRedirect = x.guard_check_redirect;
+  const gTakeReports = x.guard_take_reports;
+  const gRequeueReports = x.guard_requeue_reports;
+  const gFloor = x.guard_floor;
+  const gRestoreFloor = x.guard_restore_floor;
   if (abiVersion() !== ABI_VERSION) throw new TypeErrorCtor(`guard module speaks raw ABI ${abiVersion()}, the bridge ${ABI_VERSION}`);
   const MAX_BUNDLE = gMaxBundle();
   const MAX_URL = gMaxUrl();
@@ -255,6 +265,17 @@ export async function open(module) {
       return gKind(lens[0]);
     },
     reportBit: () => gReportBit(),
+    /** The JSON of the drained report log (guard-core report::Batch). */
+    takeReports: (t) => text(gTakeReports(big(t))) ?? '{"reports":[],"dropped":0}',
+    /** Puts the last taken batch back (its send failed). */
+    requeueReports: (t) => gRequeueReports(big(t)),
+    /** The floor's JSON, '' when nothing was accepted, null on misuse. */
+    floor: () => text(gFloor()),
+    /** 0 restored, 1 refused (message says why), negative misuse. */
+    restoreFloor(json) {
+      if (!put(json, undefined, 4096)) return -4;
+      return gRestoreFloor(lens[0]);
+    },
   };
   return objectFreeze(driver);
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# JS side: guard-wasm's own Rust tests, the bridge's unit tests (node --test), the decision vectors through
+# JS side: guard-wasm's own Rust tests, the bridge's types (tsc), its unit tests (node --test; the sync's
+# against a real guard serve, the native back end out of process), the decision vectors through
 # the wasm (the project's own, and the contract's at ../shared/vectors when
 # that folder exists, as it does in CI, with ../shared/vectors-v2), and the
 # Playwright tests in Debian's chromium (harness, web-view, screenshot, URL
@@ -7,7 +8,13 @@
 set -euo pipefail
 cargo test --locked -p guard-wasm -p guard-abi
 bash js/scripts/build-wasm.sh
+# index.d.ts, checked against a usage file that exercises every exported type.
+(cd js && npx --no-install tsc -p types)
+# The sync's tests drive a real guard serve.
+cargo build --locked -q -p guard-server -p guard-sdk --bins
 node --test js/test/*.test.mjs
+# The native back end's tests again, against the SDK's real guard-sdk-native.
+GUARD_NATIVE="${CARGO_TARGET_DIR:-target}/debug/guard-sdk-native" node --test js/test/native.test.mjs
 node js/bin/guard-vectors.mjs tests/vectors
 if [ -d ../shared/vectors ]; then
   node js/bin/guard-vectors.mjs ../shared/vectors

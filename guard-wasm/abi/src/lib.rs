@@ -17,7 +17,7 @@
 #![forbid(unsafe_code)]
 
 /// The version of the raw ABI; bumped on any incompatible change.
-pub const ABI_VERSION: i32 = 2;
+pub const ABI_VERSION: i32 = 3;
 /// No guard: `guard_new` was not called, or failed.
 pub const ERR_NO_GUARD: i32 = -1;
 /// A length out of the input buffer, text that is not UTF-8, or a bad kind.
@@ -30,7 +30,7 @@ pub const ERR_OOM: i32 = -4;
 /// The exports a native host needs from the module (besides `memory`, the
 /// module's linear memory); a module without any of them is not a guard
 /// module of this ABI.
-pub const EXPORTS: [&str; 19] = [
+pub const EXPORTS: [&str; 23] = [
     "memory",
     "guard_abi_version",
     "guard_input",
@@ -50,4 +50,9 @@ pub const EXPORTS: [&str; 19] = [
     "guard_errno",
     "guard_kind",
     "guard_report_bit",
+    // ABI 3: violation reports and the anti-rollback floor across restarts.
+    "guard_take_reports",
+    "guard_requeue_reports",
+    "guard_floor",
+    "guard_restore_floor",
 ];

@@ -5,7 +5,7 @@
 //! Errors are one line on stderr (`error: ...`), never a backtrace. Exit codes:
 //! `check` and `explain` exit 0 for allow, 1 for deny and 2 for an error;
 //! `vectors` exits 1 when any vector fails; everything else (`keygen`, `sign`,
-//! `verify`, `serve`, `wasm-info`) exits 0 or 2.
+//! `verify`, `serve`, `wasm-info`, `precompile`) exits 0 or 2.
 
 #![forbid(unsafe_code)]
 
@@ -100,6 +100,19 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the path, size and sha256 of the guard .wasm `--engine wasm` loads.
     WasmInfo(wasm_cmds::ModuleArgs),
+    /// Compile the guard .wasm ahead of time for an engine (`pulley`: what
+    /// an iOS app ships, run without JIT), write it to `--out` and its
+    /// SHA-256 to `--out`.sha256, and print that SHA-256 (the app pins it).
+    Precompile {
+        /// The engine the artifact is for (`wasm`: Cranelift for this machine).
+        #[arg(long, value_enum, default_value_t = EngineKind::Pulley)]
+        engine: EngineKind,
+        #[command(flatten)]
+        module: wasm_cmds::ModuleArgs,
+        /// Where to write the artifact.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -428,6 +441,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Explain(args) => check(&args, true),
         Command::Serve(args) => serve::run(args).map(|()| ExitCode::SUCCESS),
         Command::WasmInfo(module) => wasm_cmds::wasm_info(&module),
+        Command::Precompile {
+            engine,
+            module,
+            out,
+        } => match engine {
+            EngineKind::Native => {
+                bail!("`--engine native` runs no module: precompile for `wasm` or `pulley`")
+            }
+            EngineKind::Wasm => wasm_cmds::precompile(&module, Backend::Cranelift, &out),
+            EngineKind::Pulley => wasm_cmds::precompile(&module, Backend::Pulley, &out),
+        },
     }
 }
 

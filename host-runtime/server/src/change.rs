@@ -11,14 +11,19 @@ use serde_json::Value;
 use sqlx::{Any, Row, Transaction};
 
 use crate::auth::{Action, Caller};
+use crate::distribution::watch::Watch;
 use crate::http::error::ApiError;
 use crate::policy;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 
 /// The scope of platform-wide changes (teams, accounts, superapps). Never a
 /// superapp id: ids start with a letter or digit.
 pub const PLATFORM: &str = "_platform";
+
+/// The PostgreSQL channel every change is announced on, with its scope as
+/// payload (`PROTOCOLS.md` P1).
+pub const CHANNEL: &str = "guard_change";
 
 /// One change in flight: its transaction and the version it claimed.
 #[derive(Debug)]
@@ -31,6 +36,8 @@ pub struct Change {
     pub version: i64,
     /// When.
     pub at: i64,
+    /// Whose waiters the commit wakes, and how other processes learn of it.
+    announce: (Watch, Backend),
 }
 
 /// What the audit log says about a change.
@@ -139,6 +146,7 @@ impl Change {
             scope: scope.to_owned(),
             version,
             at,
+            announce: (store.watch.clone(), store.backend),
         })
     }
 
@@ -170,6 +178,7 @@ impl Change {
             scope: scope.to_owned(),
             version: row.try_get("version")?,
             at,
+            announce: (store.watch.clone(), store.backend),
         }))
     }
 
@@ -221,7 +230,10 @@ impl Change {
         Ok(())
     }
 
-    /// Writes the audit record and commits; returns the new version.
+    /// Writes the audit record and commits; returns the new version. Then
+    /// the scope's waiters wake: this process's at once, every other
+    /// process's on PostgreSQL through a `NOTIFY` sent inside the
+    /// transaction, so it is delivered exactly when the change is visible.
     ///
     /// # Errors
     ///
@@ -229,7 +241,18 @@ impl Change {
     pub async fn commit(mut self, actor: &str, record: &Record) -> Result<i64, ApiError> {
         let (scope, version) = (self.scope.clone(), self.version);
         self.record_at(&scope, version, actor, record).await?;
+        let (watch, backend) = self.announce;
+        if backend == Backend::Postgres {
+            // `pg_notify` returns `void`, which the `Any` driver cannot
+            // decode: selected from, not returned.
+            sqlx::query("SELECT 1 AS sent FROM (SELECT pg_notify($1, $2)) AS n")
+                .bind(CHANNEL)
+                .bind(&scope)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
-        Ok(self.version)
+        watch.wake(&scope);
+        Ok(version)
     }
 }

@@ -40,6 +40,7 @@ pub mod http;
 pub mod login;
 pub mod password;
 pub mod policy;
+pub mod reports;
 pub mod resources;
 pub mod serve;
 pub mod state;

@@ -10,10 +10,13 @@ use crate::distribution::keyring::check_and_fill;
 use crate::distribution::sealing::Kek;
 use crate::http::error::ApiError;
 use crate::http::routes::router;
+use crate::reports::rate::Rate;
 use crate::resources::accounts::bootstrap;
 use crate::resources::blocked::{listen_host, reconcile_openserver_host};
 use crate::resources::invites;
-use crate::state::{AppState, ConsoleSettings, Limits};
+use crate::state::{
+    AppState, ConsoleSettings, Limits, DEFAULT_REPORTS_PER_ADDRESS, DEFAULT_REPORTS_PER_APP,
+};
 use crate::store::Store;
 
 /// The options of `guard serve`.
@@ -73,6 +76,28 @@ pub struct ServeOptions {
     /// Days a console invite stays usable.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=90))]
     pub invite_days: u32,
+    /// Most seconds a bundle request with `Prefer: wait=N` and a current
+    /// `If-None-Match` is held before its 304 (0: never held).
+    #[arg(long, default_value_t = crate::distribution::longpoll::DEFAULT_MAX_WAIT_SECS, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub max_wait_seconds: u64,
+    /// Most bundle requests held at once; beyond it they are answered at
+    /// once, without `Preference-Applied`.
+    #[arg(long, default_value_t = crate::distribution::longpoll::DEFAULT_MAX_WAITERS)]
+    pub max_waiters: usize,
+    /// Violation report batches accepted per minute from one client
+    /// address (an IPv6 /64), in this process, after the burst.
+    #[arg(long, default_value_t = DEFAULT_REPORTS_PER_ADDRESS.per_minute, value_parser = clap::value_parser!(u32).range(1..))]
+    pub reports_per_minute_per_address: u32,
+    /// Violation report batches accepted at once from one client address.
+    #[arg(long, default_value_t = DEFAULT_REPORTS_PER_ADDRESS.burst, value_parser = clap::value_parser!(u32).range(1..))]
+    pub report_burst_per_address: u32,
+    /// Violation report batches accepted per minute for one app, in this
+    /// process, after the burst.
+    #[arg(long, default_value_t = DEFAULT_REPORTS_PER_APP.per_minute, value_parser = clap::value_parser!(u32).range(1..))]
+    pub reports_per_minute_per_app: u32,
+    /// Violation report batches accepted at once for one app.
+    #[arg(long, default_value_t = DEFAULT_REPORTS_PER_APP.burst, value_parser = clap::value_parser!(u32).range(1..))]
+    pub report_burst_per_app: u32,
 }
 
 /// The key-encryption key: `GUARD_KEK`, else `--kek-file`, else `kek` in the
@@ -133,6 +158,16 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         max_body_bytes: opts.max_body_bytes,
         max_server_domains: opts.max_server_domains,
         max_package_bytes: opts.max_package_bytes,
+        max_wait_secs: opts.max_wait_seconds,
+        max_waiters: opts.max_waiters,
+        reports_per_address: Rate {
+            per_minute: opts.reports_per_minute_per_address,
+            burst: opts.report_burst_per_address,
+        },
+        reports_per_app: Rate {
+            per_minute: opts.reports_per_minute_per_app,
+            burst: opts.report_burst_per_app,
+        },
         ..Limits::default()
     };
     let openserver_host = match &opts.openserver_host {
@@ -204,6 +239,8 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     }
     writeln!(out, "listening on {addr}")?;
     out.flush()?;
+    // With each connection's peer address: the reports endpoint limits
+    // per client address.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

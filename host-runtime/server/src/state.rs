@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::distribution::cache::BundleCache;
 use crate::distribution::sealing::Kek;
 use crate::password::Hasher;
+use crate::reports::rate::{Rate, RateLimits};
 use crate::store::Store;
 
 /// Configurable limits.
@@ -22,6 +23,14 @@ pub struct Limits {
     pub max_api_whitelist: usize,
     /// Largest code package (a version's zip), in bytes.
     pub max_package_bytes: usize,
+    /// Most seconds a bundle request is held (`Prefer: wait`); 0: never.
+    pub max_wait_secs: u64,
+    /// Most bundle requests held at once; beyond, they are answered at once.
+    pub max_waiters: usize,
+    /// Violation reports accepted per client address (an IPv6 /64).
+    pub reports_per_address: Rate,
+    /// Batches of violation reports accepted per app.
+    pub reports_per_app: Rate,
 }
 
 impl Default for Limits {
@@ -32,9 +41,27 @@ impl Default for Limits {
             max_webview_domains: 30,
             max_api_whitelist: 200,
             max_package_bytes: DEFAULT_MAX_PACKAGE_BYTES,
+            max_wait_secs: crate::distribution::longpoll::DEFAULT_MAX_WAIT_SECS,
+            max_waiters: crate::distribution::longpoll::DEFAULT_MAX_WAITERS,
+            reports_per_address: DEFAULT_REPORTS_PER_ADDRESS,
+            reports_per_app: DEFAULT_REPORTS_PER_APP,
         }
     }
 }
+
+/// Reports per client address by default: a burst of 120, then 10 a second
+/// (devices behind one carrier-grade NAT share an address; each sends once
+/// a minute and when its app goes to the background).
+pub const DEFAULT_REPORTS_PER_ADDRESS: Rate = Rate {
+    per_minute: 600,
+    burst: 120,
+};
+
+/// Report batches per app by default: a burst of 1,000, then 100 a second.
+pub const DEFAULT_REPORTS_PER_APP: Rate = Rate {
+    per_minute: 6000,
+    burst: 1000,
+};
 
 /// Largest code package by default: 8 MiB (`--max-package-bytes`).
 pub const DEFAULT_MAX_PACKAGE_BYTES: usize = 8 * 1024 * 1024;
@@ -74,6 +101,8 @@ pub struct AppState {
     pub console: Arc<ConsoleSettings>,
     /// Password hashing (argon2id on the blocking pool, bounded).
     pub hasher: Hasher,
+    /// The rate limits of the violation reports endpoint (this process's).
+    pub reports: Arc<RateLimits>,
 }
 
 /// The web console's settings (`guard serve --session-*`, `--invite-days`).
@@ -119,6 +148,10 @@ pub const DEFAULT_KEY_GRACE: i64 = 14 * 86_400;
 impl AppState {
     /// Builds the state.
     pub fn new(store: Store, clock: Clock, limits: Limits) -> AppState {
+        let reports = Arc::new(RateLimits::new(
+            limits.reports_per_address,
+            limits.reports_per_app,
+        ));
         AppState {
             store,
             clock,
@@ -134,6 +167,7 @@ impl AppState {
             key_grace: DEFAULT_KEY_GRACE,
             console: Arc::new(ConsoleSettings::default()),
             hasher: Hasher::default(),
+            reports,
         }
     }
 

@@ -9,9 +9,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Connection, Row};
 
+use crate::distribution::listen;
 use crate::distribution::signer::new_bundle_key;
+use crate::distribution::watch::Watch;
 use crate::http::error::ApiError;
 use crate::util;
 
@@ -27,7 +29,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_signing_keys.sql")),
     (6, include_str!("../migrations/0006_applications.sql")),
     (7, include_str!("../migrations/0007_console_sign_in.sql")),
+    (8, include_str!("../migrations/0008_device_loop.sql")),
 ];
+
+/// The PostgreSQL advisory lock held while migrating (any constant unique
+/// to this program: `guard_mg` in ASCII).
+const MIGRATION_LOCK: i64 = 0x6775_6172_645f_6d67;
 
 /// Which engine the pool talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +55,9 @@ pub struct Store {
     /// The data directory of an SQLite store (code packages are files in
     /// it); `None` for PostgreSQL, whose packages live in the database.
     pub data_dir: Option<std::path::PathBuf>,
+    /// Who waits for which scope to change; every committed change wakes
+    /// its scope's waiters.
+    pub watch: Watch,
 }
 
 /// A store error at startup.
@@ -88,7 +98,9 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens a `postgres://` or `sqlite://` URL and migrates it.
+    /// Opens a `postgres://` or `sqlite://` URL and migrates it. On
+    /// PostgreSQL it also starts listening for the changes of other
+    /// processes sharing the database (`distribution::listen`).
     ///
     /// # Errors
     ///
@@ -129,26 +141,50 @@ impl Store {
             pool,
             backend,
             data_dir: None,
+            watch: Watch::new(),
         };
         store.migrate().await?;
+        if backend == Backend::Postgres {
+            let options = url.parse::<sqlx::postgres::PgConnectOptions>()?;
+            listen::spawn(options, store.pool.clone(), &store.watch);
+        }
         Ok(store)
     }
 
+    /// Migrates on one connection of its own. On PostgreSQL it holds an
+    /// advisory lock meanwhile, so servers started together on one database
+    /// migrate one after the other (each then sees the other's work done)
+    /// instead of failing on each other's `CREATE TABLE`; closing the
+    /// connection releases the lock whatever happened.
     async fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?.detach();
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_lock($1)) AS l")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut conn)
+                .await?;
+        }
+        let done = self.migrate_on(&mut conn).await;
+        let closed = conn.close().await;
+        done?;
+        Ok(closed?)
+    }
+
+    async fn migrate_on(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
         )
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await?;
         for (version, sql) in MIGRATIONS {
             let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(*version)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *conn)
                 .await?;
             if done.is_some() {
                 continue;
             }
-            let mut tx = self.pool.begin().await?;
+            let mut tx = conn.begin().await?;
             // Comments stay in (both engines accept them); a chunk of comments
             // only is skipped. The migrations have no `;` in comments or strings.
             for stmt in sql.split(';').filter(|chunk| {
@@ -172,17 +208,17 @@ impl Store {
         let secret = util::random_hex(32).map_err(|e| StoreError::Random(e.to_string()))?;
         sqlx::query("INSERT INTO settings (name, value) VALUES ('openid_secret', $1) ON CONFLICT (name) DO NOTHING")
             .bind(secret)
-            .execute(&self.pool)
+            .execute(&mut *conn)
             .await?;
         sqlx::query(
             "INSERT INTO versions (scope, version, updated_at) VALUES ('_platform', 0, 0) ON CONFLICT (scope) DO NOTHING",
         )
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await?;
         // Superapps from before bundle keys get one (their devices must then
         // be given it: their old bundles were signed with the SecretKey).
         for row in sqlx::query("SELECT id FROM superapps WHERE bundle_key IS NULL")
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await?
         {
             let key = new_bundle_key().map_err(|e| StoreError::Random(e.to_string()))?;
@@ -191,7 +227,7 @@ impl Store {
             )
             .bind(row.try_get::<String, _>("id")?)
             .bind(key)
-            .execute(&self.pool)
+            .execute(&mut *conn)
             .await?;
         }
         Ok(())

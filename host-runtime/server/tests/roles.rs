@@ -102,6 +102,16 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("approve_release", &["sa_admin", "review"]),
     ("reject_release", &["sa_admin", "review"]),
     ("remove_release", &["sa_admin", "review"]),
+    // Violation reports (issue 15): an app's, whoever may read the app; a
+    // superapp's, the approval-list readers.
+    (
+        "app_violations",
+        &["admin", "platform", "sa_admin", "senior", "review", "dev"],
+    ),
+    (
+        "superapp_violations",
+        &["admin", "platform", "sa_admin", "senior", "review"],
+    ),
 ];
 
 /// `dev` uploads a fresh version of mp1 and submits it; returns the release id.
@@ -367,6 +377,8 @@ async fn attempt(h: &Harness, action: &str, who: &str) -> (u16, Value) {
             .await;
             ("DELETE", "/api/v1/apps/mp1/release".into(), None)
         }
+        "app_violations" => ("GET", "/api/v1/apps/mp1/violations".into(), None),
+        "superapp_violations" => ("GET", "/api/v1/superapps/sa1/violations".into(), None),
         other => panic!("unknown action {other}"),
     };
     let r = h.call(method, &path, Some(h.token(who)), body).await;
@@ -402,7 +414,7 @@ async fn every_role_action_pair_is_allowed_or_forbidden_as_the_seed_says() {
             }
         }
         assert_eq!(pairs, MATRIX.len() * ROLES.len());
-        assert_eq!(pairs, 252);
+        assert_eq!(pairs, 264);
     }
 }
 
@@ -425,6 +437,8 @@ async fn scope_is_enforced_across_superapps_and_teams() {
             ("GET", "/api/v1/superapps/sa1/config.json", None),
             ("GET", "/api/v1/superapps/sa1/releases", None),
             ("DELETE", "/api/v1/apps/mp1/release", None),
+            ("GET", "/api/v1/apps/mp1/violations", None),
+            ("GET", "/api/v1/superapps/sa1/violations", None),
         ] {
             h.ok("sa2_admin", m, p, b, 403).await;
         }

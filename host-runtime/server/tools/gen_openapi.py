@@ -14,7 +14,7 @@ def obj(req, props, extra=None):
 def arr(x): return {"type": "array", "items": x}
 
 schemas = {
- "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "method_not_allowed", "too_large", "internal"]}, "message": S, "field": S})}),
+ "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "method_not_allowed", "too_large", "internal", "rate_limited"]}, "message": S, "field": S})}),
  "Superapp": obj(["id", "name", "backend_domain", "bundle_alg", "version"], {"id": S, "name": S, "backend_domain": S, "bundle_alg": ref("BundleAlg"), "version": I}),
  "BundleAlg": {"type": "string", "enum": ["EdDSA", "HS256"], "description": "EdDSA (default): the superapp's active Ed25519 key, public keys at keys.json; HS256: the bundle key"},
  "Jwk": obj(["kty", "crv", "kid", "x"], {"kty": {"type": "string", "enum": ["OKP"]}, "crv": {"type": "string", "enum": ["Ed25519"]}, "kid": S, "x": {"type": "string", "description": "the public key, base64url"}}),
@@ -82,6 +82,10 @@ def op(summary, ok_code, ok_schema, body=None, params=(), query=(), security=Tru
 
 bundle_resp = {"200": {"description": "the signed bundle (JWS compact: EdDSA with the superapp's active key and its kid, or HS256 with its bundle key, never its SecretKey); expires_at = issued_at + the configured lifetime, re-issued as a new version once half of it has passed", "headers": {"ETag": {"schema": S}}, "content": {"application/jose": {"schema": S}}}, "304": {"description": "If-None-Match matched the current ETag"}, "404": dict(description="not found", **j("Error"))}
 hdr = [{"name": "If-None-Match", "in": "header", "required": False, "schema": S}]
+# Long-poll (RFC 7240): with a current If-None-Match, held until the scope changes or the wait runs out.
+prefer = [{"name": "Prefer", "in": "header", "required": False, "schema": S, "description": "`wait=N`: with an If-None-Match that matches, hold the request until the superapp changes (200) or min(N, --max-wait-seconds) passes (304). Answers carry `Preference-Applied: wait=<applied>` when the wait was accepted; a 304 without it was not held (no usable wait, or the waiter limit)"}]
+bundle_resp["200"]["headers"]["Preference-Applied"] = {"schema": S}
+bundle_resp["304"] = {"description": "If-None-Match matched the current ETag: at once, or after the wait ran out", "headers": {"ETag": {"schema": S}, "Preference-Applied": {"schema": S}}}
 
 paths = {
  "/api/v1/superapps": {"post": op("create a superapp (with the default sensitive API list)", "201", "Superapp", "NewSuperapp"), "get": op("superapps the caller may see", "200", "SuperappList")},
@@ -112,8 +116,8 @@ paths = {
  "/api/v1/apps/{app}/whitelists/{list}": {"post": op("add an entry (list: server_domains, api_whitelist, webview_domains)", "201", "EntryResult", "EntryBody", params=["app", "list"])},
  "/api/v1/apps/{app}/whitelists/{list}/{entry}": {"put": op("edit an entry", "200", "EntryResult", "EntryBody", params=["app", "list", "entry"]), "delete": op("delete an entry", "200", "Deleted", params=["app", "list", "entry"])},
  "/api/v1/superapps/{sid}/audit": {"get": op("append-only audit records (sid `_platform`: platform changes)", "200", "Audit", params=["sid"], query=[("after", False)])},
- "/api/v1/superapps/{sid}/bundle": {"get": {"summary": "the superapp's signed policy bundle", "security": [], "parameters": [{"name": "sid", "in": "path", "required": True, "schema": S}] + hdr, "responses": bundle_resp}},
- "/api/v1/apps/{app}/bundle": {"get": {"summary": "one app's signed policy bundle", "security": [], "parameters": [{"name": "app", "in": "path", "required": True, "schema": S}] + hdr, "responses": bundle_resp}},
+ "/api/v1/superapps/{sid}/bundle": {"get": {"summary": "the superapp's signed policy bundle", "security": [], "parameters": [{"name": "sid", "in": "path", "required": True, "schema": S}] + hdr + prefer, "responses": bundle_resp}},
+ "/api/v1/apps/{app}/bundle": {"get": {"summary": "one app's signed policy bundle", "security": [], "parameters": [{"name": "app", "in": "path", "required": True, "schema": S}] + hdr + prefer, "responses": bundle_resp}},
  "/api/v1/superapps/{sid}/users": {"post": dict(op("superapp backend (bearer: SecretKey): create or update a user", "200", "User", "UserBody", params=["sid"]), security=[{"superappKey": []}])},
  "/api/v1/superapps/{sid}/codes": {"post": dict(op("superapp backend (bearer: SecretKey): mint a login, phone or email code (5 min, single use)", "201", "Code", "CodeBody", params=["sid"]), security=[{"superappKey": []}])},
  "/openserver/sns/jscode2session": {"get": op("exchange a login code", "200", "Session", query=[("appid", True), ("secret", True), ("js_code", True), ("grant_type", True)], security=False, errors=False)},
@@ -131,7 +135,7 @@ for name in ["Superapp", "NewSuperapp", "SuperappPatch"]:
 REL_STATUS = {"type": "string", "enum": ["pending", "approved", "rejected"]}
 schemas.update({
  "SuperappDetails": obj(["id", "name", "backend_domain", "version", "sensitive_apis", "config_url"], dict(schemas["Superapp"]["properties"], sensitive_apis=arr(ref("SensitiveApi")), config_url=S)),
- "SuperappConfig": obj(["format", "superapp_id", "name", "server_url", "bundle_url", "app_bundle_url_template", "package_url_template", "keys_url", "open_url_template", "android_package", "ios_bundle_id"], {"format": {"type": "string", "enum": ["guard-superapp-config/1"]}, "superapp_id": S, "name": S, "server_url": S, "bundle_url": S, "app_bundle_url_template": S, "package_url_template": S, "keys_url": {"type": "string", "description": "the key set that verifies bundles (public keys only)"}, "open_url_template": S, "android_package": NS, "ios_bundle_id": NS}),
+ "SuperappConfig": obj(["format", "superapp_id", "name", "server_url", "bundle_url", "app_bundle_url_template", "package_url_template", "keys_url", "reports_url", "long_poll_seconds", "open_url_template", "android_package", "ios_bundle_id"], {"format": {"type": "string", "enum": ["guard-superapp-config/1"]}, "superapp_id": S, "name": S, "server_url": S, "bundle_url": S, "app_bundle_url_template": S, "package_url_template": S, "keys_url": {"type": "string", "description": "the key set that verifies bundles (public keys only)"}, "reports_url": {"type": "string", "description": "where devices POST violation reports"}, "long_poll_seconds": {"type": "integer", "description": "what clients send as Prefer: wait= on the bundle routes (0: the server holds no request)"}, "open_url_template": S, "android_package": NS, "ios_bundle_id": NS}),
  "AppVersion": obj(["id", "app_id", "app_version", "description", "package_sha256", "size", "uploaded_by", "created_at"], {"id": S, "app_id": S, "app_version": S, "description": S, "package_sha256": S, "size": I, "uploaded_by": S, "created_at": I, "entries": I, "version": I}),
  "VersionList": obj(["versions"], {"versions": arr(ref("AppVersion"))}),
  "SubmitRelease": obj(["app_version"], {"app_version": S}),
@@ -169,6 +173,25 @@ schemas.update({
 paths["/api/v1/accounts/{id}/invites"] = {"post": op("a one-time invite that sets (or resets) the account's console password; supersedes its unused invites (super admin)", "201", "Invite", params=["id"])}
 paths["/api/v1/accounts"]["get"] = op("every account (super admin, platform admin)", "200", "AccountList")
 paths["/api/v1/apps"] = {"get": op("the apps the caller may read (superapp, team)", "200", "AppList", query=[("superapp", False), ("team", False)])}
+# The device loop (issue 15): violation reports from devices, and the console's view of them.
+KINDS = ["api", "request", "upload", "download", "socket", "webview", "launch", "tcp", "udp"]
+CODES = ["no_policy", "unknown_app", "api_not_whitelisted", "permission_not_granted", "invalid_url", "insecure_scheme", "domain_not_whitelisted", "port_not_allowed", "domain_blocked", "app_removed", "version_not_released"]
+MODE = {"type": "string", "enum": ["enforce", "report"]}
+schemas.update({
+ "Report": obj(["app", "kind", "code", "mode", "policy_version", "count", "first_seen", "last_seen"], {"app": S, "kind": {"type": "string", "enum": KINDS}, "api": {"type": "string", "description": "kind api only: the API name"}, "host": {"type": "string", "description": "network kinds only: the host as the guard parsed it (lower case; an IPv6 address in brackets; never a port, path or query); absent when the target did not parse"}, "code": {"type": "string", "enum": CODES}, "mode": MODE, "policy_version": I, "count": {"type": "integer", "minimum": 1, "maximum": 1099511627776}, "first_seen": {"type": "integer", "description": "device clock, unix seconds (not trusted, not stored)"}, "last_seen": I}),
+ "ReportBatch": obj(["reports"], {"reports": {"type": "array", "maxItems": 100, "items": ref("Report")}, "dropped": {"type": "integer", "description": "denials the device counted but could not keep"}}),
+ "ReportsTaken": obj(["accepted", "refused"], {"accepted": I, "refused": {"type": "integer", "description": "reports for apps not bound to the superapp, or of a policy version it never had: not stored"}}),
+ "Violation": obj(["kind", "api", "host", "other", "code", "mode", "count", "policy_version", "first_seen", "last_seen"], {"kind": {"type": "string", "enum": KINDS}, "api": NS, "host": NS, "other": {"type": "boolean", "description": "the sum of the subjects beyond the app's row bound (api and host null)"}, "code": {"type": "string", "enum": CODES}, "mode": MODE, "count": I, "policy_version": {"type": "integer", "description": "the highest policy version reported"}, "first_seen": {"type": "integer", "description": "server clock, unix seconds"}, "last_seen": I}),
+ "AppViolations": obj(["app_id", "superapp_id", "mode", "reports", "rows", "max_rows", "top_hosts", "top_apis", "launches", "other", "would_break"], {"app_id": S, "superapp_id": S, "mode": MODE, "reports": {"type": "integer", "description": "reports received"}, "rows": I, "max_rows": I, "top_hosts": arr(ref("Violation")), "top_apis": arr(ref("Violation")), "launches": arr(ref("Violation")), "other": arr(ref("Violation")), "would_break": {"type": "array", "items": ref("Violation"), "description": "the mode report rows: what enforcing would deny"}}),
+ "SuperappViolations": obj(["superapp_id", "dropped", "apps"], {"superapp_id": S, "dropped": I, "apps": arr(obj(["app_id", "mode", "denied", "would_break", "rows", "last_seen"], {"app_id": S, "mode": MODE, "denied": I, "would_break": I, "rows": I, "last_seen": NI}))}),
+})
+reports_post = {"summary": "violation reports from a device (no credentials; at most 100 reports, 32 KiB)", "security": [], "parameters": [{"name": "sid", "in": "path", "required": True, "schema": S}], "requestBody": {"required": True, **j("ReportBatch")},
+  "responses": {"202": dict(description="taken", **j("ReportsTaken")), "400": dict(description="malformed; `error.field` names the field", **j("Error")), "404": dict(description="unknown superapp", **j("Error")), "413": dict(description="larger than 32 KiB", **j("Error")), "429": dict(description="too many reports from this client address, or for an app of the batch; nothing stored", headers={"Retry-After": {"schema": I}}, **j("Error"))}}
+paths.update({
+ "/api/v1/superapps/{sid}/reports": {"post": reports_post},
+ "/api/v1/apps/{app}/violations": {"get": op("the app's violation counters: top denied hosts and APIs, and what enforcing would break (whoever may read the app)", "200", "AppViolations", params=["app"], query=[("limit", False)])},
+ "/api/v1/superapps/{sid}/violations": {"get": op("every bound app's violation totals, and the denials devices could not keep (approval-list readers)", "200", "SuperappViolations", params=["sid"])},
+})
 paths["/api/v1/superapps"]["get"]["parameters"] = [{"name": "team", "in": "query", "required": False, "schema": S}]
 for p in ["/openserver/wxa/business/getuserphonenumber", "/openserver/wxa/business/getemailaddress"]:
     paths[p]["post"]["responses"]["400"] = dict(description="malformed body (errcode 47001)", **j("WxStatus"))

@@ -10,6 +10,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use guard_core::{bundle, CheckKind, Guard, SecretKey};
 use guard_wasm_host::{default_module_path, Backend, Options, WasmGuard, WasmModule};
+use sha2::Digest as _;
 
 const SECRET: &str = "k3yK3yk3yK3yk3y1";
 const NOW: u64 = 1_795_305_600;
@@ -132,25 +133,46 @@ fn startup(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// The same checks under Cranelift and under the Pulley interpreter (what a
-/// phone without JIT runs), same run, so the ratio is what to read.
+/// The same checks under Cranelift, under the Pulley interpreter compiled at
+/// run time, and under Pulley from a precompiled artifact (what a phone
+/// without JIT ships and runs), same run, so the ratios are what to read.
 fn pulley(c: &mut Criterion) {
     let bytes = std::fs::read(default_module_path()).unwrap();
     let mut g = c.benchmark_group("backend");
     g.throughput(Throughput::Elements(1));
-    for backend in [Backend::Cranelift, Backend::Pulley] {
-        let options = Options {
-            backend,
-            ..Options::default()
-        };
-        let module = WasmModule::from_bytes(&bytes, &options).unwrap();
+    let on = |backend| Options {
+        backend,
+        ..Options::default()
+    };
+    let artifact = WasmModule::from_bytes(&bytes, &on(Backend::Pulley))
+        .unwrap()
+        .precompile()
+        .unwrap();
+    let pin: String = sha2::Sha256::digest(&artifact)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let modules = [
+        (
+            "cranelift",
+            WasmModule::from_bytes(&bytes, &on(Backend::Cranelift)).unwrap(),
+        ),
+        (
+            "pulley",
+            WasmModule::from_bytes(&bytes, &on(Backend::Pulley)).unwrap(),
+        ),
+        (
+            "pulley_precompiled",
+            WasmModule::from_precompiled(&artifact, &pin, &on(Backend::Pulley)).unwrap(),
+        ),
+    ];
+    for (name, module) in modules {
         let mut w = WasmGuard::new(&module, SECRET).unwrap();
         w.load(&signed(), NOW).unwrap();
         let (app, api) = (
             w.app_handle("mp_shop").unwrap(),
             w.api_id("getLocation").unwrap(),
         );
-        let name = format!("{backend:?}").to_lowercase();
         g.bench_function(format!("{name}_api_by_id"), |b| {
             b.iter(|| w.check_api_id(black_box(app), black_box(api), black_box(NOW)))
         });
@@ -165,6 +187,16 @@ fn pulley(c: &mut Criterion) {
             })
         });
     }
+    g.finish();
+    // Start-up from the artifact: no compilation on the device.
+    let mut g = c.benchmark_group("startup_pulley");
+    g.sample_size(10);
+    g.bench_function("compile_pulley", |b| {
+        b.iter(|| WasmModule::from_bytes(&bytes, &on(Backend::Pulley)).unwrap())
+    });
+    g.bench_function("from_precompiled_pulley", |b| {
+        b.iter(|| WasmModule::from_precompiled(&artifact, &pin, &on(Backend::Pulley)).unwrap())
+    });
     g.finish();
 }
 

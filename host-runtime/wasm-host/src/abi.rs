@@ -48,6 +48,10 @@ pub(crate) struct Exports {
     pub(crate) errno: TypedFunc<u32, i32>,
     pub(crate) kind: TypedFunc<u32, i32>,
     pub(crate) report_bit: TypedFunc<(), i32>,
+    pub(crate) take_reports: TypedFunc<i64, i64>,
+    pub(crate) requeue_reports: TypedFunc<i64, i32>,
+    pub(crate) floor: TypedFunc<(), i64>,
+    pub(crate) restore_floor: TypedFunc<u32, i32>,
 }
 
 /// Why a call into the instance failed; the instance is then rebuilt.
@@ -115,6 +119,10 @@ impl Live {
             errno: func!("guard_errno"),
             kind: func!("guard_kind"),
             report_bit: func!("guard_report_bit"),
+            take_reports: func!("guard_take_reports"),
+            requeue_reports: func!("guard_requeue_reports"),
+            floor: func!("guard_floor"),
+            restore_floor: func!("guard_restore_floor"),
         };
         Ok(Live {
             store,
@@ -208,11 +216,34 @@ impl Live {
     }
 }
 
+/// The tables the host shares with the module through guard-core, as the
+/// module answered them (and found equal to this host's guard-core): what a
+/// bridge that drives a native back end needs to read integer verdicts
+/// without spelling a name (`docs/sdk.md`, P4 `tables`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Tables {
+    /// The raw ABI version the module speaks.
+    pub abi: i32,
+    /// Deny-code names by number: `codes[0]` is `None` (no code: allow),
+    /// then every number the module names, in order.
+    pub codes: Vec<Option<String>>,
+    /// The errno of each deny code, by the same numbers (`errnos[0]` is 0).
+    pub errnos: Vec<i32>,
+    /// Load-outcome names by number, from `ok` (0).
+    pub loads: Vec<String>,
+    /// The number of every check kind, by name, in guard-core's order.
+    pub kinds: Vec<(String, u8)>,
+    /// The report-mode bit of verdict bytes.
+    pub report_bit: u8,
+}
+
 /// Asks the module for every table the host shares with it through
 /// guard-core (kind numbers, the report bit, deny-code names and errnos,
-/// load-code names) and says the first that differs.
-pub(crate) fn check_tables(live: &mut Live, timeout: Duration) -> Result<(), String> {
+/// load-code names), says the first that differs, and answers them.
+pub(crate) fn check_tables(live: &mut Live, timeout: Duration) -> Result<Tables, String> {
     let e = |e: CallError| e.to_string();
+    let mut kinds = Vec::with_capacity(CheckKind::ALL.len());
     for kind in CheckKind::ALL {
         let name = kind.as_str();
         live.write_input(&[name.as_bytes()], timeout).map_err(e)?;
@@ -224,6 +255,7 @@ pub(crate) fn check_tables(live: &mut Live, timeout: Duration) -> Result<(), Str
                 kind as u8
             ));
         }
+        kinds.push((name.to_owned(), kind as u8));
     }
     let f = live.f.report_bit.clone();
     let bit = live.call(&f, (), timeout).map_err(e)?;
@@ -232,6 +264,7 @@ pub(crate) fn check_tables(live: &mut Live, timeout: Duration) -> Result<(), Str
             "the report bit is {bit} in the module, {REPORTED_BIT} here"
         ));
     }
+    let (mut codes, mut errnos, mut loads) = (vec![None], vec![0], Vec::new());
     for n in 0..=u8::MAX {
         let deny = DenyCode::from_u8(n);
         let f = live.f.code_name.clone();
@@ -245,6 +278,10 @@ pub(crate) fn check_tables(live: &mut Live, timeout: Duration) -> Result<(), Str
                 "deny code {n} is `{name}` (errno {errno}) in the module, `{want_name}` (errno {want_errno}) here"
             ));
         }
+        if n > 0 && !name.is_empty() && codes.len() == usize::from(n) {
+            codes.push(Some(name));
+            errnos.push(errno);
+        }
         let f = live.f.code_name.clone();
         let packed = live.call(&f, (u32::from(n), 1), timeout).map_err(e)?;
         let name = live.packed_text(packed).map_err(e)?;
@@ -254,8 +291,18 @@ pub(crate) fn check_tables(live: &mut Live, timeout: Duration) -> Result<(), Str
                 "load code {n} is `{name}` in the module, `{want}` here"
             ));
         }
+        if !name.is_empty() && loads.len() == usize::from(n) {
+            loads.push(name);
+        }
     }
-    Ok(())
+    Ok(Tables {
+        abi: ABI_VERSION,
+        codes,
+        errnos,
+        loads,
+        kinds,
+        report_bit: REPORTED_BIT,
+    })
 }
 
 pub(crate) fn verdict(byte: i32) -> Verdict {
@@ -378,7 +425,9 @@ pub(crate) fn check_in(
     Ok((v, href))
 }
 
-/// Any check as the contract's decision: verdict and message. The message
+/// Any check as the contract's decision: verdict and message, and the href
+/// the module kept when `want_href` (read before the message, which does not
+/// disturb it). The message
 /// comes from the wasm whenever it names a code (a host, a reason); an
 /// allow without a code is `<label>:ok` whatever the subject, which
 /// guard-core renders here exactly as the wasm would: one call saved on the
@@ -388,15 +437,16 @@ pub(crate) fn decide_in(
     app: &str,
     check: &Check<'_>,
     now: u64,
+    want_href: bool,
     timeout: Duration,
-) -> Result<(Verdict, String), CallError> {
-    let (v, _) = check_in(live, app, check, now, false, timeout)?;
+) -> Result<(Verdict, String, Option<String>), CallError> {
+    let (v, href) = check_in(live, app, check, now, want_href, timeout)?;
     let label = match *check {
         Check::Api(name) => name,
         _ => check.kind().url_label().unwrap_or("api"),
     };
     if v.code().is_none() {
-        return Ok((v, v.message(label, None, None)));
+        return Ok((v, v.message(label, None, None), href));
     }
     // A kind the module was not asked about (answered above): guard-core's
     // message, as the module would render it with no host.
@@ -406,7 +456,7 @@ pub(crate) fn decide_in(
         _ => true,
     };
     if !asked {
-        return Ok((v, v.message(label, None, None)));
+        return Ok((v, v.message(label, None, None), href));
     }
-    Ok((v, live.message(timeout)?))
+    Ok((v, live.message(timeout)?, href))
 }

@@ -6,8 +6,9 @@ use thiserror::Error;
 
 use crate::abi::ABI_VERSION;
 
-/// Why the host could not start.
+/// Why the host could not start, or refused what it was given.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum HostError {
     /// The module file could not be read.
     #[error("cannot read the guard module `{path}`: {source}")]
@@ -36,4 +37,20 @@ pub enum HostError {
     /// The instance could not be created or set up.
     #[error("cannot start a guard instance: {0}")]
     Instance(String),
+    /// The pin of a precompiled artifact is not a SHA-256 (64 hex digits).
+    #[error("the pinned sha256 of the precompiled guard module is not 64 hex digits: `{0}`")]
+    ArtifactPin(String),
+    /// A precompiled artifact is not the one pinned (modified, truncated, or
+    /// another build); refused before it was deserialised.
+    #[error("the precompiled guard module's sha256 is `{actual}`, not the pinned `{pinned}`: refused unread")]
+    ArtifactDigest {
+        /// The SHA-256 of the bytes given.
+        actual: String,
+        /// The pin.
+        pinned: String,
+    },
+    /// The guard refused an anti-rollback floor (malformed, another
+    /// superapp's, or contradicting what it accepted); nothing changed.
+    #[error("floor refused: {0}")]
+    Floor(String),
 }

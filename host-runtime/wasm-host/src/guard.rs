@@ -5,13 +5,33 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use guard_core::report::Batch;
 use guard_core::{
-    ApiId, AppHandle, Check, CheckKind, Decision, DenyCode, LoadCode, LoadError, Verdict,
+    ApiId, AppHandle, Check, CheckKind, Decision, DenyCode, Floor, LoadCode, LoadError, Verdict,
 };
 use wasmtime::Trap;
 
 use crate::abi::{check_in, decide_in, load_in, verdict, CallError, Live, NO_POLICY};
 use crate::error::HostError;
+
+/// What [`WasmGuard::set_keys`] did with the bundle in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rekeyed {
+    /// The last good bundle verifies with the new keys and is in force again.
+    Kept,
+    /// Nothing had been accepted: nothing to re-load.
+    Empty,
+    /// The last good bundle does not verify with the new keys (its key left
+    /// the set): it is dropped and the floor stays, so the guard denies
+    /// `no_policy` until a bundle at or above the floor loads.
+    Dropped(LoadError),
+}
+
+/// A length as the raw ABI passes it (texts here are far below 4 GiB).
+fn len32(text: &str) -> u32 {
+    u32::try_from(text.len()).unwrap_or(u32::MAX)
+}
 use crate::module::WasmModule;
 
 /// The names a caller interned, with their ids in the current instance, so
@@ -35,6 +55,9 @@ pub struct WasmGuard {
     live: Option<Live>,
     /// The last bundle accepted and the clock it was accepted at.
     last_good: Option<(String, u64)>,
+    /// The floor a host restored (from before a restart), restored again in
+    /// every rebuilt instance before the last good bundle is re-loaded.
+    floor: Option<Floor>,
     apis: Names,
     apps: Names,
     rebuilds: u64,
@@ -69,6 +92,7 @@ impl WasmGuard {
             keys: keys.to_owned(),
             live: None,
             last_good: None,
+            floor: None,
             apis: Names::default(),
             apps: Names::default(),
             rebuilds: 0,
@@ -107,6 +131,18 @@ impl WasmGuard {
             }
             Ok(code) => return Err(fail("guard_new", CallError::Abi(code))),
             Err(e) => return Err(fail("guard_new", e)),
+        }
+        if let Some(floor) = &self.floor {
+            let json = floor.to_json();
+            live.write_input(&[json.as_bytes()], load_timeout)
+                .map_err(|e| fail("restoring the floor", e))?;
+            let f = live.f.restore_floor.clone();
+            let code = live
+                .call(&f, len32(&json), load_timeout)
+                .map_err(|e| fail("restoring the floor", e))?;
+            if code != 0 {
+                return Err(fail("restoring the floor", CallError::Abi(code)));
+            }
         }
         if let Some((bundle, at)) = &self.last_good {
             // Re-loaded at the clock it was first accepted at, so it is accepted
@@ -410,27 +446,218 @@ impl WasmGuard {
     /// `guard_core::Guard::decide_check` answers it. Fails closed: deny
     /// `no_policy`.
     pub fn decide_check(&mut self, app: &str, check: &Check<'_>, now: u64) -> Decision {
+        self.decide_with(app, check, now, false).0
+    }
+
+    /// [`WasmGuard::decide_check`], plus what a URL, socket or redirect check
+    /// hands on (as [`WasmGuard::check_url_href`],
+    /// [`WasmGuard::check_socket_target`] and [`WasmGuard::check_redirect`]
+    /// answer it, whatever the verdict; `None` for other checks): one check,
+    /// so one report when it denies.
+    pub fn decide_check_href(
+        &mut self,
+        app: &str,
+        check: &Check<'_>,
+        now: u64,
+    ) -> (Decision, Option<String>) {
+        self.decide_with(app, check, now, true)
+    }
+
+    fn decide_with(
+        &mut self,
+        app: &str,
+        check: &Check<'_>,
+        now: u64,
+        href: bool,
+    ) -> (Decision, Option<String>) {
         let timeout = self.module.0.options.check_timeout;
         let label = match *check {
             Check::Api(name) => name,
             _ => check.kind().url_label().unwrap_or("api"),
         };
         let outcome = match self.live() {
-            None => return Decision::new(NO_POLICY, label, None, None),
-            Some(live) => decide_in(live, app, check, now, timeout),
+            None => return (Decision::new(NO_POLICY, label, None, None), None),
+            Some(live) => decide_in(live, app, check, now, href, timeout),
         };
         match outcome {
-            Ok((v, message)) => Decision {
-                allow: v.allow(),
-                code: v.code(),
-                message,
-                reported: v.reported(),
-                errno: v.code().map(DenyCode::errno),
-            },
+            Ok((v, message, href)) => (
+                Decision {
+                    allow: v.allow(),
+                    code: v.code(),
+                    message,
+                    reported: v.reported(),
+                    errno: v.code().map(DenyCode::errno),
+                },
+                href,
+            ),
             Err(e) => {
                 self.recover("check", &e);
-                Decision::new(NO_POLICY, label, None, None)
+                (Decision::new(NO_POLICY, label, None, None), None)
             }
+        }
+    }
+
+    /// Re-keys the guard (a key rotation, `PROTOCOLS.md` P6): a new instance
+    /// verifying with `keys` (as [`WasmGuard::new`] takes them), with the
+    /// anti-rollback floor of this one restored and the last good bundle
+    /// re-loaded at the clock it was accepted at, so what the guard enforces
+    /// does not change when the bundle's key is still in the new set. The
+    /// interned ids stay valid. Reports the old instance recorded are not
+    /// carried over: drain them first with [`WasmGuard::take_reports`].
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Secret`] when the module refuses the keys, or
+    /// [`HostError::Instance`] when no instance can be made with them; the
+    /// guard is then unchanged (old keys, old instance).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use guard_wasm_host::{Options, Rekeyed, WasmGuard, WasmModule};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let module = WasmModule::from_file(guard_wasm_host::default_module_path(), &Options::default())?;
+    /// let mut guard = WasmGuard::new(&module, "k3yK3yk3yK3yk3y1")?;
+    /// // keys.json changed: the new set still has the bundle's key.
+    /// # let new_keys = "";
+    /// match guard.set_keys(new_keys)? {
+    ///     Rekeyed::Kept | Rekeyed::Empty => {}
+    ///     Rekeyed::Dropped(e) => eprintln!("the bundle in force no longer verifies: {e}"),
+    ///     _ => {}
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn set_keys(&mut self, keys: &str) -> Result<Rekeyed, HostError> {
+        // The floor as the live instance has it: it may have risen since a
+        // restore, with every bundle accepted here.
+        let floor = self.floor().or_else(|| self.floor.clone());
+        let old_keys = std::mem::replace(&mut self.keys, keys.to_owned());
+        let old_floor = std::mem::replace(&mut self.floor, floor);
+        let last_good = self.last_good.take();
+        let old_live = self.live.take();
+        match self.start() {
+            Ok(live) => self.live = Some(live),
+            Err(e) => {
+                self.keys = old_keys;
+                self.floor = old_floor;
+                self.last_good = last_good;
+                self.live = old_live;
+                return Err(e);
+            }
+        }
+        let Some((bundle, at)) = last_good else {
+            return Ok(Rekeyed::Empty);
+        };
+        Ok(match self.load(&bundle, at) {
+            Ok(()) => Rekeyed::Kept,
+            Err(e) => Rekeyed::Dropped(e),
+        })
+    }
+
+    /// What this guard accepted last (its anti-rollback floor,
+    /// `guard_core::Floor`), for a host to persist with the bundle; `None`
+    /// when it has accepted nothing or its instance is down.
+    pub fn floor(&mut self) -> Option<Floor> {
+        let timeout = self.module.0.options.load_timeout;
+        let live = self.live()?;
+        let f = live.f.floor.clone();
+        let text = live
+            .call(&f, (), timeout)
+            .and_then(|packed| live.packed_text(packed));
+        match text {
+            Ok(json) if json.is_empty() => None,
+            Ok(json) => Floor::from_json(&json).ok(),
+            Err(e) => {
+                self.recover("floor", &e);
+                None
+            }
+        }
+    }
+
+    /// Restores a floor kept from before a restart, before anything is
+    /// loaded (`guard_core::Guard::restore_floor`): the guard then refuses a
+    /// lower version, or the same version with other bytes, as
+    /// `stale_version`. Kept, and restored in every rebuilt instance. A floor
+    /// above what this guard accepted leaves it with no policy until a bundle
+    /// at or above it loads.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Floor`] when the wasm guard refuses it (nothing changes),
+    /// [`HostError::Instance`] when the instance is down or failed.
+    pub fn restore_floor(&mut self, floor: &Floor) -> Result<(), HostError> {
+        let timeout = self.module.0.options.load_timeout;
+        let before = self.floor();
+        let json = floor.to_json();
+        let live = self
+            .live()
+            .ok_or_else(|| HostError::Instance("the guard instance is down".into()))?;
+        let f = live.f.restore_floor.clone();
+        let outcome = live
+            .write_input(&[json.as_bytes()], timeout)
+            .and_then(|()| live.call(&f, len32(&json), timeout))
+            .and_then(|code| match code {
+                0 => Ok(None),
+                1 => live.message(timeout).map(Some),
+                other => Err(CallError::Abi(other)),
+            });
+        match outcome {
+            Ok(None) => {
+                if before.is_none_or(|b| b.version < floor.version) {
+                    // Raised: the instance dropped the older policy, so a
+                    // rebuild restores this floor and re-loads nothing older.
+                    self.floor = Some(floor.clone());
+                    self.last_good = None;
+                }
+                Ok(())
+            }
+            Ok(Some(message)) => Err(HostError::Floor(message)),
+            Err(e) => {
+                self.recover("restore_floor", &e);
+                Err(HostError::Instance(format!("restoring the floor: {e}")))
+            }
+        }
+    }
+
+    /// Drains the violation reports the wasm guard recorded at its decisions
+    /// (`guard_core::report`): denials and report-mode passes of every check,
+    /// aggregated, at most 100, none older than 15 minutes at `now`. A host
+    /// sends them and, when sending fails, puts them back with
+    /// [`WasmGuard::requeue_reports`]. Reports of an instance that failed
+    /// (trap, timeout, out of memory) are lost with it; an empty batch then.
+    pub fn take_reports(&mut self, now: u64) -> Batch {
+        let timeout = self.module.0.options.check_timeout;
+        let Some(live) = self.live() else {
+            return Batch::default();
+        };
+        let f = live.f.take_reports.clone();
+        let text = live
+            .call(&f, now as i64, timeout)
+            .and_then(|packed| live.packed_text(packed));
+        match text.map(|json| Batch::from_json(json.as_bytes())) {
+            Ok(Ok(batch)) => batch,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "the guard module's reports do not parse");
+                Batch::default()
+            }
+            Err(e) => {
+                self.recover("take_reports", &e);
+                Batch::default()
+            }
+        }
+    }
+
+    /// Puts the batch the last [`WasmGuard::take_reports`] answered back into
+    /// the log, for a host whose send failed: it merges with what was
+    /// recorded since, within the log's bounds (too old: gone; no room:
+    /// counted as dropped). A second call, or one after nothing was taken,
+    /// does nothing; the module keeps the batch itself, so nothing is parsed.
+    pub fn requeue_reports(&mut self, now: u64) {
+        let timeout = self.module.0.options.check_timeout;
+        let Some(live) = self.live() else { return };
+        let f = live.f.requeue_reports.clone();
+        if let Err(e) = live.call(&f, now as i64, timeout) {
+            self.recover("requeue_reports", &e);
         }
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use wasmtime::{Cache, CacheConfig, Config, Engine, InstancePre, Linker, Module, StoreLimits};
 
-use crate::abi::{check_tables, Live, ABI_VERSION, EXPORTS};
+use crate::abi::{check_tables, Live, Tables, ABI_VERSION, EXPORTS};
 use crate::error::HostError;
 
 /// How often the epoch ticks; deadlines are whole ticks.
@@ -86,6 +86,27 @@ impl Default for Options {
     }
 }
 
+pub(crate) fn compile(e: wasmtime::Error) -> HostError {
+    HostError::Compile(format!("{e:#}"))
+}
+
+/// The engine for `options`: epoch interruption, the back end's target, the
+/// compiled-module cache. A precompiled artifact loads only into an engine
+/// configured as the one that made it (wasmtime checks that).
+pub(crate) fn engine(options: &Options) -> Result<Engine, HostError> {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    if let Some(target) = options.backend.target() {
+        config.target(target).map_err(compile)?;
+    }
+    if let Some(dir) = &options.cache_dir {
+        let mut cc = CacheConfig::new();
+        cc.with_directory(dir);
+        config.cache(Some(Cache::new(cc).map_err(compile)?));
+    }
+    Engine::new(&config).map_err(compile)
+}
+
 pub(crate) fn ticks(d: Duration) -> u64 {
     // Rounded up, so a deadline is never shorter than asked; 0 stays 0.
     let t = TICK.as_nanos().max(1);
@@ -116,6 +137,9 @@ pub(crate) struct ModuleInner {
     sha256: [u8; 32],
     pub(crate) size: usize,
     pub(crate) path: Option<PathBuf>,
+    /// Made from a precompiled artifact rather than compiled here.
+    pub(crate) precompiled: bool,
+    pub(crate) tables: Tables,
     _ticker: Ticker,
 }
 
@@ -130,6 +154,7 @@ impl fmt::Debug for WasmModule {
             .field("path", &self.0.path)
             .field("size", &self.0.size)
             .field("sha256", &self.sha256_hex())
+            .field("precompiled", &self.0.precompiled)
             .finish_non_exhaustive()
     }
 }
@@ -167,19 +192,23 @@ impl WasmModule {
         options: &Options,
         path: Option<PathBuf>,
     ) -> Result<WasmModule, HostError> {
-        let compile = |e: wasmtime::Error| HostError::Compile(format!("{e:#}"));
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        if let Some(target) = options.backend.target() {
-            config.target(target).map_err(compile)?;
-        }
-        if let Some(dir) = &options.cache_dir {
-            let mut cc = CacheConfig::new();
-            cc.with_directory(dir);
-            config.cache(Some(Cache::new(cc).map_err(compile)?));
-        }
-        let engine = Engine::new(&config).map_err(compile)?;
+        let engine = engine(options)?;
         let module = Module::new(&engine, bytes).map_err(compile)?;
+        let digest = Sha256::digest(bytes).into();
+        WasmModule::finish(engine, module, options, (digest, bytes.len()), path, false)
+    }
+
+    /// Checks a compiled module for the raw ABI and its tables, and starts
+    /// its epoch ticker. `file` is the SHA-256 and size of the bytes it came
+    /// from (the `.wasm`, or the precompiled artifact).
+    pub(crate) fn finish(
+        engine: Engine,
+        module: Module,
+        options: &Options,
+        file: ([u8; 32], usize),
+        path: Option<PathBuf>,
+        precompiled: bool,
+    ) -> Result<WasmModule, HostError> {
         for name in EXPORTS {
             if module.get_export(name).is_none() {
                 return Err(HostError::MissingExport(name.to_owned()));
@@ -208,14 +237,16 @@ impl WasmModule {
                 })
                 .map_err(|e| HostError::Instance(format!("cannot start the epoch ticker: {e}")))?;
         }
-        let m = WasmModule(Arc::new(ModuleInner {
+        let mut m = WasmModule(Arc::new(ModuleInner {
             engine,
             pre,
             options: options.clone(),
             check_ticks: ticks(options.check_timeout),
-            sha256: Sha256::digest(bytes).into(),
-            size: bytes.len(),
+            sha256: file.0,
+            size: file.1,
             path,
+            precompiled,
+            tables: Tables::default(),
             _ticker: Ticker { stop },
         }));
         // Instantiate once to check the ABI version now rather than at first use.
@@ -226,8 +257,27 @@ impl WasmModule {
         if version != ABI_VERSION {
             return Err(HostError::AbiVersion(version));
         }
-        check_tables(&mut live, m.0.options.load_timeout).map_err(HostError::Tables)?;
+        let tables =
+            check_tables(&mut live, m.0.options.load_timeout).map_err(HostError::Tables)?;
+        drop(live);
+        match Arc::get_mut(&mut m.0) {
+            Some(inner) => inner.tables = tables,
+            None => return Err(HostError::Instance("the module is shared too early".into())),
+        }
         Ok(m)
+    }
+
+    /// The tables the module shares with this host through guard-core (deny
+    /// and load code names, errnos, kind numbers, the report bit), as the
+    /// module answered them when it was checked.
+    pub fn tables(&self) -> &Tables {
+        &self.0.tables
+    }
+
+    /// Whether this module was made from a precompiled artifact
+    /// ([`WasmModule::from_precompiled`]).
+    pub fn is_precompiled(&self) -> bool {
+        self.0.precompiled
     }
 
     /// Whether the module runs in wasmtime's Pulley interpreter
@@ -236,12 +286,14 @@ impl WasmModule {
         self.0.engine.is_pulley()
     }
 
-    /// The module's size in bytes.
+    /// The size in bytes of what the module was made from (the `.wasm`, or
+    /// the precompiled artifact).
     pub fn size(&self) -> usize {
         self.0.size
     }
 
-    /// The SHA-256 of the module's bytes, lowercase hex.
+    /// The SHA-256 of the bytes the module was made from (the `.wasm`, or the
+    /// precompiled artifact), lowercase hex.
     pub fn sha256_hex(&self) -> String {
         self.0.sha256.iter().map(|b| format!("{b:02x}")).collect()
     }

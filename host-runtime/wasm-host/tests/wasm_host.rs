@@ -392,3 +392,103 @@ fn a_bad_key_set_is_refused() {
     let err = WasmGuard::new(&module(), private).unwrap_err();
     assert!(err.to_string().contains("private part"), "{err}");
 }
+
+/// After a restart the host restores the floor it kept: an older bundle (a
+/// server restored from a backup) is refused, in the first instance and in
+/// every rebuilt one; a floor of another superapp is refused.
+#[test]
+fn a_restored_floor_survives_rebuilds_and_refuses_older_bundles() {
+    let mut before = WasmGuard::new(&module(), SECRET).unwrap();
+    assert_eq!(before.floor(), None);
+    before.load(&bundle(7), NOW).unwrap();
+    let floor = before.floor().unwrap();
+    assert_eq!((floor.superapp_id.as_str(), floor.version), ("demo", 7));
+
+    // Every check traps (zero deadline), so every check rebuilds the instance.
+    let opts = Options {
+        check_timeout: Duration::ZERO,
+        ..Options::default()
+    };
+    let m = WasmModule::from_file(default_module_path(), &opts).unwrap();
+    let mut after = WasmGuard::new(&m, SECRET).unwrap();
+    after.restore_floor(&floor).unwrap();
+    let _ = after.decide("mp_shop", CheckKind::Api, "request", NOW);
+    assert!(after.rebuilds() >= 1);
+    assert_eq!(
+        after.load(&bundle(6), NOW).unwrap_err().code,
+        LoadCode::StaleVersion
+    );
+    after.load(&bundle(7), NOW).unwrap();
+    let mut other = floor.clone();
+    other.superapp_id = "evil".into();
+    other.version = 9;
+    assert!(matches!(
+        after.restore_floor(&other),
+        Err(HostError::Floor(m)) if m.contains("evil")
+    ));
+
+    // A floor above the last good bundle: no policy, and rebuilds keep it so.
+    let mut higher = floor.clone();
+    higher.version = 8;
+    after.restore_floor(&higher).unwrap();
+    let _ = after.decide("mp_shop", CheckKind::Api, "request", NOW);
+    assert_eq!(
+        after.load(&bundle(7), NOW).unwrap_err().code,
+        LoadCode::StaleVersion
+    );
+}
+
+/// The wasm guard reports every denial at its decision, whichever call made
+/// it (ids, names, URLs, sockets), with the host and never the path or query.
+#[test]
+fn denials_are_reported_with_their_host_and_given_back_when_unsent() {
+    use guard_core::report::Batch;
+    let mut w = WasmGuard::new(&module(), SECRET).unwrap();
+    w.load(&bundle(3), NOW).unwrap();
+    let app = w.app_handle("mp_shop").unwrap();
+    let loc = w.api_id("getLocation").unwrap();
+    w.check_api_id(app, loc, NOW);
+    w.check_api_id(app, loc, NOW + 1);
+    w.decide(
+        "mp_shop",
+        CheckKind::Request,
+        "https://evil.example/p?q=secret",
+        NOW,
+    );
+    assert!(w
+        .check_url(
+            "mp_shop",
+            CheckKind::Request,
+            "https://api.shop.example/",
+            NOW
+        )
+        .allow());
+    w.check_socket_target("mp_shop", CheckKind::Udp, "evil.example", 53, NOW);
+    let b = w.take_reports(NOW + 2);
+    let json = b.to_json();
+    assert!(!json.contains("secret") && !json.contains("/p"), "{json}");
+    let got: Vec<_> = b
+        .reports
+        .iter()
+        .map(|r| {
+            (
+                r.kind.as_str(),
+                r.api.as_deref().or(r.host.as_deref()).unwrap_or(""),
+                r.code.as_str(),
+                r.count,
+                r.policy_version,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("api", "getLocation", "permission_not_granted", 2, 3),
+            ("request", "evil.example", "domain_not_whitelisted", 1, 3),
+            ("udp", "evil.example", "domain_not_whitelisted", 1, 3),
+        ]
+    );
+    w.requeue_reports(NOW + 3);
+    assert_eq!(w.take_reports(NOW + 3), b, "put back after a failed send");
+    assert_eq!(w.take_reports(NOW + 3), Batch::default());
+}

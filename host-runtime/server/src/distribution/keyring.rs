@@ -263,7 +263,8 @@ pub async fn advance(st: &AppState, sid: &str) -> Result<(), ApiError> {
 
 /// At start: every stored key must open with the configured KEK (a wrong
 /// `GUARD_KEK` or kek file stops the start; keys are never regenerated),
-/// then superapps without an active key (from before signing keys) get one.
+/// then superapps without an active key (from before signing keys) get one,
+/// each as a change by `server` (audit `create_signing_key`).
 ///
 /// # Errors
 ///
@@ -307,9 +308,28 @@ pub async fn check_and_fill(st: &AppState) -> Result<(), ApiError> {
     .fetch_all(&st.store.pool)
     .await?
     {
+        // A change of the superapp: of servers starting together on one
+        // database, each waits for the one before (the version bump) and
+        // then finds its key; the database also holds one active key at
+        // most (migration 8).
         let sid: String = r.try_get("id")?;
-        let mut conn = st.store.pool.acquire().await?;
-        generate(&mut conn, kek, &sid, ACTIVE, st.clock.now()).await?;
+        let mut c = Change::begin(&st.store, &sid, st.clock.now()).await?;
+        let has = sqlx::query("SELECT kid FROM signing_keys WHERE superapp_id = $1 AND status = $2")
+            .bind(&sid)
+            .bind(ACTIVE)
+            .fetch_optional(&mut *c.tx)
+            .await?;
+        if has.is_some() {
+            continue; // another server did it: rolled back
+        }
+        let kid = generate(&mut c.tx, kek, &sid, ACTIVE, c.at).await?;
+        let record = Record::new(
+            "create_signing_key",
+            format!("superapp:{sid}"),
+            None,
+            Some(json!({"active": kid})),
+        );
+        c.commit("server", &record).await?;
     }
     Ok(())
 }

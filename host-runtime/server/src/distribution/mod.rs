@@ -14,8 +14,11 @@
 
 pub mod cache;
 pub mod keyring;
+pub mod listen;
+pub mod longpoll;
 pub mod sealing;
 pub mod signer;
+pub mod watch;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -26,6 +29,7 @@ use sqlx::Row;
 
 use crate::change::{Change, Record};
 use crate::distribution::cache::Stamp;
+use crate::distribution::longpoll::Now;
 use crate::distribution::signer::Signer;
 use crate::http::error::ApiError;
 use crate::policy;
@@ -44,7 +48,19 @@ fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
         })
 }
 
+/// A bundle route's answer: at once, or held while the client's ETag is
+/// current and it asked to wait (`longpoll`). Every change of a superapp is
+/// a new version of its scope, so an app's bundle waits on its superapp.
 async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Option<&str>) -> Res {
+    longpoll::answer(st, headers, sid, move || current(st, headers, sid, app)).await
+}
+
+async fn current(
+    st: &AppState,
+    headers: &HeaderMap,
+    sid: &str,
+    app: Option<&str>,
+) -> Result<Now, ApiError> {
     let tag = |version: i64| match app {
         Some(a) => format!("\"{sid}.{a}.{version}\""),
         None => format!("\"{sid}.{version}\""),
@@ -54,7 +70,7 @@ async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Opt
     keyring::advance(st, sid).await?;
     let stamp = fresh_stamp(st, sid).await?;
     if etag_matches(headers, &tag(stamp.0)) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag(stamp.0))]).into_response());
+        return Ok(Now::NotModified(tag(stamp.0)));
     }
     let scope = match app {
         Some(a) => format!("{sid}\n{a}"),
@@ -84,16 +100,18 @@ async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Opt
             (built.0, signed)
         }
     };
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/jose".to_owned()),
-            (header::ETAG, tag(version)),
-            (header::CACHE_CONTROL, "no-cache".to_owned()),
-        ],
-        signed,
-    )
-        .into_response())
+    Ok(Now::Answer(
+        (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/jose".to_owned()),
+                (header::ETAG, tag(version)),
+                (header::CACHE_CONTROL, "no-cache".to_owned()),
+            ],
+            signed,
+        )
+            .into_response(),
+    ))
 }
 
 async fn stamp(st: &AppState, sid: &str) -> Result<Stamp, ApiError> {

@@ -80,6 +80,11 @@ impl Kek {
     /// The KEK in `path`, created (mode 0600, base64) when the file does not
     /// exist yet.
     ///
+    /// A new file is written whole to a temporary file, fsynced, and linked
+    /// into place, which fails if the file appeared meanwhile: it is never
+    /// read half-written, and of servers starting together on one store
+    /// (one `--kek-file`) exactly one KEK is created and all of them use it.
+    ///
     /// # Errors
     ///
     /// [`KekError`] when the file cannot be read or created, or is malformed.
@@ -89,23 +94,44 @@ impl Kek {
             Ok(text) => Kek::from_base64(&text, &format!("key-encryption key file `{shown}`")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let kek = Kek::random()?;
-                let mut opts = std::fs::OpenOptions::new();
-                opts.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    opts.mode(0o600);
+                match kek.create(path) {
+                    Ok(()) => Ok(kek),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Kek::from_file(path),
+                    Err(e) => Err(KekError::File(shown, e)),
                 }
-                let mut f = opts
-                    .open(path)
-                    .map_err(|e| KekError::File(shown.clone(), e))?;
-                f.write_all(STANDARD.encode(kek.0).as_bytes())
-                    .and_then(|()| f.sync_all())
-                    .map_err(|e| KekError::File(shown.clone(), e))?;
-                Ok(kek)
             }
             Err(e) => Err(KekError::File(shown, e)),
         }
+    }
+
+    fn create(&self, path: &Path) -> std::io::Result<()> {
+        let mut nonce = [0u8; 8];
+        getrandom::getrandom(&mut nonce).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.{}.tmp", crate::util::hex(&nonce)));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let written = opts.open(&tmp).and_then(|mut f| {
+            f.write_all(STANDARD.encode(self.0).as_bytes())?;
+            f.sync_all()
+        });
+        let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+        let _ = std::fs::remove_file(&tmp);
+        linked?;
+        // The new name itself survives a crash only once its directory is
+        // synced: without the file, the keys it sealed could never open.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     }
 
     /// Seals `plain` for `(superapp, kid)`: base64 of nonce ‖ ciphertext.
@@ -196,6 +222,36 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn servers_creating_the_kek_file_together_get_one_kek() {
+        let dir = std::env::temp_dir().join(format!("guard-kek-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for round in 0..20 {
+            let path = dir.join(format!("kek{round}"));
+            let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let keks: Vec<[u8; 32]> = (0..4)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        Kek::from_file(&path).unwrap().0
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .collect();
+            assert!(keks.iter().all(|k| *k == keks[0]), "round {round}");
+        }
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "no temporary file is left behind");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,7 +1,7 @@
 //! The console API's errors: each has a stable `code`, an HTTP status and a
 //! lower-case message with user input in backticks.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -40,6 +40,15 @@ pub enum ApiError {
     /// log only, never to the client.
     #[error("internal error")]
     Internal(String),
+    /// Too many requests from one client, or for one app (429
+    /// `rate_limited`, with `Retry-After`).
+    #[error("{what}: retry after {retry_after} s")]
+    RateLimited {
+        /// What was limited.
+        what: String,
+        /// Whole seconds until a retry may succeed (at least 1).
+        retry_after: u64,
+    },
 }
 
 impl ApiError {
@@ -62,6 +71,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge => "too_large",
             ApiError::Internal(_) => "internal",
+            ApiError::RateLimited { .. } => "rate_limited",
         }
     }
 
@@ -76,6 +86,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -95,6 +106,11 @@ impl IntoResponse for ApiError {
         if let ApiError::BadRequest { field, .. } = &self {
             body["field"] = json!(field);
         }
-        (self.status(), Json(json!({ "error": body }))).into_response()
+        let mut res = (self.status(), Json(json!({ "error": body }))).into_response();
+        if let ApiError::RateLimited { retry_after, .. } = &self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
+        res
     }
 }

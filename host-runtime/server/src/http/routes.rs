@@ -12,8 +12,10 @@ use axum::Router;
 use crate::change::PLATFORM;
 use crate::console;
 use crate::distribution;
+use crate::http::cors;
 use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
+use crate::reports::{ingest, violations};
 use crate::resources::{
     accounts, apis, applications, apps, audit, bindings, blocked, invites, keys, mode, packages,
     qr, releases, requests, signing, superapps, teams, versions, whitelists,
@@ -32,6 +34,8 @@ pub fn router(state: AppState) -> Router {
         .merge(application_management(package_limit))
         .merge(login())
         .merge(accounts_and_invites())
+        .merge(violations())
+        .merge(device())
         .route_layer(from_fn(reserved_scope))
         .merge(console::router(package_limit))
         .route("/openapi.json", get(openapi))
@@ -72,10 +76,6 @@ fn console() -> Router<AppState> {
         .route(
             "/api/v1/superapps/{sid}/bundle-key/rotate",
             post(keys::json::rotate),
-        )
-        .route(
-            "/api/v1/superapps/{sid}/keys.json",
-            get(signing::json::key_set),
         )
         .route(
             "/api/v1/superapps/{sid}/signing-keys/rotate",
@@ -158,11 +158,6 @@ fn console() -> Router<AppState> {
             put(whitelists::json::edit).delete(whitelists::json::delete),
         )
         .route("/api/v1/superapps/{sid}/audit", get(audit::json::read))
-        .route(
-            "/api/v1/superapps/{sid}/bundle",
-            get(distribution::superapp_bundle),
-        )
-        .route("/api/v1/apps/{app}/bundle", get(distribution::app_bundle))
 }
 
 /// Application management (seed 001): superapp details and configuration
@@ -172,10 +167,6 @@ fn application_management(package_limit: usize) -> Router<AppState> {
         .route(
             "/api/v1/superapps/{sid}/details",
             get(applications::json::details),
-        )
-        .route(
-            "/api/v1/superapps/{sid}/config.json",
-            get(applications::json::config),
         )
         .route(
             "/api/v1/apps/{app}/versions",
@@ -200,9 +191,47 @@ fn application_management(package_limit: usize) -> Router<AppState> {
             get(releases::json::released),
         )
         .route("/api/v1/apps/{app}/release", delete(releases::json::remove))
+}
+
+/// The console's view of violation reports (`PROTOCOLS.md` P2).
+fn violations() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/apps/{app}/violations", get(violations::app))
+        .route(
+            "/api/v1/superapps/{sid}/violations",
+            get(violations::superapp),
+        )
+}
+
+/// What devices fetch and send, cross-origin from a web view: bundles, key
+/// sets, the configuration file, packages, QR codes, and violation reports
+/// (at most 32 KiB). CORS for any origin (`http/cors.rs`), these routes
+/// only; their own 405 fallback comes first, so that the layer answers
+/// preflights (`OPTIONS`) for them.
+fn device() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/superapps/{sid}/bundle",
+            get(distribution::superapp_bundle),
+        )
+        .route("/api/v1/apps/{app}/bundle", get(distribution::app_bundle))
+        .route(
+            "/api/v1/superapps/{sid}/keys.json",
+            get(signing::json::key_set),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/config.json",
+            get(applications::json::config),
+        )
         .route("/api/v1/apps/{app}/package", get(packages::get))
         .route("/api/v1/apps/{app}/qrcode.png", get(qr::get_png))
         .route("/api/v1/apps/{app}/qrcode.svg", get(qr::get_svg))
+        .route(
+            "/api/v1/superapps/{sid}/reports",
+            post(ingest::post).layer(DefaultBodyLimit::max(ingest::MAX_BODY_BYTES)),
+        )
+        .method_not_allowed_fallback(no_method)
+        .layer(cors::device())
 }
 
 /// Console sign-in's JSON side: one-time invites for automation (the

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{Action, Caller};
 use crate::change::Change;
+use crate::distribution::longpoll::CLIENT_WAIT_SECS;
 use crate::http::error::ApiError;
 use crate::policy;
 use crate::resources::superapps::{self, require_view, Superapp};
@@ -183,6 +184,9 @@ pub async fn config(st: &AppState, caller: &Caller, sid: &str) -> Result<Value, 
         "app_bundle_url_template": format!("{base}/api/v1/apps/{{app_id}}/bundle"),
         "package_url_template": format!("{base}/api/v1/apps/{{app_id}}/package"),
         "keys_url": format!("{base}/api/v1/superapps/{sid}/keys.json"),
+        "reports_url": format!("{base}/api/v1/superapps/{sid}/reports"),
+        // What clients put in `Prefer: wait=` (never more than is held).
+        "long_poll_seconds": CLIENT_WAIT_SECS.min(st.limits.max_wait_secs),
         "open_url_template": crate::resources::qr::OPEN_URL_TEMPLATE,
         "android_package": app.android_package,
         "ios_bundle_id": app.ios_bundle_id,

@@ -226,7 +226,7 @@ pub(crate) async fn get(
         [
             (header::CONTENT_TYPE, "application/zip".to_owned()),
             (header::ETAG, etag),
-            (header::HeaderName::from_static("x-package-sha256"), sha),
+            (crate::http::cors::X_PACKAGE_SHA256, sha),
             (header::CACHE_CONTROL, "no-cache".to_owned()),
         ],
         data,

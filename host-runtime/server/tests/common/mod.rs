@@ -3,6 +3,8 @@
 //! response against the served OpenAPI document.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod process;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -31,6 +31,11 @@ fn module_on(backend: Backend) -> WasmModule {
     let path = default_module_path();
     let options = Options {
         backend,
+        // Deadlines have tests of their own (wasm_host.rs); here a machine
+        // loaded by parallel builds stretched a 2 MiB URL check (tens of
+        // milliseconds) past the default 250 ms, and the rebuild that
+        // followed failed the agreement test with nothing wrong.
+        check_timeout: std::time::Duration::from_secs(10),
         ..Options::default()
     };
     WasmModule::from_file(&path, &options)
