@@ -1,7 +1,7 @@
 // Starts a real `guard serve` (the guard-server binary of host-runtime/server)
 // for the demo and the tests: loopback, port 0, the data directory given.
-// Reads the address and, on a first start, the bootstrap admin token from
-// what the server prints; stops it with SIGTERM (or SIGKILL, as a crash).
+// Reads the address, the console's address and, on a first start, the
+// bootstrap admin token and invite link from what the server prints; stops it with SIGTERM (or SIGKILL, as a crash).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -21,8 +21,10 @@ export function serverBinary() {
 
 /**
  * `guard serve --listen 127.0.0.1:<port> --data-dir <dataDir> [...args]`.
- * Answers `{ url, port, token, process, stop(), kill(), exited }` once it
- * listens; `token` is the bootstrap admin token on a first start, else null.
+ * Answers `{ url, port, token, consoleUrl, invite, process, stop(), kill(),
+ * exited }` once it listens; `token` is the bootstrap admin token on a first
+ * start, else null; `invite` the bootstrap admin's one-time console invite
+ * link while no account has a console password, else null.
  */
 export async function startGuardServer({ dataDir, port = 0, args = [], env = {}, log = false } = {}) {
   const child = spawn(serverBinary(), ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...args], {
@@ -34,10 +36,16 @@ export async function startGuardServer({ dataDir, port = 0, args = [], env = {},
   child.stderr.on('data', (d) => { stderr += d; if (log) process.stderr.write(d); if (stderr.length > 65536) stderr = stderr.slice(-32768); });
   const lines = createInterface({ input: child.stdout });
   let token = null;
+  let consoleUrl = null;
+  let invite = null;
   const url = await new Promise((res, rej) => {
     lines.on('line', (line) => {
       const t = /^bootstrap admin token \(shown once\): (\S+)/.exec(line);
       if (t) token = t[1];
+      const c = /^console: (\S+)/.exec(line);
+      if (c) consoleUrl = c[1];
+      const i = /^bootstrap admin invite \(one use, expires [^)]*\): (\S+)/.exec(line);
+      if (i) invite = i[1];
       const m = /^listening on (\S+)/.exec(line);
       if (m) res(`http://${m[1]}`);
     });
@@ -51,6 +59,8 @@ export async function startGuardServer({ dataDir, port = 0, args = [], env = {},
     url,
     port: Number(new URL(url).port),
     token,
+    consoleUrl,
+    invite,
     process: child,
     exited,
     stderr: () => stderr,

@@ -78,7 +78,10 @@ async function must(p, ok, what) {
 /**
  * Seeds `base`. `adminToken` is needed on the first run (the bootstrap
  * token the server printed); it is kept in `stateFile` with the other
- * tokens. Answers the state: `{ url, superapp, tokens: { admin, boss, ... } }`.
+ * tokens. Answers the state: `{ url, superapp, tokens: { admin, boss, ... },
+ * invites: { boss: <link>, ... } }`, `invites` holding a fresh one-time
+ * console invite for each demo account that has no console password yet
+ * (a new one each run supersedes the last; never written to `stateFile`).
  */
 export async function seedDemo({ url: base, stateFile, adminToken }) {
   let state = { superapp: SUPERAPP, tokens: {} };
@@ -103,6 +106,14 @@ export async function seedDemo({ url: base, stateFile, adminToken }) {
     if (r.status === 409) throw new Error(`seed: account ${a.id} exists but its token is not in ${stateFile}: start from an empty data directory`);
     state.tokens[a.id] = r.body.token;
     await save();
+  }
+  // Console invites for the people who have not set a password yet.
+  const invites = {};
+  const accounts = await must(admin('GET', '/api/v1/accounts'), [200], 'list accounts');
+  for (const a of accounts.body.accounts ?? []) {
+    if (a.has_password || !ACCOUNTS.some((d) => d.id === a.id)) continue;
+    const r = await must(admin('POST', `/api/v1/accounts/${a.id}/invites`), [201], `invite ${a.id}`);
+    invites[a.id] = r.body.url;
   }
   const boss = client(base, state.tokens.boss);
   const reviewer = client(base, state.tokens.reviewer);
@@ -151,7 +162,7 @@ export async function seedDemo({ url: base, stateFile, adminToken }) {
       if (app === GONE) await must(reviewer('DELETE', `/api/v1/apps/${GONE}/release`), [200], 'remove mp_gone');
     }
   }
-  return { url: base, ...state };
+  return { url: base, ...state, invites };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

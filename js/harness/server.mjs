@@ -134,6 +134,10 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
     const j = (who, method, p, body) => `curl -sS -X ${method} -H 'authorization: Bearer ${state.tokens[who]}' -H 'content-type: application/json' ${S}${p}${body ? ` -d '${JSON.stringify(body)}'` : ''}`;
     return {
       guard: S,
+      console: guardServer.consoleUrl,
+      // The bootstrap admin's invite (printed by guard serve on a first
+      // start) and the seeded accounts'.
+      invites: { ...(guardServer.invite ? { admin: guardServer.invite } : {}), ...state.invites },
       superapp: SUPERAPP,
       tokens: state.tokens,
       native: nativeSync.status(),
@@ -262,11 +266,15 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
   const s = await startServer({ port: Number(arg('--port') ?? 8377), dataDir: arg('--data-dir') });
   const i = s.info();
+  const roles = { admin: 'super admin', platform: 'platform admin', boss: 'superapp admin', senior: 'senior developer', reviewer: 'review staff', dev: 'developer' };
+  const invites = Object.entries(i.invites).map(([id, link]) => `  ${id} (${roles[id] ?? 'account'}): ${link}`).join('\n');
   console.log(`harness: open ${s.url} (loopback only; Ctrl-C to stop)
+console: open ${i.console}${invites ? ` and sign in through a one-time invite (each sets that account's password; open each in its own browser profile or private window to be several people at once):
+${invites}` : ' and sign in (every demo account has its password already)'}
 guard serve: ${i.guard} (superapp ${i.superapp}; tokens: ${Object.entries(i.tokens).map(([k, v]) => `${k}=${v}`).join(' ')})
 
-The page syncs its guard from guard serve. Change the policy and watch the
-"Live" rows flip within seconds (the page keeps them up to date):
+The page syncs its guard from guard serve. Change the policy in the console
+(or with these API calls) and watch the "Live" rows flip within seconds:
   revoke getLocation (superapp admin):
     ${i.calls.revoke}
   request it again (developer), then approve it (review staff):

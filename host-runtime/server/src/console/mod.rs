@@ -25,6 +25,7 @@ pub mod review;
 pub mod session;
 pub mod signin;
 pub mod throttle;
+pub mod violations;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -171,6 +172,12 @@ pub fn router(package_limit: usize) -> Router<AppState> {
         )
         .route("/console/platform/audit", get(audit::platform))
         .route("/console/superapps/{sid}/audit", get(audit::superapp))
+        // What devices reported (issue 15).
+        .route(
+            "/console/superapps/{sid}/violations",
+            get(violations::superapp),
+        )
+        .route("/console/apps/{app}/violations", get(violations::app))
         .route("/console/{*rest}", any(not_found))
         .layer(map_response(security_headers))
 }

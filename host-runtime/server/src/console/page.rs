@@ -155,6 +155,7 @@ pub fn nav(caller: &Caller, path: &str, sid: Option<&str>) -> Vec<NavSection> {
         items.push(item("Permission control", format!("{base}/control")));
         items.push(item("Configuration management", format!("{base}/config")));
         if caller.may(Action::ViewApprovals, s) {
+            items.push(item("Violations", format!("{base}/violations")));
             items.push(item("Audit log", format!("{base}/audit")));
         }
         out.push(NavSection {

@@ -12,21 +12,109 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use guard_core::{CheckKind, Mode};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::http::error::ApiError;
 use crate::reports::counters::MAX_ROWS_PER_APP;
 use crate::resources::apps::app_row;
-use crate::resources::{reply, Res};
+use crate::resources::{reply_of, Res};
 use crate::state::AppState;
 
 /// Rows per list by default.
 pub const DEFAULT_LIMIT: usize = 20;
 
-/// One counter row as the console shows it.
+/// One counter row, as the console API and the console's pages show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Violation {
+    /// The check kind (`api`, `request`, …, `launch`).
+    pub kind: String,
+    /// Kind `api`: the API name (`None` on an `other` row).
+    pub api: Option<String>,
+    /// The network kinds: the host as the guard parsed it (`None` on an
+    /// `other` row, or when the target did not parse).
+    pub host: Option<String>,
+    /// The sum of the subjects beyond the app's row bound.
+    pub other: bool,
+    /// The deny code.
+    pub code: String,
+    /// `enforce` (denied) or `report` (would have been denied).
+    pub mode: String,
+    /// Calls counted.
+    pub count: i64,
+    /// The highest policy version reported.
+    pub policy_version: i64,
+    /// Server clock, unix seconds.
+    pub first_seen: i64,
+    /// Server clock, unix seconds.
+    pub last_seen: i64,
+}
+
+impl Violation {
+    /// What the row is about: the API or host (empty on an `other` row or
+    /// a target that did not parse).
+    pub fn subject(&self) -> &str {
+        self.api.as_deref().or(self.host.as_deref()).unwrap_or("")
+    }
+}
+
+/// One app's violations (`GET /api/v1/apps/{app}/violations`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AppViolations {
+    /// The app.
+    pub app_id: String,
+    /// Its superapp.
+    pub superapp_id: String,
+    /// The app's mode now.
+    pub mode: String,
+    /// Reports received.
+    pub reports: i64,
+    /// Rows stored (beyond the `other` rows).
+    pub rows: usize,
+    /// The bound on rows per app.
+    pub max_rows: i64,
+    /// Denied hosts of the network kinds, most calls first.
+    pub top_hosts: Vec<Violation>,
+    /// Denied APIs, most calls first.
+    pub top_apis: Vec<Violation>,
+    /// Denied launches.
+    pub launches: Vec<Violation>,
+    /// The sums beyond the row bound.
+    pub other: Vec<Violation>,
+    /// The `mode: report` rows: what enforcing would deny.
+    pub would_break: Vec<Violation>,
+}
+
+/// One bound app's totals in a superapp's view.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AppTotals {
+    /// The app.
+    pub app_id: String,
+    /// Its mode now.
+    pub mode: String,
+    /// Denied calls counted.
+    pub denied: i64,
+    /// Would-be denials counted in report mode.
+    pub would_break: i64,
+    /// Rows stored (beyond the `other` rows).
+    pub rows: i64,
+    /// The latest row's `last_seen` (server clock).
+    pub last_seen: Option<i64>,
+}
+
+/// A superapp's violations (`GET /api/v1/superapps/{sid}/violations`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SuperappViolations {
+    /// The superapp.
+    pub superapp_id: String,
+    /// Denials its devices counted but could not keep.
+    pub dropped: i64,
+    /// Every bound app, most denied calls first.
+    pub apps: Vec<AppTotals>,
+}
+
+/// One counter row as stored.
 #[derive(Debug, Clone)]
 struct Counter {
     kind: String,
@@ -41,36 +129,26 @@ struct Counter {
 }
 
 impl Counter {
-    fn json(&self) -> Value {
-        let subject = (!self.other && !self.subject.is_empty()).then_some(self.subject.as_str());
+    fn violation(&self) -> Violation {
+        let subject = (!self.other && !self.subject.is_empty()).then(|| self.subject.clone());
         let (api, host) = if self.kind == CheckKind::Api.as_str() {
             (subject, None)
         } else {
             (None, subject)
         };
-        json!({
-            "kind": self.kind,
-            "api": api,
-            "host": host,
-            "other": self.other,
-            "code": self.code,
-            "mode": self.mode,
-            "count": self.calls,
-            "policy_version": self.policy_version,
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
-        })
+        Violation {
+            kind: self.kind.clone(),
+            api,
+            host,
+            other: self.other,
+            code: self.code.clone(),
+            mode: self.mode.clone(),
+            count: self.calls,
+            policy_version: self.policy_version,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+        }
     }
-}
-
-/// One app's totals in the superapp view.
-#[derive(Debug, Default)]
-struct Totals {
-    mode: String,
-    denied: i64,
-    would_break: i64,
-    rows: i64,
-    last_seen: Option<i64>,
 }
 
 /// The query of the app view.
@@ -80,7 +158,13 @@ pub(crate) struct Limit {
     limit: Option<String>,
 }
 
-fn parse_limit(q: &Limit) -> Result<usize, ApiError> {
+/// The `limit` of a query: [`DEFAULT_LIMIT`] when absent, else an integer
+/// from 1 to the row bound.
+///
+/// # Errors
+///
+/// [`ApiError::BadRequest`] naming `limit`.
+pub(crate) fn parse_limit(q: &Limit) -> Result<usize, ApiError> {
     let max = usize::try_from(MAX_ROWS_PER_APP).unwrap_or(usize::MAX);
     match q.limit.as_deref() {
         None | Some("") => Ok(DEFAULT_LIMIT),
@@ -104,7 +188,7 @@ pub async fn for_app(
     caller: &Caller,
     app: &str,
     limit: usize,
-) -> Result<Value, ApiError> {
+) -> Result<AppViolations, ApiError> {
     let a = app_row(st, app).await?;
     caller.require_superapp(Action::View, &a.superapp_id)?;
     caller.require_team(&a.team_id)?;
@@ -121,27 +205,27 @@ pub async fn for_app(
         .transpose()?
         .unwrap_or(0);
     let rows = rows_of(st, app).await?;
-    let list = |keep: &dyn Fn(&Counter) -> bool| -> Vec<Value> {
+    let list = |keep: &dyn Fn(&Counter) -> bool| -> Vec<Violation> {
         rows.iter()
             .filter(|r| keep(r))
             .take(limit)
-            .map(Counter::json)
+            .map(Counter::violation)
             .collect()
     };
     let (api, launch) = (CheckKind::Api.as_str(), CheckKind::Launch.as_str());
-    Ok(json!({
-        "app_id": app,
-        "superapp_id": a.superapp_id,
-        "mode": mode.unwrap_or_else(|| Mode::Enforce.as_str().to_owned()),
-        "reports": reports,
-        "rows": rows.iter().filter(|r| !r.other).count(),
-        "max_rows": MAX_ROWS_PER_APP,
-        "top_hosts": list(&|r| !r.other && r.kind != api && r.kind != launch),
-        "top_apis": list(&|r| !r.other && r.kind == api),
-        "launches": list(&|r| !r.other && r.kind == launch),
-        "other": list(&|r| r.other),
-        "would_break": list(&|r| r.mode == Mode::Report.as_str()),
-    }))
+    Ok(AppViolations {
+        app_id: app.to_owned(),
+        superapp_id: a.superapp_id,
+        mode: mode.unwrap_or_else(|| Mode::Enforce.as_str().to_owned()),
+        reports,
+        rows: rows.iter().filter(|r| !r.other).count(),
+        max_rows: MAX_ROWS_PER_APP,
+        top_hosts: list(&|r| !r.other && r.kind != api && r.kind != launch),
+        top_apis: list(&|r| !r.other && r.kind == api),
+        launches: list(&|r| !r.other && r.kind == launch),
+        other: list(&|r| r.other),
+        would_break: list(&|r| r.mode == Mode::Report.as_str()),
+    })
 }
 
 /// Every row of `app`, most calls first (at most the bound of
@@ -178,7 +262,11 @@ async fn rows_of(st: &AppState, app: &str) -> Result<Vec<Counter>, ApiError> {
 /// # Errors
 ///
 /// [`ApiError::Forbidden`], [`ApiError::NotFound`], [`ApiError::Internal`].
-pub async fn for_superapp(st: &AppState, caller: &Caller, sid: &str) -> Result<Value, ApiError> {
+pub async fn for_superapp(
+    st: &AppState,
+    caller: &Caller,
+    sid: &str,
+) -> Result<SuperappViolations, ApiError> {
     caller.require_superapp(Action::ViewApprovals, sid)?;
     if sqlx::query("SELECT id FROM superapps WHERE id = $1")
         .bind(sid)
@@ -195,18 +283,20 @@ pub async fn for_superapp(st: &AppState, caller: &Caller, sid: &str) -> Result<V
         .map(|r| r.try_get("dropped"))
         .transpose()?
         .unwrap_or(0);
-    let mut apps: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut apps: BTreeMap<String, AppTotals> = BTreeMap::new();
     for r in sqlx::query("SELECT id, mode FROM apps WHERE superapp_id = $1 AND bound = 1")
         .bind(sid)
         .fetch_all(&st.store.pool)
         .await?
     {
         let mode: Option<String> = r.try_get("mode")?;
-        let totals = Totals {
+        let id: String = r.try_get("id")?;
+        let totals = AppTotals {
+            app_id: id.clone(),
             mode: mode.unwrap_or_else(|| Mode::Enforce.as_str().to_owned()),
-            ..Totals::default()
+            ..AppTotals::default()
         };
-        apps.insert(r.try_get("id")?, totals);
+        apps.insert(id, totals);
     }
     for r in sqlx::query(
         "SELECT v.app_id, v.mode, v.other, v.calls, v.last_seen FROM violations v \
@@ -228,21 +318,14 @@ pub async fn for_superapp(st: &AppState, caller: &Caller, sid: &str) -> Result<V
         let seen: i64 = r.try_get("last_seen")?;
         t.last_seen = Some(t.last_seen.map_or(seen, |s| s.max(seen)));
     }
-    let mut out: Vec<Value> = apps
-        .into_iter()
-        .map(|(id, t)| {
-            json!({
-                "app_id": id,
-                "mode": t.mode,
-                "denied": t.denied,
-                "would_break": t.would_break,
-                "rows": t.rows,
-                "last_seen": t.last_seen,
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| b["denied"].as_i64().cmp(&a["denied"].as_i64()));
-    Ok(json!({ "superapp_id": sid, "dropped": dropped, "apps": out }))
+    let mut out: Vec<AppTotals> = apps.into_values().collect();
+    // Stable: equal totals stay in app order.
+    out.sort_by(|a, b| b.denied.cmp(&a.denied));
+    Ok(SuperappViolations {
+        superapp_id: sid.to_owned(),
+        dropped,
+        apps: out,
+    })
 }
 
 /// `GET /api/v1/apps/{app}/violations[?limit=N]`.
@@ -253,7 +336,7 @@ pub(crate) async fn app(
     Query(q): Query<Limit>,
 ) -> Res {
     let limit = parse_limit(&q)?;
-    reply(StatusCode::OK, for_app(&st, &caller, &app, limit).await?)
+    reply_of(StatusCode::OK, &for_app(&st, &caller, &app, limit).await?)
 }
 
 /// `GET /api/v1/superapps/{sid}/violations`.
@@ -262,5 +345,5 @@ pub(crate) async fn superapp(
     caller: Caller,
     Path(sid): Path<String>,
 ) -> Res {
-    reply(StatusCode::OK, for_superapp(&st, &caller, &sid).await?)
+    reply_of(StatusCode::OK, &for_superapp(&st, &caller, &sid).await?)
 }

@@ -79,6 +79,8 @@ const SCREENS = [
   ['boss', `/console/superapps/${SID}/control`, null],
   ['boss', `/console/superapps/${SID}/config`, null],
   ['boss', `/console/superapps/${SID}/audit`, null],
+  ['boss', `/console/superapps/${SID}/violations`, null],
+  ['boss', '/console/apps/mp_shop/violations', 'violations-empty'],
   ['boss', `/console/applications/${SID}/edit`, 'application-modify'],
   ['senior', `/console/superapps/${SID}/apis`, 'sensitive-apis-senior-developer'],
   ['senior', `/console/superapps/${SID}/control`, null],
@@ -90,6 +92,7 @@ const SCREENS = [
   ['dev', '/console/apps/mp_shop/permissions', null],
   ['dev', '/console/apps/mp_shop/permissions/scanCode', 'developer-request-permission'],
   ['dev', '/console/apps/mp_shop/versions', null],
+  ['dev', '/console/apps/mp_shop/violations', null],
   ['dev', '/console/apps/mg_puzzle/permissions', 'developer-waiting-for-binding'],
   ['dev', '/console/no-such-page', 'not-found'],
 ];
