@@ -319,7 +319,8 @@ async fn poll(cli: &Cli, devices: usize, path: &str, interval: u64, hold: u64) {
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut next = tokio::time::Instant::from_std(start + offset);
-            while next.into_std() < stop {
+            // `now` too: with an interval of 0, `next` never advances.
+            while next.into_std() < stop && Instant::now() < stop {
                 tokio::time::sleep_until(next).await;
                 let t = Instant::now();
                 match roundtrip(&mut s, &req).await {

@@ -12,19 +12,47 @@
 //! content. Time is accounted for before the cache is asked: a stamp past
 //! half the bundle lifetime is re-issued as a new version first (see
 //! `distribution`), so no entry is served once it is that old.
+//!
+//! A change wakes every long-poll of its superapp at once (10,000 held
+//! requests on one server are normal): they all miss the cache together.
+//! Builds are single-flight, so one of them signs and the others are served
+//! what it built (decision 167).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
 
 /// `(version, updated_at)` of a scope, as the `versions` table has it.
 pub type Stamp = (i64, i64);
 
+/// When a request started asking (`BundleCache::ticket`): an entry put after
+/// it was built from the store as it was then or later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(u64);
+
+#[derive(Debug)]
+struct Entry {
+    stamp: Stamp,
+    signed: Bytes,
+    put: u64,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    /// Puts so far: the order entries were built in.
+    puts: u64,
+}
+
 /// The cache. Cloning shares it.
 #[derive(Debug, Clone)]
 pub struct BundleCache {
-    inner: Arc<Mutex<HashMap<String, (Stamp, Bytes)>>>,
+    inner: Arc<Mutex<Entries>>,
+    /// Held while a bundle is built: one build at a time. Builds happen on
+    /// changes only (and re-issues), and take milliseconds.
+    building: Arc<tokio::sync::Mutex<()>>,
     capacity: usize,
 }
 
@@ -32,18 +60,68 @@ impl BundleCache {
     /// A cache of at most `capacity` scopes (`0` disables it).
     pub fn new(capacity: usize) -> BundleCache {
         BundleCache {
-            inner: Arc::new(Mutex::new(HashMap::new())),
+            inner: Arc::new(Mutex::new(Entries::default())),
+            building: Arc::new(tokio::sync::Mutex::new(())),
             capacity,
         }
     }
 
+    fn entries(&self) -> MutexGuard<'_, Entries> {
+        // A poisoned lock only means another request panicked mid-insert; the
+        // map holds whole entries either way, so keep using it.
+        match self.inner.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Taken before the request reads its stamp from the store.
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.entries().puts)
+    }
+
     /// The bundle of `scope` built at `stamp`, if kept.
     pub fn get(&self, scope: &str, stamp: Stamp) -> Option<Bytes> {
-        let map = self.inner.lock().ok()?;
-        match map.get(scope) {
-            Some((at, signed)) if *at == stamp => Some(signed.clone()),
+        match self.entries().map.get(scope) {
+            Some(e) if e.stamp == stamp => Some(e.signed.clone()),
             _ => None,
         }
+    }
+
+    /// The bundle of `scope` at `stamp`, or one built after `ticket` (from
+    /// the store as it was when the caller read `stamp`, or later), else
+    /// what `build` makes, one build at a time: the callers that waited for
+    /// a build are served its result. Answers the stamp the bundle was
+    /// built at, which may be newer than `stamp`.
+    ///
+    /// # Errors
+    ///
+    /// `build`'s.
+    pub async fn get_or_build<F, Fut, E>(
+        &self,
+        scope: &str,
+        stamp: Stamp,
+        ticket: Ticket,
+        build: F,
+    ) -> Result<(Stamp, Bytes), E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(Stamp, Bytes), E>>,
+    {
+        if let Some(signed) = self.get(scope, stamp) {
+            return Ok((stamp, signed));
+        }
+        let _one = self.building.lock().await;
+        // Not merely "any entry": one put before the ticket with another
+        // stamp may be content the store no longer has (a restored backup).
+        if let Some(e) = self.entries().map.get(scope) {
+            if e.stamp == stamp || e.put > ticket.0 {
+                return Ok((e.stamp, e.signed.clone()));
+            }
+        }
+        let (built, signed) = build().await?;
+        self.put(scope, built, signed.clone());
+        Ok((built, signed))
     }
 
     /// Keeps `signed` as the bundle of `scope` at `stamp`, replacing any older
@@ -53,16 +131,15 @@ impl BundleCache {
         if self.capacity == 0 {
             return;
         }
-        // A poisoned lock only means another request panicked mid-insert; the
-        // map holds whole entries either way, so keep using it.
-        let mut map = match self.inner.lock() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if map.len() >= self.capacity && !map.contains_key(scope) {
-            map.clear();
+        let mut entries = self.entries();
+        if entries.map.len() >= self.capacity && !entries.map.contains_key(scope) {
+            entries.map.clear();
         }
-        map.insert(scope.to_owned(), (stamp, signed));
+        entries.puts += 1;
+        let put = entries.puts;
+        entries
+            .map
+            .insert(scope.to_owned(), Entry { stamp, signed, put });
     }
 }
 
@@ -93,10 +170,70 @@ mod tests {
         c.put("a", (1, 1), Bytes::from_static(b"a"));
         c.put("b", (1, 1), Bytes::from_static(b"b"));
         c.put("c", (1, 1), Bytes::from_static(b"c"));
-        assert!(c.inner.lock().unwrap().len() <= 2);
+        assert!(c.entries().map.len() <= 2);
         assert_eq!(c.get("c", (1, 1)).as_deref(), Some(&b"c"[..]));
         let off = BundleCache::new(0);
         off.put("a", (1, 1), Bytes::from_static(b"a"));
         assert_eq!(off.get("a", (1, 1)), None);
+    }
+
+    fn build(
+        n: &Arc<std::sync::atomic::AtomicUsize>,
+        stamp: Stamp,
+    ) -> impl Future<Output = Result<(Stamp, Bytes), ()>> {
+        let n = n.clone();
+        async move {
+            n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            // Long enough for every other caller to queue behind this one.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            Ok((stamp, Bytes::from(format!("v{}", stamp.0))))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wake_of_many_builds_once() {
+        let c = BundleCache::new(8);
+        let n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..200 {
+            let (c, n) = (c.clone(), n.clone());
+            tasks.push(tokio::spawn(async move {
+                let ticket = c.ticket();
+                c.get_or_build("sa", (5, 50), ticket, || build(&n, (5, 50)))
+                    .await
+            }));
+        }
+        for t in tasks {
+            let (stamp, signed) = t.await.unwrap().unwrap();
+            assert_eq!((stamp, &signed[..]), ((5, 50), &b"v5"[..]));
+        }
+        assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_newer_build_after_the_ticket_serves_an_older_stamp_but_an_entry_from_before_does_not(
+    ) {
+        let c = BundleCache::new(8);
+        let n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // Tried: a backup restored to version 3 while the cache holds 6
+        // (put before the request's ticket): never served for stamp 3.
+        c.put("sa", (6, 60), Bytes::from_static(b"v6"));
+        let ticket = c.ticket();
+        let (stamp, _) = c
+            .get_or_build("sa", (3, 70), ticket, || build(&n, (3, 70)))
+            .await
+            .unwrap();
+        assert_eq!(stamp, (3, 70));
+        assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // A request that read stamp 7 while another built 8 after its
+        // ticket (a change committed meanwhile) is served 8, not rebuilt.
+        let ticket = c.ticket();
+        c.put("sa", (8, 80), Bytes::from_static(b"v8"));
+        let (stamp, signed) = c
+            .get_or_build("sa", (7, 75), ticket, || build(&n, (7, 75)))
+            .await
+            .unwrap();
+        assert_eq!((stamp, &signed[..]), ((8, 80), &b"v8"[..]));
+        assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

@@ -67,6 +67,7 @@ async fn current(
     };
     // Cheap path first: one indexed read answers a fresh client's poll, and
     // tells whether the cached bundle is still this version's.
+    let ticket = st.bundles.ticket();
     keyring::advance(st, sid).await?;
     let stamp = fresh_stamp(st, sid).await?;
     if etag_matches(headers, &tag(stamp.0)) {
@@ -76,9 +77,9 @@ async fn current(
         Some(a) => format!("{sid}\n{a}"),
         None => sid.to_owned(),
     };
-    let (version, signed) = match st.bundles.get(&scope, stamp) {
-        Some(signed) => (stamp.0, signed),
-        None => {
+    let (built, signed) = st
+        .bundles
+        .get_or_build(&scope, stamp, ticket, || async {
             let mut conn = st.store.pool.acquire().await?;
             let mut policy = policy::build(&mut conn, sid, app).await?;
             policy.expires_at = Some(
@@ -96,10 +97,10 @@ async fn current(
                 i64::try_from(policy.version).unwrap_or(0),
                 i64::try_from(policy.issued_at).unwrap_or(0),
             );
-            st.bundles.put(&scope, built, signed.clone());
-            (built.0, signed)
-        }
-    };
+            Ok::<_, ApiError>((built, signed))
+        })
+        .await?;
+    let version = built.0;
     Ok(Now::Answer(
         (
             StatusCode::OK,
