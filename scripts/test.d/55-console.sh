@@ -13,8 +13,13 @@ export GUARD_SERVER_BIN="$BIN"
 echo "55-console: SQLite"
 node --test --test-concurrency=1 host-runtime/server/tests/browser/
 source scripts/lib/postgres.sh
-"$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U guard console
 echo "55-console: PostgreSQL on 127.0.0.1:$PG_PORT"
-GUARD_CONSOLE_PG_URL="postgres://guard@127.0.0.1:$PG_PORT/console" UPDATE_SCREENSHOTS=0 \
-  node --test --test-concurrency=1 host-runtime/server/tests/browser/
+# A database per test file: each file's server is a new deployment (its own
+# key-encryption key), which must not meet another's sealed signing keys.
+for f in host-runtime/server/tests/browser/*.test.mjs; do
+  db="console_$(basename "$f" .test.mjs)"
+  "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U guard "$db"
+  GUARD_CONSOLE_PG_URL="postgres://guard@127.0.0.1:$PG_PORT/$db" UPDATE_SCREENSHOTS=0 \
+    node --test --test-concurrency=1 "$f"
+done
 echo "55-console: browser walks passed on SQLite and PostgreSQL"

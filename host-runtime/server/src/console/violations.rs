@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use guard_core::Mode;
 
 use crate::auth::Action;
 use crate::console::errors::PageError;
@@ -24,7 +25,18 @@ struct Row {
 
 impl Row {
     fn of(list: Vec<Violation>) -> Vec<Row> {
+        Row::kept(list, |_| true)
+    }
+
+    /// The denials only: report-mode rows have their own list ("what
+    /// enforcing would break"), so they are not shown twice.
+    fn denied(list: Vec<Violation>) -> Vec<Row> {
+        Row::kept(list, |v| v.mode != Mode::Report.as_str())
+    }
+
+    fn kept(list: Vec<Violation>, keep: impl Fn(&Violation) -> bool) -> Vec<Row> {
         list.into_iter()
+            .filter(|v| keep(v))
             .map(|v| Row {
                 first: When::at(v.first_seen),
                 last: When::at(v.last_seen),
@@ -111,14 +123,14 @@ pub async fn app(
     let p = AppPage {
         chrome: Chrome::new(&s, format!("Violations of {app}"), &path, Some(&sid)),
         superapp_view,
-        report_mode: found.mode == guard_core::Mode::Report.as_str(),
+        report_mode: found.mode == Mode::Report.as_str(),
         reports: found.reports,
         rows: found.rows,
         max_rows: found.max_rows,
         limit: DEFAULT_LIMIT,
-        top_hosts: Row::of(found.top_hosts),
-        top_apis: Row::of(found.top_apis),
-        launches: Row::of(found.launches),
+        top_hosts: Row::denied(found.top_hosts),
+        top_apis: Row::denied(found.top_apis),
+        launches: Row::denied(found.launches),
         other: Row::of(found.other),
         would_break: Row::of(found.would_break),
         app_id: found.app_id,

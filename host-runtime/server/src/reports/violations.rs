@@ -320,7 +320,7 @@ pub async fn for_superapp(
     }
     let mut out: Vec<AppTotals> = apps.into_values().collect();
     // Stable: equal totals stay in app order.
-    out.sort_by(|a, b| b.denied.cmp(&a.denied));
+    out.sort_by_key(|t| std::cmp::Reverse(t.denied));
     Ok(SuperappViolations {
         superapp_id: sid.to_owned(),
         dropped,

@@ -136,6 +136,9 @@ test('the signed-out screens: sign in (a wrong password refused), the invite for
   await signIn(anon, 'boss');
   // signIn opened the plain sign-in page, so the role's home follows.
   assert.equal(new URL(anon.page.url()).pathname, `/console/superapps/${SID}/apis`);
+  // Their name in the header leads to their account.
+  await Promise.all([anon.page.waitForNavigation(), anon.page.click('header a.who')]);
+  assert.equal(new URL(anon.page.url()).pathname, '/console/account');
   assert.deepEqual(anon.problems, []);
   await anon.context.close();
 });

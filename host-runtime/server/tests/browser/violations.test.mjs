@@ -9,7 +9,7 @@
 // superapp never bound (counted as refused, shown nowhere).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { world, boundApp, api, checkAxe, screenshot, person, signIn, acceptInvite, assertNoProblems, deviceGuard, SID } from './lib.mjs';
+import { world, boundApp, api, checkAxe, screenshot, person, acceptInvite, PASSWORD, assertNoProblems, deviceGuard, SID } from './lib.mjs';
 
 let w;
 
@@ -31,21 +31,27 @@ before(async () => {
   assert.equal(r.status, 201, r.text);
   r = await api(server, tokens.senior, 'PUT', '/api/v1/apps/mp_trial/mode', { mode: 'report' });
   assert.equal(r.status, 200, r.text);
+  // Permission control on: the whitelists apply.
+  for (const app of ['mp_shop', 'mp_trial']) {
+    r = await api(server, tokens.senior, 'PUT', `/api/v1/apps/${app}/control`, { server_domains: true, apis: true, webview_domains: true });
+    assert.equal(r.status, 200, r.text);
+  }
 
   // The device: each app's bundle, then what its mini program tries.
   const device = await deviceGuard(server, SID);
   let g = await device.sync('mp_shop');
-  for (let i = 0; i < 3; i++) assert.equal(g.checkRequest('mp_shop', 'https://tracker.evil.example/pixel?uid=42').allowed, false);
-  assert.equal(g.checkRequest('mp_shop', 'https://api.shop.example/cart').allowed, true);
-  assert.equal(g.checkApi('mp_shop', 'getLocation').allowed, false);
+  for (let i = 0; i < 3; i++) assert.equal(g.checkRequest('mp_shop', 'https://tracker.evil.example/pixel?uid=42').allow, false);
+  assert.equal(g.checkRequest('mp_shop', 'https://api.shop.example/cart').allow, true);
+  assert.equal(g.checkApi('mp_shop', 'getLocation').allow, false);
   let batch = g.takeReports();
   // Never the path or the query: only the host.
   assert.doesNotMatch(batch.body, /pixel|uid=42/);
   let taken = await send(batch.body);
   assert.deepEqual(taken, { accepted: batch.reports, refused: 0 });
 
-  g = await device.sync('mp_trial');
-  assert.equal(g.checkRequest('mp_trial', 'https://cdn.trial.example/a.js').allowed, true, 'report mode allows');
+  // Another phone, running the trial app (an app's bundle is per app).
+  g = await (await deviceGuard(server, SID)).sync('mp_trial');
+  assert.equal(g.checkRequest('mp_trial', 'https://cdn.trial.example/a.js').allow, true, 'report mode allows');
   batch = g.takeReports();
   taken = await send(batch.body);
   assert.equal(taken.accepted, 1);
@@ -92,6 +98,8 @@ test('a report-mode app shows what enforcing would break', async () => {
   const row = await page.locator('#would-break tbody tr').first().locator('td').allTextContents();
   assert.deepEqual(row.slice(0, 5), ['cdn.trial.example', 'request', 'domain_not_whitelisted', 'report', '1']);
   assert.equal(await page.locator('main a', { hasText: 'Permission control' }).count(), 1);
+  // Would-be denials are not listed again as denials.
+  assert.equal(await page.locator('#hosts').count(), 0);
   await checkAxe(page, 'report-mode violations');
   await screenshot(page, 'violations-report-mode');
 });
@@ -127,7 +135,10 @@ test('signed out, the violations pages go to sign-in', async () => {
   const anon = await person(w.chrome.browser, w.server, 'anon');
   await anon.page.goto('/console/apps/mp_shop/violations');
   assert.equal(new URL(anon.page.url()).pathname, '/console/login');
-  await signIn(anon, 'rev');
+  // Signing in on that page comes back to where they were going.
+  await anon.page.fill('#account', 'rev');
+  await anon.page.fill('#password', PASSWORD);
+  await Promise.all([anon.page.waitForNavigation(), anon.page.click('button[type=submit]')]);
   assert.equal(new URL(anon.page.url()).pathname, '/console/apps/mp_shop/violations');
   await anon.context.close();
 });
