@@ -15,6 +15,7 @@ use crate::console::page::{render, Chrome, Submitted, When};
 use crate::console::session::Session;
 use crate::distribution::keyring::NEXT;
 use crate::distribution::signer::{ALGS, HS256};
+use crate::http::error::ApiError;
 use crate::resources::superapps::{self, Superapp, SuperappPatch};
 use crate::resources::{blocked, keys, signing};
 use crate::state::AppState;
@@ -109,6 +110,44 @@ pub async fn page(
     config_page(&st, &s, &sid, Submitted::none(), StatusCode::OK).await
 }
 
+/// Where a form of the page goes: on success back to its section (the
+/// form's name as the fragment, the top for `login`) with `message` flashed; refused, the page again with the form's input (less
+/// what `keep` drops) and the error at its field.
+async fn answer<T>(
+    st: &AppState,
+    post: &Posted,
+    sid: &str,
+    form: &str,
+    keep: impl Fn(&str) -> bool,
+    outcome: Result<T, ApiError>,
+    message: impl FnOnce(T) -> String,
+) -> Result<Response, PageError> {
+    let s = &post.session;
+    match outcome {
+        Ok(v) => {
+            let section = if form == "login" { "" } else { form };
+            let hash = if section.is_empty() { "" } else { "#" };
+            let to = format!("/console/superapps/{sid}/config{hash}{section}");
+            done(st, s, &to, &message(v)).await
+        }
+        Err(e) => {
+            let values = post
+                .form
+                .values()
+                .into_iter()
+                .filter(|(k, _)| keep(k))
+                .collect();
+            let sub = Submitted::refused(form, values, &e);
+            config_page(st, s, sid, sub, e.status()).await
+        }
+    }
+}
+
+/// Every field of a refused form is shown again.
+fn all(_: &str) -> bool {
+    true
+}
+
 /// `POST /console/superapps/{sid}/config`: SecretKey (when given) and
 /// backend domain. The SecretKey is never shown again, not even on a
 /// refused form.
@@ -127,31 +166,16 @@ pub async fn login(
         ..SuperappPatch::default()
     };
     let changed_key = b.secret_key.is_some();
-    match superapps::configure(&st, &s.caller, &sid, b).await {
-        Ok(_) => {
-            let msg = if changed_key {
-                "Saved: the new SecretKey is in force."
-            } else {
-                "Saved the backend service domain."
-            };
-            done(&st, s, &format!("/console/superapps/{sid}/config"), msg).await
+    let outcome = superapps::configure(&st, &s.caller, &sid, b).await;
+    let not_the_key = |k: &str| k != "secret_key";
+    answer(&st, &post, &sid, "login", not_the_key, outcome, |_| {
+        if changed_key {
+            "Saved: the new SecretKey is in force.".into()
+        } else {
+            "Saved the backend service domain.".into()
         }
-        Err(e) => {
-            let values = f
-                .values()
-                .into_iter()
-                .filter(|(k, _)| k != "secret_key")
-                .collect();
-            config_page(
-                &st,
-                s,
-                &sid,
-                Submitted::refused("login", values, &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    })
+    .await
 }
 
 /// `POST /console/superapps/{sid}/config/alg`.
@@ -160,32 +184,15 @@ pub async fn alg(
     Path(sid): Path<String>,
     post: Posted,
 ) -> Result<Response, PageError> {
-    let (s, f) = (&post.session, &post.form);
     let b = SuperappPatch {
-        bundle_alg: Some(f.text("bundle_alg")),
+        bundle_alg: Some(post.form.text("bundle_alg")),
         ..SuperappPatch::default()
     };
-    match superapps::configure(&st, &s.caller, &sid, b).await {
-        Ok(a) => {
-            done(
-                &st,
-                s,
-                &format!("/console/superapps/{sid}/config#signing"),
-                &format!("Bundles are signed with {} from now on.", a.bundle_alg),
-            )
-            .await
-        }
-        Err(e) => {
-            config_page(
-                &st,
-                s,
-                &sid,
-                Submitted::refused("signing", f.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    let outcome = superapps::configure(&st, &post.session.caller, &sid, b).await;
+    answer(&st, &post, &sid, "signing", all, outcome, |a| {
+        format!("Bundles are signed with {} from now on.", a.bundle_alg)
+    })
+    .await
 }
 
 /// `POST /console/superapps/{sid}/signing-keys/rotate`.
@@ -194,33 +201,15 @@ pub async fn rotate(
     Path(sid): Path<String>,
     post: Posted,
 ) -> Result<Response, PageError> {
-    let s = &post.session;
-    match signing::rotate(&st, &s.caller, &sid).await {
-        Ok(k) => {
-            let msg = format!(
-                "Published the next key `{}`; it signs once promoted (automatically on {}).",
-                k.kid,
-                When::at(k.promotes_at).text
-            );
-            done(
-                &st,
-                s,
-                &format!("/console/superapps/{sid}/config#signing"),
-                &msg,
-            )
-            .await
-        }
-        Err(e) => {
-            config_page(
-                &st,
-                s,
-                &sid,
-                Submitted::refused("signing", post.form.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    let outcome = signing::rotate(&st, &post.session.caller, &sid).await;
+    answer(&st, &post, &sid, "signing", all, outcome, |k| {
+        format!(
+            "Published the next key `{}`; it signs once promoted (automatically on {}).",
+            k.kid,
+            When::at(k.promotes_at).text
+        )
+    })
+    .await
 }
 
 /// `POST /console/superapps/{sid}/signing-keys/promote`.
@@ -229,28 +218,11 @@ pub async fn promote(
     Path(sid): Path<String>,
     post: Posted,
 ) -> Result<Response, PageError> {
-    let s = &post.session;
-    match signing::promote(&st, &s.caller, &sid).await {
-        Ok(k) => {
-            done(
-                &st,
-                s,
-                &format!("/console/superapps/{sid}/config#signing"),
-                &format!("`{}` signs from now on.", k.kid),
-            )
-            .await
-        }
-        Err(e) => {
-            config_page(
-                &st,
-                s,
-                &sid,
-                Submitted::refused("signing", post.form.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    let outcome = signing::promote(&st, &post.session.caller, &sid).await;
+    answer(&st, &post, &sid, "signing", all, outcome, |k| {
+        format!("`{}` signs from now on.", k.kid)
+    })
+    .await
 }
 
 /// `POST /console/superapps/{sid}/bundle-key/rotate`.
@@ -259,28 +231,11 @@ pub async fn rotate_bundle_key(
     Path(sid): Path<String>,
     post: Posted,
 ) -> Result<Response, PageError> {
-    let s = &post.session;
-    match keys::rotate(&st, &s.caller, &sid).await {
-        Ok(_) => {
-            done(
-                &st,
-                s,
-                &format!("/console/superapps/{sid}/config#signing"),
-                "A new bundle key signs the next bundle: give it to your devices.",
-            )
-            .await
-        }
-        Err(e) => {
-            config_page(
-                &st,
-                s,
-                &sid,
-                Submitted::refused("signing", post.form.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    let outcome = keys::rotate(&st, &post.session.caller, &sid).await;
+    answer(&st, &post, &sid, "signing", all, outcome, |_| {
+        "A new bundle key signs the next bundle: give it to your devices.".into()
+    })
+    .await
 }
 
 /// `POST /console/superapps/{sid}/blocked-hosts`: one pattern a line.
@@ -289,36 +244,20 @@ pub async fn set_blocked(
     Path(sid): Path<String>,
     post: Posted,
 ) -> Result<Response, PageError> {
-    let (s, f) = (&post.session, &post.form);
-    let patterns: Vec<String> = f
+    let patterns: Vec<String> = post
+        .form
         .text("blocked_hosts")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect();
-    match blocked::put(&st, &s.caller, &sid, &patterns).await {
-        Ok(b) => {
-            done(
-                &st,
-                s,
-                &format!("/console/superapps/{sid}/config#blocked"),
-                &format!(
-                    "Saved {} blocked host pattern(s).",
-                    b.item.blocked_hosts.len()
-                ),
-            )
-            .await
-        }
-        Err(e) => {
-            config_page(
-                &st,
-                s,
-                &sid,
-                Submitted::refused("blocked", f.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    let outcome = blocked::put(&st, &post.session.caller, &sid, &patterns).await;
+    answer(&st, &post, &sid, "blocked", all, outcome, |b| {
+        format!(
+            "Saved {} blocked host pattern(s).",
+            b.item.blocked_hosts.len()
+        )
+    })
+    .await
 }
