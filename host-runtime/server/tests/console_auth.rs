@@ -439,6 +439,41 @@ async fn sign_in_is_throttled_per_account_and_per_address_across_servers() {
                 .status,
             StatusCode::SEE_OTHER
         );
+
+        // An IPv6 guesser taking a fresh address of its /64 for each guess
+        // is one client.
+        for i in 0..30 {
+            let mut b = Browser::new(h.router.clone()).from(&format!("[2001:db8:7:7::{i:x}]:1"));
+            let p = b.sign_in(&format!("v6user{i}"), "guess guess guess").await;
+            assert_eq!(
+                p.status,
+                StatusCode::UNAUTHORIZED,
+                "[{backend}] v6 attempt {i}"
+            );
+        }
+        let mut b = Browser::new(second.clone()).from("[2001:db8:7:7:dead:beef:1:2]:1");
+        assert_eq!(
+            b.sign_in("dev", PW).await.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "[{backend}]"
+        );
+
+        // Invented account names do not grow the table past one window:
+        // after it ends, the next attempt leaves only its own buckets.
+        h.state.clock.advance(15 * 60 + 1);
+        let mut b = Browser::new(h.router.clone()).from("192.0.2.99:1");
+        assert_eq!(
+            b.sign_in("nobody", "guess guess guess").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM signin_throttle")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            rows, 2,
+            "[{backend}] the attempt's account and address buckets only"
+        );
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::change::PLATFORM;
 use crate::console::errors::PageError;
-use crate::console::page::{q, render, Chrome, Page, When, PAGE_SIZE};
+use crate::console::page::{q, render, see_other, Chrome, Page, When, PAGE_SIZE};
 use crate::console::session::Session;
 use crate::resources::audit::{self, AuditFilter};
 use crate::state::AppState;
@@ -106,6 +106,11 @@ async fn audit_page(
         )
     };
     let total = usize::try_from(found.total).unwrap_or(0);
+    // Past the last page (an old link, a hand-typed number): the last page.
+    let last = total.div_ceil(PAGE_SIZE).max(1);
+    if number > last {
+        return Ok(see_other(&link(last)));
+    }
     let p = AuditPage {
         chrome: Chrome::new(s, "Audit log", &base, (!platform).then_some(scope)),
         page: Page::paged(rows, number, total, link),

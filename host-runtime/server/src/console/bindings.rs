@@ -159,7 +159,11 @@ pub async fn decide(
             .await
         }
         Err(e) => {
-            let sid = post.form.text("sid");
+            // The page of the binding's own superapp, never one a form names;
+            // no such binding: the refusal itself is the page.
+            let Ok((sid, _)) = bindings::superapp_and_app(&st, &bid).await else {
+                return Err(PageError::Api(e));
+            };
             let sub = Submitted::refused("binding", post.form.values(), &e);
             apps_page(&st, s, &sid, 1, sub, e.status()).await
         }

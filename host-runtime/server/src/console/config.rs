@@ -244,15 +244,30 @@ pub async fn set_blocked(
     Path(sid): Path<String>,
     post: Posted,
 ) -> Result<Response, PageError> {
-    let patterns: Vec<String> = post
-        .form
-        .text("blocked_hosts")
+    // Blank lines are skipped; each pattern keeps the index of its line in
+    // the box, so that a refusal names the line the person typed it on.
+    let text = post.form.text("blocked_hosts");
+    let (lines, patterns): (Vec<usize>, Vec<String>) = text
         .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let outcome = blocked::put(&st, &post.session.caller, &sid, &patterns).await;
+        .enumerate()
+        .map(|(i, l)| (i, l.trim()))
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(i, l)| (i, l.to_owned()))
+        .unzip();
+    let outcome = blocked::put(&st, &post.session.caller, &sid, &patterns)
+        .await
+        .map_err(|e| match e {
+            ApiError::BadRequest { field, reason } => {
+                let line = field
+                    .strip_prefix("blocked_hosts[")
+                    .and_then(|r| r.strip_suffix(']'))
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .and_then(|i| lines.get(i));
+                let field = line.map_or(field, |l| format!("blocked_hosts[{l}]"));
+                ApiError::BadRequest { field, reason }
+            }
+            other => other,
+        });
     answer(&st, &post, &sid, "blocked", all, outcome, |b| {
         format!(
             "Saved {} blocked host pattern(s).",

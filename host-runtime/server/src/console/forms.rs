@@ -13,6 +13,7 @@ use crate::console::csrf;
 use crate::console::errors::PageError;
 use crate::console::session::Session;
 use crate::http::error::ApiError;
+use crate::reports::rate::AddrKey;
 use crate::state::AppState;
 
 /// A submitted form's fields, in order.
@@ -104,13 +105,18 @@ pub struct Anonymous {
     pub address: String,
 }
 
-/// The client's address as the listener saw it (`unknown` when the router
-/// runs without one, as in tests).
+/// The client as sign-in throttling counts it: its IPv4 address, or its
+/// IPv6 /64 (any address of which costs a client nothing to take), keyed as
+/// the reports endpoint's limits are ([`AddrKey`]); `unknown` when the
+/// router runs without the listener's address, as in tests.
 pub fn address(parts: &Parts) -> String {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |c| AddrKey::from(c.0.ip()).to_string(),
+        )
 }
 
 impl FromRequest<AppState> for Anonymous {
@@ -122,5 +128,32 @@ impl FromRequest<AppState> for Anonymous {
         let address = address(&parts);
         let form = body(Request::from_parts(parts, b), st).await?;
         Ok(Anonymous { form, address })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(peer: &str) -> String {
+        let mut req = Request::new(());
+        let peer: SocketAddr = peer.parse().unwrap_or_else(|e| panic!("{peer}: {e}"));
+        req.extensions_mut().insert(ConnectInfo(peer));
+        address(&req.into_parts().0)
+    }
+
+    #[test]
+    fn sign_in_counts_an_ipv6_client_by_its_64_and_a_mapped_ipv4_as_ipv4() {
+        // What a guesser would try: a fresh address of its own /64 for each
+        // guess, or the IPv4-mapped spelling of an address already counted.
+        assert_eq!(from("[2001:db8:1:2::1]:5000"), "2001:db8:1:2::/64");
+        assert_eq!(
+            from("[2001:db8:1:2:ffff:aaaa:1:9]:6000"),
+            "2001:db8:1:2::/64"
+        );
+        assert_ne!(from("[2001:db8:1:3::1]:5000"), "2001:db8:1:2::/64");
+        assert_eq!(from("[::ffff:203.0.113.7]:1"), "203.0.113.7");
+        assert_eq!(from("203.0.113.7:2"), "203.0.113.7");
+        assert_eq!(address(&Request::new(()).into_parts().0), "unknown");
     }
 }

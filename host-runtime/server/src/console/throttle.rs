@@ -26,6 +26,12 @@ pub fn address_bucket(addr: &str) -> String {
 async fn count(st: &AppState, bucket: &str) -> Result<(i64, i64), ApiError> {
     let now = st.clock.now();
     let window = st.console.throttle_window;
+    // Ended windows count nothing: deleting them here keeps the table at one
+    // window's attempts, however many account names a guesser invents.
+    sqlx::query("DELETE FROM signin_throttle WHERE window_start <= $1")
+        .bind(now.saturating_sub(window))
+        .execute(&st.store.pool)
+        .await?;
     let row = sqlx::query(
         "INSERT INTO signin_throttle (bucket, failures, window_start) VALUES ($1, 1, $2) \
          ON CONFLICT (bucket) DO UPDATE SET \

@@ -73,6 +73,21 @@ impl From<IpAddr> for AddrKey {
     }
 }
 
+/// `203.0.113.7`, or the /64 as `2001:db8:1:2::/64`: the key as text, for
+/// limits kept in the store (console sign-in throttling).
+impl std::fmt::Display for AddrKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AddrKey::V4(o) => write!(f, "{}", std::net::Ipv4Addr::from(*o)),
+            AddrKey::V6(p) => {
+                let mut o = [0u8; 16];
+                o[..8].copy_from_slice(p);
+                write!(f, "{}/64", std::net::Ipv6Addr::from(o))
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Keyed<K: Hash + Eq + Clone> {
     limiter: Mutex<Arc<DefaultKeyedRateLimiter<K>>>,

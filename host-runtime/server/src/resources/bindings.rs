@@ -119,6 +119,21 @@ pub async fn list(
     rows.iter().map(binding_of).collect()
 }
 
+/// The superapp and app of binding `bid` (no permission is checked: the
+/// caller decides what it may show).
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`], [`ApiError::Internal`].
+pub async fn superapp_and_app(st: &AppState, bid: &str) -> Result<(String, String), ApiError> {
+    let row = sqlx::query("SELECT superapp_id, app_id FROM bindings WHERE id = $1")
+        .bind(bid)
+        .fetch_optional(&st.store.pool)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("binding `{bid}` not found")))?;
+    Ok((row.try_get("superapp_id")?, row.try_get("app_id")?))
+}
+
 /// Approves (the app joins the superapp's bundle) or rejects binding `bid`.
 ///
 /// # Errors
@@ -132,12 +147,7 @@ pub async fn decide(
 ) -> Result<Versioned<Binding>, ApiError> {
     caller.require(Action::DecideBinding)?;
     b.check()?;
-    let row = sqlx::query("SELECT superapp_id, app_id FROM bindings WHERE id = $1")
-        .bind(bid)
-        .fetch_optional(&st.store.pool)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("binding `{bid}` not found")))?;
-    let (sid, app): (String, String) = (row.try_get("superapp_id")?, row.try_get("app_id")?);
+    let (sid, app) = superapp_and_app(st, bid).await?;
     let (status, action) = match b.decision {
         Verdict::Approve => (RequestStatus::Approved, "approve_binding"),
         Verdict::Reject => (RequestStatus::Rejected, "reject_binding"),

@@ -183,3 +183,20 @@ test('approvals: the approval window is the reviewers\'; a developer\'s forged d
   await dev.page.goto('/console/apps/mp_shop/permissions');
   assert.match(await dev.page.textContent('tr:has-text("chooseImage")'), /rejected.*use the avatar API instead/s);
 });
+
+test('a refused binding decision shows the binding\'s own superapp, whatever the form says; an unknown binding is a 404 page', async () => {
+  const { boss } = people;
+  const r = await fetch(`${server.url}/api/v1/superapps/${SID}/bindings?status=approved`, { headers: { authorization: `Bearer ${w.tokens.boss}` } });
+  const [bound] = (await r.json()).bindings;
+  assert.ok(bound, 'mp_shop was bound by the walk above');
+  await boss.page.goto(`/console/superapps/${SID}/apps`);
+  // Tried: deciding it again, with a `sid` field naming another superapp.
+  const again = await postFromPage(boss.page, `/console/bindings/${bound.id}/decision`, { form: 'binding', decision: 'reject', sid: 'elsewhere' });
+  assert.equal(again.status, 409);
+  assert.match(again.text, /already decided/);
+  assert.match(again.text, new RegExp(`Binding requests`));
+  assert.doesNotMatch(again.text, /elsewhere/);
+  const unknown = await postFromPage(boss.page, '/console/bindings/bind_0000000000000000/decision', { form: 'binding', decision: 'approve' });
+  assert.equal(unknown.status, 404);
+  assert.match(unknown.text, /binding `bind_0000000000000000` not found/);
+});

@@ -152,9 +152,10 @@ test('configuration management: SecretKey write-only, backend domain, key rotati
   assert.equal(keys.keys.length, 2, 'the old key stays published for its grace period');
 
   // Blocked hosts: a bad line is named by its number; a good list is enforced.
-  await page.fill('#blocked-blocked_hosts', 'tracker.example\nhttps://bad.example/path');
+  // Blank lines count: the bad pattern is on line 4 of what was typed.
+  await page.fill('#blocked-blocked_hosts', 'tracker.example\n\n\nhttps://bad.example/path');
   await click(page, 'button:has-text("Save blocked hosts")');
-  assert.match(await page.textContent('.field-error'), /^Blocked host patterns: line 2: /);
+  assert.match(await page.textContent('.field-error'), /^Blocked host patterns: line 4: /);
   assert.match(await page.inputValue('#blocked-blocked_hosts'), /https:\/\/bad\.example\/path/);
   await page.fill('#blocked-blocked_hosts', 'tracker.example\n*.ads.example');
   await click(page, 'button:has-text("Save blocked hosts")');
