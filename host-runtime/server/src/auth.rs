@@ -81,6 +81,9 @@ pub enum Action {
     CreateAccount,
     /// List the accounts.
     ViewAccounts,
+    /// Disable an account (its token, sessions, password and invites stop
+    /// working) or enable it again.
+    DisableAccount,
     /// Create a mini program or game.
     CreateApp,
     /// Read a superapp, its sensitive API list, an app.
@@ -120,6 +123,7 @@ impl Action {
             Action::CreateTeam => "create_team",
             Action::CreateAccount => "create_account",
             Action::ViewAccounts => "view_accounts",
+            Action::DisableAccount => "disable_account",
             Action::CreateApp => "create_app",
             Action::View => "view",
             Action::ManageApis => "manage_apis",
@@ -145,7 +149,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
     use Role as R;
     match action {
         A::CreateSuperapp | A::CreateTeam => matches!(role, R::SuperAdmin | R::PlatformAdmin),
-        A::CreateAccount => role == R::SuperAdmin,
+        A::CreateAccount | A::DisableAccount => role == R::SuperAdmin,
         A::ViewAccounts => matches!(role, R::SuperAdmin | R::PlatformAdmin),
         A::ConfigureSuperapp => role == R::SuperappAdmin,
         A::CreateApp => matches!(role, R::SuperAdmin | R::PlatformAdmin | R::Developer),
@@ -249,7 +253,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
         let row = sqlx::query(
-            "SELECT id, role, superapp_id, team_id FROM accounts WHERE token_hash = $1",
+            "SELECT id, role, superapp_id, team_id FROM accounts WHERE token_hash = $1 AND disabled_at IS NULL",
         )
         .bind(util::sha256_hex(token))
         .fetch_optional(&state.store.pool)

@@ -136,6 +136,171 @@ async fn invites_set_a_password_once_and_forged_expired_reused_ones_change_nothi
 }
 
 #[tokio::test]
+async fn a_disabled_account_keeps_nothing_until_enabled() {
+    for (backend, store) in stores("console-disable").await {
+        let h = world(backend, store).await;
+        let mut laptop = Browser::new(h.router.clone());
+        laptop.redeem(&invite(&h, "review").await, PW).await;
+        let pending = invite(&h, "review").await; // issued, not used
+        let token = h.token("review").to_owned();
+        let path = "/api/v1/superapps/sa1/requests?status=pending";
+        assert_eq!(
+            h.call("GET", path, Some(&token), None).await.status,
+            StatusCode::OK
+        );
+
+        // Tried first: not by anyone but the super admin, and not oneself.
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/accounts/review/disable",
+                Some(h.token("platform")),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{backend}] {}", r.text);
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/accounts/review/disable",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{backend}] {}", r.text);
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/accounts/admin/disable",
+                Some(h.token("admin")),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "[{backend}] {}", r.text);
+        assert!(r.text.contains("your own"), "{}", r.text);
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/accounts/nobody/disable",
+                Some(h.token("admin")),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+        let b = h
+            .ok(
+                "admin",
+                "POST",
+                "/api/v1/accounts/review/disable",
+                None,
+                200,
+            )
+            .await;
+        assert_eq!(b["disabled"], true);
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/accounts/review/disable",
+                Some(h.token("admin")),
+                None,
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CONFLICT,
+            "[{backend}] already disabled"
+        );
+        // The token, the session, the password and the unused invite: all dead.
+        assert_eq!(
+            h.call("GET", path, Some(&token), None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert!(laptop
+            .get("/console/")
+            .await
+            .location()
+            .starts_with("/console/login"));
+        assert_eq!(
+            Browser::new(h.router.clone())
+                .sign_in("review", PW)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        let p = Browser::new(h.router.clone())
+            .redeem(&pending, "another password here")
+            .await;
+        assert_ne!(
+            p.status,
+            StatusCode::SEE_OTHER,
+            "[{backend}] a disabled account's invite"
+        );
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/accounts/review/invites",
+                Some(h.token("admin")),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "[{backend}] {}", r.text);
+        let list = h.ok("admin", "GET", "/api/v1/accounts", None, 200).await;
+        let me = list["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == "review")
+            .unwrap();
+        assert_eq!(me["disabled"], true);
+
+        // Enabled: the token and the password work again; the session does not come back.
+        h.ok("admin", "POST", "/api/v1/accounts/review/enable", None, 200)
+            .await;
+        assert_eq!(
+            h.call("GET", path, Some(&token), None).await.status,
+            StatusCode::OK
+        );
+        assert!(laptop
+            .get("/console/")
+            .await
+            .location()
+            .starts_with("/console/login"));
+        assert_eq!(
+            Browser::new(h.router.clone())
+                .sign_in("review", PW)
+                .await
+                .status,
+            StatusCode::SEE_OTHER
+        );
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/accounts/review/enable",
+                Some(h.token("admin")),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "[{backend}] already active");
+        // The audit log says who did it.
+        let audit = h
+            .ok(
+                "admin",
+                "GET",
+                "/api/v1/superapps/_platform/audit",
+                None,
+                200,
+            )
+            .await
+            .to_string();
+        assert!(
+            audit.contains("disable_account") && audit.contains("enable_account"),
+            "{audit}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_new_password_ends_the_accounts_other_sessions() {
     for (backend, store) in stores("console-reset").await {
         let h = world(backend, store).await;

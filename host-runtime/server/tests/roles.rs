@@ -15,6 +15,7 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("configure_superapp", &["sa_admin"]),
     ("create_team", &["admin", "platform"]),
     ("create_account", &["admin"]),
+    ("disable_account", &["admin"]),
     ("create_app", &["admin", "platform", "dev"]),
     (
         "view_superapp",
@@ -173,6 +174,17 @@ async fn attempt(h: &Harness, action: &str, who: &str) -> (u16, Value) {
             "/api/v1/accounts".into(),
             Some(json!({"id": u, "name": "n", "role": "developer", "team_id": "t1"})),
         ),
+        "disable_account" => {
+            h.ok(
+                "admin",
+                "POST",
+                "/api/v1/accounts",
+                Some(json!({"id": u, "name": "n", "role": "developer", "team_id": "t1"})),
+                201,
+            )
+            .await;
+            ("POST", format!("/api/v1/accounts/{u}/disable"), None)
+        }
         "create_app" => (
             "POST",
             "/api/v1/superapps/sa1/apps".into(),
@@ -414,7 +426,7 @@ async fn every_role_action_pair_is_allowed_or_forbidden_as_the_seed_says() {
             }
         }
         assert_eq!(pairs, MATRIX.len() * ROLES.len());
-        assert_eq!(pairs, 264);
+        assert_eq!(pairs, 270);
     }
 }
 

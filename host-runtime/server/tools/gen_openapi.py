@@ -164,13 +164,16 @@ paths.update({
 })
 # The web console (issue 14): the lists its screens read, for automation too.
 schemas.update({
- "AccountInfo": obj(["id", "name", "role", "superapp_id", "team_id", "created_at", "has_password"], {"id": S, "name": S, "role": ref("Role"), "superapp_id": NS, "team_id": NS, "created_at": I, "has_password": {"type": "boolean", "description": "a console password is set"}}),
+ "AccountInfo": obj(["id", "name", "role", "superapp_id", "team_id", "created_at", "has_password", "disabled"], {"id": S, "name": S, "role": ref("Role"), "superapp_id": NS, "team_id": NS, "created_at": I, "has_password": {"type": "boolean", "description": "a console password is set"}, "disabled": {"type": "boolean", "description": "disabled: its token, sessions, password and invites do nothing"}}),
+ "AccountState": obj(["id", "disabled", "version"], {"id": S, "disabled": B, "version": I}),
  "AccountList": obj(["accounts"], {"accounts": arr(ref("AccountInfo"))}),
  "AppSummary": obj(["id", "name", "kind", "superapp_id", "team_id", "bound", "mode", "release_version", "removed"], {"id": S, "name": S, "kind": ref("Kind"), "superapp_id": S, "team_id": S, "bound": B, "mode": {"type": "string", "nullable": True, "enum": ["enforce", "report", None]}, "release_version": NS, "removed": B}),
  "AppList": obj(["apps"], {"apps": arr(ref("AppSummary"))}),
  "Invite": obj(["account_id", "code", "url", "expires_at"], {"account_id": S, "code": {"type": "string", "description": "gi_…, shown once, stored hashed; one use"}, "url": {"type": "string", "description": "the console's invite page with the code in the fragment (#gi_…), which never reaches a server"}, "expires_at": I}),
 })
 paths["/api/v1/accounts/{id}/invites"] = {"post": op("a one-time invite that sets (or resets) the account's console password; supersedes its unused invites (super admin)", "201", "Invite", params=["id"])}
+paths["/api/v1/accounts/{id}/disable"] = {"post": op("disable the account: its bearer token is refused, its console sessions end, its password signs nobody in, its unused invites are deleted; not one's own (super admin; 409 when already disabled)", "200", "AccountState", params=["id"])}
+paths["/api/v1/accounts/{id}/enable"] = {"post": op("enable a disabled account again: its token and password work again; its sessions and invites do not come back (super admin; 409 when already active)", "200", "AccountState", params=["id"])}
 paths["/api/v1/accounts"]["get"] = op("every account (super admin, platform admin)", "200", "AccountList")
 paths["/api/v1/apps"] = {"get": op("the apps the caller may read (superapp, team)", "200", "AppList", query=[("superapp", False), ("team", False)])}
 # The device loop (issue 15): violation reports from devices, and the console's view of them.

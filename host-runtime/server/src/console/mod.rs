@@ -170,6 +170,14 @@ pub fn router(package_limit: usize) -> Router<AppState> {
             "/console/platform/accounts/{id}/invite",
             post(platform::invite),
         )
+        .route(
+            "/console/platform/accounts/{id}/disable",
+            post(platform::disable),
+        )
+        .route(
+            "/console/platform/accounts/{id}/enable",
+            post(platform::enable),
+        )
         .route("/console/platform/audit", get(audit::platform))
         .route("/console/superapps/{sid}/audit", get(audit::superapp))
         // What devices reported (issue 15).

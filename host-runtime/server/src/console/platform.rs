@@ -108,6 +108,8 @@ struct AccountsPage {
     superapps: Vec<String>,
     teams: Vec<Team>,
     can_create: bool,
+    /// The signed-in account (which has no Disable button).
+    me_id: String,
     sub: Submitted,
 }
 
@@ -156,6 +158,7 @@ async fn accounts_page(
             .collect(),
         teams: teams::list(st, &s.caller).await?,
         can_create,
+        me_id: s.caller.id.clone(),
         sub,
     };
     Ok(render(status, &p))
@@ -237,6 +240,47 @@ pub async fn create_account(
             accounts_page(&st, s, 1, sub, e.status()).await
         }
     }
+}
+
+async fn set_disabled(
+    st: &AppState,
+    id: &str,
+    post: &Posted,
+    disabled: bool,
+) -> Result<Response, PageError> {
+    let s = &post.session;
+    match accounts::set_disabled(st, &s.caller, id, disabled).await {
+        Ok(_) => {
+            let msg = if disabled {
+                format!("Disabled `{id}`: its sessions ended; its token, password and invites do nothing.")
+            } else {
+                format!("Enabled `{id}`: its token and password work again.")
+            };
+            done(st, s, "/console/platform/accounts", &msg).await
+        }
+        Err(e) => {
+            let sub = Submitted::refused("status", post.form.values(), &e);
+            accounts_page(st, s, 1, sub, e.status()).await
+        }
+    }
+}
+
+/// `POST /console/platform/accounts/{id}/disable`.
+pub async fn disable(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    post: Posted,
+) -> Result<Response, PageError> {
+    set_disabled(&st, &id, &post, true).await
+}
+
+/// `POST /console/platform/accounts/{id}/enable`.
+pub async fn enable(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    post: Posted,
+) -> Result<Response, PageError> {
+    set_disabled(&st, &id, &post, false).await
 }
 
 /// `POST /console/platform/accounts/{id}/invite`: a new invite link (the

@@ -78,7 +78,7 @@ pub async fn load(
     let id_hash = sha256_hex(token);
     let Some(r) = sqlx::query(
         "SELECT s.csrf, s.created_at, s.last_seen, s.flash, a.id, a.name, a.role, a.superapp_id, a.team_id \
-         FROM console_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1",
+         FROM console_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1 AND a.disabled_at IS NULL",
     )
     .bind(&id_hash)
     .fetch_optional(&st.store.pool)

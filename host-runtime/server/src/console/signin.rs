@@ -143,7 +143,9 @@ pub async fn login(State(st): State<AppState>, post: Anonymous) -> Result<Respon
         return Ok(res);
     }
     let phc: Option<String> = if account.len() <= MAX_ACCOUNT {
-        sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+        // A disabled account signs in as one without a password: refused as
+        // a wrong password is, after the same hashing work.
+        sqlx::query("SELECT password_hash FROM accounts WHERE id = $1 AND disabled_at IS NULL")
             .bind(&account)
             .fetch_optional(&st.store.pool)
             .await

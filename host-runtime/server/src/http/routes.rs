@@ -235,9 +235,16 @@ fn device() -> Router<AppState> {
 }
 
 /// Console sign-in's JSON side: one-time invites for automation (the
-/// bootstrap admin's replacement invite, scripted onboarding).
+/// bootstrap admin's replacement invite, scripted onboarding), and cutting
+/// an account off (disable) or letting it back in (enable).
 fn accounts_and_invites() -> Router<AppState> {
-    Router::new().route("/api/v1/accounts/{id}/invites", post(invites::json::issue))
+    Router::new()
+        .route("/api/v1/accounts/{id}/invites", post(invites::json::issue))
+        .route(
+            "/api/v1/accounts/{id}/disable",
+            post(accounts::json::disable),
+        )
+        .route("/api/v1/accounts/{id}/enable", post(accounts::json::enable))
 }
 
 /// `_platform` names the platform's version counter and audit log, never a

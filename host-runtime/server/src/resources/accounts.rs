@@ -154,6 +154,8 @@ pub struct AccountInfo {
     pub created_at: i64,
     /// Whether a console password is set.
     pub has_password: bool,
+    /// Whether the account is disabled (nothing it holds works).
+    pub disabled: bool,
 }
 
 /// Every account (the super admin and platform admins).
@@ -165,7 +167,7 @@ pub async fn list(st: &AppState, caller: &Caller) -> Result<Vec<AccountInfo>, Ap
     caller.require(Action::ViewAccounts)?;
     let mut out = Vec::new();
     for r in sqlx::query(
-        "SELECT id, name, role, superapp_id, team_id, created_at, password_hash FROM accounts ORDER BY id",
+        "SELECT id, name, role, superapp_id, team_id, created_at, password_hash, disabled_at FROM accounts ORDER BY id",
     )
     .fetch_all(&st.store.pool)
     .await?
@@ -182,9 +184,78 @@ pub async fn list(st: &AppState, caller: &Caller) -> Result<Vec<AccountInfo>, Ap
             },
             created_at: r.try_get("created_at")?,
             has_password: r.try_get::<Option<String>, _>("password_hash")?.is_some(),
+            disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
         });
     }
     Ok(out)
+}
+
+/// Disables account `id` (`disabled`) or enables it again: while disabled,
+/// its bearer token is refused, its console sessions are gone, its password
+/// signs nobody in and no invite can be issued to it (its unused ones are
+/// deleted). Nobody disables their own account: the platform would be left
+/// without the super admin doing it.
+///
+/// # Errors
+///
+/// 403 (role); 404 unknown account; 409 their own account, or already in
+/// that state.
+pub async fn set_disabled(
+    st: &AppState,
+    caller: &Caller,
+    id: &str,
+    disabled: bool,
+) -> Result<i64, ApiError> {
+    let (_, version) = apply_platform(st, caller, Action::DisableAccount, async |c| {
+        let Some(row) = sqlx::query("SELECT disabled_at FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *c.tx)
+            .await?
+        else {
+            return Err(ApiError::NotFound(format!("account `{id}` not found")));
+        };
+        if disabled && id == caller.id {
+            return Err(ApiError::Conflict(format!(
+                "account `{id}` is your own: another super admin must disable it"
+            )));
+        }
+        let was = row.try_get::<Option<i64>, _>("disabled_at")?.is_some();
+        if was == disabled {
+            let state = if disabled { "disabled" } else { "active" };
+            return Err(ApiError::Conflict(format!(
+                "account `{id}` is already {state}"
+            )));
+        }
+        sqlx::query("UPDATE accounts SET disabled_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(disabled.then_some(c.at))
+            .execute(&mut *c.tx)
+            .await?;
+        if disabled {
+            sqlx::query("DELETE FROM console_sessions WHERE account_id = $1")
+                .bind(id)
+                .execute(&mut *c.tx)
+                .await?;
+            sqlx::query("DELETE FROM invites WHERE account_id = $1 AND used_at IS NULL")
+                .bind(id)
+                .execute(&mut *c.tx)
+                .await?;
+        }
+        let action = if disabled {
+            "disable_account"
+        } else {
+            "enable_account"
+        };
+        let record = Record::new(
+            action,
+            format!("account:{id}"),
+            Some(json!({ "disabled": was })),
+            Some(json!({ "disabled": disabled })),
+        );
+        Ok(((), record))
+    })
+    .await?;
+    Ok(version)
 }
 
 /// On first start (no account yet), creates the `admin` super admin and returns
@@ -219,7 +290,7 @@ pub async fn bootstrap(state: &AppState) -> Result<Option<String>, ApiError> {
 
 /// The JSON handlers.
 pub(crate) mod json {
-    use axum::extract::State;
+    use axum::extract::{Path, State};
     use axum::http::StatusCode;
     use serde_json::json;
 
@@ -241,5 +312,29 @@ pub(crate) mod json {
     pub(crate) async fn list(State(st): State<AppState>, caller: Caller) -> Res {
         let accounts = super::list(&st, &caller).await?;
         reply(StatusCode::OK, json!({ "accounts": accounts }))
+    }
+
+    async fn set(st: AppState, caller: Caller, id: String, disabled: bool) -> Res {
+        let version = super::set_disabled(&st, &caller, &id, disabled).await?;
+        let body = json!({ "id": id, "disabled": disabled, "version": version });
+        reply(StatusCode::OK, body)
+    }
+
+    /// `POST /api/v1/accounts/{id}/disable`.
+    pub(crate) async fn disable(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(id): Path<String>,
+    ) -> Res {
+        set(st, caller, id, true).await
+    }
+
+    /// `POST /api/v1/accounts/{id}/enable`.
+    pub(crate) async fn enable(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(id): Path<String>,
+    ) -> Res {
+        set(st, caller, id, false).await
     }
 }

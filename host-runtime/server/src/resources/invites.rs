@@ -90,14 +90,18 @@ fn record(account_id: &str, expires_at: i64) -> Record {
 /// 403 (role); 404 unknown account.
 pub async fn issue(st: &AppState, caller: &Caller, account_id: &str) -> Result<Invite, ApiError> {
     let (invite, _) = apply_platform(st, caller, Action::CreateAccount, async |c| {
-        if sqlx::query("SELECT id FROM accounts WHERE id = $1")
+        let Some(row) = sqlx::query("SELECT disabled_at FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_optional(&mut *c.tx)
             .await?
-            .is_none()
-        {
+        else {
             return Err(ApiError::NotFound(format!(
                 "account `{account_id}` not found"
+            )));
+        };
+        if row.try_get::<Option<i64>, _>("disabled_at")?.is_some() {
+            return Err(ApiError::Conflict(format!(
+                "account `{account_id}` is disabled: enable it before inviting"
             )));
         }
         let invite = write(st, c, account_id, &caller.id).await?;
@@ -120,7 +124,7 @@ pub async fn bootstrap(st: &AppState) -> Result<Option<Invite>, ApiError> {
     let someone = sqlx::query("SELECT id FROM accounts WHERE password_hash IS NOT NULL LIMIT 1")
         .fetch_optional(&mut *c.tx)
         .await?;
-    let admin = sqlx::query("SELECT id FROM accounts WHERE id = 'admin'")
+    let admin = sqlx::query("SELECT id FROM accounts WHERE id = 'admin' AND disabled_at IS NULL")
         .fetch_optional(&mut *c.tx)
         .await?;
     if someone.is_some() || admin.is_none() {
@@ -170,11 +174,17 @@ pub async fn redeem(st: &AppState, code: &str, new_password: &str) -> Result<Str
     if used.is_none() {
         return Err(ApiError::bad("code", UNUSABLE));
     }
-    sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
-        .bind(&account)
-        .bind(&phc)
-        .execute(&mut *c.tx)
-        .await?;
+    // A disabled account's invites were deleted with its disabling; one
+    // racing it is refused like any unusable invite (and stays unused).
+    let set =
+        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1 AND disabled_at IS NULL")
+            .bind(&account)
+            .bind(&phc)
+            .execute(&mut *c.tx)
+            .await?;
+    if set.rows_affected() == 0 {
+        return Err(ApiError::bad("code", UNUSABLE));
+    }
     sqlx::query("DELETE FROM console_sessions WHERE account_id = $1")
         .bind(&account)
         .execute(&mut *c.tx)

@@ -92,6 +92,31 @@ test('platform: teams, accounts with an invite shown once, the invited person si
   await click(page, 'tr:has-text("boss") >> button:has-text("New invite link")');
   assert.match(await page.textContent('#invite-link'), /#gi_/);
   assert.equal(await page.locator('#account-token').count(), 0, 'no token for a new invite');
+
+  // Disable boss: their open session ends at once, their token and password
+  // stop working; enabled, the token works again. Nobody disables themselves.
+  await page.goto('/console/platform/accounts');
+  const adminRow = page.locator('tr', { has: page.locator('td:first-child code', { hasText: /^admin$/ }) });
+  assert.equal(await adminRow.count(), 1);
+  assert.equal(await adminRow.locator('button:has-text("Disable")').count(), 0);
+  assert.equal(await adminRow.locator('button:has-text("New invite link")').count(), 1);
+  await click(page, 'tr:has-text("boss") >> button:has-text("Disable")');
+  assert.match(await page.textContent('.flash'), /Disabled `boss`/);
+  assert.match(await page.textContent('tr:has-text("boss")'), /disabled/);
+  await boss.page.goto(`/console/superapps/${SID}/apis`);
+  assert.equal(new URL(boss.page.url()).pathname, '/console/login');
+  r = await api(server, token, 'GET', `/api/v1/superapps/${SID}/apis`);
+  assert.equal(r.status, 401, r.text);
+  await signIn(boss, 'boss');
+  assert.match(await boss.page.textContent('main'), /Wrong account or password/);
+  // Tried: a forged self-disable by the admin is refused.
+  const self = await postFromPage(page, '/console/platform/accounts/admin/disable', { form: 'status' });
+  assert.equal(self.status, 409, self.text);
+  await page.goto('/console/platform/accounts');
+  await click(page, 'tr:has-text("boss") >> button:has-text("Enable")');
+  assert.match(await page.textContent('.flash'), /Enabled `boss`/);
+  r = await api(server, token, 'GET', `/api/v1/superapps/${SID}/apis`);
+  assert.equal(r.status, 200, r.text);
   await boss.context.close();
 });
 
@@ -104,10 +129,12 @@ test('a platform admin creates teams but no account; forged account and invite p
   await plat.page.goto('/console/platform/accounts');
   assert.equal(await plat.page.locator('text=Create account').count(), 0);
   assert.equal(await plat.page.locator('button:has-text("New invite link")').count(), 0);
+  assert.equal(await plat.page.locator('button:has-text("Disable")').count(), 0);
   const before = (await api(server, server.token, 'GET', '/api/v1/accounts')).json;
   for (const [path, fields] of [
     ['/console/platform/accounts', { form: 'account', id: 'mole', name: 'Mole', role: 'super_admin' }],
     ['/console/platform/accounts/admin/invite', { form: 'invite' }],
+    ['/console/platform/accounts/admin/disable', { form: 'status' }],
   ]) {
     const f = await postFromPage(plat.page, path, fields);
     assert.equal(f.status, 403, `${path}: ${f.text}`);
