@@ -190,6 +190,22 @@ pub async fn list(st: &AppState, caller: &Caller) -> Result<Vec<AccountInfo>, Ap
     Ok(out)
 }
 
+/// Whether account `id` is disabled, read inside change `c`.
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] for an unknown account; [`ApiError::Internal`].
+pub(crate) async fn is_disabled(c: &mut Change, id: &str) -> Result<bool, ApiError> {
+    let Some(row) = sqlx::query("SELECT disabled_at FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c.tx)
+        .await?
+    else {
+        return Err(ApiError::NotFound(format!("account `{id}` not found")));
+    };
+    Ok(row.try_get::<Option<i64>, _>("disabled_at")?.is_some())
+}
+
 /// Disables account `id` (`disabled`) or enables it again: while disabled,
 /// its bearer token is refused, its console sessions are gone, its password
 /// signs nobody in and no invite can be issued to it (its unused ones are
@@ -207,19 +223,12 @@ pub async fn set_disabled(
     disabled: bool,
 ) -> Result<i64, ApiError> {
     let (_, version) = apply_platform(st, caller, Action::DisableAccount, async |c| {
-        let Some(row) = sqlx::query("SELECT disabled_at FROM accounts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *c.tx)
-            .await?
-        else {
-            return Err(ApiError::NotFound(format!("account `{id}` not found")));
-        };
+        let was = is_disabled(c, id).await?;
         if disabled && id == caller.id {
             return Err(ApiError::Conflict(format!(
                 "account `{id}` is your own: another super admin must disable it"
             )));
         }
-        let was = row.try_get::<Option<i64>, _>("disabled_at")?.is_some();
         if was == disabled {
             let state = if disabled { "disabled" } else { "active" };
             return Err(ApiError::Conflict(format!(

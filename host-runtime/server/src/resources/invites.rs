@@ -13,6 +13,7 @@ use crate::auth::{Action, Caller};
 use crate::change::{apply_platform, Change, Record, PLATFORM};
 use crate::http::error::ApiError;
 use crate::password;
+use crate::resources::accounts;
 use crate::state::AppState;
 use crate::util::{random_hex, sha256_hex};
 
@@ -90,16 +91,7 @@ fn record(account_id: &str, expires_at: i64) -> Record {
 /// 403 (role); 404 unknown account.
 pub async fn issue(st: &AppState, caller: &Caller, account_id: &str) -> Result<Invite, ApiError> {
     let (invite, _) = apply_platform(st, caller, Action::CreateAccount, async |c| {
-        let Some(row) = sqlx::query("SELECT disabled_at FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_optional(&mut *c.tx)
-            .await?
-        else {
-            return Err(ApiError::NotFound(format!(
-                "account `{account_id}` not found"
-            )));
-        };
-        if row.try_get::<Option<i64>, _>("disabled_at")?.is_some() {
+        if accounts::is_disabled(c, account_id).await? {
             return Err(ApiError::Conflict(format!(
                 "account `{account_id}` is disabled: enable it before inviting"
             )));
