@@ -2,12 +2,48 @@
 # Every test of the project: set-up (idempotent), formatting, clippy, the Rust
 # suites, the wasm build, Node and browser tests, the wasmtime and server
 # tests. Each part lives in scripts/test.d/NN-*.sh; the run stops at the first
-# failing part and ends with that part's summary line.
+# failing part and ends with that part's summary line. Every part prints its
+# wall time, and the run ends with a table of them and the total.
+#
+#   scripts/test.sh          the full run (what CI runs, via .ci/run)
+#   scripts/test.sh quick    the inner loop: fmt, clippy, guard-core and the
+#                            conformance vectors, the server's unit tests, the
+#                            Node tests (see scripts/test.d/quick.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-for step in scripts/test.d/*.sh; do
-  echo "== test: ${step##*/}"
-  bash "$step"
-done
-echo "== test: all parts passed"
+times=()
+start_all=$SECONDS
+timed() {
+  local name=$1
+  shift
+  local t0=$SECONDS
+  echo "== test: $name"
+  "$@"
+  local dt=$((SECONDS - t0))
+  times+=("$(printf '%-22s %4dm%02ds' "$name" $((dt / 60)) $((dt % 60)))")
+  echo "== test: $name took ${dt}s"
+}
+report() {
+  local total=$((SECONDS - start_all))
+  echo "== test: time per part"
+  printf '   %s\n' "${times[@]}"
+  printf '== test: total %dm%02ds\n' $((total / 60)) $((total % 60))
+}
+trap report EXIT
+case "${1:-full}" in
+  quick)
+    timed setup bash scripts/setup.sh
+    timed quick bash scripts/test.d/quick.sh
+    ;;
+  full)
+    timed setup bash scripts/setup.sh
+    for step in scripts/test.d/[0-9]*.sh; do
+      timed "${step##*/}" bash "$step"
+    done
+    echo "== test: all parts passed"
+    ;;
+  *)
+    echo "usage: scripts/test.sh [quick]" >&2
+    exit 2
+    ;;
+esac
