@@ -1,126 +1,22 @@
 //! Signed bundles (`policy.md` §2): JWS compact serialisation (RFC 7515),
 //! `HS256` keyed by the superapp's SecretKey or (contract v2) `EdDSA` with an
-//! Ed25519 key named by `kid` (RFC 8037), verified strictly.
+//! Ed25519 key named by `kid` (RFC 8037), verified strictly. The JWS
+//! mechanics shared with key sets are in `jws.rs`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use ed25519_dalek::{Signature, Signer as _, SigningKey};
-use hmac::{Hmac, Mac};
-use serde::de::IgnoredAny;
-use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
-use thiserror::Error;
+use ed25519_dalek::{Signer as _, SigningKey};
 
+pub use crate::jws::BundleError;
+use crate::jws::{self, Alg};
 use crate::keys::KeySet;
+pub use crate::keys::{SecretError, SecretKey};
 use crate::limits;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// The header every bundle this crate signs carries.
 const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
-/// A superapp's SecretKey: 16, 24 or 32 ASCII letters and digits.
-#[derive(Clone)]
-pub struct SecretKey(Box<[u8]>);
-
-impl std::fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the key itself: it ends up in logs.
-        write!(f, "SecretKey({} bytes)", self.0.len())
-    }
-}
-
-/// Why a string is not a usable SecretKey.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum SecretError {
-    /// Not 16, 24 or 32 characters long.
-    #[error("secret key must be 16, 24 or 32 characters long, not {0}")]
-    Length(usize),
-    /// A character other than an ASCII letter or digit.
-    #[error("secret key must contain only ASCII letters and digits")]
-    Alphabet,
-}
-
-impl SecretKey {
-    /// Validates a SecretKey as the configuration-management seed recommends.
-    ///
-    /// # Errors
-    ///
-    /// [`SecretError`] for a wrong length or alphabet.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use guard_core::SecretKey;
-    /// assert!(SecretKey::new("k3yK3yk3yK3yk3y1").is_ok());
-    /// assert!(SecretKey::new("short").is_err());
-    /// ```
-    pub fn new(secret: &str) -> Result<SecretKey, SecretError> {
-        if !matches!(secret.len(), 16 | 24 | 32) {
-            return Err(SecretError::Length(secret.chars().count()));
-        }
-        if !secret.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(SecretError::Alphabet);
-        }
-        Ok(SecretKey(secret.as_bytes().into()))
-    }
-
-    fn mac(&self) -> HmacSha256 {
-        // HMAC takes keys of any length, so this cannot fail; fall back to an
-        // empty-key MAC rather than panic, which would only ever fail to verify.
-        HmacSha256::new_from_slice(&self.0)
-            .unwrap_or_else(|_| <HmacSha256 as Mac>::new(&Default::default()))
-    }
-}
-
-/// The load outcome codes of §2 other than `ok` that bundle parsing can give.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum BundleError {
-    /// Not three base64url parts, bad base64, a header that is not a JSON object.
-    #[error("malformed bundle: {0}")]
-    Malformed(String),
-    /// A header `alg` other than `HS256` and `EdDSA`.
-    #[error("unsupported alg `{0}` (only HS256 and EdDSA are accepted)")]
-    UnsupportedAlg(String),
-    /// The `alg` has no configured key, or the `kid` names none.
-    #[error("unknown key: {0}")]
-    UnknownKey(String),
-    /// The MAC or signature does not verify under the key it names.
-    #[error("bad signature: the bundle was not signed with this superapp's {0}")]
-    BadSignature(&'static str),
-}
-
 /// What a [`BundleError::BadSignature`] names.
 const SECRET_KEY: &str = "SecretKey";
 const ED25519_KEY: &str = "Ed25519 key of that `kid`";
-
-#[derive(Deserialize)]
-struct Header {
-    alg: Option<String>,
-    /// Read only for EdDSA: an HS256 bundle verifies with the SecretKey alone,
-    /// whatever its `kid` says (no key confusion).
-    kid: Option<serde_json::Value>,
-    crit: Option<IgnoredAny>,
-}
-
-/// The two algorithms of §2; `alg` is compared exactly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Alg {
-    Hs256,
-    EdDsa,
-}
-
-impl Alg {
-    fn parse(alg: &str) -> Option<Alg> {
-        match alg {
-            "HS256" => Some(Alg::Hs256),
-            "EdDSA" => Some(Alg::EdDsa),
-            _ => None,
-        }
-    }
-}
 
 /// Signs `payload` (the policy JSON bytes) into a bundle.
 ///
@@ -133,15 +29,11 @@ impl Alg {
 /// assert_eq!(bundle::verify(&jws, &key).unwrap(), br#"{"schema":1}"#);
 /// ```
 pub fn sign(payload: &[u8], key: &SecretKey) -> String {
-    let mut out = URL_SAFE_NO_PAD.encode(HEADER);
-    out.push('.');
-    URL_SAFE_NO_PAD.encode_string(payload, &mut out);
-    let mut mac = key.mac();
-    mac.update(out.as_bytes());
-    let sig = mac.finalize().into_bytes();
-    out.push('.');
-    URL_SAFE_NO_PAD.encode_string(sig, &mut out);
-    out
+    jws::compact(HEADER, payload, |input| {
+        let mut mac = key.mac();
+        hmac::Mac::update(&mut mac, input);
+        hmac::Mac::finalize(mac).into_bytes().to_vec()
+    })
 }
 
 /// Signs `payload` into an `EdDSA` bundle (header `{"alg":"EdDSA","kid":…}`)
@@ -161,13 +53,14 @@ pub fn sign(payload: &[u8], key: &SecretKey) -> String {
 /// ```
 pub fn sign_ed25519(payload: &[u8], kid: &str, seed: &[u8; 32]) -> String {
     let header = serde_json::json!({ "alg": "EdDSA", "kid": kid }).to_string();
-    let mut out = URL_SAFE_NO_PAD.encode(header);
-    out.push('.');
-    URL_SAFE_NO_PAD.encode_string(payload, &mut out);
-    let sig = SigningKey::from_bytes(seed).sign(out.as_bytes());
-    out.push('.');
-    URL_SAFE_NO_PAD.encode_string(sig.to_bytes(), &mut out);
-    out
+    sign_ed25519_with_header(&header, payload, seed)
+}
+
+/// Signs `payload` with the Ed25519 `seed` under a header given whole: for
+/// key sets (`keyset::sign`) and for tests that need odd headers.
+pub(crate) fn sign_ed25519_with_header(header: &str, payload: &[u8], seed: &[u8; 32]) -> String {
+    let key = SigningKey::from_bytes(seed);
+    jws::compact(header, payload, |input| key.sign(input).to_bytes().to_vec())
 }
 
 /// Verifies a bundle with a key set and returns its payload bytes.
@@ -177,7 +70,7 @@ pub fn sign_ed25519(payload: &[u8], kid: &str, seed: &[u8; 32]) -> String {
 /// [`BundleError`], in the order of [`verify`]: shape and size, base64url,
 /// header, `alg` and `crit`, the key (`unknown_key`), then the signature.
 pub fn verify_with_keys(bundle: &str, keys: &KeySet) -> Result<Vec<u8>, BundleError> {
-    verify_with_digest(bundle, keys).map(|(payload, _)| payload)
+    verify_with_digest(bundle, keys).map(|v| v.payload)
 }
 
 /// Verifies a bundle and returns its payload bytes.
@@ -193,130 +86,67 @@ pub fn verify(bundle: &str, key: &SecretKey) -> Result<Vec<u8>, BundleError> {
     verify_with_keys(bundle, &KeySet::secret(key.clone()))
 }
 
-/// [`verify_with_keys`], also returning a digest of the signed content
-/// (header and payload), so a guard can tell "the same bundle again": the
-/// verified MAC for HS256 (no second hash of a large payload), the SHA-256 of
-/// the signing input for EdDSA (an Ed25519 signer may sign the same bytes
-/// twice with different signatures).
-pub(crate) fn verify_with_digest(
-    bundle: &str,
-    keys: &KeySet,
-) -> Result<(Vec<u8>, [u8; 32]), BundleError> {
-    if bundle.len() > limits::MAX_BUNDLE_BYTES {
-        return Err(BundleError::Malformed(format!(
-            "{} bytes, more than the limit of {}",
-            bundle.len(),
-            limits::MAX_BUNDLE_BYTES
-        )));
-    }
-    let mut parts = bundle.split('.');
-    let (Some(h64), Some(p64), Some(s64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(BundleError::Malformed(
-            "expected three base64url parts separated by `.`".into(),
-        ));
-    };
-    let decode = |part: &str, what: &str| {
-        URL_SAFE_NO_PAD
-            .decode(part)
-            .map_err(|e| BundleError::Malformed(format!("{what} is not unpadded base64url: {e}")))
-    };
-    let header_bytes = decode(h64, "header")?;
-    let payload = decode(p64, "payload")?;
-    let sig = decode(s64, "signature")?;
-    let header: Header = serde_json::from_slice(&header_bytes)
-        .map_err(|e| BundleError::Malformed(format!("header is not a JSON object: {e}")))?;
-    let alg = match header.alg.as_deref() {
-        Some(name) => Alg::parse(name)
-            .ok_or_else(|| BundleError::UnsupportedAlg(name.escape_debug().to_string()))?,
-        None => return Err(BundleError::UnsupportedAlg("(missing)".into())),
-    };
-    if header.crit.is_some() {
-        // RFC 7515 §4.1.11: a recipient must refuse extensions it does not
-        // understand, and `b64: false` under `crit` would change the signing input.
-        return Err(BundleError::Malformed(
-            "critical header extensions (`crit`) are not supported".into(),
-        ));
-    }
-    let signing_input = bundle
-        .get(..h64.len() + 1 + p64.len())
-        .unwrap_or_default()
-        .as_bytes();
-    let digest = match alg {
+/// A bundle whose signature verified.
+#[derive(Debug)]
+pub(crate) struct Verified {
+    /// The policy JSON bytes.
+    pub(crate) payload: Vec<u8>,
+    /// What tells "the same bundle again": the verified MAC for HS256 (no
+    /// second hash of a large payload), the SHA-256 of the signing input for
+    /// EdDSA.
+    pub(crate) digest: [u8; 32],
+    /// The header's `typ` is a key set's (§2.1): the caller refuses the
+    /// bundle as `invalid_policy`, after the signature.
+    pub(crate) keyset_typ: bool,
+}
+
+/// [`verify_with_keys`], also returning the digest and what the header's
+/// `typ` says.
+pub(crate) fn verify_with_digest(bundle: &str, keys: &KeySet) -> Result<Verified, BundleError> {
+    let doc = jws::parse(bundle, limits::MAX_BUNDLE_BYTES)?;
+    let digest = match doc.alg {
         Alg::Hs256 => {
             let key = keys.secret_key().ok_or_else(|| {
                 BundleError::UnknownKey("an HS256 bundle, and this guard has no SecretKey".into())
             })?;
-            let mut mac = key.mac();
-            mac.update(signing_input);
-            mac.verify_slice(&sig)
-                .map_err(|_| BundleError::BadSignature(SECRET_KEY))?;
-            <[u8; 32]>::try_from(sig.as_slice())
-                .map_err(|_| BundleError::BadSignature(SECRET_KEY))?
+            doc.verify_hs256(key, SECRET_KEY)?
         }
         Alg::EdDsa => {
-            let kid = match &header.kid {
-                Some(serde_json::Value::String(kid)) => kid,
-                Some(_) => return Err(BundleError::UnknownKey("`kid` is not a string".into())),
-                None => {
-                    return Err(BundleError::UnknownKey(
-                        "an EdDSA bundle without `kid`".into(),
-                    ))
-                }
-            };
+            let kid = doc.kid()?;
             let key = keys.ed25519(kid).ok_or_else(|| {
                 BundleError::UnknownKey(format!(
                     "no Ed25519 key has the kid `{}`",
                     kid.escape_debug()
                 ))
             })?;
-            let sig = <[u8; 64]>::try_from(sig.as_slice())
-                .map_err(|_| BundleError::BadSignature(ED25519_KEY))?;
-            // Strict (RFC 8032 §5.1.7): non-canonical S, small-order R and
-            // small-order keys are refused.
-            key.verify_strict(signing_input, &Signature::from_bytes(&sig))
-                .map_err(|_| BundleError::BadSignature(ED25519_KEY))?;
-            Sha256::digest(signing_input).into()
+            doc.verify_ed25519(key, ED25519_KEY)?;
+            doc.digest()
         }
     };
-    Ok((payload, digest))
+    let keyset_typ = doc.is_keyset();
+    Ok(Verified {
+        payload: doc.payload,
+        digest,
+        keyset_typ,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
 
     fn key() -> SecretKey {
         SecretKey::new("k3yK3yk3yK3yk3y1").unwrap()
     }
 
     fn with_header(header: &str, payload: &[u8], key: &SecretKey) -> String {
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(payload)
-        );
-        let mut mac = key.mac();
-        mac.update(signing_input.as_bytes());
-        let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-        format!("{signing_input}.{sig}")
-    }
-
-    #[test]
-    fn secret_keys_follow_the_seed() {
-        assert!(SecretKey::new("abcdefghijklmnopqrstuvwx").is_ok());
-        assert!(SecretKey::new("abcdefghijklmnopqrstuvwxyz012345").is_ok());
-        assert_eq!(SecretKey::new("abc").unwrap_err(), SecretError::Length(3));
-        assert_eq!(
-            SecretKey::new("abcdefghijklmnopq").unwrap_err(),
-            SecretError::Length(17)
-        );
-        assert_eq!(
-            SecretKey::new("abcdefghijklmno-").unwrap_err(),
-            SecretError::Alphabet
-        );
-        assert!(!format!("{:?}", key()).contains("k3y"));
+        jws::compact(header, payload, |input| {
+            let mut mac = key.mac();
+            hmac::Mac::update(&mut mac, input);
+            hmac::Mac::finalize(mac).into_bytes().to_vec()
+        })
     }
 
     #[test]
@@ -407,5 +237,60 @@ mod tests {
             verify(&empty_sig, &key()),
             Err(BundleError::BadSignature(SECRET_KEY))
         );
+    }
+}
+
+#[cfg(test)]
+mod key_kinds {
+    use crate::bundle::{self, BundleError};
+    use crate::keys::KeySet;
+    use crate::SecretKey;
+
+    /// An alg with no configured key is `unknown_key`, and an HS256 bundle
+    /// never verifies with an Ed25519 key's bytes, whatever its `kid`.
+    #[test]
+    fn each_alg_verifies_only_with_its_own_kind_of_key() {
+        let seed = [3u8; 32];
+        let x = ed25519_dalek::SigningKey::from_bytes(&seed)
+            .verifying_key()
+            .to_bytes();
+        let mut only_ed = KeySet::default();
+        only_ed.add_ed25519("k", &x).unwrap();
+        let secret = SecretKey::new("k3yK3yk3yK3yk3y1").unwrap();
+        let hs = bundle::sign(b"{}", &secret);
+        assert!(matches!(
+            bundle::verify_with_keys(&hs, &only_ed),
+            Err(BundleError::UnknownKey(_))
+        ));
+        let ed = bundle::sign_ed25519(b"{}", "k", &seed);
+        assert!(matches!(
+            bundle::verify_with_keys(&ed, &KeySet::secret(secret.clone())),
+            Err(BundleError::UnknownKey(_))
+        ));
+        assert!(bundle::verify_with_keys(&ed, &only_ed).is_ok());
+        // A 32-byte key made of the public key: an HS256 bundle keyed by it,
+        // naming the Ed25519 key, is still checked against the SecretKey.
+        let mut both = only_ed.clone();
+        both.set_secret(secret);
+        let forged = {
+            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            use base64::Engine as _;
+            use hmac::Mac as _;
+            let input = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","kid":"k"}"#),
+                URL_SAFE_NO_PAD.encode("{}")
+            );
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&x).unwrap();
+            mac.update(input.as_bytes());
+            format!(
+                "{input}.{}",
+                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+            )
+        };
+        assert!(matches!(
+            bundle::verify_with_keys(&forged, &both),
+            Err(BundleError::BadSignature(_))
+        ));
     }
 }

@@ -7,9 +7,11 @@ use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
+use crate::decision::CheckKind;
 use crate::entry::DomainEntry;
+use crate::groups;
 use crate::intern::Interner;
-use crate::policy::{ApiStatus, AppKind, Control, Mode, Policy, PolicyError, Validated};
+use crate::policy::{ApiStatus, AppKind, Control, Mode, Policy, PolicyError, Validated, URL_LISTS};
 use crate::scheme::Scheme;
 
 /// The name is in `builtin_apis` (or the shipped catalogue).
@@ -28,23 +30,65 @@ pub(crate) const fn restricted_bit(kind: AppKind) -> u8 {
     }
 }
 
-/// Which whitelist a URL is matched against.
+/// Which list a target is matched against: the v1 lists, and (contract v3)
+/// one list per kind of `domains`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub(crate) enum List {
     ServerHttps = 0,
     ServerWss = 1,
     WebviewHttps = 2,
+    Request = 3,
+    Upload = 4,
+    Download = 5,
+    Socket = 6,
+    Media = 7,
+    Tcp = 8,
+    Udp = 9,
 }
 
 impl List {
-    pub(crate) const fn scheme(self) -> Scheme {
+    /// The list's name in the policy document, for `explain`.
+    pub(crate) const fn name(self) -> &'static str {
         match self {
-            List::ServerWss => Scheme::Wss,
-            List::ServerHttps | List::WebviewHttps => Scheme::Https,
+            List::ServerHttps | List::ServerWss => "server_domains",
+            List::WebviewHttps => "webview_domains",
+            List::Request => "domains.request",
+            List::Upload => "domains.upload",
+            List::Download => "domains.download",
+            List::Socket => "domains.socket",
+            List::Media => "domains.media",
+            List::Tcp => "domains.tcp",
+            List::Udp => "domains.udp",
         }
     }
 }
+
+/// The `domains` URL lists, in the order of `policy::URL_LISTS`.
+const KIND_LISTS: [List; URL_LISTS] = [
+    List::Request,
+    List::Upload,
+    List::Download,
+    List::Socket,
+    List::Media,
+];
+
+/// Where a URL kind's list lives in [`AppRules::lists`]; `None` for the
+/// kinds whose list is fixed (`webview`) or that have none.
+const fn slot(kind: CheckKind) -> Option<usize> {
+    match kind {
+        CheckKind::Request => Some(0),
+        CheckKind::Upload => Some(1),
+        CheckKind::Download => Some(2),
+        CheckKind::Socket => Some(3),
+        CheckKind::Media => Some(4),
+        _ => None,
+    }
+}
+
+/// A raw-socket entry without a port allows every port: it is stored as
+/// port 0, which no socket target has (§3.7 refuses port 0 first).
+pub(crate) const ANY_PORT: u16 = 0;
 
 /// Everything a check needs of one app, stored per app handle, so a check by
 /// handle is one look-up.
@@ -66,6 +110,20 @@ pub(crate) struct AppRules {
     pub(crate) whitelist: Box<[u32]>,
     /// Sorted, deduplicated API ids.
     pub(crate) granted: Box<[u32]>,
+    /// The list each URL kind with a `domains` slot is matched against:
+    /// its own (schema 3, when present) or `server_domains`' (request,
+    /// upload, download, socket); media's own, always (§3.7).
+    lists: [List; URL_LISTS],
+}
+
+impl AppRules {
+    /// The list a URL check of `kind` is matched against (§3.3 rule 5).
+    pub(crate) fn list(&self, kind: CheckKind) -> List {
+        match slot(kind).and_then(|i| self.lists.get(i)) {
+            Some(&list) => list,
+            None => List::WebviewHttps,
+        }
+    }
 }
 
 /// The ports the entries for one host allow, in four bytes: none, one port
@@ -229,7 +287,8 @@ impl LabelTrie {
         Some(())
     }
 
-    /// Whether `set` holds `port`; any port when `port` is `None`.
+    /// Whether `set` holds `port`, or [`ANY_PORT`] (a raw-socket entry
+    /// without a port); any port when `port` is `None`.
     fn allows(&self, set: PortSet, port: Option<u16>) -> bool {
         let Some(port) = port else {
             return !set.is_none();
@@ -239,8 +298,8 @@ impl LabelTrie {
             v if v & PortSet::MANY != 0 => self
                 .many
                 .get((v & !PortSet::MANY) as usize)
-                .is_some_and(|list| list.contains(&port)),
-            v => v == u32::from(port) + 1,
+                .is_some_and(|list| list.contains(&port) || list.contains(&ANY_PORT)),
+            v => v == u32::from(port) + 1 || v == u32::from(ANY_PORT) + 1,
         }
     }
 
@@ -322,6 +381,11 @@ pub(crate) struct Compiled {
     pub(crate) mode: Mode,
     pub(crate) not_before: Option<u64>,
     pub(crate) not_after: Option<u64>,
+    /// `schema: 1` or `2`: a media target that reaches the network is
+    /// checked as `download` (§3.7).
+    pub(crate) media_as_download: bool,
+    /// `schema: 3`: names are compared by permission (§1, groups).
+    pub(crate) by_permission: bool,
     /// `[nbf, end)` with the open ends as `0` and `u64::MAX`.
     window: (u64, u64),
     api_flags: Vec<u8>,
@@ -333,6 +397,19 @@ pub(crate) struct Compiled {
     /// Whether there is any `blocked_hosts` pattern: most policies have
     /// none, and then rule 4a costs no probe.
     any_blocked: bool,
+}
+
+/// The API names a policy name stands for: in a `schema: 3` document
+/// (`expand`) a group's APIs for a group or any of its APIs (§1, permission
+/// groups), else the name alone.
+fn names_of_permission(name: &str, expand: bool) -> impl Iterator<Item = &str> {
+    let group = if expand {
+        groups::members(groups::permission(name))
+    } else {
+        &[]
+    };
+    let alone = group.is_empty() && !(expand && groups::group(name).is_some());
+    group.iter().copied().chain(alone.then_some(name))
 }
 
 /// The trie root of `blocked_hosts`: no app has index `u32::MAX`.
@@ -370,8 +447,8 @@ impl Compiled {
                 }
             }
         }
+        let v3 = policy.schema >= 3;
         for api in &policy.sensitive_apis {
-            let id = api_ids.intern(&api.name).ok_or_else(full)?;
             let mut bits = SENSITIVE;
             if api.status == ApiStatus::Restricted {
                 for kind in AppKind::ALL {
@@ -380,7 +457,12 @@ impl Compiled {
                     }
                 }
             }
-            flags.push((id, bits));
+            // §1, permission groups: in schema 3 an entry restricts every
+            // API of its permission; a group name is a permission, never an
+            // API, so it carries no flags of its own.
+            for name in names_of_permission(&api.name, v3) {
+                flags.push((api_ids.intern(name).ok_or_else(full)?, bits));
+            }
         }
 
         let mut rules = Vec::with_capacity(policy.apps.len());
@@ -391,8 +473,14 @@ impl Compiled {
         let (mut hosts_count, mut label_bytes) = (0, 0);
         let hosts_of = entries
             .iter()
-            .flat_map(|e| e.server.iter().chain(&e.webview))
-            .map(|e| &*e.host)
+            .flat_map(|e| {
+                e.server
+                    .iter()
+                    .chain(&e.webview)
+                    .chain(e.kinds.iter().flatten().flatten())
+                    .map(|e| &*e.host)
+                    .chain(e.sockets.iter().flatten().map(|s| s.pattern.host.as_str()))
+            })
             .chain(blocked.iter().map(|b| b.host.as_str()));
         for host in hosts_of {
             hosts_count += 1;
@@ -408,20 +496,58 @@ impl Compiled {
         for (index, (app, app_entries)) in policy.apps.iter().zip(entries).enumerate() {
             let index = u32::try_from(index).map_err(|_| full())?;
             handles.push(app_ids.intern(&app.app_id).ok_or_else(full)?);
-            let ids =
-                |names: &[String], api_ids: &mut Interner| -> Result<Box<[u32]>, PolicyError> {
-                    let mut ids = names
-                        .iter()
-                        .map(|n| api_ids.intern(n).ok_or_else(full))
-                        .collect::<Result<Vec<u32>, _>>()?;
-                    ids.sort_unstable();
-                    ids.dedup();
-                    Ok(ids.into_boxed_slice())
-                };
-            let whitelist = ids(&app.api_whitelist, api_ids)?;
-            let granted = ids(&app.granted_apis, api_ids)?;
-            let lists = app_entries
-                .server
+            let ids = |names: &[String],
+                       expand: bool,
+                       api_ids: &mut Interner|
+             -> Result<Box<[u32]>, PolicyError> {
+                let mut ids = Vec::with_capacity(names.len());
+                for name in names {
+                    for n in names_of_permission(name, expand) {
+                        ids.push(api_ids.intern(n).ok_or_else(full)?);
+                    }
+                }
+                ids.sort_unstable();
+                ids.dedup();
+                Ok(ids.into_boxed_slice())
+            };
+            let whitelist = ids(&app.api_whitelist, false, api_ids)?;
+            // §1: a grant of any name of a group grants the whole group.
+            let granted = ids(&app.granted_apis, v3, api_ids)?;
+            let mut kind_lists = [
+                List::ServerHttps,
+                List::ServerHttps,
+                List::ServerHttps,
+                List::ServerWss,
+                List::Media,
+            ];
+            let crate::policy::AppEntries {
+                server,
+                webview,
+                kinds,
+                sockets,
+            } = app_entries;
+            let mut own = Vec::new();
+            for ((slot, list), entries) in kind_lists.iter_mut().zip(KIND_LISTS).zip(kinds) {
+                if let Some(entries) = entries {
+                    *slot = list;
+                    own.extend(entries.into_iter().map(|e| (list, e)));
+                }
+            }
+            let [tcp, udp] = sockets;
+            for (list, entries) in [(List::Tcp, tcp), (List::Udp, udp)] {
+                for e in entries {
+                    let root = LabelTrie::root(index, list as u8);
+                    hosts
+                        .add(
+                            root,
+                            &e.pattern.host,
+                            e.pattern.wildcard,
+                            e.port.unwrap_or(ANY_PORT),
+                        )
+                        .ok_or_else(too_big)?;
+                }
+            }
+            let lists = server
                 .into_iter()
                 .map(|e| {
                     let list = match e.scheme {
@@ -430,12 +556,8 @@ impl Compiled {
                     };
                     (list, e)
                 })
-                .chain(
-                    app_entries
-                        .webview
-                        .into_iter()
-                        .map(|e| (List::WebviewHttps, e)),
-                );
+                .chain(webview.into_iter().map(|e| (List::WebviewHttps, e)))
+                .chain(own);
             for (
                 list,
                 DomainEntry {
@@ -470,6 +592,7 @@ impl Compiled {
                 restricted_bit: restricted_bit(app.kind),
                 whitelist,
                 granted,
+                lists: kind_lists,
             });
         }
 
@@ -493,6 +616,8 @@ impl Compiled {
             mode: policy.mode,
             not_before,
             not_after,
+            media_as_download: !v3,
+            by_permission: v3,
             window: (not_before.unwrap_or(0), not_after.unwrap_or(u64::MAX)),
             api_flags,
             app_count: policy.apps.len(),

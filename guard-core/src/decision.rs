@@ -65,29 +65,39 @@ impl DenyCode {
     /// Whether `report` mode may let a call this code denies through: never
     /// for `no_policy` (no policy, no mode) nor for the superapp's own blocks,
     /// `app_removed` and `domain_blocked` (§3: report mode relaxes what an
-    /// app's lists say, never what the superapp blocked).
+    /// app's lists say, never what the superapp blocked), nor (contract v3,
+    /// every schema) for `invalid_url`: a target the guard could not parse
+    /// cannot be handed on, since another parser may read a blocked host out
+    /// of it.
     pub const fn reportable(self) -> bool {
         !matches!(
             self,
-            DenyCode::NoPolicy | DenyCode::AppRemoved | DenyCode::DomainBlocked
+            DenyCode::NoPolicy
+                | DenyCode::AppRemoved
+                | DenyCode::DomainBlocked
+                | DenyCode::InvalidUrl
         )
     }
 
     /// The `errno` a mini program's `fail` callback receives.
     ///
     /// `600002` for the domain-list denials is fixed by the contract (it is
-    /// what mini program runtimes report), `domain_blocked` included. The
-    /// others are this project's choice, documented in `docs/decisions.md`:
-    /// `600009` (the runtimes' "invalid URL") for URL denials, `103` for
-    /// permission denials and `1` when there is no usable policy for the app,
-    /// the app was removed, or the package is not the released one.
+    /// what mini program runtimes report), `domain_blocked` included, and so
+    /// (contract v3, §3.4) is `102` for both permission denials: WeChat's
+    /// public errno table gives 102 for an API the platform does not allow,
+    /// while 103 is the *user's* refusal, which a mini program answers by
+    /// sending the user to a settings page that cannot lift a superapp's
+    /// restriction. The others are this project's choice, documented in
+    /// `docs/decisions.md`: `600009` (the runtimes' "invalid URL") for URL
+    /// denials and `1` when there is no usable policy for the app, the app
+    /// was removed, or the package is not the released one.
     pub const fn errno(self) -> u32 {
         match self {
             DenyCode::NoPolicy
             | DenyCode::UnknownApp
             | DenyCode::AppRemoved
             | DenyCode::VersionNotReleased => 1,
-            DenyCode::ApiNotWhitelisted | DenyCode::PermissionNotGranted => 103,
+            DenyCode::ApiNotWhitelisted | DenyCode::PermissionNotGranted => 102,
             DenyCode::InvalidUrl | DenyCode::InsecureScheme => 600009,
             DenyCode::DomainNotWhitelisted | DenyCode::PortNotAllowed | DenyCode::DomainBlocked => {
                 600002
@@ -101,7 +111,7 @@ impl DenyCode {
             DenyCode::NoPolicy => "no valid permission policy",
             DenyCode::UnknownApp => "unknown app",
             DenyCode::ApiNotWhitelisted => "api not in whitelist",
-            DenyCode::PermissionNotGranted => "permission not granted",
+            DenyCode::PermissionNotGranted => "jsapi has no permission",
             DenyCode::InvalidUrl => "invalid url",
             DenyCode::InsecureScheme => "url scheme not allowed",
             DenyCode::DomainNotWhitelisted | DenyCode::PortNotAllowed => "url not in domain list",
@@ -136,6 +146,9 @@ pub enum CheckKind {
     Tcp = 7,
     /// A raw UDP socket (§3.7).
     Udp = 8,
+    /// Contract v3: a source the platform shows or plays (an image, font,
+    /// audio, video or poster source, §3.7).
+    Media = 9,
 }
 
 contract_names!(CheckKind {
@@ -148,6 +161,7 @@ contract_names!(CheckKind {
     Launch => "launch",
     Tcp => "tcp",
     Udp => "udp",
+    Media => "media",
 });
 
 impl CheckKind {
@@ -160,12 +174,13 @@ impl CheckKind {
         CheckKind::Webview,
     ];
 
-    /// The kind for its numeric value (`0..=8`).
+    /// The kind for its numeric value (`0..=9`).
     pub fn from_u8(value: u8) -> Option<CheckKind> {
         CheckKind::ALL.into_iter().find(|k| *k as u8 == value)
     }
 
-    /// Whether this kind checks a URL (§3.3).
+    /// Whether this kind checks a URL (§3.3); `media` does too, once §3.7
+    /// has classified its target as a network one.
     pub const fn is_url(self) -> bool {
         matches!(
             self,
@@ -174,12 +189,16 @@ impl CheckKind {
                 | CheckKind::Download
                 | CheckKind::Socket
                 | CheckKind::Webview
+                | CheckKind::Media
         )
     }
 
     /// The `<api>` of the `errMsg` (§3.4) of every kind but [`CheckKind::Api`],
     /// whose label is the API name itself. Raw sockets are labelled by the
     /// runtimes' APIs that open them (`createTCPSocket`, `createUDPSocket`).
+    /// A media check has no API of its own: an enforcement point renders its
+    /// message with the API, method or setter the mini program used
+    /// (`previewImage`, `InnerAudioContext.src`), and `media` otherwise.
     pub const fn url_label(self) -> Option<&'static str> {
         match self {
             CheckKind::Api => None,
@@ -191,6 +210,7 @@ impl CheckKind {
             CheckKind::Launch => Some("launch"),
             CheckKind::Tcp => Some("createTCPSocket"),
             CheckKind::Udp => Some("createUDPSocket"),
+            CheckKind::Media => Some("media"),
         }
     }
 
@@ -368,7 +388,7 @@ mod tests {
         );
         assert_eq!(
             m(DenyCode::PermissionNotGranted),
-            "request:fail permission not granted"
+            "request:fail jsapi has no permission"
         );
         assert_eq!(m(DenyCode::InvalidUrl), "request:fail invalid url");
         assert_eq!(

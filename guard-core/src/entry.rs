@@ -71,8 +71,14 @@ pub enum EntryError {
     #[error("has a wildcard over a single label")]
     WildcardSingleLabel,
     /// A `blocked_hosts` pattern with a scheme, port, path or userinfo.
-    #[error("is not a host pattern (no scheme, port, path or userinfo)")]
+    #[error(
+        "is not a host pattern (no scheme, port, path, userinfo, brackets or percent-encoding)"
+    )]
     NotAHost,
+    /// A raw-socket entry's port is not 1–65535 in decimal without sign or
+    /// leading zero.
+    #[error("has a port that is not 1 to 65535 in decimal without sign or leading zero")]
+    BadPort,
 }
 
 /// A `blocked_hosts` pattern (`policy.md` §1, §3.3 rule 4a): a host, or a
@@ -107,8 +113,10 @@ impl HostPattern {
     /// ```
     pub fn parse(raw: &str) -> Result<HostPattern, EntryError> {
         // What would make the text more than a host once put after
-        // `https://`: the entry parser then judges the host alone.
-        if raw.contains([':', '/', '\\', '?', '#', '@']) {
+        // `https://`: the entry parser then judges the host alone. A host
+        // pattern is written as the host it names: no percent-encoding
+        // (contract v3, §1), which would hide which host that is.
+        if raw.contains([':', '/', '\\', '?', '#', '@', '%', '[', ']']) {
             return Err(EntryError::NotAHost);
         }
         let origin = format!("https://{raw}");
@@ -117,6 +125,69 @@ impl HostPattern {
             host: entry.host.into_owned(),
             wildcard: entry.wildcard,
         })
+    }
+}
+
+/// A `domains.tcp` or `domains.udp` entry (`policy.md` §1, contract v3):
+/// `H` or `H:P`, where `H` is a host pattern exactly as a `blocked_hosts`
+/// entry and `P` a decimal port 1–65535 without sign or leading zero. An
+/// entry without a port allows every port (§3.7).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SocketEntry {
+    pub(crate) pattern: HostPattern,
+    /// The one port it allows; `None` for every port.
+    pub(crate) port: Option<u16>,
+}
+
+impl SocketEntry {
+    /// Parses a `domains.tcp` or `domains.udp` entry.
+    ///
+    /// # Errors
+    ///
+    /// An [`EntryError`] saying what is wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::SocketEntry;
+    /// assert_eq!(SocketEntry::parse("*.IoT.example:5683").unwrap().to_string(), "*.iot.example:5683");
+    /// assert_eq!(SocketEntry::parse("printer.example").unwrap().to_string(), "printer.example");
+    /// for bad in ["a.example:0", "a.example:080", "a.example:+80", "a.example:65536", "10.0.0.1:53", "[::1]:53", "a%2eexample"] {
+    ///     assert!(SocketEntry::parse(bad).is_err(), "{bad}");
+    /// }
+    /// ```
+    pub fn parse(raw: &str) -> Result<SocketEntry, EntryError> {
+        let (host, port) = match raw.rsplit_once(':') {
+            Some((host, digits)) => (host, Some(decimal_port(digits)?)),
+            None => (raw, None),
+        };
+        Ok(SocketEntry {
+            pattern: HostPattern::parse(host)?,
+            port,
+        })
+    }
+}
+
+/// 1–65535 in decimal, without sign or leading zero.
+fn decimal_port(digits: &str) -> Result<u16, EntryError> {
+    let canonical = !digits.is_empty()
+        && digits.len() <= 5
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    match digits.parse::<u16>() {
+        Ok(port) if canonical => Ok(port),
+        _ => Err(EntryError::BadPort),
+    }
+}
+
+impl fmt::Display for SocketEntry {
+    /// The entry in normalised form, e.g. `*.iot.example:5683`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.pattern)?;
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        Ok(())
     }
 }
 
@@ -337,10 +408,9 @@ fn quick_entry<'a>(raw: &'a str, schemes: &[Scheme]) -> Option<DomainEntry<'a>> 
 }
 
 fn allowed_text(schemes: &[Scheme]) -> &'static str {
-    if schemes.len() == 1 {
-        "https"
-    } else {
-        "https, wss"
+    match schemes {
+        [one] => one.as_str(),
+        _ => "https, wss",
     }
 }
 

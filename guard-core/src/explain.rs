@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::compiled::SENSITIVE;
+use crate::compiled::{List, SENSITIVE};
 use crate::decision::{CheckKind, Decision};
 use crate::guard::{host_port, Check, Guard};
 use crate::limits;
@@ -125,9 +125,34 @@ impl Guard {
             Check::Socket(_, host, _) => host,
             Check::Redirect { location, .. } => location,
         };
-        let list_name = match kind {
+        let rules = self.app_ids.get(app).and_then(|h| policy?.app(h));
+        // The list and switch that decided: the kind's own (v3 `domains`),
+        // and media under a schema 1 or 2 document as `download` (§3.7).
+        let list_kind = match kind {
+            CheckKind::Media if policy.is_some_and(|p| p.media_as_download) => CheckKind::Download,
+            other => other,
+        };
+        let list_name = match (kind, rules) {
+            (CheckKind::Tcp, _) => List::Tcp.name(),
+            (CheckKind::Udp, _) => List::Udp.name(),
+            (_, Some(r)) => r.list(list_kind).name(),
+            (CheckKind::Webview, None) => List::WebviewHttps.name(),
+            (_, None) => List::ServerHttps.name(),
+        };
+        let switch_name = match list_kind {
             CheckKind::Webview => "webview_domains",
+            CheckKind::Media => "media_domains",
             _ => "server_domains",
+        };
+        let permission = |name: &str| -> String {
+            let grouped = policy
+                .is_some_and(|p| p.by_permission)
+                .then(|| crate::groups::group_of(name))
+                .flatten();
+            match grouped {
+                Some(group) => format!("`{name}` (permission `{group}`)"),
+                None => format!("`{name}`"),
+            }
         };
         let scheme = kind.scheme().as_str();
         let h = host.unwrap_or("");
@@ -177,12 +202,12 @@ impl Guard {
             ),
             Because::ApiNotGranted => (
                 "§3.2 rule 4",
-                format!("`{subject}` is a restricted sensitive API for this kind of app and `{app}` has no grant for it"),
+                format!("{} is a restricted sensitive API for this kind of app and `{app}` has no grant for it", permission(subject)),
                 Some("granted_apis".into()),
             ),
             Because::ApiGranted => (
                 "§3.2 rule 5",
-                format!("`{subject}` is restricted and granted to `{app}`"),
+                format!("{} is restricted and granted to `{app}`", permission(subject)),
                 Some("granted_apis".into()),
             ),
             Because::ApiBuiltin | Because::ApiWhitelisted | Because::ApiUnrestricted => {
@@ -229,7 +254,7 @@ impl Guard {
             }
             Because::SwitchOff => (
                 "§3.3 rule 5",
-                format!("`control.{list_name}` is off for `{app}`"),
+                format!("`control.{switch_name}` is off for `{app}`"),
                 Some(list_name.into()),
             ),
             Because::IpHost => (
@@ -306,8 +331,29 @@ impl Guard {
             ),
             Because::SocketNoList => (
                 "§3.7",
-                format!("`control.server_domains` is on for `{app}` and no list carries raw sockets"),
-                Some("server_domains".into()),
+                format!("`control.server_domains` is on for `{app}` and no entry of `{list_name}` matches `{h}` port {p}"),
+                Some(list_name.into()),
+            ),
+            Because::SocketListed(at) => {
+                let pattern = match at {
+                    None => h_trim.to_owned(),
+                    Some(at) => format!("*.{}", h_trim.get(at..).unwrap_or("")),
+                };
+                (
+                    "§3.7",
+                    format!("`{h}` port {p} matches the entry `{pattern}` of `{list_name}`"),
+                    Some(format!("{list_name}: {pattern}")),
+                )
+            }
+            Because::MediaLocal => (
+                "§3.7",
+                "the media target does not reach the network (inline, a platform file, a package path or a local prefix)".into(),
+                None,
+            ),
+            Because::MediaInvalid => (
+                "§3.7",
+                "the media target is empty or a path that names another host (`//`, `\\\\`, `/\\`)".into(),
+                None,
             ),
         }
     }

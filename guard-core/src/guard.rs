@@ -5,14 +5,14 @@
 
 use std::borrow::Cow;
 
-use crate::bundle::{SecretError, SecretKey};
 use crate::catalogue;
 use crate::compiled::Compiled;
+use crate::config::{GuardConfig, Trust};
 use crate::decision::{CheckKind, Decision, Verdict};
 use crate::intern::Interner;
-use crate::keys::KeySet;
+use crate::keys::{KeySet, SecretError, SecretKey};
+use crate::keyset::VerifiedKeyset;
 use crate::limits;
-use crate::load::Accepted;
 use crate::target::{self, Target};
 
 /// An interned API name: stable for the life of the guard.
@@ -144,17 +144,36 @@ fn split_host_port(target: &str) -> (&str, u32) {
 ///
 /// let d = guard.decide("mp", CheckKind::Api, "getLocation", 100);
 /// assert!(!d.allow);
-/// assert_eq!(d.message, "getLocation:fail permission not granted");
+/// assert_eq!(d.message, "getLocation:fail jsapi has no permission");
 /// assert!(guard.decide("mp", CheckKind::Request, "https://api.example/v1", 100).allow);
 /// ```
 #[derive(Debug)]
 pub struct Guard {
-    pub(crate) keys: KeySet,
+    /// What verifies bundles (and, with roots, key sets).
+    pub(crate) trust: Trust,
+    /// §3.7: the serialisations of the prefixes the host treats as local.
+    pub(crate) local_prefixes: Vec<String>,
+    /// With roots (§2.1): the key set in force, which is the key-set floor.
+    pub(crate) keyset: Option<VerifiedKeyset>,
+    /// With roots: the key set that admitted the bundle in force, kept so
+    /// a restart can verify that bundle again even after a rotation.
+    pub(crate) bundle_keyset: Option<VerifiedKeyset>,
+    /// With roots: the bundle at the floor as received, so a host persists
+    /// the floor as the signed document that set it.
+    pub(crate) bundle_jws: Option<Box<str>>,
     pub(crate) api_ids: Interner,
     pub(crate) app_ids: Interner,
     pub(crate) catalogue: u32,
     pub(crate) active: Option<Compiled>,
     pub(crate) accepted: Option<Accepted>,
+}
+
+/// The bundle the guard accepted last: its anti-rollback floor.
+#[derive(Debug, Clone)]
+pub(crate) struct Accepted {
+    pub(crate) superapp_id: String,
+    pub(crate) version: u64,
+    pub(crate) digest: [u8; 32],
 }
 
 impl Guard {
@@ -189,6 +208,26 @@ impl Guard {
     /// guard.load(&bundle::sign_ed25519(policy, "2026-12", &seed), 100).unwrap();
     /// ```
     pub fn with_keys(keys: KeySet) -> Guard {
+        Guard::from_config(GuardConfig::keys(keys))
+    }
+
+    /// A guard with no policy, created as `config` says: with signing keys
+    /// (v1, v2) or with root keys for one superapp (v3, §2.1), and the local
+    /// media prefixes of §3.7. [`GuardConfig`] refuses impossible
+    /// configurations when it is built.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::{keys::KeySet, CheckKind, Guard, GuardConfig};
+    /// let x = ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]).verifying_key().to_bytes();
+    /// let mut roots = KeySet::default();
+    /// roots.add_ed25519("root-1", &x).unwrap();
+    /// let config = GuardConfig::roots(roots, "demo").with_local_prefixes(&["http://tmp/"]).unwrap();
+    /// let guard = Guard::from_config(config);
+    /// assert!(!guard.decide("mp", CheckKind::Media, "http://tmp/a.png", 0).allow); // no policy yet
+    /// ```
+    pub fn from_config(config: GuardConfig) -> Guard {
         let mut api_ids = Interner::default();
         let mut catalogue = 0;
         for name in catalogue::names() {
@@ -197,12 +236,24 @@ impl Guard {
             }
         }
         Guard {
-            keys,
+            trust: config.trust,
+            local_prefixes: config.local_prefixes,
+            keyset: None,
+            bundle_keyset: None,
+            bundle_jws: None,
             api_ids,
             app_ids: Interner::default(),
             catalogue,
             active: None,
             accepted: None,
+        }
+    }
+
+    /// The superapp a guard created with roots serves (§2.1).
+    pub fn root_superapp(&self) -> Option<&str> {
+        match &self.trust {
+            Trust::Roots { superapp_id, .. } => Some(superapp_id),
+            Trust::Keys(_) => None,
         }
     }
 
@@ -337,6 +388,71 @@ impl Guard {
         now: u64,
     ) -> (UrlVerdict, Option<Cow<'u, str>>) {
         self.url_verdict_href(self.app_ids.get(app), kind, url, now)
+    }
+
+    /// Media check (§3.1, §3.7, contract v3): a source the platform shows or
+    /// plays, classified first (inline, platform file, package path, local
+    /// prefix, or network). Also returns what the enforcement point hands on
+    /// when the call goes through: a local or inline target as §3.7
+    /// classified it, a network target as the WHATWG parser serialised it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::{bundle, CheckKind, DenyCode, Guard, GuardConfig, SecretKey, keys::KeySet};
+    /// let secret = "k3yK3yk3yK3yk3y1";
+    /// let policy = br#"{"schema":3,"superapp_id":"demo","version":1,"issued_at":0,
+    ///   "apps":[{"app_id":"mp","kind":"mini_program","control":{"media_domains":true},
+    ///            "domains":{"media":["https://cdn.example"]}}]}"#;
+    /// let config = GuardConfig::keys(KeySet::secret(SecretKey::new(secret).unwrap()));
+    /// let mut guard = Guard::from_config(config.with_local_prefixes(&["http://tmp/"]).unwrap());
+    /// guard.load(&bundle::sign(policy, &SecretKey::new(secret).unwrap()), 100).unwrap();
+    /// let (v, on) = guard.check_media("mp", "HTTP://TMP/a.png", 100);
+    /// assert!(v.verdict.allow());
+    /// assert_eq!(on.as_deref(), Some("http://tmp/a.png"));
+    /// let (v, _) = guard.check_media("mp", "//evil.example/a.png", 100);
+    /// assert_eq!(v.verdict.code(), Some(DenyCode::InvalidUrl));
+    /// let (v, _) = guard.check_media("mp", "https://evil.example/a.png", 100);
+    /// assert_eq!(v.verdict.code(), Some(DenyCode::DomainNotWhitelisted));
+    /// ```
+    pub fn check_media<'u>(
+        &self,
+        app: &str,
+        url: &'u str,
+        now: u64,
+    ) -> (UrlVerdict, Option<Cow<'u, str>>) {
+        self.media_verdict(self.app_ids.get(app), url, now)
+    }
+
+    /// [`Guard::check_media`] by app handle.
+    pub fn check_media_handle<'u>(
+        &self,
+        app: AppHandle,
+        url: &'u str,
+        now: u64,
+    ) -> (UrlVerdict, Option<Cow<'u, str>>) {
+        self.media_verdict(Some(app.0), url, now)
+    }
+
+    fn media_verdict<'u>(
+        &self,
+        app: Option<u32>,
+        url: &'u str,
+        now: u64,
+    ) -> (UrlVerdict, Option<Cow<'u, str>>) {
+        let ((verdict, _, parsed), local) = match self.rule_app(app, now) {
+            Ok((policy, rules)) => self.media_rules(policy, rules, url),
+            Err((v, b)) => (self.harden(v, b, CheckKind::Media, Some(url), now), None),
+        };
+        let on_hand = match local {
+            Some(local) => Some(local),
+            None if url.len() > limits::MAX_URL_BYTES => None,
+            None => match &parsed {
+                Some(t) => t.href.clone().or_else(|| target::href(url, Some(t))),
+                None => None,
+            },
+        };
+        (url_verdict(verdict, parsed.as_ref(), false), on_hand)
     }
 
     /// Launch check (§3.1, §3.5): may the base library run this code package?

@@ -1,5 +1,7 @@
 //! The keys a guard verifies bundles with (`policy.md` §2): the superapp's
-//! SecretKey for `HS256`, and Ed25519 public keys by `kid` for `EdDSA`.
+//! SecretKey for `HS256`, and Ed25519 public keys by `kid` for `EdDSA`; and
+//! (contract v3) the root keys key sets are verified with, which are Ed25519
+//! public keys too.
 //!
 //! A device holds public keys only: a JWK carrying the private `d` is refused,
 //! and so is a public key an attacker could have chosen to make forgeries
@@ -10,11 +12,68 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ed25519_dalek::VerifyingKey;
+use hmac::{Hmac, Mac};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
+use sha2::Sha256;
 use thiserror::Error;
 
-use crate::bundle::{SecretError, SecretKey};
+type HmacSha256 = Hmac<Sha256>;
+
+/// A superapp's SecretKey: 16, 24 or 32 ASCII letters and digits.
+#[derive(Clone)]
+pub struct SecretKey(Box<[u8]>);
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the key itself: it ends up in logs.
+        write!(f, "SecretKey({} bytes)", self.0.len())
+    }
+}
+
+/// Why a string is not a usable SecretKey.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// Not 16, 24 or 32 characters long.
+    #[error("secret key must be 16, 24 or 32 characters long, not {0}")]
+    Length(usize),
+    /// A character other than an ASCII letter or digit.
+    #[error("secret key must contain only ASCII letters and digits")]
+    Alphabet,
+}
+
+impl SecretKey {
+    /// Validates a SecretKey as the configuration-management seed recommends.
+    ///
+    /// # Errors
+    ///
+    /// [`SecretError`] for a wrong length or alphabet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::SecretKey;
+    /// assert!(SecretKey::new("k3yK3yk3yK3yk3y1").is_ok());
+    /// assert!(SecretKey::new("short").is_err());
+    /// ```
+    pub fn new(secret: &str) -> Result<SecretKey, SecretError> {
+        if !matches!(secret.len(), 16 | 24 | 32) {
+            return Err(SecretError::Length(secret.chars().count()));
+        }
+        if !secret.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(SecretError::Alphabet);
+        }
+        Ok(SecretKey(secret.as_bytes().into()))
+    }
+
+    pub(crate) fn mac(&self) -> HmacSha256 {
+        // HMAC takes keys of any length, so this cannot fail; fall back to an
+        // empty-key MAC rather than panic, which would only ever fail to verify.
+        HmacSha256::new_from_slice(&self.0)
+            .unwrap_or_else(|_| <HmacSha256 as Mac>::new(&Default::default()))
+    }
+}
 
 /// Why a key set cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -109,6 +168,19 @@ impl KeySet {
             secret: Some(key),
             ed25519: Vec::new(),
         }
+    }
+
+    /// Adds (or replaces) the SecretKey.
+    #[cfg(test)]
+    pub(crate) fn set_secret(&mut self, key: SecretKey) {
+        self.secret = Some(key);
+    }
+
+    /// Whether the set holds an Ed25519 key with this `kid` or these bytes.
+    pub(crate) fn has_kid_or_key(&self, kid: &str, x: &[u8; 32]) -> bool {
+        self.ed25519
+            .iter()
+            .any(|(k, v)| k == kid || v.as_bytes() == x)
     }
 
     /// Reads `{"secret"?: "<SecretKey>", "keys"?: [<Ed25519 public JWK>...]}`,
@@ -215,6 +287,22 @@ impl KeySet {
 mod tests {
     use super::*;
 
+    #[test]
+    fn secret_keys_follow_the_seed() {
+        assert!(SecretKey::new("abcdefghijklmnopqrstuvwx").is_ok());
+        assert!(SecretKey::new("abcdefghijklmnopqrstuvwxyz012345").is_ok());
+        assert_eq!(SecretKey::new("abc").unwrap_err(), SecretError::Length(3));
+        assert_eq!(
+            SecretKey::new("abcdefghijklmnopq").unwrap_err(),
+            SecretError::Length(17)
+        );
+        assert_eq!(
+            SecretKey::new("abcdefghijklmno-").unwrap_err(),
+            SecretError::Alphabet
+        );
+        assert!(!format!("{:?}", SecretKey::new("k3yK3yk3yK3yk3y1").unwrap()).contains("k3y"));
+    }
+
     const X: &str = "oGLZaSl9yuoXZCZf2lzTC5uLVjx9UhtG0Jo51ARBBIQ";
 
     fn jwk(extra: &str) -> String {
@@ -288,60 +376,5 @@ mod tests {
             Err(KeyError::WeakKey(_))
         ));
         assert!(set.is_empty());
-    }
-}
-
-#[cfg(test)]
-mod bundle_tests {
-    use crate::bundle::{self, BundleError};
-    use crate::keys::KeySet;
-    use crate::SecretKey;
-
-    /// An alg with no configured key is `unknown_key`, and an HS256 bundle
-    /// never verifies with an Ed25519 key's bytes, whatever its `kid`.
-    #[test]
-    fn each_alg_verifies_only_with_its_own_kind_of_key() {
-        let seed = [3u8; 32];
-        let x = ed25519_dalek::SigningKey::from_bytes(&seed)
-            .verifying_key()
-            .to_bytes();
-        let mut only_ed = KeySet::default();
-        only_ed.add_ed25519("k", &x).unwrap();
-        let secret = SecretKey::new("k3yK3yk3yK3yk3y1").unwrap();
-        let hs = bundle::sign(b"{}", &secret);
-        assert!(matches!(
-            bundle::verify_with_keys(&hs, &only_ed),
-            Err(BundleError::UnknownKey(_))
-        ));
-        let ed = bundle::sign_ed25519(b"{}", "k", &seed);
-        assert!(matches!(
-            bundle::verify_with_keys(&ed, &KeySet::secret(secret.clone())),
-            Err(BundleError::UnknownKey(_))
-        ));
-        assert!(bundle::verify_with_keys(&ed, &only_ed).is_ok());
-        // A 32-byte key made of the public key: an HS256 bundle keyed by it,
-        // naming the Ed25519 key, is still checked against the SecretKey.
-        let mut both = only_ed.clone();
-        both.secret = Some(secret);
-        let forged = {
-            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-            use base64::Engine as _;
-            use hmac::Mac as _;
-            let input = format!(
-                "{}.{}",
-                URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","kid":"k"}"#),
-                URL_SAFE_NO_PAD.encode("{}")
-            );
-            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&x).unwrap();
-            mac.update(input.as_bytes());
-            format!(
-                "{input}.{}",
-                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-            )
-        };
-        assert!(matches!(
-            bundle::verify_with_keys(&forged, &both),
-            Err(BundleError::BadSignature(_))
-        ));
     }
 }

@@ -44,31 +44,39 @@
 pub mod bundle;
 pub mod catalogue;
 mod compiled;
+mod config;
 pub mod decision;
 pub mod entry;
 mod explain;
+pub mod groups;
 mod guard;
 mod host;
 mod intern;
+mod jws;
 pub mod keys;
+pub mod keyset;
 pub mod limits;
 mod load;
+mod media;
 mod names;
 pub mod policy;
 pub mod redirect;
 pub mod report;
 mod rules;
 mod scheme;
+mod state;
 mod target;
 
-pub use bundle::{SecretError, SecretKey};
+pub use config::{ConfigError, GuardConfig};
 pub use decision::{CheckKind, Decision, DenyCode, Verdict, REPORTED_BIT};
-pub use entry::{DomainEntry, EntryError, HostPattern};
+pub use entry::{DomainEntry, EntryError, HostPattern, SocketEntry};
 pub use explain::Explanation;
 pub use guard::{ApiId, AppHandle, Check, Guard, UrlVerdict};
-pub use keys::{KeyError, KeySet};
-pub use load::{Floor, FloorError, LoadCode, LoadError, PolicyStatus};
+pub use keys::{KeyError, KeySet, SecretError, SecretKey};
+pub use keyset::KeysetError;
+pub use load::{Floor, FloorError, KeysetStatus, LoadCode, LoadError, PolicyStatus};
 pub use policy::{
-    ApiStatus, ApiType, App, AppKind, Audience, Control, Mode, Policy, PolicyError, Release, Scope,
-    SensitiveApi,
+    ApiStatus, ApiType, App, AppKind, Audience, Control, Domains, Mode, Policy, PolicyError,
+    Release, Scope, SensitiveApi,
 };
+pub use state::{Restored, SignedState};

@@ -36,3 +36,12 @@ pub const MAX_VERSION_CHARS: usize = 64;
 /// Most redirect hops an enforcement point follows (`policy.md` §3.6): the
 /// next one is `invalid_url`.
 pub const MAX_REDIRECT_HOPS: u32 = 10;
+/// Largest key-set `version` (§2.1): 2^53-1, the largest integer every JSON
+/// reader (JavaScript's included) reads exactly.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+/// Most keys in one key set (§2.1).
+pub const MAX_KEYSET_KEYS: usize = 16;
+/// Most root keys a guard is created with.
+pub const MAX_ROOTS: usize = 16;
+/// Most local prefixes a guard is created with (§3.7).
+pub const MAX_LOCAL_PREFIXES: usize = 64;

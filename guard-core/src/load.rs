@@ -1,13 +1,19 @@
-//! The bundle lifecycle of `policy.md` §2: verify, validate, anti-rollback,
-//! validity window, then compile and swap. A failed load never changes what
-//! the guard enforces.
+//! The lifecycle of the signed documents of `policy.md` §2 and §2.1: a
+//! bundle is verified, validated, checked against the anti-rollback floor and
+//! its validity window, then compiled and swapped in; (v3) a key set is
+//! verified against the roots, checked against the key-set floor and its
+//! expiry, then put in force. A failed load never changes what the guard
+//! enforces. What a host persists across restarts is in `state.rs`.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::bundle::{self, BundleError};
 use crate::compiled::Compiled;
-use crate::guard::Guard;
+use crate::config::Trust;
+use crate::guard::{Accepted, Guard};
+use crate::keys::KeySet;
+use crate::keyset::{self, KeysetError, VerifiedKeyset};
 use crate::names::contract_names;
 use crate::policy::{parse_sha256, Mode, Policy, PolicyError};
 
@@ -33,6 +39,9 @@ pub enum LoadCode {
     Expired = 6,
     /// The `alg` has no configured key, or the `kid` is missing or unknown.
     UnknownKey = 7,
+    /// Contract v3: a key set whose header, payload or superapp is not valid
+    /// (§2.1).
+    InvalidKeyset = 8,
 }
 
 contract_names!(LoadCode {
@@ -44,6 +53,7 @@ contract_names!(LoadCode {
     StaleVersion => "stale_version",
     Expired => "expired",
     UnknownKey => "unknown_key",
+    InvalidKeyset => "invalid_keyset",
 });
 
 impl LoadCode {
@@ -84,6 +94,15 @@ impl From<BundleError> for LoadError {
     }
 }
 
+impl From<KeysetError> for LoadError {
+    fn from(e: KeysetError) -> LoadError {
+        match e {
+            KeysetError::Jws(e) => e.into(),
+            KeysetError::Invalid(_) => LoadError::new(LoadCode::InvalidKeyset, e.to_string()),
+        }
+    }
+}
+
 impl From<PolicyError> for LoadError {
     fn from(e: PolicyError) -> LoadError {
         LoadError::new(LoadCode::InvalidPolicy, format!("invalid policy: {e}"))
@@ -105,6 +124,27 @@ pub struct PolicyStatus {
     pub not_before: Option<u64>,
     /// Valid until, exclusive (earlier of `exp` and `expires_at`).
     pub not_after: Option<u64>,
+}
+
+/// What a successful key-set load put in force (§2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeysetStatus {
+    /// The key set's version: the key-set floor.
+    pub version: u64,
+    /// When it stops admitting new bundles (exclusive).
+    pub expires_at: u64,
+    /// The `kid`s of its signing keys.
+    pub kids: Vec<String>,
+}
+
+impl KeysetStatus {
+    fn of(k: &VerifiedKeyset) -> KeysetStatus {
+        KeysetStatus {
+            version: k.version,
+            expires_at: k.expires_at,
+            kids: k.keys.kids().map(str::to_owned).collect(),
+        }
+    }
 }
 
 /// The anti-rollback floor as a host keeps it across restarts (`docs/decisions.md`,
@@ -157,6 +197,10 @@ pub enum FloorError {
     /// The guard accepted another bundle at the same version.
     #[error("version `{0}` was accepted here with a different bundle than the floor's")]
     OtherBundle(u64),
+    /// A guard created with roots restores its floors only from the signed
+    /// documents that set them, which storage can neither forge nor raise.
+    #[error("a guard created with root keys restores its floors only from signed state")]
+    Unsigned,
 }
 
 impl Floor {
@@ -187,14 +231,6 @@ impl Floor {
     }
 }
 
-/// The bundle the guard accepted last: its anti-rollback floor.
-#[derive(Debug)]
-pub(crate) struct Accepted {
-    superapp_id: String,
-    version: u64,
-    digest: [u8; 32],
-}
-
 impl Guard {
     /// Verifies and loads a bundle with the clock at `now` (unix seconds).
     ///
@@ -219,10 +255,91 @@ impl Guard {
     /// assert_eq!(guard.load(&forged, 0).unwrap_err().code, LoadCode::BadSignature);
     /// ```
     pub fn load(&mut self, bundle: &str, now: u64) -> Result<PolicyStatus, LoadError> {
-        let (payload, digest) = bundle::verify_with_digest(bundle, &self.keys)?;
-        let policy = Policy::parse_unvalidated(&payload)?;
-        drop(payload);
+        let (keys, admitted_by) = self.bundle_keys(now)?;
+        self.load_with(bundle, &keys, now)?;
+        if let Trust::Roots { .. } = self.trust {
+            self.bundle_keyset = admitted_by;
+            self.bundle_jws = Some(bundle.into());
+        }
+        self.status(now).ok_or_else(|| {
+            LoadError::new(LoadCode::Expired, "the policy is not in force at this time")
+        })
+    }
+
+    /// The keys a bundle loaded now verifies with (§2, §2.1): the
+    /// configured ones, or with roots those of the key set in force, and
+    /// that key set.
+    fn bundle_keys(&self, now: u64) -> Result<(KeySet, Option<VerifiedKeyset>), LoadError> {
+        match &self.trust {
+            Trust::Keys(keys) => Ok((keys.clone(), None)),
+            Trust::Roots { .. } => match &self.keyset {
+                None => Err(LoadError::new(
+                    LoadCode::UnknownKey,
+                    "unknown key: no key set is in force (load one signed by a root first)",
+                )),
+                Some(k) if now >= k.expires_at => Err(LoadError::new(
+                    LoadCode::UnknownKey,
+                    format!(
+                        "unknown key: the key set in force (version {}) expired at {}",
+                        k.version, k.expires_at
+                    ),
+                )),
+                Some(k) => Ok((k.keys.clone(), Some(k.clone()))),
+            },
+        }
+    }
+
+    /// [`Guard::load`] with the keys given: every step but choosing them.
+    pub(crate) fn load_with(
+        &mut self,
+        bundle: &str,
+        keys: &KeySet,
+        now: u64,
+    ) -> Result<(), LoadError> {
+        self.admit(bundle, keys, now, true)
+    }
+
+    /// A cached bundle restored from signed state (`state.rs`): every step
+    /// of a load but the validity window, which decides only whether it is
+    /// enforced, not whether it sets the floor.
+    pub(crate) fn admit_outside_window(
+        &mut self,
+        bundle: &str,
+        keys: &KeySet,
+        now: u64,
+    ) -> Result<(), LoadError> {
+        self.admit(bundle, keys, now, false)
+    }
+
+    fn admit(
+        &mut self,
+        bundle: &str,
+        keys: &KeySet,
+        now: u64,
+        window: bool,
+    ) -> Result<(), LoadError> {
+        let verified = bundle::verify_with_digest(bundle, keys)?;
+        let digest = verified.digest;
+        if verified.keyset_typ {
+            return Err(LoadError::new(
+                LoadCode::InvalidPolicy,
+                "invalid policy: the header's `typ` is a key set's, not a bundle's",
+            ));
+        }
+        let policy = Policy::parse_unvalidated(&verified.payload)?;
+        drop(verified);
         let validated = policy.validated_entries()?;
+        if let Some(served) = self.root_superapp() {
+            if policy.superapp_id != served {
+                return Err(LoadError::new(
+                    LoadCode::UnknownKey,
+                    format!(
+                        "unknown key: the bundle is for superapp `{}`, and this guard's roots serve `{served}`",
+                        policy.superapp_id.escape_debug()
+                    ),
+                ));
+            }
+        }
         if let Some(accepted) = &self.accepted {
             if policy.superapp_id != accepted.superapp_id {
                 return Err(LoadError::new(
@@ -252,7 +369,7 @@ impl Guard {
                 ));
             }
         }
-        if let Some(nbf) = policy.not_before() {
+        if let Some(nbf) = policy.not_before().filter(|_| window) {
             if now < nbf {
                 return Err(LoadError::new(
                     LoadCode::Expired,
@@ -260,7 +377,7 @@ impl Guard {
                 ));
             }
         }
-        if let Some(end) = policy.not_after() {
+        if let Some(end) = policy.not_after().filter(|_| window) {
             if now >= end {
                 return Err(LoadError::new(
                     LoadCode::Expired,
@@ -304,9 +421,61 @@ impl Guard {
                 digest,
             });
         }
-        self.status(now).ok_or_else(|| {
-            LoadError::new(LoadCode::Expired, "the policy is not in force at this time")
-        })
+        Ok(())
+    }
+
+    /// Contract v3 (§2.1): verifies and loads a key set with the clock at
+    /// `now`, in the contract's order: shape, `alg`, the root named by
+    /// `kid`, the signature, `typ`, the payload, the superapp, the key-set
+    /// floor (a lower version, or the same version with other signed bytes,
+    /// is `stale_version`; the same bytes again are `ok`), then expiry. On
+    /// success the key set is in force: bundles verify with its keys. The
+    /// bundle in force stays in force until its own expiry.
+    ///
+    /// # Errors
+    ///
+    /// A [`LoadError`]: `unknown_key` in a guard created without roots,
+    /// else the first step that fails. A failed load changes nothing.
+    pub fn load_keys(&mut self, jws: &str, now: u64) -> Result<KeysetStatus, LoadError> {
+        let verified = self.verify_keyset(jws)?;
+        if let Some(floor) = &self.keyset {
+            if verified.version < floor.version
+                || (verified.version == floor.version && verified.digest != floor.digest)
+            {
+                return Err(LoadError::new(
+                    LoadCode::StaleVersion,
+                    format!(
+                        "key set version `{}` is below, or another document at, version `{}`, the key-set floor",
+                        verified.version, floor.version
+                    ),
+                ));
+            }
+        }
+        if now >= verified.expires_at {
+            return Err(LoadError::new(
+                LoadCode::Expired,
+                format!("key set expired at {} (now {now})", verified.expires_at),
+            ));
+        }
+        let status = KeysetStatus::of(&verified);
+        self.keyset = Some(verified);
+        Ok(status)
+    }
+
+    /// Steps 1 to 7 of §2.1 against this guard's roots.
+    pub(crate) fn verify_keyset(&self, jws: &str) -> Result<VerifiedKeyset, LoadError> {
+        let Trust::Roots { roots, superapp_id } = &self.trust else {
+            return Err(LoadError::new(
+                LoadCode::UnknownKey,
+                "unknown key: a key set, and this guard was created without root keys",
+            ));
+        };
+        Ok(keyset::verify(jws, roots, superapp_id)?)
+    }
+
+    /// The key set in force, if any (with roots).
+    pub fn keyset_status(&self) -> Option<KeysetStatus> {
+        self.keyset.as_ref().map(KeysetStatus::of)
     }
 
     /// The policy in force at `now`, if any.
@@ -348,8 +517,13 @@ impl Guard {
     ///
     /// [`FloorError`] when the floor is malformed, names another superapp
     /// than the one this guard enforces, or names a version this guard
-    /// accepted with a different bundle; nothing changes then.
+    /// accepted with a different bundle, or when the guard was created with
+    /// roots (which restores only signed state, [`Guard::restore_state`]);
+    /// nothing changes then.
     pub fn restore_floor(&mut self, floor: &Floor) -> Result<(), FloorError> {
+        if let Trust::Roots { .. } = self.trust {
+            return Err(FloorError::Unsigned);
+        }
         let digest = floor.digest_bytes()?;
         if let Some(a) = &self.accepted {
             if a.superapp_id != floor.superapp_id {

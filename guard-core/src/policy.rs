@@ -6,7 +6,8 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::entry::{DomainEntry, EntryError, HostPattern, SERVER, WEBVIEW};
+use crate::entry::{DomainEntry, EntryError, HostPattern, SocketEntry, SERVER, WEBVIEW};
+use crate::groups;
 use crate::limits;
 use crate::names::contract_names;
 use crate::scheme::Scheme;
@@ -24,8 +25,8 @@ use crate::scheme::Scheme;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    /// `1` or `2` (contract v2); the v2 fields are refused in a `schema: 1`
-    /// document, as unknown fields.
+    /// `1`, `2` (contract v2) or `3` (contract v3); the fields of a later
+    /// schema are refused in an earlier one, as unknown fields.
     pub schema: u64,
     /// The superapp this policy belongs to.
     pub superapp_id: String,
@@ -221,7 +222,66 @@ pub struct App {
     /// Schema 2: the superapp removed the app (§3.1 rule 2a); absent is `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed: Option<bool>,
+    /// Schema 3: a domain list per kind of target (§1, §3.3, §3.7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Domains>,
 }
+
+/// Schema 3: an app's domain list per kind of target (`policy.md` §1). A
+/// list that is present, even empty, replaces `server_domains` for its kind;
+/// an absent one leaves the kind on `server_domains` (entries of its scheme),
+/// except `media`, whose absent list is empty, and `udp`/`tcp`, which no
+/// other list carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Domains {
+    /// `https://host[:port]` entries for `wx.request`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Vec<String>>,
+    /// `https://host[:port]` entries for `wx.uploadFile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<Vec<String>>,
+    /// `https://host[:port]` entries for `wx.downloadFile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download: Option<Vec<String>>,
+    /// `wss://host[:port]` entries for `wx.connectSocket`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<Vec<String>>,
+    /// `https://host[:port]` entries for media sources (§3.7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Vec<String>>,
+    /// `H` or `H:P` entries for raw UDP sockets (§3.7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub udp: Option<Vec<String>>,
+    /// `H` or `H:P` entries for raw TCP sockets (§3.7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<Vec<String>>,
+}
+
+impl Domains {
+    /// The URL lists by kind, in the order of [`URL_LISTS`], with their
+    /// field names.
+    fn url_lists(&self) -> [UrlList<'_>; URL_LISTS] {
+        [
+            ("request", self.request.as_ref(), WEBVIEW),
+            ("upload", self.upload.as_ref(), WEBVIEW),
+            ("download", self.download.as_ref(), WEBVIEW),
+            ("socket", self.socket.as_ref(), WSS),
+            ("media", self.media.as_ref(), WEBVIEW),
+        ]
+    }
+}
+
+/// One `domains` URL list: its field name, its entries if present, and the
+/// schemes they take.
+type UrlList<'a> = (&'static str, Option<&'a Vec<String>>, &'static [Scheme]);
+
+/// The scheme `domains.socket` entries take.
+const WSS: &[Scheme] = &[Scheme::Wss];
+
+/// The URL kinds with a list of their own in `domains`, in one order shared
+/// with the compiled form: request, upload, download, socket, media.
+pub(crate) const URL_LISTS: usize = 5;
 
 impl App {
     /// Whether the superapp removed this app (`removed: true`).
@@ -272,10 +332,13 @@ pub(crate) fn parse_sha256(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// The three permission-control switches; an absent switch is off.
+/// The permission-control switches; an absent switch is off.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Control {
+    /// Schema 3: check media targets against the app's `media` list (§3.7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_domains: Option<bool>,
     /// Enforce `server_domains`.
     #[serde(default)]
     pub server_domains: bool,
@@ -285,6 +348,13 @@ pub struct Control {
     /// Enforce `webview_domains`.
     #[serde(default)]
     pub webview_domains: bool,
+}
+
+impl Control {
+    /// Whether the media switch is on (schema 3; absent is off).
+    pub fn media(&self) -> bool {
+        self.media_domains == Some(true)
+    }
 }
 
 /// Why a policy document was refused (the load outcome `invalid_policy`).
@@ -313,7 +383,7 @@ impl Policy {
     ///
     /// A [`PolicyError`] naming the field and the offending value for malformed
     /// JSON, unknown or duplicate fields (the v2 fields in a `schema: 1`
-    /// document included), a `schema` other than 1 or 2, a bad release or
+    /// document included), a `schema` other than 1, 2 or 3, a bad release or
     /// `blocked_hosts` pattern, a bad
     /// whitelist entry, duplicate `app_id`s or sensitive API names, or a list
     /// longer than the bounds in [`crate::limits`].
@@ -321,7 +391,7 @@ impl Policy {
     /// # Examples
     ///
     /// ```
-    /// let bad = br#"{"schema":3,"superapp_id":"s","version":1,"issued_at":0}"#;
+    /// let bad = br#"{"schema":4,"superapp_id":"s","version":1,"issued_at":0}"#;
     /// let err = guard_core::Policy::from_json(bad).unwrap_err();
     /// assert_eq!(err.field, "schema");
     /// ```
@@ -374,17 +444,22 @@ impl Policy {
     /// Validates and returns each app's parsed `(server_domains, webview_domains)`,
     /// so that compiling does not parse the entries a second time.
     pub(crate) fn validated_entries(&self) -> Result<Validated<'_>, PolicyError> {
-        if !matches!(self.schema, 1 | 2) {
+        if !matches!(self.schema, 1..=3) {
             return Err(PolicyError::new(
                 "schema",
                 format!(
-                    "unsupported schema `{}` (this guard reads schemas 1 and 2)",
+                    "unsupported schema `{}` (this guard reads schemas 1, 2 and 3)",
                     self.schema
                 ),
             ));
         }
         if self.schema == 1 {
             self.refuse_v2_fields()?;
+        }
+        if self.schema < 3 {
+            self.refuse_v3_fields()?;
+        } else {
+            self.check_permissions()?;
         }
         let blocked = self.blocked_patterns()?;
         check_name(|| "superapp_id".into(), &self.superapp_id)?;
@@ -444,6 +519,8 @@ impl Policy {
                     &app.webview_domains,
                     WEBVIEW,
                 )?,
+                kinds: app.kind_entries(&at)?,
+                sockets: app.socket_entries(&at)?,
             });
             for (field, list) in [
                 ("api_whitelist", &app.api_whitelist),
@@ -481,6 +558,91 @@ impl Policy {
                 if present {
                     return unknown(format!("apps[{i}].{name}"), name);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// §1: the v3 fields are unknown fields in a `schema: 1` or `2` document.
+    fn refuse_v3_fields(&self) -> Result<(), PolicyError> {
+        for (i, app) in self.apps.iter().enumerate() {
+            for (name, field, present) in [
+                ("domains", "domains", app.domains.is_some()),
+                (
+                    "media_domains",
+                    "control.media_domains",
+                    app.control.media_domains.is_some(),
+                ),
+            ] {
+                if present {
+                    return Err(PolicyError::new(
+                        format!("apps[{i}].{field}"),
+                        format!(
+                            "unknown field `{name}` (a schema 3 field, in a schema {} document)",
+                            self.schema
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// §1, permission groups (schema 3): a `scope.`/`group.` name must be a
+    /// group of the table; a group is not an API to whitelist; and two
+    /// `sensitive_apis` entries of one permission agree on `status`, `scope`
+    /// and `type`.
+    fn check_permissions(&self) -> Result<(), PolicyError> {
+        let unknown_group = |field: String, name: &str| -> Result<(), PolicyError> {
+            if groups::looks_like_group(name) && groups::group(name).is_none() {
+                return Err(PolicyError::new(
+                    field,
+                    format!(
+                        "`{}` is not a permission group of the contract",
+                        name.escape_debug()
+                    ),
+                ));
+            }
+            Ok(())
+        };
+        let mut by_permission: hashbrown::HashMap<&str, usize> = hashbrown::HashMap::new();
+        for (i, api) in self.sensitive_apis.iter().enumerate() {
+            unknown_group(format!("sensitive_apis[{i}].name"), &api.name)?;
+            let permission = groups::permission(&api.name);
+            if let Some(&j) = by_permission.get(permission) {
+                let first = &self.sensitive_apis[j];
+                if (first.status, first.scope, first.api_type)
+                    != (api.status, api.scope, api.api_type)
+                {
+                    return Err(PolicyError::new(
+                        format!("sensitive_apis[{i}]"),
+                        format!(
+                            "`{}` and `{}` (sensitive_apis[{j}]) are one permission, `{permission}`, and must agree on status, scope and type",
+                            api.name.escape_debug(),
+                            first.name.escape_debug()
+                        ),
+                    ));
+                }
+            } else {
+                by_permission.insert(permission, i);
+            }
+        }
+        for (i, app) in self.apps.iter().enumerate() {
+            for (j, name) in app.granted_apis.iter().enumerate() {
+                unknown_group(format!("apps[{i}].granted_apis[{j}]"), name)?;
+            }
+            for (j, name) in app.api_whitelist.iter().enumerate() {
+                let field = format!("apps[{i}].api_whitelist[{j}]");
+                if groups::group(name).is_some() {
+                    return Err(PolicyError::new(
+                        field,
+                        format!(
+                            "`{}` is a permission group, not an API: whitelist its APIs",
+                            name.escape_debug()
+                        ),
+                    ));
+                }
+                unknown_group(field, name)?;
             }
         }
         Ok(())
@@ -560,6 +722,11 @@ pub(crate) struct Validated<'a> {
 pub(crate) struct AppEntries<'a> {
     pub(crate) server: Vec<DomainEntry<'a>>,
     pub(crate) webview: Vec<DomainEntry<'a>>,
+    /// Schema 3: `domains.request`, `upload`, `download`, `socket` and
+    /// `media`, in that order; `None` where the list is absent.
+    pub(crate) kinds: [Option<Vec<DomainEntry<'a>>>; URL_LISTS],
+    /// Schema 3: `domains.tcp` and `domains.udp`, in that order.
+    pub(crate) sockets: [Vec<SocketEntry>; 2],
 }
 
 impl App {
@@ -581,6 +748,54 @@ impl App {
     /// As [`App::server_domain_entries`].
     pub fn webview_domain_entries(&self, field: &str) -> Result<Vec<DomainEntry<'_>>, PolicyError> {
         parse_entries(field, &self.webview_domains, WEBVIEW)
+    }
+}
+
+impl App {
+    /// The parsed `domains` URL lists (schema 3).
+    fn kind_entries(
+        &self,
+        at: &impl Fn(&str) -> String,
+    ) -> Result<[Option<Vec<DomainEntry<'_>>>; URL_LISTS], PolicyError> {
+        let mut out: [Option<Vec<DomainEntry<'_>>>; URL_LISTS] = Default::default();
+        let Some(domains) = &self.domains else {
+            return Ok(out);
+        };
+        for (slot, (name, list, schemes)) in out.iter_mut().zip(domains.url_lists()) {
+            if let Some(list) = list {
+                let field = || at(&format!("domains.{name}"));
+                *slot = Some(parse_entries_lazy(field, list, schemes)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The parsed `domains.tcp` and `domains.udp` lists (schema 3).
+    fn socket_entries(
+        &self,
+        at: &impl Fn(&str) -> String,
+    ) -> Result<[Vec<SocketEntry>; 2], PolicyError> {
+        let Some(domains) = &self.domains else {
+            return Ok(Default::default());
+        };
+        let parse =
+            |name: &str, list: &Option<Vec<String>>| -> Result<Vec<SocketEntry>, PolicyError> {
+                let list = list.as_deref().unwrap_or_default();
+                let field = || at(&format!("domains.{name}"));
+                check_len(field, list.len(), limits::MAX_DOMAINS_PER_LIST)?;
+                list.iter()
+                    .enumerate()
+                    .map(|(i, raw)| {
+                        SocketEntry::parse(raw).map_err(|e| {
+                            PolicyError::new(
+                                format!("{}[{i}]", field()),
+                                format!("entry `{}` {e}", raw.escape_debug()),
+                            )
+                        })
+                    })
+                    .collect()
+            };
+        Ok([parse("tcp", &domains.tcp)?, parse("udp", &domains.udp)?])
     }
 }
 

@@ -110,10 +110,11 @@ mod tests {
             let (v, _) = g.check_redirect("mp", CheckKind::Request, base, "/c", hop, 10);
             assert_eq!(v.verdict.code(), Some(DenyCode::InvalidUrl), "hop {hop}");
         }
-        // Report mode reports the 11th hop and still says where it goes.
-        let (v, href) = g.check_redirect("trial", CheckKind::Request, base, "/c", 11, 10);
-        assert!(v.verdict.reported());
-        assert_eq!(href.as_deref(), Some("https://api.example/c"));
+        // `invalid_url` is denied in every mode (contract v3), so report
+        // mode denies the 11th hop too.
+        let (v, _) = g.check_redirect("trial", CheckKind::Request, base, "/c", 11, 10);
+        assert!(!v.verdict.allow() && !v.verdict.reported());
+        assert_eq!(v.verdict.code(), Some(DenyCode::InvalidUrl));
     }
 
     #[test]

@@ -6,10 +6,13 @@
 
 use url::Host;
 
+use std::borrow::Cow;
+
 use crate::compiled::{AppRules, Compiled, HostMatch, List, BUILTIN};
 use crate::decision::{CheckKind, DenyCode, Verdict};
 use crate::guard::Guard;
 use crate::limits;
+use crate::media::{self, MediaTarget};
 use crate::policy::{parse_sha256, Mode};
 use crate::target::{self, Target};
 
@@ -57,6 +60,16 @@ pub(crate) enum Because {
     SocketPort,
     SocketSwitchOff,
     SocketNoList,
+    /// Contract v3: a raw-socket target matched the app's `tcp`/`udp` list;
+    /// `Some(at)` for a wildcard over the host's suffix from byte `at`.
+    SocketListed(Option<usize>),
+    /// A media target that does not reach the network (§3.7): inline
+    /// (`data:`), a platform file (`wxfile:`), a code-package path, or under
+    /// a local prefix of the host's.
+    MediaLocal,
+    /// A media target that looks local but names another host (`//host`,
+    /// `\\host`, `/\host`) or is empty (§3.7).
+    MediaInvalid,
 }
 
 /// A denial under `mode`: `report` lets it through, reported, except for the
@@ -157,7 +170,8 @@ impl Guard {
         (Verdict::ALLOW, because)
     }
 
-    /// §3.1 and §3.3. Also returns the parsed URL, for messages and the href.
+    /// §3.1 and §3.3 (and §3.7 for `media`). Also returns the parsed URL,
+    /// for messages and the href.
     pub(crate) fn eval_url<'u>(
         &self,
         app: Option<u32>,
@@ -167,13 +181,124 @@ impl Guard {
     ) -> (Verdict, Because, Option<Target<'u>>) {
         let (policy, rules) = match self.rule_app(app, now) {
             Ok(found) => found,
-            Err((v, b)) => return (v, b, None),
+            Err((v, b)) => return self.harden(v, b, kind, Some(url), now),
         };
         if !kind.is_url() {
-            let (v, b) = under(rules.mode, DenyCode::InvalidUrl, Because::NotThisKind);
-            return (v, b, None);
+            return (
+                Verdict::deny(DenyCode::InvalidUrl),
+                Because::NotThisKind,
+                None,
+            );
+        }
+        if kind == CheckKind::Media {
+            return self.media_rules(policy, rules, url).0;
         }
         url_rules(policy, rules, kind, url)
+    }
+
+    /// §3.7 for a media target once §3.1 found the app: classified first,
+    /// then (reaching the network) §3.3 rules 3 to 8 with the media list, or
+    /// as `download` under a `schema: 1` or `2` document. Also returns what
+    /// the enforcement point hands on when a local or inline target goes
+    /// through (a network target's is its href).
+    pub(crate) fn media_rules<'u>(
+        &self,
+        policy: &Compiled,
+        rules: &AppRules,
+        url: &'u str,
+    ) -> ((Verdict, Because, Option<Target<'u>>), Option<Cow<'u, str>>) {
+        if url.len() > limits::MAX_URL_BYTES {
+            let deny = (
+                Verdict::deny(DenyCode::InvalidUrl),
+                Because::UrlTooLong,
+                None,
+            );
+            return (deny, None);
+        }
+        match media::classify(url, &self.local_prefixes) {
+            MediaTarget::Local(local) => ((Verdict::ALLOW, Because::MediaLocal, None), Some(local)),
+            MediaTarget::Invalid => {
+                let deny = (
+                    Verdict::deny(DenyCode::InvalidUrl),
+                    Because::MediaInvalid,
+                    None,
+                );
+                (deny, None)
+            }
+            MediaTarget::Network(Cow::Borrowed(network)) => {
+                let kind = if policy.media_as_download {
+                    CheckKind::Download
+                } else {
+                    CheckKind::Media
+                };
+                (url_rules(policy, rules, kind, network), None)
+            }
+            MediaTarget::Network(Cow::Owned(network)) => {
+                // Preprocessing removed tabs or newlines: decide on the
+                // cleaned target, and hand on its serialisation.
+                let kind = if policy.media_as_download {
+                    CheckKind::Download
+                } else {
+                    CheckKind::Media
+                };
+                let (v, b, parsed) = url_rules(policy, rules, kind, &network);
+                let owned = parsed.map(Target::into_owned);
+                let href = owned.as_ref().and_then(|t| t.href.clone());
+                ((v, b, owned), href)
+            }
+        }
+    }
+
+    /// §3 (contract v3, every schema): a call report mode would let through
+    /// on a reportable denial of §3.1 is still parsed and compared with
+    /// `blocked_hosts`: a target over 2 MiB or that does not parse is denied
+    /// `invalid_url`, a blocked host `domain_blocked`; otherwise the
+    /// reportable code stands. A media target that §3.7 classifies as local
+    /// or inline is not parsed for this. `url` is `None` for a redirect that
+    /// did not resolve.
+    pub(crate) fn harden<'u>(
+        &self,
+        verdict: Verdict,
+        because: Because,
+        kind: CheckKind,
+        url: Option<&'u str>,
+        now: u64,
+    ) -> (Verdict, Because, Option<Target<'u>>) {
+        let invalid = |b| (Verdict::deny(DenyCode::InvalidUrl), b, None);
+        if !verdict.reported() {
+            return (verdict, because, None);
+        }
+        let Some(url) = url else {
+            return invalid(Because::RedirectUnresolved);
+        };
+        if url.len() > limits::MAX_URL_BYTES {
+            return invalid(Because::UrlTooLong);
+        }
+        let url = if kind == CheckKind::Media {
+            match media::classify(url, &self.local_prefixes) {
+                MediaTarget::Local(_) => return (verdict, because, None),
+                MediaTarget::Invalid => return invalid(Because::MediaInvalid),
+                MediaTarget::Network(Cow::Borrowed(n)) => n,
+                MediaTarget::Network(Cow::Owned(n)) => {
+                    let (v, b, t) =
+                        self.harden(verdict, because, CheckKind::Request, Some(&n), now);
+                    return (v, b, t.map(Target::into_owned));
+                }
+            }
+        } else {
+            url
+        };
+        let Some(target) = target::parse(url) else {
+            return invalid(Because::UrlUnparsable);
+        };
+        if let Some(b) = self
+            .in_force(now)
+            .ok()
+            .and_then(|p| blocked_target(p, &target))
+        {
+            return (Verdict::deny(DenyCode::DomainBlocked), b, Some(target));
+        }
+        (verdict, because, Some(target))
     }
 
     /// §3.1 and §3.6: a redirect hop is checked as a new URL of the same kind
@@ -189,12 +314,9 @@ impl Guard {
     ) -> (Verdict, Because, Option<Target<'u>>) {
         let (policy, rules) = match self.rule_app(app, now) {
             Ok(found) => found,
-            Err((v, b)) => return (v, b, None),
+            Err((v, b)) => return self.harden(v, b, kind, resolved, now),
         };
-        let invalid = |because| {
-            let (v, b) = under(rules.mode, DenyCode::InvalidUrl, because);
-            (v, b, None)
-        };
+        let invalid = |because| (Verdict::deny(DenyCode::InvalidUrl), because, None);
         if !follows_redirects(kind) {
             return invalid(Because::NotThisKind);
         }
@@ -244,17 +366,20 @@ impl Guard {
         port: u32,
         now: u64,
     ) -> (Verdict, Because, Option<String>) {
-        let (policy, rules) = match self.rule_app(app, now) {
-            Ok(found) => found,
-            Err((v, b)) => return (v, b, None),
-        };
-        let deny = |code, because, host| {
-            let (v, b) = under(rules.mode, code, because);
-            (v, b, host)
-        };
+        let deny = |code, because, host| (Verdict::deny(code), because, host);
         if !matches!(kind, CheckKind::Tcp | CheckKind::Udp) {
             return deny(DenyCode::InvalidUrl, Because::NotThisKind, None);
         }
+        // §3.1; a report-mode pass (an unknown app) still parses the target
+        // and compares it with `blocked_hosts` below (§3, v3).
+        let (policy, rules, passed) = match self.rule_app(app, now) {
+            Ok((policy, rules)) => (policy, Some(rules), None),
+            Err((v, b)) if v.reported() => match self.in_force(now) {
+                Ok(policy) => (policy, None, Some((v, b))),
+                Err(_) => return (v, b, None),
+            },
+            Err((v, b)) => return (v, b, None),
+        };
         if !(1..=u32::from(u16::MAX)).contains(&port) {
             return deny(DenyCode::InvalidUrl, Because::SocketPort, None);
         }
@@ -269,20 +394,59 @@ impl Guard {
             return deny(DenyCode::InvalidUrl, Because::SocketHost, None);
         };
         let serialised = parsed.to_string();
-        if let Host::Domain(domain) = &parsed {
-            if let Some(b) = blocked(policy, domain) {
-                return deny(DenyCode::DomainBlocked, b, Some(serialised));
-            }
+        let domain = match &parsed {
+            Host::Domain(domain) => Some(domain.as_str()),
+            Host::Ipv4(_) | Host::Ipv6(_) => None,
+        };
+        if let Some(b) = domain.and_then(|d| blocked(policy, d)) {
+            return deny(DenyCode::DomainBlocked, b, Some(serialised));
         }
+        let (Some(rules), None) = (rules, passed) else {
+            let (v, b) = passed.unwrap_or((Verdict::deny(DenyCode::NoPolicy), Because::NoPolicy));
+            return (v, b, Some(serialised));
+        };
         if !rules.control.server_domains {
             return (Verdict::ALLOW, Because::SocketSwitchOff, Some(serialised));
         }
-        deny(
-            DenyCode::DomainNotWhitelisted,
-            Because::SocketNoList,
-            Some(serialised),
-        )
+        // §3.7 (v3): the app's `tcp`/`udp` list, matched as rule 6 (an IP
+        // address never matches); an entry without a port allows any.
+        let list = if kind == CheckKind::Tcp {
+            List::Tcp
+        } else {
+            List::Udp
+        };
+        let port = u16::try_from(port).unwrap_or(0);
+        let listed = domain.map(|d| policy.match_host(rules.index, list, d, port));
+        match listed {
+            Some(HostMatch::Exact) => (
+                Verdict::ALLOW,
+                Because::SocketListed(None),
+                Some(serialised),
+            ),
+            Some(HostMatch::Wildcard(at)) => (
+                Verdict::ALLOW,
+                Because::SocketListed(Some(at)),
+                Some(serialised),
+            ),
+            _ => {
+                let (v, b) = under(
+                    rules.mode,
+                    DenyCode::DomainNotWhitelisted,
+                    Because::SocketNoList,
+                );
+                (v, b, Some(serialised))
+            }
+        }
     }
+}
+
+/// §3.3 rule 4a on a parsed URL: an IP address never matches.
+#[inline]
+fn blocked_target(policy: &Compiled, target: &Target<'_>) -> Option<Because> {
+    if target.ip {
+        return None;
+    }
+    target.host.as_deref().and_then(|h| blocked(policy, h))
 }
 
 /// §3.3 rule 4a on a domain host: the pattern that blocks it, if one does.
@@ -306,33 +470,40 @@ fn url_rules<'u>(
         let (v, b) = under(rules.mode, code, because);
         (v, b, parsed)
     };
-    // Rule 3.
+    // Every URL target over 2 MiB (§3, v3: in every mode), then rule 3:
+    // `invalid_url` is denied in every mode.
+    let invalid = |because, parsed| (Verdict::deny(DenyCode::InvalidUrl), because, parsed);
     if url.len() > limits::MAX_URL_BYTES {
-        return deny(DenyCode::InvalidUrl, Because::UrlTooLong, None);
+        return invalid(Because::UrlTooLong, None);
     }
     let Some(target) = target::parse(url) else {
-        return deny(DenyCode::InvalidUrl, Because::UrlUnparsable, None);
+        return invalid(Because::UrlUnparsable, None);
     };
     if target.userinfo {
-        return deny(DenyCode::InvalidUrl, Because::UrlUserinfo, Some(target));
+        return invalid(Because::UrlUserinfo, Some(target));
     }
-    // Rule 4.
+    // Rule 4, then rule 4a, as rule 6 compares hosts (an IP address never
+    // matches). In report mode a scheme denial is reportable, so the
+    // blocked hosts are still compared before the call goes through.
     if target.scheme != Some(kind.scheme()) {
+        if rules.mode == Mode::Report {
+            if let Some(b) = blocked_target(policy, &target) {
+                return (Verdict::deny(DenyCode::DomainBlocked), b, Some(target));
+            }
+        }
         return deny(DenyCode::InsecureScheme, Because::UrlScheme, Some(target));
     }
-    // Rule 4a: as rule 6 compares hosts, so an IP address never matches.
-    if !target.ip {
-        if let Some(b) = target.host.as_deref().and_then(|h| blocked(policy, h)) {
-            return deny(DenyCode::DomainBlocked, b, Some(target));
-        }
+    if let Some(b) = blocked_target(policy, &target) {
+        return deny(DenyCode::DomainBlocked, b, Some(target));
     }
-    // Rule 5.
-    let (switch, list) = match kind {
-        CheckKind::Webview => (rules.control.webview_domains, List::WebviewHttps),
-        CheckKind::Socket => (rules.control.server_domains, List::ServerWss),
-        _ => (rules.control.server_domains, List::ServerHttps),
+    // Rule 5: the kind's switch and list (v3: its own `domains` list when
+    // the app has one, §1).
+    let switch = match kind {
+        CheckKind::Webview => rules.control.webview_domains,
+        CheckKind::Media => rules.control.media(),
+        _ => rules.control.server_domains,
     };
-    debug_assert_eq!(list.scheme(), kind.scheme());
+    let list = rules.list(kind);
     if !switch {
         return (Verdict::ALLOW, Because::SwitchOff, Some(target));
     }

@@ -30,6 +30,21 @@ pub(crate) struct Target<'a> {
     pub(crate) href: Option<Cow<'a, str>>,
 }
 
+impl Target<'_> {
+    /// The same target owning its strings.
+    pub(crate) fn into_owned(self) -> Target<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        Target {
+            scheme: self.scheme,
+            userinfo: self.userinfo,
+            host: self.host.map(own),
+            ip: self.ip,
+            port: self.port,
+            href: self.href.map(own),
+        }
+    }
+}
+
 /// Parses `input` as a browser does, with no base URL; `None` when it fails.
 pub(crate) fn parse(input: &str) -> Option<Target<'_>> {
     fast(input).or_else(|| slow(input))

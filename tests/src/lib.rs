@@ -10,6 +10,11 @@
 //! Contract v2 fields (§4) are read too: a top-level `keys` (Ed25519 JWKs
 //! with their private `d`, which only the runner uses, to sign), a load's
 //! `sign_with` (EdDSA with that key), and the cases `launch`, `tcp` and `udp`.
+//! And contract v3 fields: a top-level `roots` (Ed25519 JWKs with their
+//! private `d`) with `superapp_id` (the engine is then created with the
+//! public roots and that id only), `local_prefixes`, a load's `keyset`
+//! (signed with the key-set header by the root `sign_with` names) or
+//! `keyset_jws` (loaded as given), a load's `now`, and the case `media`.
 //!
 //! Extensions to the contract's format, used by this project's own vectors:
 //! a load may carry `now` (moving the clock before it), `message` on a load
@@ -34,18 +39,31 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use guard_core::{bundle, Check, CheckKind, Decision, Guard, KeySet, LoadCode, SecretKey};
+use guard_core::{
+    bundle, keyset, Check, CheckKind, Decision, Guard, GuardConfig, LoadCode, SecretKey,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// Something that enforces the contract.
 ///
 /// Engines are made from one string (see [`run_paths`]): the file's SecretKey,
-/// or, when the file has `keys`, a key-set JSON `{"secret": …, "keys": [public
-/// JWKs]}` (its first byte is `{`), as `guard_core::KeySet::from_json` reads.
+/// or, when the file has `keys`, `roots` or `local_prefixes`, a guard
+/// configuration JSON `{"secret"?, "keys"?, "roots"?, "superapp_id"?,
+/// "local_prefixes"?}` with public JWKs only (its first byte is `{`), as
+/// `guard_core::GuardConfig::from_json` reads.
 pub trait Engine {
     /// Loads a bundle at `now`; `Ok(())` or the outcome code and message.
     fn load(&mut self, bundle: &str, now: u64) -> Result<(), (LoadCode, String)>;
+    /// Contract v3: loads a key set at `now`. By default the engine cannot,
+    /// and every key-set load fails, naming what is missing.
+    fn load_keyset(&mut self, jws: &str, now: u64) -> Result<(), (LoadCode, String)> {
+        let _ = (jws, now);
+        Err((
+            LoadCode::MalformedBundle,
+            "this engine cannot load key sets".into(),
+        ))
+    }
     /// One check; `subject` is the API name, the URL, or `host:port` for
     /// `tcp` and `udp`.
     fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision;
@@ -74,6 +92,10 @@ impl<E: Engine + ?Sized> Engine for Box<E> {
         (**self).load(bundle, now)
     }
 
+    fn load_keyset(&mut self, jws: &str, now: u64) -> Result<(), (LoadCode, String)> {
+        (**self).load_keyset(jws, now)
+    }
+
     fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {
         (**self).check(app, kind, subject, now)
     }
@@ -88,16 +110,16 @@ impl<E: Engine + ?Sized> Engine for Box<E> {
 pub struct NativeEngine(pub Guard);
 
 impl NativeEngine {
-    /// A native engine for `keys`: a SecretKey, or a key-set JSON (first byte
-    /// `{`).
+    /// A native engine for `keys`: a SecretKey, or a guard configuration
+    /// JSON (first byte `{`).
     ///
     /// # Errors
     ///
-    /// When `keys` is not a valid SecretKey or key set.
+    /// When `keys` is not a valid SecretKey or configuration.
     pub fn new(keys: &str) -> Result<NativeEngine, String> {
         if keys.starts_with('{') {
-            return KeySet::from_json(keys)
-                .map(|k| NativeEngine(Guard::with_keys(k)))
+            return GuardConfig::from_json(keys)
+                .map(|c| NativeEngine(Guard::from_config(c)))
                 .map_err(|e| e.to_string());
         }
         Guard::new(keys)
@@ -110,6 +132,13 @@ impl Engine for NativeEngine {
     fn load(&mut self, bundle: &str, now: u64) -> Result<(), (LoadCode, String)> {
         self.0
             .load(bundle, now)
+            .map(drop)
+            .map_err(|e| (e.code, e.message))
+    }
+
+    fn load_keyset(&mut self, jws: &str, now: u64) -> Result<(), (LoadCode, String)> {
+        self.0
+            .load_keys(jws, now)
             .map(drop)
             .map_err(|e| (e.code, e.message))
     }
@@ -132,14 +161,27 @@ pub struct VectorFile {
     /// What the file pins down.
     #[serde(default)]
     pub description: String,
-    /// The superapp SecretKey that `policy` loads are signed with.
-    pub secret: String,
+    /// The superapp SecretKey that `policy` loads are signed with (required
+    /// unless the file has `roots`).
+    #[serde(default)]
+    pub secret: Option<String>,
     /// The clock at the start.
     pub now: u64,
     /// v2: Ed25519 JWKs with their private `d`; the engine gets the public
     /// part of each, and `sign_with` loads are signed with the private one.
     #[serde(default)]
     pub keys: Option<Vec<Value>>,
+    /// v3: root JWKs with their private `d`; the engine gets the public part
+    /// of each and `superapp_id` only, and `keyset` loads are signed with
+    /// the private one.
+    #[serde(default)]
+    pub roots: Option<Vec<Value>>,
+    /// v3: the superapp a guard created with `roots` serves.
+    #[serde(default)]
+    pub superapp_id: Option<String>,
+    /// v3: the prefixes the guard is created with as local media (§3.7).
+    #[serde(default)]
+    pub local_prefixes: Option<Vec<String>>,
     /// Shorthand for one load expected `ok`.
     #[serde(default)]
     pub policy: Option<Value>,
@@ -163,7 +205,14 @@ pub struct Load {
     /// A bundle, loaded as given.
     #[serde(default)]
     pub bundle: Option<String>,
-    /// v2: sign `policy` with EdDSA by the file's key of this `kid`.
+    /// v3: a key-set payload, signed by the root `sign_with` names.
+    #[serde(default)]
+    pub keyset: Option<Value>,
+    /// v3: a key set, loaded as given.
+    #[serde(default)]
+    pub keyset_jws: Option<String>,
+    /// v2: sign `policy` with EdDSA by the file's key of this `kid` (v3:
+    /// sign `keyset` by the file's root of this `kid`).
     #[serde(default)]
     pub sign_with: Option<String>,
     /// The expected outcome code.
@@ -214,6 +263,9 @@ pub struct Case {
     /// v2: a raw UDP check, `host:port`.
     #[serde(default)]
     pub udp: Option<String>,
+    /// v3: a media source check.
+    #[serde(default)]
+    pub media: Option<String>,
     /// `allow`, `deny` or `report`.
     pub expect: String,
     /// The expected deny code.
@@ -260,6 +312,20 @@ impl Case {
         if self.launch.is_some() || self.tcp.is_some() || self.udp.is_some() {
             return Err("a launch, tcp or udp case has no one-string subject".into());
         }
+        if let Some(media) = &self.media {
+            let others = [
+                &self.api,
+                &self.request,
+                &self.upload,
+                &self.download,
+                &self.socket,
+                &self.webview,
+            ];
+            if others.iter().any(|o| o.is_some()) {
+                return Err("name exactly one check".into());
+            }
+            return Ok((CheckKind::Media, media));
+        }
         single_check([
             self.api.as_deref(),
             self.request.as_deref(),
@@ -274,7 +340,7 @@ impl Case {
     ///
     /// # Errors
     ///
-    /// When the case has not exactly one of the nine check fields.
+    /// When the case has not exactly one of the ten check fields.
     pub fn subject(&self) -> Result<Check<'_>, String> {
         let present = [
             self.api.is_some(),
@@ -286,10 +352,11 @@ impl Case {
             self.launch.is_some(),
             self.tcp.is_some(),
             self.udp.is_some(),
+            self.media.is_some(),
         ];
         if present.iter().filter(|p| **p).count() != 1 {
             return Err(
-                "name exactly one of api, request, upload, download, socket, webview, launch, tcp, udp"
+                "name exactly one of api, request, upload, download, socket, webview, launch, tcp, udp, media"
                     .into(),
             );
         }
@@ -428,6 +495,65 @@ pub fn sign_policy(policy: &Value, secret: &str) -> Result<String, String> {
 ///
 /// When the key has no `kid` or no 32-byte `d`.
 pub fn sign_policy_eddsa(policy: &Value, key: &Value) -> Result<String, String> {
+    let (kid, seed) = private_key(key)?;
+    let bytes = serde_json::to_vec(policy).map_err(|e| e.to_string())?;
+    Ok(bundle::sign_ed25519(&bytes, kid, &seed))
+}
+
+/// What an engine for `file` is made from: the SecretKey alone, or (when the
+/// file has `keys`, `roots` or `local_prefixes`) a guard configuration JSON:
+/// with `roots`, the public part of every root (without `d`), the
+/// `superapp_id` and nothing else; otherwise the secret and the public part
+/// of every key; and the local prefixes.
+pub fn engine_keys(file: &VectorFile) -> String {
+    let public = |keys: &[Value]| -> Vec<Value> {
+        keys.iter()
+            .map(|k| {
+                let mut k = k.clone();
+                if let Some(o) = k.as_object_mut() {
+                    o.remove("d");
+                }
+                k
+            })
+            .collect()
+    };
+    if file.keys.is_none() && file.roots.is_none() && file.local_prefixes.is_none() {
+        return file.secret.clone().unwrap_or_default();
+    }
+    let mut config = serde_json::Map::new();
+    match &file.roots {
+        Some(roots) => {
+            config.insert("roots".into(), public(roots).into());
+            config.insert("superapp_id".into(), file.superapp_id.clone().into());
+        }
+        None => {
+            if let Some(secret) = &file.secret {
+                config.insert("secret".into(), secret.clone().into());
+            }
+            if let Some(keys) = &file.keys {
+                config.insert("keys".into(), public(keys).into());
+            }
+        }
+    }
+    if let Some(prefixes) = &file.local_prefixes {
+        config.insert("local_prefixes".into(), prefixes.clone().into());
+    }
+    Value::Object(config).to_string()
+}
+
+/// Signs a key-set payload with the header of §2.1 by the root JWK `root`
+/// (which must carry its private `d`), under the JWK's `kid`.
+///
+/// # Errors
+///
+/// When the root has no `kid` or no 32-byte `d`.
+pub fn sign_keyset(payload: &Value, root: &Value) -> Result<String, String> {
+    let (kid, seed) = private_key(root)?;
+    let bytes = serde_json::to_vec(payload).map_err(|e| e.to_string())?;
+    Ok(keyset::sign(&bytes, kid, &seed))
+}
+
+fn private_key(key: &Value) -> Result<(&str, [u8; 32]), String> {
     let kid = key["kid"].as_str().ok_or("the key has no `kid`")?;
     let d = key["d"]
         .as_str()
@@ -437,28 +563,7 @@ pub fn sign_policy_eddsa(policy: &Value, key: &Value) -> Result<String, String> 
         .ok()
         .and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok())
         .ok_or_else(|| format!("key `{kid}`: `d` is not 32 bytes of base64url"))?;
-    let bytes = serde_json::to_vec(policy).map_err(|e| e.to_string())?;
-    Ok(bundle::sign_ed25519(&bytes, kid, &seed))
-}
-
-/// What an engine for `file` is made from: the SecretKey alone, or (when the
-/// file has `keys`) a key-set JSON with the secret and the public part of
-/// every key (without `d`).
-pub fn engine_keys(file: &VectorFile) -> String {
-    let Some(keys) = &file.keys else {
-        return file.secret.clone();
-    };
-    let public: Vec<Value> = keys
-        .iter()
-        .map(|k| {
-            let mut k = k.clone();
-            if let Some(o) = k.as_object_mut() {
-                o.remove("d");
-            }
-            k
-        })
-        .collect();
-    serde_json::json!({ "secret": file.secret, "keys": public }).to_string()
+    Ok((kid, seed))
 }
 
 /// Runs one parsed vector file against a fresh engine from `make`, which is
@@ -484,6 +589,8 @@ pub fn run_vector_file<E: Engine>(
     let shorthand = file.policy.clone().map(|policy| Load {
         policy: Some(policy),
         bundle: None,
+        keyset: None,
+        keyset_jws: None,
         sign_with: None,
         expect: "ok".into(),
         now: None,
@@ -518,29 +625,59 @@ pub fn run_vector_file<E: Engine>(
 }
 
 fn run_load<E: Engine>(engine: &mut E, load: &Load, file: &VectorFile, now: u64) -> Option<String> {
-    let signed = match (&load.policy, &load.bundle, &load.sign_with) {
-        (Some(p), None, None) => sign_policy(p, &file.secret),
-        (Some(p), None, Some(kid)) => file
-            .keys
-            .iter()
+    let find = |keys: &Option<Vec<Value>>, kid: &str, what: &str| {
+        keys.iter()
             .flatten()
             .find(|k| k["kid"].as_str() == Some(kid))
-            .ok_or_else(|| format!("no key `{kid}` in the file's `keys`"))
-            .and_then(|key| sign_policy_eddsa(p, key)),
-        (None, Some(b), None) => Ok(b.clone()),
-        (None, Some(_), Some(_)) => {
-            return Some("a `bundle` load is loaded as given: no `sign_with`".into())
+            .cloned()
+            .ok_or_else(|| format!("no key `{kid}` in the file's `{what}`"))
+    };
+    let secret = || {
+        file.secret.clone().ok_or_else(|| {
+            "a `policy` load without `sign_with` needs the file's `secret`".to_owned()
+        })
+    };
+    let (signed, is_keyset) = match (
+        &load.policy,
+        &load.bundle,
+        &load.keyset,
+        &load.keyset_jws,
+        &load.sign_with,
+    ) {
+        (Some(p), None, None, None, None) => (secret().and_then(|s| sign_policy(p, &s)), false),
+        (Some(p), None, None, None, Some(kid)) => (
+            find(&file.keys, kid, "keys").and_then(|key| sign_policy_eddsa(p, &key)),
+            false,
+        ),
+        (None, Some(b), None, None, None) => (Ok(b.clone()), false),
+        (None, None, Some(k), None, Some(kid)) => (
+            find(&file.roots, kid, "roots").and_then(|root| sign_keyset(k, &root)),
+            true,
+        ),
+        (None, None, None, Some(k), None) => (Ok(k.clone()), true),
+        (None, Some(_), None, None, Some(_)) | (None, None, None, Some(_), Some(_)) => {
+            return Some(
+                "a `bundle` or `keyset_jws` load is loaded as given: no `sign_with`".into(),
+            )
         }
-        _ => return Some("a load needs exactly one of policy, bundle".into()),
+        (None, None, Some(_), None, None) => {
+            return Some("a `keyset` load names its root in `sign_with`".into())
+        }
+        _ => return Some("a load needs exactly one of policy, bundle, keyset, keyset_jws".into()),
     };
     let bundle = match signed {
         Ok(b) => b,
-        Err(e) => return Some(format!("cannot sign policy: {e}")),
+        Err(e) => return Some(format!("cannot sign the load: {e}")),
     };
     let Some(expect) = LoadCode::parse(&load.expect) else {
         return Some(format!("unknown expected load outcome `{}`", load.expect));
     };
-    let (got, message) = match engine.load(&bundle, now) {
+    let loaded = if is_keyset {
+        engine.load_keyset(&bundle, now)
+    } else {
+        engine.load(&bundle, now)
+    };
+    let (got, message) = match loaded {
         Ok(()) => (LoadCode::Ok, String::new()),
         Err((code, message)) => (code, message),
     };

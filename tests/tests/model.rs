@@ -128,7 +128,7 @@ impl ModelPolicy {
     }
 
     /// §3: report mode (the app's, else the policy's) lets a denial through,
-    /// except the superapp's own blocks.
+    /// except the superapp's own blocks and (v3) `invalid_url`.
     fn finish_for(
         &self,
         app: Option<&ModelApp>,
@@ -137,7 +137,9 @@ impl ModelPolicy {
         let report = app.and_then(|a| a.mode).unwrap_or(self.report);
         match code {
             None => (true, None, false),
-            Some(DenyCode::AppRemoved | DenyCode::DomainBlocked) => (false, code, false),
+            Some(DenyCode::AppRemoved | DenyCode::DomainBlocked | DenyCode::InvalidUrl) => {
+                (false, code, false)
+            }
             Some(c) if report => (true, Some(c), true),
             Some(c) => (false, Some(c), false),
         }
@@ -179,16 +181,23 @@ impl ModelPolicy {
     }
 
     fn socket(&self, app: &str, host: &str, port: u32) -> (bool, Option<DenyCode>, bool) {
+        let valid_host = !host.is_empty() && !host.contains(' ');
+        let blocked =
+            !host.starts_with(|c: char| c.is_ascii_digit() || c == '[') && self.is_blocked(host);
         let a = match self.find(app) {
             Ok(a) => a,
+            // §3 (v3): a report-mode pass still parses and compares blocks.
+            Err(answer) if answer.2 && (port == 0 || port > 65535 || !valid_host) => {
+                return (false, Some(DenyCode::InvalidUrl), false)
+            }
+            Err(answer) if answer.2 && blocked => {
+                return (false, Some(DenyCode::DomainBlocked), false)
+            }
             Err(answer) => return answer,
         };
-        let valid_host = !host.is_empty() && !host.contains(' ');
         let code = if port == 0 || port > 65535 || !valid_host {
             Some(DenyCode::InvalidUrl)
-        } else if !host.starts_with(|c: char| c.is_ascii_digit() || c == '[')
-            && self.is_blocked(host)
-        {
+        } else if blocked {
             Some(DenyCode::DomainBlocked)
         } else if !a.control[0] {
             None
@@ -216,8 +225,13 @@ impl ModelPolicy {
     }
 
     fn url(&self, app: &str, kind: CheckKind, url: &Url) -> (bool, Option<DenyCode>, bool) {
+        let blocked = !url.ip && self.is_blocked(&url.host);
         let a = match self.find(app) {
             Ok(a) => a,
+            // §3 (v3): a report-mode pass still compares blocked hosts.
+            Err(answer) if answer.2 && blocked => {
+                return (false, Some(DenyCode::DomainBlocked), false)
+            }
             Err(answer) => return answer,
         };
         if url.userinfo {
@@ -229,9 +243,13 @@ impl ModelPolicy {
             "https"
         };
         if url.scheme != want {
-            return self.finish_for(Some(a), Some(DenyCode::InsecureScheme));
+            let answer = self.finish_for(Some(a), Some(DenyCode::InsecureScheme));
+            if answer.2 && blocked {
+                return (false, Some(DenyCode::DomainBlocked), false);
+            }
+            return answer;
         }
-        if !url.ip && self.is_blocked(&url.host) {
+        if blocked {
             return self.finish_for(Some(a), Some(DenyCode::DomainBlocked));
         }
         let (switch, list) = if kind == CheckKind::Webview {

@@ -176,13 +176,13 @@ api = [
     allow("mp_shop", "api", "shareToFeed", note="public custom, whitelisted"),
     allow("mp_shop", "api", "notInCatalogue", note="whitelisted though not sensitive"),
     deny("mp_shop", "api", "openWallet", "permission_not_granted",
-         message="openWallet:fail permission not granted"),
+         message="openWallet:fail jsapi has no permission"),
     allow("mp_shop", "api", "scanIdCard", note="restricted custom, whitelisted and granted"),
     # rule 4: restricted system APIs
     allow("mp_shop", "api", "getLocation"),
     deny("mp_shop", "api", "chooseImage", "permission_not_granted"),
     deny("mp_shop", "api", "getPhoneNumber", "permission_not_granted",
-         message="getPhoneNumber:fail permission not granted"),
+         message="getPhoneNumber:fail jsapi has no permission"),
     deny("mp_shop", "api", "getEmailAddress", "permission_not_granted"),
     allow("mp_shop", "api", "startSoterAuthentication", note="scope mini_game does not cover a mini program"),
     allow("mp_shop", "api", "getFuzzyLocation", note="public sensitive"),
@@ -448,12 +448,12 @@ write("webview-hostile.json", "web-view whitelist: schemes, ports, wildcards", [
 # ---------------------------------------------------------------- report mode
 rep = [
     case("mp_shop", "api", "chooseImage", "report", "permission_not_granted",
-         message="chooseImage:fail permission not granted"),
+         message="chooseImage:fail jsapi has no permission"),
     case("mp_shop", "api", "someUnknownApi", "report", "api_not_whitelisted"),
     case("mp_shop", R, "https://evil.example/", "report", "domain_not_whitelisted"),
     case("mp_shop", R, "https://cdn.shop.example/", "report", "port_not_allowed"),
     case("mp_shop", R, "http://api.shop.example/", "report", "insecure_scheme"),
-    case("mp_shop", R, "not a url", "report", "invalid_url"),
+    deny("mp_shop", R, "not a url", "invalid_url", note="contract v3: invalid_url is denied in every mode"),
     case("mp_shop", S, "ws://ws.shop.example/", "report", "insecure_scheme"),
     case("mp_shop", W, "javascript:alert(1)", "report", "insecure_scheme"),
     case("mp_nobody", "api", "showToast", "report", "unknown_app"),
@@ -480,7 +480,7 @@ write("no-policy.json", "a guard that never loaded a policy denies everything", 
 failed_only = [
     {"bundle": jws(base_policy(), secret=OTHER_SECRET), "expect": "bad_signature"},
     {"policy": base_policy(version=3, expires_at=NOW - 1), "expect": "expired"},
-    {"policy": {**base_policy(), "schema": 3}, "expect": "invalid_policy"},
+    {"policy": {**base_policy(), "schema": 4}, "expect": "invalid_policy"},
 ]
 write("no-policy-after-failed-loads.json", "failed loads never put a policy in force", failed_only, [
     deny("mp_shop", "api", "showToast", "no_policy"),

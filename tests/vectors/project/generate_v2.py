@@ -391,7 +391,7 @@ sock = [
     deny("mp_shop", UDP, "[::1]:53", "domain_not_whitelisted", message="createUDPSocket:fail url not in domain list:[::1]"),
     deny("mp_shop", T, "api.shop.example:0", "invalid_url", note="the target is judged before the switch"),
     report("mp_trial", T, "evil.example:443", "domain_not_whitelisted"),
-    report("mp_trial", T, "evil.example:0", "invalid_url"),
+    deny("mp_trial", T, "evil.example:0", "invalid_url", note="contract v3: invalid_url is denied in every mode"),
     deny("mp_nobody", T, "evil.example:443", "unknown_app", message="createTCPSocket:fail unknown app"),
 ]
 write("v2-raw-sockets-hostile.json", "v2 raw sockets: hosts that are IPs or invalid, ports 0 and 65536, "
@@ -401,7 +401,7 @@ write("v2-raw-sockets-hostile.json", "v2 raw sockets: hosts that are IPs or inva
 mode_cases = [
     report("mp_trial", "api", "chooseImage", "permission_not_granted"),
     report("mp_trial", W, "https://evil.example/", "domain_not_whitelisted"),
-    report("mp_trial", R, "not a url", "invalid_url"),
+    deny("mp_trial", R, "not a url", "invalid_url", note="contract v3: invalid_url is denied in every mode"),
     report("mp_trial", R, "https://cdn.shop.example/", "port_not_allowed"),
     deny("mp_strict", "api", "chooseImage", "permission_not_granted", reported=False),
     deny("mp_shop", "api", "chooseImage", "permission_not_granted", note="the policy's mode: enforce"),

@@ -1,0 +1,197 @@
+//! JWS compact serialisation (RFC 7515) as both signed documents of the
+//! contract use it: bundles (`policy.md` §2) and key sets (§2.1). The shape,
+//! the header checks every document shares (`alg`, `crit`), and the two
+//! signature algorithms. What a header's `kid` and `typ` mean is the caller's:
+//! a bundle and a key set look keys up in different places.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, VerifyingKey};
+use hmac::Mac;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+use thiserror::Error;
+
+use crate::keys::SecretKey;
+
+/// The `typ` of a key set's header (§2.1), compared exactly.
+pub(crate) const KEYSET_TYP: &str = "guard-keyset+jws";
+
+/// Why a signed document was refused before its payload was read; each maps
+/// to one load outcome of §2.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// Not three base64url parts, bad base64, a header that is not a JSON
+    /// object, or a `crit` header.
+    #[error("malformed bundle: {0}")]
+    Malformed(String),
+    /// A header `alg` other than `HS256` and `EdDSA`.
+    #[error("unsupported alg `{0}` (only HS256 and EdDSA are accepted)")]
+    UnsupportedAlg(String),
+    /// The `alg` has no configured key, or the `kid` names none.
+    #[error("unknown key: {0}")]
+    UnknownKey(String),
+    /// The MAC or signature does not verify under the key it names.
+    #[error("bad signature: the bundle was not signed with this superapp's {0}")]
+    BadSignature(&'static str),
+}
+
+/// The two algorithms of §2; `alg` is compared exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Alg {
+    Hs256,
+    EdDsa,
+}
+
+/// The header members the contract reads. `jwk`, `jku`, `x5u` and `x5c` are
+/// never read: keys come only from the guard's configuration and key sets.
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: Option<String>,
+    kid: Option<serde_json::Value>,
+    typ: Option<serde_json::Value>,
+    crit: Option<IgnoredAny>,
+}
+
+/// A document whose shape and header passed, not yet verified.
+#[derive(Debug)]
+pub(crate) struct Jws<'a> {
+    pub(crate) alg: Alg,
+    kid: Option<serde_json::Value>,
+    typ: Option<serde_json::Value>,
+    /// The decoded payload bytes.
+    pub(crate) payload: Vec<u8>,
+    /// `BASE64URL(header) "." BASE64URL(payload)` as received.
+    pub(crate) signing_input: &'a [u8],
+    sig: Vec<u8>,
+}
+
+/// Splits and decodes `text`, and checks what every header must satisfy, in
+/// the contract's order: shape and size (`malformed_bundle`), `alg`
+/// (`unsupported_alg`), then `crit` (`malformed_bundle`, RFC 7515 §4.1.11: a
+/// recipient refuses extensions it does not understand, and `b64: false`
+/// under `crit` would change the signing input).
+pub(crate) fn parse(text: &str, max_bytes: usize) -> Result<Jws<'_>, BundleError> {
+    if text.len() > max_bytes {
+        return Err(BundleError::Malformed(format!(
+            "{} bytes, more than the limit of {max_bytes}",
+            text.len()
+        )));
+    }
+    let mut parts = text.split('.');
+    let (Some(h64), Some(p64), Some(s64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(BundleError::Malformed(
+            "expected three base64url parts separated by `.`".into(),
+        ));
+    };
+    let decode = |part: &str, what: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|e| BundleError::Malformed(format!("{what} is not unpadded base64url: {e}")))
+    };
+    let header_bytes = decode(h64, "header")?;
+    let payload = decode(p64, "payload")?;
+    let sig = decode(s64, "signature")?;
+    let header: RawHeader = serde_json::from_slice(&header_bytes)
+        .map_err(|e| BundleError::Malformed(format!("header is not a JSON object: {e}")))?;
+    let alg = match header.alg.as_deref() {
+        Some("HS256") => Alg::Hs256,
+        Some("EdDSA") => Alg::EdDsa,
+        Some(name) => return Err(BundleError::UnsupportedAlg(name.escape_debug().to_string())),
+        None => return Err(BundleError::UnsupportedAlg("(missing)".into())),
+    };
+    if header.crit.is_some() {
+        return Err(BundleError::Malformed(
+            "critical header extensions (`crit`) are not supported".into(),
+        ));
+    }
+    let signing_input = text
+        .get(..h64.len() + 1 + p64.len())
+        .unwrap_or_default()
+        .as_bytes();
+    Ok(Jws {
+        alg,
+        kid: header.kid,
+        typ: header.typ,
+        payload,
+        signing_input,
+        sig,
+    })
+}
+
+impl Jws<'_> {
+    /// The header's `kid` for an EdDSA document: a string, else `unknown_key`.
+    pub(crate) fn kid(&self) -> Result<&str, BundleError> {
+        match &self.kid {
+            Some(serde_json::Value::String(kid)) => Ok(kid),
+            Some(_) => Err(BundleError::UnknownKey("`kid` is not a string".into())),
+            None => Err(BundleError::UnknownKey(
+                "an EdDSA document without `kid`".into(),
+            )),
+        }
+    }
+
+    /// Whether the header's `typ` is exactly the key sets' (§2.1).
+    pub(crate) fn is_keyset(&self) -> bool {
+        matches!(&self.typ, Some(serde_json::Value::String(t)) if t == KEYSET_TYP)
+    }
+
+    /// The header's `typ` as a short text for messages.
+    pub(crate) fn typ_text(&self) -> String {
+        match &self.typ {
+            None => "(missing)".into(),
+            Some(serde_json::Value::String(t)) => t.escape_debug().to_string(),
+            Some(_) => "(not a string)".into(),
+        }
+    }
+
+    /// Strict Ed25519 verification (RFC 8032 §5.1.7: non-canonical `S`,
+    /// small-order `R` and small-order keys refused). `what` names the key
+    /// in the error.
+    pub(crate) fn verify_ed25519(
+        &self,
+        key: &VerifyingKey,
+        what: &'static str,
+    ) -> Result<(), BundleError> {
+        let sig = <[u8; 64]>::try_from(self.sig.as_slice())
+            .map_err(|_| BundleError::BadSignature(what))?;
+        key.verify_strict(self.signing_input, &Signature::from_bytes(&sig))
+            .map_err(|_| BundleError::BadSignature(what))
+    }
+
+    /// HMAC-SHA256 verification in constant time; returns the verified MAC.
+    pub(crate) fn verify_hs256(
+        &self,
+        key: &SecretKey,
+        what: &'static str,
+    ) -> Result<[u8; 32], BundleError> {
+        let mut mac = key.mac();
+        mac.update(self.signing_input);
+        mac.verify_slice(&self.sig)
+            .map_err(|_| BundleError::BadSignature(what))?;
+        <[u8; 32]>::try_from(self.sig.as_slice()).map_err(|_| BundleError::BadSignature(what))
+    }
+
+    /// The SHA-256 of the signing input: what tells "the same signed bytes
+    /// again" (an Ed25519 signer may sign the same bytes twice with
+    /// different signatures).
+    pub(crate) fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.signing_input).into()
+    }
+}
+
+/// `BASE64URL(header) "." BASE64URL(payload) "." BASE64URL(sig)`, with the
+/// signature computed over the first two parts by `sign`.
+pub(crate) fn compact(header: &str, payload: &[u8], sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+    let mut out = URL_SAFE_NO_PAD.encode(header);
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(payload, &mut out);
+    let sig = sign(out.as_bytes());
+    out.push('.');
+    URL_SAFE_NO_PAD.encode_string(sig, &mut out);
+    out
+}

@@ -1,0 +1,153 @@
+//! What a host keeps across restarts for a guard created with roots
+//! (`policy.md` §2.1, contract v3): the floors as the signed documents that
+//! set them, so storage the mini program can reach can neither forge nor
+//! raise them (a written-in floor number could lock a device out for good),
+//! and a cache is trusted only if it verifies against the roots again.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Trust;
+use crate::guard::Guard;
+use crate::load::{KeysetStatus, LoadCode, LoadError, PolicyStatus};
+
+/// The signed state of a guard created with roots: the key set in force (the
+/// key-set floor), the key set that admitted the bundle in force when it is
+/// another one, and the bundle at the bundle floor, each as received.
+///
+/// # Examples
+///
+/// ```
+/// use guard_core::SignedState;
+/// let s = SignedState::from_json(r#"{"keyset":"a.b.c"}"#).unwrap();
+/// assert_eq!(s.keyset.as_deref(), Some("a.b.c"));
+/// assert!(SignedState::from_json(r#"{"floor":99}"#).is_err());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedState {
+    /// The key set in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyset: Option<String>,
+    /// The key set that admitted the bundle, when it is not `keyset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_keyset: Option<String>,
+    /// The bundle at the floor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
+}
+
+impl SignedState {
+    /// Parses the JSON a host persisted.
+    ///
+    /// # Errors
+    ///
+    /// A [`LoadError`] (`malformed_bundle`) for anything but the three
+    /// optional strings.
+    pub fn from_json(text: &str) -> Result<SignedState, LoadError> {
+        serde_json::from_str(text).map_err(|e| {
+            LoadError::new(
+                LoadCode::MalformedBundle,
+                format!("malformed signed state: {e}"),
+            )
+        })
+    }
+
+    /// The JSON a host persists.
+    pub fn to_json(&self) -> String {
+        // Three optional strings: serialising them cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// What [`Guard::restore_state`] put back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Restored {
+    /// The key set in force, if the state had one.
+    pub keyset: Option<KeysetStatus>,
+    /// The policy in force now, if the bundle is within its window.
+    pub policy: Option<PolicyStatus>,
+    /// The bundle floor's version, if the state had a bundle.
+    pub floor: Option<u64>,
+}
+
+impl Guard {
+    /// The signed state a host persists after every successful load (§2.1);
+    /// `None` for a guard created without roots (which keeps a [`crate::Floor`]).
+    pub fn signed_state(&self) -> Option<SignedState> {
+        let Trust::Roots { .. } = self.trust else {
+            return None;
+        };
+        let keyset = self.keyset.as_ref().map(|k| k.jws.to_string());
+        let bundle_keyset = self
+            .bundle_keyset
+            .as_ref()
+            .filter(|b| self.keyset.as_ref().is_none_or(|k| k.digest != b.digest))
+            .map(|b| b.jws.to_string());
+        Some(SignedState {
+            keyset,
+            bundle_keyset,
+            bundle: self.bundle_jws.as_ref().map(|b| b.to_string()),
+        })
+    }
+
+    /// Restores what [`Guard::signed_state`] returned, into a guard created
+    /// with the same roots that has loaded nothing yet. Every document is
+    /// verified against the roots again; a key set's expiry or replacement
+    /// limits only new bundles, so the cached bundle is verified with the
+    /// key set that admitted it even if that one has expired since. A bundle
+    /// outside its validity window still sets the floor, and is enforced
+    /// only within its window.
+    ///
+    /// # Errors
+    ///
+    /// A [`LoadError`] for a guard without roots (`unknown_key`), one that
+    /// already loaded something, or any document that does not verify; the
+    /// guard is unchanged then.
+    pub fn restore_state(&mut self, state: &SignedState, now: u64) -> Result<Restored, LoadError> {
+        if self.keyset.is_some() || self.accepted.is_some() {
+            return Err(LoadError::new(
+                LoadCode::StaleVersion,
+                "signed state is restored only into a guard that has loaded nothing",
+            ));
+        }
+        let keyset = state
+            .keyset
+            .as_deref()
+            .map(|k| self.verify_keyset(k))
+            .transpose()?;
+        let bundle_keyset = match state.bundle_keyset.as_deref() {
+            Some(k) => {
+                let verified = self.verify_keyset(k)?;
+                if keyset.as_ref().is_none_or(|f| verified.version > f.version) {
+                    return Err(LoadError::new(
+                        LoadCode::StaleVersion,
+                        "the key set that admitted the bundle is newer than the key set in force",
+                    ));
+                }
+                Some(verified)
+            }
+            None => keyset.clone(),
+        };
+        if let Some(bundle) = state.bundle.as_deref() {
+            let Some(admitting) = &bundle_keyset else {
+                return Err(LoadError::new(
+                    LoadCode::UnknownKey,
+                    "unknown key: a cached bundle without the key set that admitted it",
+                ));
+            };
+            self.admit_outside_window(bundle, &admitting.keys.clone(), now)?;
+            self.bundle_jws = Some(bundle.into());
+        }
+        self.keyset = keyset;
+        self.bundle_keyset = if state.bundle.is_some() {
+            bundle_keyset
+        } else {
+            None
+        };
+        Ok(Restored {
+            keyset: self.keyset_status(),
+            policy: self.status(now),
+            floor: self.highest_version(),
+        })
+    }
+}
