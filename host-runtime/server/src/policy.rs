@@ -136,6 +136,7 @@ pub async fn build(
                     server_domains: flag(r, "ctl_server_domains")?,
                     apis: flag(r, "ctl_apis")?,
                     webview_domains: flag(r, "ctl_webview_domains")?,
+                    media_domains: None,
                 },
                 server_domains: Vec::new(),
                 webview_domains: Vec::new(),
@@ -144,6 +145,7 @@ pub async fn build(
                 mode,
                 release,
                 removed,
+                domains: None,
             },
         );
     }

@@ -278,6 +278,7 @@ pub async fn set_control(
         server_domains: f.checked(switch_field(Whitelist::ServerDomains)),
         apis: f.checked(switch_field(Whitelist::ApiWhitelist)),
         webview_domains: f.checked(switch_field(Whitelist::WebviewDomains)),
+        media_domains: None,
     };
     match whitelists::set_control(&st, &s.caller, &app, control).await {
         Ok(_) => {

@@ -281,6 +281,7 @@ pub(crate) async fn detail(st: &AppState, app: &str) -> Result<AppDetail, ApiErr
             server_domains: flag(&row, "ctl_server_domains")?,
             apis: flag(&row, "ctl_apis")?,
             webview_domains: flag(&row, "ctl_webview_domains")?,
+            media_domains: None,
         },
         whitelists: lists,
         granted_apis: grants,

@@ -384,6 +384,7 @@ pub(crate) mod json {
             server_domains: b.server_domains,
             apis: b.apis,
             webview_domains: b.webview_domains,
+            media_domains: None,
         };
         let (control, version) = super::set_control(&st, &caller, &app, control).await?;
         reply(
