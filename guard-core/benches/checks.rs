@@ -271,5 +271,47 @@ fn ed25519_public_jwk(seed: &[u8; 32]) -> String {
     format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"{x}"}}"#)
 }
 
-criterion_group!(benches, checks, load, v2);
+/// Contract v3: a check of an API restricted through its permission group
+/// (`startLocationUpdate` under `scope.userLocation`) against a check of an
+/// API restricted by name (`openWallet`), in the same schema 3 policy and
+/// run: groups are expanded when the policy is compiled, so the two must
+/// cost the same (the issue's bound: within 10 %).
+fn v3_groups(c: &mut Criterion) {
+    let policy = json!({
+        "schema": 3, "superapp_id": "bench", "version": 1, "issued_at": NOW,
+        "sensitive_apis": [
+            {"name": "scope.userLocation", "status": "restricted", "scope": "all", "type": "system"},
+            {"name": "openWallet", "status": "restricted", "scope": "all", "type": "custom"},
+        ],
+        "apps": (0..1_000).map(|i| json!({
+            "app_id": format!("mp_{i:06}"), "kind": "mini_program",
+            "granted_apis": if i % 2 == 0 { json!(["getLocation", "openWallet"]) } else { json!([]) },
+        })).collect::<Vec<_>>(),
+    });
+    let signed = bundle::sign(
+        &serde_json::to_vec(&policy).expect("serialisable"),
+        &SecretKey::new(SECRET).expect("key"),
+    );
+    let mut guard = Guard::new(SECRET).expect("key");
+    guard.load(&signed, NOW).expect("loads");
+    let app = guard.app_handle("mp_000124").expect("handle");
+    let grouped = guard.api_id("startLocationUpdate").expect("id");
+    let plain = guard.api_id("openWallet").expect("id");
+    let mut g = c.benchmark_group("v3_groups");
+    g.bench_function("plain_restricted_granted", |b| {
+        b.iter(|| guard.check_api_id(black_box(app), black_box(plain), NOW))
+    });
+    g.bench_function("group_restricted_granted", |b| {
+        b.iter(|| guard.check_api_id(black_box(app), black_box(grouped), NOW))
+    });
+    g.bench_function("plain_by_name", |b| {
+        b.iter(|| guard.check_api(black_box("mp_000124"), black_box("openWallet"), NOW))
+    });
+    g.bench_function("group_by_name", |b| {
+        b.iter(|| guard.check_api(black_box("mp_000124"), black_box("startLocationUpdate"), NOW))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, checks, load, v2, v3_groups);
 criterion_main!(benches);
