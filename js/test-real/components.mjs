@@ -12,10 +12,10 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { canon } from './canon.mjs';
-import { APP } from './harness.mjs';
+import { APP, collectEscapes } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
-const { simulate, ROOTS, Clock, purgeLibraries, flush } = require('./sim-env.cjs');
+const { simulate, ROOTS, Clock, purgeLibraries } = require('./sim-env.cjs');
 const jComponent = require('j-component');
 
 /** The run in progress: `{ guard, log, clock, registry }`. */
@@ -60,68 +60,40 @@ jComponent.register({ id: 'video', tagName: 'wx-video', template: '<slot/>', pro
 export async function runScenario(scenario, { wx, mock, guard = null }) {
   const clock = new Clock();
   const run = { guard, log: [], clock, registry: mock.registry };
-  // An exception thrown (or an Error rejected) is a crash; a rejection with
-  // a plain result is a Promise-style call that failed with nobody catching
-  // it, as it does on the platform.
-  const errors = [];
-  const rejections = [];
-  const onException = (e) => { errors.push(`${e?.name}: ${e?.message}`); };
-  const onRejection = (e) => {
-    if (e instanceof Error) errors.push(`${e.name}: ${e.message}`);
-    else rejections.push(canon(e, mock.registry));
-  };
   let comp = null;
   current = run;
   global.wx = wx;
   mock.observe((e) => run.log.push(['wx', e.path, e.seen ?? e.result]));
-  // The run collects what escapes itself (a base library reports it to
-  // App.onError / onUnhandledRejection) and the tests assert on it; the test
-  // runner's own listeners, which would fail the test at once, are set aside
-  // for the run and put back after.
-  const runnerListeners = setAside();
-  process.on('uncaughtException', onException);
-  process.on('unhandledRejection', onRejection);
-  clock.onError = onException;
-  clock.install();
   try {
-    purgeLibraries();
-    const root = ROOTS[scenario.lib];
-    const id = simulate.load(path.join(root, scenario.path), scenario.tag, { rootPath: root });
-    comp = simulate.render(id, scenario.props === undefined ? {} : scenario.props());
-    for (const ev of scenario.events ?? []) {
-      comp.addEventListener(ev, (e) => run.log.push(['event', ev, canon(e.detail, mock.registry)]));
-    }
-    comp.attach(document.createElement('parent-wrapper'));
-    await clock.advance(1000);
-    const note = (label, value) => run.log.push(['note', label, canon(value, mock.registry)]);
-    if (scenario.interact !== undefined) await scenario.interact({ comp, clock, mock, note });
-    await clock.advance(10_000);
-    return { log: run.log, html: comp.dom.outerHTML, errors, rejections };
+    const escaped = await collectEscapes(async (onException) => {
+      clock.onError = onException;
+      clock.install();
+      try {
+        purgeLibraries();
+        const root = ROOTS[scenario.lib];
+        const id = simulate.load(path.join(root, scenario.path), scenario.tag, { rootPath: root });
+        comp = simulate.render(id, scenario.props === undefined ? {} : scenario.props());
+        for (const ev of scenario.events ?? []) {
+          comp.addEventListener(ev, (e) => run.log.push(['event', ev, canon(e.detail, mock.registry)]));
+        }
+        comp.attach(document.createElement('parent-wrapper'));
+        await clock.advance(1000);
+        const note = (label, value) => run.log.push(['note', label, canon(value, mock.registry)]);
+        if (scenario.interact !== undefined) await scenario.interact({ comp, clock, mock, note });
+        await clock.advance(10_000);
+        return comp.dom.outerHTML;
+      } finally {
+        clock.uninstall();
+      }
+    }, (reason) => canon(reason, mock.registry));
+    return { log: run.log, html: escaped.value, errors: escaped.errors, rejections: escaped.rejections };
   } finally {
-    clock.uninstall();
-    await flush();
-    process.off('uncaughtException', onException);
-    process.off('unhandledRejection', onRejection);
-    putBack(runnerListeners);
     current = null;
     mock.observe(null);
     // j-component cannot detach a virtual-host root (tdesign's): the
     // component is dropped with its parent instead.
     if (comp !== null) try { comp.detach(); } catch { /* see above */ }
   }
-}
-
-
-const EVENTS = ['uncaughtException', 'unhandledRejection'];
-
-function setAside() {
-  const saved = EVENTS.map((ev) => [ev, process.listeners(ev)]);
-  for (const ev of EVENTS) process.removeAllListeners(ev);
-  return saved;
-}
-
-function putBack(saved) {
-  for (const [ev, listeners] of saved) for (const l of listeners) process.on(ev, l);
 }
 
 /** Taps the first node matching `selector` (a j-component selector); throws when there is none. */

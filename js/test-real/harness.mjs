@@ -1,9 +1,12 @@
 // Shared by the real-code tests: signed policies (HS256, as js/test/fixture.mjs
 // signs them), a guard over the bridge's public API, an app-side value
 // generator mirroring the mock's, and a recorder of what the app observes.
-import { createGuard } from '../src/index.js';
 import { signPolicy } from '../bin/guard-vectors.mjs';
 import { canon } from './canon.mjs';
+
+// GUARD_BRIDGE=<path or file URL of an index.js> runs every real-code test
+// against another copy of the bridge (the rewrite's, before it is merged).
+const { createGuard } = await import(process.env.GUARD_BRIDGE ?? '../src/index.js');
 
 export const SECRET = 'r3alC0deR3alC0de';
 export const APP = 'mp_real';
@@ -52,6 +55,41 @@ export async function guardWith(doc) {
   return guard;
 }
 
+const ESCAPES = ['uncaughtException', 'unhandledRejection'];
+
+/**
+ * Runs `fn` and collects what escapes it as a base library would (to
+ * App.onError / onUnhandledRejection): `{ value, errors, rejections }`,
+ * `errors` the exceptions (and Error rejections), `rejections` the plain
+ * reasons. The test runner's own listeners, which would fail the test at
+ * once, are set aside meanwhile and put back after.
+ */
+export async function collectEscapes(fn, describeReason = (r) => r) {
+  const saved = ESCAPES.map((ev) => [ev, process.listeners(ev)]);
+  for (const ev of ESCAPES) process.removeAllListeners(ev);
+  const errors = [];
+  const rejections = [];
+  const onException = (e) => { errors.push(`${e?.name}: ${e?.message}`); };
+  const onRejection = (e) => {
+    if (e instanceof Error) errors.push(`${e.name}: ${e.message}`);
+    else rejections.push(describeReason(e));
+  };
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+  try {
+    const value = await fn(onException);
+    return { value, errors, rejections };
+  } finally {
+    // Rejections are reported after the microtasks that left them unhandled
+    // (also when `fn` threw): collected here, never in the next test.
+    await flush();
+    await flush();
+    process.off('uncaughtException', onException);
+    process.off('unhandledRejection', onRejection);
+    for (const [ev, listeners] of saved) for (const l of listeners) process.on(ev, l);
+  }
+}
+
 /** What an app observes: every call of its callbacks, in order, canonicalised with `registry`. */
 export class AppLog {
   constructor(registry) {
@@ -77,9 +115,10 @@ const URLISH = /(path|url|src|icon|image|poster|cover|source)$/i;
  * URL-like fields as https URLs already in WHATWG form (so they reach the
  * mock unchanged through a wrapper that serialises them), socket URLs as
  * wss, function-typed fields as recorded app callbacks. success/fail/complete
- * are left out: the call style adds them.
+ * are left out: the call style adds them. `requiredOnly`: only the fields
+ * the typings require (what a sparse caller passes).
  */
-export function appValue(types, desc, field, app, chain = []) {
+export function appValue(types, desc, field, app, chain = [], requiredOnly = false) {
   if (desc === null || desc === undefined) return undefined;
   switch (desc.t) {
     case 'string':
@@ -91,7 +130,7 @@ export function appValue(types, desc, field, app, chain = []) {
     case 'void': return undefined;
     case 'any': return {};
     case 'buffer': return new Uint8Array([1, 2, 3, 4]).buffer;
-    case 'array': return [appValue(types, desc.of, field, app, chain)];
+    case 'array': return [appValue(types, desc.of, field, app, chain, requiredOnly)];
     case 'promise': return Promise.resolve(undefined);
     case 'fn': return app.fn(`${field}()`);
     case 'ref': {
@@ -100,7 +139,8 @@ export function appValue(types, desc, field, app, chain = []) {
       const out = {};
       for (const [k, m] of Object.entries(entry.members)) {
         if (k === 'success' || k === 'fail' || k === 'complete') continue;
-        out[k] = m.kind === 'prop' ? appValue(types, m.type, k, app, [...chain, desc.key]) : app.fn(`${k}()`);
+        if (requiredOnly && (m.kind !== 'prop' || m.optional)) continue;
+        out[k] = m.kind === 'prop' ? appValue(types, m.type, k, app, [...chain, desc.key], requiredOnly) : app.fn(`${k}()`);
       }
       return out;
     }

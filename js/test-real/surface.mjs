@@ -47,7 +47,17 @@ export function describe(pkg) {
   if (wxDecl === undefined) throw new Error(`${pkg.name}: no global wx declaration`);
   const reader = new Reader(checker, wxDecl);
   const root = reader.namespace(checker.getTypeAtLocation(wxDecl.name), 'wx');
-  return { name: pkg.name, version: require(pkgJson).version, root, types: reader.types };
+  const types = reader.types;
+  // A type still being read when a method answering it was classified may
+  // have gained methods since: classify 'plain' vs 'object' again now.
+  const settle = (m) => {
+    if (m.kind === 'namespace') Object.values(m.members).forEach(settle);
+    if (m.kind !== 'method' || (m.style !== 'plain' && m.style !== 'object')) return;
+    m.style = m.returns?.t === 'ref' && types[m.returns.key].methods ? 'object' : 'plain';
+  };
+  settle(root);
+  for (const t of Object.values(types)) Object.values(t.members).forEach(settle);
+  return { name: pkg.name, version: require(pkgJson).version, root, types };
 }
 
 /** The `declare let|const wx` of the package's index.d.ts. */
@@ -215,8 +225,9 @@ class Reader {
         if (!declaredMethod && !['success', 'fail', 'complete'].includes(p.name)) callbacks = true;
         entry.members[p.name] = this.method(p.name, pt.getCallSignatures(), 0);
       } else {
-        const readonly = (ts.getCheckFlags?.(p) ?? 0) & ts.CheckFlags?.Readonly || p.declarations?.some((d) => ts.getCombinedModifierFlags(d) & ts.ModifierFlags.Readonly);
-        entry.members[p.name] = { kind: 'prop', readonly: Boolean(readonly), type: this.type(pt, 1) };
+        const readonly = p.declarations?.some((d) => (ts.getCombinedModifierFlags(d) & ts.ModifierFlags.Readonly) !== 0) ?? false;
+        const optional = (p.flags & ts.SymbolFlags.Optional) !== 0;
+        entry.members[p.name] = { kind: 'prop', readonly, optional, type: this.type(pt, 1) };
       }
     }
     // Options objects carry success/fail/complete; anything else with a
