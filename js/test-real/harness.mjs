@@ -3,6 +3,7 @@
 // generator mirroring the mock's, and a recorder of what the app observes.
 import { signPolicy } from '../bin/guard-vectors.mjs';
 import { canon } from './canon.mjs';
+import { URLISH } from './mock-wx.mjs';
 
 // GUARD_BRIDGE=<path or file URL of an index.js> runs every real-code test
 // against another copy of the bridge (the rewrite's, before it is merged).
@@ -107,7 +108,6 @@ export class AppLog {
   }
 }
 
-const URLISH = /(path|url|src|icon|image|poster|cover|source)$/i;
 
 /**
  * What a mini program would pass for a parameter of type `desc` (surface.mjs):
@@ -129,7 +129,13 @@ export function appValue(types, desc, field, app, chain = [], requiredOnly = fal
     case 'boolean': return desc.lit ?? false;
     case 'void': return undefined;
     case 'any': return {};
-    case 'buffer': return new Uint8Array([1, 2, 3, 4]).buffer;
+    case 'buffer': {
+      // Named now, when the app makes it: a copy handed on in its place
+      // would reach the mock under another name.
+      const buffer = new Uint8Array([1, 2, 3, 4]).buffer;
+      app.registry.otherName(buffer);
+      return buffer;
+    }
     case 'array': return [appValue(types, desc.of, field, app, chain, requiredOnly)];
     case 'promise': return Promise.resolve(undefined);
     case 'fn': return app.fn(`${field}()`);

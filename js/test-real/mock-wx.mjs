@@ -24,7 +24,8 @@ const STRINGS = Object.freeze({
   SDKVersion: '3.8.0', version: '8.0.50', platform: 'devtools', system: 'iOS 17.0', language: 'zh_CN',
   theme: 'light', model: 'iPhone 15', brand: 'devtools', USER_DATA_PATH: 'wxfile://usr', environment: '',
 });
-const URLISH = /(paths?|urls?|src|icon|image|poster|cover)$/i;
+/** Fields whose value is a file or a URL, by name (results get local paths, app arguments URLs). */
+export const URLISH = /(paths?|urls?|src|icon|image|poster|cover|source)$/i;
 
 export function createMock(surface, options = {}) {
   const registry = options.registry ?? new Registry();
