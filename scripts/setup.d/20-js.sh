@@ -14,4 +14,12 @@ if [ "$(cat js/node_modules/.guard-lock-sha256 2>/dev/null)" != "$lock_sum" ]; t
   (cd js && npm ci --no-audit --no-fund)
   echo "$lock_sum" > js/node_modules/.guard-lock-sha256
 fi
+# The real-code harness (js/test-real: @vant/weapp, tdesign-miniprogram and
+# miniprogram-simulate over a mock base library) has its own lock, so js/
+# stays lean.
+real_sum=$(sha256sum js/test-real/package-lock.json | cut -d' ' -f1)
+if [ "$(cat js/test-real/node_modules/.guard-lock-sha256 2>/dev/null)" != "$real_sum" ]; then
+  (cd js/test-real && npm ci --no-audit --no-fund)
+  echo "$real_sum" > js/test-real/node_modules/.guard-lock-sha256
+fi
 bash js/scripts/build-wasm.sh

@@ -13,6 +13,10 @@ bash js/scripts/build-wasm.sh
 # The sync's tests drive a real guard serve.
 cargo build --locked -q -p guard-server -p guard-sdk --bins
 node --test js/test/*.test.mjs
+# Real mini program code through the bridge: @vant/weapp and tdesign components
+# under miniprogram-simulate, and a sweep of every typed API in every call style,
+# each diffed against the same mock base library without the bridge.
+node --test js/test-real/*.test.mjs
 # The native back end's tests again, against the SDK's real guard-sdk-native.
 GUARD_NATIVE="${CARGO_TARGET_DIR:-target}/debug/guard-sdk-native" node --test js/test/native.test.mjs
 node js/bin/guard-vectors.mjs tests/vectors
@@ -21,6 +25,9 @@ if [ -d ../shared/vectors ]; then
 fi
 if [ -d ../shared/vectors-v2 ]; then
   node js/bin/guard-vectors.mjs ../shared/vectors-v2
+fi
+if [ -d ../shared/vectors-v3 ]; then
+  node js/bin/guard-vectors.mjs ../shared/vectors-v3
 fi
 node --test js/test-browser/*.test.mjs
 echo "js: unit tests, vectors and browser test passed"
