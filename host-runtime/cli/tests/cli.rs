@@ -150,7 +150,7 @@ fn check_exits_0_allow_1_deny_2_error() {
     assert_eq!(deny.status.code(), Some(1));
     let d: serde_json::Value = serde_json::from_slice(&deny.stdout).unwrap();
     assert_eq!(d["code"], "permission_not_granted");
-    assert_eq!(d["message"], "getLocation:fail permission not granted");
+    assert_eq!(d["message"], "getLocation:fail jsapi has no permission");
 
     let explain = guard(&[
         "explain",

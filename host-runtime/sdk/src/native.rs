@@ -131,7 +131,7 @@ fn tables(sdk: &Sdk) -> String {
 /// # fn f(sdk: &guard_sdk::Sdk) {
 /// let a = guard_sdk::native::answer(sdk,
 ///     r#"{"op":"check","app":"mp_shop","kind":"api","subject":"getLocation","now":1796000000}"#);
-/// // {"allow":false,"code":"permission_not_granted","message":"getLocation:fail permission not granted","errno":103}
+/// // {"allow":false,"code":"permission_not_granted","message":"getLocation:fail jsapi has no permission","errno":102}
 /// assert!(a.starts_with(r#"{"allow":"#));
 /// assert_eq!(guard_sdk::native::answer(sdk, "{"), r#"{"error":"EOF while parsing an object at line 1 column 1"}"#);
 /// # }

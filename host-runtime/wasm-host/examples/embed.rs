@@ -49,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if !ok.allow
         || denied.allow
-        || denied.message != "getLocation:fail permission not granted"
+        || denied.message != "getLocation:fail jsapi has no permission"
         || verdict.allow()
     {
         return Err("unexpected decision".into());
