@@ -228,7 +228,11 @@ impl ModelPolicy {
         let blocked = !url.ip && self.is_blocked(&url.host);
         let a = match self.find(app) {
             Ok(a) => a,
-            // §3 (v3): a report-mode pass still compares blocked hosts.
+            // §3 (v3): a report-mode pass still applies rule 3 (userinfo
+            // included) and compares blocked hosts.
+            Err(answer) if answer.2 && url.userinfo => {
+                return (false, Some(DenyCode::InvalidUrl), false)
+            }
             Err(answer) if answer.2 && blocked => {
                 return (false, Some(DenyCode::DomainBlocked), false)
             }
