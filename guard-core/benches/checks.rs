@@ -308,7 +308,13 @@ fn v3_groups(c: &mut Criterion) {
         b.iter(|| guard.check_api(black_box("mp_000124"), black_box("openWallet"), NOW))
     });
     g.bench_function("group_by_name", |b| {
-        b.iter(|| guard.check_api(black_box("mp_000124"), black_box("startLocationUpdate"), NOW))
+        b.iter(|| {
+            guard.check_api(
+                black_box("mp_000124"),
+                black_box("startLocationUpdate"),
+                NOW,
+            )
+        })
     });
     g.finish();
 }

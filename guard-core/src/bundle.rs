@@ -95,8 +95,8 @@ pub(crate) struct Verified {
     /// second hash of a large payload), the SHA-256 of the signing input for
     /// EdDSA.
     pub(crate) digest: [u8; 32],
-    /// The header's `typ` is a key set's (§2.1): the caller refuses the
-    /// bundle as `invalid_policy`, after the signature.
+    /// The header's `typ` is a key set's (§2.1): a guard created with roots
+    /// refuses the bundle as `invalid_policy`, after the signature.
     pub(crate) keyset_typ: bool,
 }
 

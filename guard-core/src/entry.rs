@@ -79,6 +79,10 @@ pub enum EntryError {
     /// leading zero.
     #[error("has a port that is not 1 to 65535 in decimal without sign or leading zero")]
     BadPort,
+    /// A URL entry with the explicit port 0 (contract v3, §1: in every list
+    /// an explicit port is 1–65535); the WHATWG parser reads `:0` as a port.
+    #[error("has the port 0 (an explicit port is 1 to 65535)")]
+    PortZero,
 }
 
 /// A `blocked_hosts` pattern (`policy.md` §1, §3.3 rule 4a): a host, or a
@@ -297,6 +301,9 @@ impl<'a> DomainEntry<'a> {
                 allowed_text(schemes),
             ));
         }
+        if port == 0 {
+            return Err(EntryError::PortZero);
+        }
         let end = domain.len() - usize::from(domain.ends_with('.'));
         let wildcard = domain.starts_with("*.");
         let start = if wildcard { 2 } else { 0 };
@@ -379,7 +386,8 @@ fn quick_entry<'a>(raw: &'a str, schemes: &[Scheme]) -> Option<DomainEntry<'a>> 
             {
                 return None;
             }
-            digits.parse().ok()?
+            // Port 0 is refused by the full parse, which says why.
+            digits.parse().ok().filter(|p: &u16| *p != 0)?
         }
         None => return None,
     };
@@ -510,6 +518,15 @@ mod tests {
             bad("https://a.example:99999"),
             EntryError::Unparsable(_)
         ));
+        // Contract v3: an explicit port is 1 to 65535 in every list.
+        for zero in [
+            "https://a.example:0",
+            "wss://a.example:00",
+            "https://A.example:0",
+        ] {
+            assert_eq!(bad(zero), EntryError::PortZero, "{zero}");
+        }
+        assert_eq!(ok("https://a.example:1"), "https://a.example:1");
     }
 
     #[test]

@@ -902,6 +902,31 @@ mod tests {
         assert!(!e.message.contains("more than the limit"), "{}", e.message);
     }
 
+    /// §3 (v3): a call report mode would let through on `unknown_app` is
+    /// still parsed by rule 3 as a whole: userinfo is `invalid_url`, before
+    /// the blocked hosts are compared, for URL and media targets alike.
+    #[test]
+    fn report_mode_refuses_userinfo_for_an_unknown_app() {
+        let guard = loaded(
+            r#"{"schema":3,"superapp_id":"demo","version":1,"issued_at":0,"mode":"report",
+            "blocked_hosts":["blocked.example"],"apps":[]}"#,
+            1,
+        );
+        let code = |kind, url| guard.decide("nobody", kind, url, 1).code;
+        for (kind, url) in [
+            (CheckKind::Request, "https://u:p@evil.example/"),
+            (CheckKind::Request, "https://evil.example@blocked.example/"),
+            (CheckKind::Webview, "https://u@evil.example/"),
+            (CheckKind::Media, "https://u@evil.example/a.png"),
+            (CheckKind::Media, "http://u@evil.exa\tmple/a.png"),
+        ] {
+            assert_eq!(code(kind, url), Some(DenyCode::InvalidUrl), "{url}");
+        }
+        let d = guard.decide("nobody", CheckKind::Request, "https://evil.example/", 1);
+        assert!(d.allow && d.reported);
+        assert_eq!(d.code, Some(DenyCode::UnknownApp));
+    }
+
     #[test]
     fn href_is_forwarded_whatever_the_verdict() {
         let mut guard = loaded(

@@ -47,12 +47,28 @@ pub(crate) enum Alg {
 
 /// The header members the contract reads. `jwk`, `jku`, `x5u` and `x5c` are
 /// never read: keys come only from the guard's configuration and key sets.
+/// `alg` is read as any JSON value, so that one that is not a string is an
+/// `alg` other than the two (`unsupported_alg`, §2.1 step 2), not a header
+/// that is not an object.
 #[derive(Deserialize)]
 struct RawHeader {
-    alg: Option<String>,
+    alg: Option<serde_json::Value>,
     kid: Option<serde_json::Value>,
     typ: Option<serde_json::Value>,
-    crit: Option<IgnoredAny>,
+    #[serde(default)]
+    crit: Present,
+}
+
+/// Whether a header member is there at all, whatever its value: `"crit":
+/// null` is a `crit` member as much as `"crit": ["exp"]` (§2.1: a `crit`
+/// member is `malformed_bundle`), while `Option` would read `null` as absent.
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Present, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| Present(true))
+    }
 }
 
 /// A document whose shape and header passed, not yet verified.
@@ -98,13 +114,22 @@ pub(crate) fn parse(text: &str, max_bytes: usize) -> Result<Jws<'_>, BundleError
     let sig = decode(s64, "signature")?;
     let header: RawHeader = serde_json::from_slice(&header_bytes)
         .map_err(|e| BundleError::Malformed(format!("header is not a JSON object: {e}")))?;
-    let alg = match header.alg.as_deref() {
-        Some("HS256") => Alg::Hs256,
-        Some("EdDSA") => Alg::EdDsa,
-        Some(name) => return Err(BundleError::UnsupportedAlg(name.escape_debug().to_string())),
-        None => return Err(BundleError::UnsupportedAlg("(missing)".into())),
+    let alg = match &header.alg {
+        Some(serde_json::Value::String(name)) => match name.as_str() {
+            "HS256" => Alg::Hs256,
+            "EdDSA" => Alg::EdDsa,
+            other => {
+                return Err(BundleError::UnsupportedAlg(
+                    other.escape_debug().to_string(),
+                ))
+            }
+        },
+        Some(serde_json::Value::Null) | None => {
+            return Err(BundleError::UnsupportedAlg("(missing)".into()))
+        }
+        Some(_) => return Err(BundleError::UnsupportedAlg("(not a string)".into())),
     };
-    if header.crit.is_some() {
+    if header.crit.0 {
         return Err(BundleError::Malformed(
             "critical header extensions (`crit`) are not supported".into(),
         ));
@@ -194,4 +219,49 @@ pub(crate) fn compact(header: &str, payload: &[u8], sign: impl FnOnce(&[u8]) -> 
     out.push('.');
     URL_SAFE_NO_PAD.encode_string(sig, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_header(header: &str) -> String {
+        compact(header, b"{}", |_| vec![0; 64])
+    }
+
+    /// §2.1 step 2: a header that is a JSON object whose `alg` is not exactly
+    /// one of the two is `unsupported_alg`, whatever JSON type the `alg` is.
+    #[test]
+    fn an_alg_that_is_not_a_string_is_unsupported() {
+        for alg in [
+            "1",
+            "true",
+            "[\"EdDSA\"]",
+            "{\"EdDSA\":1}",
+            "null",
+            "\"eddsa\"",
+        ] {
+            let jws = with_header(&format!(r#"{{"alg":{alg},"kid":"k"}}"#));
+            assert!(
+                matches!(parse(&jws, 1 << 20), Err(BundleError::UnsupportedAlg(_))),
+                "{alg}"
+            );
+        }
+        assert!(parse(&with_header(r#"{"alg":"EdDSA"}"#), 1 << 20).is_ok());
+    }
+
+    /// §2.1: a `crit` member is `malformed_bundle` in every header, whatever
+    /// its value, `null` included.
+    #[test]
+    fn a_crit_member_of_any_value_is_malformed() {
+        for crit in ["null", "[]", "[\"exp\"]", "{}", "0"] {
+            let jws = with_header(&format!(r#"{{"alg":"EdDSA","crit":{crit}}}"#));
+            assert!(
+                matches!(parse(&jws, 1 << 20), Err(BundleError::Malformed(_))),
+                "{crit}"
+            );
+        }
+        // An unknown member of another name is ignored.
+        assert!(parse(&with_header(r#"{"alg":"EdDSA","critical":null}"#), 1 << 20).is_ok());
+    }
 }

@@ -320,7 +320,10 @@ impl Guard {
     ) -> Result<(), LoadError> {
         let verified = bundle::verify_with_digest(bundle, keys)?;
         let digest = verified.digest;
-        if verified.keyset_typ {
+        // §2.1: a guard created with roots refuses a bundle whose `typ` is a
+        // key set's; one created with keys works as v2 did, where `typ` is
+        // ignored (decision 2): it has no key sets to confuse bundles with.
+        if verified.keyset_typ && matches!(self.trust, Trust::Roots { .. }) {
             return Err(LoadError::new(
                 LoadCode::InvalidPolicy,
                 "invalid policy: the header's `typ` is a key set's, not a bundle's",
@@ -550,5 +553,56 @@ impl Guard {
             digest,
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::GuardConfig;
+
+    const POLICY: &[u8] = br#"{"schema":2,"superapp_id":"demo","version":1,"issued_at":0}"#;
+    const KEYSET_HEADER: &str = r#"{"alg":"EdDSA","kid":"k1","typ":"guard-keyset+jws"}"#;
+
+    fn signer(seed: u8) -> ([u8; 32], [u8; 32]) {
+        let seed = [seed; 32];
+        let x = ed25519_dalek::SigningKey::from_bytes(&seed)
+            .verifying_key()
+            .to_bytes();
+        (seed, x)
+    }
+
+    /// §2.1: only a guard created with roots refuses a bundle whose `typ` is
+    /// a key set's (`invalid_policy`, after the signature); a guard created
+    /// with signing keys works as before and ignores `typ`.
+    #[test]
+    fn a_key_set_typ_on_a_bundle_matters_only_with_roots() {
+        let (seed, x) = signer(2);
+        let typed = bundle::sign_ed25519_with_header(KEYSET_HEADER, POLICY, &seed);
+
+        let mut keys = KeySet::default();
+        keys.add_ed25519("k1", &x).unwrap();
+        let mut plain = Guard::with_keys(keys.clone());
+        assert_eq!(plain.load(&typed, 0).unwrap().version, 1);
+
+        let (root_seed, root_x) = signer(1);
+        let mut roots = KeySet::default();
+        roots.add_ed25519("root", &root_x).unwrap();
+        let mut rooted = Guard::from_config(GuardConfig::roots(roots, "demo"));
+        let keyset = serde_json::json!({"superapp_id":"demo","version":1,"issued_at":0,
+            "expires_at":10,"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1",
+            "x": keyset::encode_x(&x)}]});
+        rooted
+            .load_keys(
+                &keyset::sign(keyset.to_string().as_bytes(), "root", &root_seed),
+                0,
+            )
+            .unwrap();
+        assert_eq!(
+            rooted.load(&typed, 0).unwrap_err().code,
+            LoadCode::InvalidPolicy
+        );
+        let plain_header = bundle::sign_ed25519(POLICY, "k1", &seed);
+        assert_eq!(rooted.load(&plain_header, 0).unwrap().version, 1);
     }
 }

@@ -251,8 +251,9 @@ impl Guard {
 
     /// §3 (contract v3, every schema): a call report mode would let through
     /// on a reportable denial of §3.1 is still parsed and compared with
-    /// `blocked_hosts`: a target over 2 MiB or that does not parse is denied
-    /// `invalid_url`, a blocked host `domain_blocked`; otherwise the
+    /// `blocked_hosts`: a target over 2 MiB, that does not parse or that
+    /// has a username or password (rule 3) is denied `invalid_url`, a
+    /// blocked host `domain_blocked`; otherwise the
     /// reportable code stands. A media target that §3.7 classifies as local
     /// or inline is not parsed for this. `url` is `None` for a redirect that
     /// did not resolve.
@@ -291,6 +292,15 @@ impl Guard {
         let Some(target) = target::parse(url) else {
             return invalid(Because::UrlUnparsable);
         };
+        // Rule 3 as a whole: a username or password is `invalid_url` too,
+        // before rule 4a, as when the app is known.
+        if target.userinfo {
+            return (
+                Verdict::deny(DenyCode::InvalidUrl),
+                Because::UrlUserinfo,
+                Some(target),
+            );
+        }
         if let Some(b) = self
             .in_force(now)
             .ok()

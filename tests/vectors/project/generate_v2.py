@@ -37,87 +37,8 @@ def compact(obj) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
-# ---------------------------------------------------------------- Ed25519 (RFC 8032 §6, reference)
-P = 2**255 - 19
-L = 2**252 + 27742317777372353535851937790883648493
-D_CURVE = -121665 * pow(121666, P - 2, P) % P
-SQRT_M1 = pow(2, (P - 1) // 4, P)
-
-
-def _add(a, b):
-    A = (a[1] - a[0]) * (b[1] - b[0]) % P
-    B = (a[1] + a[0]) * (b[1] + b[0]) % P
-    C = 2 * a[3] * b[3] * D_CURVE % P
-    Dd = 2 * a[2] * b[2] % P
-    E, F, G, H = B - A, Dd - C, Dd + C, B + A
-    return (E * F % P, G * H % P, F * G % P, E * H % P)
-
-
-def _mul(s, pt):
-    q = (0, 1, 1, 0)
-    while s > 0:
-        if s & 1:
-            q = _add(q, pt)
-        pt = _add(pt, pt)
-        s >>= 1
-    return q
-
-
-def _compress(pt):
-    zinv = pow(pt[2], P - 2, P)
-    x, y = pt[0] * zinv % P, pt[1] * zinv % P
-    return int.to_bytes(y | ((x & 1) << 255), 32, "little")
-
-
-def _recover_x(y, sign):
-    x2 = (y * y - 1) * pow(D_CURVE * y * y + 1, P - 2, P)
-    if x2 == 0:
-        return None if sign else 0
-    x = pow(x2, (P + 3) // 8, P)
-    if (x * x - x2) % P != 0:
-        x = x * SQRT_M1 % P
-    if (x * x - x2) % P != 0:
-        return None
-    if (x & 1) != sign:
-        x = P - x
-    return x
-
-
-_GY = 4 * pow(5, P - 2, P) % P
-_GX = _recover_x(_GY, 0)
-BASE = (_GX, _GY, 1, _GX * _GY % P)
-
-
-def _h(data):
-    return int.from_bytes(hashlib.sha512(data).digest(), "little")
-
-
-def _expand(seed):
-    h = hashlib.sha512(seed).digest()
-    a = int.from_bytes(h[:32], "little")
-    a &= (1 << 254) - 8
-    a |= 1 << 254
-    return a, h[32:]
-
-
-def ed_public(seed: bytes) -> bytes:
-    a, _ = _expand(seed)
-    return _compress(_mul(a, BASE))
-
-
-def ed_sign(seed: bytes, msg: bytes):
-    """(R, S) as integers/bytes, so hostile variants can be built from them."""
-    a, prefix = _expand(seed)
-    A = _compress(_mul(a, BASE))
-    r = _h(prefix + msg) % L
-    Rb = _compress(_mul(r, BASE))
-    k = _h(Rb + A + msg) % L
-    s = (r + k * a) % L
-    return Rb, s
-
-
-def sig_bytes(Rb, s):
-    return Rb + int.to_bytes(s, 32, "little")
+from ed25519_ref import (BASE, D_CURVE, L, P, SQRT_M1, _add, _compress, _expand, _h, _mul,  # noqa: F401
+                         _recover_x, ed_public, ed_sign, sig_bytes)
 
 
 # Two signing keys of the files: fixed seeds, so the files are stable.
@@ -391,7 +312,8 @@ sock = [
     deny("mp_shop", UDP, "[::1]:53", "domain_not_whitelisted", message="createUDPSocket:fail url not in domain list:[::1]"),
     deny("mp_shop", T, "api.shop.example:0", "invalid_url", note="the target is judged before the switch"),
     report("mp_trial", T, "evil.example:443", "domain_not_whitelisted"),
-    deny("mp_trial", T, "evil.example:0", "invalid_url", note="contract v3: invalid_url is denied in every mode"),
+    deny("mp_trial", T, "evil.example:0", "invalid_url", reported=False,
+         note="Contract v3: invalid_url is denied in every mode, report mode included."),
     deny("mp_nobody", T, "evil.example:443", "unknown_app", message="createTCPSocket:fail unknown app"),
 ]
 write("v2-raw-sockets-hostile.json", "v2 raw sockets: hosts that are IPs or invalid, ports 0 and 65536, "
@@ -401,7 +323,8 @@ write("v2-raw-sockets-hostile.json", "v2 raw sockets: hosts that are IPs or inva
 mode_cases = [
     report("mp_trial", "api", "chooseImage", "permission_not_granted"),
     report("mp_trial", W, "https://evil.example/", "domain_not_whitelisted"),
-    deny("mp_trial", R, "not a url", "invalid_url", note="contract v3: invalid_url is denied in every mode"),
+    deny("mp_trial", R, "not a url", "invalid_url", reported=False,
+         note="Contract v3: invalid_url is denied in every mode, report mode included."),
     report("mp_trial", R, "https://cdn.shop.example/", "port_not_allowed"),
     deny("mp_strict", "api", "chooseImage", "permission_not_granted", reported=False),
     deny("mp_shop", "api", "chooseImage", "permission_not_granted", note="the policy's mode: enforce"),
@@ -447,7 +370,7 @@ invalid = [
     {"policy": v1(apps=[app("mp_x", release=dict(RELEASE))]), "expect": "invalid_policy",
      "message": "apps[0].release"},
     {"policy": v1(apps=[app("mp_x", removed=False)]), "expect": "invalid_policy", "message": "apps[0].removed"},
-    {"policy": with_apps(app("mp_x"), schema=3), "expect": "invalid_policy", "message": "schema"},
+    {"policy": with_apps(app("mp_x"), schema=4), "expect": "invalid_policy", "message": "schema"},
     {"policy": with_apps(app("mp_x"), schema=0), "expect": "invalid_policy", "message": "schema"},
     {"policy": with_apps(app("mp_x"), schema=2.0), "expect": "invalid_policy", "message": "schema"},
     {"policy": with_apps(app("mp_x"), schema="2"), "expect": "invalid_policy", "message": "schema"},
