@@ -13,6 +13,7 @@ use crate::intern::Interner;
 use crate::keys::{KeySet, SecretError, SecretKey};
 use crate::keyset::VerifiedKeyset;
 use crate::limits;
+use crate::media::{self, MediaTarget};
 use crate::target::{self, Target};
 
 /// An interned API name: stable for the life of the guard.
@@ -442,7 +443,17 @@ impl Guard {
     ) -> (UrlVerdict, Option<Cow<'u, str>>) {
         let ((verdict, _, parsed), local) = match self.rule_app(app, now) {
             Ok((policy, rules)) => self.media_rules(policy, rules, url),
-            Err((v, b)) => (self.harden(v, b, CheckKind::Media, Some(url), now), None),
+            Err((v, b)) => {
+                // Report mode let a local or inline target through (an
+                // unknown app): it is handed on as §3.7 classified it, as
+                // for a known app, never as the raw string.
+                let decided = self.harden(v, b, CheckKind::Media, Some(url), now);
+                let local = match media::classify(url, &self.local_prefixes) {
+                    MediaTarget::Local(local) if decided.0.allow() => Some(local),
+                    _ => None,
+                };
+                (decided, local)
+            }
         };
         let on_hand = match local {
             Some(local) => Some(local),
@@ -925,6 +936,35 @@ mod tests {
         let d = guard.decide("nobody", CheckKind::Request, "https://evil.example/", 1);
         assert!(d.allow && d.reported);
         assert_eq!(d.code, Some(DenyCode::UnknownApp));
+    }
+
+    /// §3.7: what a media check hands on when report mode lets an unknown
+    /// app's local or inline target through is the classified form, as for
+    /// a known app (the preprocessed path, the serialised local URL).
+    #[test]
+    fn a_reported_local_media_target_is_handed_on_classified() {
+        let config = GuardConfig::from_json(&format!(
+            r#"{{"secret":"{SECRET}","local_prefixes":["http://tmp/"]}}"#
+        ))
+        .unwrap();
+        let mut guard = Guard::from_config(config);
+        let policy = br#"{"schema":3,"superapp_id":"demo","version":1,"issued_at":0,
+            "mode":"report","apps":[]}"#;
+        let key = SecretKey::new(SECRET).unwrap();
+        guard.load(&bundle::sign(policy, &key), 1).unwrap();
+        for (raw, on) in [
+            ("\t/images/a.png ", "/images/a.png"),
+            ("da\nta:,x", "data:,x"),
+            ("HTTP://TMP/a.png", "http://tmp/a.png"),
+            ("https://evil.example/a\t.png", "https://evil.example/a.png"),
+        ] {
+            let (v, handed) = guard.check_media("nobody", raw, 1);
+            assert!(v.verdict.reported(), "{raw:?}");
+            assert_eq!(handed.as_deref(), Some(on), "{raw:?}");
+        }
+        let (v, handed) = guard.check_media("nobody", "//evil.example/a.png", 1);
+        assert!(!v.verdict.allow());
+        assert_eq!(handed, None);
     }
 
     #[test]

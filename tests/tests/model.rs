@@ -974,9 +974,15 @@ fn url_paths_agree(
         prop_assert_eq!(terse.host, None);
     }
     if kind == CheckKind::Media {
-        let (v, _) = guard.check_media(app, url, NOW);
+        let (v, on) = guard.check_media(app, url, NOW);
         prop_assert_eq!(v.verdict.code(), d.code);
         prop_assert_eq!(v.verdict.allow(), d.allow);
+        // What goes through is handed on in the form §3.7 gives it.
+        prop_assert!(
+            on.is_some() || !d.allow,
+            "{:?} goes through and nothing is handed on",
+            url
+        );
     }
     Ok((d.allow, d.code, d.reported))
 }
