@@ -82,11 +82,14 @@ export function createChecks(core, tables) {
   // which guard-core answers invalid_url.
   const portOf = (p) => (typeof p === 'number' && p >= 0 && p <= 0xffffffff && floor(p) === p ? p : 0);
 
-  /** A raw socket target (§3.7): { v, message, href: the serialised host }. */
-  function socketCheck(appId, kind, host, port, t) {
+  /**
+   * A raw socket target (§3.7): { v, message, href: the serialised host };
+   * the message names `label` when given (`UDPSocket.send`), else the kind.
+   */
+  function socketCheck(appId, kind, host, port, t, label) {
     const v = verdictOf(core.checkSocket(kind, appId, host, portOf(port), t));
     const href = allows(v) ? core.href() : null;
-    return { __proto__: null, v, message: core.message(), href };
+    return { __proto__: null, v, message: label === undefined ? core.message() : core.messageFor(label), href };
   }
 
   /**

@@ -1,54 +1,161 @@
 // What a denied call looks like to the mini program: the platform's own
-// failure shapes (fail/complete callbacks in a microtask, a rejected
-// promise, an inert task, a thrown Error for *Sync calls).
+// failure of that API, by its call style (./typings.js): `fail` then
+// `complete` for callbacks, a rejected Promise where the API answers one,
+// a thrown Error for *Sync calls, nothing registered for a listener, and
+// for an API that answers an object (a task, a context, a manager) an inert
+// object of that interface whose methods fail the same way, one by one. A
+// denied socket reports `onError` and `onClose` (on the task and through
+// wx.onSocketError/onSocketClose), as a refused connection does. The mini
+// program's handlers run in microtasks of their own, outside any try of the
+// bridge, so what they throw surfaces as the platform's would.
 
-import { apply, freeze, own, queue, ErrorCtor } from './safe.js';
+import { defineProperty, freeze, own, ownKeys, queue, later, ErrorCtor } from './safe.js';
+import { interfaceMethods } from './doors.js';
+import { addListener, removeListener } from './scope.js';
 
 const promiseReject = Promise.reject.bind(Promise);
 
-const TASK_METHODS = freeze([
-  'abort', 'close', 'send',
-  'onHeadersReceived', 'offHeadersReceived', 'onChunkReceived', 'offChunkReceived',
-  'onProgressUpdate', 'offProgressUpdate',
-  'onOpen', 'onClose', 'onError', 'onMessage',
-]);
-
-/** A task that does nothing, for a denied request, upload, download or socket. */
-export function inertTask() {
-  const t = {};
-  for (let i = 0; i < TASK_METHODS.length; i++) own(t, TASK_METHODS[i], freeze(() => undefined));
-  return freeze(t);
+/** `reason` of an errMsg `<api>:fail <reason>` (the text after the first `:fail `). */
+export function reasonOf(errMsg) {
+  const F = ':fail ';
+  for (let i = 0; i + F.length <= errMsg.length; i++) {
+    let at = true;
+    for (let k = 0; k < F.length && at; k++) if (errMsg[i + k] !== F[k]) at = false;
+    if (at) {
+      let out = '';
+      for (let k = i + F.length; k < errMsg.length; k++) out += errMsg[k];
+      return out;
+    }
+  }
+  return errMsg;
 }
 
-/** The request APIs that answer a task. */
-export function isTaskApi(name) {
-  return name === 'request' || name === 'uploadFile' || name === 'downloadFile' || name === 'connectSocket';
+/** A thrown denial: an Error whose `message` and `errMsg` are the errMsg, with `errno`. */
+export function denialError(errMsg, errno) {
+  const e = new ErrorCtor(errMsg);
+  own(e, 'errMsg', errMsg);
+  own(e, 'errno', errno);
+  return e;
 }
 
-/** Denials over `tables` (./verdicts.js): `deny(opts, errMsg, v, task, sync)`. */
+/** Calls the `fail` and `complete` of an options copy (their trampolines' functions), each in its own microtask. */
+function failCallbacks(scope, options, res) {
+  if (options === null) return false;
+  const fail = scope.appFnOf(options.fail);
+  const complete = scope.appFnOf(options.complete);
+  const success = options.success;
+  const args = [res];
+  if (typeof fail === 'function') later(fail, args);
+  if (typeof complete === 'function') later(complete, args);
+  return typeof fail === 'function' || typeof complete === 'function' || typeof success === 'function';
+}
+
+/** Denials over `tables` (./verdicts.js): `{ deny, fireError }`. */
 export function createDenials(tables) {
   const { errnoOf } = tables;
-  return function deny(opts, errMsg, v, task, sync) {
-    const errno = errnoOf(v);
-    if (sync) {
-      const e = new ErrorCtor(errMsg);
-      own(e, 'errMsg', errMsg);
-      own(e, 'errno', errno);
-      throw e;
+
+  /**
+   * The denial of a call: `d` = `{ message, v, style, returns, options,
+   * scope, socket }`; `style` the typings' call style (undefined for an API
+   * they do not know: a Promise unless it has callbacks), `returns` the
+   * interface an allowed call would answer, `socket` whether it opens a
+   * WebSocket. Answers what the call answers (or throws, for sync).
+   */
+  function deny(d) {
+    const errno = errnoOf(d.v);
+    if (d.style === 'sync' || d.style === 'construct') throw denialError(d.message, errno);
+    if (d.style === 'listener') return undefined;
+    const res = freeze({ errMsg: d.message, errno });
+    const hadCallbacks = failCallbacks(d.scope, d.options, res);
+    if (d.returns !== null && d.returns !== undefined) {
+      const inert = inertObject(d.scope, d.returns, reasonOf(d.message), errno);
+      if (d.socket === true) closeSocket(d.scope, inert.events, d.message, errno);
+      return inert.object;
     }
-    const fail = opts ? opts.fail : undefined;
-    const complete = opts ? opts.complete : undefined;
-    const success = opts ? opts.success : undefined;
-    const callbacks = typeof fail === 'function' || typeof complete === 'function' || typeof success === 'function';
-    const res = freeze({ errMsg, errno });
-    if (task || callbacks) {
-      const args = [res];
-      queue(() => {
-        if (typeof fail === 'function') { try { apply(fail, undefined, args); } catch { /* mini program's own error */ } }
-        if (typeof complete === 'function') { try { apply(complete, undefined, args); } catch { /* as above */ } }
-      });
-      return task ? inertTask() : undefined;
+    if (hadCallbacks) return undefined;
+    if (d.style === 'promise' || d.style === undefined) return promiseReject(res);
+    return undefined;
+  }
+
+  /** Reports a denial on a mirror's error listeners (a setter, a callback-less method). */
+  function fireError(list, errMsg, v) {
+    const res = freeze({ errMsg, errno: errnoOf(v) });
+    queue(() => { for (let i = 0; i < list.length; i++) later(list[i], [res]); });
+  }
+
+  return freeze({ __proto__: null, deny, fireError });
+}
+
+// A refused WebSocket: the task's onError and onClose listeners, and the
+// namespace's wx.onSocketError / wx.onSocketClose ones, once the mini
+// program had the synchronous rest of its turn to register them.
+function closeSocket(scope, events, errMsg, errno) {
+  const error = freeze({ errMsg, errno });
+  const close = freeze({ code: 1006, reason: errMsg });
+  queue(() => {
+    const fire = (list, res) => { for (let i = 0; i < list.length; i++) later(list[i], [res]); };
+    fire(events.Error ?? [], error);
+    fire(scope.socket.error, error);
+    fire(events.Close ?? [], close);
+    fire(scope.socket.close, close);
+  });
+}
+
+/**
+ * An inert object of interface `iface`, for a denied API that answers one:
+ * `{ object, events }`. Its listener methods (`onX`/`offX`) keep and drop
+ * listeners; a method with callbacks fails them (`<method>:fail <reason>`),
+ * or rejects where it answers a Promise; a *Sync method throws; a method
+ * that answers an object answers an inert one; any other method reports
+ * `<Interface>.<method>:fail <reason>` to the `onError` listeners. The
+ * object is extensible, like the platform's.
+ */
+export function inertObject(scope, iface, reason, errno) {
+  const methods = interfaceMethods(iface);
+  const object = {};
+  const events = { __proto__: null };
+  const listOf = (ev) => events[ev] ?? (events[ev] = []);
+  if (methods !== undefined) {
+    const names = ownKeys(methods);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const shape = methods[name];
+      defineProperty(object, name, { __proto__: null, value: freeze(inertMethod(scope, iface, name, shape, reason, errno, listOf)), writable: true, enumerable: false, configurable: true });
     }
-    return promiseReject(res);
+  }
+  return freeze({ __proto__: null, object, events });
+}
+
+function inertMethod(scope, iface, name, shape, reason, errno, listOf) {
+  const isOn = name.length > 2 && name[0] === 'o' && name[1] === 'n';
+  const isOff = name.length > 3 && name[0] === 'o' && name[1] === 'f' && name[2] === 'f';
+  if (shape.style === 'listener' || ((isOn || isOff) && shape.args === 'f')) {
+    let ev = '';
+    for (let i = isOn ? 2 : 3; i < name.length; i++) ev += name[i];
+    return isOn ? (fn) => { if (typeof fn === 'function') addListener(listOf(ev), fn); } : (fn) => { removeListener(listOf(ev), fn); };
+  }
+  const methodMsg = `${name}:fail ${reason}`;
+  const eventMsg = `${iface}.${name}:fail ${reason}`;
+  if (shape.style === 'sync') return () => { throw denialError(methodMsg, errno); };
+  if (shape.returns !== null) return () => inertObject(scope, shape.returns, reason, errno).object;
+  if (shape.style === 'callback' || shape.style === 'promise') {
+    return (opts) => {
+      const res = freeze({ errMsg: methodMsg, errno });
+      let had = false;
+      if (opts !== null && typeof opts === 'object') {
+        const fail = opts.fail;
+        const complete = opts.complete;
+        if (typeof fail === 'function') { later(fail, [res]); had = true; }
+        if (typeof complete === 'function') { later(complete, [res]); had = true; }
+        if (typeof opts.success === 'function') had = true;
+      }
+      return had || shape.style === 'callback' ? undefined : promiseReject(res);
+    };
+  }
+  return () => {
+    const res = freeze({ errMsg: eventMsg, errno });
+    queue(() => { const list = listOf('Error'); for (let i = 0; i < list.length; i++) later(list[i], [res]); });
+    return undefined;
   };
 }
+

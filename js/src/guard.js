@@ -4,23 +4,26 @@
 
 import { open, HAS_WASM } from './raw.js';
 import { openNative } from './native.js';
-import { COMPONENTS, isLocalPath } from './doors.js';
+import { COMPONENTS } from './doors.js';
 import { moduleFor, NO_WASM } from './module.js';
 import { readTables } from './verdicts.js';
 import { createChecks } from './checks.js';
 import { createViolations } from './violations.js';
+import { createTargets, localPrefixesOf } from './targets.js';
 import { createVetting } from './vet.js';
 import { createDenials } from './deny.js';
-import { createFacades, findSetter } from './returned.js';
+import { createFacades } from './returned.js';
 import { createWrapping } from './wrap.js';
 import {
-  freeze, isArray, clock, now, str, floor, TypeErrorCtor, ErrorCtor,
+  apply, getPrototypeOf, freeze, isArray, clock, now, str, floor, own, desc, TypeErrorCtor, ErrorCtor,
 } from './safe.js';
 
 const StringCtor = String;
 const stringify = JSON.stringify;
 const parse = JSON.parse;
 const REDIRECT_KINDS = freeze(['request', 'upload', 'download']);
+/** guard-core's URL limit, for a driver that does not say (2 MiB, contract v3 §3). */
+const DEFAULT_MAX_URL = 2 * 1024 * 1024;
 
 /**
  * Creates a guard. `keys` (Ed25519 public JWKs, contract v2) is the
@@ -34,17 +37,22 @@ const REDIRECT_KINDS = freeze(['request', 'upload', 'download']);
  * docs/js-bridge.md ("Native back end") from a guard the native side keeps
  * (and syncs, with its own keys). The bridge then drives it with the same
  * integer verdicts as its wasm instance (./native.js).
- * @param {{ secret?: string, keys?: object[], wasm?: BufferSource | WebAssembly.Module | URL | string, native?: (request: string) => string }} options
+ *
+ * `localPrefixes`: URLs the host serves local files under (the devtools'
+ * `http://tmp/`), each absolute with a path ending in `/`: a media target
+ * under one is local (contract v3 §3.7), handed on as given.
+ * @param {{ secret?: string, keys?: object[], wasm?: BufferSource | WebAssembly.Module | URL | string, native?: (request: string) => string, localPrefixes?: string[] }} options
  */
 export async function createGuard(options) {
   if (options === null || typeof options !== 'object') throw new TypeErrorCtor('createGuard needs `{ secret }`, `{ keys }` or `{ native }`');
   const native = options.native;
   const secret = options.secret;
   const keys = options.keys;
+  const localPrefixes = localPrefixesOf(options.localPrefixes);
   if (native !== undefined) {
     if (typeof native !== 'function') throw new TypeErrorCtor('`native` must be a synchronous function (request: string) => string');
     if (secret !== undefined || keys !== undefined) throw new TypeErrorCtor('with `native` the keys are the native back end\'s: pass neither `secret` nor `keys`');
-    return guardOver(openNative(native), undefined).guard;
+    return guardOver(openNative(native), undefined, localPrefixes).guard;
   }
   if (!HAS_WASM) throw new ErrorCtor(NO_WASM);
   if (secret !== undefined && typeof secret !== 'string') throw new TypeErrorCtor('`secret` must be a string');
@@ -54,7 +62,7 @@ export async function createGuard(options) {
   const keyText = keys === undefined ? secret : stringify(secret === undefined ? { keys } : { secret, keys });
   const created = core.create(keyText);
   if (created !== 0) throw new ErrorCtor(`invalid guard key: ${core.message() || `raw ABI error ${created}`}`);
-  return guardOver(core, keyText).guard;
+  return guardOver(core, keyText, localPrefixes).guard;
 }
 
 /**
@@ -67,33 +75,38 @@ export async function createGuard(options) {
  * (`{ ok, message, load }`: `load` is that reload's code, or null). Handing
  * this out gives nothing over an existing guard: it only makes new ones.
  * @param {string | null} keySet
- * @param {{ wasm?: BufferSource | WebAssembly.Module | URL | string }} [options]
+ * @param {{ wasm?: BufferSource | WebAssembly.Module | URL | string, localPrefixes?: string[] }} [options]
  */
 export async function createKeyedGuard(keySet, options) {
   if (!HAS_WASM) throw new ErrorCtor(NO_WASM);
   if (keySet !== null && typeof keySet !== 'string') throw new TypeErrorCtor('the key set must be a string or null');
-  const core = await open(await moduleFor(options === undefined || options === null ? undefined : options.wasm));
+  const opts = options === undefined || options === null ? {} : options;
+  const localPrefixes = localPrefixesOf(opts.localPrefixes);
+  const core = await open(await moduleFor(opts.wasm));
   if (keySet !== null) {
     const created = core.create(keySet);
     if (created !== 0) throw new ErrorCtor(`invalid guard key: ${core.message() || `raw ABI error ${created}`}`);
   }
-  return guardOver(core, keySet);
+  return guardOver(core, keySet, localPrefixes);
 }
 
 /**
  * The guard over a driver (raw.js's `open()` or native.js's `openNative()`,
  * the same interface): `{ guard, rekey }`. `keys`: the key text the wasm
  * instance's guard was created with, null when it has none yet, undefined
- * for a native back end (which keeps its own keys).
+ * for a native back end (which keeps its own keys). `localPrefixes` as
+ * localPrefixesOf vetted them.
  */
-function guardOver(core, keys) {
+function guardOver(core, keys, localPrefixes) {
   const tables = readTables(core);
   const checks = createChecks(core, tables);
   const violations = createViolations(tables);
-  const vetting = createVetting(tables, checks, violations);
-  const deny = createDenials(tables);
-  const facade = createFacades(tables, checks, violations, vetting, deny);
-  const wrapNamespace = createWrapping(core, tables, checks, violations, vetting, facade, deny);
+  const maxUrl = typeof core.MAX_URL === 'number' ? core.MAX_URL : DEFAULT_MAX_URL;
+  const targets = createTargets(tables, checks, violations, freeze({ __proto__: null, maxUrl, localPrefixes }));
+  const vetting = createVetting(targets);
+  const denials = createDenials(tables);
+  const facades = createFacades(freeze({ __proto__: null, targets, vetting, denials }));
+  const wrapNamespace = createWrapping(freeze({ __proto__: null, core, tables, checks, violations, vetting, facades, denials }));
   // The last bundle this guard loaded, for a re-key to load again.
   const state = { __proto__: null, lastGood: null, keyText: keys };
   const guard = {
@@ -105,14 +118,14 @@ function guardOver(core, keys) {
       if (code === 0) state.lastGood = b;
       return freeze({ code: tables.loadName(code), message: code === 0 ? '' : core.message() });
     },
-    ...directChecks(core, tables, checks, violations),
+    ...directChecks(core, tables, checks, targets),
     ...reportsAndFloor(core),
     onViolation: violations.onViolation,
     counters: violations.counters,
     wrap(wx, wrapOptions) {
       if (wx === null || (typeof wx !== 'object' && typeof wx !== 'function')) throw new TypeErrorCtor('wrap needs the wx namespace');
       const appId = str(wrapOptions && wrapOptions.appId, 'appId');
-      return wrapNamespace(wx, appId, '');
+      return wrapNamespace(wx, appId);
     },
     webView: webViews(tables, checks, violations),
   };
@@ -120,10 +133,9 @@ function guardOver(core, keys) {
 }
 
 /** The guard's check methods: a decision object for each kind of target. */
-function directChecks(core, tables, checks, violations) {
+function directChecks(core, tables, checks, targets) {
   const { KIND, allows, verdictOf, decisionObject } = tables;
   const { urlCheck, socketCheck } = checks;
-  const { count } = violations;
   const checkUrlKind = (kindName) => (appId, url, options) => {
     str(appId, 'appId');
     const u = str(url, 'url');
@@ -185,14 +197,14 @@ function directChecks(core, tables, checks, violations) {
     checkAttribute(appId, component, attribute, value, options) {
       str(appId, 'appId');
       const spec = COMPONENTS[str(component, 'component')];
-      const d = spec === undefined ? undefined : spec[str(attribute, 'attribute')];
-      if (d === undefined) throw new TypeErrorCtor(`no such component attribute: ${component} ${attribute}`);
-      const u = str(value, 'value');
-      const t = clock(options);
-      if (d.local === true && isLocalPath(u)) return decisionObject(0, `${component}:ok`, u);
-      const r = urlCheck(appId, KIND[d.kind], u, t, component, true);
-      count(r.v, appId, component, u);
-      return decisionObject(r.v, r.message, r.href);
+      const kind = spec === undefined ? undefined : spec[str(attribute, 'attribute')];
+      if (kind === undefined) throw new TypeErrorCtor(`no such component attribute: ${component} ${attribute}`);
+      if (kind !== 'nodes') str(value, 'value');
+      const ctx = { __proto__: null, appId, label: component, msg: component, t: clock(options) };
+      const r = targets.vetAttribute(ctx, kind, value);
+      if (!r.ok) return decisionObject(r.r.v, r.r.message, null);
+      if (r.r === null || r.r.v === 0) return decisionObject(0, `${component}:ok`, r.value);
+      return decisionObject(r.r.v, r.r.message, r.value);
     },
   };
 }
@@ -227,6 +239,22 @@ function reportsAndFloor(core) {
       if (code !== 0) throw new ErrorCtor(`floor refused: ${code === 1 ? core.message() : `raw ABI error ${code}`}`);
     },
   };
+}
+
+/**
+ * A setter for `key` of `obj`, captured now: the accessor's setter, or a
+ * defineProperty of an own data property. Never an assignment, which could
+ * run a setter planted on a prototype with `obj` as `this`.
+ */
+function findSetter(obj, key) {
+  for (let o = obj; o !== null; o = getPrototypeOf(o)) {
+    const d = desc(o, key);
+    if (d === undefined) continue;
+    if (d.set !== undefined) { const set = d.set; return (v) => { apply(set, obj, [v]); }; }
+    if (d.data) return (v) => { own(obj, key, v); };
+    return undefined;
+  }
+  return (v) => { own(obj, key, v); };
 }
 
 /** `guard.webView(appId, { element })`: vets a web-view's src and every navigation. */

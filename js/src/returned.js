@@ -1,146 +1,264 @@
-// Objects an API returned (a context, a socket, a manager): a facade whose
-// methods forward to the original on the original, whose door setters and
-// methods (./doors.js `returns`) are checked and receive what was checked.
+// Objects that come back from originals (what an API or method answers, a
+// canvas node or context a SelectorQuery callback receives): the mini
+// program holds a mirror (./mirror.js) of each, never the original. Its
+// methods forward to the original with arguments made ready (./vet.js):
+// callbacks through trampolines, options copied, and the door fields of
+// ./doors.js OBJECT_DOORS checked (a raw socket's address, a marker's icon);
+// its properties read the original's current value and write through door
+// checks (`InnerAudioContext.src`). A denial is reported as the platform
+// reports that member's failure: through the method's own callbacks
+// (`addMarkers:fail …`), or for a setter or a callback-less method to the
+// object's `onError` listeners (`InnerAudioContext.src:fail …`); the
+// original never sees the refused target. An object of an interface the
+// table does not know gets its strings naming an authority checked.
 
 import {
-  apply, defineProperty, getPrototypeOf, ownKeys, freeze, create, own, desc, setArg0, now,
+  apply, getPrototypeOf, freeze, own, isArray, ownKeys, desc, isSloppy, now, TypeErrorCtor,
   ObjectProto, FunctionProto,
 } from './safe.js';
-import { isLocalPath } from './doors.js';
-import { copyExcept } from './vet.js';
+import {
+  OBJECT_DOORS, OBJECT_RETURNS, CALLBACK_OBJECTS, CALLBACK_RESULTS, interfaceMethods,
+} from './doors.js';
+import { createMirror, findMember, dataMember, accessorMember } from './mirror.js';
+import { planOf, isPlain } from './vet.js';
+import { addListener, removeListener } from './scope.js';
 
-const StringCtor = String;
-const NumberCtor = Number;
+// Prototypes whose objects are values, not platform objects: answered as
+// they are (a Promise an API answers must stay one).
+const VALUE_PROTOS = [
+  Promise.prototype, Map.prototype, Set.prototype, WeakMap.prototype, WeakSet.prototype, Date.prototype,
+  RegExp.prototype, Error.prototype, ArrayBuffer.prototype, DataView.prototype,
+  Object.getPrototypeOf(Uint8Array.prototype), Array.prototype, Boolean.prototype, Number.prototype, String.prototype,
+];
 
-/**
- * A setter for `key` of `obj`, captured now: the accessor's setter, or a
- * defineProperty of an own data property. Never an assignment, which could
- * run a setter planted on a prototype with `obj` as `this`.
- */
-export function findSetter(obj, key) {
-  for (let o = obj; o !== null; o = getPrototypeOf(o)) {
-    const d = desc(o, key);
-    if (d === undefined) continue;
-    if (d.set !== undefined) { const set = d.set; return (v) => { apply(set, obj, [v]); }; }
-    if (d.data) return (v) => { own(obj, key, v); };
-    return undefined;
+
+/** Whether `o` has a method of its own or of a class that is not a built-in's: a platform object. */
+function isPlatformObject(o) {
+  for (let p = o; p !== null && p !== ObjectProto && p !== FunctionProto; p = getPrototypeOf(p)) {
+    for (let i = 0; i < VALUE_PROTOS.length; i++) if (p === VALUE_PROTOS[i]) return false;
+    const keys = ownKeys(p);
+    for (let i = 0; i < keys.length; i++) {
+      const d = desc(p, keys[i]);
+      if (d !== undefined && d.data && typeof d.value === 'function' && keys[i] !== 'constructor') return true;
+    }
   }
-  return (v) => { own(obj, key, v); };
+  return false;
+}
+
+/** The interface of an object that arrived through a callback, by a method only it has; or null. */
+function structuralInterface(o) {
+  for (let i = 0; i < CALLBACK_OBJECTS.length; i++) {
+    const found = findMember(o, CALLBACK_OBJECTS[i][0]);
+    if (found !== undefined && found.d.data && typeof found.d.value === 'function') return CALLBACK_OBJECTS[i][1];
+  }
+  return null;
+}
+
+// A method's call spec, planned once per interface and method.
+const plans = { __proto__: null };
+function methodPlan(iface, key) {
+  const id = `${iface}.${key}`;
+  let p = plans[id];
+  if (p === undefined) {
+    const doors = OBJECT_DOORS[iface];
+    const spec = doors === undefined || doors.methods === undefined ? undefined : doors.methods[key];
+    if (spec === undefined) p = null;
+    else {
+      p = { __proto__: null };
+      const idx = ownKeys(spec);
+      for (let i = 0; i < idx.length; i++) p[idx[i]] = typeof spec[idx[i]] === 'string' ? spec[idx[i]] : planOf(spec[idx[i]]);
+      freeze(p);
+    }
+    plans[id] = p;
+  }
+  return p === null ? undefined : p;
 }
 
 /**
- * Facades over `tables`, `checks`, `violations`, `vetting` and `deny` of a
- * guard: `facade(obj, spec, appId, api)`.
+ * Mirrors of returned objects over a guard's parts: `{ facadeOf, outward,
+ * forwarder }`. `parts`: `{ targets, vetting, denials }`.
  */
-export function createFacades(tables, checks, violations, vetting, deny) {
-  const { KIND, allows } = tables;
-  const { urlCheck, socketCheck } = checks;
-  const { count } = violations;
-  const { planOf, vetOptions } = vetting;
+export function createFacades(parts) {
+  const { targets, vetting, denials } = parts;
+  const { copyArgs, vetArgs } = vetting;
 
-  function facade(obj, spec, appId, api) {
+  /**
+   * The mirror of `obj` for `scope`, as interface `iface` (null: told by
+   * its methods, else unknown); `via` names it where no interface does.
+   */
+  function facadeOf(scope, obj, iface, via) {
     if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) return obj;
-    const out = {};
-    const seen = create(null);
-    for (let o = obj; o !== null && o !== ObjectProto && o !== FunctionProto; o = getPrototypeOf(o)) {
-      const keys = ownKeys(o);
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i];
-        if (typeof key !== 'string' || seen[key] === true || key === 'constructor') continue;
-        seen[key] = true;
-        const d = desc(o, key);
-        if (d === undefined) continue;
-        if (d.data && typeof d.value === 'function') {
-          const door = spec.methods === undefined ? undefined : spec.methods[key];
-          defineProperty(out, key, { __proto__: null, value: freeze(facadeMethod(obj, out, d.value, door, appId, `${api}.${key}`)), enumerable: true });
-          continue;
-        }
-        facadeAccessor(obj, out, key, d, spec.set === undefined ? undefined : spec.set[key], appId, `${api}.${key}`);
-      }
-    }
-    return freeze(out);
+    const known = scope.mirrorOf(obj);
+    if (known !== undefined) return known;
+    const name = iface !== null ? iface : structuralInterface(obj);
+    let out = null;
+    const member = (key, d) => memberOf(scope, obj, () => out, name, via, key, d);
+    out = createMirror(obj, member);
+    scope.pair(obj, out);
+    return out;
   }
 
-  // A property of the original as an accessor of the facade: reads the
-  // original's current value; writes it, through the door check when the
-  // spec names it as a target.
-  function facadeAccessor(obj, out, key, d, door, appId, label) {
-    let get;
-    let setRaw;
-    if (d.data) {
-      get = () => { const cur = desc(obj, key); return cur === undefined ? undefined : cur.data ? cur.value : cur.get === undefined ? undefined : apply(cur.get, obj, []); };
-      setRaw = d.writable ? findSetter(obj, key) : undefined;
+  function memberOf(scope, obj, outOf, iface, via, key, d) {
+    const label = `${iface === null ? via : iface}.${key}`;
+    if (d.data && typeof d.value === 'function') {
+      const fn = d.value;
+      const method = isSloppy(fn) ? refused(label) : methodOf(scope, obj, outOf, fn, iface, via, key, label);
+      return dataMember(freeze(method), d.enumerable);
+    }
+    const doors = iface === null ? undefined : OBJECT_DOORS[iface];
+    const door = doors === undefined || doors.set === undefined ? undefined : doors.set[key];
+    const get = () => outward(scope, currentValue(obj, key), null, label);
+    const writable = d.data ? d.writable : d.set !== undefined;
+    const set = writable ? (v) => { setThrough(scope, obj, outOf(), key, d, door, iface === null, label, v); } : undefined;
+    return accessorMember(get, set, d.enumerable);
+  }
+
+  // Writes `v` to the original's `key`, a door checked first: refused, the
+  // original keeps what it had and the object's error listeners hear why.
+  function setThrough(scope, obj, out, key, d, door, unknown, label, v) {
+    const ctx = { __proto__: null, scope, appId: scope.appId, label, msg: label, t: now(), results: undefined };
+    let value;
+    if (door !== undefined || (unknown && typeof v === 'string')) {
+      const r = door !== undefined ? targets.vet(ctx, door, v) : targets.vetUnknown(ctx, v);
+      if (!r.ok) { denials.fireError(scope.listenersOf(out, 'error'), r.r.message, r.r.v); return; }
+      value = r.value;
+    } else if (typeof v === 'function') {
+      const o = scope.originalOf(v);
+      value = o !== undefined ? o : scope.trampolineWith(v, out, undefined);
     } else {
-      const g = d.get;
-      const st = d.set;
-      get = g === undefined ? undefined : () => apply(g, obj, []);
-      setRaw = st === undefined ? undefined : (v) => { apply(st, obj, [v]); };
+      value = vetting.inward(ctx, v);
     }
-    let set = setRaw;
-    if (door !== undefined && setRaw !== undefined) {
-      const kind = KIND[door.kind];
-      set = (v) => {
-        const s = StringCtor(v);
-        if (door.local === true && isLocalPath(s)) { setRaw(s); return; }
-        const r = urlCheck(appId, kind, s, now(), label);
-        count(r.v, appId, label, s);
-        // Denied: the original never sees it (its src stays as it was).
-        if (allows(r.v)) setRaw(r.href === null ? s : r.href);
-      };
-    }
-    defineProperty(out, key, {
-      __proto__: null,
-      get: get === undefined ? undefined : freeze(get),
-      set: set === undefined ? undefined : freeze((v) => { set(v); }),
-      enumerable: true,
-    });
+    if (d.data) own(obj, key, value);
+    else apply(d.set, obj, [value]);
   }
 
-  function facadeMethod(obj, out, fn, door, appId, label) {
-    const answer = (r) => (r === obj ? out : r);
-    if (door === undefined) return (...args) => answer(apply(fn, obj, args));
-    if (door.returns !== undefined) return (...args) => facade(apply(fn, obj, args), door.returns, appId, label);
-    if (door.raw !== undefined) {
-      return (...args) => {
-        const opts = args[0];
-        const isObj = opts !== null && typeof opts === 'object';
-        const host = StringCtor(isObj ? opts.address : undefined);
-        const port = NumberCtor(isObj ? opts.port : undefined);
-        const r = socketCheck(appId, KIND[door.raw], host, port, now());
-        count(r.v, appId, label, `${host}:${port}`);
-        if (!allows(r.v)) return deny(undefined, r.message, r.v, false, true);
-        const copy = isObj ? copyExcept(opts, ['address', 'port']) : {};
-        own(copy, 'address', r.href);
-        own(copy, 'port', port);
-        setArg0(args, copy);
-        return answer(apply(fn, obj, args));
-      };
-    }
-    if (door.args !== undefined) {
-      const kind = KIND[door.kind];
-      return (...args) => {
-        const s = StringCtor(args[0]);
-        if (!(door.local === true && isLocalPath(s))) {
-          const r = urlCheck(appId, kind, s, now(), label);
-          count(r.v, appId, label, s);
-          if (!allows(r.v)) return deny(undefined, r.message, r.v, false, true);
-          setArg0(args, r.href === null ? s : r.href);
-        } else {
-          setArg0(args, s);
-        }
-        return answer(apply(fn, obj, args));
-      };
-    }
-    const plan = planOf(door);
+  function methodOf(scope, obj, outOf, fn, iface, via, key, label) {
+    const shape = iface === null ? undefined : interfaceMethods(iface)?.[key];
+    const spec = iface === null ? undefined : methodPlan(iface, key);
+    const argShape = shape === undefined ? undefined : shape.args;
+    const style = shape === undefined ? undefined : shape.style;
+    const returns = iface === null ? null : OBJECT_RETURNS[`${iface}.${key}`] ?? (shape === undefined ? null : shape.returns);
+    const withCallbacks = style === 'callback' || style === 'promise';
+    const results = iface !== null && CALLBACK_RESULTS[iface]?.[key] === true ? (args) => mapResults(scope, args) : undefined;
+    const listens = listenerEvent(key);
     return (...args) => {
-      const opts = args[0];
-      const isObj = opts !== null && typeof opts === 'object';
-      const vetted = vetOptions(isObj ? opts : undefined, plan, appId, label, now());
-      if (vetted.denied !== null) return deny(isObj ? opts : undefined, vetted.denied.message, vetted.denied.v, false, !isObj);
-      setArg0(args, vetted.copy);
-      return answer(apply(fn, obj, args));
+      const out = outOf();
+      const ctx = { __proto__: null, scope, appId: scope.appId, label, msg: withCallbacks ? key : label, t: now(), results };
+      const call = copyArgs(ctx, args, spec, argShape);
+      if (listens !== null) record(scope, out, listens, args[0]);
+      const denied = vetArgs(ctx, call, spec, argShape);
+      if (denied !== null) {
+        if (withCallbacks) return denials.deny({ __proto__: null, message: denied.message, v: denied.v, style, returns: null, options: call.options, scope });
+        denials.fireError(scope.listenersOf(out, 'error'), denied.message, denied.v);
+        return undefined;
+      }
+      const r = apply(fn, obj, call.args);
+      return r === obj ? out : outward(scope, r, returns, label);
     };
   }
 
-  return facade;
+  /**
+   * A value an original answered or holds, as the mini program gets it: a
+   * trampoline as the mini program's own function, an original object or
+   * function as its mirror (interface `iface` when known), a value as it is.
+   */
+  function outward(scope, v, iface, via) {
+    if (typeof v === 'function') {
+      const app = scope.appFnOf(v);
+      if (app !== v) return app;
+      return forwarder(scope, v, via);
+    }
+    if (v === null || typeof v !== 'object') return v;
+    const known = scope.mirrorOf(v);
+    if (known !== undefined) return known;
+    const named = iface !== null && iface !== undefined && (OBJECT_DOORS[iface] !== undefined || hasMethods(interfaceMethods(iface)));
+    if (named) return facadeOf(scope, v, iface, via);
+    return isPlatformObject(v) ? facadeOf(scope, v, null, via) : v;
+  }
+
+  /** An original function reached through a value (not a member): called with `this` undefined, its strings checked. */
+  function forwarder(scope, fn, via) {
+    const known = scope.mirrorOf(fn);
+    if (known !== undefined) return known;
+    const f = isSloppy(fn) ? refused(via) : (...args) => {
+      const ctx = { __proto__: null, scope, appId: scope.appId, label: via, msg: via, t: now(), results: undefined };
+      const call = copyArgs(ctx, args, undefined, undefined);
+      const denied = vetArgs(ctx, call, undefined, undefined);
+      if (denied !== null) return denials.deny({ __proto__: null, message: denied.message, v: denied.v, style: undefined, returns: null, options: call.options, scope });
+      return outward(scope, apply(fn, undefined, call.args), null, via);
+    };
+    freeze(f);
+    scope.pair(fn, f);
+    return f;
+  }
+
+  // What a SelectorQuery or NodesRef callback receives: canvas nodes and
+  // contexts (and any platform object) in it as mirrors; arrays and plain
+  // records copied around them.
+  function mapResults(scope, args) {
+    const out = [];
+    for (let i = 0; i < args.length; i++) own(out, i, mapResult(scope, args[i], 0));
+    return out;
+  }
+
+  function mapResult(scope, v, depth) {
+    if (typeof v === 'function') return outward(scope, v, null, 'node');
+    if (v === null || typeof v !== 'object' || depth > 4) return v;
+    const known = scope.mirrorOf(v);
+    if (known !== undefined) return known;
+    if (isArray(v)) {
+      const arr = [];
+      for (let i = 0; i < v.length; i++) own(arr, i, mapResult(scope, v[i], depth + 1));
+      return arr;
+    }
+    if (isPlatformObject(v)) return facadeOf(scope, v, null, 'node');
+    if (isPlain(v)) {
+      const rec = {};
+      const keys = ownKeys(v);
+      for (let i = 0; i < keys.length; i++) {
+        const d = desc(v, keys[i]);
+        if (d !== undefined && d.data) own(rec, keys[i], mapResult(scope, d.value, depth + 1));
+      }
+      return rec;
+    }
+    return v;
+  }
+
+  return freeze({ __proto__: null, facadeOf, outward, forwarder });
 }
+
+function hasMethods(methods) {
+  if (methods === undefined) return false;
+  return ownKeys(methods).length > 0;
+}
+
+/** The current value of `key` of `obj`, through its own or inherited descriptor. */
+function currentValue(obj, key) {
+  const found = findMember(obj, key);
+  if (found === undefined) return undefined;
+  const d = found.d;
+  return d.data ? d.value : d.get === undefined ? undefined : apply(d.get, obj, []);
+}
+
+/** For onError/offError/onClose/offClose: `{ on, event }`; else null. */
+function listenerEvent(key) {
+  if (key === 'onError') return { __proto__: null, on: true, event: 'error' };
+  if (key === 'offError') return { __proto__: null, on: false, event: 'error' };
+  if (key === 'onClose') return { __proto__: null, on: true, event: 'close' };
+  if (key === 'offClose') return { __proto__: null, on: false, event: 'close' };
+  return null;
+}
+
+function record(scope, out, listens, fn) {
+  const list = scope.listenersOf(out, listens.event);
+  if (listens.on) { if (typeof fn === 'function') addListener(list, fn); } else removeListener(list, typeof fn === 'function' ? fn : undefined);
+}
+
+/** What stands for a sloppy-mode original: it refuses to run (docs/threat-model.md). */
+export function refused(label) {
+  return () => {
+    throw new TypeErrorCtor(`\`${label}\` is sloppy-mode code, which hands itself and its \`this\` to any caller; the bridge does not call it`);
+  };
+}
+
+

@@ -89,3 +89,64 @@ const resolved = PromiseCtor.resolve();
 defineProperty(resolved, 'constructor', { __proto__: null, value: freeze({ __proto__: null, [Symbol.species]: PromiseCtor }) });
 /** Runs `fn` in a microtask, reading nothing the realm can change. */
 export const queue = (fn) => { apply(promiseThen, resolved, [fn]); };
+
+const WeakMapCtor = WeakMap;
+const weakGet = WeakMap.prototype.get;
+const weakSet = WeakMap.prototype.set;
+/** A WeakMap used through captured methods: `{ get(k), set(k, v) }`. */
+export function weakMap() {
+  const m = new WeakMapCtor();
+  return freeze({ __proto__: null, get: (k) => apply(weakGet, m, [k]), set: (k, v) => { apply(weakSet, m, [k, v]); } });
+}
+
+/** The realm's Proxy constructor, as it was. */
+export const ProxyCtor = Proxy;
+const stringSlice = String.prototype.slice;
+const charCodeAt = String.prototype.charCodeAt;
+/** s.slice(a, b) through the captured method. */
+export const slice = (s, a, b) => apply(stringSlice, s, [a, b]);
+/** s.charCodeAt(i) through the captured method. */
+export const codeAt = (s, i) => apply(charCodeAt, s, [i]);
+
+/** Appends to an array by defineProperty (no Array.prototype.push, no index setter). */
+export function append(arr, v) {
+  own(arr, arr.length, v);
+}
+
+// Runs the mini program's own handlers: each in a microtask of its own
+// (queued as every callback of the bridge is: Node's queueMicrotask runs
+// async_hooks JS that reads %TypedArray%.prototype.length at call time), and
+// what one throws is not kept by the bridge: it is thrown again from a task
+// of its own, so it surfaces as an uncaught error, as the platform's
+// failure callbacks' exceptions do (App.onError), and the next handler
+// still runs.
+const setTimeoutFn = typeof setTimeout === 'function' ? setTimeout : undefined;
+/** Calls `fn(...args)` with `this` undefined in a microtask of its own; what it throws surfaces uncaught. */
+export function later(fn, args) {
+  queue(() => {
+    try {
+      apply(fn, undefined, args);
+    } catch (e) {
+      if (setTimeoutFn !== undefined) apply(setTimeoutFn, undefined, [() => { throw e; }, 0]);
+      else throw e;
+    }
+  });
+}
+
+const fpCallerGet = (() => {
+  const d = getOwnPropertyDescriptor(FunctionProto, 'caller');
+  return d !== undefined && hasOwn(d, 'get') ? d.get : undefined;
+})();
+/**
+ * Whether `fn` is sloppy-mode code that exposes itself: a sloppy ordinary
+ * function has its own `caller` and `arguments` (V8, JavaScriptCore), or
+ * the realm's Function.prototype.caller answers for it instead of throwing
+ * (SpiderMonkey). Strict functions, arrows, methods, classes, bound and
+ * native functions do neither. (A sloppy arrow or method cannot be told
+ * apart; the base library must be strict code: docs/threat-model.md.)
+ */
+export function isSloppy(fn) {
+  if (hasOwn(fn, 'caller') || hasOwn(fn, 'arguments')) return true;
+  if (fpCallerGet === undefined) return false;
+  try { apply(fpCallerGet, fn, []); return true; } catch { return false; }
+}

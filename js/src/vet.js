@@ -1,161 +1,250 @@
-// Option vetting: reads each network target of a call's options once,
-// checks it, and builds the options the original receives, in which every
-// target is what was checked (the href guard-core serialised; a local path
-// as given).
+// What an original receives: the arguments of a call, made ready for it.
+//
+// An options object is copied once, before any check, into a fresh
+// null-prototype object that is frozen before the original sees it: its own
+// and inherited properties (up to Object.prototype, which is the realm's and
+// not the caller's; enumerable ones, and functions such as a class's
+// methods), each read once. Callbacks in it become trampolines
+// (./scope.js), mirrors become their originals. The door fields of the call
+// spec (./doors.js) are then vetted in that copy (./targets.js) and replaced
+// by what was checked, arrays and objects along their paths copied the same
+// way. Nothing is invented: a field the caller did not give stays absent.
+// So nothing the original reads later (an omitted `method`, `toJSON`, an
+// array iterator, a getter) can run mini program code against what it
+// holds, and nothing it holds can change after the check.
 
 import {
-  getOwnPropertyDescriptor, ownKeys, create, freeze, hasOwn, own, desc, floor,
+  apply, getPrototypeOf, ownKeys, freeze, hasOwn, own, desc, isArray, append, floor,
+  ObjectProto, FunctionProto,
 } from './safe.js';
-import { isLocalPath } from './doors.js';
-import { cssUrl, cssEscape } from './css.js';
 
-const StringCtor = String;
+const ArrayProto = Array.prototype;
+const setPrototypeOf = Object.setPrototypeOf;
 const NumberCtor = Number;
-/** Largest array of URLs (urls[], sources[]) one call may carry. */
+/** Largest array along a door path (urls[], sources[]) one call may carry; the rest is dropped. */
 const MAX_TARGETS = 1000;
 
-function targetsAreData(o, plan) {
-  for (let i = 0; i < plan.length; i++) {
-    const d = getOwnPropertyDescriptor(o, plan[i].key);
-    if (d !== undefined && !hasOwn(d, 'value')) return false;
-  }
-  return true;
+/** Whether `o` is an options object by its shape alone: its prototype is Object.prototype or null. */
+export function isPlain(o) {
+  const p = getPrototypeOf(o);
+  return p === ObjectProto || p === null;
 }
 
 /**
- * The own enumerable properties of `o` except `skip` (names, or plan
- * entries), copied with defineProperty; getters are read once.
+ * The plan of a call spec's option paths for one argument: a tree of
+ * `{ key, array, kind, children }` (`kind` at a leaf). Built at wrap time.
  */
-export function copyExcept(o, skip) {
-  const copy = {};
-  const keys = ownKeys(o);
+export function planOf(paths) {
+  const root = [];
+  const keys = ownKeys(paths);
   for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    let skipped = false;
-    for (let s = 0; s < skip.length; s++) {
-      const sk = skip[s];
-      if (k === (typeof sk === 'string' ? sk : sk.key)) { skipped = true; break; }
+    const path = keys[i];
+    const kind = paths[path];
+    let nodes = root;
+    let j = 0;
+    while (j < path.length) {
+      let key = '';
+      while (j < path.length && path[j] !== '.' && path[j] !== '[') key += path[j++];
+      let array = false;
+      if (path[j] === '[') { array = true; j += 2; }
+      if (path[j] === '.') j++;
+      let node;
+      for (let k = 0; k < nodes.length; k++) if (nodes[k].key === key) node = nodes[k];
+      if (node === undefined) {
+        node = { __proto__: null, key, array, kind: null, children: [] };
+        append(nodes, node);
+      }
+      if (j >= path.length) node.kind = kind;
+      nodes = node.children;
     }
-    if (skipped) continue;
-    const pd = desc(o, k);
-    if (pd === undefined || !pd.enumerable) continue;
-    own(copy, k, pd.data ? pd.value : o[k]);
   }
-  return copy;
+  return root;
 }
 
-/**
- * Vetting over a guard's `tables`, `checks` and `violations`:
- * `{ planOf, vetOptions }`.
- */
-export function createVetting(tables, checks, violations) {
-  const { KIND, allows } = tables;
-  const { urlCheck } = checks;
-  const { count } = violations;
+/** Argument preparation over a guard's targets (./targets.js): `{ copyArgs, vetArgs, snapshot, inward }`. */
+export function createVetting(targets) {
+  const { vet, vetSocket, vetUnknown } = targets;
 
-  // A door spec's option paths, grouped by top-level key:
-  // [{ key, array, fields: [sub-keys] | null, local, css }]. Also runs at
-  // call time (for a returned object's methods), so arrays grow by
-  // defineProperty: an index setter planted on Array.prototype never runs.
-  function planOf(spec) {
-    const plan = [];
-    const byKey = create(null);
-    const paths = spec.options !== undefined ? spec.options : spec.css;
-    for (let i = 0; i < paths.length; i++) {
-      const p = paths[i];
-      let key = '';
-      let rest = '';
-      let array = false;
-      let j = 0;
-      for (; j < p.length && p[j] !== '['; j++) key += p[j];
-      if (j < p.length) { array = true; j += 2; if (p[j] === '.') j++; for (; j < p.length; j++) rest += p[j]; }
-      let entry = byKey[key];
-      if (entry === undefined) {
-        entry = { __proto__: null, key, array, fields: rest === '' ? null : [], local: spec.local === true, css: spec.css !== undefined, kind: KIND[spec.kind] };
-        byKey[key] = entry;
-        own(plan, plan.length, entry);
-      }
-      if (rest !== '') own(entry.fields, entry.fields.length, rest);
+  /**
+   * A value on its way to an original: a callback's trampoline (mapping its
+   * arguments by `ctx.results` when the call's results carry objects to
+   * mirror), a mirror's original, else itself.
+   */
+  function inward(ctx, v) {
+    const scope = ctx.scope;
+    if (typeof v === 'function') {
+      const o = scope.originalOf(v);
+      if (o !== undefined) return o;
+      return ctx.results === undefined ? scope.trampoline(v) : scope.trampolineWith(v, undefined, ctx.results);
     }
-    return plan;
+    if (v !== null && typeof v === 'object') {
+      const o = scope.originalOf(v);
+      if (o !== undefined) return o;
+    }
+    return v;
   }
 
   /**
-   * Reads each target of `opts` once, checks it, and builds the options the
-   * original receives: the caller's own enumerable properties, each target
-   * replaced by what was checked (href; a local path as given). Built with
-   * defineProperty only. Answers { copy, denied }.
+   * The caller's options `o` as a fresh null-prototype object, each value
+   * read once and made inward. Left unfrozen for the door fields.
    */
-  function vetOptions(opts, plan, appId, name, t) {
-    const replaced = create(null);
-    let denied = null;
-    const vet = (raw, entry, required) => {
-      if (raw === undefined || raw === null) {
-        if (!required) return raw;
+  function snapshot(ctx, o) {
+    const copy = { __proto__: null };
+    const seen = { __proto__: null };
+    for (let p = o; p !== null && p !== ObjectProto && p !== ArrayProto && p !== FunctionProto; p = getPrototypeOf(p)) {
+      const keys = ownKeys(p);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        if (typeof k !== 'string' || seen[k] === true) continue;
+        seen[k] = true;
+        const d = desc(p, k);
+        if (d === undefined) continue;
+        const inherited = p !== o;
+        if (inherited && k === 'constructor') continue;
+        const fn = d.data && typeof d.value === 'function';
+        if (!d.enumerable && !(inherited && fn)) continue;
+        const v = d.data ? d.value : d.get === undefined ? undefined : apply(d.get, o, []);
+        own(copy, k, inward(ctx, v));
       }
-      const s = StringCtor(raw);
-      if (entry.local && isLocalPath(s)) return s;
-      let target = s;
-      let css = null;
-      if (entry.css) {
-        css = cssUrl(s);
-        target = css === null ? '' : css.url;
-      }
-      const r = urlCheck(appId, entry.kind, target, t, name);
-      count(r.v, appId, name, target);
-      if (!allows(r.v)) {
-        if (denied === null) denied = r;
-        return undefined;
-      }
-      // Report mode lets an unparsable URL through: nothing to serialise.
-      const out = r.href === null ? target : r.href;
-      return css === null || css.bare ? out : `url("${cssEscape(out)}")`;
-    };
-    for (let i = 0; i < plan.length; i++) {
-      const entry = plan[i];
-      const raw = opts === undefined ? undefined : opts[entry.key];
-      let value;
-      if (!entry.array) {
-        value = vet(raw, entry, !entry.local);
-      } else if (raw === undefined || raw === null) {
-        value = raw;
-      } else if (typeof raw !== 'object') {
-        value = vet(raw, entry, true);
-      } else {
-        const len = floor(NumberCtor(raw.length));
-        const n = len > 0 ? (len < MAX_TARGETS ? len : MAX_TARGETS) : 0;
-        const arr = [];
-        for (let k = 0; k < n; k++) {
-          const item = raw[k];
-          let v2;
-          if (entry.fields === null || item === null || typeof item !== 'object') {
-            v2 = vet(item, entry, entry.fields !== null);
-          } else {
-            v2 = copyExcept(item, entry.fields);
-            for (let f = 0; f < entry.fields.length; f++) own(v2, entry.fields[f], vet(item[entry.fields[f]], entry, false));
-          }
-          own(arr, k, v2);
-        }
-        value = arr;
-      }
-      replaced[entry.key] = value;
     }
-    if (denied !== null) return { __proto__: null, copy: undefined, denied };
-    // Object spread defines (never assigns) and reads each property once;
-    // when a door field is an accessor its getter must not run again, so
-    // that case copies key by key without it.
-    const copy = opts === undefined ? {} : targetsAreData(opts, plan) ? { ...opts } : copyExcept(opts, plan);
-    // Every door field is an own property of the copy, even when absent, so
-    // the original never reads one through a prototype. Assigning to an own
-    // data property runs no setter.
-    for (let i = 0; i < plan.length; i++) {
-      const k = plan[i].key;
-      if (hasOwn(copy, k)) copy[k] = replaced[k];
-      else own(copy, k, replaced[k]);
-    }
-    return { __proto__: null, copy, denied: null };
+    return copy;
   }
 
-  return freeze({ __proto__: null, planOf, vetOptions });
-}
+  /** A fresh frozen null-prototype array of the first MAX_TARGETS items of `raw`, each mapped by `each`. */
+  function arrayOf(raw, each) {
+    const len = floor(NumberCtor(raw.length));
+    const n = len > 0 ? (len < MAX_TARGETS ? len : MAX_TARGETS) : 0;
+    const arr = [];
+    for (let k = 0; k < n; k++) {
+      const r = each(raw[k]);
+      if (r.denied !== null) return r;
+      own(arr, k, r.value);
+    }
+    setPrototypeOf(arr, null);
+    return { __proto__: null, value: freeze(arr), denied: null };
+  }
 
+  const done = (value) => ({ __proto__: null, value, denied: null });
+  const refused = (r) => ({ __proto__: null, value: undefined, denied: r });
+
+  // One value at a leaf of kind `kind`: vetted. `holder` is the copy it
+  // sits in (a raw socket's port is beside its address).
+  function leaf(ctx, kind, raw, holder) {
+    if (kind === 'tcp' || kind === 'udp') {
+      const r = vetSocket(ctx, kind, raw, holder === undefined ? undefined : holder.port);
+      return r.ok ? done(r.value) : refused(r.r);
+    }
+    const r = vet(ctx, kind, raw);
+    return r.ok ? done(r.value) : refused(r.r);
+  }
+
+  // The door fields of `copy` (a snapshot) along the plan's nodes, in place.
+  function applyPlan(ctx, copy, nodes) {
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i];
+      if (!hasOwn(copy, node.key)) continue;
+      const raw = copy[node.key];
+      const r = node.array && raw !== null && typeof raw === 'object'
+        ? arrayOf(raw, (item) => step(ctx, node, item, copy))
+        : step(ctx, node, raw, copy);
+      if (r.denied !== null) return r.denied;
+      copy[node.key] = r.value;
+    }
+    return null;
+  }
+
+  // One node's value (or one item of an array node's value).
+  function step(ctx, node, raw, holder) {
+    if (node.kind !== null) return leaf(ctx, node.kind, raw, holder);
+    if (raw === null || typeof raw !== 'object' || ctx.scope.originalOf(raw) !== undefined) return done(raw);
+    const sub = snapshot(ctx, raw);
+    const denied = applyPlan(ctx, sub, node.children);
+    return denied === null ? done(freeze(sub)) : refused(denied);
+  }
+
+  // A string where no door is known: checked when it names an authority.
+  function unknownString(ctx, s) {
+    const r = vetUnknown(ctx, s);
+    return r.ok ? done(r.value) : refused(r.r);
+  }
+
+  // An options object of a call the table does not know: its strings, and
+  // the strings of its arrays, checked when they name an authority.
+  function unknownOptions(ctx, copy) {
+    const keys = ownKeys(copy);
+    for (let i = 0; i < keys.length; i++) {
+      const v = copy[keys[i]];
+      let r = null;
+      if (typeof v === 'string') r = unknownString(ctx, v);
+      else if (isArray(v)) r = arrayOf(v, (item) => (typeof item === 'string' ? unknownString(ctx, item) : done(inward(ctx, item))));
+      if (r === null) continue;
+      if (r.denied !== null) return r.denied;
+      copy[keys[i]] = r.value;
+    }
+    return null;
+  }
+
+  /**
+   * The arguments of a call, copied before any check: `{ args, options }`.
+   * `ctx`: `{ scope, appId, label, t }`; `spec` the call spec (argument
+   * index -> kind, or option paths' plan from planOf) or undefined; `shape`
+   * the typings' argument letters (`o`, `f`, `v`), or undefined for a call
+   * the typings do not know. `options` is the copy of the first options
+   * argument (whose callbacks a denial calls), null when there is none.
+   * Options copies are left unfrozen for vetArgs.
+   */
+  function copyArgs(ctx, args, spec, shape) {
+    const out = [];
+    const copied = [];
+    let options = null;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      const door = spec === undefined ? undefined : spec[i];
+      const letter = shape === undefined ? undefined : shape[i];
+      let value;
+      own(copied, i, false);
+      if (typeof door === 'string') {
+        value = a;
+      } else if (a !== null && typeof a === 'object' && ctx.scope.originalOf(a) === undefined
+        && (door !== undefined || letter === 'o' || (letter === undefined && isPlain(a)))) {
+        value = snapshot(ctx, a);
+        copied[i] = true;
+        if (options === null) options = value;
+      } else {
+        value = typeof a === 'string' ? a : inward(ctx, a);
+      }
+      own(out, i, value);
+    }
+    return { __proto__: null, args: out, copied, options };
+  }
+
+  /**
+   * Vets the door fields of copied arguments in place (and, for a call the
+   * typings do not know, every string naming an authority), then freezes
+   * the copies: the first denial, or null.
+   */
+  function vetArgs(ctx, call, spec, shape) {
+    const args = call.args;
+    let denied = null;
+    for (let i = 0; i < args.length && denied === null; i++) {
+      const a = args[i];
+      const door = spec === undefined ? undefined : spec[i];
+      if (typeof door === 'string') {
+        const r = leaf(ctx, door, a, undefined);
+        denied = r.denied;
+        args[i] = r.value;
+      } else if (call.copied[i]) {
+        if (door !== undefined) denied = applyPlan(ctx, a, door);
+        else if (shape === undefined) denied = unknownOptions(ctx, a);
+        freeze(a);
+      } else if (typeof a === 'string' && shape === undefined) {
+        const r = unknownString(ctx, a);
+        denied = r.denied;
+        args[i] = r.value;
+      }
+    }
+    return denied;
+  }
+
+  return freeze({ __proto__: null, copyArgs, vetArgs, snapshot, inward });
+}

@@ -1,142 +1,218 @@
-// Wrapping a namespace: every function of `wx` (own properties and
-// class-prototype methods; nested objects one level deep, checked under
-// their dotted name) replaced by a wrapper that checks on every call, door
-// APIs (./doors.js) with their targets vetted (./vet.js) and their returned
-// objects faced (./returned.js).
+// Wrapping a namespace: the mini program's `wx` is a mirror (./mirror.js) of
+// the base library's. Every function in it, at any depth (`request`,
+// `cloud.callFunction`, `worklet.Easing.bezier`), and every one the host adds
+// later, is a wrapper that checks the API under its dotted name on every
+// call, copies the arguments before that (./vet.js), vets the door fields of
+// ./doors.js API_DOORS, calls the original on its own namespace, and hands
+// back mirrors of the objects it answers (./returned.js). A denial has the
+// platform's shape for the call's style (./deny.js). Constructors stay
+// constructors. The namespace is extensible; its members cannot be changed.
+//
+// A late-added API is classified as the typings and the door table say if
+// they know its name, and otherwise as unknown: API-checked, and every
+// string it is handed that names an authority checked (decision 196).
+//
+// Sloppy-mode originals are refused (decision 197): a classic-script
+// function exposes itself and its `this` (the original `wx`) through
+// `arguments.callee.caller` and Error.prepareStackTrace call sites to any
+// mini program code that runs while it is on the stack.
 
 import {
-  apply, defineProperty, getPrototypeOf, ownKeys, freeze, create, desc, setArg0, now,
-  ObjectProto, FunctionProto,
+  apply, construct, defineProperty, freeze, create, hasOwn, ownKeys, isSloppy, now, TypeErrorCtor, ObjectProto,
 } from './safe.js';
-import { DOORS, NO_TARGET } from './doors.js';
-import { isTaskApi } from './deny.js';
+import { API_DOORS, OBJECT_RETURNS, apiShape } from './doors.js';
+import { createMirror, dataMember, accessorMember } from './mirror.js';
+import { createScope, addListener, removeListener } from './scope.js';
+import { planOf } from './vet.js';
+import { refused } from './returned.js';
 
-function isSync(name) {
-  const n = name.length;
-  // Indexing, not String.prototype.endsWith: nothing tamperable.
-  return n > 4 && name[n - 4] === 'S' && name[n - 3] === 'y' && name[n - 2] === 'n' && name[n - 1] === 'c';
+// The global WebSocket events a denied connectSocket reports to.
+const SOCKET_EVENTS = { __proto__: null, onSocketError: 'error', offSocketError: 'error', onSocketClose: 'close', offSocketClose: 'close' };
+
+// The call spec of an API, planned once.
+const plans = { __proto__: null };
+function apiPlan(name) {
+  let p = plans[name];
+  if (p === undefined) {
+    const spec = API_DOORS[name];
+    if (spec === undefined) p = null;
+    else {
+      p = { __proto__: null };
+      const idx = ownKeys(spec);
+      for (let i = 0; i < idx.length; i++) p[idx[i]] = typeof spec[idx[i]] === 'string' ? spec[idx[i]] : planOf(spec[idx[i]]);
+      freeze(p);
+    }
+    plans[name] = p;
+  }
+  return p === null ? undefined : p;
 }
 
 /**
- * Wrapping over a guard's driver and parts: `wrapNamespace(wx, appId, prefix)`.
+ * Wrapping over a guard's driver and parts: `wrap(wx, appId)`. `parts`:
+ * `{ core, tables, checks, violations, vetting, facades, denials }`.
  */
-export function createWrapping(core, tables, checks, violations, vetting, facade, deny) {
+export function createWrapping(parts) {
+  const { core, tables, checks, violations, vetting, facades, denials } = parts;
   const { verdictOf, allows } = tables;
-  const { apiIdOf, appHandleOf, verdictApi, apiMessage, generation } = checks;
+  const { apiIdOf, appHandleOf, apiMessage, generation } = checks;
   const { count, countAllowed } = violations;
-  const { planOf, vetOptions } = vetting;
+  const { copyArgs, vetArgs } = vetting;
 
-  function wrapNamespace(wx, appId, prefix) {
-    const out = {};
-    const seen = create(null);
-    // Own keys first, then methods of a class-based namespace's prototypes.
-    for (let o = wx; o !== null && o !== ObjectProto && o !== FunctionProto; o = getPrototypeOf(o)) {
-      const keys = ownKeys(o);
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i];
-        if (typeof key !== 'string' || seen[key] === true) continue;
-        seen[key] = true;
-        if (o !== wx && key === 'constructor') continue;
-        const d = desc(o, key);
-        if (d === undefined) continue;
-        const value = d.value;
-        let wrapped;
-        if (typeof value === 'function') {
-          const spec = prefix === '' ? DOORS[key] : undefined;
-          wrapped = wrapFunction(wx, value, appId, prefix + key, spec);
-        } else if (value !== null && typeof value === 'object' && prefix === '') {
-          wrapped = wrapNamespace(value, appId, `${key}.`);
-        } else if (value !== null && typeof value === 'object') {
-          wrapped = freeze({});
-        } else {
-          wrapped = value;
-        }
-        defineProperty(out, key, { __proto__: null, value: wrapped, writable: false, enumerable: true, configurable: false });
-      }
-    }
-    return freeze(out);
+  function wrap(wx, appId) {
+    const scope = createScope(appId);
+    return namespaceOf(scope, wx, '', true);
   }
 
-  function wrapFunction(self, original, appId, name, spec) {
+  function namespaceOf(scope, ns, prefix, eager, protoOf) {
+    const known = scope.mirrorOf(ns);
+    if (known !== undefined) return known;
+    let building = eager;
+    const out = createMirror(ns, (key, d) => member(scope, ns, prefix + key, d, building), protoOf);
+    building = false;
+    scope.pair(ns, out);
+    return out;
+  }
+
+  // A guarded member of a namespace: `eager` while wrap runs (a sloppy
+  // original then makes wrap throw, before any mini program code runs).
+  function member(scope, ns, name, d, eager) {
+    const sloppy = (f) => {
+      if (f === undefined || !isSloppy(f)) return false;
+      if (eager) throw new TypeErrorCtor(`wrap refuses \`${name}\`: sloppy-mode code hands itself and its \`this\` to any caller (arguments.callee.caller, Error.prepareStackTrace); evaluate the base library as strict code`);
+      return true;
+    };
+    if (d.data) {
+      const v = d.value;
+      if (typeof v === 'function') return dataMember(sloppy(v) ? freeze(refused(name)) : apiWrapper(scope, ns, v, name), d.enumerable);
+      if (v !== null && typeof v === 'object') return dataMember(namespaceOf(scope, v, `${name}.`, eager), d.enumerable);
+      return dataMember(v, d.enumerable);
+    }
+    if (sloppy(d.get) || sloppy(d.set)) return accessorMember(refused(name), undefined, d.enumerable);
+    const g = d.get;
+    const st = d.set;
+    const get = g === undefined ? undefined : () => valueOf(scope, apply(g, ns, []), name);
+    const ctx = { __proto__: null, scope, appId: scope.appId, label: name, msg: name, t: 0, results: undefined };
+    const set = st === undefined ? undefined : (v) => { apply(st, ns, [vetting.inward(ctx, v)]); };
+    return accessorMember(get, set, d.enumerable);
+  }
+
+  // What a namespace accessor answers: a function as its wrapper, an object
+  // as a nested namespace, made once each.
+  function valueOf(scope, v, name) {
+    if (typeof v === 'function') {
+      const known = scope.mirrorOf(v);
+      if (known !== undefined) return known;
+      const w = isSloppy(v) ? freeze(refused(name)) : apiWrapper(scope, undefined, v, name);
+      scope.pair(v, w);
+      return w;
+    }
+    if (v !== null && typeof v === 'object') return namespaceOf(scope, v, `${name}.`, false);
+    return v;
+  }
+
+  function apiWrapper(scope, self, original, name) {
     // Interned now, before any mini program code runs (the table is bounded).
     apiIdOf(name);
-    const sync = isSync(name);
+    const shape = apiShape(name);
+    const plan = apiPlan(name);
+    const info = freeze({
+      __proto__: null,
+      name,
+      argShape: shape === undefined ? undefined : shape.args,
+      style: shape === undefined ? styleByName(name) : shape.style,
+      returns: OBJECT_RETURNS[name] ?? (shape === undefined ? null : shape.returns),
+      socket: name === 'connectSocket',
+      event: SOCKET_EVENTS[name],
+      prefix: prefixOf(name),
+    });
+    const check = verdictFor(scope.appId, name);
+    const run = (args, isNew, wrapper) => call(scope, self, original, info, plan, check, args, isNew, wrapper);
     let wrapper;
-    if (spec !== undefined && spec !== NO_TARGET && spec.returns !== undefined) {
-      wrapper = returningWrapper(self, original, appId, name, spec.returns, sync);
-    } else if (spec !== undefined && spec !== NO_TARGET) {
-      wrapper = doorWrapper(self, original, appId, name, spec, sync);
+    if (hasOwn(original, 'prototype')) {
+      // A constructor (a class, or a function with a prototype): `new` works.
+      wrapper = function (...args) { return run(args, new.target !== undefined, wrapper); };
+      defineProperty(wrapper, 'prototype', { __proto__: null, value: create(ObjectProto), writable: false });
     } else {
-      wrapper = apiWrapper(self, original, appId, name, sync);
+      wrapper = (...args) => run(args, false, undefined);
     }
-    defineProperty(wrapper, 'name', { value: name });
+    defineProperty(wrapper, 'name', { __proto__: null, value: name });
     return freeze(wrapper);
   }
 
-  // The API returns an object whose setters or methods take targets.
-  function returningWrapper(self, original, appId, name, returns, sync) {
-    return (...args) => {
-      const id = apiIdOf(name);
-      const v = verdictApi(appId, name, id, now());
-      const message = v === 0 ? undefined : apiMessage(v, name, id);
-      count(v, appId, name, undefined);
-      if (!allows(v)) {
-        const opts = args[0];
-        return deny(opts !== null && typeof opts === 'object' ? opts : undefined, message, v, false, sync);
-      }
-      return facade(apply(original, self, args), returns, appId, name);
-    };
-  }
-
-  // Targets in the options of the first argument.
-  function doorWrapper(self, original, appId, name, spec, sync) {
-    const plan = planOf(spec);
-    return (...args) => {
-      const t = now();
-      const id = apiIdOf(name);
-      const apiV = verdictApi(appId, name, id, t);
-      const opts = args[0];
-      const isObj = opts !== null && typeof opts === 'object';
-      if (!allows(apiV)) {
-        const message = apiMessage(apiV, name, id);
-        count(apiV, appId, name, undefined);
-        return deny(isObj ? opts : undefined, message, apiV, isTaskApi(name), sync);
-      }
-      if (apiV !== 0) count(apiV, appId, name, undefined);
-      const vetted = vetOptions(isObj ? opts : undefined, plan, appId, name, t);
-      if (vetted.denied !== null) {
-        const r = vetted.denied;
-        return deny(isObj ? opts : undefined, r.message, r.v, isTaskApi(name), sync);
-      }
-      setArg0(args, vetted.copy);
-      return apply(original, self, args);
-    };
-  }
-
-  // The API check alone. The hot path: ids resolved once per guard
+  // The API check of `name` for `appId`: ids resolved once per guard
   // generation (a re-key makes a new guard with new tables), integers into
-  // wasm, and an allowed call goes straight to the original.
-  function apiWrapper(self, original, appId, name, sync) {
-    const denied = (v, args, id) => {
-      const message = allows(v) ? undefined : apiMessage(v, name, id);
-      count(v, appId, name, undefined);
-      if (message === undefined) return apply(original, self, args);
-      const opts = args[0];
-      return deny(opts !== null && typeof opts === 'object' ? opts : undefined, message, v, false, sync);
-    };
+  // wasm. Answers `{ v, id }`.
+  function verdictFor(appId, name) {
     let g = -1;
     let id;
     let handle;
-    return (...args) => {
+    const out = { __proto__: null, v: 0, id: undefined };
+    return () => {
       const gen = generation();
       if (g !== gen) { id = apiIdOf(name); handle = appHandleOf(appId); g = gen; }
       const t = now();
-      const v = verdictOf(handle !== undefined && id !== undefined ? core.checkApi(handle, id, t) : core.checkApiName(appId, name, t));
-      if (v !== 0) return denied(v, args, id);
-      countAllowed();
-      return apply(original, self, args);
+      out.v = verdictOf(handle !== undefined && id !== undefined ? core.checkApi(handle, id, t) : core.checkApiName(appId, name, t));
+      out.id = id;
+      return out;
     };
   }
 
-  return wrapNamespace;
+  // One call of a wrapped API: the arguments copied, the API checked, the
+  // door fields vetted, the original called, its answer mirrored.
+  function call(scope, self, original, info, plan, check, args, isNew, wrapper) {
+    const name = info.name;
+    const ctx = { __proto__: null, scope, appId: scope.appId, label: name, msg: name, t: now(), results: undefined };
+    const prepared = copyArgs(ctx, args, plan, info.argShape);
+    const verdict = check();
+    const v = verdict.v;
+    const style = isNew ? 'construct' : info.style;
+    if (v !== 0) {
+      const message = allows(v) ? undefined : apiMessage(v, name, verdict.id);
+      count(v, scope.appId, name, undefined);
+      if (message !== undefined) return denials.deny({ __proto__: null, message, v, style, returns: info.returns, options: prepared.options, scope, socket: info.socket });
+    } else if (plan === undefined) {
+      // A door API's allowed call is counted by its target checks.
+      countAllowed();
+    }
+    const denied = vetArgs(ctx, prepared, plan, info.argShape);
+    if (denied !== null) return denials.deny({ __proto__: null, message: denied.message, v: denied.v, style, returns: info.returns, options: prepared.options, scope, socket: info.socket });
+    if (info.event !== undefined) socketListener(scope, name, info.event, args[0]);
+    if (isNew) {
+      const made = construct(original, prepared.args);
+      return namespaceOf(scope, made, info.prefix, false, wrapper.prototype);
+    }
+    return facades.outward(scope, apply(original, self, prepared.args), info.returns, name);
+  }
+
+  return wrap;
+}
+
+/**
+ * The call style of an API the typings do not know, by its name: `*Sync`
+ * throws, `onX`/`offX` registers; anything else answers a Promise when it
+ * has no callbacks (undefined).
+ */
+function styleByName(name) {
+  let at = 0;
+  for (let i = 0; i < name.length; i++) if (name[i] === '.') at = i + 1;
+  const n = name.length;
+  if (n - at > 4 && name[n - 4] === 'S' && name[n - 3] === 'y' && name[n - 2] === 'n' && name[n - 1] === 'c') return 'sync';
+  const upper = (c) => c !== undefined && c >= 'A' && c <= 'Z';
+  if (name[at] === 'o' && ((name[at + 1] === 'n' && upper(name[at + 2])) || (name[at + 1] === 'f' && name[at + 2] === 'f' && upper(name[at + 3])))) return 'listener';
+  return undefined;
+}
+
+/** Where a constructed object's methods are checked: `cloud.Cloud` -> `cloud.`, `Foo` -> `Foo.`. */
+function prefixOf(name) {
+  let at = -1;
+  for (let i = 0; i < name.length; i++) if (name[i] === '.') at = i;
+  if (at < 0) return `${name}.`;
+  let p = '';
+  for (let i = 0; i <= at; i++) p += name[i];
+  return p;
+}
+
+function socketListener(scope, name, event, fn) {
+  const list = scope.socket[event];
+  if (name[1] === 'n') { if (typeof fn === 'function') addListener(list, fn); } else removeListener(list, typeof fn === 'function' ? fn : undefined);
 }
