@@ -74,7 +74,7 @@ export function createChecks(core, tables) {
     let message;
     if (v !== 0) message = label === undefined ? core.message() : core.messageFor(label);
     else if (needMessage === true) message = okMessage(label === undefined ? kind : label, label);
-    return { __proto__: null, v, message, href };
+    return { v, message, href };
   }
 
   // A port as the ABI's u32: an integer 0..2^32-1 as it is; anything else
@@ -89,7 +89,7 @@ export function createChecks(core, tables) {
   function socketCheck(appId, kind, host, port, t, label) {
     const v = verdictOf(core.checkSocket(kind, appId, host, portOf(port), t));
     const href = allows(v) ? core.href() : null;
-    return { __proto__: null, v, message: label === undefined ? core.message() : core.messageFor(label), href };
+    return { v, message: label === undefined ? core.message() : core.messageFor(label), href };
   }
 
   /**

@@ -38,11 +38,11 @@ export function denialError(errMsg, errno) {
   return e;
 }
 
-/** Calls the `fail` and `complete` of an options copy (their trampolines' functions), each in its own microtask. */
+/** Calls the `fail` and `complete` of an options copy (trampolines: `this` undefined), each in its own microtask. */
 function failCallbacks(scope, options, res) {
   if (options === null) return false;
-  const fail = scope.appFnOf(options.fail);
-  const complete = scope.appFnOf(options.complete);
+  const fail = options.fail;
+  const complete = options.complete;
   const success = options.success;
   const args = [res];
   if (typeof fail === 'function') later(fail, args);

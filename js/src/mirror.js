@@ -12,6 +12,12 @@
 // answer it; anything else falls through to an ordinary object whose
 // prototype is Object.prototype, so `mirror.x = 1` makes an own expando and
 // `mirror.hasOwnProperty` is the realm's as usual.
+//
+// A namespace gets a Proxy of its own (so `'api' in wx` sees a late API
+// too). The many objects calls answer share one Proxy, which finds the
+// mirror through the access's receiver (a private field on the mirror):
+// one prototype for all of them keeps their hidden classes shared, where a
+// prototype each cost the collector more than the call.
 
 import {
   defineProperty, getPrototypeOf, ownKeys, create, freeze, hasOwn, desc, ProxyCtor,
@@ -27,66 +33,118 @@ const ArrayProto = Array.prototype;
 export function findMember(orig, key) {
   for (let o = orig; o !== null && o !== ObjectProto && o !== FunctionProto && o !== ArrayProto; o = getPrototypeOf(o)) {
     const d = desc(o, key);
-    if (d !== undefined) return { __proto__: null, d, holder: o };
+    if (d !== undefined) return { d, holder: o };
   }
   return undefined;
 }
+
+class Stamp {
+  constructor(o) {
+    return o;
+  }
+}
+
+/** On a mirror with the shared Proxy: what it needs to resolve a late member. */
+class Late extends Stamp {
+  #orig;
+  #member;
+  constructor(o, orig, member) {
+    super(o);
+    this.#orig = orig;
+    this.#member = member;
+  }
+
+  static resolve(out, key) {
+    if (typeof key !== 'string' || out === null || typeof out !== 'object' || !(#orig in out)) return false;
+    return resolveIn(out, out.#orig, out.#member, key);
+  }
+}
+
+// Defines the guarded member for `key` on `out` if `orig` has one `out`
+// lacks; answers whether `out` has it now.
+function resolveIn(out, orig, member, key) {
+  if (typeof key !== 'string') return false;
+  if (hasOwn(out, key)) return true;
+  const found = findMember(orig, key);
+  if (found === undefined || (found.holder !== orig && key === 'constructor')) return false;
+  const pd = member(key, found.d);
+  if (pd === undefined) return false;
+  defineMember(out, key, pd);
+  return true;
+}
+
+const fallThrough = create(ObjectProto);
+const shared = new ProxyCtor(fallThrough, freeze({
+  __proto__: null,
+  get: (t, key, receiver) => (Late.resolve(receiver, key) ? reflectGet(receiver, key, receiver) : reflectGet(t, key, receiver)),
+  set: (t, key, value, receiver) => (Late.resolve(receiver, key) ? reflectSet(receiver, key, value, receiver) : reflectSet(t, key, value, receiver)),
+}));
 
 /**
  * Builds the mirror of `orig`: `member(key, d)` answers the property
  * descriptor of the guarded member for the original's descriptor `d` (or
  * undefined to leave the key out); every member present now is defined now,
- * later ones on first use. `protoOf` is the prototype of the fall-through
- * object (Object.prototype, or a constructor wrapper's `prototype`).
- * Answers the mirror, extensible.
+ * later ones on first use. `own`: the mirror gets a Proxy of its own (a
+ * namespace), whose fall-through object's prototype is `protoOf`
+ * (Object.prototype, or a constructor wrapper's `prototype`); else the
+ * shared one. Answers the mirror, extensible.
  */
-export function createMirror(orig, member, protoOf) {
-  const fallThrough = create(protoOf === undefined ? ObjectProto : protoOf);
-  let out = null;
-  // Defines the guarded member for `key` if the original has one the
-  // mirror lacks; answers whether the mirror has it now.
-  const resolve = (key) => {
-    if (typeof key !== 'string') return false;
-    if (hasOwn(out, key)) return true;
-    const found = findMember(orig, key);
-    if (found === undefined || (found.holder !== orig && key === 'constructor')) return false;
-    const pd = member(key, found.d);
-    if (pd === undefined) return false;
-    defineProperty(out, key, pd);
-    return true;
-  };
-  const handler = freeze({
-    __proto__: null,
-    get: (t, key, receiver) => (resolve(key) ? reflectGet(out, key, receiver) : reflectGet(t, key, receiver)),
-    set: (t, key, value, receiver) => (resolve(key) ? reflectSet(out, key, value, receiver) : reflectSet(t, key, value, receiver)),
-    has: (t, key) => resolve(key) || reflectHas(t, key),
-  });
-  out = create(new ProxyCtor(fallThrough, handler));
-  const seen = create(null);
+export function createMirror(orig, member, own, protoOf) {
+  let out;
+  if (own) {
+    const own = create(protoOf === undefined ? ObjectProto : protoOf);
+    const resolve = (key) => resolveIn(out, orig, member, key);
+    out = create(new ProxyCtor(own, freeze({
+      __proto__: null,
+      get: (t, key, receiver) => (resolve(key) ? reflectGet(out, key, receiver) : reflectGet(t, key, receiver)),
+      set: (t, key, value, receiver) => (resolve(key) ? reflectSet(out, key, value, receiver) : reflectSet(t, key, value, receiver)),
+      has: (t, key) => resolve(key) || reflectHas(t, key),
+    })));
+  } else {
+    out = create(shared);
+    new Late(out, orig, member); // eslint-disable-line no-new
+  }
   for (let o = orig; o !== null && o !== ObjectProto && o !== FunctionProto && o !== ArrayProto; o = getPrototypeOf(o)) {
     const keys = ownKeys(o);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
-      if (typeof key !== 'string' || seen[key] === true) continue;
-      seen[key] = true;
+      // A key already defined came from nearer the object: it wins.
+      if (typeof key !== 'string' || hasOwn(out, key)) continue;
       if (o !== orig && key === 'constructor') continue;
       const d = desc(o, key);
       if (d === undefined) continue;
       const pd = member(key, d);
-      if (pd !== undefined) defineProperty(out, key, pd);
+      if (pd !== undefined) defineMember(out, key, pd);
     }
   }
   return out;
 }
 
-/** A guarded data member: non-writable, non-configurable. */
+// Two descriptors, made once and refilled: a member's descriptor is
+// consumed by defineProperty as soon as `member` answers it (a nested
+// mirror it builds first has used and released them), and one allocated per
+// member would be a dictionary-mode object each.
+const dataDescriptor = { __proto__: null, value: undefined, writable: false, enumerable: true, configurable: false };
+const accessorDescriptor = { __proto__: null, get: undefined, set: undefined, enumerable: true, configurable: false };
+
+/** A guarded data member: non-writable, non-configurable (a shared descriptor: define it at once). */
 export function dataMember(value, enumerable) {
-  return { __proto__: null, value, writable: false, enumerable, configurable: false };
+  dataDescriptor.value = value;
+  dataDescriptor.enumerable = enumerable;
+  return dataDescriptor;
 }
 
-/** A guarded accessor member: non-configurable. */
+/** A guarded accessor member: non-configurable (a shared descriptor: define it at once). */
 export function accessorMember(get, set, enumerable) {
-  return { __proto__: null, get: get === undefined ? undefined : freeze(get), set: set === undefined ? undefined : freeze(set), enumerable, configurable: false };
+  accessorDescriptor.get = get === undefined ? undefined : freeze(get);
+  accessorDescriptor.set = set === undefined ? undefined : freeze(set);
+  accessorDescriptor.enumerable = enumerable;
+  return accessorDescriptor;
 }
 
-
+/** Defines `pd` (a shared descriptor) on `out` and lets go of what it held. */
+function defineMember(out, key, pd) {
+  defineProperty(out, key, pd);
+  if (pd === dataDescriptor) dataDescriptor.value = undefined;
+  else { accessorDescriptor.get = undefined; accessorDescriptor.set = undefined; }
+}

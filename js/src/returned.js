@@ -93,7 +93,7 @@ export function createFacades(parts) {
     const name = iface !== null ? iface : structuralInterface(obj);
     let out = null;
     const member = (key, d) => memberOf(scope, obj, () => out, name, via, key, d);
-    out = createMirror(obj, member);
+    out = createMirror(obj, member, false);
     scope.pair(obj, out);
     return out;
   }
@@ -116,7 +116,7 @@ export function createFacades(parts) {
   // Writes `v` to the original's `key`, a door checked first: refused, the
   // original keeps what it had and the object's error listeners hear why.
   function setThrough(scope, obj, out, key, d, door, unknown, label, v) {
-    const ctx = { __proto__: null, scope, appId: scope.appId, label, msg: label, t: now(), results: undefined };
+    const ctx = { scope, appId: scope.appId, label, msg: label, t: now(), results: undefined };
     let value;
     if (door !== undefined || (unknown && typeof v === 'string')) {
       const r = door !== undefined ? targets.vet(ctx, door, v) : targets.vetUnknown(ctx, v);
@@ -143,12 +143,12 @@ export function createFacades(parts) {
     const listens = listenerEvent(key);
     return (...args) => {
       const out = outOf();
-      const ctx = { __proto__: null, scope, appId: scope.appId, label, msg: withCallbacks ? key : label, t: now(), results };
+      const ctx = { scope, appId: scope.appId, label, msg: withCallbacks ? key : label, t: now(), results };
       const call = copyArgs(ctx, args, spec, argShape);
       if (listens !== null) record(scope, out, listens, args[0]);
       const denied = vetArgs(ctx, call, spec, argShape);
       if (denied !== null) {
-        if (withCallbacks) return denials.deny({ __proto__: null, message: denied.message, v: denied.v, style, returns: null, options: call.options, scope });
+        if (withCallbacks) return denials.deny({ message: denied.message, v: denied.v, style, returns: null, options: call.options, scope, socket: false });
         denials.fireError(scope.listenersOf(out, 'error'), denied.message, denied.v);
         return undefined;
       }
@@ -181,10 +181,10 @@ export function createFacades(parts) {
     const known = scope.mirrorOf(fn);
     if (known !== undefined) return known;
     const f = isSloppy(fn) ? refused(via) : (...args) => {
-      const ctx = { __proto__: null, scope, appId: scope.appId, label: via, msg: via, t: now(), results: undefined };
+      const ctx = { scope, appId: scope.appId, label: via, msg: via, t: now(), results: undefined };
       const call = copyArgs(ctx, args, undefined, undefined);
       const denied = vetArgs(ctx, call, undefined, undefined);
-      if (denied !== null) return denials.deny({ __proto__: null, message: denied.message, v: denied.v, style: undefined, returns: null, options: call.options, scope });
+      if (denied !== null) return denials.deny({ message: denied.message, v: denied.v, style: undefined, returns: null, options: call.options, scope, socket: false });
       return outward(scope, apply(fn, undefined, call.args), null, via);
     };
     freeze(f);

@@ -45,8 +45,14 @@ export function clock(options) {
  * null-prototype in both directions: a `get`, `set` or `value` planted on
  * Object.prototype must never be read as part of one.
  */
+// One descriptor, made once: a descriptor allocated per call would be a
+// dictionary-mode object (null prototype) on every hot path. defineProperty
+// reads it before it runs any code of the target's, so reuse is safe.
+const ownDescriptor = { __proto__: null, value: undefined, writable: true, enumerable: true, configurable: true };
 export function own(target, key, value) {
-  defineProperty(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  ownDescriptor.value = value;
+  defineProperty(target, key, ownDescriptor);
+  ownDescriptor.value = undefined;
   return target;
 }
 
@@ -55,8 +61,8 @@ export function desc(o, k) {
   const d = getOwnPropertyDescriptor(o, k);
   if (d === undefined) return undefined;
   const data = hasOwn(d, 'value');
+  // Every field is own, so none is ever read through a prototype.
   return {
-    __proto__: null,
     data,
     value: data ? d.value : undefined,
     writable: data && hasOwn(d, 'writable') && d.writable === true,
@@ -137,6 +143,13 @@ const fpCallerGet = (() => {
   const d = getOwnPropertyDescriptor(FunctionProto, 'caller');
   return d !== undefined && hasOwn(d, 'get') ? d.get : undefined;
 })();
+// Whether this engine gives a sloppy function its own `caller` (V8,
+// JavaScriptCore): then that is the whole test, and no exception is thrown
+// per function checked. Learnt from a sloppy function made now; a realm
+// that forbids Function() falls back to the getter.
+const ownCallerTells = (() => {
+  try { return hasOwn(Function(''), 'caller'); } catch { return false; }
+})();
 /**
  * Whether `fn` is sloppy-mode code that exposes itself: a sloppy ordinary
  * function has its own `caller` and `arguments` (V8, JavaScriptCore), or
@@ -147,6 +160,6 @@ const fpCallerGet = (() => {
  */
 export function isSloppy(fn) {
   if (hasOwn(fn, 'caller') || hasOwn(fn, 'arguments')) return true;
-  if (fpCallerGet === undefined) return false;
+  if (ownCallerTells || fpCallerGet === undefined) return false;
   try { apply(fpCallerGet, fn, []); return true; } catch { return false; }
 }

@@ -14,41 +14,48 @@
 // mini program's own function.
 
 import { apply, freeze, weakMap, append } from './safe.js';
+import { originalBehind, fnBehind, frontOf, linkMirror, linkTrampoline } from './links.js';
 
 /** The state of one wrap: `appId` and the maps and listener tables above. */
 export function createScope(appId) {
-  const mirrors = weakMap();
-  const originals = weakMap();
-  const trampolines = weakMap();
-  const appFns = weakMap();
+  // Error and close listeners registered through a mirror: only for the
+  // few objects a mini program listens on, so a WeakMap.
   const listeners = weakMap();
+  let scope = null;
   // wx.onSocketError / wx.onSocketClose, for a denied connectSocket.
   const socket = { __proto__: null, error: [], close: [] };
 
-  /** The trampoline of `fn` (this undefined), made once per function. */
+  /** The trampoline of `fn` (this undefined), made once per function and scope. */
   function trampoline(fn) {
-    let t = trampolines.get(fn);
+    let t = frontOf(fn, scope);
     if (t === undefined) {
       t = (...args) => apply(fn, undefined, args);
-      freeze(t);
-      trampolines.set(fn, t);
-      appFns.set(t, fn);
+      linkTrampoline(fn, t, scope);
     }
     return t;
   }
 
+  /**
+   * A trampoline of `fn` made for one call (an options object's callback):
+   * not kept in the maps, whose entries for short-lived keys would cost the
+   * collector on every call.
+   */
+  const trampolineOnce = (fn) => {
+    const t = (...args) => apply(fn, undefined, args);
+    linkTrampoline(fn, t, undefined);
+    return t;
+  };
+
   /** A trampoline calling `fn` with `self` as `this` and its arguments mapped by `map` (not cached). */
   function trampolineWith(fn, self, map) {
     const t = (...args) => apply(fn, self, map === undefined ? args : map(args));
-    freeze(t);
-    appFns.set(t, fn);
+    linkTrampoline(fn, t, undefined);
     return t;
   }
 
   /** The mini program's function behind a trampoline, or the value itself. */
   const appFnOf = (v) => {
-    if (typeof v !== 'function') return v;
-    const f = appFns.get(v);
+    const f = fnBehind(v);
     return f === undefined ? v : f;
   };
 
@@ -62,21 +69,23 @@ export function createScope(appId) {
     return table[event];
   }
 
-  return freeze({
+  scope = freeze({
     __proto__: null,
     appId,
     socket,
     /** The mirror of an original, or undefined. */
-    mirrorOf: (o) => mirrors.get(o),
+    mirrorOf: (o) => frontOf(o, scope),
     /** The original behind a mirror, or undefined. */
-    originalOf: (m) => originals.get(m),
+    originalOf: (m) => originalBehind(m),
     /** Records that `mirror` stands for `original`. */
-    pair(original, mirror) { mirrors.set(original, mirror); originals.set(mirror, original); },
+    pair(original, mirror) { linkMirror(original, mirror, scope); },
     trampoline,
+    trampolineOnce,
     trampolineWith,
     appFnOf,
     listenersOf,
   });
+  return scope;
 }
 
 /** Adds `fn` to a listener list (no Array.prototype.push). */

@@ -65,14 +65,14 @@ export function mediaForm(s, localPrefixes) {
   const scheme = schemeOf(value);
   if (scheme === null) {
     const slash = (c) => c === '/' || c === '\\';
-    if (value === '' || (value.length >= 2 && slash(value[0]) && slash(value[1]))) return freeze({ __proto__: null, form: 'invalid', value });
-    return freeze({ __proto__: null, form: 'local', value });
+    if (value === '' || (value.length >= 2 && slash(value[0]) && slash(value[1]))) return { form: 'invalid', value };
+    return { form: 'local', value };
   }
-  if (scheme === 'wxfile' || scheme === 'data') return freeze({ __proto__: null, form: 'local', value });
+  if (scheme === 'wxfile' || scheme === 'data') return { form: 'local', value };
   for (let i = 0; i < localPrefixes.length; i++) {
-    if (hasLocalPrefix(value, scheme, localPrefixes[i])) return freeze({ __proto__: null, form: 'local', value });
+    if (hasLocalPrefix(value, scheme, localPrefixes[i])) return { form: 'local', value };
   }
-  return freeze({ __proto__: null, form: 'network', value });
+  return { form: 'network', value };
 }
 
 /** The lower-cased scheme of `s` (an ASCII letter, then letters, digits, `+`, `-`, `.`, then `:`), or null. */
@@ -165,8 +165,9 @@ export function createTargets(tables, checks, violations, limits) {
   const { maxUrl, localPrefixes } = limits;
   // `r` is the check made (null for a local form, which needs none): a
   // report-mode pass keeps its verdict for the decision object.
-  const OK = (value, r) => freeze({ __proto__: null, ok: true, value, r: r === undefined ? null : r });
-  const NO = (r) => freeze({ __proto__: null, ok: false, value: undefined, r });
+  // Records whose fields are all own (never read through a prototype).
+  const OK = (value, r) => ({ ok: true, value, r: r === undefined ? null : r });
+  const NO = (r) => ({ ok: false, value: undefined, r });
 
   // A URL check of `target`: its errMsg names `ctx.msg`, the listener's
   // event `ctx.label`.

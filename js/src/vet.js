@@ -14,12 +14,13 @@
 // holds, and nothing it holds can change after the check.
 
 import {
-  apply, getPrototypeOf, ownKeys, freeze, hasOwn, own, desc, isArray, append, floor,
+  apply, getPrototypeOf, ownKeys, freeze, create, hasOwn, own, desc, isArray, append, floor,
   ObjectProto, FunctionProto,
 } from './safe.js';
 
 const ArrayProto = Array.prototype;
 const setPrototypeOf = Object.setPrototypeOf;
+const assign = Object.assign;
 const NumberCtor = Number;
 /** Largest array along a door path (urls[], sources[]) one call may carry; the rest is dropped. */
 const MAX_TARGETS = 1000;
@@ -70,12 +71,13 @@ export function createVetting(targets) {
    * arguments by `ctx.results` when the call's results carry objects to
    * mirror), a mirror's original, else itself.
    */
-  function inward(ctx, v) {
+  function inward(ctx, v, once) {
     const scope = ctx.scope;
     if (typeof v === 'function') {
       const o = scope.originalOf(v);
       if (o !== undefined) return o;
-      return ctx.results === undefined ? scope.trampoline(v) : scope.trampolineWith(v, undefined, ctx.results);
+      if (ctx.results !== undefined) return scope.trampolineWith(v, undefined, ctx.results);
+      return once === true ? scope.trampolineOnce(v) : scope.trampoline(v);
     }
     if (v !== null && typeof v === 'object') {
       const o = scope.originalOf(v);
@@ -89,8 +91,20 @@ export function createVetting(targets) {
    * read once and made inward. Left unfrozen for the door fields.
    */
   function snapshot(ctx, o) {
-    const copy = { __proto__: null };
-    const seen = { __proto__: null };
+    if (getPrototypeOf(o) === ObjectProto) {
+      // A literal (the usual options): its own enumerable properties, each
+      // read once by the captured Object.assign into a null-prototype object
+      // (where [[Set]] only defines: there is no setter to find).
+      const copy = assign(create(null), o);
+      // for-in over a null-prototype object: its own keys, no iterator.
+      for (const k in copy) {
+        const v = copy[k];
+        if (v !== null && (typeof v === 'object' || typeof v === 'function')) copy[k] = inward(ctx, v, true);
+      }
+      return copy;
+    }
+    const copy = create(null);
+    const seen = create(null);
     for (let p = o; p !== null && p !== ObjectProto && p !== ArrayProto && p !== FunctionProto; p = getPrototypeOf(p)) {
       const keys = ownKeys(p);
       for (let i = 0; i < keys.length; i++) {
@@ -104,7 +118,8 @@ export function createVetting(targets) {
         const fn = d.data && typeof d.value === 'function';
         if (!d.enumerable && !(inherited && fn)) continue;
         const v = d.data ? d.value : d.get === undefined ? undefined : apply(d.get, o, []);
-        own(copy, k, inward(ctx, v));
+        // A null-prototype object: assignment defines, no setter can run.
+        copy[k] = inward(ctx, v, true);
       }
     }
     return copy;
@@ -121,11 +136,12 @@ export function createVetting(targets) {
       own(arr, k, r.value);
     }
     setPrototypeOf(arr, null);
-    return { __proto__: null, value: freeze(arr), denied: null };
+    return { value: freeze(arr), denied: null };
   }
 
-  const done = (value) => ({ __proto__: null, value, denied: null });
-  const refused = (r) => ({ __proto__: null, value: undefined, denied: r });
+  // Records whose fields are all own (never read through a prototype).
+  const done = (value) => ({ value, denied: null });
+  const refused = (r) => ({ value: undefined, denied: r });
 
   // One value at a leaf of kind `kind`: vetted. `holder` is the copy it
   // sits in (a raw socket's port is beside its address).
@@ -194,28 +210,28 @@ export function createVetting(targets) {
    * Options copies are left unfrozen for vetArgs.
    */
   function copyArgs(ctx, args, spec, shape) {
-    const out = [];
-    const copied = [];
+    // `args` is the wrapper's own rest array: every index is an own data
+    // property, so assigning one runs no setter planted on Array.prototype.
+    let copied = 0;
     let options = null;
-    for (let i = 0; i < args.length; i++) {
+    const n = args.length;
+    for (let i = 0; i < n; i++) {
       const a = args[i];
+      if (typeof a === 'string' || a === null || (typeof a !== 'object' && typeof a !== 'function')) continue;
       const door = spec === undefined ? undefined : spec[i];
+      if (typeof door === 'string') continue;
       const letter = shape === undefined ? undefined : shape[i];
-      let value;
-      own(copied, i, false);
-      if (typeof door === 'string') {
-        value = a;
-      } else if (a !== null && typeof a === 'object' && ctx.scope.originalOf(a) === undefined
+      if (i < 31 && typeof a === 'object' && ctx.scope.originalOf(a) === undefined
         && (door !== undefined || letter === 'o' || (letter === undefined && isPlain(a)))) {
-        value = snapshot(ctx, a);
-        copied[i] = true;
-        if (options === null) options = value;
+        const copy = snapshot(ctx, a);
+        copied |= 1 << i;
+        if (options === null) options = copy;
+        args[i] = copy;
       } else {
-        value = typeof a === 'string' ? a : inward(ctx, a);
+        args[i] = inward(ctx, a);
       }
-      own(out, i, value);
     }
-    return { __proto__: null, args: out, copied, options };
+    return { args, copied, options };
   }
 
   /**
@@ -233,7 +249,7 @@ export function createVetting(targets) {
         const r = leaf(ctx, door, a, undefined);
         denied = r.denied;
         args[i] = r.value;
-      } else if (call.copied[i]) {
+      } else if (i < 31 && (call.copied & (1 << i)) !== 0) {
         if (door !== undefined) denied = applyPlan(ctx, a, door);
         else if (shape === undefined) denied = unknownOptions(ctx, a);
         freeze(a);

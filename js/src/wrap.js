@@ -67,7 +67,7 @@ export function createWrapping(parts) {
     const known = scope.mirrorOf(ns);
     if (known !== undefined) return known;
     let building = eager;
-    const out = createMirror(ns, (key, d) => member(scope, ns, prefix + key, d, building), protoOf);
+    const out = createMirror(ns, (key, d) => member(scope, ns, prefix + key, d, building), true, protoOf);
     building = false;
     scope.pair(ns, out);
     return out;
@@ -91,7 +91,7 @@ export function createWrapping(parts) {
     const g = d.get;
     const st = d.set;
     const get = g === undefined ? undefined : () => valueOf(scope, apply(g, ns, []), name);
-    const ctx = { __proto__: null, scope, appId: scope.appId, label: name, msg: name, t: 0, results: undefined };
+    const ctx = { scope, appId: scope.appId, label: name, msg: name, t: 0, results: undefined };
     const set = st === undefined ? undefined : (v) => { apply(st, ns, [vetting.inward(ctx, v)]); };
     return accessorMember(get, set, d.enumerable);
   }
@@ -161,7 +161,8 @@ export function createWrapping(parts) {
   // door fields vetted, the original called, its answer mirrored.
   function call(scope, self, original, info, plan, check, args, isNew, wrapper) {
     const name = info.name;
-    const ctx = { __proto__: null, scope, appId: scope.appId, label: name, msg: name, t: now(), results: undefined };
+    // Every field own: a record read at call time, never through a prototype.
+    const ctx = { scope, appId: scope.appId, label: name, msg: name, t: now(), results: undefined };
     const prepared = copyArgs(ctx, args, plan, info.argShape);
     const verdict = check();
     const v = verdict.v;
@@ -169,13 +170,13 @@ export function createWrapping(parts) {
     if (v !== 0) {
       const message = allows(v) ? undefined : apiMessage(v, name, verdict.id);
       count(v, scope.appId, name, undefined);
-      if (message !== undefined) return denials.deny({ __proto__: null, message, v, style, returns: info.returns, options: prepared.options, scope, socket: info.socket });
+      if (message !== undefined) return denials.deny({ message, v, style, returns: info.returns, options: prepared.options, scope, socket: info.socket });
     } else if (plan === undefined) {
       // A door API's allowed call is counted by its target checks.
       countAllowed();
     }
     const denied = vetArgs(ctx, prepared, plan, info.argShape);
-    if (denied !== null) return denials.deny({ __proto__: null, message: denied.message, v: denied.v, style, returns: info.returns, options: prepared.options, scope, socket: info.socket });
+    if (denied !== null) return denials.deny({ message: denied.message, v: denied.v, style, returns: info.returns, options: prepared.options, scope, socket: info.socket });
     if (info.event !== undefined) socketListener(scope, name, info.event, args[0]);
     if (isNew) {
       const made = construct(original, prepared.args);
