@@ -87,9 +87,10 @@ const shared = new ProxyCtor(fallThrough, freeze({
  * later ones on first use. `own`: the mirror gets a Proxy of its own (a
  * namespace), whose fall-through object's prototype is `protoOf`
  * (Object.prototype, or a constructor wrapper's `prototype`); else the
- * shared one. Answers the mirror, extensible.
+ * shared one. `made(mirror)` runs before the members are made. Answers
+ * the mirror, extensible.
  */
-export function createMirror(orig, member, own, protoOf) {
+export function createMirror(orig, member, own, protoOf, made) {
   let out;
   if (own) {
     const own = create(protoOf === undefined ? ObjectProto : protoOf);
@@ -104,6 +105,8 @@ export function createMirror(orig, member, own, protoOf) {
     out = create(shared);
     new Late(out, orig, member); // eslint-disable-line no-new
   }
+  // Known before its members are made, so a cycle back to `orig` finds it.
+  if (made !== undefined) made(out);
   for (let o = orig; o !== null && o !== ObjectProto && o !== FunctionProto && o !== ArrayProto; o = getPrototypeOf(o)) {
     const keys = ownKeys(o);
     for (let i = 0; i < keys.length; i++) {

@@ -93,8 +93,7 @@ export function createFacades(parts) {
     const name = iface !== null ? iface : structuralInterface(obj);
     let out = null;
     const member = (key, d) => memberOf(scope, obj, () => out, name, via, key, d);
-    out = createMirror(obj, member, false);
-    scope.pair(obj, out);
+    out = createMirror(obj, member, false, undefined, (m) => { scope.pair(obj, m); });
     return out;
   }
 

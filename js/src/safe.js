@@ -139,6 +139,18 @@ export function later(fn, args) {
   });
 }
 
+const fnToString = FunctionProto.toString;
+// A host function (`[native code]`) has no JS frame to expose, whatever
+// own properties its engine gives it (V8's API functions have `caller`).
+function isNative(fn) {
+  let text;
+  try { text = apply(fnToString, fn, []); } catch { return false; }
+  const tail = '[native code] }';
+  if (text.length < tail.length) return false;
+  for (let i = 0; i < tail.length; i++) if (text[text.length - tail.length + i] !== tail[i]) return false;
+  return true;
+}
+
 const fpCallerGet = (() => {
   const d = getOwnPropertyDescriptor(FunctionProto, 'caller');
   return d !== undefined && hasOwn(d, 'get') ? d.get : undefined;
@@ -159,7 +171,7 @@ const ownCallerTells = (() => {
  * apart; the base library must be strict code: docs/threat-model.md.)
  */
 export function isSloppy(fn) {
-  if (hasOwn(fn, 'caller') || hasOwn(fn, 'arguments')) return true;
+  if (hasOwn(fn, 'caller') || hasOwn(fn, 'arguments')) return !isNative(fn);
   if (ownCallerTells || fpCallerGet === undefined) return false;
   try { apply(fpCallerGet, fn, []); return true; } catch { return false; }
 }

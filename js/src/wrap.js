@@ -26,6 +26,16 @@ import { createScope, addListener, removeListener } from './scope.js';
 import { planOf } from './vet.js';
 import { refused } from './returned.js';
 
+// How deep below `wx` wrap makes nested namespaces at once.
+const EAGER_DEPTH = 6;
+
+/** How many dots `name` has. */
+function depthOf(name) {
+  let n = 0;
+  for (let i = 0; i < name.length; i++) if (name[i] === '.') n++;
+  return n;
+}
+
 // The global WebSocket events a denied connectSocket reports to.
 const SOCKET_EVENTS = { __proto__: null, onSocketError: 'error', offSocketError: 'error', onSocketClose: 'close', offSocketClose: 'close' };
 
@@ -67,9 +77,8 @@ export function createWrapping(parts) {
     const known = scope.mirrorOf(ns);
     if (known !== undefined) return known;
     let building = eager;
-    const out = createMirror(ns, (key, d) => member(scope, ns, prefix + key, d, building), true, protoOf);
+    const out = createMirror(ns, (key, d) => member(scope, ns, prefix + key, d, building), true, protoOf, (m) => { scope.pair(ns, m); });
     building = false;
-    scope.pair(ns, out);
     return out;
   }
 
@@ -84,7 +93,12 @@ export function createWrapping(parts) {
     if (d.data) {
       const v = d.value;
       if (typeof v === 'function') return dataMember(sloppy(v) ? freeze(refused(name)) : apiWrapper(scope, ns, v, name), d.enumerable);
-      if (v !== null && typeof v === 'object') return dataMember(namespaceOf(scope, v, `${name}.`, eager), d.enumerable);
+      if (v !== null && typeof v === 'object') {
+        // Deep below `wx` (a base library that hangs a large object graph
+        // on it) a nested namespace is made at its first read, not by wrap.
+        if (depthOf(name) >= EAGER_DEPTH) return accessorMember(() => namespaceOf(scope, v, `${name}.`, false), undefined, d.enumerable);
+        return dataMember(namespaceOf(scope, v, `${name}.`, eager), d.enumerable);
+      }
       return dataMember(v, d.enumerable);
     }
     if (sloppy(d.get) || sloppy(d.set)) return accessorMember(refused(name), undefined, d.enumerable);
