@@ -588,7 +588,12 @@ mod tests {
         // ten apps, to grow the device's memory and the report it sends.
         let mut log = ReportLog::new();
         for i in 0..10_000 {
-            deny(&mut log, &format!("mp{}", i % 10), &format!("h{i}.example"), 10);
+            deny(
+                &mut log,
+                &format!("mp{}", i % 10),
+                &format!("h{i}.example"),
+                10,
+            );
         }
         assert_eq!(log.len(), MAX_REPORTS);
         let b = log.take(10);
@@ -624,14 +629,21 @@ mod tests {
             deny(&mut log, "mp_bad", &format!("h{i}.example"), 11);
         }
         let b = log.take(12);
-        let held = |app: &str| b.reports.iter().filter(|r| r.app == app).count();
-        assert_eq!(held("mp_bad"), MAX_REPORTS_PER_APP);
+        let held = |app: &str, mode: Mode| {
+            b.reports
+                .iter()
+                .filter(|r| r.app == app && r.mode == mode)
+                .count()
+        };
+        // Its quota of denials, and the pass beside them.
+        assert_eq!(held("mp_bad", Mode::Enforce), MAX_REPORTS_PER_APP);
+        assert_eq!(held("mp_bad", Mode::Report), 1);
         assert!(b.reports.iter().any(|r| r.app == "mp_other"));
         assert!(b
             .reports
             .iter()
             .any(|r| r.mode == Mode::Report && r.host.as_deref() == Some("went-through.example")));
-        assert_eq!(b.dropped, 100 - (MAX_REPORTS_PER_APP as u64 - 1));
+        assert_eq!(b.dropped, 100 - MAX_REPORTS_PER_APP as u64);
     }
 
     #[test]
@@ -673,7 +685,12 @@ mod tests {
     fn old_reports_make_room_and_are_not_sent() {
         let mut log = ReportLog::new();
         for i in 0..MAX_REPORTS {
-            deny(&mut log, &format!("mp{}", i % 4), &format!("h{i}.example"), 0);
+            deny(
+                &mut log,
+                &format!("mp{}", i % 4),
+                &format!("h{i}.example"),
+                0,
+            );
         }
         // 15 minutes and 1 second later, a new denial finds room.
         deny(&mut log, "mp0", "new.example", MAX_AGE_SECS + 1);

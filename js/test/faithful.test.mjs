@@ -204,3 +204,14 @@ test('what the mini program\'s own fail handler throws surfaces uncaught, and it
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout.trim()), [['complete'], ['uncaught', 'app bug']]);
 });
+
+test('a cycle under wx, a deep object graph and host functions wrap without a fuss', async () => {
+  const guard = await guarded();
+  const deep = { a: { b: { c: { d: { e: { f: { g: { fn() { return 'deep'; } } } } } } } } };
+  deep.self = deep;
+  // A host (native) function is no sloppy code, whatever own `caller` its engine gives it.
+  const mp = guard.wrap({ deep, WebAssembly: { Module: WebAssembly.Module } }, { appId: 'mp_shop' });
+  assert.equal(mp.deep.self, mp.deep);
+  assert.equal(typeof mp.WebAssembly.Module, 'function');
+  await assert.rejects(mp.deep.a.b.c.d.e.f.g.fn(), { errMsg: 'deep.a.b.c.d.e.f.g.fn:fail api not in whitelist' });
+});
