@@ -10,6 +10,7 @@ import { readTables } from './verdicts.js';
 import { createChecks } from './checks.js';
 import { createViolations } from './violations.js';
 import { createTargets, localPrefixesOf } from './targets.js';
+import { createAttributes } from './attributes.js';
 import { createVetting } from './vet.js';
 import { createDenials } from './deny.js';
 import { createFacades } from './returned.js';
@@ -118,7 +119,7 @@ function guardOver(core, keys, localPrefixes) {
       if (code === 0) state.lastGood = b;
       return freeze({ code: tables.loadName(code), message: code === 0 ? '' : core.message() });
     },
-    ...directChecks(core, tables, checks, targets),
+    ...directChecks(core, tables, checks, createAttributes(targets)),
     ...reportsAndFloor(core),
     onViolation: violations.onViolation,
     counters: violations.counters,
@@ -133,7 +134,7 @@ function guardOver(core, keys, localPrefixes) {
 }
 
 /** The guard's check methods: a decision object for each kind of target. */
-function directChecks(core, tables, checks, targets) {
+function directChecks(core, tables, checks, attributes) {
   const { KIND, allows, verdictOf, decisionObject } = tables;
   const { urlCheck, socketCheck } = checks;
   const checkUrlKind = (kindName) => (appId, url, options) => {
@@ -201,7 +202,7 @@ function directChecks(core, tables, checks, targets) {
       if (kind === undefined) throw new TypeErrorCtor(`no such component attribute: ${component} ${attribute}`);
       if (kind !== 'nodes') str(value, 'value');
       const ctx = { __proto__: null, appId, label: component, msg: component, t: clock(options) };
-      const r = targets.vetAttribute(ctx, kind, value);
+      const r = attributes.vetAttribute(ctx, kind, value);
       if (!r.ok) return decisionObject(r.r.v, r.r.message, null);
       if (r.r === null || r.r.v === 0) return decisionObject(0, `${component}:ok`, r.value);
       return decisionObject(r.r.v, r.r.message, r.value);

@@ -10,22 +10,30 @@
 // runs; afterwards mini program code shares the realm and may replace any
 // mutable built-in. So every module of the bridge captures the built-ins it
 // uses at its own evaluation (./safe.js); the memory, instance and exports of
-// a guard's wasm live in closures; everything handed out is frozen; the
-// original wx function receives what was checked; every door of ./doors.js
-// is checked.
+// a guard's wasm live in closures; what the guard hands out is frozen, and
+// the mini program holds mirrors, never originals; the original wx function
+// receives a frozen copy of what was checked; every door of ./doors.js is
+// checked.
 //
 // The modules, each one concept, importing only downward:
 //   safe.js        captured intrinsics and helpers built on them alone
 //   raw.js         the raw wasm ABI driver; native.js the native back end's
 //   module.js      the guard module's bytes, compiled once; the glue frozen
+//   typings.js     call shapes of every API and interface (generated)
 //   doors.js       the door table: which argument of which API is a target
+//   not-targets.js the typings' sites that are no door, and why (tests only)
 //   css.js         CSS url(...) values
 //   verdicts.js    what guard-core's integers mean; decision objects
 //   checks.js      API, URL and raw-socket checks with their errMsgs
 //   violations.js  listeners and counters
-//   vet.js         option vetting: targets read once, checked, replaced
+//   targets.js     one target classified (§3.7 media forms), checked, replaced
+//   attributes.js  component attributes: style url()s, rich-text nodes
+//   links.js       which mirror stands for which original (private fields)
+//   scope.js       one wrap's state: links, trampolines, error listeners
+//   vet.js         what an original receives: arguments copied, doors vetted
+//   mirror.js      mirrors: guarded members, late members through a Proxy
 //   deny.js        the platform's failure shapes for a denied call
-//   returned.js    facades over returned objects with door setters/methods
+//   returned.js    mirrors of the objects originals answer
 //   wrap.js        wrapping a namespace
 //   guard.js       the guard object, createGuard, the sync's re-key
 //   sync.js        keeping a guard in step with the superapp's server

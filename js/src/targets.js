@@ -9,9 +9,9 @@
 // without being copied or scanned (a 32 M-character loadFontFace source
 // used to be copied character by character before any check).
 
-import { freeze, slice, codeAt, append, own, ownKeys, isArray, TypeErrorCtor } from './safe.js';
+import { freeze, slice, codeAt, append, isArray, TypeErrorCtor } from './safe.js';
 import { MEDIA_CHECK, UNKNOWN_CHECK } from './doors.js';
-import { cssUrl, cssEscape, styleUrls } from './css.js';
+import { cssUrl, cssEscape } from './css.js';
 
 const StringCtor = String;
 const NumberCtor = Number;
@@ -89,7 +89,8 @@ function schemeOf(s) {
   return null;
 }
 
-function lower(c) {
+/** An ASCII upper-case letter lower-cased; any other character as it is. */
+export function lower(c) {
   const n = codeAt(c, 0);
   return n >= 65 && n <= 90 ? 'abcdefghijklmnopqrstuvwxyz'[n - 65] : c;
 }
@@ -152,7 +153,8 @@ export function localPrefixesOf(list) {
 }
 
 /**
- * Targets over a guard's parts: `{ vet, vetSocket, vetUnknown, vetAttribute }`,
+ * Targets over a guard's parts: `{ vet, vetSocket, vetUnknown, vetMedia,
+ * invalid, tooLong, OK }` (the last four for ./attributes.js),
  * each taking `ctx` = `{ appId, label, msg, t }` first: the app, what the
  * violation event names (`InnerAudioContext.src`), what the errMsg names
  * (`src` of an API's message, `addMarkers` of a method's), the clock.
@@ -258,103 +260,10 @@ export function createTargets(tables, checks, violations, limits) {
     return vet(ctx, UNKNOWN_CHECK, s);
   }
 
-  /**
-   * A component attribute (checkAttribute): `{ ok, value, r }` for the kind
-   * of COMPONENTS; `style` rewrites every url(...) of a declaration list,
-   * `nodes` every src, poster and style of a rich-text node tree or HTML.
-   */
-  function vetAttribute(ctx, kind, value) {
-    if (kind === 'style') return vetStyle(ctx, value);
-    if (kind === 'nodes') return vetNodes(ctx, value);
-    return vet(ctx, kind, value);
-  }
+  /** What a target too long or not readable is: `invalid_url`, from guard-core (at most limit + 4 bytes copied). */
+  const invalid = (ctx, s) => NO(check(ctx, MEDIA_CHECK, s));
 
-  function vetStyle(ctx, s) {
-    if (typeof s !== 'string') throw new TypeErrorCtor('`value` must be a string');
-    if (tooLong(s)) return NO(check(ctx, MEDIA_CHECK, s));
-    const parts = styleUrls(s);
-    if (parts === null) return NO(check(ctx, MEDIA_CHECK, ''));
-    let out = '';
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i];
-      if (p.url === undefined) { out += p.text; continue; }
-      const r = vetMedia(ctx, p.url);
-      if (!r.ok) return r;
-      out += `url("${cssEscape(r.value)}")`;
-    }
-    return OK(out);
-  }
-
-  function vetNodes(ctx, nodes) {
-    if (typeof nodes === 'string') return vetHtml(ctx, nodes);
-    if (!isArray(nodes)) throw new TypeErrorCtor('rich-text `nodes` must be an array or a string');
-    const out = [];
-    for (let i = 0; i < nodes.length && i < 10000; i++) {
-      const r = vetNode(ctx, nodes[i], 0);
-      if (!r.ok) return r;
-      append(out, r.value);
-    }
-    return OK(freeze(out));
-  }
-
-  function vetNode(ctx, node, depth) {
-    if (node === null || typeof node !== 'object' || depth > 64) return OK(node);
-    const copy = {};
-    const keys = ownKeys(node);
-    for (let i = 0; i < keys.length; i++) own(copy, keys[i], node[keys[i]]);
-    const attrs = copy.attrs;
-    if (attrs !== null && typeof attrs === 'object') {
-      const a = {};
-      const names = ownKeys(attrs);
-      for (let i = 0; i < names.length; i++) {
-        const k = names[i];
-        if (typeof k !== 'string') continue;
-        const v = attrs[k];
-        const name = lowerAll(k);
-        if (name === 'srcset') return NO(check(ctx, MEDIA_CHECK, ''));
-        let r = null;
-        if (name === 'src' || name === 'poster' || name === 'href') r = vetMedia(ctx, StringCtor(v));
-        else if (name === 'style') r = vetStyle(ctx, StringCtor(v));
-        if (r !== null && !r.ok) return r;
-        own(a, k, r === null ? v : r.value);
-      }
-      own(copy, 'attrs', freeze(a));
-    }
-    const children = copy.children;
-    if (isArray(children)) {
-      const kids = [];
-      for (let i = 0; i < children.length && i < 10000; i++) {
-        const r = vetNode(ctx, children[i], depth + 1);
-        if (!r.ok) return r;
-        append(kids, r.value);
-      }
-      own(copy, 'children', freeze(kids));
-    }
-    return OK(freeze(copy));
-  }
-
-  // rich-text HTML: every src, poster, href and style attribute value is
-  // vetted and written back double-quoted; an entity (&) or a srcset in a
-  // value the parser would resolve is refused, not decoded here.
-  function vetHtml(ctx, html) {
-    if (tooLong(html)) return NO(check(ctx, MEDIA_CHECK, html));
-    const attrs = htmlAttributes(html);
-    if (attrs === null) return NO(check(ctx, MEDIA_CHECK, ''));
-    let out = '';
-    let at = 0;
-    for (let i = 0; i < attrs.length; i++) {
-      const a = attrs[i];
-      let r;
-      if (a.name === 'style') r = vetStyle(ctx, a.value);
-      else r = vetMedia(ctx, a.value);
-      if (!r.ok) return r;
-      out += `${slice(html, at, a.start)}"${htmlEscape(r.value)}"`;
-      at = a.end;
-    }
-    return OK(out + slice(html, at, html.length));
-  }
-
-  return freeze({ __proto__: null, vet, vetSocket, vetUnknown, vetAttribute });
+  return freeze({ __proto__: null, vet, vetSocket, vetUnknown, vetMedia, invalid, tooLong, OK });
 }
 
 /**
@@ -375,66 +284,4 @@ export function namesAuthority(s) {
   if (scheme === null) return false;
   const j = i + scheme.length + 1;
   return sep(j) && sep(j + 1);
-}
-
-function lowerAll(s) {
-  let out = '';
-  for (let i = 0; i < s.length; i++) out += lower(s[i]);
-  return out;
-}
-
-function htmlEscape(s) {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    out += c === '"' ? '&quot;' : c === '&' ? '&amp;' : c === '<' ? '&lt;' : c;
-  }
-  return out;
-}
-
-/**
- * The src, poster, href and style attributes of the tags of `html`:
- * [{ name, value, start, end }] with `start`/`end` the value's extent
- * (quotes included); null when one cannot be read plainly (an entity or a
- * srcset there, a tag left open).
- */
-function htmlAttributes(html) {
-  const out = [];
-  const n = html.length;
-  let i = 0;
-  const space = (c) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f';
-  while (i < n) {
-    if (html[i] !== '<') { i++; continue; }
-    i++;
-    if (i < n && (html[i] === '!' || html[i] === '/' || html[i] === '?')) { while (i < n && html[i] !== '>') i++; continue; }
-    while (i < n && !space(html[i]) && html[i] !== '>' && html[i] !== '/') i++;
-    for (;;) {
-      while (i < n && (space(html[i]) || html[i] === '/')) i++;
-      if (i >= n) return null;
-      if (html[i] === '>') { i++; break; }
-      let name = '';
-      while (i < n && !space(html[i]) && html[i] !== '=' && html[i] !== '>' && html[i] !== '/') name += lower(html[i++]);
-      while (i < n && space(html[i])) i++;
-      if (html[i] !== '=') continue;
-      i++;
-      while (i < n && space(html[i])) i++;
-      const start = i;
-      let value = '';
-      if (html[i] === '"' || html[i] === '\'') {
-        const q = html[i++];
-        while (i < n && html[i] !== q) value += html[i++];
-        if (i >= n) return null;
-        i++;
-      } else {
-        while (i < n && !space(html[i]) && html[i] !== '>') value += html[i++];
-      }
-      const watched = name === 'src' || name === 'poster' || name === 'href' || name === 'style';
-      if (name === 'srcset') return null;
-      if (watched) {
-        for (let k = 0; k < value.length; k++) if (value[k] === '&') return null;
-        append(out, freeze({ __proto__: null, name, value, start, end: i }));
-      }
-    }
-  }
-  return out;
 }

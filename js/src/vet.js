@@ -62,10 +62,11 @@ export function planOf(paths) {
   return root;
 }
 
-/** Argument preparation over a guard's targets (./targets.js): `{ copyArgs, vetArgs, snapshot, inward }`. */
-export function createVetting(targets) {
-  const { vet, vetSocket, vetUnknown } = targets;
-
+/**
+ * Copies over no guard state: `{ inward, snapshot, copyArgs }`, what an
+ * original receives before any check.
+ */
+function createCopies() {
   /**
    * A value on its way to an original: a callback's trampoline (mapping its
    * arguments by `ctx.results` when the call's results carry objects to
@@ -124,6 +125,51 @@ export function createVetting(targets) {
     }
     return copy;
   }
+
+  /**
+   * The arguments of a call, copied before any check: `{ args, options }`.
+   * `ctx`: `{ scope, appId, label, t }`; `spec` the call spec (argument
+   * index -> kind, or option paths' plan from planOf) or undefined; `shape`
+   * the typings' argument letters (`o`, `f`, `v`), or undefined for a call
+   * the typings do not know. `options` is the copy of the first options
+   * argument (whose callbacks a denial calls), null when there is none.
+   * Options copies are left unfrozen for vetArgs.
+   */
+  function copyArgs(ctx, args, spec, shape) {
+    // `args` is the wrapper's own rest array: every index is an own data
+    // property, so assigning one runs no setter planted on Array.prototype.
+    let copied = 0;
+    let options = null;
+    const n = args.length;
+    for (let i = 0; i < n; i++) {
+      const a = args[i];
+      if (typeof a === 'string' || a === null || (typeof a !== 'object' && typeof a !== 'function')) continue;
+      const door = spec === undefined ? undefined : spec[i];
+      if (typeof door === 'string') continue;
+      const letter = shape === undefined ? undefined : shape[i];
+      if (i < 31 && typeof a === 'object' && ctx.scope.originalOf(a) === undefined
+        && (door !== undefined || letter === 'o' || (letter === undefined && isPlain(a)))) {
+        const copy = snapshot(ctx, a);
+        copied |= 1 << i;
+        if (options === null) options = copy;
+        args[i] = copy;
+      } else {
+        args[i] = inward(ctx, a);
+      }
+    }
+    return { args, copied, options };
+  }
+
+  return { inward, snapshot, copyArgs };
+}
+
+/**
+ * Vetting over a guard's targets (./targets.js): the copies' functions and
+ * `vetArgs`: `{ copyArgs, vetArgs, snapshot, inward }`.
+ */
+export function createVetting(targets) {
+  const { vet, vetSocket, vetUnknown } = targets;
+  const { copyArgs, snapshot, inward } = createCopies();
 
   /** A fresh frozen null-prototype array of the first MAX_TARGETS items of `raw`, each mapped by `each`. */
   function arrayOf(raw, each) {
@@ -198,40 +244,6 @@ export function createVetting(targets) {
       copy[keys[i]] = r.value;
     }
     return null;
-  }
-
-  /**
-   * The arguments of a call, copied before any check: `{ args, options }`.
-   * `ctx`: `{ scope, appId, label, t }`; `spec` the call spec (argument
-   * index -> kind, or option paths' plan from planOf) or undefined; `shape`
-   * the typings' argument letters (`o`, `f`, `v`), or undefined for a call
-   * the typings do not know. `options` is the copy of the first options
-   * argument (whose callbacks a denial calls), null when there is none.
-   * Options copies are left unfrozen for vetArgs.
-   */
-  function copyArgs(ctx, args, spec, shape) {
-    // `args` is the wrapper's own rest array: every index is an own data
-    // property, so assigning one runs no setter planted on Array.prototype.
-    let copied = 0;
-    let options = null;
-    const n = args.length;
-    for (let i = 0; i < n; i++) {
-      const a = args[i];
-      if (typeof a === 'string' || a === null || (typeof a !== 'object' && typeof a !== 'function')) continue;
-      const door = spec === undefined ? undefined : spec[i];
-      if (typeof door === 'string') continue;
-      const letter = shape === undefined ? undefined : shape[i];
-      if (i < 31 && typeof a === 'object' && ctx.scope.originalOf(a) === undefined
-        && (door !== undefined || letter === 'o' || (letter === undefined && isPlain(a)))) {
-        const copy = snapshot(ctx, a);
-        copied |= 1 << i;
-        if (options === null) options = copy;
-        args[i] = copy;
-      } else {
-        args[i] = inward(ctx, a);
-      }
-    }
-    return { args, copied, options };
   }
 
   /**
