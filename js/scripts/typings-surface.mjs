@@ -168,7 +168,14 @@ class Reader {
     let best = sigs[0];
     for (const s of sigs) if (s.getParameters().length > best.getParameters().length) best = s;
     for (const sig of sigs) this.params(sig, name);
-    const args = best.getParameters().map((p) => this.argShape(this.typeOf(p))).join('');
+    // Per argument, across the signatures: an options object where any
+    // signature takes one there, else a function where all do, else a value.
+    const shapes = sigs.map((sig) => sig.getParameters().map((p) => this.argShape(this.typeOf(p))));
+    let args = '';
+    for (let i = 0; i < best.getParameters().length; i++) {
+      const at = shapes.map((sh) => sh[i]).filter((x) => x !== undefined);
+      args += at.includes('o') ? 'o' : at.every((x) => x === 'f') ? 'f' : 'v';
+    }
     const ret = this.resolve(best.getReturnType());
     const returns = this.interfaceOf(ret, true);
     // An API answers a Promise when any of its signatures does (callbacks omitted).
@@ -184,6 +191,11 @@ class Reader {
     }
     if (t.getCallSignatures().length > 0) return 'f';
     if (!isObject(t) || arrayElement(this.checker, t) !== undefined || this.interfaceOf(t) !== null) return 'v';
+    // A component or page instance (`this` of the mini program's own code)
+    // is passed as it is: its types live in the component and page files.
+    const decls = [...(t.aliasSymbol?.getDeclarations() ?? []), ...(t.getSymbol()?.getDeclarations() ?? [])];
+    if (decls.some((d) => d.getSourceFile().fileName.startsWith(this.root) && !API_FILES.test(d.getSourceFile().fileName))) return 'v';
+    if (t.isIntersection() && t.types.some((u) => this.argShape(u) === 'v')) return 'v';
     const s = t.getSymbol();
     if (s === undefined || s.name === '__type' || s.name === '__object') return 'o';
     return (s.getDeclarations() ?? []).some((d) => d.getSourceFile().fileName.startsWith(this.root)) ? 'o' : 'v';

@@ -68,7 +68,7 @@ export function createDenials(tables) {
     const res = freeze({ errMsg: d.message, errno });
     const hadCallbacks = failCallbacks(d.scope, d.options, res);
     if (d.returns !== null && d.returns !== undefined) {
-      const inert = inertObject(d.scope, d.returns, reasonOf(d.message), errno);
+      const inert = inertObject(d.scope, d.returns, d.message, errno);
       if (d.socket === true) closeSocket(d.scope, inert.events, d.message, errno);
       return inert.object;
     }
@@ -102,15 +102,17 @@ function closeSocket(scope, events, errMsg, errno) {
 }
 
 /**
- * An inert object of interface `iface`, for a denied API that answers one:
- * `{ object, events }`. Its listener methods (`onX`/`offX`) keep and drop
- * listeners; a method with callbacks fails them (`<method>:fail <reason>`),
- * or rejects where it answers a Promise; a *Sync method throws; a method
- * that answers an object answers an inert one; any other method reports
- * `<Interface>.<method>:fail <reason>` to the `onError` listeners. The
- * object is extensible, like the platform's.
+ * An inert object of interface `iface`, for a denied API that answers one
+ * (`errMsg` that API's denial): `{ object, events }`. Its listener methods
+ * (`onX`/`offX`) keep and drop listeners; a method with callbacks fails them
+ * (`<method>:fail <reason>`), or rejects where it answers a Promise; a
+ * *Sync method throws; a method that answers an object answers an inert
+ * one; any other method reports the API's denial to the `onError`
+ * listeners (what was refused is the API). The object is extensible, like
+ * the platform's.
  */
-export function inertObject(scope, iface, reason, errno) {
+export function inertObject(scope, iface, errMsg, errno) {
+  const reason = reasonOf(errMsg);
   const methods = interfaceMethods(iface);
   const object = {};
   const events = { __proto__: null };
@@ -120,13 +122,14 @@ export function inertObject(scope, iface, reason, errno) {
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
       const shape = methods[name];
-      defineProperty(object, name, { __proto__: null, value: freeze(inertMethod(scope, iface, name, shape, reason, errno, listOf)), writable: true, enumerable: false, configurable: true });
+      defineProperty(object, name, { __proto__: null, value: freeze(inertMethod(scope, name, shape, errMsg, errno, listOf)), writable: true, enumerable: false, configurable: true });
     }
   }
   return freeze({ __proto__: null, object, events });
 }
 
-function inertMethod(scope, iface, name, shape, reason, errno, listOf) {
+function inertMethod(scope, name, shape, errMsg, errno, listOf) {
+  const reason = reasonOf(errMsg);
   const isOn = name.length > 2 && name[0] === 'o' && name[1] === 'n';
   const isOff = name.length > 3 && name[0] === 'o' && name[1] === 'f' && name[2] === 'f';
   if (shape.style === 'listener' || ((isOn || isOff) && shape.args === 'f')) {
@@ -135,9 +138,8 @@ function inertMethod(scope, iface, name, shape, reason, errno, listOf) {
     return isOn ? (fn) => { if (typeof fn === 'function') addListener(listOf(ev), fn); } : (fn) => { removeListener(listOf(ev), fn); };
   }
   const methodMsg = `${name}:fail ${reason}`;
-  const eventMsg = `${iface}.${name}:fail ${reason}`;
   if (shape.style === 'sync') return () => { throw denialError(methodMsg, errno); };
-  if (shape.returns !== null) return () => inertObject(scope, shape.returns, reason, errno).object;
+  if (shape.returns !== null) return () => inertObject(scope, shape.returns, errMsg, errno).object;
   if (shape.style === 'callback' || shape.style === 'promise') {
     return (opts) => {
       const res = freeze({ errMsg: methodMsg, errno });
@@ -153,7 +155,7 @@ function inertMethod(scope, iface, name, shape, reason, errno, listOf) {
     };
   }
   return () => {
-    const res = freeze({ errMsg: eventMsg, errno });
+    const res = freeze({ errMsg, errno });
     queue(() => { const list = listOf('Error'); for (let i = 0; i < list.length; i++) later(list[i], [res]); });
     return undefined;
   };

@@ -14,10 +14,11 @@
 // `mirror.hasOwnProperty` is the realm's as usual.
 //
 // A namespace gets a Proxy of its own (so `'api' in wx` sees a late API
-// too). The many objects calls answer share one Proxy, which finds the
-// mirror through the access's receiver (a private field on the mirror):
-// one prototype for all of them keeps their hidden classes shared, where a
-// prototype each cost the collector more than the call.
+// too). The many objects calls answer share one Proxy per class of the
+// originals (one for plain objects), which finds the mirror through the
+// access's receiver (a private field on the mirror): one prototype for all
+// of a class keeps their hidden classes shared, where a prototype each cost
+// the collector more than the call.
 
 import {
   defineProperty, getPrototypeOf, ownKeys, create, freeze, hasOwn, desc, ProxyCtor,
@@ -73,12 +74,44 @@ function resolveIn(out, orig, member, key) {
   return true;
 }
 
-const fallThrough = create(ObjectProto);
-const shared = new ProxyCtor(fallThrough, freeze({
+const sharedHandler = freeze({
   __proto__: null,
   get: (t, key, receiver) => (Late.resolve(receiver, key) ? reflectGet(receiver, key, receiver) : reflectGet(t, key, receiver)),
   set: (t, key, value, receiver) => (Late.resolve(receiver, key) ? reflectSet(receiver, key, value, receiver) : reflectSet(t, key, value, receiver)),
-}));
+});
+const shared = new ProxyCtor(create(ObjectProto), sharedHandler);
+
+// Mirrors of instances of one class share a Proxy whose fall-through object
+// has a `constructor` of its own: a stand-in named as the original class,
+// whose `prototype` is that Proxy, so a mirror reads as an instance of its
+// class (`task.constructor.name`, `task instanceof task.constructor`) while
+// nothing leads to the class itself (its prototype's methods are originals).
+// Kept per original prototype: few, and as long-lived as the base library.
+const weakGet = WeakMap.prototype.get;
+const weakSet = WeakMap.prototype.set;
+const applyFn = Reflect.apply;
+const classProxies = new WeakMap();
+const TypeErrorCtor = TypeError;
+
+function classProxyOf(orig) {
+  const proto = getPrototypeOf(orig);
+  if (proto === null || proto === ObjectProto || proto === FunctionProto || proto === ArrayProto) return shared;
+  let proxy = applyFn(weakGet, classProxies, [proto]);
+  if (proxy !== undefined) return proxy;
+  const d = desc(proto, 'constructor');
+  const ctor = d !== undefined && d.data && typeof d.value === 'function' ? d.value : undefined;
+  const n = ctor === undefined ? undefined : desc(ctor, 'name');
+  if (n === undefined || !n.data || typeof n.value !== 'string' || n.value === '') return shared;
+  const standIn = function () { throw new TypeErrorCtor('Illegal constructor'); };
+  const fall = create(ObjectProto);
+  defineProperty(fall, 'constructor', { __proto__: null, value: standIn, writable: true, enumerable: false, configurable: true });
+  proxy = new ProxyCtor(fall, sharedHandler);
+  defineProperty(standIn, 'name', { __proto__: null, value: n.value });
+  defineProperty(standIn, 'prototype', { __proto__: null, value: proxy, writable: false });
+  freeze(standIn);
+  applyFn(weakSet, classProxies, [proto, proxy]);
+  return proxy;
+}
 
 /**
  * Builds the mirror of `orig`: `member(key, d)` answers the property
@@ -102,7 +135,7 @@ export function createMirror(orig, member, own, protoOf, made) {
       has: (t, key) => resolve(key) || reflectHas(t, key),
     })));
   } else {
-    out = create(shared);
+    out = create(classProxyOf(orig));
     new Late(out, orig, member); // eslint-disable-line no-new
   }
   // Known before its members are made, so a cycle back to `orig` finds it.

@@ -18,7 +18,7 @@
 // mini program code that runs while it is on the stack.
 
 import {
-  apply, construct, defineProperty, freeze, create, hasOwn, ownKeys, isSloppy, now, TypeErrorCtor, ObjectProto,
+  apply, construct, defineProperty, freeze, create, hasOwn, ownKeys, desc, isSloppy, now, TypeErrorCtor, ObjectProto,
 } from './safe.js';
 import { API_DOORS, OBJECT_RETURNS, apiShape } from './doors.js';
 import { createMirror, dataMember, accessorMember } from './mirror.js';
@@ -143,13 +143,18 @@ export function createWrapping(parts) {
     const run = (args, isNew, wrapper) => call(scope, self, original, info, plan, check, args, isNew, wrapper);
     let wrapper;
     if (hasOwn(original, 'prototype')) {
-      // A constructor (a class, or a function with a prototype): `new` works.
+      // A constructor (a class, or a function with a prototype): `new` works,
+      // and what it makes is an instance of the wrapper (its `constructor`).
       wrapper = function (...args) { return run(args, new.target !== undefined, wrapper); };
-      defineProperty(wrapper, 'prototype', { __proto__: null, value: create(ObjectProto), writable: false });
+      const proto = create(ObjectProto);
+      defineProperty(proto, 'constructor', { __proto__: null, value: wrapper, writable: true, enumerable: false, configurable: true });
+      defineProperty(wrapper, 'prototype', { __proto__: null, value: proto, writable: false });
     } else {
       wrapper = (...args) => run(args, false, undefined);
     }
-    defineProperty(wrapper, 'name', { __proto__: null, value: name });
+    // The original's own name (`request`, `Cloud`), as the platform's function has.
+    const own = desc(original, 'name');
+    defineProperty(wrapper, 'name', { __proto__: null, value: own !== undefined && own.data && typeof own.value === 'string' ? own.value : name });
     return freeze(wrapper);
   }
 

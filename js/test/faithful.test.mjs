@@ -174,7 +174,7 @@ test('denials have the platform\'s shape for every call style', async () => {
   const msg = 'url not in domain list:evil.example';
   const order = (a) => [...a].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
   assert.deepEqual(order(seen), order([
-    ['onError', 'RecorderManager.start:fail permission not granted'],
+    ['onError', 'getRecorderManager:fail permission not granted'],
     ['task.onError', `connectSocket:fail ${msg}`],
     ['wx.onSocketError', `connectSocket:fail ${msg}`],
     ['task.onClose', 1006, `connectSocket:fail ${msg}`],
