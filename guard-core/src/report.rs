@@ -47,6 +47,11 @@ use crate::policy::{check_name, truncate, Mode};
 /// [`Batch::dropped`].
 pub const MAX_REPORTS: usize = 100;
 
+/// Most distinct reports one app may hold in the log: a mini program that
+/// makes up denials fills its own share, never another app's (decision
+/// 199). Report-mode passes may go past it while the log has room.
+pub const MAX_REPORTS_PER_APP: usize = 25;
+
 /// Reports whose last denial is older than this many seconds (15 minutes,
 /// the Reporting API's default) are dropped instead of sent.
 pub const MAX_AGE_SECS: u64 = 15 * 60;
@@ -285,6 +290,14 @@ struct Seen {
 /// A list, searched in order: at most 100 short entries, compared cheapest
 /// field first, cost less per denial than hashing the host, and the module
 /// stays smaller than with a hash map inlined into every check.
+///
+/// Kept per app with a quota: an app holds at most [`MAX_REPORTS_PER_APP`]
+/// denials (its report-mode passes may use free room beyond), and when the
+/// log is full a new report evicts one of the app holding the most, never
+/// one of an app holding fewer. What is evicted or not kept is a denial
+/// before a report-mode pass: a call that went through is the last thing a
+/// flood of made-up denials may push out (decision 199). Either way the
+/// calls lost are counted in [`Batch::dropped`].
 #[derive(Debug, Default)]
 pub struct ReportLog {
     entries: Vec<(Key, Seen)>,
@@ -362,10 +375,7 @@ impl ReportLog {
             s.last = s.last.max(seen.last);
             return;
         }
-        if self.entries.len() >= MAX_REPORTS {
-            self.expire(now);
-        }
-        if self.entries.len() >= MAX_REPORTS {
+        if !self.make_room(&key, now) {
             self.dropped = self.dropped.saturating_add(seen.count);
             return;
         }
@@ -380,6 +390,84 @@ impl ReportLog {
             },
             seen,
         ));
+    }
+
+    /// Makes room for a new report of `key`'s app, evicting at most one
+    /// report (counted as dropped); answers whether the new one may go in.
+    fn make_room(&mut self, key: &KeyRef<'_>, now: u64) -> bool {
+        let passes = key.mode == Mode::Report;
+        let held = |log: &ReportLog| log.held(key.app);
+        if self.entries.len() >= MAX_REPORTS || held(self).0 >= MAX_REPORTS_PER_APP {
+            self.expire(now);
+        }
+        let (mine, mine_denials) = held(self);
+        // Over its own quota: a denial is not kept; a pass may take free
+        // room, or the place of one of the app's own denials.
+        if mine_denials >= MAX_REPORTS_PER_APP && !passes {
+            return false;
+        }
+        if mine >= MAX_REPORTS_PER_APP && passes && self.entries.len() >= MAX_REPORTS {
+            return self.evict(key.app, true);
+        }
+        if self.entries.len() < MAX_REPORTS {
+            return true;
+        }
+        // The log is full: the app holding the most gives one up, if it
+        // holds more than this one (its denials first); else the new report
+        // is the one not kept, unless it is a pass and this app has a denial
+        // to give up.
+        match self.largest_app_other_than(key.app) {
+            Some((app, n)) if n > mine => self.evict(&app, false),
+            _ => passes && self.evict(key.app, true),
+        }
+    }
+
+    /// The reports `app` holds: `(all, denials)`.
+    fn held(&self, app: &str) -> (usize, usize) {
+        self.entries
+            .iter()
+            .filter(|(k, _)| *k.app == *app)
+            .fold((0, 0), |(all, denials), (k, _)| {
+                (all + 1, denials + usize::from(k.mode == Mode::Enforce))
+            })
+    }
+
+    /// The app other than `app` that holds the most reports, with how many.
+    fn largest_app_other_than(&self, app: &str) -> Option<(Box<str>, usize)> {
+        let mut best: Option<(Box<str>, usize)> = None;
+        for (k, _) in &self.entries {
+            if *k.app == *app || best.as_ref().is_some_and(|(b, _)| *b == k.app) {
+                continue;
+            }
+            let n = self.held(&k.app).0;
+            if best.as_ref().is_none_or(|(_, m)| n > *m) {
+                best = Some((k.app.clone(), n));
+            }
+        }
+        best
+    }
+
+    /// Evicts `app`'s report whose last call is oldest, a denial before a
+    /// pass (only a denial when `denials_only`), counting its calls as
+    /// dropped; answers whether one was evicted.
+    fn evict(&mut self, app: &str, denials_only: bool) -> bool {
+        let pick = |want: Mode| {
+            self.entries
+                .iter()
+                .enumerate()
+                .filter(|(_, (k, _))| *k.app == *app && k.mode == want)
+                .min_by_key(|(_, (_, s))| s.last)
+                .map(|(i, _)| i)
+        };
+        let victim = match pick(Mode::Enforce) {
+            Some(i) => Some(i),
+            None if !denials_only => pick(Mode::Report),
+            None => None,
+        };
+        let Some(i) = victim else { return false };
+        let (_, s) = self.entries.remove(i);
+        self.dropped = self.dropped.saturating_add(s.count);
+        true
     }
 
     /// Drops the reports whose last call is more than [`MAX_AGE_SECS`]
@@ -496,11 +584,16 @@ mod tests {
 
     #[test]
     fn a_flood_of_distinct_denials_is_capped_and_counted() {
-        // What a hostile mini program would try: make up 10,000 hosts to
-        // grow the device's memory and the report it sends.
+        // What a hostile mini program would try: make up 10,000 hosts, from
+        // ten apps, to grow the device's memory and the report it sends.
         let mut log = ReportLog::new();
         for i in 0..10_000 {
-            deny(&mut log, "mp", &format!("h{i}.example"), 10);
+            deny(
+                &mut log,
+                &format!("mp{}", i % 10),
+                &format!("h{i}.example"),
+                10,
+            );
         }
         assert_eq!(log.len(), MAX_REPORTS);
         let b = log.take(10);
@@ -513,14 +606,94 @@ mod tests {
         assert!(log.is_empty());
     }
 
+    fn pass(log: &mut ReportLog, app: &str, host: &str, now: u64) {
+        log.record(
+            app,
+            CheckKind::Request,
+            Subject::Host(Some(host)),
+            DenyCode::DomainNotWhitelisted,
+            Mode::Report,
+            3,
+            now,
+        );
+    }
+
+    #[test]
+    fn one_app_flooding_made_up_denials_fills_its_own_quota_only() {
+        // What a hostile mini program would try: 100 made-up hosts to push
+        // another app's denials and its own report-mode pass out of the log.
+        let mut log = ReportLog::new();
+        deny(&mut log, "mp_other", "a.example", 10);
+        pass(&mut log, "mp_bad", "went-through.example", 10);
+        for i in 0..100 {
+            deny(&mut log, "mp_bad", &format!("h{i}.example"), 11);
+        }
+        let b = log.take(12);
+        let held = |app: &str, mode: Mode| {
+            b.reports
+                .iter()
+                .filter(|r| r.app == app && r.mode == mode)
+                .count()
+        };
+        // Its quota of denials, and the pass beside them.
+        assert_eq!(held("mp_bad", Mode::Enforce), MAX_REPORTS_PER_APP);
+        assert_eq!(held("mp_bad", Mode::Report), 1);
+        assert!(b.reports.iter().any(|r| r.app == "mp_other"));
+        assert!(b
+            .reports
+            .iter()
+            .any(|r| r.mode == Mode::Report && r.host.as_deref() == Some("went-through.example")));
+        assert_eq!(b.dropped, 100 - MAX_REPORTS_PER_APP as u64);
+    }
+
+    #[test]
+    fn a_full_log_gives_up_a_denial_of_the_largest_app_never_a_pass() {
+        let mut log = ReportLog::new();
+        // Four apps at their quota fill the log: three with denials only,
+        // one with passes only.
+        for app in ["a", "b", "c"] {
+            for i in 0..MAX_REPORTS_PER_APP {
+                deny(&mut log, app, &format!("h{i}.example"), 10);
+            }
+        }
+        for i in 0..MAX_REPORTS_PER_APP {
+            pass(&mut log, "p", &format!("h{i}.example"), 10);
+        }
+        assert_eq!(log.len(), MAX_REPORTS);
+        // A fifth app's denial takes a place from one of the largest, a denial.
+        deny(&mut log, "e", "x.example", 11);
+        // A pass of an app at its quota replaces one of its own denials.
+        pass(&mut log, "a", "went-through.example", 12);
+        // A denial of an app at its quota is not kept.
+        deny(&mut log, "a", "more.example", 13);
+        let b = log.take(14);
+        assert_eq!(b.reports.len(), MAX_REPORTS);
+        assert_eq!(
+            b.reports.iter().filter(|r| r.mode == Mode::Report).count(),
+            MAX_REPORTS_PER_APP + 1,
+            "no pass was given up"
+        );
+        assert!(b.reports.iter().any(|r| r.app == "e"));
+        assert!(b
+            .reports
+            .iter()
+            .any(|r| r.app == "a" && r.host.as_deref() == Some("went-through.example")));
+        assert_eq!(b.dropped, 3);
+    }
+
     #[test]
     fn old_reports_make_room_and_are_not_sent() {
         let mut log = ReportLog::new();
         for i in 0..MAX_REPORTS {
-            deny(&mut log, "mp", &format!("h{i}.example"), 0);
+            deny(
+                &mut log,
+                &format!("mp{}", i % 4),
+                &format!("h{i}.example"),
+                0,
+            );
         }
         // 15 minutes and 1 second later, a new denial finds room.
-        deny(&mut log, "mp", "new.example", MAX_AGE_SECS + 1);
+        deny(&mut log, "mp0", "new.example", MAX_AGE_SECS + 1);
         let b = log.take(MAX_AGE_SECS + 1);
         assert_eq!(b.dropped, 0);
         assert_eq!(b.reports.len(), 1);

@@ -217,7 +217,8 @@ export function received(wx) {
     const fields = {};
     for (const k of ['url', 'src', 'source', 'urls', 'current', 'dataUrl', 'filePath', 'address', 'port']) {
       const d = gopd(arg, k);
-      if (d !== undefined) fields[k] = isArray(d.value) ? [...d.value] : d.value;
+      // Arrays handed to originals have no prototype (no iterator to plant): read by index.
+      if (d !== undefined) fields[k] = isArray(d.value) ? Array.from({ length: d.value.length }, (_, i) => d.value[i]) : d.value;
       else if (k in arg) fields[k] = `inherited:${String(arg[k])}`;
     }
     rows.push([name, fields]);

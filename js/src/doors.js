@@ -1,265 +1,288 @@
-// Every door: what each API of the catalogue (guard-core/data/wx-apis.txt,
-// 496 names) and each component attribute the base library renders hands to
-// the network, and how the bridge checks it. ONE table, used by the bridge
-// (index.js) and by js/test/doors.test.mjs, which fails when a catalogue name
-// is missing here. Contract: docs/policy.md §3.7 (every network target is
-// checked; images, fonts, audio and video as `download`; raw sockets as
-// `tcp`/`udp`).
+// Every door: where an API of `wx`, a method or setter of an object it
+// returns, or a component attribute takes a network target, and which check
+// applies. ONE table, read by the bridge and by the tests:
+// js/test/door-sites.test.mjs fails when the typings of
+// miniprogram-api-typings or minigame-api-typings have a site (a parameter or
+// member whose name or doc says URL, host, path, src, icon or image) that
+// neither this table nor ./not-targets.js classifies. Contract:
+// docs/policy.md §3.7.
 //
-// Spec shapes (all frozen; read by wrap(), never at call time):
-//   NO_TARGET                      the API hands the network nothing the mini
-//                                  program chose (local, device, UI, or the
-//                                  platform's own hosts: login, payment, ads,
-//                                  analytics, logs)
-//   { kind, options: [path...] }   URL(s) in the first argument's options:
-//                                  'url', 'urls[]' (array of strings),
-//                                  'sources[].url' (field of array items)
-//   { kind, css: [path] }          a CSS value with url(...) (loadFontFace)
-//   local: true                    the field takes a local file path OR a URL:
-//                                  a local path (see isLocalPath) passes as
-//                                  given, anything else is checked as `kind`
-//   { returns: { set, methods } }  the API returns an object (a context, a
-//                                  socket) whose setters (`set`: property ->
-//                                  spec) or methods (`methods`: name -> spec,
-//                                  with `args: [i]` for a positional URL,
-//                                  `raw: 'tcp'|'udp'` for a host+port target,
-//                                  or a nested `returns`) take targets
+// Kinds of door:
+//   request upload download socket webview   a URL, checked as that kind
+//   media   an image, font, audio or video source, a canvas image, a marker
+//           icon (§3.7 v3): its local and inline forms pass as classified
+//           (./targets.js), anything else is checked as MEDIA_CHECK
+//   css     media inside a CSS `url(...)` (loadFontFace's `source`)
+//   file    a local file path the platform may also take as a URL: a local
+//           path passes, anything else is checked as `download`
+//   tcp udp a raw socket's `address` (with `port` beside it)
 //
-// A network-capable API of the catalogue missing here is a bug that the test
-// catches; a name outside the catalogue (a custom superapp API) gets the API
-// check only (docs/threat-model.md, "custom APIs").
+// A call spec says which argument holds what: `{ 0: { url: 'request' } }`
+// (option `url` of argument 0), `{ 0: { 'urls[]': 'media' } }` (the items of
+// an array option), `{ 0: { 'sources[].url': 'media' } }` (a field of an
+// array option's items), `{ 0: 'media' }` (argument 0 itself).
+// OBJECT_DOORS: interface -> { set: { property: kind }, methods: { name:
+// call spec } }. Which interface an API or method answers comes from the
+// typings (./typings.js), and OBJECT_RETURNS adds what they leave untyped.
+//
+// A name the table and the typings do not know (a superapp's custom API, an
+// API the host adds after wrap, an object of an unknown interface) is not an
+// open door: every string it is handed that names an authority (`x://…`,
+// `//…`, `\\…`) is checked as UNKNOWN_CHECK (./vet.js), one level into its
+// options (decision 196).
+
+import { APIS, INTERFACES } from './typings.js';
 
 const objectFreeze = Object.freeze;
 const setPrototypeOf = Object.setPrototypeOf;
-// Specs are null-prototype and frozen: the bridge reads fields such as
-// `local` or `raw` at call time, and a property planted on Object.prototype
-// must not be able to answer for a field a spec lacks.
-const freeze = (o) => objectFreeze(Array.isArray(o) ? o : setPrototypeOf(o, null));
-
-/** The API hands the network no target the mini program chose. */
-export const NO_TARGET = freeze({ none: true });
-
-const url = (kind, options, extra) => freeze({ kind, options: freeze(options), ...extra });
-const mediaSetters = (props) => {
-  const set = { __proto__: null };
-  for (const p of props) set[p] = freeze({ kind: 'download', local: true });
-  return freeze(set);
-};
-const localDownload = (...options) => url('download', options, { local: true });
-
-const NETWORK = {
-  // The four request APIs.
-  request: url('request', ['url']),
-  uploadFile: url('upload', ['url']),
-  downloadFile: url('download', ['url']),
-  connectSocket: url('socket', ['url']),
-  // Media and images the platform fetches: checked as `download`.
-  getImageInfo: localDownload('src'),
-  previewImage: localDownload('urls[]', 'current'),
-  previewMedia: localDownload('sources[].url', 'sources[].poster'),
-  preloadAssets: localDownload('data[].src'),
-  loadFontFace: freeze({ kind: 'download', css: freeze(['source']) }),
-  playBackgroundAudio: localDownload('dataUrl', 'coverImgUrl'),
-  shareAppMessageToGroup: localDownload('imageUrl'),
-  getBackgroundAudioManager: freeze({ returns: freeze({ set: mediaSetters(['src', 'coverImgUrl']) }) }),
-  createInnerAudioContext: freeze({ returns: freeze({ set: mediaSetters(['src']) }) }),
-  createAudioContext: freeze({ returns: freeze({ methods: freeze({ setSrc: freeze({ kind: 'download', local: true, args: freeze([0]) }) }) }) }),
-  createVideoDecoder: freeze({ returns: freeze({ methods: freeze({ start: localDownload('source') }) }) }),
-  createOffscreenCanvas: freeze({ returns: freeze({ methods: freeze({ createImage: freeze({ returns: freeze({ set: mediaSetters(['src']) }) }) }) }) }),
-  createMapContext: freeze({ returns: freeze({ methods: freeze({
-    addMarkers: localDownload('markers[].iconPath'),
-    addGroundOverlay: localDownload('src'),
-    updateGroundOverlay: localDownload('src'),
-    setLocMarkerIcon: localDownload('iconPath'),
-  }) }) }),
-  // Pages opened in a web view.
-  openOfficialAccountArticle: url('webview', ['url']),
-  // Raw sockets: host and port, checked with tcp/udp (§3.7).
-  createUDPSocket: freeze({ returns: freeze({ methods: freeze({ send: freeze({ raw: 'udp' }), connect: freeze({ raw: 'udp' }) }) }) }),
-  createTCPSocket: freeze({ returns: freeze({ methods: freeze({ connect: freeze({ raw: 'tcp' }) }) }) }),
-  // Fields that take a local path and, on some runtimes, a URL: a URL is
-  // checked as `download`, a local path passes.
-  saveImageToPhotosAlbum: localDownload('filePath'),
-  saveVideoToPhotosAlbum: localDownload('filePath'),
-  saveFileToDisk: localDownload('filePath'),
-  openDocument: localDownload('filePath'),
-  openVideoEditor: localDownload('filePath'),
-  playVoice: localDownload('filePath'),
-  compressImage: localDownload('src'),
-  compressVideo: localDownload('src'),
-  cropImage: localDownload('src'),
-  editImage: localDownload('src'),
-  getVideoInfo: localDownload('src'),
-  shareFileMessage: localDownload('filePath'),
-  shareVideoMessage: localDownload('videoPath', 'thumbPath'),
-  showShareImageMenu: localDownload('path'),
-  addVideoToFavorites: localDownload('videoPath', 'thumbPath'),
-  addFileToFavorites: localDownload('filePath'),
-  shareImageToGroup: localDownload('imagePath'),
-  shareEmojiToGroup: localDownload('imagePath'),
-  shareVideoToGroup: localDownload('videoPath', 'thumbPath'),
-  shareFileToGroup: localDownload('filePath'),
-};
-
-// Everything else in the catalogue: no target the mini program chose. Listed
-// one by one so that a new catalogue name fails js/test/doors.test.mjs until
-// someone classifies it.
-const NONE = [
-  'addCard', 'addPaymentPassFinish', 'addPaymentPassGetCertificateData', 'addPhoneCalendar',
-  'addPhoneContact', 'addPhoneRepeatCalendar', 'arrayBufferToBase64', 'authPrivateMessage', 'authorize',
-  'authorizeForMiniProgram', 'base64ToArrayBuffer', 'batchGetStorage', 'batchGetStorageSync',
-  'batchSetStorage', 'batchSetStorageSync', 'bindEmployeeRelation', 'canAddSecureElementPass', 'canIUse',
-  'cancelIdleCallback', 'canvasGetImageData', 'canvasPutImageData', 'canvasToTempFilePath',
-  'checkDeviceSupportHevc', 'checkEmployeeRelation', 'checkIsAddedToMyMiniProgram',
-  'checkIsOpenAccessibility', 'checkIsPictureInPictureActive', 'checkIsSoterEnrolledInDevice',
-  'checkIsSupportFacialRecognition', 'checkIsSupportSoterAuthentication', 'checkSession',
-  'checkTransitCardSupport', 'chooseAddress', 'chooseContact', 'chooseImage', 'chooseInvoice',
-  'chooseInvoiceTitle', 'chooseLicensePlate', 'chooseLocation', 'chooseMedia', 'chooseMessageFile',
-  'choosePoi', 'chooseVideo', 'clearStorage', 'clearStorageSync', 'closeBLEConnection',
-  'closeBluetoothAdapter', 'closeSocket', 'connectWifi', 'createAnimation', 'createBLEConnection',
-  'createBLEPeripheralServer', 'createBufferURL', 'createCacheManager', 'createCameraContext',
-  'createCanvasContext', 'createGlobalPayment', 'createInferenceSession', 'createIntersectionObserver',
-  'createInterstitialAd', 'createLivePlayerContext', 'createLivePusherContext', 'createMediaAudioPlayer',
-  'createMediaContainer', 'createMediaRecorder', 'createRewardedVideoAd', 'createSelectorQuery',
-  'createVKSession', 'createVideoContext', 'createWebAudioContext', 'createWorker', 'deleteTransitCard',
-  'disableAlertBeforeUnload', 'enableAlertBeforeUnload', 'enterChatToolMode', 'exitMiniProgram',
-  'exitVoIPChat', 'faceDetect', 'getAccountInfoSync', 'getApiCategory', 'getAppAuthorizeSetting',
-  'getAppBaseInfo', 'getAvailableAudioSources', 'getBLEDeviceCharacteristics', 'getBLEDeviceRSSI',
-  'getBLEDeviceServices', 'getBLEMTU', 'getBackgroundAudioPlayerState', 'getBackgroundFetchData',
-  'getBackgroundFetchToken', 'getBatteryInfo', 'getBatteryInfoSync', 'getBeacons',
-  'getBluetoothAdapterState', 'getBluetoothDevices', 'getChannelsLiveInfo', 'getChannelsLiveNoticeInfo',
-  'getChannelsShareKey', 'getChatToolInfo', 'getClipboardData', 'getCommonConfig',
-  'getConnectedBluetoothDevices', 'getConnectedWifi', 'getDeviceBenchmarkInfo', 'getDeviceInfo',
-  'getDeviceVoIPList', 'getEmailAddress', 'getEnterOptionsSync', 'getExptInfoSync', 'getExtConfig',
-  'getExtConfigSync', 'getFileSystemManager', 'getFuzzyLocation', 'getGroupEnterInfo', 'getHCEState',
-  'getInferenceEnvInfo', 'getLaunchOptionsSync', 'getLocalIPAddress', 'getLocation', 'getLogManager',
-  'getMenuButtonBoundingClientRect', 'getNFCAdapter', 'getNetworkType', 'getPerformance', 'getPhoneNumber',
-  'getPluginUpdateManager', 'getPrivacySetting', 'getRandomValues', 'getRealtimeLogManager',
-  'getRecorderManager', 'getRendererUserAgent', 'getScreenBrightness', 'getScreenRecordingState',
-  'getSecureElementPasses', 'getSelectedTextRange', 'getSetting', 'getShareInfo', 'getShowSplashAdStatus',
-  'getSkylineInfo', 'getSkylineInfoSync', 'getStorage', 'getStorageInfo', 'getStorageInfoSync',
-  'getStorageSync', 'getSystemInfo', 'getSystemInfoAsync', 'getSystemInfoSync', 'getSystemSetting',
-  'getTransitCardCPLC', 'getTransitCardInfo', 'getTransitCardList', 'getUpdateManager',
-  'getUserCryptoManager', 'getUserInfo', 'getUserProfile', 'getWeRunData', 'getWifiList', 'getWindowInfo',
-  'hideHomeButton', 'hideKeyboard', 'hideLoading', 'hideNavigationBarLoading', 'hideShareMenu', 'hideTabBar',
-  'hideTabBarRedDot', 'hideToast', 'initFaceDetect', 'isBluetoothDevicePaired', 'isVKSupport',
-  'issueTransitCard', 'join1v1Chat', 'joinVoIPChat', 'jumpToOfflinePay', 'loadBuiltInFontFace', 'login',
-  'makeBluetoothPair', 'makePhoneCall', 'navigateBack', 'navigateBackMiniProgram', 'navigateTo',
-  'navigateToMiniProgram', 'nextTick', 'notifyBLECharacteristicValueChange', 'notifyGroupMembers',
-  'offAccelerometerChange', 'offAfterPageLoad', 'offAfterPageUnload', 'offApiCategoryChange', 'offAppHide',
-  'offAppRoute', 'offAppRouteDone', 'offAppShow', 'offAudioInterruptionBegin', 'offAudioInterruptionEnd',
-  'offBLECharacteristicValueChange', 'offBLEConnectionStateChange', 'offBLEMTUChange',
-  'offBLEPeripheralConnectionStateChanged', 'offBatteryInfoChange', 'offBeaconServiceChange',
-  'offBeaconUpdate', 'offBeforeAppRoute', 'offBeforePageLoad', 'offBeforePageUnload',
-  'offBluetoothAdapterStateChange', 'offBluetoothDeviceFound', 'offCompassChange', 'offCopyUrl',
-  'offDeviceMotionChange', 'offEmbeddedMiniProgramHeightChange', 'offError', 'offGeneratePoster',
-  'offGetWifiList', 'offGyroscopeChange', 'offHCEMessage', 'offKeyDown', 'offKeyUp',
-  'offKeyboardHeightChange', 'offLazyLoadError', 'offLocalServiceDiscoveryStop', 'offLocalServiceFound',
-  'offLocalServiceLost', 'offLocalServiceResolveFail', 'offLocationChange', 'offLocationChangeError',
-  'offMemoryWarning', 'offMenuButtonBoundingClientRectWeightChange', 'offNetworkStatusChange',
-  'offNetworkWeakChange', 'offPageNotFound', 'offParallelStateChange', 'offScreenRecordingStateChanged',
-  'offThemeChange', 'offUnhandledRejection', 'offUserCaptureScreen', 'offUserOffTranslation',
-  'offUserTriggerTranslation', 'offVoIPChatInterrupted', 'offVoIPChatMembersChanged',
-  'offVoIPChatSpeakersChanged', 'offVoIPChatStateChanged', 'offVoIPVideoMembersChanged', 'offWifiConnected',
-  'offWifiConnectedWithPartialInfo', 'offWindowResize', 'offWindowStateChange', 'onAccelerometerChange',
-  'onAfterPageLoad', 'onAfterPageUnload', 'onApiCategoryChange', 'onAppHide', 'onAppRoute', 'onAppRouteDone',
-  'onAppShow', 'onAudioInterruptionBegin', 'onAudioInterruptionEnd', 'onBLECharacteristicValueChange',
-  'onBLEConnectionStateChange', 'onBLEMTUChange', 'onBLEPeripheralConnectionStateChanged',
-  'onBackgroundAudioPause', 'onBackgroundAudioPlay', 'onBackgroundAudioStop', 'onBackgroundFetchData',
-  'onBatteryInfoChange', 'onBeaconServiceChange', 'onBeaconUpdate', 'onBeforeAppRoute', 'onBeforePageLoad',
-  'onBeforePageUnload', 'onBluetoothAdapterStateChange', 'onBluetoothDeviceFound', 'onCompassChange',
-  'onCopyUrl', 'onDeviceMotionChange', 'onEmbeddedMiniProgramHeightChange', 'onError', 'onGeneratePoster',
-  'onGetWifiList', 'onGyroscopeChange', 'onHCEMessage', 'onKeyDown', 'onKeyUp', 'onKeyboardHeightChange',
-  'onLazyLoadError', 'onLocalServiceDiscoveryStop', 'onLocalServiceFound', 'onLocalServiceLost',
-  'onLocalServiceResolveFail', 'onLocationChange', 'onLocationChangeError', 'onMemoryWarning',
-  'onMenuButtonBoundingClientRectWeightChange', 'onNeedPrivacyAuthorization', 'onNetworkStatusChange',
-  'onNetworkWeakChange', 'onPageNotFound', 'onParallelStateChange', 'onScreenRecordingStateChanged',
-  'onSocketClose', 'onSocketError', 'onSocketMessage', 'onSocketOpen', 'onThemeChange',
-  'onUnhandledRejection', 'onUserCaptureScreen', 'onUserOffTranslation', 'onUserTriggerTranslation',
-  'onVoIPChatInterrupted', 'onVoIPChatMembersChanged', 'onVoIPChatSpeakersChanged', 'onVoIPChatStateChanged',
-  'onVoIPVideoMembersChanged', 'onWifiConnected', 'onWifiConnectedWithPartialInfo', 'onWindowResize',
-  'onWindowStateChange', 'openAppAuthorizeSetting', 'openBluetoothAdapter', 'openCard',
-  'openChannelsActivity', 'openChannelsEvent', 'openChannelsLive', 'openChannelsLiveNoticeInfo',
-  'openChannelsUserProfile', 'openChatTool', 'openCustomerServiceChat', 'openDesignerProfile',
-  'openEmbeddedMiniProgram', 'openHKOfflinePayView', 'openInquiriesTopic', 'openLocation',
-  'openOfficialAccountChat', 'openOfficialAccountProfile', 'openPrivacyContract', 'openSetting',
-  'openSingleStickerView', 'openStickerIPView', 'openStickerSetView', 'openStoreCouponDetail',
-  'openStoreOrderDetail', 'openSystemBluetoothSetting', 'pageScrollTo', 'pauseBackgroundAudio', 'pauseVoice',
-  'pluginLogin', 'postMessageToReferrerMiniProgram', 'postMessageToReferrerPage', 'preDownloadSubpackage',
-  'preloadSkylineView', 'preloadWebview', 'reLaunch', 'readBLECharacteristicValue', 'rechargeTransitCard',
-  'redirectTo', 'removeSecureElementPass', 'removeStorage', 'removeStorageSync', 'removeTabBarBadge',
-  'reportAnalytics', 'reportEvent', 'reportMonitor', 'reportPerformance', 'requestAppleSubscribeSign',
-  'requestCommonPayment', 'requestDeviceVoIP', 'requestFacialVerify', 'requestIdleCallback',
-  'requestMerchantTransfer', 'requestOrderPayment', 'requestPayment', 'requestPluginPayment',
-  'requestSubscribeDeviceMessage', 'requestSubscribeEmployeeMessage', 'requestSubscribeMessage',
-  'requestVirtualPayment', 'requirePrivacyAuthorize', 'reserveChannelsLive', 'restartMiniProgram',
-  'revokeBufferURL', 'rewriteRoute', 'scanCode', 'seekBackgroundAudio', 'selectGroupMembers',
-  'sendHCEMessage', 'sendSms', 'sendSocketMessage', 'setBLEMTU', 'setBackgroundColor',
-  'setBackgroundFetchToken', 'setBackgroundTextStyle', 'setClipboardData', 'setEnable1v1Chat',
-  'setEnableDebug', 'setInnerAudioOption', 'setKeepScreenOn', 'setNavigationBarColor',
-  'setNavigationBarTitle', 'setScreenBrightness', 'setStorage', 'setStorageSync', 'setTabBarBadge',
-  'setTabBarItem', 'setTabBarStyle', 'setTopBarText', 'setVisualEffectOnCapture', 'setWifiList',
-  'setWindowSize', 'shareToOfficialAccount', 'shareToWeRun', 'showActionSheet', 'showLoading', 'showModal',
-  'showNavigationBarLoading', 'showRedPackage', 'showShareMenu', 'showTabBar', 'showTabBarRedDot',
-  'showToast', 'startAccelerometer', 'startBeaconDiscovery', 'startBluetoothDevicesDiscovery',
-  'startCompass', 'startDeviceMotionListening', 'startGyroscope', 'startHCE', 'startLocalServiceDiscovery',
-  'startLocationUpdate', 'startLocationUpdateBackground', 'startPullDownRefresh', 'startRecord',
-  'startSoterAuthentication', 'startWifi', 'stopAccelerometer', 'stopBackgroundAudio', 'stopBeaconDiscovery',
-  'stopBluetoothDevicesDiscovery', 'stopCompass', 'stopDeviceMotionListening', 'stopFaceDetect',
-  'stopGyroscope', 'stopHCE', 'stopLocalServiceDiscovery', 'stopLocationUpdate', 'stopPullDownRefresh',
-  'stopRecord', 'stopVoice', 'stopWifi', 'subscribeVoIPVideoMembers', 'switchTab', 'updateShareMenu',
-  'updateVoIPChatMuteConfig', 'updateWeChatApp', 'vibrateLong', 'vibrateShort',
-  'writeBLECharacteristicValue',
-];
-
-const table = { __proto__: null };
-for (const n of NONE) table[n] = NO_TARGET;
-for (const n of Object.keys(NETWORK)) {
-  if (table[n] !== undefined) throw new Error(`doors: ${n} classified twice`);
-  table[n] = NETWORK[n];
+const isArray = Array.isArray;
+const keysOf = Object.keys;
+// Specs are null-prototype and frozen, all the way down: the bridge reads
+// fields at call time, and a property planted on Object.prototype must not
+// answer for a field a spec lacks.
+function deepFreeze(o) {
+  if (o === null || typeof o !== 'object') return o;
+  if (!isArray(o)) setPrototypeOf(o, null);
+  for (const k of keysOf(o)) deepFreeze(o[k]);
+  return objectFreeze(o);
 }
-/** Catalogue name -> spec. A null-prototype, frozen object. */
-export const DOORS = freeze(table);
 
-/**
- * Component attributes the base library renders from mini program markup:
- * component -> attribute -> spec. The base library asks
- * `guard.checkAttribute(appId, component, attribute, value)` before it sets
- * one and uses the answered `href`.
- */
-export const COMPONENTS = freeze({
-  __proto__: null,
-  image: freeze({ src: freeze({ kind: 'download', local: true }) }),
-  'cover-image': freeze({ src: freeze({ kind: 'download', local: true }) }),
-  video: freeze({ src: freeze({ kind: 'download', local: true }), poster: freeze({ kind: 'download', local: true }) }),
-  audio: freeze({ src: freeze({ kind: 'download', local: true }), poster: freeze({ kind: 'download', local: true }) }),
-  'live-player': freeze({ src: freeze({ kind: 'download' }) }),
-  'live-pusher': freeze({ url: freeze({ kind: 'upload' }) }),
-  map: freeze({ 'markers[].iconPath': freeze({ kind: 'download', local: true }) }),
-  'web-view': freeze({ src: freeze({ kind: 'webview' }) }),
+/** The check every `media` target that reaches the network gets (contract v3 makes it `media`). */
+export const MEDIA_CHECK = 'download';
+/** The check a target gets where the table knows no door (a custom or late API, an unknown object). */
+export const UNKNOWN_CHECK = 'request';
+/** The kinds a door may have. */
+export const KINDS = objectFreeze(['request', 'upload', 'download', 'socket', 'webview', 'media', 'css', 'file', 'tcp', 'udp']);
+
+const M = 'media';
+const F = 'file';
+
+/** API name -> call spec. */
+export const API_DOORS = deepFreeze({
+  // The four request APIs.
+  request: { 0: { url: 'request' } },
+  uploadFile: { 0: { url: 'upload', filePath: F } },
+  downloadFile: { 0: { url: 'download' } },
+  connectSocket: { 0: { url: 'socket' } },
+  // Pages opened in a web view.
+  openOfficialAccountArticle: { 0: { url: 'webview' } },
+  // What the platform shows or plays.
+  getImageInfo: { 0: { src: M } },
+  previewImage: { 0: { 'urls[]': M, current: M } },
+  previewMedia: { 0: { 'sources[].url': M, 'sources[].poster': M } },
+  preloadAssets: { 0: { 'data[].src': M } },
+  loadFontFace: { 0: { source: 'css' } },
+  playBackgroundAudio: { 0: { dataUrl: M, coverImgUrl: M } },
+  setTabBarItem: { 0: { iconPath: M, selectedIconPath: M } },
+  showToast: { 0: { image: M } },
+  join1v1Chat: { 0: { 'caller.headImage': M, 'listener.headImage': M } },
+  openCustomerServiceChat: { 0: { sendMessageImg: M } },
+  openCustomerServiceConversation: { 0: { sendMessageImg: M } },
+  shareAppMessage: { 0: { imageUrl: M } },
+  shareAppMessageToGroup: { 0: { imageUrl: M } },
+  shareMessageToFriend: { 0: { imageUrl: M } },
+  modifyFriendInteractiveStorage: { 0: { imageUrl: M } },
+  createVideo: { 0: { src: M, poster: M } },
+  createUserInfoButton: { 0: { image: M } },
+  createOpenSettingButton: { 0: { image: M } },
+  createFeedbackButton: { 0: { image: M } },
+  createGameClubButton: { 0: { image: M } },
+  createGameRecorderShareButton: { 0: { icon: M, image: M, 'share.bgm': F } },
+  operateGameRecorderVideo: { 0: { bgm: F } },
+  // Local files the platform reads, saves or shares; some runtimes also take a URL.
+  saveImageToPhotosAlbum: { 0: { filePath: F } },
+  saveVideoToPhotosAlbum: { 0: { filePath: F } },
+  saveFileToDisk: { 0: { filePath: F } },
+  openDocument: { 0: { filePath: F } },
+  openVideoEditor: { 0: { filePath: F } },
+  playVoice: { 0: { filePath: F } },
+  compressImage: { 0: { src: F } },
+  compressVideo: { 0: { src: F } },
+  cropImage: { 0: { src: F } },
+  editImage: { 0: { src: F } },
+  getVideoInfo: { 0: { src: F } },
+  shareFileMessage: { 0: { filePath: F } },
+  shareVideoMessage: { 0: { videoPath: F, thumbPath: F } },
+  showShareImageMenu: { 0: { path: F } },
+  addVideoToFavorites: { 0: { videoPath: F, thumbPath: F } },
+  addFileToFavorites: { 0: { filePath: F } },
+  addPhoneContact: { 0: { photoFilePath: F } },
+  shareImageToGroup: { 0: { imagePath: F } },
+  shareEmojiToGroup: { 0: { imagePath: F } },
+  shareVideoToGroup: { 0: { videoPath: F, thumbPath: F } },
+  shareFileToGroup: { 0: { filePath: F } },
+  shareToOfficialAccount: { 0: { 'images[]': F } },
+  createInferenceSession: { 0: { model: F } },
+  loadFont: { 0: F },
+  setCursor: { 0: F },
+  'cloud.uploadFile': { 0: { filePath: F } },
+  'cloud.CDN': { 0: { filePath: F } },
+});
+
+const image = { set: { src: M } };
+const button = { set: { image: M } };
+
+/** Interface -> { set, methods } of the objects APIs and methods answer. */
+export const OBJECT_DOORS = deepFreeze({
+  InnerAudioContext: { set: { src: M } },
+  BackgroundAudioManager: { set: { src: M, coverImgUrl: M, webUrl: 'webview' } },
+  AudioContext: { methods: { setSrc: { 0: M } } },
+  Image: image,
+  Video: { set: { src: M, poster: M } },
+  UserInfoButton: button,
+  OpenSettingButton: button,
+  FeedbackButton: button,
+  GameClubButton: button,
+  GameRecorderShareButton: { set: { image: M, icon: M } },
+  VideoDecoder: { methods: { start: { 0: { source: M } } } },
+  MediaContainer: { methods: { extractDataSource: { 0: { source: F } } } },
+  VKSession: { methods: { addMarker: { 0: F }, addOSDMarker: { 0: F } } },
+  MapContext: {
+    methods: {
+      addMarkers: { 0: { 'markers[].iconPath': M } },
+      addGroundOverlay: { 0: { src: M } },
+      updateGroundOverlay: { 0: { src: M } },
+      setLocMarkerIcon: { 0: { iconPath: M } },
+      getCenterLocation: { 0: { iconPath: M } },
+    },
+  },
+  EditorContext: { methods: { insertImage: { 0: { src: M } } } },
+  LivePusherContext: {
+    methods: {
+      playBGM: { 0: { url: M } },
+      applyBlusherStickMakeup: { 0: { path: M } },
+      applyEyeBrowMakeup: { 0: { path: M } },
+      applyEyeShadowMakeup: { 0: { path: M, shimmerPosition: M } },
+      applyFaceContourMakeup: { 0: { path: M } },
+      applyFilter: { 0: { path: M } },
+      applyLipStickMakeup: { 0: { path: M, shimmerPath: M } },
+      applySticker: { 0: { 'stickers[].path': M } },
+    },
+  },
+  CanvasContext: { methods: { drawImage: { 0: M }, createPattern: { 0: M } } },
+  // The 2D context takes an Image (whose src was checked when set); a plain
+  // object with a `src` in its place is checked as media.
+  CanvasRenderingContext2D: { methods: { drawImage: { 0: { src: M } }, createPattern: { 0: { src: M } } } },
+  // A WebGL or WebGL2 context (its typings split it into several
+  // interfaces, INTERFACE_PARTS): an image source argument with a `src`.
+  WebGLContext: { methods: { texImage2D: { 5: { src: M }, 8: { src: M } }, texSubImage2D: { 6: { src: M }, 8: { src: M } }, texImage3D: { 9: { src: M } }, texSubImage3D: { 10: { src: M } } } },
+  UDPSocket: { methods: { send: { 0: { address: 'udp' } }, write: { 0: { address: 'udp' } }, connect: { 0: { address: 'udp' } } } },
+  TCPSocket: { methods: { connect: { 0: { address: 'tcp' } } } },
 });
 
 /**
- * Whether `s` is a local file path, which never leaves the device: a
- * `wxfile://` path, or a path with no `:` at all that does not start (past
- * spaces and controls, which URL parsers skip) with two slashes or
- * backslashes (`//host/x` is a network path to some parsers). Anything else
- * is a URL for the guard to check. Uses string indexing only.
+ * What an API or method answers where the typings leave it untyped (`any`):
+ * name -> interface. The rest comes from ./typings.js; `Canvas.getContext`
+ * answers a 2D or a WebGL context, told apart by CALLBACK_OBJECTS.
  */
-export function isLocalPath(s) {
-  const W = 'wxfile://';
-  let prefix = s.length >= W.length;
-  for (let i = 0; prefix && i < W.length; i++) if (s[i] !== W[i]) prefix = false;
-  if (prefix) return true;
-  let first = '';
-  let second = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === ':') return false;
-    if (c <= ' ') continue;
-    if (first === '') first = c;
-    else if (second === '') second = c;
+export const OBJECT_RETURNS = deepFreeze({});
+
+/** Interfaces of the typings that are parts of one object of OBJECT_DOORS. */
+export const INTERFACE_PARTS = deepFreeze({
+  CanvasDrawImage: 'CanvasRenderingContext2D',
+  CanvasFillStrokeStyles: 'CanvasRenderingContext2D',
+  WebGLRenderingContextBase: 'WebGLContext',
+  WebGLRenderingContextOverloads: 'WebGLContext',
+  WebGL2RenderingContextBase: 'WebGLContext',
+  WebGL2RenderingContextOverloads: 'WebGLContext',
+});
+
+/**
+ * Objects whose interface nothing types: a canvas node or a context a
+ * SelectorQuery callback receives, what Canvas.getContext answers, any
+ * platform object an API answers untyped. They are told apart by a method
+ * only their interface has: [method, interface], tried in order.
+ */
+export const CALLBACK_OBJECTS = deepFreeze([
+  ['insertImage', 'EditorContext'],
+  ['addMarkers', 'MapContext'],
+  ['playBGM', 'LivePusherContext'],
+  ['createImage', 'Canvas'],
+  ['setSrc', 'AudioContext'],
+  ['setFillStyle', 'CanvasContext'],
+  ['texImage2D', 'WebGLContext'],
+  ['drawImage', 'CanvasRenderingContext2D'],
+]);
+
+/** Methods whose callbacks receive such objects (in `node`, `context`, or the results array). */
+export const CALLBACK_RESULTS = deepFreeze({
+  SelectorQuery: { exec: true },
+  NodesRef: { fields: true, node: true, context: true, boundingClientRect: true, scrollOffset: true },
+});
+
+/**
+ * Component attributes the base library renders from mini program markup:
+ * component -> attribute -> kind. The base library asks
+ * `guard.checkAttribute(appId, component, attribute, value)` before it sets
+ * one and renders the answered `href`. `style` is any CSS declaration list:
+ * every `url(...)` in it is checked (./targets.js); `nodes` is rich-text's
+ * node tree or HTML string: every `src`, `href`, `poster` and style url in it.
+ */
+export const COMPONENTS = deepFreeze({
+  image: { src: M, style: 'style' },
+  'cover-image': { src: M, style: 'style' },
+  video: { src: M, poster: M, style: 'style' },
+  audio: { src: M, poster: M, style: 'style' },
+  'live-player': { src: 'download', style: 'style' },
+  'live-pusher': { url: 'upload', 'waiting-image': M, style: 'style' },
+  map: { 'markers[].iconPath': M, 'polygons[].fillImage': M, style: 'style' },
+  'web-view': { src: 'webview' },
+  'rich-text': { nodes: 'nodes', style: 'style' },
+  view: { style: 'style' },
+  text: { style: 'style' },
+  button: { style: 'style' },
+  'scroll-view': { style: 'style' },
+  swiper: { style: 'style' },
+  'swiper-item': { style: 'style' },
+  'movable-view': { style: 'style' },
+  'cover-view': { style: 'style' },
+  navigator: { style: 'style' },
+  canvas: { style: 'style' },
+});
+
+const STYLES = objectFreeze({ __proto__: null, c: 'callback', p: 'promise', s: 'sync', l: 'listener', r: 'object', n: 'plain' });
+
+function parseShape(s) {
+  const [args, style, returns] = s.split('|');
+  return objectFreeze({ __proto__: null, args, style: STYLES[style], returns: returns === '' ? null : returns });
+}
+
+// Parsed now, at evaluation: the bridge reads them at call time, when
+// String.prototype.split may no longer be the realm's.
+const apiShapes = { __proto__: null };
+for (const name of keysOf(APIS)) apiShapes[name] = parseShape(APIS[name]);
+const methodShapes = { __proto__: null };
+for (const iface of keysOf(INTERFACES)) {
+  const out = { __proto__: null };
+  const text = INTERFACES[iface];
+  if (text !== '') {
+    for (const entry of text.split(' ')) {
+      const at = entry.indexOf(':');
+      out[entry.slice(0, at)] = parseShape(entry.slice(at + 1));
+    }
   }
-  const slash = (c) => c === '/' || c === '\\';
-  return !(slash(first) && slash(second));
+  methodShapes[iface] = objectFreeze(out);
+}
+// An object of OBJECT_DOORS made of several typings interfaces has all
+// their methods.
+for (const part of keysOf(INTERFACE_PARTS)) {
+  const whole = INTERFACE_PARTS[part];
+  const merged = { __proto__: null, ...(methodShapes[whole] ?? {}) };
+  for (const m of keysOf(methodShapes[part] ?? {})) if (merged[m] === undefined) merged[m] = methodShapes[part][m];
+  methodShapes[whole] = objectFreeze(merged);
+}
+objectFreeze(apiShapes);
+objectFreeze(methodShapes);
+
+/** The call shape of an API from the typings: `{ args, style, returns }`, or undefined. */
+export function apiShape(name) {
+  return apiShapes[name];
+}
+
+/**
+ * The methods of an interface from the typings: name -> `{ args, style,
+ * returns }` (null-prototype, frozen), or undefined.
+ */
+export function interfaceMethods(iface) {
+  return methodShapes[iface];
 }

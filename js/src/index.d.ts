@@ -67,9 +67,10 @@ export interface ClockOptions {
 export interface Violation {
   appId: string;
   /**
-   * The wx function (`request`, `getLocation`, ...), `web-view`, a component
-   * (`image`, ...), or a returned object's door (`createInnerAudioContext.src`,
-   * `createUDPSocket.send`).
+   * The wx function (`request`, `cloud.callFunction`, ...), `web-view`, a
+   * component (`image`, ...), or the member of a returned object the mini
+   * program used, by its interface (`InnerAudioContext.src`,
+   * `UDPSocket.send`, `MapContext.addMarkers`).
    */
   api: string;
   code: DenyCode;
@@ -91,6 +92,20 @@ export interface Counters {
 export interface FailResult {
   errMsg: string;
   errno: number;
+}
+
+/** A rich-text node as the component takes it. */
+export interface RichTextNode {
+  name?: string;
+  type?: 'node' | 'text';
+  text?: string;
+  attrs?: Readonly<Record<string, string>>;
+  children?: readonly RichTextNode[];
+}
+
+/** checkAttribute's answer for a rich-text node tree. */
+export interface RichTextDecision extends Decision {
+  href: readonly RichTextNode[] | null;
 }
 
 export interface WebViewGuard {
@@ -118,14 +133,21 @@ export interface Guard {
   checkRedirect(appId: string, kind: 'request' | 'upload' | 'download', fromHref: string, location: string, hop: number, options?: ClockOptions): TargetDecision;
   /**
    * A component attribute the base library renders (image/cover-image/video/audio
-   * src and poster, live-player src, live-pusher url, map marker icons, web-view
-   * src; js/src/doors.js COMPONENTS). Render `href` when allowed.
+   * src and poster, live-player src, live-pusher url and waiting-image, map
+   * marker icons, web-view src, any component's `style` (every `url(...)`),
+   * rich-text `nodes`; js/src/doors.js COMPONENTS). Render `href` when
+   * allowed: the value with every target replaced by what was checked.
    */
   checkAttribute(appId: string, component: string, attribute: string, value: string, options?: ClockOptions): TargetDecision;
+  /** rich-text `nodes` as a node tree: `href` is the tree to render, every src, poster and style url checked. */
+  checkAttribute(appId: string, component: 'rich-text', attribute: 'nodes', value: readonly RichTextNode[], options?: ClockOptions): RichTextDecision;
   /**
-   * The namespace a mini program gets: a frozen copy of `wx` whose every
-   * function is checked on every call, and every network target of
-   * js/src/doors.js checked and handed on as its href.
+   * The namespace a mini program gets: a mirror of `wx` that takes the mini
+   * program's own properties, whose members cannot be replaced, and whose
+   * every function (nested namespaces, constructors, accessors and members
+   * added later included) is checked on every call, with every network
+   * target of js/src/doors.js checked and handed on as its href. Throws a
+   * TypeError for a sloppy-mode (classic-script) function of `wx`.
    */
   wrap<T extends object>(wx: T, options: { appId: string }): Readonly<T>;
   /** Vets a web-view's initial `src` and every navigation. */
@@ -178,6 +200,13 @@ export interface CreateGuardOptions {
    * `keys`. Malformed answers deny `no_policy`.
    */
   native?: NativeCall;
+  /**
+   * Where the host serves local files over a URL (the devtools' `http://tmp/`):
+   * absolute URLs whose path ends in `/`. A media target under one is local
+   * (contract v3 §3.7) and handed on as given; anything else is refused
+   * with a TypeError.
+   */
+  localPrefixes?: string[];
 }
 
 /** The base library's synchronous JS-to-native call (PROTOCOLS.md P4). */

@@ -76,11 +76,22 @@ test('no policy denies everything; load outcomes are the contract codes', async 
 
 test('an allowed async call reaches the original with its arguments', async () => {
   const { wx, mp } = await wrapped(todayPolicy());
-  const success = () => {};
+  // The callback reaches the original through a trampoline that calls it
+  // with `this` undefined (issue 21: never the original's `this`); the
+  // options are a frozen null-prototype copy (nothing inherited to plant).
+  const seen = [];
+  const success = function (res) { seen.push([this, res]); };
   mp.getLocation({ success, type: 'wgs84' });
   assert.equal(wx.calls.length, 1);
   assert.equal(wx.calls[0][0], 'getLocation');
-  assert.equal(wx.calls[0][1].success, success);
+  const got = wx.calls[0][1];
+  assert.equal(typeof got.success, 'function');
+  assert.equal(Object.getPrototypeOf(got), null);
+  assert.ok(Object.isFrozen(got));
+  assert.equal(got.type, 'wgs84');
+  assert.deepEqual(seen, [[undefined, { latitude: 1, longitude: 2 }]]);
+  got.success.call(wx, 'again');
+  assert.equal(seen[1][0], undefined, 'called with the original wx as this, the callback still gets undefined');
   assert.deepEqual(await mp.getLocation(), { latitude: 1, longitude: 2 });
   assert.equal(mp.getStorageSync('k'), 'v');
   assert.equal(mp.version, '3.0.0');
@@ -154,30 +165,47 @@ test('a URL getter or toString that changes its answer cannot slip past', async 
   assert.equal(typeof t.abort, 'function');
 });
 
-test('a denied call returns an inert task whose abort/close do nothing', async () => {
+test('a denied call returns an inert task of its own interface whose methods do nothing', async () => {
+  // Issue 21: the task has the shape of the API's own (RequestTask has
+  // abort, SocketTask send and close), not one generic shape.
   const { wx, mp } = await wrapped(todayPolicy());
-  for (const fn of ['request', 'uploadFile', 'downloadFile', 'connectSocket']) {
+  const shapes = {
+    request: ['abort', 'onHeadersReceived', 'offHeadersReceived', 'onChunkReceived', 'offChunkReceived'],
+    uploadFile: ['abort', 'onProgressUpdate', 'offProgressUpdate', 'onHeadersReceived'],
+    downloadFile: ['abort', 'onProgressUpdate', 'offProgressUpdate', 'onHeadersReceived'],
+    connectSocket: ['send', 'close', 'onOpen', 'onClose', 'onError', 'onMessage'],
+  };
+  for (const [fn, methods] of Object.entries(shapes)) {
     const task = mp[fn]({ url: 'https://evil.example/' });
     assert.equal(typeof task, 'object');
-    assert.equal(task.abort(), undefined);
-    assert.equal(task.close(), undefined);
-    task.onHeadersReceived(() => {});
-    task.onMessage(() => {});
-    assert.ok(Object.isFrozen(task));
+    for (const m of methods) {
+      assert.equal(typeof task[m], 'function', `${fn} task.${m}`);
+      assert.equal(m.startsWith('on') || m.startsWith('off') ? task[m](() => {}) : task[m](), undefined, `${fn} task.${m}()`);
+    }
   }
-  const noOpts = mp.request();
-  assert.equal(typeof noOpts.abort, 'function');
   await tick();
   assert.deepEqual(wx.calls, []);
+  // No options, no target: nothing to check, so the platform's own
+  // parameter error answers (issue 21: no invented `{ url: undefined }`).
+  mp.request();
+  assert.deepEqual(wx.calls, [['request', undefined]]);
 });
 
-test('the wrapped namespace is frozen and the originals are unreachable', async () => {
+test('the wrapped namespace\'s members cannot be changed, it takes expandos, and the originals are unreachable', async () => {
   const { wx, mp } = await wrapped(todayPolicy());
-  assert.ok(Object.isFrozen(mp));
+  // Issue 21: extensible like the platform's (wx.xrScene = … works), every
+  // guarded member non-writable and non-configurable.
+  assert.ok(!Object.isFrozen(mp));
+  assert.ok(Object.isExtensible(mp));
+  mp.xrScene = { mine: true };
+  assert.deepEqual(mp.xrScene, { mine: true });
   assert.throws(() => { 'use strict'; mp.request = () => 'mine'; }, TypeError);
   assert.throws(() => Object.defineProperty(mp, 'chooseImage', { value: wx.chooseImage }), TypeError);
   assert.throws(() => { delete mp.chooseImage; }, TypeError);
-  assert.equal(Object.getPrototypeOf(mp), Object.prototype);
+  const d = Object.getOwnPropertyDescriptor(mp, 'request');
+  assert.deepEqual([d.writable, d.configurable], [false, false]);
+  assert.ok(mp instanceof Object);
+  assert.equal(typeof mp.hasOwnProperty, 'function');
   const originals = new Set(Object.values(wx).filter((v) => typeof v === 'function'));
   originals.add(wx.cloud.callFunction);
   const seen = new Set();
@@ -206,7 +234,7 @@ test('the wrapped namespace is frozen and the originals are unreachable', async 
 test('nested namespaces are wrapped under their dotted name', async () => {
   const { wx, mp } = await wrapped(todayPolicy());
   await assert.rejects(mp.cloud.callFunction({ name: 'f' }), { errMsg: 'cloud.callFunction:fail api not in whitelist', errno: 103 });
-  assert.ok(Object.isFrozen(mp.cloud));
+  assert.deepEqual([Object.getOwnPropertyDescriptor(mp.cloud, 'callFunction').writable, Object.getOwnPropertyDescriptor(mp, 'cloud').configurable], [false, false]);
   await tick();
   assert.deepEqual(wx.calls, [], 'cloud.callFunction is not in the catalogue nor whitelisted');
 });

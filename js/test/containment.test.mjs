@@ -50,12 +50,15 @@ test('baseline: decisions, forwarded hrefs and every door as the contract says',
   for (const api of ['request', 'getImageInfo', 'loadFontFace', 'previewImage', 'playBackgroundAudio', 'openOfficialAccountArticle']) {
     assert.ok(fails.some((m) => m.startsWith(`${api}:fail url not in domain list:evil.example`)), `${api} denied`);
   }
+  // A denied raw-socket method fails as the platform's does, on the
+  // socket's onError listeners, not by throwing (issue 21); events name the
+  // member the mini program used (contract v3 §3.4).
   const threw = b.out.filter((r) => r[1] === 'threw').map((r) => r[0]);
-  assert.deepEqual(threw, ['UDPSocket.send', 'UDPSocket.connect', 'TCPSocket.connect']);
+  assert.deepEqual(threw, []);
   assert.deepEqual(b.events.map((e) => e[0]), [
     'request', 'request', 'chooseImage', 'getImageInfo', 'loadFontFace', 'previewImage', 'playBackgroundAudio', 'openOfficialAccountArticle',
-    'createInnerAudioContext.src', 'getBackgroundAudioManager.src', 'createOffscreenCanvas.createImage.src',
-    'createUDPSocket.send', 'createUDPSocket.connect', 'createTCPSocket.connect',
+    'InnerAudioContext.src', 'BackgroundAudioManager.src', 'Image.src',
+    'UDPSocket.send', 'UDPSocket.connect', 'TCPSocket.connect',
   ]);
 });
 
@@ -139,7 +142,7 @@ test('one instance per guard: guards do not share state', async () => {
   assert.equal(a.checkApi('mp_shop', 'getLocation', { now: NOW }).allow, true);
 });
 
-test('everything handed out is frozen: guard, decisions, load results, events, facades, tasks', async () => {
+test('everything the guard hands out is frozen; mirrors keep their members and lead nowhere', async () => {
   const guard = await createGuard({ secret: SECRET });
   const load = guard.load(bundle(policy({ issued_at: 0, expires_at: undefined })), { now: NOW });
   assert.ok(Object.isFrozen(load));
@@ -152,12 +155,16 @@ test('everything handed out is frozen: guard, decisions, load results, events, f
   const wx = fakeWx();
   wx.createInnerAudioContext = () => ({ src: '', play() {} });
   const mp = guard.wrap(wx, { appId: 'mp_shop' });
+  // Tasks and contexts behave like the platform's (issue 21: expandos
+  // allowed); their methods are frozen and a mirror's cannot be replaced.
   const task = mp.request({ url: 'https://evil.example/' });
-  assert.ok(Object.isFrozen(task));
-  for (const k of Object.keys(task)) assert.ok(Object.isFrozen(task[k]));
+  for (const k of Object.getOwnPropertyNames(task)) assert.ok(Object.isFrozen(task[k]), k);
   const ctx = mp.createInnerAudioContext();
-  assert.ok(Object.isFrozen(ctx));
+  ctx.mine = 1;
+  assert.equal(ctx.mine, 1);
   assert.ok(Object.isFrozen(ctx.play));
+  assert.throws(() => { 'use strict'; ctx.play = () => {}; }, TypeError);
+  assert.equal(Object.getOwnPropertyDescriptor(ctx, 'play').configurable, false);
   assert.ok(events.length >= 1);
   assert.ok(events.every((e) => Object.isFrozen(e)));
   // Nothing leads from what the mini program holds to the wasm instance.
@@ -219,15 +226,26 @@ test('raw sockets: checked with tcp/udp; when allowed the original gets the host
   p.apps[0].control.server_domains = false;
   assert.equal(guard.load(bundle(p), { now: NOW }).code, 'ok');
   const got = [];
-  const wx = {
-    createUDPSocket: () => ({ send: (o) => got.push(['send', o.address, o.port]), connect: (o) => got.push(['connect', o.address, o.port]) }),
-    createTCPSocket: () => ({ connect: (o) => got.push(['tcp', o.address, o.port]) }),
-  };
+  const socket = (kind) => ({
+    send: (o) => got.push(['send', o.address, o.port]),
+    connect: (o) => got.push([kind, o.address, o.port]),
+    onError() {},
+  });
+  const wx = { createUDPSocket: () => socket('udp'), createTCPSocket: () => socket('tcp') };
   const mp = guard.wrap(wx, { appId: 'mp_shop' });
   mp.createUDPSocket().send({ address: 'Printer.LAN.example.', port: 9100, message: 'x' });
   mp.createTCPSocket().connect({ address: '[0:0::1]', port: 80 });
-  assert.throws(() => mp.createTCPSocket().connect({ address: 'a.example', port: 2 ** 32 + 80 }), /createTCPSocket:fail invalid url/);
-  assert.throws(() => mp.createUDPSocket().connect({ address: 'a.example/x@evil.example', port: 53 }), /invalid url/);
+  // Denied: the socket's onError listeners hear why, as from the platform
+  // (issue 21: a denied raw-socket method no longer throws).
+  const errors = [];
+  const tcp = mp.createTCPSocket();
+  tcp.onError((e) => errors.push(e));
+  assert.equal(tcp.connect({ address: 'a.example', port: 2 ** 32 + 80 }), undefined);
+  const udp = mp.createUDPSocket();
+  udp.onError((e) => errors.push(e));
+  udp.connect({ address: 'a.example/x@evil.example', port: 53 });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(errors.map((e) => e.errMsg), ['TCPSocket.connect:fail invalid url', 'UDPSocket.connect:fail invalid url']);
   assert.deepEqual(got, [['send', 'printer.lan.example.', 9100], ['tcp', '[::1]', 80]]);
   const d = guard.checkTcp('mp_shop', 'EXAMPLE.com', 443, { now: NOW });
   assert.deepEqual({ ...d }, { allow: true, code: null, message: 'createTCPSocket:ok', href: 'example.com' });

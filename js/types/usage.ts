@@ -17,6 +17,8 @@ import {
   type LoadResult,
   type NativeCall,
   type ReportOutcome,
+  type RichTextDecision,
+  type RichTextNode,
   type SuperappConfig,
   type Synced,
   type SyncChange,
@@ -34,7 +36,7 @@ const key: Ed25519PublicJwk = { kty: 'OKP', crv: 'Ed25519', kid: 'k1', x: 'AAAA'
 const at: ClockOptions = { now: 1_800_000_000 };
 
 export async function wasmGuard(bundle: string): Promise<void> {
-  const options: CreateGuardOptions = { keys: [key] };
+  const options: CreateGuardOptions = { keys: [key], localPrefixes: ['http://tmp/'] };
   const guard: Guard = await createGuard(options);
   const loaded: LoadResult = guard.load(bundle, at);
   const code: LoadCode = loaded.code;
@@ -46,6 +48,9 @@ export async function wasmGuard(bundle: string): Promise<void> {
   guard.checkLaunch('mp_shop', { version: '1.0.0', packageSha256: 'ab' });
   guard.checkRedirect('mp_shop', 'download', 'https://a.example/', '/b', 1);
   guard.checkAttribute('mp_shop', 'image', 'src', 'https://cdn.example/p.png');
+  const nodes: RichTextDecision = guard.checkAttribute('mp_shop', 'rich-text', 'nodes', [{ name: 'img', attrs: { src: 'a.png' } }]);
+  const tree: readonly RichTextNode[] | null = nodes.href;
+  void tree;
   const wx = guard.wrap({ request(o: { url: string }) { return o.url; }, version: '3' }, { appId: 'mp_shop' });
   const v: string = wx.version;
   const view: WebViewGuard = guard.webView('mp_shop', { element: { src: '' } });
@@ -62,6 +67,8 @@ export async function wasmGuard(bundle: string): Promise<void> {
   void [code, deny, href, v, ok, c.byCode.no_policy, body, fail];
   // @ts-expect-error: createGuard needs options
   await createGuard();
+  // @ts-expect-error: local prefixes are URLs
+  await createGuard({ keys: [key], localPrefixes: 'http://tmp/' });
   // @ts-expect-error: a wrapped namespace is read-only
   wx.version = '4';
   // @ts-expect-error: not a redirect kind

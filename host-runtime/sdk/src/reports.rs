@@ -212,8 +212,10 @@ mod tests {
         let mut log = ReportLog::new();
         for i in 0..n {
             let host = format!("{i:0>width$}.example", width = host_len);
+            // Four apps: one app's share of the log is a quarter (guard-core
+            // decision 199).
             log.record(
-                "mp_evil",
+                ["mp_evil", "mp_evil_1", "mp_evil_2", "mp_evil_3"][i % 4],
                 CheckKind::Request,
                 Subject::Host(Some(&host)),
                 DenyCode::DomainNotWhitelisted,

@@ -1,0 +1,278 @@
+// What an original receives: the arguments of a call, made ready for it.
+//
+// An options object is copied once, before any check, into a fresh
+// null-prototype object that is frozen before the original sees it: its own
+// and inherited properties (up to Object.prototype, which is the realm's and
+// not the caller's; enumerable ones, and functions such as a class's
+// methods), each read once. Callbacks in it become trampolines
+// (./scope.js), mirrors become their originals. The door fields of the call
+// spec (./doors.js) are then vetted in that copy (./targets.js) and replaced
+// by what was checked, arrays and objects along their paths copied the same
+// way. Nothing is invented: a field the caller did not give stays absent.
+// So nothing the original reads later (an omitted `method`, `toJSON`, an
+// array iterator, a getter) can run mini program code against what it
+// holds, and nothing it holds can change after the check.
+
+import {
+  apply, getPrototypeOf, ownKeys, freeze, create, hasOwn, own, desc, isArray, append, floor,
+  ObjectProto, FunctionProto,
+} from './safe.js';
+
+const ArrayProto = Array.prototype;
+const setPrototypeOf = Object.setPrototypeOf;
+const assign = Object.assign;
+const NumberCtor = Number;
+/** Largest array along a door path (urls[], sources[]) one call may carry; the rest is dropped. */
+const MAX_TARGETS = 1000;
+
+/** Whether `o` is an options object by its shape alone: its prototype is Object.prototype or null. */
+export function isPlain(o) {
+  const p = getPrototypeOf(o);
+  return p === ObjectProto || p === null;
+}
+
+/**
+ * The plan of a call spec's option paths for one argument: a tree of
+ * `{ key, array, kind, children }` (`kind` at a leaf). Built at wrap time.
+ */
+export function planOf(paths) {
+  const root = [];
+  const keys = ownKeys(paths);
+  for (let i = 0; i < keys.length; i++) {
+    const path = keys[i];
+    const kind = paths[path];
+    let nodes = root;
+    let j = 0;
+    while (j < path.length) {
+      let key = '';
+      while (j < path.length && path[j] !== '.' && path[j] !== '[') key += path[j++];
+      let array = false;
+      if (path[j] === '[') { array = true; j += 2; }
+      if (path[j] === '.') j++;
+      let node;
+      for (let k = 0; k < nodes.length; k++) if (nodes[k].key === key) node = nodes[k];
+      if (node === undefined) {
+        node = { __proto__: null, key, array, kind: null, children: [] };
+        append(nodes, node);
+      }
+      if (j >= path.length) node.kind = kind;
+      nodes = node.children;
+    }
+  }
+  return root;
+}
+
+/**
+ * Copies over no guard state: `{ inward, snapshot, copyArgs }`, what an
+ * original receives before any check.
+ */
+function createCopies() {
+  /**
+   * A value on its way to an original: a callback's trampoline (mapping its
+   * arguments by `ctx.results` when the call's results carry objects to
+   * mirror), a mirror's original, else itself.
+   */
+  function inward(ctx, v, once) {
+    const scope = ctx.scope;
+    if (typeof v === 'function') {
+      const o = scope.originalOf(v);
+      if (o !== undefined) return o;
+      if (ctx.results !== undefined) return scope.trampolineWith(v, undefined, ctx.results);
+      return once === true ? scope.trampolineOnce(v) : scope.trampoline(v);
+    }
+    if (v !== null && typeof v === 'object') {
+      const o = scope.originalOf(v);
+      if (o !== undefined) return o;
+    }
+    return v;
+  }
+
+  /**
+   * The caller's options `o` as a fresh null-prototype object, each value
+   * read once and made inward. Left unfrozen for the door fields.
+   */
+  function snapshot(ctx, o) {
+    if (getPrototypeOf(o) === ObjectProto) {
+      // A literal (the usual options): its own enumerable properties, each
+      // read once by the captured Object.assign into a null-prototype object
+      // (where [[Set]] only defines: there is no setter to find).
+      const copy = assign(create(null), o);
+      // for-in over a null-prototype object: its own keys, no iterator.
+      for (const k in copy) {
+        const v = copy[k];
+        if (v !== null && (typeof v === 'object' || typeof v === 'function')) copy[k] = inward(ctx, v, true);
+      }
+      return copy;
+    }
+    const copy = create(null);
+    const seen = create(null);
+    for (let p = o; p !== null && p !== ObjectProto && p !== ArrayProto && p !== FunctionProto; p = getPrototypeOf(p)) {
+      const keys = ownKeys(p);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        if (typeof k !== 'string' || seen[k] === true) continue;
+        seen[k] = true;
+        const d = desc(p, k);
+        if (d === undefined) continue;
+        const inherited = p !== o;
+        if (inherited && k === 'constructor') continue;
+        const fn = d.data && typeof d.value === 'function';
+        if (!d.enumerable && !(inherited && fn)) continue;
+        const v = d.data ? d.value : d.get === undefined ? undefined : apply(d.get, o, []);
+        // A null-prototype object: assignment defines, no setter can run.
+        copy[k] = inward(ctx, v, true);
+      }
+    }
+    return copy;
+  }
+
+  /**
+   * The arguments of a call, copied before any check: `{ args, options }`.
+   * `ctx`: `{ scope, appId, label, t }`; `spec` the call spec (argument
+   * index -> kind, or option paths' plan from planOf) or undefined; `shape`
+   * the typings' argument letters (`o`, `f`, `v`), or undefined for a call
+   * the typings do not know. `options` is the copy of the first options
+   * argument (whose callbacks a denial calls), null when there is none.
+   * Options copies are left unfrozen for vetArgs.
+   */
+  function copyArgs(ctx, args, spec, shape) {
+    // `args` is the wrapper's own rest array: every index is an own data
+    // property, so assigning one runs no setter planted on Array.prototype.
+    let copied = 0;
+    let options = null;
+    const n = args.length;
+    for (let i = 0; i < n; i++) {
+      const a = args[i];
+      if (typeof a === 'string' || a === null || (typeof a !== 'object' && typeof a !== 'function')) continue;
+      const door = spec === undefined ? undefined : spec[i];
+      if (typeof door === 'string') continue;
+      const letter = shape === undefined ? undefined : shape[i];
+      if (i < 31 && typeof a === 'object' && ctx.scope.originalOf(a) === undefined
+        && (door !== undefined || letter === 'o' || (letter === undefined && isPlain(a)))) {
+        const copy = snapshot(ctx, a);
+        copied |= 1 << i;
+        if (options === null) options = copy;
+        args[i] = copy;
+      } else {
+        args[i] = inward(ctx, a);
+      }
+    }
+    return { args, copied, options };
+  }
+
+  return { inward, snapshot, copyArgs };
+}
+
+/**
+ * Vetting over a guard's targets (./targets.js): the copies' functions and
+ * `vetArgs`: `{ copyArgs, vetArgs, snapshot, inward }`.
+ */
+export function createVetting(targets) {
+  const { vet, vetSocket, vetUnknown } = targets;
+  const { copyArgs, snapshot, inward } = createCopies();
+
+  /** A fresh frozen null-prototype array of the first MAX_TARGETS items of `raw`, each mapped by `each`. */
+  function arrayOf(raw, each) {
+    const len = floor(NumberCtor(raw.length));
+    const n = len > 0 ? (len < MAX_TARGETS ? len : MAX_TARGETS) : 0;
+    const arr = [];
+    for (let k = 0; k < n; k++) {
+      const r = each(raw[k]);
+      if (r.denied !== null) return r;
+      own(arr, k, r.value);
+    }
+    setPrototypeOf(arr, null);
+    return { value: freeze(arr), denied: null };
+  }
+
+  // Records whose fields are all own (never read through a prototype).
+  const done = (value) => ({ value, denied: null });
+  const refused = (r) => ({ value: undefined, denied: r });
+
+  // One value at a leaf of kind `kind`: vetted. `holder` is the copy it
+  // sits in (a raw socket's port is beside its address).
+  function leaf(ctx, kind, raw, holder) {
+    if (kind === 'tcp' || kind === 'udp') {
+      const r = vetSocket(ctx, kind, raw, holder === undefined ? undefined : holder.port);
+      return r.ok ? done(r.value) : refused(r.r);
+    }
+    const r = vet(ctx, kind, raw);
+    return r.ok ? done(r.value) : refused(r.r);
+  }
+
+  // The door fields of `copy` (a snapshot) along the plan's nodes, in place.
+  function applyPlan(ctx, copy, nodes) {
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i];
+      if (!hasOwn(copy, node.key)) continue;
+      const raw = copy[node.key];
+      const r = node.array && raw !== null && typeof raw === 'object'
+        ? arrayOf(raw, (item) => step(ctx, node, item, copy))
+        : step(ctx, node, raw, copy);
+      if (r.denied !== null) return r.denied;
+      copy[node.key] = r.value;
+    }
+    return null;
+  }
+
+  // One node's value (or one item of an array node's value).
+  function step(ctx, node, raw, holder) {
+    if (node.kind !== null) return leaf(ctx, node.kind, raw, holder);
+    if (raw === null || typeof raw !== 'object' || ctx.scope.originalOf(raw) !== undefined) return done(raw);
+    const sub = snapshot(ctx, raw);
+    const denied = applyPlan(ctx, sub, node.children);
+    return denied === null ? done(freeze(sub)) : refused(denied);
+  }
+
+  // A string where no door is known: checked when it names an authority.
+  function unknownString(ctx, s) {
+    const r = vetUnknown(ctx, s);
+    return r.ok ? done(r.value) : refused(r.r);
+  }
+
+  // An options object of a call the table does not know: its strings, and
+  // the strings of its arrays, checked when they name an authority.
+  function unknownOptions(ctx, copy) {
+    const keys = ownKeys(copy);
+    for (let i = 0; i < keys.length; i++) {
+      const v = copy[keys[i]];
+      let r = null;
+      if (typeof v === 'string') r = unknownString(ctx, v);
+      else if (isArray(v)) r = arrayOf(v, (item) => (typeof item === 'string' ? unknownString(ctx, item) : done(inward(ctx, item))));
+      if (r === null) continue;
+      if (r.denied !== null) return r.denied;
+      copy[keys[i]] = r.value;
+    }
+    return null;
+  }
+
+  /**
+   * Vets the door fields of copied arguments in place (and, for a call the
+   * typings do not know, every string naming an authority), then freezes
+   * the copies: the first denial, or null.
+   */
+  function vetArgs(ctx, call, spec, shape) {
+    const args = call.args;
+    let denied = null;
+    for (let i = 0; i < args.length && denied === null; i++) {
+      const a = args[i];
+      const door = spec === undefined ? undefined : spec[i];
+      if (typeof door === 'string') {
+        const r = leaf(ctx, door, a, undefined);
+        denied = r.denied;
+        args[i] = r.value;
+      } else if (i < 31 && (call.copied & (1 << i)) !== 0) {
+        if (door !== undefined) denied = applyPlan(ctx, a, door);
+        else if (shape === undefined) denied = unknownOptions(ctx, a);
+        freeze(a);
+      } else if (typeof a === 'string' && shape === undefined) {
+        const r = unknownString(ctx, a);
+        denied = r.denied;
+        args[i] = r.value;
+      }
+    }
+    return denied;
+  }
+
+  return freeze({ __proto__: null, copyArgs, vetArgs, snapshot, inward });
+}

@@ -1,0 +1,238 @@
+// Wrapping a namespace: the mini program's `wx` is a mirror (./mirror.js) of
+// the base library's. Every function in it, at any depth (`request`,
+// `cloud.callFunction`, `worklet.Easing.bezier`), and every one the host adds
+// later, is a wrapper that checks the API under its dotted name on every
+// call, copies the arguments before that (./vet.js), vets the door fields of
+// ./doors.js API_DOORS, calls the original on its own namespace, and hands
+// back mirrors of the objects it answers (./returned.js). A denial has the
+// platform's shape for the call's style (./deny.js). Constructors stay
+// constructors. The namespace is extensible; its members cannot be changed.
+//
+// A late-added API is classified as the typings and the door table say if
+// they know its name, and otherwise as unknown: API-checked, and every
+// string it is handed that names an authority checked (decision 196).
+//
+// Sloppy-mode originals are refused (decision 197): a classic-script
+// function exposes itself and its `this` (the original `wx`) through
+// `arguments.callee.caller` and Error.prepareStackTrace call sites to any
+// mini program code that runs while it is on the stack.
+
+import {
+  apply, construct, defineProperty, freeze, create, hasOwn, ownKeys, desc, isSloppy, now, TypeErrorCtor, ObjectProto,
+} from './safe.js';
+import { API_DOORS, OBJECT_RETURNS, apiShape } from './doors.js';
+import { createMirror, dataMember, accessorMember } from './mirror.js';
+import { createScope, addListener, removeListener } from './scope.js';
+import { planOf } from './vet.js';
+import { refused } from './returned.js';
+
+// How deep below `wx` wrap makes nested namespaces at once.
+const EAGER_DEPTH = 6;
+
+/** How many dots `name` has. */
+function depthOf(name) {
+  let n = 0;
+  for (let i = 0; i < name.length; i++) if (name[i] === '.') n++;
+  return n;
+}
+
+// The global WebSocket events a denied connectSocket reports to.
+const SOCKET_EVENTS = { __proto__: null, onSocketError: 'error', offSocketError: 'error', onSocketClose: 'close', offSocketClose: 'close' };
+
+// The call spec of an API, planned once.
+const plans = { __proto__: null };
+function apiPlan(name) {
+  let p = plans[name];
+  if (p === undefined) {
+    const spec = API_DOORS[name];
+    if (spec === undefined) p = null;
+    else {
+      p = { __proto__: null };
+      const idx = ownKeys(spec);
+      for (let i = 0; i < idx.length; i++) p[idx[i]] = typeof spec[idx[i]] === 'string' ? spec[idx[i]] : planOf(spec[idx[i]]);
+      freeze(p);
+    }
+    plans[name] = p;
+  }
+  return p === null ? undefined : p;
+}
+
+/**
+ * Wrapping over a guard's driver and parts: `wrap(wx, appId)`. `parts`:
+ * `{ core, tables, checks, violations, vetting, facades, denials }`.
+ */
+export function createWrapping(parts) {
+  const { core, tables, checks, violations, vetting, facades, denials } = parts;
+  const { verdictOf, allows } = tables;
+  const { apiIdOf, appHandleOf, apiMessage, generation } = checks;
+  const { count, countAllowed } = violations;
+  const { copyArgs, vetArgs } = vetting;
+
+  function wrap(wx, appId) {
+    const scope = createScope(appId);
+    return namespaceOf(scope, wx, '', true);
+  }
+
+  function namespaceOf(scope, ns, prefix, eager, protoOf) {
+    const known = scope.mirrorOf(ns);
+    if (known !== undefined) return known;
+    let building = eager;
+    const out = createMirror(ns, (key, d) => member(scope, ns, prefix + key, d, building), true, protoOf, (m) => { scope.pair(ns, m); });
+    building = false;
+    return out;
+  }
+
+  // A guarded member of a namespace: `eager` while wrap runs (a sloppy
+  // original then makes wrap throw, before any mini program code runs).
+  function member(scope, ns, name, d, eager) {
+    const sloppy = (f) => {
+      if (f === undefined || !isSloppy(f)) return false;
+      if (eager) throw new TypeErrorCtor(`wrap refuses \`${name}\`: sloppy-mode code hands itself and its \`this\` to any caller (arguments.callee.caller, Error.prepareStackTrace); evaluate the base library as strict code`);
+      return true;
+    };
+    if (d.data) {
+      const v = d.value;
+      if (typeof v === 'function') return dataMember(sloppy(v) ? freeze(refused(name)) : apiWrapper(scope, ns, v, name), d.enumerable);
+      if (v !== null && typeof v === 'object') {
+        // Deep below `wx` (a base library that hangs a large object graph
+        // on it) a nested namespace is made at its first read, not by wrap.
+        if (depthOf(name) >= EAGER_DEPTH) return accessorMember(() => namespaceOf(scope, v, `${name}.`, false), undefined, d.enumerable);
+        return dataMember(namespaceOf(scope, v, `${name}.`, eager), d.enumerable);
+      }
+      return dataMember(v, d.enumerable);
+    }
+    if (sloppy(d.get) || sloppy(d.set)) return accessorMember(refused(name), undefined, d.enumerable);
+    const g = d.get;
+    const st = d.set;
+    const get = g === undefined ? undefined : () => valueOf(scope, apply(g, ns, []), name);
+    const ctx = { scope, appId: scope.appId, label: name, msg: name, t: 0, results: undefined };
+    const set = st === undefined ? undefined : (v) => { apply(st, ns, [vetting.inward(ctx, v)]); };
+    return accessorMember(get, set, d.enumerable);
+  }
+
+  // What a namespace accessor answers: a function as its wrapper, an object
+  // as a nested namespace, made once each.
+  function valueOf(scope, v, name) {
+    if (typeof v === 'function') {
+      const known = scope.mirrorOf(v);
+      if (known !== undefined) return known;
+      const w = isSloppy(v) ? freeze(refused(name)) : apiWrapper(scope, undefined, v, name);
+      scope.pair(v, w);
+      return w;
+    }
+    if (v !== null && typeof v === 'object') return namespaceOf(scope, v, `${name}.`, false);
+    return v;
+  }
+
+  function apiWrapper(scope, self, original, name) {
+    // Interned now, before any mini program code runs (the table is bounded).
+    apiIdOf(name);
+    const shape = apiShape(name);
+    const plan = apiPlan(name);
+    const info = freeze({
+      __proto__: null,
+      name,
+      argShape: shape === undefined ? undefined : shape.args,
+      style: shape === undefined ? styleByName(name) : shape.style,
+      returns: OBJECT_RETURNS[name] ?? (shape === undefined ? null : shape.returns),
+      socket: name === 'connectSocket',
+      event: SOCKET_EVENTS[name],
+      prefix: prefixOf(name),
+    });
+    const check = verdictFor(scope.appId, name);
+    const run = (args, isNew, wrapper) => call(scope, self, original, info, plan, check, args, isNew, wrapper);
+    let wrapper;
+    if (hasOwn(original, 'prototype')) {
+      // A constructor (a class, or a function with a prototype): `new` works,
+      // and what it makes is an instance of the wrapper (its `constructor`).
+      wrapper = function (...args) { return run(args, new.target !== undefined, wrapper); };
+      const proto = create(ObjectProto);
+      defineProperty(proto, 'constructor', { __proto__: null, value: wrapper, writable: true, enumerable: false, configurable: true });
+      defineProperty(wrapper, 'prototype', { __proto__: null, value: proto, writable: false });
+    } else {
+      wrapper = (...args) => run(args, false, undefined);
+    }
+    // The original's own name (`request`, `Cloud`), as the platform's function has.
+    const own = desc(original, 'name');
+    defineProperty(wrapper, 'name', { __proto__: null, value: own !== undefined && own.data && typeof own.value === 'string' ? own.value : name });
+    return freeze(wrapper);
+  }
+
+  // The API check of `name` for `appId`: ids resolved once per guard
+  // generation (a re-key makes a new guard with new tables), integers into
+  // wasm. Answers `{ v, id }`.
+  function verdictFor(appId, name) {
+    let g = -1;
+    let id;
+    let handle;
+    const out = { __proto__: null, v: 0, id: undefined };
+    return () => {
+      const gen = generation();
+      if (g !== gen) { id = apiIdOf(name); handle = appHandleOf(appId); g = gen; }
+      const t = now();
+      out.v = verdictOf(handle !== undefined && id !== undefined ? core.checkApi(handle, id, t) : core.checkApiName(appId, name, t));
+      out.id = id;
+      return out;
+    };
+  }
+
+  // One call of a wrapped API: the arguments copied, the API checked, the
+  // door fields vetted, the original called, its answer mirrored.
+  function call(scope, self, original, info, plan, check, args, isNew, wrapper) {
+    const name = info.name;
+    // Every field own: a record read at call time, never through a prototype.
+    const ctx = { scope, appId: scope.appId, label: name, msg: name, t: now(), results: undefined };
+    const prepared = copyArgs(ctx, args, plan, info.argShape);
+    const verdict = check();
+    const v = verdict.v;
+    const style = isNew ? 'construct' : info.style;
+    if (v !== 0) {
+      const message = allows(v) ? undefined : apiMessage(v, name, verdict.id);
+      count(v, scope.appId, name, undefined);
+      if (message !== undefined) return denials.deny({ message, v, style, returns: info.returns, options: prepared.options, scope, socket: info.socket });
+    } else if (plan === undefined) {
+      // A door API's allowed call is counted by its target checks.
+      countAllowed();
+    }
+    const denied = vetArgs(ctx, prepared, plan, info.argShape);
+    if (denied !== null) return denials.deny({ message: denied.message, v: denied.v, style, returns: info.returns, options: prepared.options, scope, socket: info.socket });
+    if (info.event !== undefined) socketListener(scope, name, info.event, args[0]);
+    if (isNew) {
+      const made = construct(original, prepared.args);
+      return namespaceOf(scope, made, info.prefix, false, wrapper.prototype);
+    }
+    return facades.outward(scope, apply(original, self, prepared.args), info.returns, name);
+  }
+
+  return wrap;
+}
+
+/**
+ * The call style of an API the typings do not know, by its name: `*Sync`
+ * throws, `onX`/`offX` registers; anything else answers a Promise when it
+ * has no callbacks (undefined).
+ */
+function styleByName(name) {
+  let at = 0;
+  for (let i = 0; i < name.length; i++) if (name[i] === '.') at = i + 1;
+  const n = name.length;
+  if (n - at > 4 && name[n - 4] === 'S' && name[n - 3] === 'y' && name[n - 2] === 'n' && name[n - 1] === 'c') return 'sync';
+  const upper = (c) => c !== undefined && c >= 'A' && c <= 'Z';
+  if (name[at] === 'o' && ((name[at + 1] === 'n' && upper(name[at + 2])) || (name[at + 1] === 'f' && name[at + 2] === 'f' && upper(name[at + 3])))) return 'listener';
+  return undefined;
+}
+
+/** Where a constructed object's methods are checked: `cloud.Cloud` -> `cloud.`, `Foo` -> `Foo.`. */
+function prefixOf(name) {
+  let at = -1;
+  for (let i = 0; i < name.length; i++) if (name[i] === '.') at = i;
+  if (at < 0) return `${name}.`;
+  let p = '';
+  for (let i = 0; i <= at; i++) p += name[i];
+  return p;
+}
+
+function socketListener(scope, name, event, fn) {
+  const list = scope.socket[event];
+  if (name[1] === 'n') { if (typeof fn === 'function') addListener(list, fn); } else removeListener(list, typeof fn === 'function' ? fn : undefined);
+}

@@ -1,0 +1,118 @@
+// The hostile mini programs of issue 21 (js/harness/hostile.mjs) inside
+// Debian's Chromium (playwright-core), each in a fresh page served by a
+// static server of its own (no guard serve needed): the same scenarios and
+// expectations as js/test/hostile.test.mjs, against the bridge as the
+// browser loads it.
+//
+//   node --test js/test-browser/hostile.test.mjs   (CHROMIUM=/path overrides /usr/bin/chromium)
+// GUARD_BRIDGE_URL=/src/<file> runs them against another copy of the bridge.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, normalize, extname, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { signPolicy } from '../src/vectors/sign.mjs';
+import { SECRET, hostilePolicy } from '../harness/hostile.mjs';
+
+const JS_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BRIDGE = process.env.GUARD_BRIDGE_URL ?? '/src/index.js';
+const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let server;
+let base;
+const contexts = [];
+const bundle = signPolicy(hostilePolicy(Math.floor(Date.now() / 1000)), SECRET);
+
+before(async () => {
+  server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (path === '/') { res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>hostile</title>'); return; }
+    const file = normalize(join(JS_ROOT, path));
+    const ok = ['src', 'pkg', 'harness'].some((d) => file.startsWith(join(JS_ROOT, d) + sep));
+    try {
+      if (!ok) throw new Error('not served');
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}/`;
+});
+
+after(async () => {
+  for (const { context, profile } of contexts) { await context.close(); rmSync(profile, { recursive: true, force: true }); }
+  await new Promise((r) => server?.close(r));
+});
+
+async function browser(extraArgs = []) {
+  const profile = mkdtempSync(join(tmpdir(), 'guard-chromium-hostile-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: [...ARGS, ...extraArgs] });
+  contexts.push({ context, profile });
+  return context;
+}
+
+let shared;
+/** Runs one scenario in a fresh page; answers what it answered. */
+async function inPage(scenario, context) {
+  context ??= shared ??= await browser();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(base);
+    const r = await page.evaluate(async ({ scenario, bundle, bridgeUrl }) => {
+      const { createGuard } = await import(bridgeUrl);
+      const h = await import('/harness/hostile.mjs');
+      return h.SCENARIOS[scenario]({ createGuard, bundle });
+    }, { scenario, bundle, bridgeUrl: BRIDGE });
+    assert.deepEqual(errors, []);
+    return r;
+  } finally {
+    await page.close();
+  }
+}
+
+test('Chromium: planted getters, toJSON and the array iterator cannot rewrite what the original holds', async () => {
+  const r = await inPage('optionsRewrite');
+  assert.ok(!JSON.stringify(r.calls).includes('evil.example'), JSON.stringify(r.calls));
+  assert.deepEqual(r.calls[0].slice(0, 4), ['request', 'https://api.shop.example/v1', null, null]);
+  assert.equal(r.ran, 0);
+});
+
+test('Chromium: the doors nobody watched are watched', async () => {
+  const r = await inPage('unwatchedDoors');
+  assert.ok(!JSON.stringify(r.calls).includes('evil.example'), JSON.stringify(r.calls));
+  assert.deepEqual(r.udpErrors, ['UDPSocket.write:fail url not in domain list:evil.example']);
+  assert.equal(r.fails.length, 7);
+  assert.deepEqual(r.attrs.map((a) => a[2]), ['domain_not_whitelisted', 'domain_not_whitelisted', 'domain_not_whitelisted', 'domain_not_whitelisted']);
+});
+
+test('Chromium: a sloppy base library is refused; no original reaches a sloppy callback', async () => {
+  const r = await inPage('sloppyCallers');
+  assert.deepEqual(r.refusals, ['TypeError', 'wrapped', 'TypeError', 'TypeError']);
+  assert.deepEqual([r.callerIsOriginal, r.callerCallerIsOriginal, r.frameLeaks, r.selfIsOriginal], [false, false, 0, false]);
+  assert.ok(r.framesChecked > 2);
+});
+
+test('Chromium: callbacks run with this undefined', async () => {
+  const r = await inPage('callbackThis');
+  assert.deepEqual(r.seen, ['undefined', 'undefined', 'undefined', 'undefined']);
+});
+
+test('Chromium: a flood of made-up denials drops neither another app\'s denial nor a report-mode pass', async () => {
+  const r = await inPage('reportFlood');
+  assert.deepEqual(r.other, [['other-denied.example', 'enforce']]);
+  assert.deepEqual(r.report, [['went-through.example', 'report']]);
+  assert.equal(r.shop, 25);
+});
+
+test('Chromium: a 32 M-character loadFontFace source is refused without being copied (160 MB heap)', async () => {
+  const r = await inPage('hugeFontFace', await browser(['--js-flags=--max-old-space-size=160']));
+  assert.deepEqual(r, { calls: 0, errMsg: 'loadFontFace:fail invalid url' });
+});
