@@ -85,7 +85,7 @@ test('allowed calls reach the server, denied ones never leave the page', async (
   assert.equal(byLabel['userinfo in the URL'].errMsg, 'request:fail invalid url');
   assert.equal(byLabel['look-alike host'].errMsg, 'uploadFile:fail url not in domain list:api.shop.example.evil.example');
   assert.equal(byLabel['tampered Object.prototype'].errMsg, 'request:fail url not in domain list:evil.example');
-  assert.equal(byLabel['sensitive API not granted'].errMsg, 'chooseImage:fail permission not granted');
+  assert.equal(byLabel['sensitive API not granted'].errMsg, 'chooseImage:fail jsapi has no permission');
   assert.equal(byLabel['API outside the whitelist (sync)'].errMsg, 'getSecretTokenSync:fail api not in whitelist');
   assert.equal(byLabel['granted sensitive API'].ok, true);
   assert.equal(byLabel['built-in API (sync)'].ok, true);
@@ -248,7 +248,7 @@ test('the loop: a revocation through guard serve flips the page\'s call within s
   await page.waitForSelector('#live tr[data-live="getLocation"].denied', { timeout: 5000 });
   assert.equal(await row.textContent(), 'denied: permission_not_granted');
   const d = await page.evaluate(() => window.__harness.decide('mp_shop', 'api', 'getLocation'));
-  assert.equal(d.message, 'getLocation:fail permission not granted');
+  assert.equal(d.message, 'getLocation:fail jsapi has no permission');
   // The reports: sent by the page (background()), recorded by guard serve.
   const { sent, violations } = await page.evaluate(() => window.__harness.report());
   assert.ok(['sent', 'empty'].includes(sent), sent);

@@ -26,7 +26,7 @@ const surfaces = PACKAGES.map(describe);
 const denyAll = await guardWith(DENY_ALL);
 const hosts = await guardWith(OTHER_HOSTS);
 
-const NOT_WHITELISTED = (api) => ({ errMsg: `${api}:fail api not in whitelist`, errno: 103 });
+const NOT_WHITELISTED = (api) => ({ errMsg: `${api}:fail api not in whitelist`, errno: 102 });
 const isThenable = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
 
 /**
@@ -224,7 +224,7 @@ test('a denied getRecorderManager answers an inert RecorderManager, whose start 
   assert.deepEqual([errors, rejections], [[], []]);
   assert.equal(seen.length, 1);
   assert.match(seen[0].errMsg, /^(getRecorderManager|start):fail /);
-  assert.equal(seen[0].errno, 103);
+  assert.equal(seen[0].errno, 102);
 });
 
 test('a denied connectSocket without callbacks fires the task\'s onError and onClose, and wx.onSocketClose', { todo: TODO }, async () => {

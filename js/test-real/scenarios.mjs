@@ -24,7 +24,7 @@ const tapEvent = (dataset) => ({ currentTarget: { dataset }, target: { dataset }
 export const entries = (run, kind, name) => run.log.filter((e) => e[0] === kind && (name === undefined || e[1] === name));
 
 const fail = (api, reason, errno) => ({ errMsg: `${api}:fail ${reason}`, errno });
-const NOT_GRANTED = (api) => fail(api, 'permission not granted', 103);
+const NOT_GRANTED = (api) => fail(api, 'jsapi has no permission', 102);
 
 export const SCENARIOS = [
   {

@@ -103,20 +103,20 @@ test('a denied async call fails with errMsg and errno, completes, never reaches 
   const ret = mp.chooseImage({ success: () => seen.push('success'), fail: (r) => seen.push(['fail', r]), complete: (r) => seen.push(['complete', r]) });
   assert.equal(ret, undefined);
   await tick();
-  const res = { errMsg: 'chooseImage:fail permission not granted', errno: 103 };
+  const res = { errMsg: 'chooseImage:fail jsapi has no permission', errno: 102 };
   assert.deepEqual(seen, [['fail', res], ['complete', res]]);
   assert.deepEqual(wx.calls, []);
 });
 
 test('a denied promise-style call rejects with errMsg and errno', async () => {
   const { wx, mp } = await wrapped(todayPolicy());
-  await assert.rejects(mp.chooseImage(), (r) => r.errMsg === 'chooseImage:fail permission not granted' && r.errno === 103);
+  await assert.rejects(mp.chooseImage(), (r) => r.errMsg === 'chooseImage:fail jsapi has no permission' && r.errno === 102);
   assert.deepEqual(wx.calls, []);
 });
 
 test('a denied *Sync call throws an Error carrying errMsg', async () => {
   const { wx, mp } = await wrapped(todayPolicy());
-  assert.throws(() => mp.scanIdCardSync(), (e) => e instanceof Error && e.errMsg === 'scanIdCardSync:fail api not in whitelist' && e.message === e.errMsg && e.errno === 103);
+  assert.throws(() => mp.scanIdCardSync(), (e) => e instanceof Error && e.errMsg === 'scanIdCardSync:fail api not in whitelist' && e.message === e.errMsg && e.errno === 102);
   assert.deepEqual(wx.calls, []);
 });
 
@@ -233,7 +233,7 @@ test('the wrapped namespace\'s members cannot be changed, it takes expandos, and
 
 test('nested namespaces are wrapped under their dotted name', async () => {
   const { wx, mp } = await wrapped(todayPolicy());
-  await assert.rejects(mp.cloud.callFunction({ name: 'f' }), { errMsg: 'cloud.callFunction:fail api not in whitelist', errno: 103 });
+  await assert.rejects(mp.cloud.callFunction({ name: 'f' }), { errMsg: 'cloud.callFunction:fail api not in whitelist', errno: 102 });
   assert.deepEqual([Object.getOwnPropertyDescriptor(mp.cloud, 'callFunction').writable, Object.getOwnPropertyDescriptor(mp, 'cloud').configurable], [false, false]);
   await tick();
   assert.deepEqual(wx.calls, [], 'cloud.callFunction is not in the catalogue nor whitelisted');
@@ -247,7 +247,7 @@ test('tampering with Object.prototype, Function.prototype, Array.prototype and t
   assert.deepEqual(seen, {
     decisionAllow: false,
     decisionCode: 'domain_not_whitelisted',
-    fails: ['request:fail url not in domain list:evil.example', 'chooseImage:fail permission not granted'],
+    fails: ['request:fail url not in domain list:evil.example', 'chooseImage:fail jsapi has no permission'],
     storage: 'v',
     reached: ['getStorageSync'],
     apiAfter: 'permission_not_granted',
@@ -278,7 +278,7 @@ test('a policy update or revocation applies from the next call', async () => {
   mp.getLocation({ fail: (r) => fails.push(r.errMsg) });
   mp.request({ url: 'https://api.shop.example/', fail: (r) => fails.push(r.errMsg) });
   await tick();
-  assert.deepEqual(fails, ['getLocation:fail permission not granted', 'request:fail url not in domain list:api.shop.example']);
+  assert.deepEqual(fails, ['getLocation:fail jsapi has no permission', 'request:fail url not in domain list:api.shop.example']);
   assert.equal(wx.calls.length, 1);
   // A rejected update changes nothing.
   assert.equal(guard.load(bundle(todayPolicy({ version: 7 })), { now: NOW }).code, 'stale_version');

@@ -29,7 +29,7 @@ test('baseline: decisions, forwarded hrefs and every door as the contract says',
   assert.deepEqual(out.get('checkRequest evil'), [false, 'domain_not_whitelisted', 'request:fail url not in domain list:evil.example', null, 600002, A]);
   assert.deepEqual(out.get('checkRequest backslash userinfo'), [true, null, 'request:ok', 'https://api.shop.example/@evil.example/', A, A]);
   assert.deepEqual(out.get('checkRequest allowed, non-ASCII'), [true, null, 'request:ok', 'https://api.shop.example/%C3%BC?q=%C3%A9', A, A]);
-  assert.deepEqual(out.get('checkApi chooseImage'), [false, 'permission_not_granted', 'chooseImage:fail permission not granted', A, 103, A]);
+  assert.deepEqual(out.get('checkApi chooseImage'), [false, 'permission_not_granted', 'chooseImage:fail jsapi has no permission', A, 102, A]);
   // What the originals received: the hrefs, never a raw string, and no evil host.
   assert.deepEqual(b.received, [
     ['request', { url: 'https://api.shop.example/v1' }],

@@ -156,9 +156,9 @@ test('denials have the platform\'s shape for every call style', async () => {
   // Listener: nothing registered, nothing thrown.
   assert.equal(mp.onCompassChange(() => seen.push('compass')), undefined);
   // *Sync: throws the errMsg.
-  assert.throws(() => mp.getBatteryInfoSync(), (e) => e instanceof Error && e.errMsg === 'getBatteryInfoSync:fail permission not granted' && e.errno === 103);
+  assert.throws(() => mp.getBatteryInfoSync(), (e) => e instanceof Error && e.errMsg === 'getBatteryInfoSync:fail jsapi has no permission' && e.errno === 102);
   // Promise.
-  await assert.rejects(mp.chooseImage(), { errMsg: 'chooseImage:fail permission not granted' });
+  await assert.rejects(mp.chooseImage(), { errMsg: 'chooseImage:fail jsapi has no permission' });
   // A socket without callbacks: onError and onClose, on the task and through wx.onSocket*.
   mp.onSocketError((e) => seen.push(['wx.onSocketError', e.errMsg]));
   mp.onSocketClose((e) => seen.push(['wx.onSocketClose', e.code]));
@@ -174,7 +174,7 @@ test('denials have the platform\'s shape for every call style', async () => {
   const msg = 'url not in domain list:evil.example';
   const order = (a) => [...a].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
   assert.deepEqual(order(seen), order([
-    ['onError', 'getRecorderManager:fail permission not granted'],
+    ['onError', 'getRecorderManager:fail jsapi has no permission'],
     ['task.onError', `connectSocket:fail ${msg}`],
     ['wx.onSocketError', `connectSocket:fail ${msg}`],
     ['task.onClose', 1006, `connectSocket:fail ${msg}`],

@@ -41,7 +41,7 @@ test('a rotation re-keys in place: decisions, floor, wrapped namespaces and reco
   let failed;
   mp.chooseImage({ fail: (x) => { failed = x; } });
   await tick();
-  assert.equal(failed.errMsg, 'chooseImage:fail permission not granted');
+  assert.equal(failed.errMsg, 'chooseImage:fail jsapi has no permission');
   assert.deepEqual(wx.calls.map((c) => c[0]), ['getLocation', 'getLocation']);
   // The new key verifies what it signs; the floor still refuses older.
   assert.equal(guard.load(await signed(policy({ version: 8 }), b), t).code, 'stale_version');

@@ -70,7 +70,7 @@ test('a revocation reaches a running sync, and the wrapped call flips', async ()
     let failed;
     mp.getLocation({ fail: (x) => { failed = x; } });
     await tick();
-    assert.equal(failed.errMsg, 'getLocation:fail permission not granted');
+    assert.equal(failed.errMsg, 'getLocation:fail jsapi has no permission');
     assert.equal(wx.calls.length, 1, 'the revoked call never reached the base library');
     assert.equal(synced.status().longPoll, true);
     // Persisted: bundle, keys and floor, under the sync's keys.
@@ -256,7 +256,7 @@ test('a key rotation re-keys the guard in place: policy, floor and wrapped names
     let failed;
     mp.chooseImage({ fail: (x) => { failed = x; } });
     await tick();
-    assert.equal(failed.errMsg, 'chooseImage:fail permission not granted');
+    assert.equal(failed.errMsg, 'chooseImage:fail jsapi has no permission');
     // And after a restart, offline, the stored new key set verifies the stored bundle.
     await synced.stop();
     s.offline();
@@ -354,7 +354,7 @@ test('hostile built-ins replaced after the sync started cannot keep a revoked gr
   assert.deepEqual(out, {
     version: r.body.version,
     after: 'permission_not_granted',
-    failed: 'getLocation:fail permission not granted',
+    failed: 'getLocation:fail jsapi has no permission',
     reached: 0,
     bridgeCalls: [],
     lastError: null,

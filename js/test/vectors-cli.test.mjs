@@ -72,7 +72,7 @@ test('unknown fields are ignored with a warning on stderr; errno and reported ar
   const r = run({
     'a.json': { ...file({ cases: [
       { app: 'mp_shop', api: 'getLocation', expect: 'allow', id: 'c-1', comment: 'granted' },
-      { app: 'mp_shop', api: 'chooseImage', expect: 'deny', errno: 103, reported: false },
+      { app: 'mp_shop', api: 'chooseImage', expect: 'deny', errno: 102, reported: false },
       { app: 'mp_shop', request: 'https://evil.example/', expect: 'deny', errno: 600002 },
       { app: 'mp_shop', request: 'https://evil.example/', expect: 'deny', errno: 103, note: 'wrong on purpose' },
       { app: 'mp_shop', api: 'chooseImage', expect: 'deny', reported: true, note: 'wrong on purpose' },

@@ -26,8 +26,6 @@ fi
 if [ -d ../shared/vectors-v2 ]; then
   node js/bin/guard-vectors.mjs ../shared/vectors-v2
 fi
-if [ -d ../shared/vectors-v3 ]; then
-  node js/bin/guard-vectors.mjs ../shared/vectors-v3
-fi
+
 node --test js/test-browser/*.test.mjs
 echo "js: unit tests, vectors and browser test passed"

@@ -1,13 +1,15 @@
 //! Every vector file in `tests/vectors` passes against guard-core natively, and
 //! the runner itself notices a wrong expectation (so this test can fail).
 
-use guard_conformance::{run_paths, vectors_dir, NativeEngine, Outcome, VectorFile};
+use guard_conformance::{
+    run_paths, vectors_dir, vectors_v3_dir, NativeEngine, Outcome, VectorFile,
+};
 
 #[test]
 fn every_vector_passes_natively() {
     let mut failures = Vec::new();
     let summary = run_paths(
-        &[vectors_dir()],
+        &[vectors_dir(), vectors_v3_dir()],
         &mut NativeEngine::new,
         &mut |o: &Outcome| {
             if let Some(f) = &o.failure {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the project's own contract-v3 decision vectors (tests/vectors/project/v3-*.json).
+"""Writes the project's own contract-v3 decision vectors (tests/vectors-v3/project/v3-*.json).
 
 As in generate.py and generate_v2.py, every expectation is written by hand from
 the contract (../shared/spec/policy.md, contract v3), never computed by the
@@ -17,6 +17,8 @@ import hmac
 import json
 import os
 
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "vectors", "project"))
 from ed25519_ref import L, ed_public, ed_sign, sig_bytes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
