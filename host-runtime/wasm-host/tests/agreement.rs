@@ -559,14 +559,14 @@ fn vector_files_agree_in_every_runtime() {
         let mut now = file.now;
         if let Some(p) = &file.policy {
             steps.push(Step::Load {
-                bundle: sign_policy(p, &file.secret).unwrap(),
+                bundle: sign_policy(p, file.secret.as_deref().unwrap_or_default()).unwrap(),
                 now,
             });
         }
         for load in &file.loads {
             now = load.now.unwrap_or(now);
             let bundle = match (&load.policy, &load.bundle, &load.sign_with) {
-                (Some(p), _, None) => sign_policy(p, &file.secret).unwrap(),
+                (Some(p), _, None) => sign_policy(p, file.secret.as_deref().unwrap_or_default()).unwrap(),
                 (Some(p), _, Some(kid)) => {
                     let key = file
                         .keys
