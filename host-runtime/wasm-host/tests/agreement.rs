@@ -566,7 +566,9 @@ fn vector_files_agree_in_every_runtime() {
         for load in &file.loads {
             now = load.now.unwrap_or(now);
             let bundle = match (&load.policy, &load.bundle, &load.sign_with) {
-                (Some(p), _, None) => sign_policy(p, file.secret.as_deref().unwrap_or_default()).unwrap(),
+                (Some(p), _, None) => {
+                    sign_policy(p, file.secret.as_deref().unwrap_or_default()).unwrap()
+                }
                 (Some(p), _, Some(kid)) => {
                     let key = file
                         .keys
