@@ -69,6 +69,11 @@ pub const DEFAULT_MAX_PACKAGE_BYTES: usize = 8 * 1024 * 1024;
 /// How many scopes (superapps, or single apps) the bundle cache keeps.
 pub const BUNDLE_CACHE_SCOPES: usize = 4096;
 
+/// How long a server-signed key set stays valid by default: 28 days, four
+/// bundle lifetimes, so a device that was offline for a bundle's whole life
+/// still finds its key set in force; re-issued after 14 (decision 362).
+pub const DEFAULT_KEYSET_LIFETIME: i64 = 28 * 86_400;
+
 /// How long a bundle stays valid by default: 7 days (`--bundle-lifetime-days`).
 pub const DEFAULT_BUNDLE_LIFETIME: i64 = 7 * 86_400;
 
@@ -97,6 +102,8 @@ pub struct AppState {
     pub key_prepublish: i64,
     /// Seconds a retired signing key stays published (≥ the bundle lifetime).
     pub key_grace: i64,
+    /// Seconds from a server-signed key set's `issued_at` to its `expires_at`.
+    pub keyset_lifetime: i64,
     /// The web console's sessions, invites and sign-in limits.
     pub console: Arc<ConsoleSettings>,
     /// Password hashing (argon2id on the blocking pool, bounded).
@@ -165,6 +172,7 @@ impl AppState {
             kek: Kek::random().ok().map(Arc::new),
             key_prepublish: DEFAULT_KEY_PREPUBLISH,
             key_grace: DEFAULT_KEY_GRACE,
+            keyset_lifetime: DEFAULT_KEYSET_LIFETIME,
             console: Arc::new(ConsoleSettings::default()),
             hasher: Hasher::default(),
             reports,
@@ -206,6 +214,13 @@ impl AppState {
     pub fn with_key_periods(mut self, prepublish: i64, grace: i64) -> AppState {
         self.key_prepublish = prepublish.max(0);
         self.key_grace = grace.max(0);
+        self
+    }
+
+    /// The same state with server-signed key sets valid for `secs` seconds
+    /// (at least 2, so that half of it is a whole second).
+    pub fn with_keyset_lifetime(mut self, secs: i64) -> AppState {
+        self.keyset_lifetime = secs.max(2);
         self
     }
 

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_console_sign_in.sql")),
     (8, include_str!("../migrations/0008_device_loop.sql")),
     (9, include_str!("../migrations/0009_disabled_accounts.sql")),
+    (30, include_str!("../migrations/0030_keysets.sql")),
 ];
 
 /// The PostgreSQL advisory lock held while migrating (any constant unique

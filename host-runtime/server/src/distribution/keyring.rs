@@ -7,6 +7,11 @@
 //! public part `x` is stored in clear. Promotion after the pre-publication
 //! period and dropping after the grace period happen on the next read of
 //! the superapp's bundle or key set, each as a change by `server`.
+//!
+//! Contract v3: every change of the published keys re-signs the superapp's
+//! key set in the same transaction (`keysets.rs`), and a next key is
+//! promoted only once the key set in force lists it, so no key signs a
+//! bundle before devices can have it.
 
 use std::sync::Arc;
 
@@ -17,6 +22,7 @@ use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
 
 use crate::change::{Change, Record};
+use crate::distribution::keysets::{self, Publish};
 use crate::distribution::sealing::Kek;
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -159,12 +165,48 @@ pub async fn public_set(conn: &mut AnyConnection, sid: &str) -> Result<Value, Ap
     Ok(json!({ "keys": keys }))
 }
 
+/// Re-signs `sid`'s key set inside change `c` with the keys published as
+/// they stand in it (`keysets::publish`); returns the new key-set version,
+/// if one was signed.
+///
+/// # Errors
+///
+/// [`ApiError::Internal`].
+pub async fn publish(
+    c: &mut Change,
+    st: &AppState,
+    sid: &str,
+    when: Publish,
+) -> Result<Option<i64>, ApiError> {
+    let kek = kek(st)?.clone();
+    let set = public_set(&mut c.tx, sid).await?;
+    let keys = set["keys"].as_array().cloned().unwrap_or_default();
+    keysets::publish(c, &kek, sid, &keys, st.keyset_lifetime, when).await
+}
+
+/// Whether the key set in force of `sid` lists its next key `kid` (read
+/// on `conn`): only then may it be promoted.
+async fn next_listed(conn: &mut AnyConnection, sid: &str, kid: &str) -> Result<bool, ApiError> {
+    let x: String = sqlx::query("SELECT x FROM signing_keys WHERE superapp_id = $1 AND kid = $2")
+        .bind(sid)
+        .bind(kid)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("x")?;
+    match keysets::current(conn, sid).await? {
+        Some(cur) => cur.lists(kid, &x),
+        None => Ok(false),
+    }
+}
+
 /// Promotes `sid`'s next key inside change `c`: it becomes active, the active
 /// key retired. Returns `(new kid, retired kid)`.
 ///
 /// # Errors
 ///
-/// [`ApiError::Conflict`] when there is no next key.
+/// [`ApiError::Conflict`] when there is no next key, or the key set in
+/// force does not list it (a superapp whose root is offline uploads one that
+/// does first).
 pub async fn promote(c: &mut Change, sid: &str) -> Result<(String, Option<String>), ApiError> {
     let next: String =
         sqlx::query("SELECT kid FROM signing_keys WHERE superapp_id = $1 AND status = $2")
@@ -178,6 +220,11 @@ pub async fn promote(c: &mut Change, sid: &str) -> Result<(String, Option<String
                 ))
             })?
             .try_get("kid")?;
+    if !next_listed(&mut c.tx, sid, &next).await? {
+        return Err(ApiError::Conflict(format!(
+            "the key set in force of superapp `{sid}` does not list the next signing key `{next}`: upload a key set that lists it first"
+        )));
+    }
     let old: Option<String> = sqlx::query(
         "UPDATE signing_keys SET status = $3, retired_at = $4 WHERE superapp_id = $1 AND status = $2 RETURNING kid",
     )
@@ -200,8 +247,8 @@ pub async fn promote(c: &mut Change, sid: &str) -> Result<(String, Option<String
 
 /// Time-driven key changes of `sid`: a next key older than the
 /// pre-publication period is promoted, a retired key older than the grace
-/// period dropped. Each is a change by `server`; a cheap read when there is
-/// nothing to do.
+/// period dropped, a server-signed key set past half its lifetime re-issued.
+/// Each is a change by `server`; a cheap read when there is nothing to do.
 ///
 /// # Errors
 ///
@@ -222,6 +269,12 @@ pub async fn advance(st: &AppState, sid: &str) -> Result<(), ApiError> {
     for row in due {
         let kid: String = row.try_get("kid")?;
         let status: String = row.try_get("status")?;
+        let mut conn = st.store.pool.acquire().await?;
+        if status == NEXT && !next_listed(&mut conn, sid, &kid).await? {
+            // Waits for an uploaded key set that lists it (offline root).
+            continue;
+        }
+        drop(conn);
         let mut c = Change::begin(&st.store, sid, now).await?;
         // Re-read under the change's lock: another server may have done it.
         let still = sqlx::query(
@@ -249,6 +302,7 @@ pub async fn advance(st: &AppState, sid: &str) -> Result<(), ApiError> {
                 .bind(&kid)
                 .execute(&mut *c.tx)
                 .await?;
+            publish(&mut c, st, sid, Publish::IfChanged).await?;
             Record::new(
                 "drop_signing_key",
                 format!("superapp:{sid}"),
@@ -256,6 +310,37 @@ pub async fn advance(st: &AppState, sid: &str) -> Result<(), ApiError> {
                 None,
             )
         };
+        c.commit("server", &record).await?;
+    }
+    reissue_keyset(st, sid, now).await
+}
+
+/// Re-issues `sid`'s server-signed key set once half its lifetime has
+/// passed (`keysets::due`), as a change by `server` (audit
+/// `reissue_keyset`); of several servers, the first does it.
+async fn reissue_keyset(st: &AppState, sid: &str, now: i64) -> Result<(), ApiError> {
+    let mut conn = st.store.pool.acquire().await?;
+    let stale = keysets::current(&mut conn, sid).await?;
+    if !stale.as_ref().is_some_and(|k| keysets::due(k, now))
+        || keysets::is_offline(&mut conn, sid).await?
+    {
+        return Ok(());
+    }
+    drop(conn);
+    let mut c = Change::begin(&st.store, sid, now).await?;
+    let Some(cur) = keysets::current(&mut c.tx, sid).await? else {
+        return Ok(());
+    };
+    if !keysets::due(&cur, now) {
+        return Ok(()); // another server did it: rolled back
+    }
+    if let Some(version) = publish(&mut c, st, sid, Publish::Always).await? {
+        let record = Record::new(
+            "reissue_keyset",
+            format!("superapp:{sid}"),
+            Some(json!({"keyset_version": cur.version, "expires_at": cur.expires_at})),
+            Some(json!({"keyset_version": version})),
+        );
         c.commit("server", &record).await?;
     }
     Ok(())
@@ -328,6 +413,59 @@ pub async fn check_and_fill(st: &AppState) -> Result<(), ApiError> {
             format!("superapp:{sid}"),
             None,
             Some(json!({"active": kid})),
+        );
+        c.commit("server", &record).await?;
+    }
+    fill_roots(st, kek).await
+}
+
+/// At start, contract v3: every stored root must open with the KEK, then
+/// superapps from before root keys get one, and superapps without a key set
+/// their first, each as a change by `server` (audit `create_root_key`).
+async fn fill_roots(st: &AppState, kek: &Kek) -> Result<(), ApiError> {
+    for r in sqlx::query(
+        "SELECT superapp_id, kid, sealed FROM root_keys WHERE sealed IS NOT NULL ORDER BY superapp_id, kid",
+    )
+    .fetch_all(&st.store.pool)
+    .await?
+    {
+        let sid: String = r.try_get("superapp_id")?;
+        let kid: String = r.try_get("kid")?;
+        kek.open(&sid, &kid, &r.try_get::<String, _>("sealed")?).map_err(|_| {
+            ApiError::Internal(format!(
+                "the key-encryption key does not open root key `{kid}` of superapp `{sid}`: wrong GUARD_KEK or kek file? (root keys are never regenerated)"
+            ))
+        })?;
+    }
+    for r in sqlx::query(
+        "SELECT id FROM superapps s WHERE NOT EXISTS (SELECT 1 FROM keysets k WHERE k.superapp_id = s.id) \
+         OR NOT EXISTS (SELECT 1 FROM root_keys r WHERE r.superapp_id = s.id AND r.sealed IS NOT NULL) ORDER BY id",
+    )
+    .fetch_all(&st.store.pool)
+    .await?
+    {
+        let sid: String = r.try_get("id")?;
+        let mut c = Change::begin(&st.store, &sid, st.clock.now()).await?;
+        let has_root = sqlx::query(
+            "SELECT kid FROM root_keys WHERE superapp_id = $1 AND sealed IS NOT NULL",
+        )
+        .bind(&sid)
+        .fetch_optional(&mut *c.tx)
+        .await?
+        .is_some();
+        let root = match has_root {
+            true => None,
+            false => Some(keysets::generate_root(&mut c.tx, kek, &sid, c.at).await?),
+        };
+        let version = publish(&mut c, st, &sid, Publish::IfChanged).await?;
+        if root.is_none() && version.is_none() {
+            continue; // another server did it: rolled back
+        }
+        let record = Record::new(
+            "create_root_key",
+            format!("superapp:{sid}"),
+            None,
+            Some(json!({"root": root, "keyset_version": version})),
         );
         c.commit("server", &record).await?;
     }

@@ -14,6 +14,7 @@
 
 pub mod cache;
 pub mod keyring;
+pub mod keysets;
 pub mod listen;
 pub mod longpoll;
 pub mod sealing;
@@ -37,7 +38,8 @@ use crate::resources::apps::app_row;
 use crate::resources::Res;
 use crate::state::AppState;
 
-fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+/// Whether `If-None-Match` names `etag` (or `*`, or its weak form).
+pub(crate) fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

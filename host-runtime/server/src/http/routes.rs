@@ -17,8 +17,8 @@ use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
 use crate::reports::{ingest, violations};
 use crate::resources::{
-    accounts, apis, applications, apps, audit, bindings, blocked, invites, keys, mode, packages,
-    qr, releases, requests, signing, superapps, teams, versions, whitelists,
+    accounts, apis, applications, apps, audit, bindings, blocked, invites, keys, keysets, mode,
+    packages, qr, releases, requests, signing, superapps, teams, versions, whitelists,
 };
 use crate::state::AppState;
 
@@ -84,6 +84,10 @@ fn console() -> Router<AppState> {
         .route(
             "/api/v1/superapps/{sid}/signing-keys/promote",
             post(signing::json::promote),
+        )
+        .route(
+            "/api/v1/superapps/{sid}/roots",
+            get(keysets::json::roots).put(keysets::json::set_roots),
         )
         .route(
             "/api/v1/superapps/{sid}/blocked-hosts",
@@ -218,6 +222,13 @@ fn device() -> Router<AppState> {
         .route(
             "/api/v1/superapps/{sid}/keys.json",
             get(signing::json::key_set),
+        )
+        // The upload (`PUT`, bearer) shares the path; the CORS layer allows
+        // neither `PUT` nor `Authorization`, so no page of another origin
+        // can send it.
+        .route(
+            "/api/v1/superapps/{sid}/keyset",
+            get(keysets::json::get).put(keysets::json::upload),
         )
         .route(
             "/api/v1/superapps/{sid}/config.json",

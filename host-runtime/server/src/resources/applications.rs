@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{Action, Caller};
 use crate::change::Change;
+use crate::distribution::keysets;
 use crate::distribution::longpoll::CLIENT_WAIT_SECS;
 use crate::http::error::ApiError;
 use crate::policy;
@@ -165,8 +166,9 @@ pub async fn details(st: &AppState, caller: &Caller, sid: &str) -> Result<Detail
 
 /// The configuration file of superapp `sid`: everything the superapp's SDK
 /// needs to boot the guard and fetch bundles, and never a key that signs or
-/// authenticates (no SecretKey, no bundle key, no private key): the key set
-/// it verifies bundles with is fetched from `keys_url`.
+/// authenticates (no SecretKey, no bundle key, no private key): the root
+/// public keys it pins (`roots`, contract v3) and where the key set they
+/// sign is (`keyset_url`); `keys_url` stays for v2 SDKs.
 ///
 /// # Errors
 ///
@@ -174,6 +176,8 @@ pub async fn details(st: &AppState, caller: &Caller, sid: &str) -> Result<Detail
 pub async fn config(st: &AppState, caller: &Caller, sid: &str) -> Result<Value, ApiError> {
     caller.require_superapp(Action::DownloadConfig, sid)?;
     let app = superapps::read(st, sid).await?;
+    let mut conn = st.store.pool.acquire().await?;
+    let roots = keysets::pinned(&mut conn, sid).await?;
     let base = st.public_url.trim_end_matches('/');
     Ok(json!({
         "format": "guard-superapp-config/1",
@@ -184,6 +188,10 @@ pub async fn config(st: &AppState, caller: &Caller, sid: &str) -> Result<Value, 
         "app_bundle_url_template": format!("{base}/api/v1/apps/{{app_id}}/bundle"),
         "package_url_template": format!("{base}/api/v1/apps/{{app_id}}/package"),
         "keys_url": format!("{base}/api/v1/superapps/{sid}/keys.json"),
+        // Contract v3: devices pin `roots` and take signing keys only from
+        // the key set they sign (never from `keys_url`).
+        "keyset_url": format!("{base}/api/v1/superapps/{sid}/keyset"),
+        "roots": roots,
         "reports_url": format!("{base}/api/v1/superapps/{sid}/reports"),
         // What clients put in `Prefer: wait=` (never more than is held).
         "long_poll_seconds": CLIENT_WAIT_SECS.min(st.limits.max_wait_secs),

@@ -15,6 +15,7 @@ pub mod bindings;
 pub mod blocked;
 pub mod invites;
 pub mod keys;
+pub mod keysets;
 pub mod mode;
 pub mod packages;
 pub mod qr;

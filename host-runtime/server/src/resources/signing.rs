@@ -10,6 +10,7 @@ use sqlx::Row;
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Record};
 use crate::distribution::keyring::{self, NEXT};
+use crate::distribution::keysets::Publish;
 use crate::http::error::ApiError;
 use crate::resources::superapps::require_view;
 use crate::state::AppState;
@@ -23,8 +24,13 @@ pub struct RotatedKey {
     pub kid: String,
     /// `next`.
     pub status: &'static str,
-    /// Unix seconds: promoted automatically then, unless promoted before.
+    /// Unix seconds: promoted automatically then, unless promoted before
+    /// (and, for a superapp whose root is offline, once a key set that
+    /// lists it was uploaded).
     pub promotes_at: i64,
+    /// The version of the key set that publishes it (`None`: the superapp's
+    /// root is offline, so it uploads one).
+    pub keyset_version: Option<i64>,
     /// The superapp's new version.
     pub version: i64,
 }
@@ -91,33 +97,38 @@ pub async fn list(st: &AppState, caller: &Caller, sid: &str) -> Result<Vec<KeyIn
 /// 403 unless the caller may configure `sid`; 409 when it already has one.
 pub async fn rotate(st: &AppState, caller: &Caller, sid: &str) -> Result<RotatedKey, ApiError> {
     let kek = keyring::kek(st)?.clone();
-    let (kid, version) = apply(st, caller, Action::ConfigureSuperapp, sid, async |c| {
-        let pending =
-            sqlx::query("SELECT kid FROM signing_keys WHERE superapp_id = $1 AND status = $2")
-                .bind(sid)
-                .bind(NEXT)
-                .fetch_optional(&mut *c.tx)
-                .await?;
-        if pending.is_some() {
-            return Err(ApiError::Conflict(format!(
-                "superapp `{sid}` already has a next signing key: promote it first"
-            )));
-        }
-        let kid = keyring::generate(&mut c.tx, &kek, sid, NEXT, c.at).await?;
-        let record = Record::new(
-            "rotate_signing_key",
-            format!("superapp:{sid}"),
-            None,
-            Some(json!({"next": kid})),
-        );
-        Ok((kid, record))
-    })
-    .await?;
+    let ((kid, keyset_version), version) =
+        apply(st, caller, Action::ConfigureSuperapp, sid, async |c| {
+            let pending =
+                sqlx::query("SELECT kid FROM signing_keys WHERE superapp_id = $1 AND status = $2")
+                    .bind(sid)
+                    .bind(NEXT)
+                    .fetch_optional(&mut *c.tx)
+                    .await?;
+            if pending.is_some() {
+                return Err(ApiError::Conflict(format!(
+                    "superapp `{sid}` already has a next signing key: promote it first"
+                )));
+            }
+            let kid = keyring::generate(&mut c.tx, &kek, sid, NEXT, c.at).await?;
+            // Contract v3: the new key is in a published key set before it
+            // can sign (an offline root's superapp uploads one instead).
+            let keyset_version = keyring::publish(c, st, sid, Publish::IfChanged).await?;
+            let record = Record::new(
+                "rotate_signing_key",
+                format!("superapp:{sid}"),
+                None,
+                Some(json!({"next": kid, "keyset_version": keyset_version})),
+            );
+            Ok(((kid, keyset_version), record))
+        })
+        .await?;
     Ok(RotatedKey {
         superapp_id: sid.to_owned(),
         kid,
         status: NEXT,
         promotes_at: st.clock.now().saturating_add(st.key_prepublish),
+        keyset_version,
         version,
     })
 }

@@ -9,6 +9,7 @@ use sqlx::Row;
 use crate::auth::{Action, Caller, Role};
 use crate::change::{apply, apply_platform, Record};
 use crate::distribution::keyring::{self, ACTIVE};
+use crate::distribution::keysets::{self, Publish};
 use crate::distribution::signer::{new_bundle_key, ALGS, EDDSA};
 use crate::http::error::ApiError;
 use crate::policy::DEFAULT_SENSITIVE_APIS;
@@ -144,6 +145,8 @@ pub async fn create(st: &AppState, caller: &Caller, b: NewSuperapp) -> Result<Su
             .await?;
         profile.write(c, &b.id).await?;
         keyring::generate(&mut c.tx, &kek, &b.id, ACTIVE, c.at).await?;
+        keysets::generate_root(&mut c.tx, &kek, &b.id, c.at).await?;
+        keyring::publish(c, st, &b.id, Publish::Always).await?;
         sqlx::query("INSERT INTO versions (scope, version, updated_at) VALUES ($1, 1, $2)")
             .bind(&b.id)
             .bind(c.at)
