@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use guard_core::{
-    ApiStatus, ApiType, App, AppKind, Control, Mode, Policy, Release, Scope, SensitiveApi,
+    ApiStatus, ApiType, App, AppKind, Control, Domains, Mode, Policy, Release, Scope, SensitiveApi,
 };
 use sqlx::{AnyConnection, Row};
 
@@ -15,37 +15,113 @@ use crate::http::error::ApiError;
 use crate::resources::blocked;
 use crate::store::flag;
 
-/// An app's whitelists, named as the policy document's fields.
+/// An app's whitelists: the policy document's fields, and (contract v3)
+/// one list per kind of target, `apps[].domains.<kind>` in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Whitelist {
-    /// `server_domains`: request, upload, download and socket targets.
+    /// `server_domains`: request, upload, download and socket targets of
+    /// the kinds without a list of their own.
     ServerDomains,
     /// `api_whitelist`: custom APIs callable when `control.apis` is on.
     ApiWhitelist,
     /// `webview_domains`: web-view targets.
     WebviewDomains,
+    /// v3 `domains.request`: `https` origins for `request`.
+    Request,
+    /// v3 `domains.upload`: `https` origins for `uploadFile`.
+    Upload,
+    /// v3 `domains.download`: `https` origins for `downloadFile`.
+    Download,
+    /// v3 `domains.socket`: `wss` origins for `connectSocket`.
+    Socket,
+    /// v3 `domains.media`: `https` origins of images, fonts, audio and video
+    /// (checked when `control.media_domains` is on).
+    Media,
+    /// v3 `domains.udp`: `host` or `host:port` for UDP sockets.
+    Udp,
+    /// v3 `domains.tcp`: `host` or `host:port` for TCP sockets.
+    Tcp,
+}
+
+/// What the entries of a list are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryForm {
+    /// `https://host[:port]` (and `wss://` in `server_domains`).
+    Https,
+    /// `wss://host[:port]`.
+    Wss,
+    /// `https` or `wss` origins (`server_domains`).
+    Server,
+    /// `host` or `host:port`, a host pattern as `blocked_hosts` has them.
+    Socket,
+    /// An API name.
+    Api,
 }
 
 impl Whitelist {
-    /// Every whitelist.
-    pub const ALL: [Whitelist; 3] = [
+    /// Every whitelist, in the console's order.
+    pub const ALL: [Whitelist; 10] = [
         Whitelist::ServerDomains,
         Whitelist::ApiWhitelist,
         Whitelist::WebviewDomains,
+        Whitelist::Request,
+        Whitelist::Upload,
+        Whitelist::Download,
+        Whitelist::Socket,
+        Whitelist::Media,
+        Whitelist::Udp,
+        Whitelist::Tcp,
     ];
 
-    /// The field name (also the stored name and the URL segment).
+    /// The stored name (also the URL segment and the API's field name).
     pub fn as_str(self) -> &'static str {
         match self {
             Whitelist::ServerDomains => "server_domains",
             Whitelist::ApiWhitelist => "api_whitelist",
             Whitelist::WebviewDomains => "webview_domains",
+            Whitelist::Request => "request_domains",
+            Whitelist::Upload => "upload_domains",
+            Whitelist::Download => "download_domains",
+            Whitelist::Socket => "socket_domains",
+            Whitelist::Media => "media_domains",
+            Whitelist::Udp => "udp_domains",
+            Whitelist::Tcp => "tcp_domains",
         }
     }
 
-    /// Parses a field name.
+    /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Whitelist> {
         Whitelist::ALL.into_iter().find(|w| w.as_str() == s)
+    }
+
+    /// The kind of a v3 list, as `apps[].domains` names it; `None` for the
+    /// three lists of every schema.
+    pub fn kind(self) -> Option<&'static str> {
+        match self {
+            Whitelist::ServerDomains | Whitelist::ApiWhitelist | Whitelist::WebviewDomains => None,
+            Whitelist::Request => Some("request"),
+            Whitelist::Upload => Some("upload"),
+            Whitelist::Download => Some("download"),
+            Whitelist::Socket => Some("socket"),
+            Whitelist::Media => Some("media"),
+            Whitelist::Udp => Some("udp"),
+            Whitelist::Tcp => Some("tcp"),
+        }
+    }
+
+    /// What its entries are.
+    pub fn form(self) -> EntryForm {
+        match self {
+            Whitelist::ServerDomains => EntryForm::Server,
+            Whitelist::ApiWhitelist => EntryForm::Api,
+            Whitelist::Socket => EntryForm::Wss,
+            Whitelist::Udp | Whitelist::Tcp => EntryForm::Socket,
+            Whitelist::WebviewDomains
+            | Whitelist::Request
+            | Whitelist::Upload
+            | Whitelist::Download
+            | Whitelist::Media => EntryForm::Https,
+        }
     }
 }
 
@@ -96,7 +172,7 @@ pub async fn build(
     }
 
     let app_rows = sqlx::query(
-        "SELECT id, kind, mode, ctl_server_domains, ctl_apis, ctl_webview_domains, release_version, release_sha256, removed FROM apps \
+        "SELECT id, kind, mode, ctl_server_domains, ctl_apis, ctl_webview_domains, ctl_media_domains, release_version, release_sha256, removed FROM apps \
          WHERE superapp_id = $1 AND bound = 1 AND ($2 = '' OR id = $2) ORDER BY id",
     )
     .bind(superapp_id)
@@ -136,7 +212,11 @@ pub async fn build(
                     server_domains: flag(r, "ctl_server_domains")?,
                     apis: flag(r, "ctl_apis")?,
                     webview_domains: flag(r, "ctl_webview_domains")?,
-                    media_domains: None,
+                    // Decided or not (`NULL`); what a v3 document says is
+                    // settled in `to_schema_3`.
+                    media_domains: r
+                        .try_get::<Option<i64>, _>("ctl_media_domains")?
+                        .map(|v| v != 0),
                 },
                 server_domains: Vec::new(),
                 webview_domains: Vec::new(),
@@ -161,11 +241,14 @@ pub async fn build(
         let list: String = r.try_get("list")?;
         let value: String = r.try_get("value")?;
         if let Some(app) = apps.get_mut(&app_id) {
-            match Whitelist::parse(&list) {
-                Some(Whitelist::ServerDomains) => app.server_domains.push(value),
-                Some(Whitelist::WebviewDomains) => app.webview_domains.push(value),
-                Some(Whitelist::ApiWhitelist) => app.api_whitelist.push(value),
-                None => return Err(corrupt("list", &list)),
+            let w = Whitelist::parse(&list).ok_or_else(|| corrupt("list", &list))?;
+            match w {
+                Whitelist::ServerDomains => app.server_domains.push(value),
+                Whitelist::WebviewDomains => app.webview_domains.push(value),
+                Whitelist::ApiWhitelist => app.api_whitelist.push(value),
+                _ => kind_list(app.domains.get_or_insert_with(Domains::default), w)
+                    .get_or_insert_with(Vec::new)
+                    .push(value),
             }
         }
     }
@@ -182,15 +265,25 @@ pub async fn build(
         }
     }
     let blocked_hosts = blocked::all(conn, superapp_id).await?;
-    let apps: Vec<App> = apps.into_values().collect();
-    // Schema 2 exactly when a v2 field is present, so a policy without one
-    // stays a document every v1 guard loads.
+    let mut apps: Vec<App> = apps.into_values().collect();
+    // Schema 3 exactly when a v3 field is in use, schema 2 when a v2 field
+    // is, so a policy without one stays a document every older guard loads.
+    let v3 = apps
+        .iter()
+        .any(|a| a.domains.is_some() || a.control.media_domains.is_some());
     let v2 = !blocked_hosts.is_empty()
         || apps
             .iter()
             .any(|a| a.mode.is_some() || a.release.is_some() || a.removed.is_some());
+    if v3 {
+        apps.iter_mut().for_each(to_schema_3);
+    }
     Ok(Policy {
-        schema: if v2 { 2 } else { 1 },
+        schema: match (v3, v2) {
+            (true, _) => 3,
+            (false, true) => 2,
+            (false, false) => 1,
+        },
         superapp_id: superapp_id.to_owned(),
         version: u64::try_from(version).unwrap_or(0),
         issued_at: u64::try_from(updated_at).unwrap_or(0),
@@ -208,6 +301,58 @@ pub async fn build(
         aud: None,
         jti: None,
     })
+}
+
+/// The slot of a v3 list in `apps[].domains`.
+fn kind_list(d: &mut Domains, w: Whitelist) -> &mut Option<Vec<String>> {
+    match w {
+        Whitelist::Request => &mut d.request,
+        Whitelist::Upload => &mut d.upload,
+        Whitelist::Download => &mut d.download,
+        Whitelist::Socket => &mut d.socket,
+        Whitelist::Media => &mut d.media,
+        Whitelist::Udp => &mut d.udp,
+        // The three lists of every schema have no slot here; `build` never
+        // asks for them.
+        Whitelist::Tcp
+        | Whitelist::ServerDomains
+        | Whitelist::ApiWhitelist
+        | Whitelist::WebviewDomains => &mut d.tcp,
+    }
+}
+
+/// An app in a `schema: 3` document (decision 366). A kind's list is in the
+/// document when it has entries (so an empty list never silently replaces
+/// `server_domains`). The media switch nobody has set yet keeps media
+/// checked as v2 did (`policy.md` §3.7): on when the app checks its server
+/// domains, with its download entries (its own download list, else the
+/// `https` entries of `server_domains`) as its media list when it has none.
+fn to_schema_3(app: &mut App) {
+    if app.control.media_domains.is_none() {
+        let on = app.control.server_domains;
+        app.control.media_domains = Some(on);
+        let d = app.domains.get_or_insert_with(Domains::default);
+        if on && d.media.is_none() {
+            let download = d.download.clone().unwrap_or_else(|| {
+                app.server_domains
+                    .iter()
+                    .filter(|e| {
+                        e.get(..8)
+                            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+                    })
+                    .cloned()
+                    .collect()
+            });
+            d.media = Some(download);
+        }
+    }
+    if app
+        .domains
+        .as_ref()
+        .is_some_and(|d| *d == Domains::default())
+    {
+        app.domains = None;
+    }
 }
 
 /// The server-side decision: may `app` call `api` under its own signed

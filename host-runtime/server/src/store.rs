@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_device_loop.sql")),
     (9, include_str!("../migrations/0009_disabled_accounts.sql")),
     (30, include_str!("../migrations/0030_keysets.sql")),
+    (31, include_str!("../migrations/0031_v3_lists.sql")),
 ];
 
 /// The PostgreSQL advisory lock held while migrating (any constant unique

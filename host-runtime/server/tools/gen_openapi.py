@@ -13,6 +13,8 @@ def obj(req, props, extra=None):
     return d
 def arr(x): return {"type": "array", "items": x}
 
+# Every whitelist (the v3 kinds' lists are `apps[].domains.<kind>` in the document).
+LISTS = ["server_domains", "api_whitelist", "webview_domains", "request_domains", "upload_domains", "download_domains", "socket_domains", "media_domains", "udp_domains", "tcp_domains"]
 schemas = {
  "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "method_not_allowed", "too_large", "internal", "rate_limited"]}, "message": S, "field": S})}),
  "Superapp": obj(["id", "name", "backend_domain", "bundle_alg", "version"], {"id": S, "name": S, "backend_domain": S, "bundle_alg": ref("BundleAlg"), "version": I}),
@@ -38,10 +40,10 @@ schemas = {
  "Binding": obj(["id", "superapp_id", "app_id", "status", "requested_by", "decided_by", "note", "created_at", "decided_at"], {"id": S, "superapp_id": S, "app_id": S, "status": {"type": "string", "enum": ["pending", "approved", "rejected"]}, "requested_by": S, "decided_by": NS, "note": NS, "created_at": I, "decided_at": NI, "version": I}),
  "BundleKey": obj(["superapp_id", "alg", "bundle_key"], {"superapp_id": S, "alg": {"type": "string", "enum": ["HS256"]}, "bundle_key": {"type": "string", "description": "verifies the superapp's HS256 bundles; 32 letters and digits, random, never the SecretKey"}, "version": I}),
  "BindingList": obj(["bindings"], {"bindings": arr(ref("Binding"))}),
- "Control": obj(["server_domains", "apis", "webview_domains"], {"server_domains": B, "apis": B, "webview_domains": B}),
+ "Control": obj(["server_domains", "apis", "webview_domains"], {"server_domains": B, "apis": B, "webview_domains": B, "media_domains": {"type": "boolean", "description": "contract v3: check media sources against media_domains (absent: nobody set it; a v3 document then follows server_domains, with the download entries as media list)"}}),
  "Entry": obj(["id", "value", "remark"], {"id": S, "value": S, "remark": S}),
- "AppDetail": obj(["id", "superapp_id", "team_id", "kind", "name", "bound", "control", "whitelists", "granted_apis"], {"id": S, "superapp_id": S, "team_id": S, "kind": ref("Kind"), "name": S, "bound": {"type": "boolean", "description": "the superapp approved the binding (the app is in its bundle)"}, "mode": {"type": "string", "nullable": True, "enum": ["enforce", "report", None], "description": "the app's own mode (null: the policy's, enforce)"}, "control": ref("Control"), "whitelists": obj(["server_domains", "webview_domains", "api_whitelist"], {"server_domains": arr(ref("Entry")), "webview_domains": arr(ref("Entry")), "api_whitelist": arr(ref("Entry"))}), "granted_apis": arr(S)}),
- "SensitiveApi": obj(["name", "status", "scope", "type"], {"name": S, "status": {"type": "string", "enum": ["public", "restricted"]}, "scope": {"type": "string", "enum": ["all", "mini_program", "mini_game"]}, "type": {"type": "string", "enum": ["system", "custom"]}, "description": NS, "version": I}),
+ "AppDetail": obj(["id", "superapp_id", "team_id", "kind", "name", "bound", "control", "whitelists", "granted_apis"], {"id": S, "superapp_id": S, "team_id": S, "kind": ref("Kind"), "name": S, "bound": {"type": "boolean", "description": "the superapp approved the binding (the app is in its bundle)"}, "mode": {"type": "string", "nullable": True, "enum": ["enforce", "report", None], "description": "the app's own mode (null: the policy's, enforce)"}, "control": ref("Control"), "whitelists": obj(LISTS, {l: arr(ref("Entry")) for l in LISTS}), "granted_apis": arr(S)}),
+ "SensitiveApi": obj(["name", "status", "scope", "type"], {"name": S, "status": {"type": "string", "enum": ["public", "restricted"]}, "scope": {"type": "string", "enum": ["all", "mini_program", "mini_game"]}, "type": {"type": "string", "enum": ["system", "custom"]}, "description": NS, "permission": {"type": "string", "description": "contract v3: the permission it is restricted and granted as (its group, e.g. scope.userLocation, or its own name)"}, "group_apis": {"type": "array", "items": S, "description": "contract v3: the APIs of its permission group (restricting, allowing or revoking one acts on all)"}, "version": I}),
  "ApiList": obj(["apis"], {"apis": arr(ref("SensitiveApi"))}),
  "NewApi": obj(["name", "type"], {"name": S, "type": {"type": "string", "enum": ["system", "custom"]}, "scope": {"type": "string", "enum": ["all", "mini_program", "mini_game"]}, "description": S, "status": {"type": "string", "enum": ["public", "restricted"]}}),
  "Deleted": obj(["deleted", "version"], {"deleted": S, "version": I}),
@@ -118,9 +120,9 @@ paths = {
  "/api/v1/superapps/{sid}/requests": {"get": op("requests (status=pending: approvals; approved: the approved list)", "200", "RequestList", params=["sid"], query=[("status", False)])},
  "/api/v1/requests/{rid}/decision": {"post": op("approve or reject a pending request (409 if already decided)", "200", "Request", "DecisionBody", params=["rid"])},
  "/api/v1/apps/{app}/grants/{api}": {"delete": op("revoke an authorization; the app must request again", "200", "Revoked", params=["app", "api"])},
- "/api/v1/apps/{app}/control": {"put": op("the three permission-control switches", "200", "ControlResult", "Control", params=["app"])},
+ "/api/v1/apps/{app}/control": {"put": op("the permission-control switches (media_domains, contract v3: optional, left as it is when absent)", "200", "ControlResult", "Control", params=["app"])},
  "/api/v1/apps/{app}/mode": {"put": op("the app's mode: report (denials reported, calls go through) or enforce", "200", "ModeResult", "ModeBody", params=["app"])},
- "/api/v1/apps/{app}/whitelists/{list}": {"post": op("add an entry (list: server_domains, api_whitelist, webview_domains)", "201", "EntryResult", "EntryBody", params=["app", "list"])},
+ "/api/v1/apps/{app}/whitelists/{list}": {"post": op("add an entry (list: server_domains, api_whitelist, webview_domains; contract v3: request_domains, upload_domains, download_domains, socket_domains, media_domains (https or wss origins), udp_domains, tcp_domains (host or host:port))", "201", "EntryResult", "EntryBody", params=["app", "list"])},
  "/api/v1/apps/{app}/whitelists/{list}/{entry}": {"put": op("edit an entry", "200", "EntryResult", "EntryBody", params=["app", "list", "entry"]), "delete": op("delete an entry", "200", "Deleted", params=["app", "list", "entry"])},
  "/api/v1/superapps/{sid}/audit": {"get": op("append-only audit records (sid `_platform`: platform changes)", "200", "Audit", params=["sid"], query=[("after", False)])},
  "/api/v1/superapps/{sid}/bundle": {"get": {"summary": "the superapp's signed policy bundle", "security": [], "parameters": [{"name": "sid", "in": "path", "required": True, "schema": S}] + hdr + prefer, "responses": bundle_resp}},

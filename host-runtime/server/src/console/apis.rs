@@ -77,6 +77,9 @@ pub async fn done(
 
 struct ApiRow {
     name: String,
+    /// v3: `scope.userLocation: getLocation, startLocationUpdate, …`, or
+    /// empty for an API in no permission group.
+    group: String,
     api_type: ApiType,
     scope_label: &'static str,
     description: String,
@@ -130,6 +133,10 @@ async fn list_page(
                     .contains(&needle)
         })
         .map(|a| ApiRow {
+            group: match a.group_apis.is_empty() {
+                true => String::new(),
+                false => format!("{}: {}", a.permission, a.group_apis.join(", ")),
+            },
             scope_label: scope_label(a.scope),
             status: a.status.as_str(),
             status_label: status_label(a.status),

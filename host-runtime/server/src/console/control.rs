@@ -1,7 +1,8 @@
-//! Permission control (seed 002): pick a mini program; its three switches;
-//! its mode; the server domain, API and web-view domain whitelists with
-//! remarks (add, edit, delete), each refused entry named at its field, and
-//! the 30-entry limit.
+//! Permission control (seed 002): pick a mini program; its switches; its
+//! mode; the server domain, API and web-view domain whitelists and
+//! (contract v3) a domain list per kind of target with the media switch,
+//! each with remarks (add, edit, delete), each refused entry named at its
+//! field, and the 30-entry limit per list.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -77,8 +78,78 @@ fn words(
             "The pages the web-view component may open: https origins.",
             "https://h5.example.com",
         ),
+        Whitelist::Request => kind_words("request", "request"),
+        Whitelist::Upload => kind_words("uploadFile", "upload"),
+        Whitelist::Download => kind_words("downloadFile", "download"),
+        Whitelist::Socket => (
+            "socket legal domain names",
+            "Domain name",
+            "a socket domain",
+            "The targets of connectSocket: wss origins. With entries, this list replaces the server domain whitelist for sockets.",
+            "wss://ws.example.com",
+        ),
+        Whitelist::Media => (
+            "Media source domain names",
+            "Domain name",
+            "a media domain",
+            "Image, font, audio and video sources on the network, checked when the media switch is on: https origins. Package files, wxfile:// and data: sources need no entry.",
+            "https://cdn.example.com",
+        ),
+        Whitelist::Udp => (
+            "udp legal domain names",
+            "Host",
+            "a UDP host",
+            "The targets of UDP sockets, checked with the server domain switch: a host or host:port (no scheme).",
+            "udp.example.com:9000",
+        ),
+        Whitelist::Tcp => (
+            "tcp legal domain names",
+            "Host",
+            "a TCP host",
+            "The targets of TCP sockets, checked with the server domain switch: a host or host:port (no scheme).",
+            "tcp.example.com:9000",
+        ),
     }
 }
+
+/// The words of the list of `api` (a per-kind https list, contract v3).
+fn kind_words(
+    api: &'static str,
+    kind: &'static str,
+) -> (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+) {
+    let title = match kind {
+        "request" => "request legal domain names",
+        "upload" => "uploadFile legal domain names",
+        _ => "downloadFile legal domain names",
+    };
+    let help = match api {
+        "request" => "The targets of request: https origins. With entries, this list replaces the server domain whitelist for request.",
+        "uploadFile" => "The targets of uploadFile: https origins. With entries, this list replaces the server domain whitelist for uploadFile.",
+        _ => "The targets of downloadFile: https origins. With entries, this list replaces the server domain whitelist for downloadFile.",
+    };
+    (
+        title,
+        "Domain name",
+        "a domain",
+        help,
+        "https://api.example.com",
+    )
+}
+
+/// The switches the page shows, in order: the three of every schema and
+/// the media switch (contract v3).
+const SWITCHES: [(&str, &str); 4] = [
+    ("server_domains", "Server domain name whitelist (and the request, upload, download, socket, UDP and TCP lists)"),
+    ("apis", "API whitelist"),
+    ("webview_domains", "Built-in WebView domain name whitelist"),
+    ("media_domains", "Media source domain names"),
+];
 
 #[derive(Template)]
 #[template(path = "control.html")]
@@ -148,21 +219,33 @@ async fn control_page(
             ApiError::NotFound(format!("app `{app_id}` is not in superapp `{sid}`")).into(),
         );
     }
+    // The media switch nobody set follows the server domain switch, as a
+    // v3 document has it (decision 366).
+    let media = app
+        .control
+        .media_domains
+        .unwrap_or(app.control.server_domains);
     let on = |w: Whitelist| match w {
-        Whitelist::ServerDomains => app.control.server_domains,
         Whitelist::ApiWhitelist => app.control.apis,
         Whitelist::WebviewDomains => app.control.webview_domains,
+        Whitelist::Media => media,
+        _ => app.control.server_domains,
     };
     let submitted_switches = sub.is("control");
-    let switches = Whitelist::ALL
+    let switches = SWITCHES
         .iter()
-        .map(|w| Choice {
-            value: switch_field(*w),
-            label: words(*w).0,
+        .map(|&(field, label)| Choice {
+            value: field,
+            label,
             checked: if submitted_switches {
-                sub.checked("control", switch_field(*w), false)
+                sub.checked("control", field, false)
             } else {
-                on(*w)
+                match field {
+                    "apis" => app.control.apis,
+                    "webview_domains" => app.control.webview_domains,
+                    "media_domains" => media,
+                    _ => app.control.server_domains,
+                }
             },
         })
         .collect();
@@ -207,15 +290,6 @@ async fn control_page(
         sub,
     };
     Ok(render(status, &p))
-}
-
-/// The form field of a list's switch (the API's `control` field names).
-fn switch_field(w: Whitelist) -> &'static str {
-    match w {
-        Whitelist::ServerDomains => "server_domains",
-        Whitelist::ApiWhitelist => "apis",
-        Whitelist::WebviewDomains => "webview_domains",
-    }
 }
 
 /// `GET /console/superapps/{sid}/control[?app=…&edit=…]`.
@@ -275,10 +349,10 @@ pub async fn set_control(
 ) -> Result<Response, PageError> {
     let (s, f) = (&post.session, &post.form);
     let control = Control {
-        server_domains: f.checked(switch_field(Whitelist::ServerDomains)),
-        apis: f.checked(switch_field(Whitelist::ApiWhitelist)),
-        webview_domains: f.checked(switch_field(Whitelist::WebviewDomains)),
-        media_domains: None,
+        server_domains: f.checked("server_domains"),
+        apis: f.checked("apis"),
+        webview_domains: f.checked("webview_domains"),
+        media_domains: media_choice(&st, s, &app, f).await,
     };
     match whitelists::set_control(&st, &s.caller, &app, control).await {
         Ok(_) => {
@@ -286,6 +360,18 @@ pub async fn set_control(
             saved(&st, s, &app, "switches", &msg).await
         }
         Err(e) => refused(&st, &post, &app, "control", &e, None).await,
+    }
+}
+
+/// The media switch as the form sets it: left unset while nobody set it and
+/// the box shows what an unset switch means (it follows the server domain
+/// switch), so saving the other switches never moves a superapp to a
+/// `schema: 3` document by itself (decision 366).
+async fn media_choice(st: &AppState, s: &Session, app: &str, f: &FormData) -> Option<bool> {
+    let checked = f.checked("media_domains");
+    match apps::get(st, &s.caller, app).await {
+        Ok(a) if a.control.media_domains.is_none() && checked == a.control.server_domains => None,
+        _ => Some(checked),
     }
 }
 

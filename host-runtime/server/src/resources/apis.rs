@@ -1,6 +1,9 @@
 //! The sensitive API list of a superapp: read it, add system or custom APIs,
 //! restrict or allow them, delete custom ones, and list the apps authorised
-//! for one.
+//! for one. Contract v3 permission groups (`policy.md` §1): every entry
+//! names its permission (its group, such as `scope.userLocation` for
+//! `getLocation`, or itself), and restricting or allowing one API of a group
+//! acts on every listed API of the group (decision 367).
 
 use guard_core::{ApiStatus, ApiType, Scope, SensitiveApi};
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,31 @@ pub struct ApiEntry {
     pub api_type: ApiType,
     /// What a custom API does.
     pub description: Option<String>,
+    /// v3: the permission it is restricted and granted as: its group
+    /// (`scope.userLocation`), or its own name.
+    pub permission: String,
+    /// v3: the APIs of its group (empty for an API in no group).
+    pub group_apis: Vec<String>,
+}
+
+/// The permission of `name` and the APIs of its group (v3).
+pub fn permission_of(name: &str) -> (String, Vec<String>) {
+    let permission = guard_core::groups::permission(name);
+    let apis = guard_core::groups::group(permission)
+        .map(|(_, apis)| apis.iter().map(|a| (*a).to_owned()).collect())
+        .unwrap_or_default();
+    (permission.to_owned(), apis)
+}
+
+/// `name` and the other APIs of its group: what a restriction, an allow or
+/// a revocation of `name` acts on.
+pub fn group_members(name: &str) -> Vec<String> {
+    let (_, apis) = permission_of(name);
+    if apis.is_empty() {
+        vec![name.to_owned()]
+    } else {
+        apis
+    }
 }
 
 /// One entry of the list, read inside a change.
@@ -49,8 +77,12 @@ fn entry_of(r: &sqlx::any::AnyRow) -> Result<ApiEntry, ApiError> {
         r.try_get("scope")?,
         r.try_get("api_type")?,
     );
+    let name: String = r.try_get("name")?;
+    let (permission, group_apis) = permission_of(&name);
     Ok(ApiEntry {
-        name: r.try_get("name")?,
+        permission,
+        group_apis,
+        name,
         status: ApiStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         scope: Scope::parse(&scope).ok_or_else(|| corrupt("scope", &scope))?,
         api_type: ApiType::parse(&api_type).ok_or_else(|| corrupt("type", &api_type))?,
@@ -67,14 +99,26 @@ fn not_listed(name: &str) -> ApiError {
 /// # Errors
 ///
 /// 403 unless the caller may read the superapp; 404 for an unknown one.
-pub async fn list(
-    st: &AppState,
-    caller: &Caller,
-    sid: &str,
-) -> Result<Vec<SensitiveApi>, ApiError> {
+pub async fn list(st: &AppState, caller: &Caller, sid: &str) -> Result<Vec<ApiEntry>, ApiError> {
     require_view(st, caller, sid).await?;
     let mut conn = st.store.pool.acquire().await?;
-    Ok(policy::build(&mut conn, sid, None).await?.sensitive_apis)
+    Ok(policy::build(&mut conn, sid, None)
+        .await?
+        .sensitive_apis
+        .into_iter()
+        .map(|a: SensitiveApi| {
+            let (permission, group_apis) = permission_of(&a.name);
+            ApiEntry {
+                name: a.name,
+                status: a.status,
+                scope: a.scope,
+                api_type: a.api_type,
+                description: a.description,
+                permission,
+                group_apis,
+            }
+        })
+        .collect())
 }
 
 /// One entry of the list of `sid`.
@@ -214,7 +258,8 @@ pub async fn add(
     Ok(Versioned { item, version })
 }
 
-/// Restricts (`Restricted`) or allows (`Public`) API `name` of `sid`.
+/// Restricts (`Restricted`) or allows (`Public`) API `name` of `sid`, and
+/// with it every listed API of its permission group (v3: one permission).
 ///
 /// # Errors
 ///
@@ -232,12 +277,16 @@ pub async fn set_status(
     };
     let (item, version) = apply(st, caller, Action::ManageApis, sid, async |c| {
         let before = entry_in(c, name).await?.ok_or_else(|| not_listed(name))?;
-        sqlx::query("UPDATE sensitive_apis SET status = $3 WHERE superapp_id = $1 AND name = $2")
+        for member in group_members(name) {
+            sqlx::query(
+                "UPDATE sensitive_apis SET status = $3 WHERE superapp_id = $1 AND name = $2",
+            )
             .bind(sid)
-            .bind(name)
+            .bind(&member)
             .bind(status.as_str())
             .execute(&mut *c.tx)
             .await?;
+        }
         let after = entry_in(c, name).await?.ok_or_else(|| not_listed(name))?;
         let record = Record::new(
             action,

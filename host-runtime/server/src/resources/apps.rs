@@ -183,25 +183,30 @@ pub struct Entry {
     pub remark: String,
 }
 
-/// An app's three whitelists.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Whitelists {
-    /// Request, upload, download and socket targets.
-    pub server_domains: Vec<Entry>,
-    /// Custom APIs callable when the API switch is on.
-    pub api_whitelist: Vec<Entry>,
-    /// Web-view targets.
-    pub webview_domains: Vec<Entry>,
+/// An app's whitelists, by stored name (`server_domains`, …, and the v3
+/// kinds' `request_domains` … `tcp_domains`), every one present.
+#[derive(Debug, Clone, Serialize)]
+pub struct Whitelists(std::collections::BTreeMap<&'static str, Vec<Entry>>);
+
+impl Default for Whitelists {
+    fn default() -> Whitelists {
+        Whitelists(
+            Whitelist::ALL
+                .iter()
+                .map(|w| (w.as_str(), Vec::new()))
+                .collect(),
+        )
+    }
 }
 
 impl Whitelists {
     /// The entries of `list`.
     pub fn of(&self, list: Whitelist) -> &[Entry] {
-        match list {
-            Whitelist::ServerDomains => &self.server_domains,
-            Whitelist::ApiWhitelist => &self.api_whitelist,
-            Whitelist::WebviewDomains => &self.webview_domains,
-        }
+        self.0.get(list.as_str()).map_or(&[], Vec::as_slice)
+    }
+
+    fn push(&mut self, list: Whitelist, entry: Entry) {
+        self.0.entry(list.as_str()).or_default().push(entry);
     }
 }
 
@@ -234,7 +239,7 @@ pub struct AppDetail {
 /// App `app` as [`get`] answers it, without the permission check.
 pub(crate) async fn detail(st: &AppState, app: &str) -> Result<AppDetail, ApiError> {
     let row = sqlx::query(
-        "SELECT id, superapp_id, team_id, kind, name, bound, mode, ctl_server_domains, ctl_apis, ctl_webview_domains FROM apps WHERE id = $1",
+        "SELECT id, superapp_id, team_id, kind, name, bound, mode, ctl_server_domains, ctl_apis, ctl_webview_domains, ctl_media_domains FROM apps WHERE id = $1",
     )
     .bind(app)
     .fetch_optional(&st.store.pool)
@@ -252,11 +257,8 @@ pub(crate) async fn detail(st: &AppState, app: &str) -> Result<AppDetail, ApiErr
             value: r.try_get("value")?,
             remark: r.try_get("remark")?,
         };
-        match Whitelist::parse(&list) {
-            Some(Whitelist::ServerDomains) => lists.server_domains.push(entry),
-            Some(Whitelist::ApiWhitelist) => lists.api_whitelist.push(entry),
-            Some(Whitelist::WebviewDomains) => lists.webview_domains.push(entry),
-            None => {}
+        if let Some(w) = Whitelist::parse(&list) {
+            lists.push(w, entry);
         }
     }
     let mut grants = Vec::new();
@@ -281,7 +283,9 @@ pub(crate) async fn detail(st: &AppState, app: &str) -> Result<AppDetail, ApiErr
             server_domains: flag(&row, "ctl_server_domains")?,
             apis: flag(&row, "ctl_apis")?,
             webview_domains: flag(&row, "ctl_webview_domains")?,
-            media_domains: None,
+            media_domains: row
+                .try_get::<Option<i64>, _>("ctl_media_domains")?
+                .map(|v| v != 0),
         },
         whitelists: lists,
         granted_apis: grants,

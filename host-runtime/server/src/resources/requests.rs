@@ -11,7 +11,7 @@ use sqlx::Row;
 use crate::auth::{Action, Caller, Role};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
-use crate::resources::apis::entry_in;
+use crate::resources::apis::{entry_in, group_members, permission_of};
 use crate::resources::apps::app_row;
 use crate::resources::review::{Decision, Lifecycle, RequestStatus, Verdict};
 use crate::resources::{to_json, Versioned, MAX_TEXT};
@@ -316,26 +316,37 @@ pub async fn decide(
 pub async fn revoke(st: &AppState, caller: &Caller, app: &str, api: &str) -> Result<i64, ApiError> {
     let a = app_row(st, app).await?;
     let (_, version) = apply(st, caller, Action::Revoke, &a.superapp_id, async |c| {
-        let grant = sqlx::query("SELECT request_id FROM grants WHERE app_id = $1 AND api = $2")
-            .bind(app)
-            .bind(api)
-            .fetch_optional(&mut *c.tx)
-            .await?
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("app `{app}` has no authorization for `{api}`"))
-            })?;
-        let request_id: String = grant.try_get("request_id")?;
-        sqlx::query("DELETE FROM grants WHERE app_id = $1 AND api = $2")
-            .bind(app)
-            .bind(api)
-            .execute(&mut *c.tx)
-            .await?;
-        sqlx::query("UPDATE requests SET status = $2 WHERE id = $1")
-            .bind(&request_id)
-            .bind(RequestStatus::Revoked.as_str())
-            .execute(&mut *c.tx)
-            .await?;
-        let before = json!({"app_id": app, "api": api, "request_id": request_id});
+        // v3: a grant of any API of a permission group is the group's, so
+        // revoking one revokes every grant of the group (decision 367).
+        let mut revoked = Vec::new();
+        for member in group_members(api) {
+            let grant = sqlx::query("SELECT request_id FROM grants WHERE app_id = $1 AND api = $2")
+                .bind(app)
+                .bind(&member)
+                .fetch_optional(&mut *c.tx)
+                .await?;
+            let Some(grant) = grant else { continue };
+            let request_id: String = grant.try_get("request_id")?;
+            sqlx::query("DELETE FROM grants WHERE app_id = $1 AND api = $2")
+                .bind(app)
+                .bind(&member)
+                .execute(&mut *c.tx)
+                .await?;
+            sqlx::query("UPDATE requests SET status = $2 WHERE id = $1")
+                .bind(&request_id)
+                .bind(RequestStatus::Revoked.as_str())
+                .execute(&mut *c.tx)
+                .await?;
+            revoked.push(json!({"api": member, "request_id": request_id}));
+        }
+        if revoked.is_empty() {
+            return Err(ApiError::NotFound(format!(
+                "app `{app}` has no authorization for `{api}`"
+            )));
+        }
+        let (permission, _) = permission_of(api);
+        let before =
+            json!({"app_id": app, "api": api, "permission": permission, "grants": revoked});
         Ok((
             (),
             Record::new("revoke", format!("grant:{app}:{api}"), Some(before), None),

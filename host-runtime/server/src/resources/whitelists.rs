@@ -1,7 +1,9 @@
-//! An app's permission-control switches and its three whitelists
-//! (`server_domains`, `api_whitelist`, `webview_domains`).
+//! An app's permission-control switches and its whitelists
+//! (`server_domains`, `api_whitelist`, `webview_domains` and, contract v3,
+//! a domain list per kind of target: request, upload, download, socket,
+//! media, UDP and TCP, with the media switch).
 
-use guard_core::{Control, DomainEntry};
+use guard_core::{Control, DomainEntry, SocketEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -9,7 +11,7 @@ use sqlx::Row;
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
-use crate::policy::Whitelist;
+use crate::policy::{EntryForm, Whitelist};
 use crate::resources::apis::check_api_name;
 use crate::resources::apps::{app_row, detail};
 use crate::resources::{to_json, Versioned};
@@ -19,7 +21,8 @@ use crate::util::{check_text, random_hex};
 /// Longest remark on a whitelist entry (the seeds' 200 characters).
 pub const MAX_REMARK_CHARS: usize = 200;
 
-/// Sets `app`'s three switches; returns them and the version.
+/// Sets `app`'s switches; returns them and the version. The media switch
+/// (contract v3) is left as it is when `control.media_domains` is `None`.
 ///
 /// # Errors
 ///
@@ -35,11 +38,13 @@ pub async fn set_control(
     let before = to_json(&detail(st, app).await?.control)?;
     let after = to_json(&control)?;
     let (_, version) = apply(st, caller, Action::ManageWhitelists, &a.superapp_id, async |c| {
-        sqlx::query("UPDATE apps SET ctl_server_domains = $2, ctl_apis = $3, ctl_webview_domains = $4 WHERE id = $1")
+        sqlx::query("UPDATE apps SET ctl_server_domains = $2, ctl_apis = $3, ctl_webview_domains = $4, \
+             ctl_media_domains = COALESCE($5, ctl_media_domains) WHERE id = $1")
             .bind(app)
             .bind(i64::from(control.server_domains))
             .bind(i64::from(control.apis))
             .bind(i64::from(control.webview_domains))
+            .bind(control.media_domains.map(i64::from))
             .execute(&mut *c.tx)
             .await?;
         Ok(((), Record::new("set_control", format!("app:{app}"), Some(before), Some(after.clone()))))
@@ -86,22 +91,53 @@ pub fn whitelist(st: &AppState, list: &str) -> Result<(Whitelist, usize), ApiErr
         ))
     })?;
     let limit = match wl {
-        Whitelist::ServerDomains => st.limits.max_server_domains,
         Whitelist::WebviewDomains => st.limits.max_webview_domains,
         Whitelist::ApiWhitelist => st.limits.max_api_whitelist,
+        // Each kind's list has the seeds' limit of server domains.
+        _ => st.limits.max_server_domains,
     };
     Ok((wl, limit))
 }
 
 fn check_entry(list: Whitelist, b: &EntryBody) -> Result<(), ApiError> {
     check_text("remark", &b.remark, MAX_REMARK_CHARS)?;
-    if list == Whitelist::ApiWhitelist {
-        check_api_name(&b.value)
-            .map_err(|_| ApiError::bad("value", format!("`{}` is not an API name", b.value)))?;
-    } else if b.value.is_empty() {
+    let value = b.value.as_str();
+    if value.is_empty() {
         return Err(ApiError::bad("value", "must not be empty"));
     }
-    refuse_public_suffix_wildcard(list, &b.value)
+    // guard-core's own entry rules, with its words: each list's form.
+    let refused = |e: guard_core::EntryError| {
+        ApiError::bad("value", format!("`{}` entry `{value}` {e}", list.as_str()))
+    };
+    match list.form() {
+        EntryForm::Api => check_api_name(value)
+            .map_err(|_| ApiError::bad("value", format!("`{value}` is not an API name")))?,
+        EntryForm::Server => {
+            DomainEntry::server(value).map_err(refused)?;
+        }
+        EntryForm::Https => {
+            DomainEntry::webview(value).map_err(refused)?;
+        }
+        EntryForm::Wss => {
+            DomainEntry::server(value).map_err(refused)?;
+            if !value
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case("wss://"))
+            {
+                return Err(ApiError::bad(
+                    "value",
+                    format!(
+                        "`{}` entry `{value}` is not a `wss://` origin, the only scheme a socket list takes",
+                        list.as_str()
+                    ),
+                ));
+            }
+        }
+        EntryForm::Socket => {
+            SocketEntry::parse(value).map_err(refused)?;
+        }
+    }
+    refuse_public_suffix_wildcard(list, value)
 }
 
 /// A wildcard over a public suffix (`https://*.co.uk`, `https://*.github.io`)
@@ -111,12 +147,12 @@ fn check_entry(list: Whitelist, b: &EntryBody) -> Result<(), ApiError> {
 /// the guard would refuse anyway are left to its validation.
 fn refuse_public_suffix_wildcard(list: Whitelist, value: &str) -> Result<(), ApiError> {
     let normalised = entry_key(list, value);
-    let Some(host) = normalised
-        .split_once("://")
-        .map(|(_, authority)| authority.split(':').next().unwrap_or(authority))
-    else {
-        return Ok(());
+    let host = match normalised.split_once("://") {
+        Some((_, authority)) => authority,
+        None if list.form() == EntryForm::Socket => normalised.as_str(),
+        None => return Ok(()),
     };
+    let host = host.split(':').next().unwrap_or(host);
     let Some(base) = host.strip_prefix("*.") else {
         return Ok(());
     };
@@ -137,10 +173,13 @@ fn refuse_public_suffix_wildcard(list: Whitelist, value: &str) -> Result<(), Api
 /// `https://api.shop.example:443` are one entry), API names as written. An
 /// invalid value keeps its raw form; validation refuses it afterwards.
 fn entry_key(list: Whitelist, value: &str) -> String {
-    let parsed = match list {
-        Whitelist::ServerDomains => DomainEntry::server(value),
-        Whitelist::WebviewDomains => DomainEntry::webview(value),
-        Whitelist::ApiWhitelist => return value.to_owned(),
+    let parsed = match list.form() {
+        EntryForm::Server | EntryForm::Wss => DomainEntry::server(value),
+        EntryForm::Https => DomainEntry::webview(value),
+        EntryForm::Socket => {
+            return SocketEntry::parse(value).map_or_else(|_| value.to_owned(), |e| e.to_string())
+        }
+        EntryForm::Api => return value.to_owned(),
     };
     parsed.map_or_else(|_| value.to_owned(), |e| e.to_string())
 }
@@ -364,13 +403,16 @@ pub(crate) mod json {
     use crate::resources::{reply, reply_of, Res};
     use crate::state::AppState;
 
-    /// The switches as a request sets them: all three, no others.
+    /// The switches as a request sets them: the three of every schema,
+    /// and (contract v3) the media switch, left as it is when absent.
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     pub(crate) struct ControlBody {
         server_domains: bool,
         apis: bool,
         webview_domains: bool,
+        #[serde(default)]
+        media_domains: Option<bool>,
     }
 
     /// `PUT /api/v1/apps/{app}/control`.
@@ -384,9 +426,11 @@ pub(crate) mod json {
             server_domains: b.server_domains,
             apis: b.apis,
             webview_domains: b.webview_domains,
-            media_domains: None,
+            media_domains: b.media_domains,
         };
-        let (control, version) = super::set_control(&st, &caller, &app, control).await?;
+        let (_, version) = super::set_control(&st, &caller, &app, control).await?;
+        // As stored now (the media switch may have been left as it was).
+        let control = crate::resources::apps::detail(&st, &app).await?.control;
         reply(
             StatusCode::OK,
             json!({"control": control, "version": version}),
