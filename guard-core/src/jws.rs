@@ -34,7 +34,7 @@ pub enum BundleError {
     #[error("unknown key: {0}")]
     UnknownKey(String),
     /// The MAC or signature does not verify under the key it names.
-    #[error("bad signature: the bundle was not signed with this superapp's {0}")]
+    #[error("bad signature: the signature does not verify under this superapp's {0}")]
     BadSignature(&'static str),
 }
 
