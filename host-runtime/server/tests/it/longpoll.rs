@@ -7,7 +7,7 @@
 //! server's own count of waiters, never by sleeping.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! naming the role and the action. On SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{stores, unique, Harness};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! app's policy allows it. SQLite and PostgreSQL, with a manual clock.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{stores, Harness, SECRET};
 use guard_server::util::hmac_hex;

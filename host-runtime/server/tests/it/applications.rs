@@ -3,7 +3,7 @@
 //! codes; on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{stores, zip_of, Harness, T0};
 use guard_core::{DenyCode, Guard};

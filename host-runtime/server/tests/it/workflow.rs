@@ -2,7 +2,7 @@
 //! as the SDK would; whitelists; audit; robustness. SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::Request;

@@ -7,7 +7,7 @@
 //! bounded), and a flood of requests (429 with `Retry-After`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

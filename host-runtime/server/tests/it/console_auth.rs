@@ -5,8 +5,8 @@
 //! address, across two servers on one database), cookies and headers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod console_kit;
+use crate::common;
+use crate::console_kit;
 
 use axum::http::StatusCode;
 use common::{stores, Harness};

@@ -4,7 +4,7 @@
 //! SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{stores, Harness, T0};
 use guard_core::{DenyCode, Policy};
