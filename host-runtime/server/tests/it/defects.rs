@@ -1,5 +1,5 @@
 //! Defects found by trying the server from outside (issue 12), each pinned
-//! by a test that failed before its fix. SQLite and PostgreSQL.
+//! by a test that failed before its fix. On SQLite (decision 340).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
