@@ -1,4 +1,4 @@
-//! The long-poll of the bundle routes (`Prefer: wait=N`, `PROTOCOLS.md`
+//! The long-poll of the bundle routes (`Prefer: wait=N`, `docs/protocols.md`
 //! P1), in process, on SQLite (the wake-up on a commit also on PostgreSQL,
 //! decision 340): a held request answers 200 as
 //! soon as a change commits, 304 with `Preference-Applied` when the wait

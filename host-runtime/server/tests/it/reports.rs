@@ -1,4 +1,4 @@
-//! Violation reports (`PROTOCOLS.md` P2), on SQLite (the counters' arithmetic, bounds and
+//! Violation reports (`docs/protocols.md` P2), on SQLite (the counters' arithmetic, bounds and
 //! races also on PostgreSQL, decision 340): what a
 //! device sends is added up into counters the console reads, and what a
 //! hostile client tries gets a specific refusal and stores nothing: bodies
