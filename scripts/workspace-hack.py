@@ -37,6 +37,10 @@ SELECTIONS = [
 ]
 # With dev-dependencies (tests, examples) and without (`cargo build --bins`).
 EDGES = ["normal,dev,no-proc-macro", "normal,no-proc-macro"]
+# The same with what runs on the host (build scripts, proc macros): `cc` and
+# `syn` get their features from the selection too, and a build script built
+# again rebuilds its crate (libsqlite3-sys, then sqlx and the server).
+HOST_EDGES = ["normal,build,dev", "normal,build"]
 
 LINE = re.compile(r"^(\S+) v(\S+)(?: \(([^)]*)\))? \[([^\]]*)\]")
 
@@ -44,6 +48,33 @@ LINE = re.compile(r"^(\S+) v(\S+)(?: \(([^)]*)\))? \[([^\]]*)\]")
 def host() -> str:
     out = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
     return next(l.split(": ", 1)[1] for l in out.splitlines() if l.startswith("host: "))
+
+
+def lines(args, edges, target):
+    """{(name, version, features)} of the registry crates, host and target."""
+    cmd = ["cargo", "tree", "--locked", "--target", target, "-e", edges,
+           "--prefix", "none", "-f", "{p} [{f}]", *args]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    got = set()
+    for line in out.splitlines():
+        m = LINE.match(line)
+        if m and not (m.group(3) or "").startswith("/"):
+            got.add((m.group(1), m.group(2), tuple(sorted(f for f in m.group(4).split(",") if f))))
+    return got
+
+
+def host_differences(target):
+    """Crates some selection builds, on either side, with a feature set --workspace does not."""
+    ws = lines(["--workspace"], HOST_EDGES[0], target)
+    diff = {}
+    for sel in SELECTIONS:
+        for edges in HOST_EDGES:
+            for name, version, feats in lines(sel, edges, target) - ws:
+                diff.setdefault((name, version), []).append(f"{' '.join(sel)} ({edges.split(',')[-1]})")
+    union = {}
+    for name, version, feats in ws:
+        union.setdefault((name, version), set()).update(feats)
+    return union, diff
 
 
 def tree(args, edges, target):
@@ -73,17 +104,19 @@ def differences(target):
     return ws, diff
 
 
-def pinned():
-    text = HACK.read_text()
+def pinned(section):
+    """The crates pinned in the hack's dependencies (0) or build-dependencies (1)."""
+    parts = HACK.read_text().split("# -- generated below")[-1].split("build-dependencies]")
+    text = parts[section] if section < len(parts) else ""
     return set(re.findall(r'package = "([^"]+)"', text)) | set(
         re.findall(r'^([A-Za-z0-9_-]+) = \{ version', text, re.M))
 
 
-def write(ws, names):
+def pins(ws, names):
     versions = {}
     for (name, version), feats in ws.items():
         if name in names:
-            versions.setdefault(name, []).append((version, feats))
+            versions.setdefault(name, []).append((version, tuple(sorted(feats))))
     lines = []
     for name in sorted(versions):
         many = len(versions[name]) > 1
@@ -92,8 +125,15 @@ def write(ws, names):
             pkg = f'package = "{name}", ' if many else ""
             fl = ", ".join(f'"{f}"' for f in feats)
             lines.append(f'{key} = {{ {pkg}version = "={version}", default-features = false, features = [{fl}] }}')
+    return lines
+
+
+def write(ws, names, host_ws, host_names):
     head = HACK.read_text().split("# -- generated below")[0]
-    HACK.write_text(head + "# -- generated below by scripts/workspace-hack.py --write\n" + "\n".join(lines) + "\n")
+    HACK.write_text(head + "# -- generated below by scripts/workspace-hack.py --write\n"
+                    + "\n".join(pins(ws, names)) + "\n\n"
+                    + "[target.'cfg(not(target_arch = \"wasm32\"))'.build-dependencies]\n"
+                    + "\n".join(pins(host_ws, host_names)) + "\n")
     # The lock file learns the hack's dependencies (all of them locked already).
     subprocess.run(["cargo", "update", "--workspace", "--offline", "-q"],
                    cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
@@ -102,9 +142,13 @@ def write(ws, names):
 def main():
     target = host()
     ws, diff = differences(target)
+    host_ws, host_diff = host_differences(target)
     if "--write" in sys.argv:
-        write(ws, pinned() | {name for name, _ in diff})
+        names = pinned(0) | {name for name, _ in diff}
+        write(ws, names, host_ws, pinned(1) | ({n for n, _ in host_diff} - names))
         ws, diff = differences(target)
+        host_ws, host_diff = host_differences(target)
+    diff.update(host_diff)
     if diff:
         print("workspace-hack: these crates are built with other features than --workspace gives them")
         for (name, version), where in sorted(diff.items()):
