@@ -6,7 +6,7 @@
 //! upload is refused. SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use common::{stores, Harness, Resp, T0};
+use common::{both_stores, stores, Harness, Resp, T0};
 use guard_core::{keyset, CheckKind, Guard, GuardConfig, LoadCode};
 use guard_server::distribution::sealing::Kek;
 use guard_server::{AppState, Clock, Limits};
@@ -267,7 +267,7 @@ async fn the_served_key_set_verifies_against_the_roots_and_admits_the_servers_bu
 
 #[tokio::test]
 async fn a_rotation_publishes_a_key_set_before_the_new_key_signs() {
-    for (backend, store) in stores("keysets-rotate").await {
+    for (backend, store) in both_stores("keysets-rotate").await {
         let clock = Clock::manual(T0);
         let h = harness(backend, store, &clock).await;
         let cfg = config(&h, "sa1").await;
@@ -355,7 +355,7 @@ async fn a_rotation_publishes_a_key_set_before_the_new_key_signs() {
 
 #[tokio::test]
 async fn the_long_poll_wakes_on_a_rotation() {
-    for (backend, store) in stores("keysets-longpoll").await {
+    for (backend, store) in both_stores("keysets-longpoll").await {
         let clock = Clock::manual(T0);
         let h = harness(backend, store, &clock).await;
         let (_, tag) = keyset_of(&h, "sa1").await;

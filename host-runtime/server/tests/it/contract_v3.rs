@@ -5,8 +5,8 @@
 //! one, and specific errors for every bad entry. SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod console_kit;
+use crate::common;
+use crate::console_kit;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
