@@ -1,5 +1,7 @@
 //! Ed25519 keys for contract v2 (§2): `guard keygen`, the private JWK
-//! `guard sign --key` signs with, and the public keys `--keys` verifies with.
+//! `guard sign --key` signs with, and the public keys `--keys` verifies with;
+//! and contract v3's root keys (`guard keygen --root`, §2.1), which sign key
+//! sets and nothing else.
 //!
 //! The two never mix: a private JWK (one with `d`) given where public keys
 //! belong is refused, and so is a public JWK given to sign.
@@ -37,29 +39,42 @@ fn valid_kid(kid: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// The Ed25519 public key of `seed`.
+pub fn public_of(seed: &[u8; 32]) -> [u8; 32] {
+    SigningKey::from_bytes(seed).verifying_key().to_bytes()
+}
+
 /// `guard keygen`: a fresh Ed25519 key pair (seed from the OS, `getrandom`)
 /// written as `DIR/KID.private.jwk` (mode 0600, never overwritten) and
-/// `DIR/KID.public.jwk`. Returns the two paths.
+/// `DIR/KID.public.jwk`. With `root` (contract v3), a root key pair:
+/// `DIR/KID.root.private.jwk` and `DIR/KID.root.public.jwk`, the public JWK
+/// with exactly `kty`, `crv`, `kid` and `x` (no `alg`/`use`: a root is no
+/// bundle-signing key). Returns the two paths and the public JWK.
 ///
 /// # Errors
 ///
 /// A bad `kid`, no randomness, or a file that exists or cannot be written.
-pub fn keygen(kid: &str, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+pub fn keygen(kid: &str, dir: &Path, root: bool) -> Result<(PathBuf, PathBuf, Value)> {
     if !valid_kid(kid) {
         bail!("--kid `{kid}`: use 1 to 64 of A-Z a-z 0-9 . _ - (not starting with `.`)");
     }
     let mut seed = [0u8; 32];
     getrandom::getrandom(&mut seed).map_err(|e| anyhow!("no randomness from the OS: {e}"))?;
-    let x = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
-    let public = json!({
-        "kty": "OKP", "crv": "Ed25519", "kid": kid, "alg": "EdDSA", "use": "sig",
-        "x": URL_SAFE_NO_PAD.encode(x),
-    });
+    let x = public_of(&seed);
+    let public = if root {
+        json!({ "kty": "OKP", "crv": "Ed25519", "kid": kid, "x": URL_SAFE_NO_PAD.encode(x) })
+    } else {
+        json!({
+            "kty": "OKP", "crv": "Ed25519", "kid": kid, "alg": "EdDSA", "use": "sig",
+            "x": URL_SAFE_NO_PAD.encode(x),
+        })
+    };
     let mut private = public.clone();
     private["d"] = Value::String(URL_SAFE_NO_PAD.encode(seed));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let private_path = dir.join(format!("{kid}.private.jwk"));
-    let public_path = dir.join(format!("{kid}.public.jwk"));
+    let kind = if root { ".root" } else { "" };
+    let private_path = dir.join(format!("{kid}{kind}.private.jwk"));
+    let public_path = dir.join(format!("{kid}{kind}.public.jwk"));
     for path in [&private_path, &public_path] {
         if path.exists() {
             bail!("`{}` exists; not overwriting a key", path.display());
@@ -67,7 +82,7 @@ pub fn keygen(kid: &str, dir: &Path) -> Result<(PathBuf, PathBuf)> {
     }
     write_new(&private_path, &private, true)?;
     write_new(&public_path, &public, false)?;
-    Ok((private_path, public_path))
+    Ok((private_path, public_path, public))
 }
 
 /// Writes `value` to a new file (refusing an existing one); owner-only when

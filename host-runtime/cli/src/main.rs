@@ -1,11 +1,12 @@
-//! `guard`: run decision vectors, make Ed25519 keys, sign and verify bundles,
-//! and answer or explain one check (API, URL, launch, raw socket, redirect),
-//! from the command line.
+//! `guard`: run decision vectors, make Ed25519 keys (root keys too), sign and
+//! verify bundles and key sets, and answer or explain one check (API, URL,
+//! media, launch, raw socket, redirect), from the command line.
 //!
 //! Errors are one line on stderr (`error: ...`), never a backtrace. Exit codes:
 //! `check` and `explain` exit 0 for allow, 1 for deny and 2 for an error;
 //! `vectors` exits 1 when any vector fails; everything else (`keygen`, `sign`,
-//! `verify`, `serve`, `wasm-info`, `precompile`) exits 0 or 2.
+//! `verify`, `sign-keys`, `verify-keys`, `serve`, `wasm-info`, `precompile`)
+//! exits 0 or 2.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ macro_rules! out {
 pub(crate) use out;
 
 mod keys;
+mod keysets;
 mod serve;
 mod wasm_cmds;
 
@@ -58,11 +60,17 @@ enum Command {
         verbose: bool,
     },
     /// Make an Ed25519 key pair: `DIR/ID.private.jwk` (mode 0600, for `sign
-    /// --key`) and `DIR/ID.public.jwk` (for `--keys` and the server's keys.json).
+    /// --key`) and `DIR/ID.public.jwk` (for `--keys` and the server's keys.json);
+    /// with `--root`, a root key pair (`DIR/ID.root.private.jwk` for
+    /// `sign-keys --root`, `DIR/ID.root.public.jwk` for `--roots`), and the
+    /// public JWK printed.
     Keygen {
         /// The key id (`kid`) bundles signed with it name.
         #[arg(long)]
         kid: String,
+        /// A root key (contract v3): it signs key sets and nothing else.
+        #[arg(long)]
+        root: bool,
         /// Where to write the two files (created if missing; existing key
         /// files are never overwritten).
         #[arg(long, default_value = ".")]
@@ -79,6 +87,27 @@ enum Command {
         key: Option<PathBuf>,
         /// The policy JSON file (`-` for stdin).
         policy: PathBuf,
+    },
+    /// Sign a key-set payload JSON (`{"superapp_id", "version", "issued_at",
+    /// "expires_at", "keys"}`) with a root into a key-set JWS (printed on
+    /// stdout), after checking it is one a device would accept.
+    SignKeys {
+        /// The root's private JWK (from `guard keygen --root`).
+        #[arg(long, value_name = "ROOT.private.jwk")]
+        root: PathBuf,
+        /// The key-set payload JSON file (`-` for stdin).
+        payload: PathBuf,
+    },
+    /// Verify a key-set JWS against root keys and a superapp as a guard
+    /// would; prints the key set it puts in force, or the load code and why.
+    VerifyKeys {
+        #[command(flatten)]
+        roots: RootsArgs,
+        /// The key-set JWS file (`-` for stdin).
+        keyset: PathBuf,
+        /// Unix seconds to load at (default: now).
+        #[arg(long)]
+        now: Option<u64>,
     },
     /// Verify and load a bundle as a guard would; prints what it puts in force.
     Verify {
@@ -179,12 +208,49 @@ struct KeysArgs {
     /// (what the server's keys.json serves). With or without the SecretKey.
     #[arg(long, value_name = "FILE")]
     keys: Option<PathBuf>,
+    /// Contract v3: public root keys (a JWK, a JWK array or `{"keys":[...]}`);
+    /// the guard then takes its signing keys only from `--keyset`. Never
+    /// with `--keys` or a SecretKey.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "keys",
+        requires = "superapp_id"
+    )]
+    roots: Option<PathBuf>,
+    /// With `--roots`: the superapp the guard serves.
+    #[arg(long, value_name = "ID", requires = "roots")]
+    superapp_id: Option<String>,
+    /// A URL prefix the host treats as local media (contract v3 §3.7), e.g.
+    /// `http://tmp/`; repeatable.
+    #[arg(long, value_name = "URL")]
+    local_prefix: Vec<String>,
 }
 
 impl KeysArgs {
     /// What an engine is made from: the SecretKey alone, or a key-set JSON
     /// (`{"secret"?, "keys"}`) when `--keys` is given.
     fn engine_keys(&self) -> Result<String> {
+        if let Some(roots) = &self.roots {
+            if self.secret.get_opt()?.is_some() {
+                bail!("--roots: a guard created with root keys takes no SecretKey (unset GUARD_SECRET, drop --secret-file)");
+            }
+            let superapp = self.superapp_id.as_deref().unwrap_or_default();
+            return keysets::config_json(roots, superapp, &self.local_prefix);
+        }
+        if !self.local_prefix.is_empty() {
+            let secret = self.secret.get_opt()?;
+            let public = match &self.keys {
+                Some(path) => Some(keys::read_public(path)?),
+                None => None,
+            };
+            let json = serde_json::json!({
+                "secret": secret, "keys": public, "local_prefixes": self.local_prefix,
+            })
+            .to_string();
+            guard_core::GuardConfig::from_json(&json)?;
+            return Ok(json);
+        }
         let Some(path) = &self.keys else {
             return self.secret.get_opt()?.ok_or_else(|| {
                 anyhow!("no keys: pass --keys FILE, --secret-file or set GUARD_SECRET")
@@ -201,11 +267,27 @@ impl KeysArgs {
     /// A native guard with these keys.
     fn guard(&self) -> Result<Guard> {
         let keys = self.engine_keys()?;
+        if self.roots.is_some() || !self.local_prefix.is_empty() {
+            return keysets::guard(&keys);
+        }
         if keys.starts_with('{') {
             return Ok(Guard::with_keys(KeySet::from_json(&keys)?));
         }
         Ok(Guard::new(&keys)?)
     }
+}
+
+/// Contract v3: the root keys a guard is created with, and the superapp
+/// they serve.
+#[derive(Debug, Args)]
+struct RootsArgs {
+    /// Public root keys: a JWK, a JWK array or `{"keys":[...]}` (from
+    /// `guard keygen --root`).
+    #[arg(long, value_name = "FILE", required = true)]
+    roots: PathBuf,
+    /// The superapp the guard serves: a key set of another is refused.
+    #[arg(long, value_name = "ID", required = true)]
+    superapp_id: String,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +299,9 @@ struct CheckArgs {
     /// The bundle to enforce (`-` for stdin).
     #[arg(long)]
     bundle: PathBuf,
+    /// With `--roots`: the key set (a key-set JWS) loaded before the bundle.
+    #[arg(long, value_name = "FILE", requires = "roots")]
+    keyset: Option<PathBuf>,
     /// The app making the call.
     #[arg(long)]
     app: String,
@@ -282,6 +367,9 @@ struct Subject {
     /// A redirect hop from this href (with `--location`).
     #[arg(long, value_name = "URL", requires = "location")]
     redirect_from: Option<String>,
+    /// A media source (contract v3: an image, font, audio or video source).
+    #[arg(long, value_name = "URL")]
+    media: Option<String>,
 }
 
 /// The strings a [`Check`] borrows, owned: the package's hash is computed.
@@ -321,9 +409,10 @@ impl CheckArgs {
                 sha256: String::new(),
             });
         }
-        let (kind, subject) = match (&s.tcp, &s.udp) {
-            (Some(t), _) => (CheckKind::Tcp, t.as_str()),
-            (_, Some(u)) => (CheckKind::Udp, u.as_str()),
+        let (kind, subject) = match (&s.tcp, &s.udp, &s.media) {
+            (Some(t), _, _) => (CheckKind::Tcp, t.as_str()),
+            (_, Some(u), _) => (CheckKind::Udp, u.as_str()),
+            (_, _, Some(m)) => (CheckKind::Media, m.as_str()),
             _ => guard_conformance::single_check([
                 s.api.as_deref(),
                 s.request.as_deref(),
@@ -398,10 +487,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             paths,
             verbose,
         } => vectors(&engine, &paths, verbose),
-        Command::Keygen { kid, out_dir } => {
-            let (private, public) = keys::keygen(&kid, &out_dir)?;
+        Command::Keygen { kid, root, out_dir } => {
+            let (private, public, jwk) = keys::keygen(&kid, &out_dir, root)?;
             out!("private {}", private.display())?;
             out!("public {}", public.display())?;
+            if root {
+                out!("{jwk}")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SignKeys { root, payload } => {
+            let root = keys::read_private(&root)?;
+            let bytes = read_input(&payload)?;
+            out!("{}", keysets::sign(&bytes, &root)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::VerifyKeys { roots, keyset, now } => {
+            let config = keysets::config_json(&roots.roots, &roots.superapp_id, &[])?;
+            let text = read_text(&keyset)?;
+            let status = keysets::verify(&config, &text, now.unwrap_or_else(unix_now))?;
+            out!("{}", serde_json::to_string_pretty(&status)?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sign {
@@ -492,16 +597,28 @@ fn check(args: &CheckArgs, explain: bool) -> Result<ExitCode> {
     let input = args.input()?;
     let check = input.check(args)?;
     let text = read_text(&args.bundle)?;
+    let keyset = args.keyset.as_deref().map(read_text).transpose()?;
     let now = args.now.unwrap_or_else(unix_now);
+    let keyset_refused = |(code, message): (guard_core::LoadCode, String)| {
+        anyhow!("key set refused: {code}: {message}")
+    };
     let allow = if explain {
         // `explain` needs the rule trace, which only guard-core has.
         let mut guard = args.secret.guard()?;
+        if let Some(k) = &keyset {
+            guard
+                .load_keys(k.trim(), now)
+                .map_err(|e| keyset_refused((e.code, e.message)))?;
+        }
         guard.load(text.trim(), now)?;
         let explanation = guard.explain_check(&args.app, &check, now);
         out!("{}", serde_json::to_string_pretty(&explanation)?)?;
         explanation.decision.allow
     } else {
         let mut engine = make_engine(&args.engine, &keys).map_err(|e| anyhow!(e))?;
+        if let Some(k) = &keyset {
+            engine.load_keyset(k.trim(), now).map_err(keyset_refused)?;
+        }
         engine
             .load(text.trim(), now)
             .map_err(|(code, message)| anyhow!("{code}: {message}"))?;
