@@ -65,7 +65,8 @@ export async function createGuard(options) {
   if (!HAS_WASM) throw new ErrorCtor(NO_WASM);
   const config = configOf(options);
   const core = await open(await moduleFor(options.wasm));
-  const created = core.createConfig(config);
+  // raw.js: a key text starting with `{` is a configuration (guard_new_config, ABI 4).
+  const created = core.create(config);
   if (created !== 0) throw new ErrorCtor(`invalid guard configuration: ${core.message() || `raw ABI error ${created}`}`);
   return guardOver(core, config).guard;
 }
