@@ -10,7 +10,7 @@
 // runs, the base library fetches its released package from guard serve,
 // asks `launch` with the package's version and SHA-256, and runs exactly the
 // bytes it hashed.
-import { sync } from '/src/index.js';
+import { sync, TEST_ONLY_NO_ROOTS } from '/src/index.js';
 import init, { WasmGuard } from '/pkg/guard_wasm.js';
 import { unzipSync } from '/fflate/browser.js';
 import { createBaseLibrary, webViewElement } from './base-library.mjs';
@@ -223,7 +223,8 @@ async function reportAndShow(synced) {
 async function main() {
   await init();
   const config = await (await fetch('/harness-config')).json();
-  const synced = await sync({ config, storage, intervalSeconds: 1 });
+  // guard serve serves keys.json here; with key sets, pass the superapp's `roots` instead.
+  const synced = await sync({ config, storage, intervalSeconds: 1, [TEST_ONLY_NO_ROOTS]: true });
   const guard = synced.guard;
   const { bundle, keys } = synced.current();
   if (bundle === null) throw new Error(`no policy from guard serve: ${JSON.stringify(synced.status())}`);

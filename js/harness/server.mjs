@@ -28,7 +28,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, normalize, sep, extname, resolve as resolvePath } from 'node:path';
-import { sync } from '../src/index.js';
+import { sync, TEST_ONLY_NO_ROOTS } from '../src/index.js';
 import { startGuardServer } from './guard-server.mjs';
 import { seedDemo, client, SUPERAPP } from './seed.mjs';
 
@@ -234,6 +234,8 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
       fetch: (u, init) => fetch(u, init),
       storage: { get: async (k) => memory.get(k) ?? null, set: async (k, v) => { memory.set(k, v); } },
       intervalSeconds: 1,
+      // guard serve serves keys.json here; with key sets, pass the superapp's `roots` instead.
+      [TEST_ONLY_NO_ROOTS]: true,
     });
     if (nativeSync.status().version === null) throw new Error(`the native side has no policy: ${JSON.stringify(nativeSync.status())}`);
   } catch (e) {

@@ -10,8 +10,9 @@
 // Kinds of door:
 //   request upload download socket webview   a URL, checked as that kind
 //   media   an image, font, audio or video source, a canvas image, a marker
-//           icon (§3.7 v3): its local and inline forms pass as classified
-//           (./targets.js), anything else is checked as MEDIA_CHECK
+//           icon (§3.7 v3): guard-core's `media` check classifies it (local
+//           and inline forms, local prefixes, or the media domain list) and
+//           answers what goes on
 //   css     media inside a CSS `url(...)` (loadFontFace's `source`)
 //   file    a local file path the platform may also take as a URL: a local
 //           path passes, anything else is checked as `download`
@@ -47,8 +48,8 @@ function deepFreeze(o) {
   return objectFreeze(o);
 }
 
-/** The check every `media` target that reaches the network gets (contract v3 makes it `media`). */
-export const MEDIA_CHECK = 'download';
+/** The check every `media` target gets: guard-core's `media` kind (contract v3 §3.7), which classifies it too. */
+export const MEDIA_CHECK = 'media';
 /** The check a target gets where the table knows no door (a custom or late API, an unknown object). */
 export const UNKNOWN_CHECK = 'request';
 /** The kinds a door may have. */

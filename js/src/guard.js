@@ -9,7 +9,7 @@ import { moduleFor, NO_WASM } from './module.js';
 import { readTables } from './verdicts.js';
 import { createChecks } from './checks.js';
 import { createViolations } from './violations.js';
-import { createTargets, localPrefixesOf } from './targets.js';
+import { createTargets } from './targets.js';
 import { createAttributes } from './attributes.js';
 import { createVetting } from './vet.js';
 import { createDenials } from './deny.js';
@@ -27,10 +27,15 @@ const REDIRECT_KINDS = freeze(['request', 'upload', 'download']);
 const DEFAULT_MAX_URL = 2 * 1024 * 1024;
 
 /**
- * Creates a guard. `keys` (Ed25519 public JWKs, contract v2) is the
- * recommended configuration: then no key that can sign bundles lives in the
- * device's memory. With `secret` (HS256), reading the guard's memory gives
- * that SecretKey, i.e. the power to forge bundles (docs/threat-model.md).
+ * Creates a guard. Contract v3: `{ roots, superappId }` (root Ed25519 public
+ * JWKs and the superapp they serve) is the recommended configuration: the
+ * guard then takes signing keys only from key sets a root signed
+ * (`guard.loadKeys`), so whoever controls the transport (or the realm's
+ * `fetch`) cannot hand it keys of their own. `roots` never comes together
+ * with `secret` or `keys` (a TypeError). v2's `keys` (Ed25519 public JWKs)
+ * and v1's `secret` (HS256) stay: with `secret`, reading the guard's memory
+ * gives that SecretKey, i.e. the power to forge bundles
+ * (docs/threat-model.md).
  *
  * Where the JS engine has no WebAssembly (iOS JavaScriptCore outside a web
  * view), it rejects unless given `native`: the base library's synchronous
@@ -41,75 +46,100 @@ const DEFAULT_MAX_URL = 2 * 1024 * 1024;
  *
  * `localPrefixes`: URLs the host serves local files under (the devtools'
  * `http://tmp/`), each absolute with a path ending in `/`: a media target
- * under one is local (contract v3 §3.7), handed on as given.
- * @param {{ secret?: string, keys?: object[], wasm?: BufferSource | WebAssembly.Module | URL | string, native?: (request: string) => string, localPrefixes?: string[] }} options
+ * under one is local (contract v3 §3.7). guard-core vets them and
+ * classifies media with them.
+ * @param {{ roots?: object[], superappId?: string, secret?: string, keys?: object[], wasm?: BufferSource | WebAssembly.Module | URL | string, native?: (request: string) => string, localPrefixes?: string[] }} options
  */
 export async function createGuard(options) {
-  if (options === null || typeof options !== 'object') throw new TypeErrorCtor('createGuard needs `{ secret }`, `{ keys }` or `{ native }`');
+  if (options === null || typeof options !== 'object') throw new TypeErrorCtor('createGuard needs `{ roots, superappId }`, `{ secret }`, `{ keys }` or `{ native }`');
   const native = options.native;
-  const secret = options.secret;
-  const keys = options.keys;
-  const localPrefixes = localPrefixesOf(options.localPrefixes);
   if (native !== undefined) {
     if (typeof native !== 'function') throw new TypeErrorCtor('`native` must be a synchronous function (request: string) => string');
-    if (secret !== undefined || keys !== undefined) throw new TypeErrorCtor('with `native` the keys are the native back end\'s: pass neither `secret` nor `keys`');
-    return guardOver(openNative(native), undefined, localPrefixes).guard;
+    if (options.secret !== undefined || options.keys !== undefined || options.roots !== undefined || options.superappId !== undefined) {
+      throw new TypeErrorCtor('with `native` the keys are the native back end\'s: pass no `secret`, `keys`, `roots` or `superappId`');
+    }
+    if (options.localPrefixes !== undefined) throw new TypeErrorCtor('with `native` the local prefixes are the native back end\'s');
+    return guardOver(openNative(native), undefined).guard;
   }
+  // No WebAssembly: say so first, whatever the options (nothing else helps).
   if (!HAS_WASM) throw new ErrorCtor(NO_WASM);
-  if (secret !== undefined && typeof secret !== 'string') throw new TypeErrorCtor('`secret` must be a string');
-  if (keys !== undefined && !isArray(keys)) throw new TypeErrorCtor('`keys` must be an array of JWKs');
-  if (secret === undefined && keys === undefined) throw new TypeErrorCtor('createGuard needs `secret` or `keys`');
+  const config = configOf(options);
   const core = await open(await moduleFor(options.wasm));
-  const keyText = keys === undefined ? secret : stringify(secret === undefined ? { keys } : { secret, keys });
-  const created = core.create(keyText);
-  if (created !== 0) throw new ErrorCtor(`invalid guard key: ${core.message() || `raw ABI error ${created}`}`);
-  return guardOver(core, keyText, localPrefixes).guard;
+  // raw.js: a key text starting with `{` is a configuration (guard_new_config, ABI 4).
+  const created = core.create(config);
+  if (created !== 0) throw new ErrorCtor(`invalid guard configuration: ${core.message() || `raw ABI error ${created}`}`);
+  return guardOver(core, config).guard;
 }
 
 /**
- * For ./sync.js: a wasm guard for the key set `keySet` (the text of a
- * `keys.json`, `{"keys":[...]}`), or, when it is null, a guard with no keys
- * yet that denies everything `no_policy` until `rekey` gives it some; and
- * `rekey(keySet, { now })`: the same guard object (so every namespace it
- * wrapped keeps working) re-created in its own instance with the new keys,
- * its anti-rollback floor restored and the last bundle it loaded re-loaded
- * (`{ ok, message, load }`: `load` is that reload's code, or null). Handing
- * this out gives nothing over an existing guard: it only makes new ones.
+ * The guard configuration JSON guard-core reads (GuardConfig::from_json)
+ * from createGuard's options, type-checked here; what the values mean
+ * (roots with keys, a bad JWK or prefix) guard-core judges.
+ */
+function configOf(options) {
+  const { secret, keys, roots, superappId, localPrefixes } = options;
+  if (secret !== undefined && typeof secret !== 'string') throw new TypeErrorCtor('`secret` must be a string');
+  if (keys !== undefined && !isArray(keys)) throw new TypeErrorCtor('`keys` must be an array of JWKs');
+  if (roots !== undefined && !isArray(roots)) throw new TypeErrorCtor('`roots` must be an array of root public JWKs');
+  if (superappId !== undefined && typeof superappId !== 'string') throw new TypeErrorCtor('`superappId` must be a string');
+  if (localPrefixes !== undefined) {
+    if (!isArray(localPrefixes)) throw new TypeErrorCtor('`localPrefixes` must be an array of URLs');
+    for (let i = 0; i < localPrefixes.length; i++) if (typeof localPrefixes[i] !== 'string') throw new TypeErrorCtor(`local prefix ${i} must be a string URL`);
+  }
+  const rooted = roots !== undefined || superappId !== undefined;
+  if (rooted && (secret !== undefined || keys !== undefined)) {
+    throw new TypeErrorCtor('a guard is created with `roots` and `superappId`, or with `secret` and/or `keys`, never both (contract v3 §2.1)');
+  }
+  if (rooted && (roots === undefined || superappId === undefined)) throw new TypeErrorCtor('`roots` and `superappId` go together');
+  if (!rooted && secret === undefined && keys === undefined) throw new TypeErrorCtor('createGuard needs `roots` and `superappId`, `secret` or `keys`');
+  const config = rooted ? { roots, superapp_id: superappId } : { secret, keys };
+  if (localPrefixes !== undefined) config.local_prefixes = localPrefixes;
+  return stringify(config);
+}
+
+/**
+ * For the test-only sync without roots (./sync-trust.js): a wasm guard for
+ * the key set `keySet` (the text of a `keys.json`, `{"keys":[...]}`), or,
+ * when it is null, a guard with no keys yet that denies everything
+ * `no_policy` until `rekey` gives it some; and `rekey(keySet, { now })`: the
+ * same guard object (so every namespace it wrapped keeps working)
+ * re-created in its own instance with the new keys, its anti-rollback floor
+ * restored and the last bundle it loaded re-loaded (`{ ok, message, load }`:
+ * `load` is that reload's code, or null). Handing this out gives nothing
+ * over an existing guard: it only makes new ones.
  * @param {string | null} keySet
- * @param {{ wasm?: BufferSource | WebAssembly.Module | URL | string, localPrefixes?: string[] }} [options]
+ * @param {{ wasm?: BufferSource | WebAssembly.Module | URL | string }} [options]
  */
 export async function createKeyedGuard(keySet, options) {
   if (!HAS_WASM) throw new ErrorCtor(NO_WASM);
   if (keySet !== null && typeof keySet !== 'string') throw new TypeErrorCtor('the key set must be a string or null');
   const opts = options === undefined || options === null ? {} : options;
-  const localPrefixes = localPrefixesOf(opts.localPrefixes);
   const core = await open(await moduleFor(opts.wasm));
   if (keySet !== null) {
     const created = core.create(keySet);
     if (created !== 0) throw new ErrorCtor(`invalid guard key: ${core.message() || `raw ABI error ${created}`}`);
   }
-  return guardOver(core, keySet, localPrefixes);
+  return guardOver(core, keySet);
 }
 
 /**
  * The guard over a driver (raw.js's `open()` or native.js's `openNative()`,
- * the same interface): `{ guard, rekey }`. `keys`: the key text the wasm
- * instance's guard was created with, null when it has none yet, undefined
- * for a native back end (which keeps its own keys). `localPrefixes` as
- * localPrefixesOf vetted them.
+ * the same interface): `{ guard, rekey }`. `config`: the configuration JSON
+ * the wasm instance's guard was created with, null when it has none yet,
+ * undefined for a native back end (which keeps its own keys).
  */
-function guardOver(core, keys, localPrefixes) {
+function guardOver(core, config) {
   const tables = readTables(core);
   const checks = createChecks(core, tables);
   const violations = createViolations(tables);
   const maxUrl = typeof core.MAX_URL === 'number' ? core.MAX_URL : DEFAULT_MAX_URL;
-  const targets = createTargets(tables, checks, violations, freeze({ __proto__: null, maxUrl, localPrefixes }));
+  const targets = createTargets(tables, checks, violations, freeze({ __proto__: null, maxUrl }));
   const vetting = createVetting(targets);
   const denials = createDenials(tables);
   const facades = createFacades(freeze({ __proto__: null, targets, vetting, denials }));
   const wrapNamespace = createWrapping(freeze({ __proto__: null, core, tables, checks, violations, vetting, facades, denials }));
   // The last bundle this guard loaded, for a re-key to load again.
-  const state = { __proto__: null, lastGood: null, keyText: keys };
+  const state = { __proto__: null, lastGood: null, keyText: config };
   const guard = {
     load(bundle, options) {
       const t = clock(options);
@@ -119,6 +149,7 @@ function guardOver(core, keys, localPrefixes) {
       if (code === 0) state.lastGood = b;
       return freeze({ code: tables.loadName(code), message: code === 0 ? '' : core.message() });
     },
+    ...keySets(core, tables),
     ...directChecks(core, tables, checks, createAttributes(targets)),
     ...reportsAndFloor(core),
     onViolation: violations.onViolation,
@@ -164,6 +195,12 @@ function directChecks(core, tables, checks, attributes) {
     checkDownload: checkUrlKind('download'),
     checkSocket: checkUrlKind('socket'),
     checkWebview: checkUrlKind('webview'),
+    /**
+     * A media source (contract v3 §3.7, kind `media`): guard-core
+     * classifies it (inline, platform file, package path, local prefix,
+     * network) and answers the decision, with `href` what to hand on.
+     */
+    checkMedia: checkUrlKind('media'),
     checkTcp: checkRaw('tcp'),
     checkUdp: checkRaw('udp'),
     /** Before a code package runs (§3.5): its version and SHA-256 (hex). */
@@ -206,6 +243,47 @@ function directChecks(core, tables, checks, attributes) {
       if (!r.ok) return decisionObject(r.r.v, r.r.message, null);
       if (r.r === null || r.r.v === 0) return decisionObject(0, `${component}:ok`, r.value);
       return decisionObject(r.r.v, r.r.message, r.value);
+    },
+  };
+}
+
+/**
+ * Contract v3 (§2.1): key sets and the signed state, as guard methods. Only
+ * a guard created with `roots` takes key sets (any other answers
+ * `unknown_key`) and has a signed state.
+ */
+function keySets(core, tables) {
+  const outcome = (code) => {
+    if (code < 0) return freeze({ code: tables.loadName(code), message: `guard module error ${code}` });
+    return freeze({ code: tables.loadName(code), message: code === 0 ? '' : core.message() });
+  };
+  // A native back end keeps (and syncs) its own key sets and state.
+  const nativeSide = () => {
+    if (typeof core.loadKeys !== 'function') throw new TypeErrorCtor('a native back end loads its key sets and keeps its state on its native side');
+  };
+  return {
+    /** Loads a key-set JWS signed by one of the roots: `{ code, message }` as `load`. */
+    loadKeys(jws, options) {
+      nativeSide();
+      const t = clock(options);
+      return outcome(core.loadKeys(str(jws, 'key set'), t));
+    },
+    /**
+     * What to persist after every successful load (JSON: the key set in
+     * force and the bundle at the floor, as received), or null for a guard
+     * created without roots. Storage can neither lower nor raise a floor
+     * kept this way: restoreState verifies every document again.
+     */
+    signedState() {
+      nativeSide();
+      const s = core.signedState();
+      return typeof s === 'string' && s !== '' ? s : null;
+    },
+    /** Restores a signedState() into a guard that has loaded nothing: `{ code, message }`. */
+    restoreState(text, options) {
+      nativeSide();
+      const t = clock(options);
+      return outcome(core.restoreState(str(text, 'signed state'), t));
     },
   };
 }

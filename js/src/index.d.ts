@@ -24,7 +24,9 @@ export type LoadCode =
   | 'bad_signature'
   | 'invalid_policy'
   | 'stale_version'
-  | 'expired';
+  | 'expired'
+  /** Contract v3: a key set whose header, payload or superapp is not valid (§2.1). */
+  | 'invalid_keyset';
 
 /** The decision object of docs/policy.md §3, as guard-core's `Decision` serialises. */
 export interface Decision {
@@ -123,6 +125,30 @@ export interface Guard {
   checkDownload(appId: string, url: string, options?: ClockOptions): TargetDecision;
   checkSocket(appId: string, url: string, options?: ClockOptions): TargetDecision;
   checkWebview(appId: string, url: string, options?: ClockOptions): TargetDecision;
+  /**
+   * A media source (contract v3 §3.7): classified by guard-core (inline,
+   * platform file, package path, local prefix, or network, checked against
+   * the media list); `href` is what to hand on when allowed.
+   */
+  checkMedia(appId: string, url: string, options?: ClockOptions): TargetDecision;
+  /**
+   * Contract v3 (§2.1): loads a key set (a JWS signed by one of the guard's
+   * roots); bundles then verify with its keys only. A guard created without
+   * `roots` answers `unknown_key`.
+   */
+  loadKeys(keyset: string, options?: ClockOptions): LoadResult;
+  /**
+   * Contract v3: what to persist after every successful load (JSON: the key
+   * set in force and the bundle at the floor, as received), or `null` for a
+   * guard created without `roots` (which persists `floor()`).
+   */
+  signedState(): string | null;
+  /**
+   * Restores a `signedState()` into a guard that has loaded nothing: every
+   * document is verified against the roots again, so stored text can
+   * neither lower nor raise a floor.
+   */
+  restoreState(state: string, options?: ClockOptions): LoadResult;
   /** A raw TCP target (§3.7); `href` is the host as serialised. A port that is not an integer 0..2^32-1 is invalid_url. */
   checkTcp(appId: string, host: string, port: number, options?: ClockOptions): TargetDecision;
   /** A raw UDP target (§3.7). */
@@ -184,11 +210,19 @@ export interface Ed25519PublicJwk {
 
 export interface CreateGuardOptions {
   /**
+   * Contract v3, the recommended configuration: the superapp's root public
+   * keys. Signing keys then arrive only in key sets a root signed
+   * (`loadKeys`). Never together with `secret` or `keys` (a TypeError).
+   */
+  roots?: Ed25519PublicJwk[];
+  /** The superapp the roots serve; goes with `roots`. */
+  superappId?: string;
+  /**
    * The superapp's SecretKey (HS256; 16, 24 or 32 ASCII letters and digits).
-   * Whoever reads the guard's memory can then forge bundles; prefer `keys`.
+   * Whoever reads the guard's memory can then forge bundles; prefer `roots`.
    */
   secret?: string;
-  /** Ed25519 public keys (EdDSA bundles by `kid`): the recommended configuration. At least one of `secret`/`keys`. */
+  /** Ed25519 public keys (EdDSA bundles by `kid`, contract v2). Without `roots`, at least one of `secret`/`keys`. */
   keys?: Ed25519PublicJwk[];
   /** The module (bytes, compiled module or URL); defaults to ../pkg/guard_wasm_bg.wasm. */
   wasm?: BufferSource | WebAssembly.Module | URL | string;
@@ -203,8 +237,8 @@ export interface CreateGuardOptions {
   /**
    * Where the host serves local files over a URL (the devtools' `http://tmp/`):
    * absolute URLs whose path ends in `/`. A media target under one is local
-   * (contract v3 §3.7) and handed on as given; anything else is refused
-   * with a TypeError.
+   * (contract v3 §3.7); guard-core vets the prefixes (createGuard rejects
+   * one that is not a folder URL) and classifies media with them.
    */
   localPrefixes?: string[];
 }
@@ -228,7 +262,10 @@ export interface SuperappConfig {
   server_url: string;
   bundle_url: string;
   app_bundle_url_template?: string;
-  keys_url: string;
+  /** keys.json (contract v2); read only by the test-only sync without roots. */
+  keys_url?: string;
+  /** The key set (contract v3, a JWS signed by a root); derived from `server_url` when absent. */
+  keyset_url?: string;
   /** PROTOCOLS.md P2; derived from `server_url` when absent. */
   reports_url?: string;
   /** What to put in `Prefer: wait=` (P1, P5); 25 when absent. */
@@ -258,7 +295,25 @@ export interface SyncStorage {
   set(key: string, value: string): Promise<void> | void;
 }
 
+/** The name of the option that runs a sync without roots: for tests only. */
+export const TEST_ONLY_NO_ROOTS: 'insecureTestOnlyKeysJsonWithoutRoots';
+
 export interface SyncOptions {
+  /**
+   * Contract v3: the superapp's root public keys, from the host's native
+   * code (never from the network or storage). Key sets and bundles count
+   * only when these lead to them. Required: a sync without roots is refused.
+   */
+  roots?: Ed25519PublicJwk[];
+  /**
+   * Test-only: a sync without roots that trusts keys.json as served, i.e.
+   * whoever answers the fetch (a proxy, or mini program code in the realm).
+   */
+  insecureTestOnlyKeysJsonWithoutRoots?: true;
+  /** The key set's URL; defaults to the configuration's `keyset_url`, else `<server_url>/api/v1/superapps/{sid}/keyset`. */
+  keysetUrl?: string;
+  /** As createGuard's. */
+  localPrefixes?: string[];
   /** The configuration file's URL (fetched at start; the copy in storage is used when offline). */
   configUrl?: string;
   /** Or the configuration itself. Exactly one of the two. */
@@ -278,6 +333,8 @@ export interface SyncOptions {
   backoffSeconds?: number;
   /** Largest backoff; 300. */
   maxBackoffSeconds?: number;
+  /** The least time between the starts of two rounds (a server answering at once cannot drive more); 1. */
+  minRoundSeconds?: number;
   /** Per request (a held one gets the wait on top); 15. */
   requestTimeoutSeconds?: number;
   /** Between report sends; 60. */
@@ -327,7 +384,7 @@ export interface Synced {
   /** The guard the sync keeps in force: wrap with it. */
   readonly guard: Guard;
   status(): Readonly<SyncStatus>;
-  /** The bundle and key set in force (signed, public data). */
+  /** The bundle and key set (JWS; keys.json without roots) in force: signed, public data. */
   current(): Readonly<{ bundle: string | null; etag: string | null; keys: string | null }>;
   /** A round now (a long-poll cut short); resolves with the status after it. */
   refresh(): Promise<Readonly<SyncStatus>>;
@@ -340,10 +397,12 @@ export interface Synced {
 }
 
 /**
- * Creates a guard and keeps it in step with the superapp's server
- * (docs/js-bridge.md, "Sync"). Resolves once the guard enforces what storage
- * held or, with nothing usable stored, after the first round with the server.
- * Needs WebAssembly (a native back end is synced by its native side).
+ * Creates a guard with `roots` and keeps it in step with the superapp's
+ * server (docs/js-bridge.md, "Sync"): key sets and bundles verified against
+ * the roots, the signed state persisted. Resolves once the guard enforces
+ * what storage held or, with nothing usable stored, after the first round
+ * with the server. Rejects without `roots` (TypeError). Needs WebAssembly (a
+ * native back end is synced by its native side).
  */
 export function sync(options: SyncOptions): Promise<Synced>;
 

@@ -35,8 +35,17 @@
 //   deny.js        the platform's failure shapes for a denied call
 //   returned.js    mirrors of the objects originals answer
 //   wrap.js        wrapping a namespace
-//   guard.js       the guard object, createGuard, the sync's re-key
+//   guard.js       the guard object, createGuard (roots, keys or a secret),
+//                  key sets and the signed state, the test-only sync's re-key
+//   sync-safe.js   the sync's captured intrinsics, pinned promises, timers
+//   sync-http.js   one request through the injected fetch, read whole
+//   sync-config.js the sync's options (roots required) and configuration file
+//   sync-store.js  the stored record and the floor's own copy
+//   sync-trust.js  where keys come from: roots and key sets (or, test-only,
+//                  keys.json), and what of them is persisted
+//   sync-loop.js   rounds with the server and their pacing
+//   sync-reports.js violation reports sent
 //   sync.js        keeping a guard in step with the superapp's server
 
 export { createGuard, createKeyedGuard } from './guard.js';
-export { sync } from './sync.js';
+export { sync, TEST_ONLY_NO_ROOTS } from './sync.js';

@@ -1,23 +1,22 @@
 // One network target at a time: a value a mini program handed an API, a
 // setter, a method or a component attribute, classified by the kind of its
 // door (./doors.js), checked by guard-core, and what the original receives
-// in its place: the checked form (the href guard-core serialised; a local or
-// inline form as contract v3 §3.7 classifies it), never the caller's value
-// converted a second time.
+// in its place: the checked form (the href guard-core serialised; for a media
+// source, what guard-core's `media` check hands on: a local or inline form as
+// contract v3 §3.7 classifies it), never the caller's value converted a
+// second time. Media is classified by guard-core alone (one piece of code
+// per rule): nothing here reads a scheme or a local prefix.
 //
 // Sizes come first: a target longer than guard-core's URL limit is refused
 // without being copied or scanned (a 32 M-character loadFontFace source
 // used to be copied character by character before any check).
 
-import { freeze, slice, codeAt, append, isArray, TypeErrorCtor } from './safe.js';
+import { freeze, slice, codeAt } from './safe.js';
 import { MEDIA_CHECK, UNKNOWN_CHECK } from './doors.js';
 import { cssUrl, cssEscape } from './css.js';
 
 const StringCtor = String;
 const NumberCtor = Number;
-const URLCtor = typeof URL === 'function' ? URL : undefined;
-const urlHref = URLCtor === undefined ? undefined : Object.getOwnPropertyDescriptor(URLCtor.prototype, 'href').get;
-const applyFn = Reflect.apply;
 
 /**
  * Whether `s` is a local file path, which never leaves the device: a
@@ -44,37 +43,6 @@ export function isLocalPath(s) {
   return !(slash(first) && slash(second));
 }
 
-/**
- * A media target as §3.7 (v3) classifies it: leading and trailing C0
- * controls and spaces removed, and every tab and newline (what the URL
- * parser does), then `{ form, value }`: `local` (a `wxfile:` or `data:` URL,
- * a code package path, a host-configured local prefix), `network` (checked
- * as MEDIA_CHECK), or `invalid` (empty, or a path whose first two code
- * points are each `/` or `\`: another host to some parsers).
- */
-export function mediaForm(s, localPrefixes) {
-  let a = 0;
-  let b = s.length;
-  while (a < b && codeAt(s, a) <= 0x20) a++;
-  while (b > a && codeAt(s, b - 1) <= 0x20) b--;
-  let value = '';
-  let clean = true;
-  for (let i = a; i < b; i++) { const c = codeAt(s, i); if (c === 9 || c === 10 || c === 13) { clean = false; break; } }
-  if (clean) value = a === 0 && b === s.length ? s : slice(s, a, b);
-  else for (let i = a; i < b; i++) { const c = s[i]; if (c !== '\t' && c !== '\n' && c !== '\r') value += c; }
-  const scheme = schemeOf(value);
-  if (scheme === null) {
-    const slash = (c) => c === '/' || c === '\\';
-    if (value === '' || (value.length >= 2 && slash(value[0]) && slash(value[1]))) return { form: 'invalid', value };
-    return { form: 'local', value };
-  }
-  if (scheme === 'wxfile' || scheme === 'data') return { form: 'local', value };
-  for (let i = 0; i < localPrefixes.length; i++) {
-    if (hasLocalPrefix(value, scheme, localPrefixes[i])) return { form: 'local', value };
-  }
-  return { form: 'network', value };
-}
-
 /** The lower-cased scheme of `s` (an ASCII letter, then letters, digits, `+`, `-`, `.`, then `:`), or null. */
 function schemeOf(s) {
   const isAlpha = (c) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -96,75 +64,18 @@ export function lower(c) {
 }
 
 /**
- * Whether `s` (scheme `scheme`) starts with the local prefix `p` (an
- * absolute URL serialised at guard creation, its path ending in `/`). The
- * authority must be plain (ASCII letters, digits, `.`, `-`, `:` and a port;
- * no userinfo, no percent-encoding), compared case-insensitively with a
- * default port dropped, and `\` read as `/` as the parser reads it in
- * special schemes; anything else is not local and is checked (it can only
- * be refused by mistake, never allowed by one).
- */
-function hasLocalPrefix(s, scheme, p) {
-  if (p.scheme !== scheme) return false;
-  let i = scheme.length + 1;
-  const sep = (c) => c === '/' || c === '\\';
-  if (!(i + 1 < s.length && sep(s[i]) && sep(s[i + 1]))) return false;
-  i += 2;
-  let authority = '';
-  for (; i < s.length && !sep(s[i]) && s[i] !== '?' && s[i] !== '#'; i++) {
-    const c = codeAt(s, i);
-    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 45 || c === 58;
-    if (!ok) return false;
-    authority += lower(s[i]);
-  }
-  if (authority === `${p.host}:${p.defaultPort}`) authority = p.host;
-  if (authority !== p.authority) return false;
-  // The rest of the path must start with the prefix's path.
-  let path = '';
-  for (; i < s.length && path.length < p.path.length; i++) path += s[i] === '\\' ? '/' : s[i];
-  return path === p.path;
-}
-
-const DEFAULT_PORTS = freeze({ __proto__: null, http: '80', https: '443', ws: '80', wss: '443', ftp: '21' });
-
-/**
- * The host's local prefixes (createGuard's `localPrefixes`), vetted now, at
- * creation: each an absolute URL whose path ends in `/`, with a plain host,
- * no userinfo, query or fragment. Throws a TypeError naming the first one
- * that is not.
- */
-export function localPrefixesOf(list) {
-  if (list === undefined) return freeze([]);
-  if (!isArray(list)) throw new TypeErrorCtor('`localPrefixes` must be an array of URLs');
-  const out = [];
-  for (let i = 0; i < list.length; i++) {
-    const raw = list[i];
-    if (typeof raw !== 'string' || URLCtor === undefined) throw new TypeErrorCtor(`local prefix ${i} must be a string URL`);
-    let u;
-    try { u = new URLCtor(raw); } catch { throw new TypeErrorCtor(`local prefix \`${raw}\` is not an absolute URL`); }
-    const scheme = u.protocol.slice(0, -1);
-    const path = u.pathname;
-    if (u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '' || !path.endsWith('/') || u.hostname === '' || /[^a-z0-9.\-]/.test(u.hostname)) {
-      throw new TypeErrorCtor(`local prefix \`${raw}\` must be an absolute URL with a plain host whose path ends in \`/\``);
-    }
-    append(out, freeze({ __proto__: null, scheme, host: u.hostname, authority: u.host, defaultPort: DEFAULT_PORTS[scheme] ?? '', path, href: applyFn(urlHref, u, []) }));
-  }
-  return freeze(out);
-}
-
-/**
  * Targets over a guard's parts: `{ vet, vetSocket, vetUnknown, vetMedia,
  * invalid, tooLong, OK }` (the last four for ./attributes.js),
  * each taking `ctx` = `{ appId, label, msg, t }` first: the app, what the
  * violation event names (`InnerAudioContext.src`), what the errMsg names
  * (`src` of an API's message, `addMarkers` of a method's), the clock.
- * `limits`: `{ maxUrl, localPrefixes }`.
+ * `limits`: `{ maxUrl }`.
  */
 export function createTargets(tables, checks, violations, limits) {
   const { KIND, allows } = tables;
   const { urlCheck, socketCheck } = checks;
   const { count } = violations;
-  const { maxUrl, localPrefixes } = limits;
+  const { maxUrl } = limits;
   // `r` is the check made (null for a local form, which needs none): a
   // report-mode pass keeps its verdict for the decision object.
   // Records whose fields are all own (never read through a prototype).
@@ -192,14 +103,16 @@ export function createTargets(tables, checks, violations, limits) {
     return false;
   }
 
+  // guard-core's media check (§3.7) classifies the source and answers what
+  // goes on (`href`); an allowed check with nothing to hand on (which
+  // guard-core does not give) forwards nothing: invalid_url, fail closed.
   function vetMedia(ctx, s) {
     // Over the limit: guard-core refuses it (invalid_url) from a capped copy.
     if (tooLong(s)) return NO(check(ctx, MEDIA_CHECK, s));
-    const m = mediaForm(s, localPrefixes);
-    if (m.form === 'local') return OK(m.value);
-    const r = check(ctx, MEDIA_CHECK, m.value);
+    const r = check(ctx, MEDIA_CHECK, s);
     if (!allows(r.v)) return NO(r);
-    return OK(r.href === null ? m.value : r.href, r);
+    if (r.href === null) return NO(check(ctx, MEDIA_CHECK, ''));
+    return OK(r.href, r);
   }
 
   function vetCss(ctx, s) {

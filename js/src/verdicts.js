@@ -6,7 +6,7 @@
 import { freeze, create, TypeErrorCtor } from './safe.js';
 
 /** The check kinds by name (guard-core's CheckKind::as_str). */
-const KIND_NAMES = freeze(['api', 'request', 'upload', 'download', 'socket', 'webview', 'launch', 'tcp', 'udp']);
+const KIND_NAMES = freeze(['api', 'request', 'upload', 'download', 'socket', 'webview', 'launch', 'tcp', 'udp', 'media']);
 
 /**
  * The tables of `core`: `{ REPORT, CODE_MASK, CODE_NAMES, ERRNOS,
@@ -38,6 +38,9 @@ export function readTables(core) {
   const KIND = create(null);
   for (let i = 0; i < KIND_NAMES.length; i++) {
     const n = core.kind(KIND_NAMES[i]);
+    // A native back end of contract v2 has no `media` kind: left undefined,
+    // every media check then answers a misuse code, i.e. deny `no_policy`.
+    if (n < 0 && KIND_NAMES[i] === 'media') continue;
     if (n < 0) throw new TypeErrorCtor(`the guard module has no check kind ${KIND_NAMES[i]}`);
     KIND[KIND_NAMES[i]] = n;
   }

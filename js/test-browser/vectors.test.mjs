@@ -1,8 +1,8 @@
 // The decision vectors inside Chromium: Debian's chromium, driven by
 // playwright-core, loads the bridge and the vector runner's core
 // (src/vectors/, the same modules the Node CLI uses) from a loopback server,
-// and runs every vector file of tests/vectors and, when they exist, of
-// ../shared/vectors and ../shared/vectors-v2. For each folder: the browser
+// and runs every vector file of tests/vectors, tests/vectors-v3 and, when
+// they exist, of ../shared/vectors, ../shared/vectors-v2 and ../shared/vectors-v3. For each folder: the browser
 // runs as many loads and cases as `node js/bin/guard-vectors.mjs` counts and
 // fails exactly where it fails (one runner, one wasm, two runtimes), and none
 // fails. Nothing is skipped: a folder whose vectors the guard cannot pass yet
@@ -29,7 +29,8 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 // Named as the lead's scripts name them (relative to the repository root), so
 // the outcome names here and in the CLI's output are the same strings.
-const FOLDERS = ['tests/vectors', '../shared/vectors', '../shared/vectors-v2'].filter((f) => f === 'tests/vectors' || existsSync(join(REPO, f)));
+const OWN = ['tests/vectors', 'tests/vectors-v3'];
+const FOLDERS = [...OWN, '../shared/vectors', '../shared/vectors-v2', '../shared/vectors-v3'].filter((f) => OWN.includes(f) || existsSync(join(REPO, f)));
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 
 let server;

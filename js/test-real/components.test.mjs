@@ -20,17 +20,6 @@ const CONTROL = { server_domains: true, apis: true, webview_domains: true };
 const ALLOW = policy({ control: CONTROL, serverDomains: HOSTS, sensitive: SENSITIVE, granted: SENSITIVE });
 const DENY = policy({ control: CONTROL, serverDomains: ['https://api.other.example'], webviewDomains: ['https://h5.other.example'], sensitive: SENSITIVE });
 
-const TODO = 'fixed by the bridge rewrite (issue 21)';
-
-/**
- * Scenarios main's bridge is known to break (issue 21: door APIs get a copy
- * of the options with fields invented). Empty after merging the rewrite.
- */
-const MAIN_GAPS = {
-  'vant uploader (images): choose, preview, rendered thumbnails': 'previewMedia gets `poster: undefined` invented in each source',
-  'tdesign attachments: tapping an image previews it': 'previewImage gets `current: undefined` invented',
-};
-
 const surface = describe(PACKAGES[0]);
 const allow = await guardWith(ALLOW);
 const deny = await guardWith(DENY);
@@ -49,13 +38,9 @@ function errMsgs(v, where, out = []) {
   return out;
 }
 
-test('every known gap names a scenario', () => {
-  for (const name of Object.keys(MAIN_GAPS)) assert.ok(SCENARIOS.some((s) => s.name === name), name);
-});
 
 for (const scenario of SCENARIOS) {
-  const gap = MAIN_GAPS[scenario.name];
-  test(`${scenario.name}: through the wrapper exactly as without it`, gap === undefined ? {} : { todo: `${TODO}: ${gap}` }, async () => {
+  test(`${scenario.name}: through the wrapper exactly as without it`, async () => {
     const raw = await run(scenario, null);
     const wrapped = await run(scenario, allow);
     assert.deepEqual(raw.errors, [], 'the component failed without the wrapper');

@@ -8,8 +8,6 @@
 // right shape (never a Promise), a listener API answers nothing; nothing
 // reaches the base library and nothing escapes as an exception or an
 // unhandled rejection. The issue's named cases follow, one test each.
-// Where main's bridge is known not to comply, MAIN_GAPS lists the APIs and
-// a todo test reports them.
 // Run: node --test js/test-real/denials.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +16,6 @@ import { createMock } from './mock-wx.mjs';
 import { members, at, argsFor, CALLBACKS } from './sweep.mjs';
 import { APP, AppLog, collectEscapes, flush, guardWith, policy } from './harness.mjs';
 
-const TODO = 'fixed by the bridge rewrite (issue 21)';
 const DENY_ALL = { ...policy({ control: { apis: true } }), builtin_apis: [] };
 const OTHER_HOSTS = policy({ control: { server_domains: true }, serverDomains: ['https://api.other.example', 'wss://ws.other.example'] });
 
@@ -138,49 +135,12 @@ async function survey(s, shape) {
   return problems;
 }
 
-/**
- * APIs main's bridge answers unlike the platform, by shape (found by this
- * test; issue 21 "denied calls do not look like the platform's"). Empty
- * after merging the rewrite.
- */
-const ALL = '*';
-const MAIN_GAPS = {
-  // Task-returning APIs outside request/uploadFile/downloadFile/connectSocket answer nothing.
-  'miniprogram-api-typings: callback APIs with callbacks': ['preDownloadSubpackage'],
-  'minigame-api-typings: callback APIs with callbacks': ['createCamera', 'getGameLogManager', 'loadSubpackage', 'getMiniReportManager', 'preDownloadSubpackage', 'getTextLineHeight'],
-  // A rejected Promise nobody holds, instead of nothing (or an inert task).
-  'miniprogram-api-typings: callback APIs without callbacks that answer no Promise': ALL,
-  'minigame-api-typings: callback APIs without callbacks that answer no Promise': ALL,
-  // A rejected Promise instead of an inert object (the next `.onStop` throws).
-  'miniprogram-api-typings: object-returning APIs': ALL,
-  'minigame-api-typings: object-returning APIs': ALL,
-  // onX(listener) answers a rejected Promise nobody holds.
-  'miniprogram-api-typings: listener APIs': ALL,
-  'minigame-api-typings: listener APIs': ALL,
-};
-
 for (const [title, shape] of Object.entries(SHAPES)) {
   for (const s of surfaces) {
-    let memo = null;
-    const problems = async () => (memo ??= await survey(s, shape));
-    const gaps = MAIN_GAPS[`${s.name}: ${title}`] ?? [];
-    if (gaps === ALL) {
-      test(`${s.name}: denied ${title} look like the platform's failure`, { todo: TODO }, async () => {
-        const found = [...(await problems())];
-        assert.deepEqual(found, [], `${found.length} APIs:\n${found.slice(0, 10).map(([a, p]) => `  ${a}: ${p}`).join('\n')}`);
-      });
-      continue;
-    }
     test(`${s.name}: denied ${title} look like the platform's failure`, async () => {
-      const found = [...(await problems())].filter(([api]) => !gaps.includes(api));
+      const found = [...(await survey(s, shape))];
       assert.deepEqual(found, [], `${found.length} APIs:\n${found.slice(0, 10).map(([a, p]) => `  ${a}: ${p}`).join('\n')}`);
     });
-    if (gaps.length > 0) {
-      test(`${s.name}: denied ${title} look like the platform's failure (main's known gaps)`, { todo: TODO }, async () => {
-        const found = [...(await problems())].filter(([api]) => gaps.includes(api));
-        assert.deepEqual(found, [], `${found.length} APIs:\n${found.slice(0, 10).map(([a, p]) => `  ${a}: ${p}`).join('\n')}`);
-      });
-    }
   }
 }
 
@@ -201,7 +161,7 @@ test('the harness sees what escapes: an exception in an app callback the mock ca
   assert.deepEqual(errors, ['Error: app bug']);
 });
 
-test('an exception thrown in the app\'s own fail handler surfaces as on the platform', { todo: TODO }, async () => {
+test('an exception thrown in the app\'s own fail handler surfaces as on the platform', async () => {
   const { mp } = wrapped(denyAll);
   const { errors } = await collectEscapes(async () => {
     mp.chooseImage({ fail() { throw new Error('app bug in fail'); } });
@@ -209,7 +169,7 @@ test('an exception thrown in the app\'s own fail handler surfaces as on the plat
   assert.deepEqual(errors, ['Error: app bug in fail']);
 });
 
-test('a denied getRecorderManager answers an inert RecorderManager, whose start fails through onError', { todo: TODO }, async () => {
+test('a denied getRecorderManager answers an inert RecorderManager, whose start fails through onError', async () => {
   const { mp } = wrapped(denyAll);
   const { value: seen, errors, rejections } = await collectEscapes(async () => {
     const rm = mp.getRecorderManager();
@@ -227,7 +187,7 @@ test('a denied getRecorderManager answers an inert RecorderManager, whose start 
   assert.equal(seen[0].errno, 102);
 });
 
-test('a denied connectSocket without callbacks fires the task\'s onError and onClose, and wx.onSocketClose', { todo: TODO }, async () => {
+test('a denied connectSocket without callbacks fires the task\'s onError and onClose, and wx.onSocketClose', async () => {
   const { mock, mp } = wrapped(hosts);
   const { value: seen, errors, rejections } = await collectEscapes(async () => {
     const got = [];
@@ -247,7 +207,7 @@ test('a denied connectSocket without callbacks fires the task\'s onError and onC
   assert.ok(seen.some((e) => e[0] === 'wx.onSocketClose'), 'wx.onSocketClose never fired');
 });
 
-test('a denied udp.send fails through onError instead of throwing', { todo: TODO }, async () => {
+test('a denied udp.send fails through onError instead of throwing', async () => {
   const { mock, mp } = wrapped(hosts);
   const { value: seen, errors, rejections } = await collectEscapes(async () => {
     const udp = mp.createUDPSocket();
@@ -260,11 +220,12 @@ test('a denied udp.send fails through onError instead of throwing', { todo: TODO
   assert.deepEqual([errors, rejections], [[], []]);
   assert.deepEqual(mock.log.filter((e) => /\.send$/.test(e.path)), []);
   assert.equal(seen.length, 1);
-  assert.match(seen[0].errMsg, /^send:fail /);
+  // The errMsg names the method the app called, as the platform's does.
+  assert.match(seen[0].errMsg, /^UDPSocket\.send:fail /);
   assert.equal(seen[0].errno, 600002);
 });
 
-test('a denied setter fails through the object\'s error listener, and the original keeps its value', { todo: TODO }, async () => {
+test('a denied setter fails through the object\'s error listener, and the original keeps its value', async () => {
   const { mock, mp } = wrapped(hosts);
   const { value: seen, errors, rejections } = await collectEscapes(async () => {
     const audio = mp.createInnerAudioContext();
@@ -281,7 +242,7 @@ test('a denied setter fails through the object\'s error listener, and the origin
   assert.equal(seen[0].errno, 600002);
 });
 
-test('a denied marker fails with the method\'s own name: addMarkers:fail', { todo: TODO }, async () => {
+test('a denied marker fails with the method\'s own name: addMarkers:fail', async () => {
   const { mock, mp } = wrapped(hosts);
   const map = mp.createMapContext('map');
   const got = [];

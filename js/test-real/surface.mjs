@@ -128,7 +128,11 @@ class Reader {
       const result = success === undefined ? null : this.callbackResult(success, depth);
       const promise = promiseSig !== undefined;
       const resultOfPromise = promise && result === null ? this.promiseResult(returns(promiseSig), depth) : result;
-      return { ...base, style: 'callback', promise, task: base.returns !== null, result: resultOfPromise };
+      // A task is an object the call answers (RequestTask, Camera, ...); an
+      // API that answers a number with callbacks (minigame getTextLineHeight)
+      // answers no task.
+      const task = base.returns !== null && base.returns.t === 'ref';
+      return { ...base, style: 'callback', promise, task, result: resultOfPromise };
     }
     if (base.returns !== null && base.returns.t === 'ref' && this.types[base.returns.key].methods) return { ...base, style: 'object' };
     return { ...base, style: 'plain' };

@@ -11,8 +11,8 @@ import { createGuard } from '../src/index.js';
 import {
   API_DOORS, OBJECT_DOORS, CALLBACK_OBJECTS, COMPONENTS, KINDS, apiShape, interfaceMethods,
 } from '../src/doors.js';
-import { isLocalPath, mediaForm, localPrefixesOf, namesAuthority } from '../src/targets.js';
-import { SECRET, NOW, policy, bundle, tick } from './fixture.mjs';
+import { isLocalPath, namesAuthority } from '../src/targets.js';
+import { SECRET, NOW, policy, bundle, tick, fakeWx } from './fixture.mjs';
 
 const EVIL = { url: 'https://evil.example/x', socket: 'wss://evil.example/x' };
 // Allowed under the fixture's lists (schema 1: media is checked as download).
@@ -131,19 +131,48 @@ test('every catalogue API is known to the typings or the door table; door APIs a
   for (const [m, iface] of CALLBACK_OBJECTS) assert.ok(interfaceMethods(iface)?.[m] !== undefined, `${iface}.${m}`);
 });
 
-test('isLocalPath, mediaForm and namesAuthority classify as contract v3 §3.7 says', () => {
+test('isLocalPath and namesAuthority classify as contract v3 §3.7 says', () => {
   for (const p of ['wxfile://tmp/a.png', 'images/a.png', '/images/a.png', 'a b.png']) assert.ok(isLocalPath(p), p);
   for (const p of ['https://evil.example/', '//evil.example/a', '\\\\evil.example\\a', ' /\t/evil.example', 'data:image/png;base64,AA']) assert.ok(!isLocalPath(p), p);
-  const prefixes = localPrefixesOf(['http://tmp/']);
-  const form = (s) => mediaForm(s, prefixes).form;
-  for (const s of ['wxfile://tmp/a.png', 'WXFILE://x', 'data:image/png;base64,AA', ' DATA:text/plain,x', '/images/a.png', 'a.png', 'http://tmp/a.png', 'HTTP://TMP/a.png', 'http://tmp:80/a.png']) assert.equal(form(s), 'local', s);
-  for (const s of ['//evil.example/a.png', '\\\\evil.example\\a', '/\\evil.example', '\t//evil.example', '', '  ']) assert.equal(form(s), 'invalid', s);
-  for (const s of ['https://a.example/x', 'http://tmp.evil.example/a', 'http://user@tmp/a', 'http://%74mp/a', 'javascript:alert(1)', 'http://tmp:81/a']) assert.equal(form(s), 'network', s);
-  assert.equal(mediaForm(' \tda\nta:x\n', prefixes).value, 'data:x');
-  assert.throws(() => localPrefixesOf(['http://tmp/x']), TypeError);
-  assert.throws(() => localPrefixesOf(['http://u@tmp/']), TypeError);
   for (const s of ['https://e.example/', ' //e.example/x', '\\\\e', 'ws:\\\\e']) assert.ok(namesAuthority(s), s);
   for (const s of ['hello: world', '// a comment', 'a/b', 'mailto:x@e.example', '']) assert.ok(!namesAuthority(s), s);
+});
+
+test('media sources are classified by guard-core (checkMedia and every media door alike), with the host\'s local prefixes', async () => {
+  const guard = await createGuard({ secret: SECRET, localPrefixes: ['http://tmp/'] });
+  assert.equal(guard.load(bundle(), { now: NOW }).code, 'ok');
+  const media = (s) => guard.checkMedia('mp_shop', s, { now: NOW });
+  // Local and inline forms pass, handed on as guard-core classified them.
+  for (const [s, on] of [['wxfile://tmp/a.png', 'wxfile://tmp/a.png'], ['data:image/png;base64,AA', 'data:image/png;base64,AA'],
+    ['/images/a.png', '/images/a.png'], ['a.png', 'a.png'], ['HTTP://TMP/a.png', 'http://tmp/a.png'], ['http://tmp:80/a.png', 'http://tmp/a.png']]) {
+    const d = media(s);
+    assert.equal(d.allow, true, s);
+    assert.equal(d.href, on, s);
+  }
+  // What only looks local is not: another host to some parsers.
+  for (const s of ['//evil.example/a.png', '\\\\evil.example\\a', '/\\evil.example', '\t//evil.example', '', '  ']) {
+    assert.equal(media(s).code, 'invalid_url', JSON.stringify(s));
+  }
+  // Under no local prefix and no list: denied, whatever its spelling.
+  for (const s of ['https://a.example/x', 'http://tmp.evil.example/a', 'http://user@tmp/a', 'http://tmp:81/a']) {
+    assert.equal(media(s).allow, false, s);
+  }
+  // The wrapper's media doors ask the same check: the image arrives as handed on.
+  const wx = fakeWx();
+  wx.previewImage = (o) => { wx.calls.push(['previewImage', o]); };
+  const w = guard.wrap(wx, { appId: 'mp_shop' });
+  let failed = null;
+  w.previewImage({ urls: ['HTTP://TMP/a.png', 'https://evil.example/a.png'], fail(e) { failed = e.errMsg; } });
+  await tick();
+  assert.equal(failed, 'previewImage:fail url not in domain list:evil.example');
+  assert.equal(wx.calls.filter(([n]) => n === 'previewImage').length, 0, 'a list with one evil source is refused whole');
+  w.previewImage({ urls: ['HTTP://TMP/a.png', '/images/b.png'], fail() {} });
+  await tick();
+  const seen = wx.calls.filter(([n]) => n === 'previewImage');
+  const urls = seen[0][1].urls; // a null-prototype array: read by index
+  assert.deepEqual(Array.from({ length: urls.length }, (_, i) => urls[i]), ['http://tmp/a.png', '/images/b.png']);
+  await assert.rejects(createGuard({ secret: SECRET, localPrefixes: ['http://tmp/x'] }), /local prefix/);
+  await assert.rejects(createGuard({ secret: SECRET, localPrefixes: [42] }), TypeError);
 });
 
 test('every API door: an evil target never reaches the original; an allowed one arrives as its href', async () => {

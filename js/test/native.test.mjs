@@ -190,7 +190,8 @@ test('tables a bridge cannot drive make createGuard reject', async () => {
     await assert.rejects(createGuard({ native: answer }), /native back end/, what);
   }
   await assert.rejects(createGuard({ native: 'not a function' }), TypeError);
-  await assert.rejects(createGuard({ native: b.call, keys: [] }), /neither `secret` nor `keys`/);
+  await assert.rejects(createGuard({ native: b.call, keys: [] }), /pass no `secret`, `keys`, `roots` or `superappId`/);
+  await assert.rejects(createGuard({ native: b.call, roots: [] }), /pass no `secret`, `keys`, `roots` or `superappId`/);
 });
 
 test('the native call and the built-ins it needs are captured at creation: later replacements change nothing', async () => {

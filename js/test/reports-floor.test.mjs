@@ -34,7 +34,7 @@ test('every denial is reported once per kind and subject, with the host only', a
     ['api', 'chooseImage', 'permission_not_granted', 'enforce', 2, 7],
     ['request', 'evil.example', 'domain_not_whitelisted', 'enforce', 1, 7],
     ['tcp', 'evil.example', 'domain_not_whitelisted', 'enforce', 1, 7],
-    ['download', 'tracker.example', 'domain_not_whitelisted', 'enforce', 1, 7],
+    ['media', 'tracker.example', 'domain_not_whitelisted', 'enforce', 1, 7],
   ]);
   assert.deepEqual(reports[0], {
     app: 'mp_shop', kind: 'api', api: 'chooseImage', code: 'permission_not_granted', mode: 'enforce',

@@ -15,7 +15,7 @@ const realFetch = globalThis.fetch;
 const stringify = JSON.stringify;
 const { defineProperty, getOwnPropertyDescriptor } = Object;
 
-const { sync } = await import('../src/index.js');
+const { sync, TEST_ONLY_NO_ROOTS } = await import('../src/index.js');
 const { fakeWx } = await import('./fixture.mjs');
 
 const base = process.env.GUARD_URL;
@@ -28,6 +28,8 @@ const synced = await sync({
   intervalSeconds: Number(process.env.GUARD_INTERVAL),
   backoffSeconds: 0.02,
   maxBackoffSeconds: 0.2,
+  // guard serve (this branch) serves keys.json, no key sets yet.
+  [TEST_ONLY_NO_ROOTS]: true,
 });
 const wx = fakeWx();
 const mp = synced.guard.wrap(wx, { appId: 'mp_shop' });

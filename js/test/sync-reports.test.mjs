@@ -9,7 +9,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { sync } from '../src/index.js';
+import { sync, TEST_ONLY_NO_ROOTS } from '../src/index.js';
 import { fakeWx, tick } from './fixture.mjs';
 import { demoServer, memoryStorage, CONFIG_URL, SUPERAPP, SHOP, PUBLIC } from './sync-fixture.mjs';
 
@@ -57,6 +57,9 @@ async function setup(script, extra = {}) {
     now: () => clock,
     intervalSeconds: 0.05,
     reportIntervalSeconds: 3600,
+    // guard serve (this branch) serves keys.json, no key sets yet.
+    [TEST_ONLY_NO_ROOTS]: true,
+    minRoundSeconds: 0.01,
     ...extra,
   });
   closers.push(() => synced.stop());
@@ -126,7 +129,7 @@ test('reports are sent on the report interval without being asked', async () => 
 test('a denied call reaches guard serve\'s violations API', async () => {
   const s = await demoServer();
   closers.push(() => s.close());
-  const synced = await sync({ configUrl: CONFIG_URL, fetch: s.fetch, storage: memoryStorage(), intervalSeconds: 0.05 });
+  const synced = await sync({ configUrl: CONFIG_URL, fetch: s.fetch, storage: memoryStorage(), intervalSeconds: 0.05, minRoundSeconds: 0.01, [TEST_ONLY_NO_ROOTS]: true });
   closers.push(() => synced.stop());
   const mp = synced.guard.wrap(fakeWx(), { appId: SHOP });
   mp.request({ url: 'https://evil.example/x', fail() {} });

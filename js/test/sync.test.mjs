@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { sync } from '../src/index.js';
+import { sync, TEST_ONLY_NO_ROOTS } from '../src/index.js';
 import { fakeWx, tick } from './fixture.mjs';
 import { demoServer, memoryStorage, until, CONFIG_URL, PUBLIC, SUPERAPP, SHOP } from './sync-fixture.mjs';
 
@@ -32,6 +32,9 @@ const start = (s, storage, extra = {}) => sync({
   intervalSeconds: 0.05,
   backoffSeconds: 0.02,
   maxBackoffSeconds: 0.2,
+  minRoundSeconds: 0.01,
+  // guard serve (this branch) serves keys.json, no key sets yet.
+  [TEST_ONLY_NO_ROOTS]: true,
   ...extra,
 });
 
@@ -324,9 +327,14 @@ test('bad options are refused clearly', async () => {
   await assert.rejects(sync({ fetch: f, storage }), /exactly one of `config` and `configUrl`/);
   await assert.rejects(sync({ configUrl: CONFIG_URL, fetch: 'x', storage }), /`fetch` must be a function/);
   await assert.rejects(sync({ configUrl: CONFIG_URL, fetch: f, storage: {} }), /`storage` must have/);
-  await assert.rejects(sync({ config: { format: 'x' }, fetch: f, storage }), /`format` must be `guard-superapp-config\/1`/);
-  await assert.rejects(sync({ configUrl: CONFIG_URL, fetch: f, storage }), /could not be fetched .* and none is stored/);
-  await assert.rejects(sync({ configUrl: CONFIG_URL, fetch: f, storage, intervalSeconds: -1 }), /intervalSeconds/);
+  await assert.rejects(sync({ config: { format: 'x' }, fetch: f, storage, [TEST_ONLY_NO_ROOTS]: true }), /`format` must be `guard-superapp-config\/1`/);
+  await assert.rejects(sync({ configUrl: CONFIG_URL, fetch: f, storage, [TEST_ONLY_NO_ROOTS]: true }), /could not be fetched .* and none is stored/);
+  await assert.rejects(sync({ configUrl: CONFIG_URL, fetch: f, storage, intervalSeconds: -1, [TEST_ONLY_NO_ROOTS]: true }), /intervalSeconds/);
+  // Contract v3: no sync without roots, unless the test-only hatch says so by name.
+  await assert.rejects(sync({ configUrl: CONFIG_URL, fetch: f, storage }), /sync needs `roots`/);
+  await assert.rejects(sync({ configUrl: CONFIG_URL, fetch: f, storage, roots: [] }), /non-empty array/);
+  await assert.rejects(sync({ configUrl: CONFIG_URL, fetch: f, storage, roots: [{}], [TEST_ONLY_NO_ROOTS]: true }), /exclude each other/);
+  await assert.rejects(sync({ configUrl: CONFIG_URL, fetch: f, storage, [TEST_ONLY_NO_ROOTS]: 'yes' }), /is true or absent/);
 });
 
 test('hostile built-ins replaced after the sync started cannot keep a revoked grant in force', async () => {

@@ -134,6 +134,8 @@ function fakeGuardFactory({ without = [] } = {}) {
       checkLaunch: (...a) => { calls.push(['checkLaunch', ...a]); return decision; },
       checkTcp: (...a) => { calls.push(['checkTcp', ...a]); return decision; },
       checkUdp: (...a) => { calls.push(['checkUdp', ...a]); return decision; },
+      checkMedia: (...a) => { calls.push(['checkMedia', ...a]); return decision; },
+      loadKeys: (jws, opts) => { calls.push(['loadKeys', jws, opts]); return { code: 'ok', message: '' }; },
     };
     for (const m of without) delete guard[m];
     return guard;
@@ -184,9 +186,41 @@ test('keys: the guard gets secret and the public part of every key; sign_with si
     null,
     null,
     'sign_with `nope`: no key with that kid in `keys`',
-    '`sign_with` signs a `policy`; a `bundle` is loaded as given',
+    'a `bundle` or `keyset_jws` load is loaded as given: no `sign_with`',
   ]);
   assert.equal(calls.filter((c) => c[0] === 'load').length, 2, 'a load that cannot be signed is not loaded');
+});
+
+test('roots (v3): the guard gets the public roots and superapp id only; keyset loads are signed by the named root with the key-set typ; media cases call checkMedia', async () => {
+  const root = edKey('root-1');
+  const k1 = edKey('k1');
+  const keyset = { superapp_id: 'demo', version: 18446744073709551615n, issued_at: 0, expires_at: NOW + 1, keys: [k1].map(({ d, ...pub }) => pub) };
+  // Written by hand so the huge version keeps its digits (the runner signs losslessly).
+  const keysetText = JSON.stringify({ ...keyset, version: 0 }).replace('"version":0', '"version":18446744073709551615');
+  const text = `{"secret":"${SECRET}","now":${NOW},"roots":${JSON.stringify([root])},"superapp_id":"demo","local_prefixes":["http://tmp/"],"loads":[
+    {"keyset":${keysetText},"sign_with":"root-1","expect":"ok"},
+    {"keyset_jws":"a.b.c","expect":"invalid_keyset"},
+    {"keyset":${keysetText},"expect":"ok"},
+    {"keyset":${keysetText},"sign_with":"k1","expect":"ok"}
+  ],"cases":[{"app":"mp","media":"/a.png","expect":"allow"}]}`;
+  const { factory, calls } = fakeGuardFactory();
+  const out = await runVectorText('r.json', text, { createGuard: factory });
+  assert.deepEqual(calls[0], ['createGuard', { roots: [root].map(({ d, ...pub }) => pub), superappId: 'demo', localPrefixes: ['http://tmp/'] }]);
+  assert.equal(calls[1][0], 'loadKeys');
+  const [header, payload, sig] = calls[1][1].split('.');
+  assert.deepEqual(b64json(header), { alg: 'EdDSA', kid: 'root-1', typ: 'guard-keyset+jws' });
+  assert.ok(Buffer.from(payload, 'base64url').toString().includes('"version":18446744073709551615'), 'the payload keeps its digits');
+  const pub = createPublicKey({ key: { kty: root.kty, crv: root.crv, x: root.x }, format: 'jwk' });
+  assert.equal(verify(null, Buffer.from(`${header}.${payload}`), pub, Buffer.from(sig, 'base64url')), true);
+  assert.deepEqual(calls[2], ['loadKeys', 'a.b.c', { now: NOW }]);
+  assert.deepEqual(out.map((o) => o.failure), [
+    null,
+    'expected load `invalid_keyset`, got `ok` ()',
+    'a `keyset` load names its root in `sign_with`',
+    'sign_with `k1`: no key with that kid in `roots`',
+    null,
+  ]);
+  assert.deepEqual(calls.at(-1), ['checkMedia', 'mp', '/a.png', { now: NOW }]);
 });
 
 test('a v1 file configures the guard with its secret only', async () => {
@@ -258,7 +292,7 @@ test('a case with two subjects, v2 ones included, is a failure', async () => {
   const out = await runVectorText('two.json', JSON.stringify(file({ cases: [
     { app: 'mp_shop', tcp: 'a.example:1', udp: 'a.example:1', expect: 'allow' },
   ] })), { createGuard: fakeGuardFactory().factory });
-  assert.equal(out[1].failure, 'a case needs exactly one of api, request, upload, download, socket, webview, launch, tcp, udp');
+  assert.equal(out[1].failure, 'a case needs exactly one of api, request, upload, download, socket, webview, launch, tcp, udp, media');
 });
 
 test('a guard that throws fails that case only', async () => {

@@ -63,10 +63,19 @@ export async function wasmGuard(bundle: string): Promise<void> {
   guard.requeueReports();
   const floor: string | null = guard.floor();
   if (floor !== null) guard.restoreFloor(floor);
+  // Contract v3: roots, key sets, media, the signed state.
+  const rooted: Guard = await createGuard({ roots: [key], superappId: 'demo', localPrefixes: ['http://tmp/'] });
+  const keysLoaded: LoadCode = rooted.loadKeys('a.b.c', at).code;
+  const media: TargetDecision = rooted.checkMedia('mp_shop', '/images/a.png', at);
+  const state: string | null = rooted.signedState();
+  if (state !== null) rooted.restoreState(state, at);
+  void [keysLoaded, media.href];
   const fail: FailResult = { errMsg: d.message, errno: d.errno ?? 0 };
   void [code, deny, href, v, ok, c.byCode.no_policy, body, fail];
   // @ts-expect-error: createGuard needs options
   await createGuard();
+  // @ts-expect-error: the superapp id is a string
+  await createGuard({ roots: [key], superappId: 7 });
   // @ts-expect-error: local prefixes are URLs
   await createGuard({ keys: [key], localPrefixes: 'http://tmp/' });
   // @ts-expect-error: a wrapped namespace is read-only
@@ -101,9 +110,12 @@ export async function synced(): Promise<void> {
     long_poll_seconds: 25,
     name: 'Demo',
   };
-  const options: SyncOptions = { config, fetch: fetchFn, storage, intervalSeconds: 30, now: () => 1_800_000_000 };
+  const options: SyncOptions = { roots: [key], config, fetch: fetchFn, storage, intervalSeconds: 30, minRoundSeconds: 1, now: () => 1_800_000_000 };
   const s: Synced = await sync(options);
-  await sync({ configUrl: 'https://guard.example.com/api/v1/superapps/demo/config.json', storage });
+  await sync({ roots: [key], configUrl: 'https://guard.example.com/api/v1/superapps/demo/config.json', keysetUrl: 'https://guard.example.com/api/v1/superapps/demo/keyset', storage });
+  await sync({ insecureTestOnlyKeysJsonWithoutRoots: true, config, storage });
+  // @ts-expect-error: the test-only escape hatch is `true` or absent
+  await sync({ insecureTestOnlyKeysJsonWithoutRoots: false, config, storage });
   const st: SyncStatus = s.status();
   const version: number | null = st.version;
   const off = s.onChange((e: SyncChange) => { const r: 'bundle' | 'keys' = e.reason; void r; });

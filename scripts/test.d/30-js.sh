@@ -2,7 +2,8 @@
 # JS side: guard-wasm's own Rust tests, the bridge's types (tsc), its unit tests (node --test; the sync's
 # against a real guard serve, the native back end out of process), the decision vectors through
 # the wasm (the project's own, and the contract's at ../shared/vectors when
-# that folder exists, as it does in CI, with ../shared/vectors-v2), and the
+# that folder exists, as it does in CI, with ../shared/vectors-v2 and -v3; the
+# project's v3 vectors in tests/vectors-v3), and the
 # Playwright tests in Debian's chromium (harness, web-view, screenshot, URL
 # differential, the containment attacks, and every vector file run in the page).
 set -euo pipefail
@@ -20,12 +21,12 @@ node --test js/test-real/*.test.mjs
 # The native back end's tests again, against the SDK's real guard-sdk-native.
 GUARD_NATIVE="${CARGO_TARGET_DIR:-target}/debug/guard-sdk-native" node --test js/test/native.test.mjs
 node js/bin/guard-vectors.mjs tests/vectors
-if [ -d ../shared/vectors ]; then
-  node js/bin/guard-vectors.mjs ../shared/vectors
-fi
-if [ -d ../shared/vectors-v2 ]; then
-  node js/bin/guard-vectors.mjs ../shared/vectors-v2
-fi
+node js/bin/guard-vectors.mjs tests/vectors-v3
+for d in ../shared/vectors ../shared/vectors-v2 ../shared/vectors-v3; do
+  if [ -d "$d" ]; then
+    node js/bin/guard-vectors.mjs "$d"
+  fi
+done
 
 node --test js/test-browser/*.test.mjs
 echo "js: unit tests, vectors and browser test passed"

@@ -8,15 +8,22 @@
 //
 // An outcome is `{ name, failure, ignored }`: `failure` is null for a pass,
 // else what differed; `ignored` lists the unknown fields it carried.
+//
+// Contract v3 fields are read as the Rust runner reads them: a top-level
+// `roots` (root JWKs with their private `d`) with `superapp_id` (the guard
+// is then created with the public roots and that id only, no `secret`),
+// `local_prefixes`, a load's `keyset` (signed with the key-set header by the
+// root `sign_with` names) or `keyset_jws` (loaded as given), both through
+// `guard.loadKeys`, and the case `media` (`guard.checkMedia`).
 import { parse as parseLossless, toPlain, RawNumber } from './lossless-json.mjs';
-import { signPolicy, signPolicyEdDsa, publicJwk } from './sign.mjs';
+import { signPolicy, signPolicyEdDsa, signKeysetEdDsa, publicJwk } from './sign.mjs';
 
-/** Load outcomes of the contract (docs/policy.md §2), `unknown_key` from v2. */
-export const LOAD_CODES = Object.freeze(['ok', 'malformed_bundle', 'unsupported_alg', 'unknown_key', 'bad_signature', 'invalid_policy', 'stale_version', 'expired']);
+/** Load outcomes of the contract (docs/policy.md §2), `unknown_key` from v2, `invalid_keyset` from v3. */
+export const LOAD_CODES = Object.freeze(['ok', 'malformed_bundle', 'unsupported_alg', 'unknown_key', 'bad_signature', 'invalid_policy', 'stale_version', 'expired', 'invalid_keyset']);
 
-const FILE_KEYS = new Set(['description', 'secret', 'keys', 'now', 'policy', 'loads', 'cases']);
-const LOAD_KEYS = new Set(['policy', 'bundle', 'sign_with', 'expect', 'now', 'message', 'note']);
-const CASE_KEYS = new Set(['app', 'api', 'request', 'upload', 'download', 'socket', 'webview', 'launch', 'tcp', 'udp', 'expect', 'code', 'now', 'message', 'errno', 'reported', 'note']);
+const FILE_KEYS = new Set(['description', 'secret', 'keys', 'roots', 'superapp_id', 'local_prefixes', 'now', 'policy', 'loads', 'cases']);
+const LOAD_KEYS = new Set(['policy', 'bundle', 'keyset', 'keyset_jws', 'sign_with', 'expect', 'now', 'message', 'note']);
+const CASE_KEYS = new Set(['app', 'api', 'request', 'upload', 'download', 'socket', 'webview', 'launch', 'tcp', 'udp', 'media', 'expect', 'code', 'now', 'message', 'errno', 'reported', 'note']);
 const LAUNCH_KEYS = new Set(['version', 'package_sha256']);
 const JWK_STRINGS = ['kty', 'crv', 'kid', 'x', 'd'];
 // Case field -> guard method. The one-subject checks take (app, subject, {now});
@@ -24,7 +31,10 @@ const JWK_STRINGS = ['kty', 'crv', 'kid', 'x', 'd'];
 const CHECKS = [
   ['api', 'checkApi'], ['request', 'checkRequest'], ['upload', 'checkUpload'], ['download', 'checkDownload'],
   ['socket', 'checkSocket'], ['webview', 'checkWebview'], ['launch', 'checkLaunch'], ['tcp', 'checkTcp'], ['udp', 'checkUdp'],
+  ['media', 'checkMedia'],
 ];
+// Documents signed by the runner, kept lossless (numbers as written).
+const LOSSLESS = new Set(['policy', 'keyset']);
 const SUBJECT_FIELDS = CHECKS.map(([k]) => k);
 
 // ---- shape checks, mirroring serde's field types (unknown fields are kept
@@ -67,11 +77,11 @@ export function parseTarget(target) {
 }
 
 // Objects become plain objects (own data properties, so `__proto__` is just a
-// key), numbers stay RawNumber, policies stay lossless for signing.
+// key), numbers stay RawNumber, policies and key sets stay lossless for signing.
 function toRawView(v) {
   if (v instanceof Map) {
     const o = {};
-    for (const [k, x] of v) Object.defineProperty(o, k, { value: k === 'policy' ? x : toRawView(x), enumerable: true, writable: true, configurable: true });
+    for (const [k, x] of v) Object.defineProperty(o, k, { value: LOSSLESS.has(k) ? x : toRawView(x), enumerable: true, writable: true, configurable: true });
     return o;
   }
   if (Array.isArray(v)) return v.map(toRawView);
@@ -88,28 +98,36 @@ export function validate(raw) {
   const file = toRawView(raw);
   file[IGNORED] = unknownKeys(file, FILE_KEYS).map((k) => `file.${k}`);
   if (file.description !== undefined && typeof file.description !== 'string') throw new Error('`description`: expected a string');
-  if (typeof file.secret !== 'string') throw new Error('missing or invalid field `secret`');
+  // Since v3 `secret` is optional (a file with `roots` has none); a
+  // `policy` load without `sign_with` then fails, naming it.
+  if (!optStr(file, 'secret')) throw new Error('invalid field `secret`');
+  if (!optStr(file, 'superapp_id')) throw new Error('invalid field `superapp_id`');
   if (!isU64(file.now)) throw new Error('missing or invalid field `now`');
-  for (const key of ['keys', 'loads', 'cases']) {
+  for (const key of ['keys', 'roots', 'local_prefixes', 'loads', 'cases']) {
     if (present(file[key]) && !Array.isArray(file[key])) throw new Error(`\`${key}\`: expected a sequence`);
   }
-  (file.keys ?? []).forEach((k, i) => {
-    if (!isObj(k) || JWK_STRINGS.some((m) => typeof k[m] !== 'string')) {
-      throw new Error(`keys[${i}]: expected an Ed25519 JWK with string ${JWK_STRINGS.join(', ')}`);
-    }
+  for (const key of ['keys', 'roots']) {
+    (file[key] ?? []).forEach((k, i) => {
+      if (!isObj(k) || JWK_STRINGS.some((m) => typeof k[m] !== 'string')) {
+        throw new Error(`${key}[${i}]: expected an Ed25519 JWK with string ${JWK_STRINGS.join(', ')}`);
+      }
+    });
+  }
+  (file.local_prefixes ?? []).forEach((p, i) => {
+    if (typeof p !== 'string') throw new Error(`local_prefixes[${i}]: expected a string`);
   });
   for (const l of file.loads ?? []) {
     if (!isObj(l)) throw new Error('a load: expected an object');
     l[IGNORED] = unknownKeys(l, LOAD_KEYS);
     if (typeof l.expect !== 'string') throw new Error('a load: missing or invalid field `expect`');
-    if (!optStr(l, 'bundle') || !optStr(l, 'message') || !optStr(l, 'sign_with')) throw new Error('a load: invalid `bundle`, `message` or `sign_with`');
+    if (!optStr(l, 'bundle') || !optStr(l, 'keyset_jws') || !optStr(l, 'message') || !optStr(l, 'sign_with')) throw new Error('a load: invalid `bundle`, `keyset_jws`, `message` or `sign_with`');
     if (present(l.now) && !isU64(l.now)) throw new Error('a load: invalid `now`');
   }
   for (const c of file.cases ?? []) {
     if (!isObj(c)) throw new Error('a case: expected an object');
     c[IGNORED] = unknownKeys(c, CASE_KEYS);
     if (typeof c.app !== 'string' || typeof c.expect !== 'string') throw new Error('a case: missing or invalid `app` or `expect`');
-    for (const k of ['api', 'request', 'upload', 'download', 'socket', 'webview', 'tcp', 'udp', 'code', 'message', 'note']) {
+    for (const k of ['api', 'request', 'upload', 'download', 'socket', 'webview', 'tcp', 'udp', 'media', 'code', 'message', 'note']) {
       if (!optStr(c, k)) throw new Error(`a case: \`${k}\`: expected a string`);
     }
     if (present(c.launch)) {
@@ -133,16 +151,33 @@ const num = (v) => (v instanceof RawNumber ? Number(v.text) : v);
 const thrown = (e) => `the guard threw ${e?.name ?? 'a non-error'}: ${e?.message ?? String(e)}`;
 
 /**
+ * The options a guard for `file` is created with, as the Rust runner's
+ * `engine_keys`: with `roots`, the public part of every root and the
+ * superapp id only; otherwise `secret` and, for a v2 file, the public part
+ * of every key (a device never holds a private key: the guard refuses `d`);
+ * and the local prefixes.
+ */
+export function guardOptions(file) {
+  const options = {};
+  if (present(file.roots)) {
+    options.roots = file.roots.map((k) => publicJwk(plainObject(k)));
+    if (present(file.superapp_id)) options.superappId = file.superapp_id;
+  } else {
+    if (present(file.secret)) options.secret = file.secret;
+    if (present(file.keys)) options.keys = file.keys.map((k) => publicJwk(plainObject(k)));
+  }
+  if (present(file.local_prefixes)) options.localPrefixes = [...file.local_prefixes];
+  return options;
+}
+
+/**
  * Runs one validated vector file against a fresh guard from `createGuard`
  * (the bridge's, or any with its API). `subtle` is the WebCrypto used to sign
  * `sign_with` loads (default: the runtime's).
  */
 export async function runFile(name, file, { createGuard, subtle } = {}) {
   const out = [];
-  // The guard is configured with `secret` and, for a v2 file, the public part
-  // of every key: a device never holds a private key (the guard refuses `d`).
-  const options = { secret: file.secret };
-  if (present(file.keys)) options.keys = file.keys.map((k) => publicJwk(plainObject(k)));
+  const options = guardOptions(file);
   let guard;
   try {
     guard = await createGuard(options);
@@ -176,28 +211,47 @@ export async function runFile(name, file, { createGuard, subtle } = {}) {
   return out;
 }
 
-async function bundleOf(load, file, subtle) {
-  if (present(load.policy) === present(load.bundle)) return { failure: 'a load needs exactly one of policy, bundle' };
-  if (present(load.bundle)) {
-    if (present(load.sign_with)) return { failure: '`sign_with` signs a `policy`; a `bundle` is loaded as given' };
-    return { bundle: load.bundle };
+// The one key of `file[field]` whose kid is `kid`, or a failure naming why not.
+function signer(file, field, kid) {
+  const keys = (file[field] ?? []).filter((k) => k.kid === kid);
+  if (keys.length === 1) return { key: keys[0] };
+  return { failure: `sign_with \`${kid}\`: ${keys.length === 0 ? 'no' : 'more than one'} key with that kid in \`${field}\`` };
+}
+
+/**
+ * The document a load hands the guard: `{ bundle, keyset }` (`keyset` true
+ * for a key set, loaded with `loadKeys`), or `{ failure }`.
+ */
+async function documentOf(load, file, subtle) {
+  const given = ['policy', 'bundle', 'keyset', 'keyset_jws'].filter((k) => present(load[k]));
+  if (given.length !== 1) return { failure: 'a load needs exactly one of policy, bundle, keyset, keyset_jws' };
+  const isKeyset = given[0] === 'keyset' || given[0] === 'keyset_jws';
+  if (present(load.bundle) || present(load.keyset_jws)) {
+    if (present(load.sign_with)) return { failure: 'a `bundle` or `keyset_jws` load is loaded as given: no `sign_with`' };
+    return { bundle: present(load.bundle) ? load.bundle : load.keyset_jws, keyset: isKeyset };
   }
-  if (!present(load.sign_with)) return { bundle: signPolicy(load.policy, file.secret) };
-  const keys = (file.keys ?? []).filter((k) => k.kid === load.sign_with);
-  if (keys.length !== 1) return { failure: `sign_with \`${load.sign_with}\`: ${keys.length === 0 ? 'no' : 'more than one'} key with that kid in \`keys\`` };
+  if (!present(load.sign_with)) {
+    if (isKeyset) return { failure: 'a `keyset` load names its root in `sign_with`' };
+    if (!present(file.secret)) return { failure: 'cannot sign the load: a `policy` load without `sign_with` needs the file\'s `secret`' };
+    return { bundle: signPolicy(load.policy, file.secret), keyset: false };
+  }
+  const { key, failure } = signer(file, isKeyset ? 'roots' : 'keys', load.sign_with);
+  if (failure) return { failure };
   // A key WebCrypto refuses is the vector's fault, not the guard's: say so.
   try {
-    return { bundle: await signPolicyEdDsa(load.policy, keys[0], subtle) };
+    const bundle = isKeyset ? await signKeysetEdDsa(load.keyset, key, subtle) : await signPolicyEdDsa(load.policy, key, subtle);
+    return { bundle, keyset: isKeyset };
   } catch (e) {
     return { failure: `sign_with \`${load.sign_with}\`: cannot sign: ${e.message}` };
   }
 }
 
 async function runLoad(guard, load, file, now, subtle) {
-  const { bundle, failure } = await bundleOf(load, file, subtle);
+  const { bundle, keyset, failure } = await documentOf(load, file, subtle);
   if (failure) return failure;
   if (!LOAD_CODES.includes(load.expect)) return `unknown expected load outcome \`${load.expect}\``;
-  const { code, message } = guard.load(bundle, { now });
+  if (keyset && typeof guard.loadKeys !== 'function') return 'the guard has no loadKeys(): this bridge does not implement key sets (contract v3) yet';
+  const { code, message } = keyset ? guard.loadKeys(bundle, { now }) : guard.load(bundle, { now });
   if (code !== load.expect) return `expected load \`${load.expect}\`, got \`${code}\` (${message})`;
   if (present(load.message) && !message.includes(load.message)) {
     return `expected load message containing \`${load.message}\`, got \`${message}\``;
@@ -209,7 +263,7 @@ async function runLoad(guard, load, file, now, subtle) {
 // the method (a v2 check before the bridge implements it must fail, loudly).
 function check(guard, kind, method, c, now) {
   if (typeof guard[method] !== 'function') {
-    return { missing: `the guard has no ${method}(): this bridge does not implement \`${kind}\` checks (contract v2) yet` };
+    return { missing: `the guard has no ${method}(): this bridge does not implement \`${kind}\` checks yet` };
   }
   if (kind === 'launch') {
     return { d: guard.checkLaunch(c.app, { version: c.launch.version, packageSha256: c.launch.package_sha256 }, { now }) };

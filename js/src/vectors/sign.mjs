@@ -1,5 +1,5 @@
-// Signs policy documents into bundles (docs/policy.md §2) for the vector
-// runner, the same bytes in Node and in a browser page: no Node-only API.
+// Signs policy documents into bundles (docs/policy.md §2), and key sets
+// with a root (contract v3 §2.1), for the vector runner, the same bytes in Node and in a browser page: no Node-only API.
 //
 // HS256 is synchronous because its callers are: the harness server, the
 // unit-test fixture and the benchmark sign with `signPolicy(policy, secret)`
@@ -76,12 +76,28 @@ export function publicJwk(jwk) {
  * signed by the private Ed25519 JWK `jwk` (which carries `kid` and `d`).
  * `subtle` defaults to the runtime's WebCrypto.
  */
-export async function signPolicyEdDsa(policy, jwk, subtle = globalThis.crypto?.subtle) {
+export function signPolicyEdDsa(policy, jwk, subtle = globalThis.crypto?.subtle) {
+  return signEdDsa({ alg: 'EdDSA', kid: jwk.kid }, policy, jwk, subtle);
+}
+
+/** The `typ` of a key set's header (contract v3 §2.1). */
+export const KEYSET_TYP = 'guard-keyset+jws';
+
+/**
+ * A key set (contract v3 §2.1) of `payload`, header
+ * {"alg":"EdDSA","kid":…,"typ":"guard-keyset+jws"}, signed by the private
+ * root JWK `root` (which carries `kid` and `d`).
+ */
+export function signKeysetEdDsa(payload, root, subtle = globalThis.crypto?.subtle) {
+  return signEdDsa({ alg: 'EdDSA', kid: root.kid, typ: KEYSET_TYP }, payload, root, subtle);
+}
+
+async function signEdDsa(header, payload, jwk, subtle) {
   if (subtle === undefined) throw new Error('EdDSA signing needs WebCrypto (crypto.subtle), which this runtime lacks');
   // Only the key material: WebCrypto rejects some JWK members (`key_ops`, `use`)
   // that would not match a signing key, and `kid` is ours, not WebCrypto's.
   const key = await subtle.importKey('jwk', { kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d }, { name: 'Ed25519' }, false, ['sign']);
-  const input = `${base64url(JSON.stringify({ alg: 'EdDSA', kid: jwk.kid }))}.${base64url(policyJson(policy))}`;
+  const input = `${base64url(JSON.stringify(header))}.${base64url(policyJson(payload))}`;
   const sig = await subtle.sign({ name: 'Ed25519' }, key, utf8(input));
   return `${input}.${base64url(new Uint8Array(sig))}`;
 }

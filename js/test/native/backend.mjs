@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { compile, open } from '../../src/raw.js';
 
-const KINDS = ['api', 'request', 'upload', 'download', 'socket', 'webview', 'launch', 'tcp', 'udp'];
+const KINDS = ['api', 'request', 'upload', 'download', 'socket', 'webview', 'launch', 'tcp', 'udp', 'media'];
 const core = await open(await compile(readFileSync(new URL('../../pkg/guard_wasm_bg.wasm', import.meta.url))));
 if (core.create(process.argv[2] ?? '') !== 0) {
   process.stderr.write(`backend: bad key set: ${core.message()}\n`);
