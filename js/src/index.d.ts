@@ -243,7 +243,7 @@ export interface CreateGuardOptions {
   localPrefixes?: string[];
 }
 
-/** The base library's synchronous JS-to-native call (PROTOCOLS.md P4). */
+/** The base library's synchronous JS-to-native call (docs/protocols.md P4). */
 export type NativeCall = (request: string) => string;
 
 /**
@@ -266,7 +266,7 @@ export interface SuperappConfig {
   keys_url?: string;
   /** The key set (contract v3, a JWS signed by a root); derived from `server_url` when absent. */
   keyset_url?: string;
-  /** PROTOCOLS.md P2; derived from `server_url` when absent. */
+  /** docs/protocols.md P2; derived from `server_url` when absent. */
   reports_url?: string;
   /** What to put in `Prefer: wait=` (P1, P5); 25 when absent. */
   long_poll_seconds?: number;

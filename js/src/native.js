@@ -1,4 +1,4 @@
-// The bridge's driver for a NATIVE back end (PROTOCOLS.md P4), for JS engines
+// The bridge's driver for a NATIVE back end (docs/protocols.md P4), for JS engines
 // with no WebAssembly (iOS JavaScriptCore outside a web view): the base
 // library hands createGuard({ native }) its synchronous JS-to-native call
 // `(request: string) => string`, and the guard lives in native code (the
@@ -33,7 +33,7 @@ const ErrorCtor = Error;
 const TypeErrorCtor = TypeError;
 
 /** The raw ABI version whose numbering the back end's tables must follow. */
-const ABI = 3;
+const ABI = 4;
 /** Caller names (API names, app ids) given ids, per table: guard-core's bound (limits::MAX_CALLER_NAMES). */
 const MAX_NAMES = 4096;
 /**

@@ -124,7 +124,7 @@ export function checkConfig(c, app, keysetUrl) {
   const bundleUrl = app === undefined ? str('bundle_url') : fill(str('app_bundle_url_template'), app);
   const keysUrl = str('keys_url', true);
   const base = `${serverUrl[serverUrl.length - 1] === '/' ? slice(serverUrl, 0, serverUrl.length - 1) : serverUrl}/api/v1/superapps/${apply(encodeComponent, undefined, [superappId])}`;
-  // PROTOCOLS.md P2: the path is fixed; older configuration files lack the field.
+  // docs/protocols.md P2: the path is fixed; older configuration files lack the field.
   const reportsUrl = str('reports_url', true) ?? `${base}/reports`;
   const keyset = keysetUrl ?? str('keyset_url', true) ?? `${base}/keyset`;
   const lp = own(c, 'long_poll_seconds');

@@ -1,6 +1,6 @@
 // The sync's rounds with the server and their pacing: each round asks for
 // the key set, then the bundle (held by the server when it applies the
-// long-poll of PROTOCOLS.md P1, `Prefer: wait=N`); between rounds at least
+// long-poll of docs/protocols.md P1, `Prefer: wait=N`); between rounds at least
 // the minimum gap (the Rust SDK's `min_round_interval`), the jittered
 // interval when the server does not hold requests, or exponential backoff
 // with full jitter after a failure (`Retry-After` honoured). A bundle or key

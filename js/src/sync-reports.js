@@ -1,4 +1,4 @@
-// The sync's violation reports (PROTOCOLS.md P2): the guard's own log sent
+// The sync's violation reports (docs/protocols.md P2): the guard's own log sent
 // every report interval and when the app goes to the background, requeued
 // when a send fails, held back while a 429's or 503's Retry-After lasts, and
 // dropped when the server refuses the batch as such.

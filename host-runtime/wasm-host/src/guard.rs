@@ -648,7 +648,7 @@ impl WasmGuard {
         }
     }
 
-    /// Re-keys the guard (a key rotation, `PROTOCOLS.md` P6): a new instance
+    /// Re-keys the guard (a key rotation, `docs/protocols.md` P6): a new instance
     /// verifying with `keys` (as [`WasmGuard::new`] takes them), with the
     /// anti-rollback floor of this one restored and the last good bundle
     /// re-loaded at the clock it was accepted at, so what the guard enforces
