@@ -17,8 +17,9 @@ guard="${CARGO_TARGET_DIR:-target}/debug/guard"
 out=$(mktemp -d /tmp/guard-precompiled.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 "$guard" precompile --engine pulley --out "$out/guard.cwasm"
-"$guard" vectors --engine pulley --precompiled "$out/guard.cwasm" tests/vectors
-for d in ../shared/vectors ../shared/vectors-v2; do
-  if [ -d "$d" ]; then "$guard" vectors --engine pulley --precompiled "$out/guard.cwasm" "$d"; fi
+dirs=(tests/vectors tests/vectors-v3)
+for d in ../shared/vectors ../shared/vectors-v2 ../shared/vectors-v3; do
+  if [ -d "$d" ]; then dirs+=("$d"); fi
 done
+"$guard" vectors --engine pulley --precompiled "$out/guard.cwasm" "${dirs[@]}"
 echo "sdk: unit, server, native back end and example tests, and every vector from a precompiled Pulley artifact passed"
