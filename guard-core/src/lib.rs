@@ -36,7 +36,6 @@
 //! assert_eq!(denied.decision(CheckKind::Request).message,
 //!            "request:fail url not in domain list:api.shop.example:8080");
 //! ```
-#![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![warn(missing_docs)]

@@ -1,4 +1,4 @@
-// The native back end (PROTOCOLS.md P4): createGuard({ native }) drives a
+// The native back end (docs/protocols.md P4): createGuard({ native }) drives a
 // guard that lives in another process through a synchronous call, with the
 // same integer verdicts as its wasm instance, so every check, wrap, door,
 // web-view, report and floor works unchanged; a back end that answers

@@ -1,4 +1,4 @@
-// The bridge's internal re-key (PROTOCOLS.md P6), which the sync uses on a
+// The bridge's internal re-key (docs/protocols.md P6), which the sync uses on a
 // key rotation: the same guard object, a new guard inside its wasm instance
 // with the new keys, the floor restored, the last good bundle loaded again,
 // the report log kept; every namespace it wrapped keeps working. Refused keys

@@ -1,4 +1,4 @@
-// Violation reports from the sync (PROTOCOLS.md P2): the wasm guard's own
+// Violation reports from the sync (docs/protocols.md P2): the wasm guard's own
 // log, sent on the report interval and when the app goes to the background;
 // a failed send is requeued (nothing lost, nothing doubled), a 429's
 // Retry-After holds the next send back, a batch the server refuses as such

@@ -1,5 +1,21 @@
 #!/usr/bin/env bash
+# Formatting; the checks of what is generated or allowed: every package
+# selection of the test parts builds each dependency with one feature set
+# (scripts/workspace-hack.py), unsafe code only in its two places, and
+# docs/server.md's code layout is what the files say (scripts/code-layout.py);
+# then clippy, native and wasm32.
 set -euo pipefail
 cargo fmt --all -- --check
+python3 scripts/workspace-hack.py
+python3 scripts/code-layout.py
+# Unsafe code is denied workspace-wide ([workspace.lints]); these two files
+# are the only ones that allow it (decision 343).
+allowed=$'guard-wasm/src/raw_abi.rs\nhost-runtime/wasm-host/src/precompiled.rs'
+found=$(git grep -l -e 'allow(unsafe_code)' -- '*.rs' ':!fuzz' | sort)
+if [ "$found" != "$allowed" ]; then
+  echo "unsafe code allowed outside its two places:" >&2
+  echo "$found" >&2
+  exit 1
+fi
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p guard-wasm --target wasm32-unknown-unknown --locked -- -D warnings

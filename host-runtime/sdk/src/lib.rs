@@ -55,16 +55,19 @@ mod mailbox;
 pub mod native;
 mod reports;
 mod sdk;
+mod shared;
 mod status;
 mod sync;
+mod timing;
 
 pub use clock::{system_clock, Clock};
 pub use config::{Config, DEFAULT_LONG_POLL_SECONDS, FORMAT};
 pub use error::SdkError;
 pub use reports::Sent;
-pub use sdk::{Answer, Builder, Sdk, Timing};
+pub use sdk::{Answer, Builder, Sdk};
 pub use status::Status;
 pub use sync::Synced;
+pub use timing::Timing;
 
 // What the threading model promises: one SDK, checked from any thread.
 const _: fn() = || {

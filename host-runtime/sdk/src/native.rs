@@ -1,4 +1,4 @@
-//! The native back end of the JS bridge (`PROTOCOLS.md` P4, `docs/sdk.md`):
+//! The native back end of the JS bridge (`docs/protocols.md` P4, `docs/sdk.md`):
 //! where the JS engine has no `WebAssembly` (iOS JavaScriptCore outside a
 //! web view), the bridge hands every request to a synchronous native
 //! function as one JSON object and reads one JSON object back. [`answer`]

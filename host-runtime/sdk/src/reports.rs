@@ -19,7 +19,7 @@ use crate::backoff::Backoff;
 use crate::error::SdkError;
 use crate::http::Posted;
 use crate::mailbox::{Mailbox, Woke};
-use crate::sdk::{lock, PostResult, Shared};
+use crate::shared::{lock, PostResult, Shared};
 
 /// Largest body the server accepts (P2).
 pub(crate) const MAX_BODY_BYTES: usize = 32 * 1024;

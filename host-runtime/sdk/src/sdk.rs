@@ -3,13 +3,12 @@
 //! persisted in a state directory. [`Builder`] starts one.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use guard_core::report::{Batch, ReportLog};
+use guard_core::report::Batch;
 use guard_core::{Check, CheckKind, Decision, Floor, LoadCode, LoadError, PolicyStatus};
 use guard_wasm_host::{Tables, WasmModule};
 
@@ -18,46 +17,12 @@ use crate::clock::{system_clock, Clock};
 use crate::config::Config;
 use crate::enforcer::Enforcer;
 use crate::error::SdkError;
-use crate::http::{Http, Posted};
 use crate::mailbox::{Event, Mailbox};
 use crate::reports::Sent;
+use crate::shared::{lock, PostResult, Shared, SyncResult};
 use crate::status::Status;
 use crate::sync::{Round, Synced};
-
-/// Waits and intervals of the background threads. The defaults are the
-/// protocol's (`docs/sdk.md`); tests shorten them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Timing {
-    /// Between two bundle requests when the server does not hold them (no
-    /// long-poll): jittered ±20 %. Default 60 s.
-    pub poll_interval: Duration,
-    /// Between two report sends: default 60 s (the Reporting API's).
-    pub report_interval: Duration,
-    /// First wait after a failure, doubled per failure (jittered). Default 1 s.
-    pub backoff_base: Duration,
-    /// Longest wait after failures. Default 5 minutes.
-    pub backoff_cap: Duration,
-    /// Least time between the starts of two sync rounds, however fast the
-    /// server answers: a server that answers at once forever cannot make a
-    /// device spin. Default 1 s.
-    pub min_round_interval: Duration,
-    /// Longest `Retry-After` honoured. Default 1 hour.
-    pub max_retry_after: Duration,
-}
-
-impl Default for Timing {
-    fn default() -> Timing {
-        Timing {
-            poll_interval: Duration::from_secs(60),
-            report_interval: Duration::from_secs(60),
-            backoff_base: Duration::from_secs(1),
-            backoff_cap: Duration::from_secs(300),
-            min_round_interval: Duration::from_secs(1),
-            max_retry_after: Duration::from_secs(3600),
-        }
-    }
-}
+use crate::timing::Timing;
 
 /// Where the keys come from.
 #[derive(Debug, Clone)]
@@ -113,82 +78,6 @@ impl Answer {
     }
 }
 
-/// The state the SDK's threads and callers share.
-pub(crate) struct Shared {
-    pub(crate) enforcer: Mutex<Enforcer>,
-    pub(crate) config: Option<Config>,
-    pub(crate) http: Http,
-    persist: Mutex<Persist>,
-    pub(crate) status: Mutex<Status>,
-    /// Reports taken from the guard and not yet accepted by the server.
-    pub(crate) outbox: Mutex<ReportLog>,
-    pub(crate) clock: Clock,
-    pub(crate) timing: Timing,
-    stopped: AtomicBool,
-    tables: Tables,
-    /// Bumped (and waiters woken) by every change of state or status.
-    events: (Mutex<u64>, Condvar),
-}
-
-struct Persist {
-    dir: Option<StateDir>,
-    /// The enforcer's sequence number last written.
-    written: Option<u64>,
-}
-
-/// The lock, even if a thread panicked holding it: nothing under these
-/// locks panics on input (the crate denies `unwrap`, `expect` and `panic`),
-/// and the guard inside stays memory-safe and fails closed on its own.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Shared {
-    pub(crate) fn now(&self) -> u64 {
-        (self.clock)()
-    }
-
-    pub(crate) fn is_stopped(&self) -> bool {
-        self.stopped.load(Ordering::SeqCst)
-    }
-
-    /// Writes what the enforcer holds now, unless it was written already,
-    /// or the SDK is shut down (nothing touches the directory after
-    /// [`Sdk::shutdown`]). A write that fails is the status's last error;
-    /// the guard goes on enforcing.
-    pub(crate) fn persist(&self) {
-        let now = self.now();
-        let superapp = self.config.as_ref().map(|c| c.superapp_id.as_str());
-        let (seq, cached) = lock(&self.enforcer).snapshot(superapp, now);
-        let mut p = lock(&self.persist);
-        if self.is_stopped() || p.written.is_some_and(|w| w >= seq) {
-            return;
-        }
-        let Some(dir) = &p.dir else { return };
-        match dir.write(&cached) {
-            Ok(()) => p.written = Some(seq),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot persist the SDK's state");
-                lock(&self.status).last_error = Some(e.to_string());
-            }
-        }
-        drop(p);
-        self.changed();
-    }
-
-    pub(crate) fn note_error(&self, e: &SdkError) {
-        tracing::warn!(error = %e, "guard sdk");
-        lock(&self.status).last_error = Some(e.to_string());
-        self.changed();
-    }
-
-    /// Wakes [`Sdk::wait_until`]: something changed.
-    pub(crate) fn changed(&self) {
-        *lock(&self.events.0) += 1;
-        self.events.1.notify_all();
-    }
-}
-
 /// The superapp SDK: a guard checked from any thread, synced and persisted.
 ///
 /// One lock guards the guard: a check is tens of nanoseconds under Cranelift
@@ -204,9 +93,6 @@ pub struct Sdk {
     report_tx: Option<Sender<Event<PostResult>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
-
-pub(crate) type SyncResult = Result<crate::http::Fetched, SdkError>;
-pub(crate) type PostResult = Result<Posted, SdkError>;
 
 impl std::fmt::Debug for Sdk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -357,19 +243,15 @@ impl Builder {
         enforcer.touch();
 
         let tables = self.module.tables().clone();
-        let shared = Arc::new(Shared {
-            enforcer: Mutex::new(enforcer),
+        let shared = Arc::new(Shared::new(
+            enforcer,
             config,
-            http: Http::new(),
-            persist: Mutex::new(Persist { dir, written: None }),
-            status: Mutex::new(status),
-            outbox: Mutex::new(ReportLog::new()),
-            clock: self.clock,
-            timing: self.timing,
-            stopped: AtomicBool::new(false),
+            dir,
+            status,
+            self.clock,
+            self.timing,
             tables,
-            events: (Mutex::new(0), Condvar::new()),
-        });
+        ));
         shared.persist();
 
         let mut sdk = Sdk {
@@ -711,7 +593,7 @@ impl Sdk {
     /// the guard in memory; nothing is synced, sent or written any more.
     /// Idempotent.
     pub fn shutdown(&self) {
-        self.shared.stopped.store(true, Ordering::SeqCst);
+        self.shared.stop();
         for tx in [&self.sync_tx].into_iter().flatten() {
             let _ = tx.send(Event::Stop);
         }
@@ -721,8 +603,7 @@ impl Sdk {
         for t in lock(&self.threads).drain(..) {
             let _ = t.join();
         }
-        // Release the lock: another SDK may open the directory now.
-        lock(&self.shared.persist).dir = None;
+        self.shared.release_dir();
     }
 }
 

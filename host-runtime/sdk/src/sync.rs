@@ -15,7 +15,7 @@ use crate::enforcer::Loaded;
 use crate::error::SdkError;
 use crate::http::{Fetched, Get};
 use crate::mailbox::{Mailbox, Woke};
-use crate::sdk::{lock, Shared, SyncResult};
+use crate::shared::{lock, Shared, SyncResult};
 
 /// Most bytes of a key set read.
 const MAX_KEYS_BYTES: u64 = 1 << 20;

@@ -22,7 +22,7 @@ use crate::store::{Backend, Store};
 pub const PLATFORM: &str = "_platform";
 
 /// The PostgreSQL channel every change is announced on, with its scope as
-/// payload (`PROTOCOLS.md` P1).
+/// payload (`docs/protocols.md` P1).
 pub const CHANNEL: &str = "guard_change";
 
 /// One change in flight: its transaction and the version it claimed.

@@ -28,7 +28,6 @@
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
-#![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod auth;

@@ -1,6 +1,5 @@
 //! `guard-server`: the same server as `guard serve`, as a stand-alone binary
 //! (used by the crash test and the load benchmark).
-#![forbid(unsafe_code)]
 
 use clap::Parser;
 

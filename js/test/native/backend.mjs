@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// An out-of-process native back end (PROTOCOLS.md P4) for the bridge's tests:
+// An out-of-process native back end (docs/protocols.md P4) for the bridge's tests:
 // a Node process that runs the wasm guard through raw.js and answers one
 // request line with one answer line on stdin/stdout, as `guard-sdk-native`
 // does from the SDK's synced guard. Loads whatever bundles it is sent.

@@ -1,4 +1,4 @@
-//! The long-poll of the bundle routes (`PROTOCOLS.md` P1): RFC 7240
+//! The long-poll of the bundle routes (`docs/protocols.md` P1): RFC 7240
 //! `Prefer: wait=N` with an `If-None-Match` that matches the current ETag
 //! holds the request until the scope changes (200 with the new bundle) or
 //! `min(N, --max-wait-seconds)` passes (304), and says so with

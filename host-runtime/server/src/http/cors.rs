@@ -1,4 +1,4 @@
-//! CORS for the device endpoints (`PROTOCOLS.md` P1): a base library in a
+//! CORS for the device endpoints (`docs/protocols.md` P1): a base library in a
 //! web view fetches bundles, key sets, configuration, packages and QR codes
 //! and posts reports cross-origin, so those answer any origin, without
 //! credentials (no cookies: nothing there authenticates by them). The

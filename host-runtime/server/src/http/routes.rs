@@ -197,7 +197,7 @@ fn application_management(package_limit: usize) -> Router<AppState> {
         .route("/api/v1/apps/{app}/release", delete(releases::json::remove))
 }
 
-/// The console's view of violation reports (`PROTOCOLS.md` P2).
+/// The console's view of violation reports (`docs/protocols.md` P2).
 fn violations() -> Router<AppState> {
     Router::new()
         .route("/api/v1/apps/{app}/violations", get(violations::app))

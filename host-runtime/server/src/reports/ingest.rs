@@ -1,4 +1,4 @@
-//! `POST /api/v1/superapps/{sid}/reports` (`PROTOCOLS.md` P2): what
+//! `POST /api/v1/superapps/{sid}/reports` (`docs/protocols.md` P2): what
 //! devices send, public (no credentials), every client assumed hostile.
 //!
 //! In this order, cheapest refusal first: the client address's rate (429),
@@ -24,7 +24,7 @@ use crate::reports::counters;
 use crate::resources::{reply, Res};
 use crate::state::AppState;
 
-/// Largest body of a batch (`PROTOCOLS.md` P2: 32 KiB; a full batch of 100
+/// Largest body of a batch (`docs/protocols.md` P2: 32 KiB; a full batch of 100
 /// reports fits).
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
 

@@ -1,4 +1,4 @@
-//! Violation reports (`PROTOCOLS.md` P2): what the guards on devices denied
+//! Violation reports (`docs/protocols.md` P2): what the guards on devices denied
 //! (and, in report mode, let through), sent by the SDKs without
 //! credentials, taken in by a hostile-proof endpoint (`ingest`, with the
 //! rate limits of `rate`), added up into counters bounded per app

@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::HashMapStateStore;
+use governor::{Quota, RateLimiter};
 
 use crate::http::error::ApiError;
 
@@ -88,20 +90,31 @@ impl std::fmt::Display for AddrKey {
     }
 }
 
+/// A keyed GCRA limiter on clock `C`: the system's, or a test's it drives.
+type Limiter<K, C> = RateLimiter<K, HashMapStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
 #[derive(Debug)]
-struct Keyed<K: Hash + Eq + Clone> {
-    limiter: Mutex<Arc<DefaultKeyedRateLimiter<K>>>,
+struct Keyed<K: Hash + Eq + Clone, C: Clock + Clone = DefaultClock> {
+    limiter: Mutex<Arc<Limiter<K, C>>>,
     quota: Quota,
+    clock: C,
     checks: AtomicU64,
     max_keys: usize,
 }
 
 impl<K: Hash + Eq + Clone> Keyed<K> {
     fn new(rate: Rate, max_keys: usize) -> Keyed<K> {
+        Keyed::with_clock(rate, max_keys, DefaultClock::default())
+    }
+}
+
+impl<K: Hash + Eq + Clone, C: Clock + Clone> Keyed<K, C> {
+    fn with_clock(rate: Rate, max_keys: usize, clock: C) -> Keyed<K, C> {
         let quota = rate.quota();
         Keyed {
-            limiter: Mutex::new(Arc::new(DefaultKeyedRateLimiter::keyed(quota))),
+            limiter: Mutex::new(Arc::new(Limiter::hashmap_with_clock(quota, clock.clone()))),
             quota,
+            clock,
             checks: AtomicU64::new(0),
             max_keys,
         }
@@ -118,14 +131,15 @@ impl<K: Hash + Eq + Clone> Keyed<K> {
                         keys = current.len(),
                         "report rate limiter full: starting over"
                     );
-                    *current = Arc::new(DefaultKeyedRateLimiter::keyed(self.quota));
+                    *current =
+                        Arc::new(Limiter::hashmap_with_clock(self.quota, self.clock.clone()));
                 }
             }
             current.clone()
         };
         limiter
             .check_key(key)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
     fn len(&self) -> usize {
@@ -192,6 +206,7 @@ impl RateLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use governor::clock::FakeRelativeClock;
 
     #[test]
     fn a_burst_then_429_with_a_whole_retry_after() {
@@ -266,19 +281,22 @@ mod tests {
             "{}",
             k.len()
         );
-        // Idle keys are swept: with a fast rate, nothing stays.
-        let fast: Keyed<AddrKey> = Keyed::new(
+        // Idle keys are swept: with a fast rate, nothing stays once the
+        // limiter's clock (driven here, never slept on) has moved past it.
+        let clock = FakeRelativeClock::default();
+        let fast: Keyed<AddrKey, FakeRelativeClock> = Keyed::with_clock(
             Rate {
                 per_minute: 6_000_000,
                 burst: 1,
             },
             100,
+            clock.clone(),
         );
         for i in 0..SWEEP_EVERY {
             let ip = IpAddr::from(u32::try_from(i).unwrap().to_be_bytes());
             fast.check(&AddrKey::from(ip)).unwrap();
         }
-        std::thread::sleep(Duration::from_millis(20));
+        clock.advance(Duration::from_millis(20));
         for _ in 0..SWEEP_EVERY {
             let _ = fast.check(&AddrKey::V4([10, 0, 0, 1]));
         }

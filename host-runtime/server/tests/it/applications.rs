@@ -1,11 +1,12 @@
 //! Application management (seed 001): superapp profile and configuration
 //! file, versions (code packages), release review, removal, packages and QR
-//! codes; on SQLite and PostgreSQL.
+//! codes; on SQLite, and the release (package blobs) and the racing
+//! approvals also on PostgreSQL (decision 340).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
-use common::{stores, zip_of, Harness, T0};
+use common::{both_stores, stores, zip_of, Harness, T0};
 use guard_core::{DenyCode, Guard};
 use guard_server::Limits;
 use serde_json::{json, Value};
@@ -190,7 +191,7 @@ async fn applications_have_an_owner_team_platform_ids_and_a_config_file_without_
 
 #[tokio::test]
 async fn a_released_version_is_in_the_bundle_the_package_and_the_qr_code() {
-    for (backend, store) in stores("apps-release").await {
+    for (backend, store) in both_stores("apps-release").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
         let (rid, sha) = h.submit_release("dev", "mp1", "1.0.0", "v1").await;
@@ -554,7 +555,7 @@ async fn bad_packages_and_versions_are_refused_and_change_nothing() {
 
 #[tokio::test]
 async fn of_two_racing_approvals_exactly_one_wins() {
-    for (backend, store) in stores("apps-race").await {
+    for (backend, store) in both_stores("apps-race").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
         let h = std::sync::Arc::new(h);

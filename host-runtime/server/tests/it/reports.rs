@@ -1,4 +1,5 @@
-//! Violation reports (`PROTOCOLS.md` P2), on SQLite and PostgreSQL: what a
+//! Violation reports (`docs/protocols.md` P2), on SQLite (the counters' arithmetic, bounds and
+//! races also on PostgreSQL, decision 340): what a
 //! device sends is added up into counters the console reads, and what a
 //! hostile client tries gets a specific refusal and stores nothing: bodies
 //! that are not reports, unknown fields, a URL (path, query, port) passed
@@ -7,14 +8,14 @@
 //! bounded), and a flood of requests (429 with `Retry-After`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
-use common::{stores, Harness, Resp, T0};
+use common::{both_stores, stores, Harness, Resp, T0};
 use guard_server::reports::counters::{max_rows_per_app, MAX_ROWS_PER_APP, RETENTION_SECS};
 use guard_server::reports::rate::Rate;
 use guard_server::Limits;
@@ -104,7 +105,7 @@ async fn row_count(h: &Harness, app: &str) -> i64 {
 
 #[tokio::test]
 async fn reports_add_up_into_counters_the_console_reads() {
-    for (backend, store) in stores("reports-add").await {
+    for (backend, store) in both_stores("reports-add").await {
         let h = world(backend, store, unlimited()).await;
         assert_eq!(
             accepted(
@@ -384,7 +385,7 @@ async fn reports_for_apps_not_bound_to_the_superapp_are_refused() {
 
 #[tokio::test]
 async fn times_and_counts_from_a_device_cannot_break_the_counters() {
-    for (backend, store) in stores("reports-numbers").await {
+    for (backend, store) in both_stores("reports-numbers").await {
         let h = world(backend, store, unlimited()).await;
         // Times far in the past and the future: taken, and never stored.
         let mut r = host_report("mp1", "evil.example", 1u64 << 40);
@@ -429,7 +430,7 @@ async fn times_and_counts_from_a_device_cannot_break_the_counters() {
 
 #[tokio::test]
 async fn a_flood_of_made_up_hosts_cannot_grow_the_database() {
-    for (backend, store) in stores("reports-flood").await {
+    for (backend, store) in both_stores("reports-flood").await {
         let h = world(backend, store, unlimited()).await;
         const HOSTS: usize = 10_000;
         for chunk in 0..HOSTS / 100 {
@@ -511,7 +512,7 @@ async fn a_flood_of_made_up_hosts_cannot_grow_the_database() {
 
 #[tokio::test]
 async fn concurrent_batches_cannot_both_take_the_last_rows() {
-    for (backend, store) in stores("reports-race").await {
+    for (backend, store) in both_stores("reports-race").await {
         let h = std::sync::Arc::new(world(backend, store, unlimited()).await);
         let fill: Vec<Value> = (0..100)
             .map(|i| host_report("mp1", &format!("a{i}.example"), 1))

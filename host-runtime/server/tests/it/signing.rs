@@ -1,14 +1,14 @@
 //! Ed25519 signing keys: bundles verify with the public key set alone, the
 //! private key is sealed at rest and never shown, rotation publishes the next
 //! key before it signs, and a retired key leaves the set after the grace
-//! period. SQLite and PostgreSQL.
+//! period. SQLite and PostgreSQL (sealed keys are bytes at rest).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use common::{stores, Harness, T0};
+use common::{both_stores, Harness, T0};
 use guard_core::{Guard, KeySet};
 use guard_server::distribution::sealing::Kek;
 use guard_server::{AppState, Clock, Limits};
@@ -49,7 +49,7 @@ fn device(keys_json: &str) -> Guard {
 
 #[tokio::test]
 async fn eddsa_bundles_verify_with_keys_json_and_keys_rotate() {
-    for (backend, store) in stores("signing").await {
+    for (backend, store) in both_stores("signing").await {
         let kek = [9u8; 32];
         let clock = Clock::manual(T0);
         let state = AppState::new(store.clone(), clock.clone(), Limits::default())

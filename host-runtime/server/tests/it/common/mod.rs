@@ -1,6 +1,7 @@
-//! Test harness: fresh stores on SQLite and (when `GUARD_TEST_PG_URL` is set)
-//! PostgreSQL, a router with a manual clock, and a caller that checks every
-//! response against the served OpenAPI document.
+//! Test harness: fresh stores (SQLite for what does not depend on the store;
+//! SQLite and, when `GUARD_TEST_PG_URL` is set, PostgreSQL for what does), a
+//! router with a manual clock, and a caller that checks every response
+//! against the served OpenAPI document.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod process;
@@ -73,9 +74,21 @@ pub async fn fresh_pg_url() -> Option<String> {
     Some(with_db(&admin, &db))
 }
 
-/// Fresh stores: SQLite always, PostgreSQL when configured.
+/// A fresh SQLite store, for tests of what the server decides whatever the
+/// store (roles, validation, workflows): both stores run the same
+/// statements through the same code, so running these twice tests the
+/// decisions twice and the store no better. Store behaviour is tested on
+/// both by [`both_stores`] (decision 340 in docs/decisions.md).
 pub async fn stores(name: &str) -> Vec<(&'static str, Store)> {
-    let mut out = vec![("sqlite", Store::open_sqlite(&temp_dir(name)).await.unwrap())];
+    vec![("sqlite", Store::open_sqlite(&temp_dir(name)).await.unwrap())]
+}
+
+/// Fresh stores, SQLite always and PostgreSQL when configured (in CI always:
+/// see [`pg_url`]), for tests of what depends on the store: transactions and
+/// races, counters' arithmetic and bounds, blobs, sealed keys, single-use
+/// codes, wake-ups (`NOTIFY`) and state shared by two servers.
+pub async fn both_stores(name: &str) -> Vec<(&'static str, Store)> {
+    let mut out = stores(name).await;
     if let Some(url) = fresh_pg_url().await {
         out.push(("postgres", Store::open_url(&url).await.unwrap()));
     }

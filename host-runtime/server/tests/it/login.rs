@@ -1,11 +1,12 @@
 //! The openserver login API: errcodes, single-use expiring codes, token
 //! lifetime, checksession, derived ids, and phone/email released only when the
-//! app's policy allows it. SQLite and PostgreSQL, with a manual clock.
+//! app's policy allows it. SQLite and PostgreSQL (a code is spent by one conditional
+//! `UPDATE ... RETURNING`, store semantics), with a manual clock.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
-use common::{stores, Harness, SECRET};
+use common::{both_stores, Harness, SECRET};
 use guard_server::util::hmac_hex;
 use serde_json::{json, Value};
 
@@ -41,7 +42,7 @@ async fn post(h: &Harness, path: &str, body: Value) -> Value {
 
 #[tokio::test]
 async fn login_flow_codes_tokens_and_ids() {
-    for (backend, store) in stores("login").await {
+    for (backend, store) in both_stores("login").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
         // Only the superapp's backend (its SecretKey) may create users and codes.

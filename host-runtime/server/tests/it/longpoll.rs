@@ -1,5 +1,6 @@
-//! The long-poll of the bundle routes (`Prefer: wait=N`, `PROTOCOLS.md`
-//! P1), in process, on SQLite and PostgreSQL: a held request answers 200 as
+//! The long-poll of the bundle routes (`Prefer: wait=N`, `docs/protocols.md`
+//! P1), in process, on SQLite (the wake-up on a commit also on PostgreSQL,
+//! decision 340): a held request answers 200 as
 //! soon as a change commits, 304 with `Preference-Applied` when the wait
 //! runs out, and nothing at all is held for what a hostile client tries
 //! (bad `Prefer` values, unknown superapps, a flood beyond the waiter
@@ -7,13 +8,13 @@
 //! server's own count of waiters, never by sleeping.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use common::{stores, Harness};
+use common::{both_stores, stores, Harness};
 use guard_server::{AppState, Limits};
 use serde_json::json;
 use tower::ServiceExt;
@@ -83,7 +84,7 @@ fn state(h: &Harness) -> &AppState {
 
 #[tokio::test]
 async fn a_held_request_answers_the_new_bundle_as_soon_as_a_change_commits() {
-    for (backend, store) in stores("longpoll-wake").await {
+    for (backend, store) in both_stores("longpoll-wake").await {
         let h = harness(backend, store, Limits::default()).await;
         for path in ["/api/v1/superapps/sa1/bundle", "/api/v1/apps/mp1/bundle"] {
             let tag = etag(&h, path).await;

@@ -7,7 +7,7 @@
 //! process); with CI=true a missing PostgreSQL fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,12 +1,13 @@
 //! The permission workflow end to end, checked by `guard_core::Guard` exactly
-//! as the SDK would; whitelists; audit; robustness. SQLite and PostgreSQL.
+//! as the SDK would; whitelists; audit; robustness. On SQLite; the end-to-end
+//! flow and the reviewers' race also on PostgreSQL (decision 340).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::Request;
-use common::{stores, Harness, SECRET, T0};
+use common::{both_stores, stores, Harness, SECRET, T0};
 use guard_core::{CheckKind, DenyCode, Guard};
 use guard_server::Limits;
 use serde_json::json;
@@ -15,7 +16,7 @@ const NOW: u64 = T0 as u64;
 
 #[tokio::test]
 async fn request_approve_bundle_enforced_revoke_request_again() {
-    for (backend, store) in stores("flow").await {
+    for (backend, store) in both_stores("flow").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
         let mut guard = h.guard("sa1").await;
@@ -717,7 +718,7 @@ async fn malformed_input_is_a_400_naming_the_field_and_bodies_are_bounded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_reviewers_deciding_at_once_exactly_one_wins() {
-    for (backend, store) in stores("race").await {
+    for (backend, store) in both_stores("race").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
         let h = std::sync::Arc::new(h);

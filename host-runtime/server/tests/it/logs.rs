@@ -2,7 +2,7 @@
 //! a capturing subscriber at TRACE, then search the captured text.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -1,8 +1,9 @@
 //! Every (role, action) pair: allowed → 2xx, forbidden → 403 with a JSON error
-//! naming the role and the action. On SQLite and PostgreSQL.
+//! naming the role and the action. On SQLite (the decisions do not
+//! depend on the store: decision 340).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{stores, unique, Harness};
 use serde_json::{json, Value};

@@ -1,10 +1,10 @@
 //! What contract v2 adds to the bundle the server publishes: blocked hosts
 //! (the superapp's own patterns, its backend host and the openserver host)
 //! and report mode per app, checked by `guard_core::Guard` as the SDK does.
-//! SQLite and PostgreSQL.
+//! On SQLite (decision 340).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{stores, Harness, T0};
 use guard_core::{DenyCode, Policy};

@@ -4,7 +4,7 @@
 //! configuration file's `reports_url` and `long_poll_seconds` (P5).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};

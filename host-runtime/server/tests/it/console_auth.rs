@@ -1,15 +1,16 @@
-//! Console sign-in, on SQLite and PostgreSQL: invites (forged, expired,
+//! Console sign-in, on SQLite (throttling across two servers on one
+//! database also on PostgreSQL, decision 340): invites (forged, expired,
 //! reused, superseded), passwords, sessions (forged, idle, absolute,
 //! signed out, ended by a new password), CSRF (no token, another session's
 //! token, cross-origin, no origin at all), throttling (per account, per
 //! address, across two servers on one database), cookies and headers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod console_kit;
+use crate::common;
+use crate::console_kit;
 
 use axum::http::StatusCode;
-use common::{stores, Harness};
+use common::{both_stores, stores, Harness};
 use console_kit::{Browser, ORIGIN, PW};
 use guard_server::{AppState, Clock, ConsoleSettings, Limits};
 use serde_json::Value;
@@ -527,7 +528,7 @@ async fn forms_without_the_token_or_from_another_origin_change_nothing() {
 
 #[tokio::test]
 async fn sign_in_is_throttled_per_account_and_per_address_across_servers() {
-    for (backend, store) in stores("console-throttle").await {
+    for (backend, store) in both_stores("console-throttle").await {
         let h = world(backend, store.clone()).await;
         Browser::new(h.router.clone())
             .redeem(&invite(&h, "dev").await, PW)
