@@ -14,9 +14,10 @@
 //! State lives in one `thread_local!` (a wasm instance is single-threaded).
 //!
 //! Return conventions (see `docs/wasm-host.md`):
-//! - checks return [`Verdict::to_u8`] (`0` allow, deny code `1..=8`, `|0x80`
+//! - checks return [`Verdict::to_u8`] (`0` allow, a deny code, `|0x80`
 //!   when reported); with no guard created they deny `no_policy` (fail closed);
-//! - [`guard_load`] returns the [`LoadCode`] (`0..=6`);
+//! - [`guard_load`], [`guard_load_keys`] and [`guard_restore_state`] return
+//!   the [`LoadCode`] (`0..=8`);
 //! - text out (messages, names, hrefs) is packed `(address << 32) | length`
 //!   in an `i64`; a negative `i64` is an `ERR_*` value;
 //! - negative values are ABI misuse: [`ERR_NO_GUARD`], [`ERR_BAD_INPUT`],
@@ -37,7 +38,8 @@ use guard_core::decision::REPORTED_BIT;
 use guard_core::keys::KeySet;
 use guard_core::report::{Batch, ReportLog, Subject};
 use guard_core::{
-    limits, ApiId, AppHandle, CheckKind, DenyCode, Floor, Guard, LoadCode, UrlVerdict, Verdict,
+    limits, ApiId, AppHandle, CheckKind, DenyCode, Floor, Guard, GuardConfig, LoadCode, LoadError,
+    SignedState, UrlVerdict, Verdict,
 };
 
 // The ABI's version and error codes, spelled once for both sides of the
@@ -170,11 +172,24 @@ enum Href {
 }
 
 impl Href {
-    /// From guard-core's answer for the URL at `input[start..]`.
-    fn of(href: Option<Cow<'_, str>>, start: usize) -> Href {
+    /// From guard-core's answer for `url`, which is `input[start..]`. A
+    /// borrowed answer is a part of `url` (a media target without the
+    /// spaces it was preprocessed out of may start further in), located by
+    /// its address; one that is not inside `url` is copied.
+    fn of(href: Option<Cow<'_, str>>, url: &str, start: usize) -> Href {
         match href {
             None => Href::None,
-            Some(Cow::Borrowed(b)) => Href::Input(start, b.len()),
+            Some(Cow::Borrowed(b)) => {
+                let offset = (b.as_ptr() as usize).wrapping_sub(url.as_ptr() as usize);
+                if offset
+                    .checked_add(b.len())
+                    .is_some_and(|end| end <= url.len())
+                {
+                    Href::Input(start + offset, b.len())
+                } else {
+                    Href::Owned(b.to_owned())
+                }
+            }
             Some(Cow::Owned(o)) => Href::Owned(o),
         }
     }
@@ -219,7 +234,7 @@ fn kind_of(kind: u32, accept: impl Fn(CheckKind) -> bool) -> Option<CheckKind> {
         .filter(|k| accept(*k))
 }
 
-/// A URL kind from its ABI number: `1..=5`.
+/// A URL kind from its ABI number: `1..=5`, or `9` (media, contract v3).
 fn url_kind(kind: u32) -> Option<CheckKind> {
     kind_of(kind, CheckKind::is_url)
 }
@@ -299,11 +314,43 @@ pub extern "C" fn guard_new(len: u32) -> i32 {
     })
 }
 
-/// Loads the bundle in `input[0..len]` at `now`; returns the [`LoadCode`]
-/// (`0` loaded). The error message is then available from [`guard_message`].
-/// A bundle that is not UTF-8 is `malformed_bundle`, as it is natively.
+/// Creates the guard from the configuration JSON in `input[0..len]`
+/// (`guard_core::GuardConfig::from_json`: `{"secret"?, "keys"?, "roots"?,
+/// "superapp_id"?, "local_prefixes"?}`; contract v3 §2.1, §3.7), dropping any
+/// previous guard: root keys with the superapp they serve, never with a
+/// SecretKey or signing keys. `0` on success, `1` when the configuration is
+/// refused (the message says why; no guard then), or an `ERR_*` value.
 #[no_mangle]
-pub extern "C" fn guard_load(len: u32, now: i64) -> i32 {
+pub extern "C" fn guard_new_config(len: u32) -> i32 {
+    with_state(ERR_BUSY, |s| {
+        let Some(json) = text(&s.input, 0, len) else {
+            return ERR_BAD_INPUT;
+        };
+        s.href = Href::None;
+        match GuardConfig::from_json(json) {
+            Ok(config) => {
+                s.guard = Some(Guard::from_config(config));
+                s.last = Last::Nothing;
+                0
+            }
+            Err(e) => {
+                s.guard = None;
+                s.last = Last::Load(e.to_string());
+                1
+            }
+        }
+    })
+}
+
+/// Runs `load` on the guard with the UTF-8 text of `input[0..len]` and
+/// answers its [`LoadCode`], keeping the message for [`guard_message`]:
+/// what [`guard_load`], [`guard_load_keys`] and [`guard_restore_state`]
+/// share. Text that is not UTF-8 is `what` refused as `malformed_bundle`.
+fn load_with(
+    len: u32,
+    what: &str,
+    load: impl FnOnce(&mut Guard, &str) -> Result<(), LoadError>,
+) -> i32 {
     with_state(ERR_BUSY, |s| {
         s.href = Href::None;
         let State {
@@ -312,16 +359,16 @@ pub extern "C" fn guard_load(len: u32, now: i64) -> i32 {
         let Some(guard) = guard.as_mut() else {
             return ERR_NO_GUARD;
         };
-        let Some(bundle) = text(input, 0, len) else {
-            // Out-of-bounds lengths are the host's bug; invalid UTF-8 is a bundle's.
+        let Some(doc) = text(input, 0, len) else {
+            // Out-of-bounds lengths are the host's bug; invalid UTF-8 is the document's.
             if usize::try_from(len).is_ok_and(|l| l <= input.len()) {
-                *last = Last::Load("bundle is not UTF-8".into());
+                *last = Last::Load(format!("{what} is not UTF-8"));
                 return LoadCode::MalformedBundle as i32;
             }
             return ERR_BAD_INPUT;
         };
-        match guard.load(bundle, clock(now)) {
-            Ok(_) => {
+        match load(guard, doc) {
+            Ok(()) => {
                 *last = Last::Load(String::new());
                 LoadCode::Ok as i32
             }
@@ -330,6 +377,63 @@ pub extern "C" fn guard_load(len: u32, now: i64) -> i32 {
                 e.code as i32
             }
         }
+    })
+}
+
+/// Loads the key set (a key-set JWS, contract v3 §2.1) in `input[0..len]`
+/// at `now` into a guard created with roots; returns the [`LoadCode`]
+/// (`0` loaded; `invalid_keyset` and the JWS outcomes otherwise; a guard
+/// created without roots refuses every key set as `unknown_key`). The message is then available from
+/// [`guard_message`].
+#[no_mangle]
+pub extern "C" fn guard_load_keys(len: u32, now: i64) -> i32 {
+    load_with(len, "key set", |g, jws| {
+        g.load_keys(jws, clock(now)).map(drop)
+    })
+}
+
+/// The signed state of a guard created with roots
+/// (`guard_core::SignedState` as JSON: the key set in force, the key set
+/// that admitted the bundle, the bundle, each as received) in the output
+/// buffer, packed like [`guard_message`]: what a host persists after every
+/// successful load, in place of [`guard_floor`]. Empty for a guard created
+/// without roots.
+#[no_mangle]
+pub extern "C" fn guard_signed_state() -> i64 {
+    with_state(i64::from(ERR_BUSY), |s| {
+        s.href = Href::None;
+        let Some(guard) = &s.guard else {
+            return i64::from(ERR_NO_GUARD);
+        };
+        s.output.clear();
+        if let Some(state) = guard.signed_state() {
+            s.output.push_str(&state.to_json());
+        }
+        pack(&s.output)
+    })
+}
+
+/// Restores a signed state a host kept (JSON in `input[0..len]`, as
+/// [`guard_signed_state`] gave it) at `now`, into a guard created with the
+/// same roots that has loaded nothing (`guard_core::Guard::restore_state`):
+/// every document is verified against the roots again. Returns the
+/// [`LoadCode`] (`0` restored; otherwise nothing changed and
+/// [`guard_message`] says why).
+#[no_mangle]
+pub extern "C" fn guard_restore_state(len: u32, now: i64) -> i32 {
+    load_with(len, "signed state", |g, json| {
+        let state = SignedState::from_json(json)?;
+        g.restore_state(&state, clock(now)).map(drop)
+    })
+}
+
+/// Loads the bundle in `input[0..len]` at `now`; returns the [`LoadCode`]
+/// (`0` loaded). The error message is then available from [`guard_message`].
+/// A bundle that is not UTF-8 is `malformed_bundle`, as it is natively.
+#[no_mangle]
+pub extern "C" fn guard_load(len: u32, now: i64) -> i32 {
+    load_with(len, "bundle", |g, bundle| {
+        g.load(bundle, clock(now)).map(drop)
     })
 }
 
@@ -443,8 +547,11 @@ pub extern "C" fn guard_check_api_name(app_len: u32, api_len: u32, now: i64) -> 
     })
 }
 
-/// A URL check of `kind` ([`CheckKind`] as `u8`, `1..=5`): the app id is
-/// `input[0..app_len]`, the URL the next `url_len` bytes.
+/// A URL check of `kind` ([`CheckKind`] as `u8`, `1..=5`), or a media check
+/// (kind `9`, §3.7: the target classified first; [`guard_href`] then gives
+/// what the enforcement point hands on, a local target as classified or a
+/// network one serialised): the app id is `input[0..app_len]`, the URL the
+/// next `url_len` bytes.
 #[no_mangle]
 pub extern "C" fn guard_check_url(kind: u32, app_len: u32, url_len: u32, now: i64) -> i32 {
     with_state(ERR_BUSY, |s| {
@@ -457,8 +564,12 @@ pub extern "C" fn guard_check_url(kind: u32, app_len: u32, url_len: u32, now: i6
         };
         let (verdict, host, port, href) = match &s.guard {
             Some(g) => {
-                let (v, href) = g.check_url_href_by_app(app, kind, url, clock(now));
-                (v.verdict, v.host, v.port, Href::of(href, app.len()))
+                let (v, href) = if kind == CheckKind::Media {
+                    g.check_media(app, url, clock(now))
+                } else {
+                    g.check_url_href_by_app(app, kind, url, clock(now))
+                };
+                (v.verdict, v.host, v.port, Href::of(href, url, app.len()))
             }
             None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
         };
@@ -491,7 +602,11 @@ pub extern "C" fn guard_check_url_handle(kind: u32, app: u32, url_len: u32, now:
         };
         let (verdict, host, port, href) = match &s.guard {
             Some(g) => {
-                let (v, href) = g.check_url_href(AppHandle(app), kind, url, clock(now));
+                let (v, href) = if kind == CheckKind::Media {
+                    g.check_media_handle(AppHandle(app), url, clock(now))
+                } else {
+                    g.check_url_href(AppHandle(app), kind, url, clock(now))
+                };
                 if let (true, Some(a)) = (v.verdict.code().is_some(), g.app_id(AppHandle(app))) {
                     let subject = Subject::Host(v.host.as_deref());
                     note(
@@ -504,7 +619,7 @@ pub extern "C" fn guard_check_url_handle(kind: u32, app: u32, url_len: u32, now:
                         clock(now),
                     );
                 }
-                (v.verdict, v.host, v.port, Href::of(href, 0))
+                (v.verdict, v.host, v.port, Href::of(href, url, 0))
             }
             None => (Verdict::deny(DenyCode::NoPolicy), None, None, Href::None),
         };
@@ -946,7 +1061,7 @@ mod tests {
 
     #[test]
     fn abi_v2_tables_kinds_limits_and_hrefs() {
-        assert_eq!(guard_abi_version(), 3);
+        assert_eq!(guard_abi_version(), 4);
         assert_eq!(packed(guard_code_name(7, 0)), "domain_not_whitelisted");
         assert_eq!(packed(guard_code_name(1, 1)), "malformed_bundle");
         assert_eq!(packed(guard_code_name(0, 0)), "");
@@ -1255,5 +1370,152 @@ mod tests {
             (b.reports[0].code, b.reports[0].policy_version),
             (DenyCode::NoPolicy, 0)
         );
+    }
+
+    /// Contract v3 through the raw ABI: a guard from a configuration with
+    /// roots, a key set signed by a root, a bundle signed by a key it
+    /// carries, media as kind 9 (href: what is handed on), the signed state
+    /// into a fresh guard; and what a hostile host or document tries: a key
+    /// set signed by a non-root, another superapp's, a bundle given as a key
+    /// set, a tampered state, roots with a SecretKey.
+    #[test]
+    fn abi_v4_config_keysets_media_and_signed_state() {
+        use guard_core::keyset;
+        // RFC 8032's test keys 1 (the root) and 2 (the signing key).
+        let root = hex32("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+        let signer = hex32("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb");
+        let x = |n: u8| match n {
+            1 => "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+            _ => "PUAXw-hDiVqStwqnTRt-vJyYLM8uxJaMwM1V8Sr0Zgw",
+        };
+        let jwk = |kid: &str, n: u8| {
+            format!(
+                r#"{{"kty":"OKP","crv":"Ed25519","kid":"{kid}","x":"{}"}}"#,
+                x(n)
+            )
+        };
+        let config = format!(
+            r#"{{"roots":[{}],"superapp_id":"demo","local_prefixes":["http://tmp/"]}}"#,
+            jwk("root-1", 1)
+        );
+        // Roots never come with a SecretKey: no guard then.
+        let both = format!(
+            r#"{{"secret":"{SECRET}","roots":[{}],"superapp_id":"demo"}}"#,
+            jwk("r", 1)
+        );
+        let n = put(both.as_bytes());
+        assert_eq!(guard_new_config(n), 1);
+        assert!(message().contains("never both"), "{}", message());
+        assert_eq!(guard_signed_state(), i64::from(ERR_NO_GUARD));
+        let n = put(config.as_bytes());
+        assert_eq!(guard_new_config(n + 1), ERR_BAD_INPUT);
+        assert_eq!(guard_new_config(n), 0);
+        assert_eq!(packed(guard_signed_state()), r#"{}"#);
+
+        let payload = |superapp: &str, version: u32| {
+            format!(
+                r#"{{"superapp_id":"{superapp}","version":{version},"issued_at":0,"expires_at":100000,"keys":[{}]}}"#,
+                jwk("k1", 2)
+            )
+        };
+        let good = keyset::sign(payload("demo", 2).as_bytes(), "root-1", &root);
+        // Signed by a key that is no root, another superapp's, a bundle.
+        let n = put(keyset::sign(payload("demo", 3).as_bytes(), "root-1", &[9u8; 32]).as_bytes());
+        assert_eq!(guard_load_keys(n, 100), LoadCode::BadSignature as i32);
+        let n = put(keyset::sign(payload("other", 3).as_bytes(), "root-1", &root).as_bytes());
+        assert_eq!(guard_load_keys(n, 100), LoadCode::InvalidKeyset as i32);
+        assert!(message().contains("`other`"), "{}", message());
+        let policy = br#"{"schema":3,"superapp_id":"demo","version":5,"issued_at":0,
+          "apps":[{"app_id":"mp","kind":"mini_program","control":{"media_domains":true},
+                   "domains":{"media":["https://cdn.example"]}}]}"#;
+        let bundle = guard_core::bundle::sign_ed25519(policy, "k1", &signer);
+        // A bundle given as a key set: its kid names no root.
+        let n = put(bundle.as_bytes());
+        assert_eq!(guard_load_keys(n, 100), LoadCode::UnknownKey as i32);
+        // No key set yet: the bundle's key is unknown.
+        assert_eq!(guard_load(n, 100), LoadCode::UnknownKey as i32);
+        let n = put(good.as_bytes());
+        assert_eq!(guard_load_keys(n, 100), 0);
+        assert_eq!(message(), "");
+        // A key set given as a bundle is refused.
+        assert_ne!(guard_load(n, 100), 0);
+        let n = put(bundle.as_bytes());
+        assert_eq!(guard_load(n, 100), 0);
+
+        // Media: kind 9 by app id and by handle; the href is what goes on.
+        let n = put(b"mp HTTP://TMP/a.png");
+        assert_eq!(guard_check_url(9, 2, n - 2, 100), 0);
+        assert_eq!(href(), "http://tmp/a.png");
+        let n = put(b"mp  /images/a.png ");
+        assert_eq!(guard_check_url(9, 2, n - 2, 100), 0);
+        assert_eq!(
+            href(),
+            "/images/a.png",
+            "the preprocessed target, located in the input"
+        );
+        let n = put(b"mp//evil.example/a.png");
+        assert_eq!(
+            guard_check_url(9, 2, n - 2, 100),
+            DenyCode::InvalidUrl as i32
+        );
+        let n = put(b"mp");
+        let app = guard_app_handle(n) as u32;
+        let n = put(b"https://evil.example/a.png");
+        assert_eq!(
+            guard_check_url_handle(9, app, n, 100),
+            DenyCode::DomainNotWhitelisted as i32
+        );
+        assert_eq!(message(), "media:fail url not in domain list:evil.example");
+        let n = put(b"https://cdn.example/a.png");
+        assert_eq!(guard_check_url_handle(9, app, n, 100), 0);
+        assert_eq!(href(), "https://cdn.example/a.png");
+
+        // The signed state, into a fresh guard with the same roots.
+        let state = packed(guard_signed_state());
+        assert!(state.contains(&good) && state.contains(&bundle), "{state}");
+        let n = put(config.as_bytes());
+        assert_eq!(guard_new_config(n), 0);
+        let tampered = state.replace(&bundle[bundle.len() - 8..], "AAAAAAAA");
+        let n = put(tampered.as_bytes());
+        assert_ne!(guard_restore_state(n, 200), 0);
+        let n = put(br#"{"floor":99}"#);
+        assert_eq!(
+            guard_restore_state(n, 200),
+            LoadCode::MalformedBundle as i32
+        );
+        assert!(
+            message().contains("malformed signed state"),
+            "{}",
+            message()
+        );
+        let n = put(state.as_bytes());
+        assert_eq!(guard_restore_state(n, 200), 0);
+        let n = put(b"mphttps://cdn.example/a.png");
+        assert_eq!(guard_check_url(9, 2, n - 2, 200), 0);
+        // Both floors came back: the same version with other bytes is stale.
+        let older = keyset::sign(payload("demo", 1).as_bytes(), "root-1", &root);
+        let n = put(older.as_bytes());
+        assert_eq!(guard_load_keys(n, 200), LoadCode::StaleVersion as i32);
+        // A guard without roots: no signed state, and key sets are unknown.
+        let n = put(SECRET.as_bytes());
+        assert_eq!(guard_new(n), 0);
+        assert_eq!(packed(guard_signed_state()), "");
+        let n = put(good.as_bytes());
+        assert_eq!(guard_load_keys(n, 100), LoadCode::UnknownKey as i32);
+        let n = put(&[0xff]);
+        assert_eq!(guard_load_keys(n, 100), LoadCode::MalformedBundle as i32);
+        assert_eq!(message(), "key set is not UTF-8");
+        // The tables name the new load code and kind.
+        assert_eq!(packed(guard_code_name(8, 1)), "invalid_keyset");
+        let n = put(b"media");
+        assert_eq!(guard_kind(n), 9);
+    }
+
+    fn hex32(hex: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+        }
+        out
     }
 }

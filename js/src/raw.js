@@ -51,7 +51,7 @@ const U64_MAX = 0xffffffffffffffffn;
 const LOW32 = 0xffffffffn;
 const TWO_64 = 18446744073709551616;
 
-/** The raw ABI exports the bridge needs (ABI_VERSION 3). */
+/** The raw ABI exports the bridge needs (ABI_VERSION 4). */
 const NEEDED = objectFreeze([
   'memory', 'guard_abi_version', 'guard_input', 'guard_new', 'guard_load', 'guard_api_id', 'guard_app_handle',
   'guard_check_api', 'guard_check_api_name', 'guard_check_url', 'guard_check_url_handle', 'guard_message',
@@ -59,9 +59,10 @@ const NEEDED = objectFreeze([
   'guard_max_bundle_bytes', 'guard_max_url_bytes', 'guard_load_too_large',
   'guard_check_launch', 'guard_check_socket_target', 'guard_check_redirect',
   'guard_take_reports', 'guard_requeue_reports', 'guard_floor', 'guard_restore_floor',
+  'guard_new_config', 'guard_load_keys', 'guard_signed_state', 'guard_restore_state',
 ]);
 
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 /** Compiles module bytes (or answers a compiled module). Start-up only. */
 export async function compile(source) {
@@ -125,9 +126,15 @@ export async function open(module) {
   const gRequeueReports = x.guard_requeue_reports;
   const gFloor = x.guard_floor;
   const gRestoreFloor = x.guard_restore_floor;
+  const gNewConfig = x.guard_new_config;
+  const gLoadKeys = x.guard_load_keys;
+  const gSignedState = x.guard_signed_state;
+  const gRestoreState = x.guard_restore_state;
   if (abiVersion() !== ABI_VERSION) throw new TypeErrorCtor(`guard module speaks raw ABI ${abiVersion()}, the bridge ${ABI_VERSION}`);
   const MAX_BUNDLE = gMaxBundle();
   const MAX_URL = gMaxUrl();
+  // A signed state holds a bundle and at most two key sets (64 KiB each).
+  const MAX_STATE = MAX_BUNDLE + 262144;
 
   // The clock as the ABI's i64, converted once per distinct second.
   let lastT = -1;
@@ -185,16 +192,33 @@ export async function open(module) {
   const driver = {
     MAX_BUNDLE,
     MAX_URL,
-    /** 0 ok, 1 bad key (message says why), negative misuse. */
+    /**
+     * 0 ok, 1 bad key or configuration (message says why), negative misuse.
+     * `key` is a SecretKey, or (first character `{`) a guard configuration
+     * JSON `{"secret"?, "keys"?, "roots"?, "superapp_id"?, "local_prefixes"?}`
+     * (contract v3: roots with the superapp id, never with a secret or keys).
+     */
     create(key) {
       if (!put(key, undefined, MAX_BUNDLE)) return -4;
-      return gNew(lens[0]);
+      return key[0] === '{' ? gNewConfig(lens[0]) : gNew(lens[0]);
     },
     /** The LoadCode number; the bundle's size is checked before any copy. */
     load(bundle, t) {
       if (bundle.length > MAX_BUNDLE) return gTooLarge(bundle.length >>> 0);
       if (!put(bundle, undefined, MAX_BUNDLE)) return gTooLarge(bundle.length >>> 0);
       return gLoad(lens[0], big(t));
+    },
+    /** Contract v3: loads a key set (a key-set JWS); the LoadCode number. */
+    loadKeys(jws, t) {
+      if (!put(jws, undefined, MAX_BUNDLE)) return gTooLarge(jws.length >>> 0);
+      return gLoadKeys(lens[0], big(t));
+    },
+    /** Contract v3: the signed state's JSON ('' for a guard without roots), null on misuse. */
+    signedState: () => text(gSignedState()),
+    /** Contract v3: restores a signed state; the LoadCode number (0 restored, message says why not). */
+    restoreState(json, t) {
+      if (!put(json, undefined, MAX_STATE)) return -4;
+      return gRestoreState(lens[0], big(t));
     },
     apiId(name) {
       if (name.length > 4096 || !put(name, undefined, 4096)) return -2;
@@ -216,6 +240,10 @@ export async function open(module) {
       lastUrlAt = putAt;
       lastUrlLen = lens[0];
       return gCheckUrlHandle(kind, handle, lens[0], big(t));
+    },
+    /** Contract v3: a media source check by app handle (kind `media` of checkUrl); href() then is what to hand on. */
+    checkMedia(handle, url, t) {
+      return driver.checkUrl(MEDIA, handle, url, t);
     },
     checkUrlByApp(kind, app, url, t) {
       lastUrl = null;
@@ -277,5 +305,7 @@ export async function open(module) {
       return gRestoreFloor(lens[0]);
     },
   };
+  const MEDIA = driver.kind('media');
+  if (MEDIA < 0) throw new TypeErrorCtor('guard module has no media kind');
   return objectFreeze(driver);
 }

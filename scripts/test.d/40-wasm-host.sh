@@ -15,21 +15,14 @@ cargo run --locked -q -p guard-wasm-host --example embed
 cargo build --locked -q -p guard-cli
 guard=target/debug/guard
 "$guard" wasm-info
-"$guard" vectors --engine wasm tests/vectors
-if [ -d ../shared/vectors ]; then
-  "$guard" vectors --engine wasm ../shared/vectors
-fi
-if [ -d ../shared/vectors-v2 ]; then
-  "$guard" vectors --engine wasm ../shared/vectors-v2
-fi
-# Contract v3: natively for now (the wasm engines learn key sets next).
-"$guard" vectors --engine native tests/vectors-v3
-if [ -d ../shared/vectors-v3 ]; then
-  "$guard" vectors --engine native ../shared/vectors-v3
-fi
-# The same .wasm in wasmtime's Pulley interpreter, as a phone without JIT runs it.
-"$guard" vectors --engine pulley tests/vectors
-for d in ../shared/vectors ../shared/vectors-v2; do
-  if [ -d "$d" ]; then "$guard" vectors --engine pulley "$d"; fi
+# Every vector folder, v1 to v3 (the shared ones when ../shared has them),
+# through each engine that runs the .wasm.
+dirs=(tests/vectors tests/vectors-v3)
+for d in ../shared/vectors ../shared/vectors-v2 ../shared/vectors-v3; do
+  if [ -d "$d" ]; then dirs+=("$d"); fi
 done
+"$guard" vectors --engine wasm "${dirs[@]}"
+# The same .wasm in wasmtime's Pulley interpreter, as a phone without JIT
+# runs it: one run over every folder.
+"$guard" vectors --engine pulley "${dirs[@]}"
 echo "wasm-host: tests, agreement (Cranelift and Pulley), example and wasm vectors passed"

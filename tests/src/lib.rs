@@ -795,9 +795,8 @@ pub fn run_paths<E: Engine>(
 }
 
 /// Contract v3's vector folder (`tests/vectors-v3`: the contract's own
-/// `shared-v3` and the project's `v3-*` files). Kept apart from
-/// [`vectors_dir`] while the wasm and JS engines learn key sets: every engine
-/// runs `tests/vectors`, the native core runs both.
+/// `shared-v3` and the project's `v3-*` files), beside [`vectors_dir`]:
+/// every engine that reads key sets runs both.
 pub fn vectors_v3_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors-v3")
 }

@@ -88,15 +88,15 @@ fn unknown_fields_warn_and_optional_expectations_are_checked() {
     assert_eq!(failed, wrong.cases.len(), "errno 7 is no code's errno");
 }
 
-/// The contract's own vectors where the shared folder is (`../shared/vectors`
-/// and `../shared/vectors-v2` beside the repository), as every enforcement
+/// The contract's own vectors where the shared folder is (`../shared/vectors`,
+/// `../shared/vectors-v2` and `../shared/vectors-v3` beside the repository), as every enforcement
 /// point must pass them; the copies in `tests/vectors/shared*` may lag. With
 /// `CI=true` a missing folder fails: CI always has them.
 #[test]
 fn the_shared_contract_vectors_pass_natively() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    for folder in ["vectors", "vectors-v2"] {
+    for folder in ["vectors", "vectors-v2", "vectors-v3"] {
         let dir = root.join(folder);
         if !dir.is_dir() {
             assert!(!ci, "CI=true and `{}` is missing", dir.display());

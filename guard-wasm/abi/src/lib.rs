@@ -17,8 +17,8 @@
 #![forbid(unsafe_code)]
 
 /// The version of the raw ABI; bumped on any incompatible change.
-pub const ABI_VERSION: i32 = 3;
-/// No guard: `guard_new` was not called, or failed.
+pub const ABI_VERSION: i32 = 4;
+/// No guard: neither `guard_new` nor `guard_new_config` was called, or it failed.
 pub const ERR_NO_GUARD: i32 = -1;
 /// A length out of the input buffer, text that is not UTF-8, or a bad kind.
 pub const ERR_BAD_INPUT: i32 = -2;
@@ -30,7 +30,7 @@ pub const ERR_OOM: i32 = -4;
 /// The exports a native host needs from the module (besides `memory`, the
 /// module's linear memory); a module without any of them is not a guard
 /// module of this ABI.
-pub const EXPORTS: [&str; 23] = [
+pub const EXPORTS: [&str; 27] = [
     "memory",
     "guard_abi_version",
     "guard_input",
@@ -55,4 +55,11 @@ pub const EXPORTS: [&str; 23] = [
     "guard_requeue_reports",
     "guard_floor",
     "guard_restore_floor",
+    // ABI 4 (contract v3): a guard from a configuration (roots, superapp id,
+    // local prefixes), key sets, and the signed state that keeps both floors.
+    // Media checks are kind 9 of `guard_check_url`.
+    "guard_new_config",
+    "guard_load_keys",
+    "guard_signed_state",
+    "guard_restore_state",
 ];

@@ -1,4 +1,5 @@
-//! The vector runner's view of a [`WasmGuard`].
+//! The vector runner's view of a [`WasmGuard`] (feature `conformance`, so
+//! that production code of this crate does not depend on the test crate).
 
 use guard_core::{Check, CheckKind, Decision, LoadCode};
 
@@ -11,23 +12,34 @@ use crate::module::WasmModule;
 pub struct WasmEngine(pub WasmGuard);
 
 impl WasmEngine {
-    /// A guard for `keys` (a SecretKey or a key-set JSON, as
-    /// [`WasmGuard::new`] takes them) on `module`, as the runner's engine
-    /// factory wants.
+    /// A guard for `keys` on `module`, as the runner's engine factory wants
+    /// and as `guard_conformance::NativeEngine` reads them: a SecretKey
+    /// ([`WasmGuard::new`]), or (first byte `{`) a guard configuration JSON
+    /// ([`WasmGuard::from_config`]: v2 keys, or v3 roots with the superapp
+    /// id, and local prefixes).
     ///
     /// # Errors
     ///
-    /// As [`WasmGuard::new`], as text.
+    /// As [`WasmGuard::new`] and [`WasmGuard::from_config`], as text.
     pub fn new(module: &WasmModule, keys: &str) -> Result<WasmEngine, String> {
-        WasmGuard::new(module, keys)
-            .map(WasmEngine)
-            .map_err(|e| e.to_string())
+        let guard = if keys.starts_with('{') {
+            WasmGuard::from_config(module, keys)
+        } else {
+            WasmGuard::new(module, keys)
+        };
+        guard.map(WasmEngine).map_err(|e| e.to_string())
     }
 }
 
 impl guard_conformance::Engine for WasmEngine {
     fn load(&mut self, bundle: &str, now: u64) -> Result<(), (LoadCode, String)> {
         self.0.load(bundle, now).map_err(|e| (e.code, e.message))
+    }
+
+    fn load_keyset(&mut self, jws: &str, now: u64) -> Result<(), (LoadCode, String)> {
+        self.0
+            .load_keyset(jws, now)
+            .map_err(|e| (e.code, e.message))
     }
 
     fn check(&mut self, app: &str, kind: CheckKind, subject: &str, now: u64) -> Decision {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::abi::ABI_VERSION;
+use guard_abi::ABI_VERSION;
 
 /// Why the host could not start, or refused what it was given.
 #[derive(Debug, Error)]

@@ -1,5 +1,6 @@
 //! [`WasmGuard`]: one guard in its own wasmtime instance, rebuilt from the
-//! module and the last good bundle after a trap, a timeout or running out of
+//! module and what it accepted (the last good bundle, or for a guard created
+//! with roots its signed state) after a trap, a timeout or running out of
 //! memory, with the ids it handed out kept stable across rebuilds.
 
 use std::collections::HashMap;
@@ -7,12 +8,14 @@ use std::fmt;
 
 use guard_core::report::Batch;
 use guard_core::{
-    ApiId, AppHandle, Check, CheckKind, Decision, DenyCode, Floor, LoadCode, LoadError, Verdict,
+    ApiId, AppHandle, Check, CheckKind, Decision, DenyCode, Floor, LoadCode, LoadError,
+    SignedState, Verdict,
 };
 use wasmtime::Trap;
 
-use crate::abi::{check_in, decide_in, load_in, verdict, CallError, Live, NO_POLICY};
+use crate::abi::{check_in, decide_in, load_in, verdict, Doc, NO_POLICY};
 use crate::error::HostError;
+use crate::instance::{CallError, Live};
 
 /// What [`WasmGuard::set_keys`] did with the bundle in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +29,15 @@ pub enum Rekeyed {
     /// the set): it is dropped and the floor stays, so the guard denies
     /// `no_policy` until a bundle at or above the floor loads.
     Dropped(LoadError),
+}
+
+/// How the guard is created in each instance.
+#[derive(Debug, Clone)]
+enum Create {
+    /// `guard_new`: a SecretKey or a v2 key-set JSON.
+    Keys(String),
+    /// `guard_new_config`: a guard configuration JSON (contract v3).
+    Config(String),
 }
 
 /// A length as the raw ABI passes it (texts here are far below 4 GiB).
@@ -50,11 +62,16 @@ struct Names {
 /// give each thread its own `WasmGuard` (and its own loads).
 pub struct WasmGuard {
     module: WasmModule,
-    /// What `guard_new` is given, and given again on every rebuild.
-    keys: String,
+    /// What the guard is created from, again on every rebuild.
+    create: Create,
     live: Option<Live>,
-    /// The last bundle accepted and the clock it was accepted at.
+    /// The last bundle accepted and the clock it was accepted at (a guard
+    /// created without roots).
     last_good: Option<(String, u64)>,
+    /// A guard created with roots: its signed state (JSON) after the last
+    /// successful load or restore, and the clock then; restored into every
+    /// rebuilt instance, so both floors survive a rebuild.
+    state: Option<(String, u64)>,
     /// The floor a host restored (from before a restart), restored again in
     /// every rebuilt instance before the last good bundle is re-loaded.
     floor: Option<Floor>,
@@ -87,11 +104,52 @@ impl WasmGuard {
     /// [`HostError::Secret`] when the wasm guard refuses the keys (the message
     /// says why), [`HostError::Instance`] when the instance cannot be created.
     pub fn new(module: &WasmModule, keys: &str) -> Result<WasmGuard, HostError> {
+        WasmGuard::create(module, Create::Keys(keys.to_owned()))
+    }
+
+    /// A guard with no policy, created from a configuration JSON
+    /// `{"secret"?, "keys"?, "roots"?, "superapp_id"?, "local_prefixes"?}`
+    /// (`guard_core::GuardConfig::from_json`): contract v3's root keys with
+    /// the superapp they serve (never with a SecretKey or signing keys; the
+    /// signing keys then arrive in key sets, [`WasmGuard::load_keyset`]), and
+    /// the prefixes the host treats as local media. Kept and given to every
+    /// rebuilt instance.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Secret`] when the wasm guard refuses the configuration
+    /// (the message says why), [`HostError::Instance`] when the instance
+    /// cannot be created.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use guard_wasm_host::{Options, WasmGuard, WasmModule};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let module = WasmModule::from_file(guard_wasm_host::default_module_path(), &Options::default())?;
+    /// let config = r#"{"roots":[{"kty":"OKP","crv":"Ed25519","kid":"root-1",
+    ///   "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}],"superapp_id":"demo",
+    ///   "local_prefixes":["http://tmp/"]}"#;
+    /// let mut guard = WasmGuard::from_config(&module, config)?;
+    /// # let (keyset, bundle, now) = (String::new(), String::new(), 0);
+    /// guard.load_keyset(&keyset, now)?;
+    /// guard.load(&bundle, now)?;
+    /// let persist = guard.signed_state(); // keep it; restore_state after a restart
+    /// let (v, hand_on) = guard.check_media("mp", "https://cdn.example/a.png", now);
+    /// # let _ = (persist, v, hand_on);
+    /// # Ok(()) }
+    /// ```
+    pub fn from_config(module: &WasmModule, config: &str) -> Result<WasmGuard, HostError> {
+        WasmGuard::create(module, Create::Config(config.to_owned()))
+    }
+
+    fn create(module: &WasmModule, create: Create) -> Result<WasmGuard, HostError> {
         let mut g = WasmGuard {
             module: module.clone(),
-            keys: keys.to_owned(),
+            create,
             live: None,
             last_good: None,
+            state: None,
             floor: None,
             apis: Names::default(),
             apps: Names::default(),
@@ -117,12 +175,15 @@ impl WasmGuard {
     fn start(&mut self) -> Result<Live, HostError> {
         let load_timeout = self.module.0.options.load_timeout;
         let fail = |what: &str, e: CallError| HostError::Instance(format!("{what}: {e}"));
-        let mut live = Live::new(&self.module)?;
-        live.write_input(&[self.keys.as_bytes()], load_timeout)
+        let mut live = self.module.instance()?;
+        let (keys, new) = match &self.create {
+            Create::Keys(k) => (k, live.f.new.clone()),
+            Create::Config(c) => (c, live.f.new_config.clone()),
+        };
+        live.write_input(&[keys.as_bytes()], load_timeout)
             .map_err(|e| fail("writing the keys", e))?;
-        let new = live.f.new.clone();
-        let len = u32::try_from(self.keys.len())
-            .map_err(|_| fail("writing the keys", CallError::Oom(self.keys.len())))?;
+        let len = u32::try_from(keys.len())
+            .map_err(|_| fail("writing the keys", CallError::Oom(keys.len())))?;
         match live.call(&new, len, load_timeout) {
             Ok(0) => {}
             Ok(1) => {
@@ -131,6 +192,14 @@ impl WasmGuard {
             }
             Ok(code) => return Err(fail("guard_new", CallError::Abi(code))),
             Err(e) => return Err(fail("guard_new", e)),
+        }
+        if let Some((state, at)) = &self.state {
+            // Verified against the roots again, at the clock it was kept at.
+            let code = load_in(&mut live, Doc::State, state, *at, load_timeout)
+                .map_err(|e| fail("restoring the signed state", e))?;
+            if code != 0 {
+                return Err(fail("restoring the signed state", CallError::Abi(code)));
+            }
         }
         if let Some(floor) = &self.floor {
             let json = floor.to_json();
@@ -148,7 +217,7 @@ impl WasmGuard {
             // Re-loaded at the clock it was first accepted at, so it is accepted
             // again (and keeps its anti-rollback floor) even if it has expired
             // since; checks still judge the validity window at their own clock.
-            let code = load_in(&mut live, bundle, *at, load_timeout)
+            let code = load_in(&mut live, Doc::Bundle, bundle, *at, load_timeout)
                 .map_err(|e| fail("re-loading the last good bundle", e))?;
             if code != 0 {
                 return Err(fail(
@@ -209,17 +278,85 @@ impl WasmGuard {
     /// instance out of memory is refused as `invalid_policy` (the guard's limits
     /// refuse it), and the guard goes on with the last good bundle.
     pub fn load(&mut self, bundle: &str, now: u64) -> Result<(), LoadError> {
+        self.load_doc(Doc::Bundle, bundle, now)
+    }
+
+    /// Contract v3 (§2.1): verifies and loads a key set (a key-set JWS signed
+    /// by one of the guard's roots) at `now`, in the wasm. Bundles then
+    /// verify with the keys it carries.
+    ///
+    /// # Errors
+    ///
+    /// The wasm guard's [`LoadError`]: `invalid_keyset`, `stale_version`
+    /// below the key-set floor, `expired`, the JWS outcomes, and
+    /// `unknown_key` for a guard created without roots. A load that fails
+    /// within the instance's limits is `invalid_policy`, as for
+    /// [`WasmGuard::load`]. A failed load changes nothing.
+    pub fn load_keyset(&mut self, jws: &str, now: u64) -> Result<(), LoadError> {
+        self.load_doc(Doc::Keyset, jws, now)
+    }
+
+    /// Contract v3 (§2.1): the signed state a host persists after every
+    /// successful load of a guard created with roots (both floors as the
+    /// signed documents that set them); `None` for a guard created without
+    /// roots (it persists its [`WasmGuard::floor`]) or when the instance is
+    /// down.
+    pub fn signed_state(&mut self) -> Option<SignedState> {
+        let json = self.signed_state_json()?;
+        SignedState::from_json(&json).ok()
+    }
+
+    /// Restores a signed state kept from before a restart (as
+    /// [`WasmGuard::signed_state`] gave it) at `now`, into a guard created
+    /// from the same roots that has loaded nothing: every document is
+    /// verified against the roots again. Kept, and restored in every rebuilt
+    /// instance.
+    ///
+    /// # Errors
+    ///
+    /// The wasm guard's [`LoadError`] (nothing changes then).
+    pub fn restore_state(&mut self, state: &SignedState, now: u64) -> Result<(), LoadError> {
+        self.load_doc(Doc::State, &state.to_json(), now)
+    }
+
+    /// The signed state's JSON as the module answers it; `None` when it is
+    /// empty (no roots) or the instance is down.
+    fn signed_state_json(&mut self) -> Option<String> {
+        let timeout = self.module.0.options.load_timeout;
+        let live = self.live()?;
+        let f = live.f.signed_state.clone();
+        let text = live
+            .call(&f, (), timeout)
+            .and_then(|packed| live.packed_text(packed));
+        match text {
+            Ok(json) if json.is_empty() => None,
+            Ok(json) => Some(json),
+            Err(e) => {
+                self.recover("signed_state", &e);
+                None
+            }
+        }
+    }
+
+    /// Loads a bundle, key set or signed state; on success remembers what a
+    /// rebuilt instance needs to enforce the same: the signed state of a
+    /// guard created with roots, else the bundle.
+    fn load_doc(&mut self, what: Doc, doc: &str, now: u64) -> Result<(), LoadError> {
         let timeout = self.module.0.options.load_timeout;
         let outcome = match self.live() {
             None => Err(CallError::Abi(-1)),
-            Some(live) => load_in(live, bundle, now, timeout).and_then(|code| {
+            Some(live) => load_in(live, what, doc, now, timeout).and_then(|code| {
                 let message = live.message(timeout)?;
                 Ok((code, message))
             }),
         };
         match outcome {
             Ok((0, _)) => {
-                self.last_good = Some((bundle.to_owned(), now));
+                match self.signed_state_json() {
+                    Some(state) => self.state = Some((state, now)),
+                    None if what == Doc::Bundle => self.last_good = Some((doc.to_owned(), now)),
+                    None => {}
+                }
                 Ok(())
             }
             Ok((code, message)) => match u8::try_from(code).ok().and_then(LoadCode::from_u8) {
@@ -235,7 +372,9 @@ impl WasmGuard {
                 }
                 Err(LoadError {
                     code: LoadCode::InvalidPolicy,
-                    message: format!("the guard could not load the bundle within its limits: {e}"),
+                    message: format!(
+                        "the guard could not load the document within its limits: {e}"
+                    ),
                 })
             }
         }
@@ -369,6 +508,18 @@ impl WasmGuard {
         now: u64,
     ) -> (Verdict, Option<String>) {
         self.check_with("check_url", app, &Check::Url(kind, url), now, true)
+    }
+
+    /// Contract v3 (§3.7): a media source (an image, font, audio, video or
+    /// poster source), classified first: inline (`data:`), a platform file,
+    /// a package path or under a configured local prefix is local; anything
+    /// else is a network target the URL rules decide (`control.media_domains`
+    /// and `domains.media`). Also returns what the enforcement point hands
+    /// on (a local target as classified, a network one as the WHATWG parser
+    /// serialised it), whatever the verdict. Fails closed: deny `no_policy`.
+    pub fn check_media(&mut self, app: &str, url: &str, now: u64) -> (Verdict, Option<String>) {
+        let check = Check::Url(CheckKind::Media, url);
+        self.check_with("check_media", app, &check, now, true)
     }
 
     /// The launch check (contract §3.5): may the base library run this code
@@ -528,17 +679,25 @@ impl WasmGuard {
     /// # Ok(()) }
     /// ```
     pub fn set_keys(&mut self, keys: &str) -> Result<Rekeyed, HostError> {
+        if matches!(self.create, Create::Config(_)) {
+            // Contract v3: a guard created with roots takes its signing keys
+            // only from key sets its roots signed.
+            return Err(HostError::Secret(
+                "a guard created from a configuration is re-keyed by key sets (`load_keyset`)"
+                    .into(),
+            ));
+        }
         // The floor as the live instance has it: it may have risen since a
         // restore, with every bundle accepted here.
         let floor = self.floor().or_else(|| self.floor.clone());
-        let old_keys = std::mem::replace(&mut self.keys, keys.to_owned());
+        let old_keys = std::mem::replace(&mut self.create, Create::Keys(keys.to_owned()));
         let old_floor = std::mem::replace(&mut self.floor, floor);
         let last_good = self.last_good.take();
         let old_live = self.live.take();
         match self.start() {
             Ok(live) => self.live = Some(live),
             Err(e) => {
-                self.keys = old_keys;
+                self.create = old_keys;
                 self.floor = old_floor;
                 self.last_good = last_good;
                 self.live = old_live;

@@ -46,18 +46,26 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![warn(missing_docs)]
 
+// Imports go downward only: error ← instance ← {tables, abi} ← module ←
+// {precompiled, guard} ← engine.
 mod abi;
+#[cfg(feature = "conformance")]
 mod engine;
 mod error;
 mod guard;
+mod instance;
 mod module;
 mod precompiled;
+mod tables;
 
-pub use abi::{Tables, ABI_VERSION};
+#[cfg(feature = "conformance")]
 pub use engine::WasmEngine;
 pub use error::HostError;
 pub use guard::{Rekeyed, WasmGuard};
+/// The raw ABI version this host speaks (`guard_abi_version` must answer it).
+pub use guard_abi::ABI_VERSION;
 pub use module::{default_module_path, repo_root, Backend, Options, WasmModule};
+pub use tables::Tables;
 
 // The threading model of `docs/wasm-host.md`, checked at compile time: the
 // module is shared by threads, a guard moves between threads but is not shared.

@@ -8,14 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use guard_abi::{ABI_VERSION, EXPORTS};
 use sha2::{Digest, Sha256};
-use wasmtime::{Cache, CacheConfig, Config, Engine, InstancePre, Linker, Module, StoreLimits};
+use wasmtime::{Cache, CacheConfig, Config, Engine, InstancePre, Linker, Module};
 
-use crate::abi::{check_tables, Live, Tables, ABI_VERSION, EXPORTS};
 use crate::error::HostError;
-
-/// How often the epoch ticks; deadlines are whole ticks.
-const TICK: Duration = Duration::from_millis(5);
+use crate::instance::{ticks, HostState, Live, TICK};
+use crate::tables::{check_tables, Tables};
 
 /// Where the module is by default: `$GUARD_WASM`, else the file the JS package
 /// ships, `js/pkg/guard_wasm_bg.wasm` in this repository.
@@ -105,16 +104,6 @@ pub(crate) fn engine(options: &Options) -> Result<Engine, HostError> {
         config.cache(Some(Cache::new(cc).map_err(compile)?));
     }
     Engine::new(&config).map_err(compile)
-}
-
-pub(crate) fn ticks(d: Duration) -> u64 {
-    // Rounded up, so a deadline is never shorter than asked; 0 stays 0.
-    let t = TICK.as_nanos().max(1);
-    u64::try_from(d.as_nanos().div_ceil(t)).unwrap_or(u64::MAX)
-}
-
-pub(crate) struct HostState {
-    pub(crate) limits: StoreLimits,
 }
 
 /// Stops the epoch ticker when the last [`WasmModule`] clone goes.
@@ -250,7 +239,7 @@ impl WasmModule {
             _ticker: Ticker { stop },
         }));
         // Instantiate once to check the ABI version now rather than at first use.
-        let mut live = Live::new(&m)?;
+        let mut live = m.instance()?;
         let version = live
             .call(&live.f.abi_version.clone(), (), m.0.options.load_timeout)
             .map_err(|e| HostError::Instance(e.to_string()))?;
@@ -265,6 +254,12 @@ impl WasmModule {
             None => return Err(HostError::Instance("the module is shared too early".into())),
         }
         Ok(m)
+    }
+
+    /// A fresh instance under this module's limits.
+    pub(crate) fn instance(&self) -> Result<Live, HostError> {
+        let o = &self.0.options;
+        Live::new(&self.0.pre, o.memory_limit, o.load_timeout)
     }
 
     /// The tables the module shares with this host through guard-core (deny

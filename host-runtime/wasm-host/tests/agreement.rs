@@ -9,10 +9,12 @@
 mod common;
 
 use common::{
-    assert_agree, module, pulley_module, run_native, run_node, run_wasm, vector_paths, Answer,
-    Scenario, Step,
+    assert_agree, module, pulley_module, run_native, run_node, run_wasm, vector_paths_v1_v2,
+    vector_paths_v3, Answer, Scenario, Step,
 };
-use guard_conformance::{collect_files, engine_keys, sign_policy, sign_policy_eddsa, VectorFile};
+use guard_conformance::{
+    collect_files, engine_keys, sign_keyset, sign_policy, sign_policy_eddsa, VectorFile,
+};
 use guard_core::{Check, CheckKind};
 use serde_json::{json, Value};
 
@@ -546,85 +548,156 @@ fn generated_calls_agree_in_every_runtime() {
     three_way("generated", &scenarios, &format!("GUARD_SEED={seed}"));
 }
 
-/// Every vector file, as steps, in all three runtimes: v2 files too (key
-/// sets, EdDSA loads, launch, tcp and udp cases).
-#[test]
-fn vector_files_agree_in_every_runtime() {
-    let mut scenarios = Vec::new();
-    let mut v2_checks = 0;
-    for path in collect_files(&vector_paths()).unwrap() {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let file: VectorFile = serde_json::from_str(&text).unwrap();
-        let mut steps = Vec::new();
-        let mut now = file.now;
-        if let Some(p) = &file.policy {
-            steps.push(Step::Load {
-                bundle: sign_policy(p, file.secret.as_deref().unwrap_or_default()).unwrap(),
-                now,
-            });
-        }
-        for load in &file.loads {
-            now = load.now.unwrap_or(now);
-            let bundle = match (&load.policy, &load.bundle, &load.sign_with) {
-                (Some(p), _, None) => {
-                    sign_policy(p, file.secret.as_deref().unwrap_or_default()).unwrap()
-                }
-                (Some(p), _, Some(kid)) => {
-                    let key = file
-                        .keys
-                        .iter()
-                        .flatten()
-                        .find(|k| k["kid"].as_str() == Some(kid))
-                        .unwrap_or_else(|| panic!("{}: no key `{kid}`", path.display()));
-                    sign_policy_eddsa(p, key).unwrap()
-                }
-                (None, Some(b), _) => b.clone(),
-                _ => panic!("{}: a load without policy or bundle", path.display()),
-            };
-            steps.push(Step::Load { bundle, now });
-        }
-        for case in &file.cases {
-            now = case.now.unwrap_or(now);
-            let step = match case.subject().unwrap() {
-                Check::Launch {
-                    version,
-                    package_sha256,
-                } => Step::Launch {
-                    app: case.app.clone(),
-                    version: version.into(),
-                    package_sha256: package_sha256.into(),
-                    now,
-                },
-                check => {
-                    let (kind, subject) = match (&case.tcp, &case.udp) {
-                        (Some(t), _) => (CheckKind::Tcp, t.as_str()),
-                        (_, Some(u)) => (CheckKind::Udp, u.as_str()),
-                        _ => case.check().unwrap(),
-                    };
-                    assert_eq!(Check::from_subject(kind, subject), Some(check));
-                    Step::Check {
-                        app: case.app.clone(),
-                        kind: kind.as_str().into(),
-                        subject: subject.into(),
-                        now,
-                    }
-                }
-            };
-            if matches!(&step, Step::Launch { .. })
-                || matches!(&step, Step::Check { kind, .. } if kind == "tcp" || kind == "udp")
-            {
-                v2_checks += 1;
-            }
-            steps.push(step);
-        }
-        scenarios.push(Scenario {
-            keys: engine_keys(&file),
-            steps,
+/// A vector file as a scenario: its loads (signed as the conformance runner
+/// signs them: HS256 with the secret, EdDSA with a key of `keys`, key sets
+/// with a root of `roots`) and its cases, as steps.
+fn scenario_of(path: &std::path::Path) -> Scenario {
+    let text = std::fs::read_to_string(path).unwrap();
+    let file: VectorFile = serde_json::from_str(&text).unwrap();
+    let find = |keys: &Option<Vec<Value>>, kid: &str| {
+        keys.iter()
+            .flatten()
+            .find(|k| k["kid"].as_str() == Some(kid))
+            .cloned()
+            .unwrap_or_else(|| panic!("{}: no key `{kid}`", path.display()))
+    };
+    let mut steps = Vec::new();
+    let mut now = file.now;
+    if let Some(p) = &file.policy {
+        steps.push(Step::Load {
+            bundle: sign_policy(p, file.secret.as_deref().unwrap_or_default()).unwrap(),
+            now,
         });
     }
+    for load in &file.loads {
+        now = load.now.unwrap_or(now);
+        let step = match (&load.policy, &load.bundle, &load.keyset, &load.keyset_jws) {
+            (Some(p), _, _, _) => {
+                let bundle = match &load.sign_with {
+                    None => sign_policy(p, file.secret.as_deref().unwrap_or_default()).unwrap(),
+                    Some(kid) => sign_policy_eddsa(p, &find(&file.keys, kid)).unwrap(),
+                };
+                Step::Load { bundle, now }
+            }
+            (None, Some(b), _, _) => Step::Load {
+                bundle: b.clone(),
+                now,
+            },
+            (None, None, Some(k), _) => {
+                let kid = load.sign_with.as_deref().unwrap_or_default();
+                Step::LoadKeys {
+                    keyset: sign_keyset(k, &find(&file.roots, kid)).unwrap(),
+                    now,
+                }
+            }
+            (None, None, None, Some(k)) => Step::LoadKeys {
+                keyset: k.clone(),
+                now,
+            },
+            _ => panic!("{}: a load without a document", path.display()),
+        };
+        steps.push(step);
+    }
+    for case in &file.cases {
+        now = case.now.unwrap_or(now);
+        let step = match case.subject().unwrap() {
+            Check::Launch {
+                version,
+                package_sha256,
+            } => Step::Launch {
+                app: case.app.clone(),
+                version: version.into(),
+                package_sha256: package_sha256.into(),
+                now,
+            },
+            check => {
+                let (kind, subject) = match (&case.tcp, &case.udp) {
+                    (Some(t), _) => (CheckKind::Tcp, t.as_str()),
+                    (_, Some(u)) => (CheckKind::Udp, u.as_str()),
+                    _ => case.check().unwrap(),
+                };
+                assert_eq!(Check::from_subject(kind, subject), Some(check));
+                Step::Check {
+                    app: case.app.clone(),
+                    kind: kind.as_str().into(),
+                    subject: subject.into(),
+                    now,
+                }
+            }
+        };
+        steps.push(step);
+    }
+    Scenario {
+        keys: engine_keys(&file),
+        steps,
+    }
+}
+
+/// Every v1 and v2 vector file, as steps, in all three runtimes: v2 files
+/// too (key sets, EdDSA loads, launch, tcp and udp cases).
+#[test]
+fn vector_files_agree_in_every_runtime() {
+    let scenarios: Vec<Scenario> = collect_files(&vector_paths_v1_v2())
+        .unwrap()
+        .iter()
+        .map(|p| scenario_of(p))
+        .collect();
+    let v2_checks = scenarios
+        .iter()
+        .flat_map(|s| &s.steps)
+        .filter(|s| {
+            matches!(s, Step::Launch { .. })
+                || matches!(s, Step::Check { kind, .. } if kind == "tcp" || kind == "udp")
+        })
+        .count();
     assert!(scenarios.len() >= 5, "vector files not found");
     assert!(v2_checks >= 50, "only {v2_checks} launch/tcp/udp cases");
     three_way("vectors", &scenarios, "the vector files");
+}
+
+/// Contract v3's vector files (roots, key sets, a load's `now`, media,
+/// local prefixes), as steps: guard-core and the .wasm in wasmtime give the
+/// same answer to every load and check, messages included. The Node leg
+/// joins when the bridge's `createGuard` takes roots (its own vector runner
+/// covers it meanwhile).
+#[test]
+fn v3_vector_files_agree_in_native_and_wasmtime() {
+    let scenarios: Vec<Scenario> = collect_files(&vector_paths_v3())
+        .unwrap()
+        .iter()
+        .map(|p| scenario_of(p))
+        .collect();
+    let steps = || scenarios.iter().flat_map(|s| &s.steps);
+    let keysets = steps()
+        .filter(|s| matches!(s, Step::LoadKeys { .. }))
+        .count();
+    let media = steps()
+        .filter(|s| matches!(s, Step::Check { kind, .. } if kind == "media"))
+        .count();
+    assert!(keysets >= 20, "only {keysets} key-set loads");
+    assert!(media >= 20, "only {media} media cases");
+    let native = run_native(&scenarios);
+    let wasm = run_wasm(&module(), &scenarios);
+    assert_agree(
+        "v3 vectors",
+        &scenarios,
+        ("native", &native),
+        ("wasmtime", &wasm),
+        "the v3 vector files",
+    );
+    let loads_ok = native
+        .iter()
+        .filter(|a| matches!(a, Answer::Load { load, .. } if load == "ok"))
+        .count();
+    let refused = native
+        .iter()
+        .filter(|a| matches!(a, Answer::Load { load, .. } if load != "ok"))
+        .count();
+    assert!(loads_ok > 0 && refused > 0, "v3 files both load and refuse");
+    println!(
+        "v3 vectors: {} answers ({keysets} key-set loads, {media} media checks) agree in native and wasmtime",
+        native.len()
+    );
 }
 
 /// The Pulley leg of the agreement really runs in the interpreter; otherwise

@@ -1,6 +1,7 @@
-//! The wasmtime host itself: vectors through `WasmEngine`, ids, fail-closed
-//! behaviour on timeouts and OOM with rebuilds from the last good bundle,
-//! several threads, and refusing modules that are not the guard.
+//! The wasmtime host itself: vectors through `WasmEngine` (v1 to v3), ids,
+//! fail-closed behaviour on timeouts and OOM with rebuilds from the last good
+//! bundle (or a v3 guard's signed state), several threads, and refusing
+//! modules that are not the guard.
 
 mod common;
 
@@ -491,4 +492,138 @@ fn denials_are_reported_with_their_host_and_given_back_when_unsent() {
     w.requeue_reports(NOW + 3);
     assert_eq!(w.take_reports(NOW + 3), b, "put back after a failed send");
     assert_eq!(w.take_reports(NOW + 3), Batch::default());
+}
+
+/// RFC 8032's test key 1 as a v3 root, for the superapp `demo`, with the
+/// local prefix `http://tmp/`: the configuration and the root's seed.
+fn v3_config() -> (String, [u8; 32]) {
+    let seed: [u8; 32] = std::array::from_fn(|i| {
+        u8::from_str_radix(
+            &"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"[2 * i..2 * i + 2],
+            16,
+        )
+        .unwrap()
+    });
+    let config = json!({
+        "roots": [{"kty":"OKP","crv":"Ed25519","kid":"root-1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}],
+        "superapp_id": "demo",
+        "local_prefixes": ["http://tmp/"],
+    });
+    (config.to_string(), seed)
+}
+
+/// A key set of `demo` at `version` carrying key `k1` (seed 7s), signed by
+/// the root.
+fn v3_keyset(version: u64, root: &[u8; 32]) -> String {
+    let (keys, _) = ed25519_keys(None);
+    let keys: serde_json::Value = serde_json::from_str(&keys).unwrap();
+    let payload = json!({"superapp_id":"demo","version":version,"issued_at":0,
+        "expires_at": NOW + 1_000_000, "keys": keys["keys"]});
+    guard_core::keyset::sign(payload.to_string().as_bytes(), "root-1", root)
+}
+
+fn v3_bundle(version: u64) -> String {
+    let policy = json!({"schema":3,"superapp_id":"demo","version":version,"issued_at":0,
+      "apps":[{"app_id":"mp","kind":"mini_program","control":{"media_domains":true},
+               "domains":{"media":["https://cdn.example"]}}]});
+    let (_, seed) = ed25519_keys(None);
+    bundle::sign_ed25519(&serde_json::to_vec(&policy).unwrap(), "k1", &seed)
+}
+
+/// Contract v3 in wasmtime: a guard from a configuration with roots loads a
+/// key set, then a bundle its key signed; media checks hand on what
+/// guard-core would; the signed state restores into a fresh guard after a
+/// restart and survives every rebuild (both floors kept); hostile inputs
+/// (roots with a SecretKey, a bundle given as a key set, a tampered state,
+/// `set_keys` on a roots guard) are refused.
+#[test]
+fn a_v3_guard_keeps_its_key_sets_and_floors_across_a_rebuild() {
+    let (config, root) = v3_config();
+    let mut native = Guard::from_config(guard_core::GuardConfig::from_json(&config).unwrap());
+    let mut w = WasmGuard::from_config(&module(), &config).unwrap();
+    assert!(w.signed_state().unwrap().keyset.is_none());
+    assert_eq!(
+        w.load(&v3_bundle(5), NOW).unwrap_err().code,
+        LoadCode::UnknownKey
+    );
+    assert_eq!(
+        w.load_keyset(&v3_bundle(5), NOW).unwrap_err().code,
+        LoadCode::UnknownKey,
+        "a bundle is no key set: its kid names no root"
+    );
+    w.load_keyset(&v3_keyset(2, &root), NOW).unwrap();
+    w.load(&v3_bundle(5), NOW).unwrap();
+    native.load_keys(&v3_keyset(2, &root), NOW).unwrap();
+    native.load(&v3_bundle(5), NOW).unwrap();
+    for url in [
+        "https://cdn.example/a.png",
+        " HTTP://TMP/a.png",
+        "data:image/png;base64,AAAA",
+        "//evil.example/a.png",
+        "https://evil.example/a.png",
+        "/images/a.png",
+    ] {
+        let (v, on) = w.check_media("mp", url, NOW);
+        let (nv, non) = native.check_media("mp", url, NOW);
+        assert_eq!((v, on.as_deref()), (nv.verdict, non.as_deref()), "{url}");
+        let d = w.decide("mp", CheckKind::Media, url, NOW);
+        assert_eq!(d, native.decide("mp", CheckKind::Media, url, NOW), "{url}");
+    }
+    let state = w.signed_state().unwrap();
+    assert_eq!(Some(state.clone()), native.signed_state());
+    assert!(
+        w.set_keys(SECRET).is_err(),
+        "a roots guard takes keys only from key sets"
+    );
+
+    // After a restart, in an instance whose every check traps (zero
+    // deadline) and so rebuilds: the state restored, and kept by rebuilds.
+    let opts = Options {
+        check_timeout: Duration::ZERO,
+        ..Options::default()
+    };
+    let m = WasmModule::from_file(default_module_path(), &opts).unwrap();
+    let mut after = WasmGuard::from_config(&m, &config).unwrap();
+    let mut tampered = state.clone();
+    tampered.bundle = Some(v3_bundle(5).replace('.', ".x"));
+    assert!(after.restore_state(&tampered, NOW).is_err());
+    after.restore_state(&state, NOW).unwrap();
+    let _ = after.decide("mp", CheckKind::Media, "/a.png", NOW);
+    assert!(after.rebuilds() >= 1);
+    assert_eq!(
+        after.load(&v3_bundle(4), NOW).unwrap_err().code,
+        LoadCode::StaleVersion,
+        "the bundle floor survived the rebuild"
+    );
+    assert_eq!(
+        after
+            .load_keyset(&v3_keyset(1, &root), NOW)
+            .unwrap_err()
+            .code,
+        LoadCode::StaleVersion,
+        "the key-set floor survived the rebuild"
+    );
+    // A newer key set and bundle load, and the next rebuild keeps them.
+    after.load_keyset(&v3_keyset(3, &root), NOW).unwrap();
+    after.load(&v3_bundle(6), NOW).unwrap();
+    let _ = after.decide("mp", CheckKind::Media, "/a.png", NOW);
+    assert_eq!(
+        after.load(&v3_bundle(5), NOW).unwrap_err().code,
+        LoadCode::StaleVersion
+    );
+    assert_eq!(
+        after
+            .load_keyset(&v3_keyset(2, &root), NOW)
+            .unwrap_err()
+            .code,
+        LoadCode::StaleVersion
+    );
+
+    // Roots never come with a SecretKey.
+    let both = config.replace(
+        r#""superapp_id""#,
+        &format!(r#""secret":"{SECRET}","superapp_id""#),
+    );
+    let err = WasmGuard::from_config(&module(), &both).unwrap_err();
+    assert!(err.to_string().contains("never both"), "{err}");
 }

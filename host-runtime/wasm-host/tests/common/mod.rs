@@ -42,9 +42,28 @@ fn module_on(backend: Backend) -> WasmModule {
         .unwrap_or_else(|e| panic!("{e} (build it with `bash js/scripts/build-wasm.sh`)"))
 }
 
-/// Vector folders: the project's, plus `../shared/vectors` and
-/// `../shared/vectors-v2` when present.
+/// Vector folders: the project's (v1, v2 and v3), plus `../shared/vectors`,
+/// `../shared/vectors-v2` and `../shared/vectors-v3` when present.
 pub fn vector_paths() -> Vec<PathBuf> {
+    let mut paths = vector_paths_v1_v2();
+    paths.extend(vector_paths_v3());
+    paths
+}
+
+/// The contract v3 vector folders: `tests/vectors-v3`, and
+/// `../shared/vectors-v3` when present.
+pub fn vector_paths_v3() -> Vec<PathBuf> {
+    let mut paths = vec![repo_root().join("tests/vectors-v3")];
+    let shared = repo_root().join("../shared/vectors-v3");
+    if shared.is_dir() {
+        paths.push(shared);
+    }
+    paths
+}
+
+/// The v1 and v2 vector folders: `tests/vectors`, and `../shared/vectors`
+/// and `../shared/vectors-v2` when present.
+pub fn vector_paths_v1_v2() -> Vec<PathBuf> {
     let mut paths = vec![repo_root().join("tests/vectors")];
     for shared in ["../shared/vectors", "../shared/vectors-v2"] {
         let shared = repo_root().join(shared);
@@ -60,6 +79,12 @@ pub fn vector_paths() -> Vec<PathBuf> {
 pub enum Step {
     Load {
         bundle: String,
+        now: u64,
+    },
+    /// Contract v3: a key-set load (native and wasmtime only, until the
+    /// Node leg's bridge takes roots).
+    LoadKeys {
+        keyset: String,
         now: u64,
     },
     /// A one-string check: the API name, the URL, or `host:port` for `tcp`
@@ -81,8 +106,9 @@ pub enum Step {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scenario {
-    /// What every engine is made from: a SecretKey, or a key-set JSON
-    /// `{"secret"?, "keys"?}` (first byte `{`).
+    /// What every engine is made from: a SecretKey, or a guard
+    /// configuration JSON `{"secret"?, "keys"?, "roots"?, "superapp_id"?,
+    /// "local_prefixes"?}` (first byte `{`).
     pub keys: String,
     pub steps: Vec<Step>,
 }
@@ -106,16 +132,8 @@ pub enum Answer {
 pub fn run_engine<E: Engine>(engine: &mut E, steps: &[Step], out: &mut Vec<Answer>) {
     for step in steps {
         out.push(match step {
-            Step::Load { bundle, now } => match engine.load(bundle, *now) {
-                Ok(()) => Answer::Load {
-                    load: "ok".into(),
-                    message: String::new(),
-                },
-                Err((code, message)) => Answer::Load {
-                    load: code.as_str().into(),
-                    message,
-                },
-            },
+            Step::Load { bundle, now } => load_answer(engine.load(bundle, *now)),
+            Step::LoadKeys { keyset, now } => load_answer(engine.load_keyset(keyset, *now)),
             Step::Check {
                 app,
                 kind,
@@ -139,6 +157,19 @@ pub fn run_engine<E: Engine>(engine: &mut E, steps: &[Step], out: &mut Vec<Answe
                 answer(engine.check_any(app, &check, *now))
             }
         });
+    }
+}
+
+fn load_answer(loaded: Result<(), (guard_core::LoadCode, String)>) -> Answer {
+    match loaded {
+        Ok(()) => Answer::Load {
+            load: "ok".into(),
+            message: String::new(),
+        },
+        Err((code, message)) => Answer::Load {
+            load: code.as_str().into(),
+            message,
+        },
     }
 }
 
@@ -235,6 +266,7 @@ pub fn assert_agree(
             let (scenario, step) = steps[n];
             let shown = match step {
                 Step::Load { bundle, now } => format!("load at {now}: {:.200}", bundle),
+                Step::LoadKeys { keyset, now } => format!("key set at {now}: {:.200}", keyset),
                 s => format!("{s:?}"),
             };
             panic!(
