@@ -5,7 +5,8 @@
 //!
 //! ```no_run
 //! // A real superapp: the configuration file its server issued, shipped with
-//! // the app; the SDK syncs keys.json and the bundle in the background.
+//! // the app (its `roots` pin the key sets); the SDK syncs the key set and the
+//! // bundle in the background.
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let module = guard_wasm_host::WasmModule::from_file(guard_wasm_host::default_module_path(), &Default::default())?;
 //! let config = guard_sdk::Config::from_file("demo-config.json")?;

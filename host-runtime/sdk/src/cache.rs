@@ -5,8 +5,14 @@
 //! <state dir>/
 //!   lock            held (flock) by the SDK using the directory
 //!   cache.json      guard-sdk-cache/1 <sha256 of the rest>\n{"superapp_id",…,"keys",
-//!                   "bundle","floor",…}: the last good bundle, its key set, etags
+//!                   "bundle","floor",…}: the last good bundle, its key set, etags;
+//!                   with roots (contract v3) the guard's signed state instead:
+//!                   {"keyset","bundle_keyset","bundle","bundle_etag",…}
 //!   floor.json      guard-sdk-floor/1 <sha256 of the rest>\n{"superapp_id","version","digest"}
+//!                   (never written nor read with roots)
+//!   state.json      guard-sdk-state/1 <sha256 of the rest>\n{…}: with roots, a second
+//!                   copy of the cache's signed state, written after it (used when
+//!                   the cache is not whole or does not verify; verified the same way)
 //!   cache.json.refused   the last cache refused at start (kept to look at)
 //!   .tmp-guard-sdk-*     a write in progress (removed at start if a kill left one)
 //! ```
@@ -38,6 +44,8 @@ const LOCK: &str = "lock";
 const REFUSED: &str = "cache.json.refused";
 const CACHE_TAG: &str = "guard-sdk-cache/1";
 const FLOOR_TAG: &str = "guard-sdk-floor/1";
+const STATE: &str = "state.json";
+const STATE_TAG: &str = "guard-sdk-state/1";
 /// The SDK's temporary files: a write the process was killed during leaves
 /// one behind, removed at the next start (under the lock).
 const TEMP_PREFIX: &str = ".tmp-guard-sdk-";
@@ -54,13 +62,23 @@ pub(crate) struct Cached {
     /// with fixed keys).
     pub(crate) superapp_id: Option<String>,
     /// The key set (keys.json's text) or SecretKey the guard verifies with;
-    /// `None` before the first key set.
+    /// `None` before the first key set, and always with roots.
     pub(crate) keys: Option<String>,
+    /// Its ETag; never kept with roots.
     pub(crate) keys_etag: Option<String>,
-    /// The last bundle the guard accepted.
+    /// With roots (contract v3): the key set in force, as the guard's signed
+    /// state has it (the key-set floor).
+    #[serde(default)]
+    pub(crate) keyset: Option<String>,
+    /// With roots: the key set that admitted `bundle`, when it is another.
+    #[serde(default)]
+    pub(crate) bundle_keyset: Option<String>,
+    /// The last bundle the guard accepted (with roots: the bundle floor).
     pub(crate) bundle: Option<String>,
     pub(crate) bundle_etag: Option<String>,
-    /// The guard's anti-rollback floor.
+    /// The guard's anti-rollback floor; never kept with roots (the signed
+    /// documents are the floors, so storage can neither lower nor raise
+    /// them).
     pub(crate) floor: Option<Floor>,
     /// When it was written (the SDK's clock).
     pub(crate) saved_at: u64,
@@ -75,6 +93,9 @@ pub(crate) struct Found {
     pub(crate) refused: Option<String>,
     /// The highest floor of the two files that are whole.
     pub(crate) floor: Option<Floor>,
+    /// With roots: the second copy of the signed state, if it is whole and
+    /// for this superapp (it is verified against the roots like the cache).
+    pub(crate) state_copy: Option<Cached>,
 }
 
 /// The directory, locked for as long as this value lives.
@@ -196,23 +217,17 @@ impl StateDir {
     /// file likewise (it is only ignored: the cache has a copy).
     pub(crate) fn read(&self, superapp_id: Option<&str>) -> Found {
         let mut found = Found::default();
-        let cache = read_bounded(&self.dir.join(CACHE), MAX_CACHE_BYTES).and_then(|bytes| {
-            let Some(bytes) = bytes else { return Ok(None) };
-            let body = open_envelope(CACHE_TAG, &bytes)?;
-            let cached: Cached = serde_json::from_slice(body).map_err(|e| format!("{e}"))?;
-            if cached.superapp_id.as_deref() != superapp_id {
-                return Err(format!(
-                    "it is for superapp `{}`, not `{}`",
-                    cached.superapp_id.as_deref().unwrap_or("-"),
-                    superapp_id.unwrap_or("-")
-                ));
-            }
-            Ok(Some(cached))
-        });
+        let cache = self.read_cached(CACHE, CACHE_TAG, superapp_id);
         match cache {
             Ok(c) => found.cache = c,
             Err(why) => found.refused = Some(self.set_aside(&why)),
         }
+        found.state_copy = self
+            .read_cached(STATE, STATE_TAG, superapp_id)
+            .unwrap_or_else(|why| {
+                tracing::warn!(reason = %why, "the copy of the signed state is refused");
+                None
+            });
         let floor = read_bounded(&self.dir.join(FLOOR), MAX_FLOOR_BYTES).and_then(|bytes| {
             let Some(bytes) = bytes else { return Ok(None) };
             let body = open_envelope(FLOOR_TAG, &bytes)?;
@@ -230,6 +245,29 @@ impl StateDir {
             .filter(|f| superapp_id.is_none_or(|s| f.superapp_id == s))
             .max_by_key(|f| f.version);
         found
+    }
+
+    /// One cache file (`cache.json`, or its copy `state.json`), whole and for
+    /// this superapp; `None` when it does not exist.
+    fn read_cached(
+        &self,
+        name: &str,
+        tag: &str,
+        superapp_id: Option<&str>,
+    ) -> Result<Option<Cached>, String> {
+        let Some(bytes) = read_bounded(&self.dir.join(name), MAX_CACHE_BYTES)? else {
+            return Ok(None);
+        };
+        let body = open_envelope(tag, &bytes)?;
+        let cached: Cached = serde_json::from_slice(body).map_err(|e| format!("{e}"))?;
+        if cached.superapp_id.as_deref() != superapp_id {
+            return Err(format!(
+                "it is for superapp `{}`, not `{}`",
+                cached.superapp_id.as_deref().unwrap_or("-"),
+                superapp_id.unwrap_or("-")
+            ));
+        }
+        Ok(Some(cached))
     }
 
     /// Moves a refused cache out of the way; answers why, for the status.
@@ -251,6 +289,12 @@ impl StateDir {
         let body = serde_json::to_vec(cached)
             .map_err(|e| state_err(&self.dir.join(CACHE), std::io::Error::other(e)))?;
         self.write_atomic(CACHE, &envelope(CACHE_TAG, &body))?;
+        if cached.keyset.is_some() {
+            // With roots, the second copy is the signed state itself: it
+            // survives a cache lost to corruption, and, unlike a floor
+            // number, it can be restored only if it verifies.
+            self.write_atomic(STATE, &envelope(STATE_TAG, &body))?;
+        }
         if let Some(floor) = &cached.floor {
             self.write_atomic(FLOOR, &envelope(FLOOR_TAG, floor.to_json().as_bytes()))?;
         }

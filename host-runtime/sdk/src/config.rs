@@ -1,7 +1,9 @@
 //! The configuration file a superapp's server issues for its SDK
 //! (`GET /api/v1/superapps/{sid}/config.json`, format
 //! `guard-superapp-config/1`, `docs/server.md`): where the bundle, the key
-//! set and the reports go. It names no key that signs or authenticates.
+//! set and the reports go, and (contract v3, `policy.md` §2.1) the root
+//! public keys the key sets must be signed by. It names no key that signs or
+//! authenticates.
 
 use std::path::Path;
 
@@ -36,7 +38,12 @@ struct Raw {
     superapp_id: String,
     server_url: String,
     bundle_url: String,
-    keys_url: String,
+    #[serde(default)]
+    keys_url: Option<String>,
+    #[serde(default)]
+    keyset_url: Option<String>,
+    #[serde(default)]
+    roots: Option<Vec<serde_json::Value>>,
     #[serde(default)]
     reports_url: Option<String>,
     #[serde(default)]
@@ -46,9 +53,11 @@ struct Raw {
 /// A superapp's SDK configuration, checked.
 ///
 /// URLs are `https`, or `http` to a loopback address only (a development
-/// server on this machine): the key set is trusted because it comes over TLS
-/// from the superapp's own server (`docs/sdk.md`), so plain HTTP across a
-/// network would let anyone on the path hand the device their keys.
+/// server on this machine). The key set is trusted because a root in
+/// [`Config::roots`] signed it (contract v3), not because of the channel:
+/// a proxy or CDN in front of the server cannot re-key the device. A
+/// configuration without roots is refused by [`Config::from_json`]; only
+/// [`Config::from_json_trusting_keys_json_for_tests`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
@@ -58,8 +67,15 @@ pub struct Config {
     pub server_url: String,
     /// The superapp's bundle (every bound app), long-polled.
     pub bundle_url: String,
-    /// The public key set that verifies its bundles.
-    pub keys_url: String,
+    /// The key set (a JWS a root signed) that lists the keys that sign its
+    /// bundles; for a configuration made by the test-only
+    /// [`Config::from_json_trusting_keys_json_for_tests`], the bare
+    /// `keys.json`.
+    pub keyset_url: String,
+    /// The root public JWKs (Ed25519) key sets must be signed by; empty
+    /// only for a configuration made by the test-only
+    /// [`Config::from_json_trusting_keys_json_for_tests`].
+    pub roots: Vec<serde_json::Value>,
     /// Where violation reports are posted (P2): the file's `reports_url`,
     /// else `{server_url}/api/v1/superapps/{superapp_id}/reports`.
     pub reports_url: String,
@@ -111,9 +127,10 @@ impl Config {
     /// # Errors
     ///
     /// [`SdkError::Config`] naming the field: not JSON or a missing field,
-    /// another `format`, an empty or overlong `superapp_id`, a URL that is
-    /// not `https` (or `http` to loopback), carries credentials or a
-    /// fragment.
+    /// another `format`, an empty or overlong `superapp_id`, no `roots` (or
+    /// an empty list, or one that is not of JWK objects) or no
+    /// `keyset_url`, a URL that is not `https` (or `http` to loopback),
+    /// carries credentials or a fragment.
     ///
     /// # Examples
     ///
@@ -121,12 +138,52 @@ impl Config {
     /// let c = guard_sdk::Config::from_json(r#"{"format":"guard-superapp-config/1",
     ///   "superapp_id":"demo","name":"Demo","server_url":"https://guard.example.com",
     ///   "bundle_url":"https://guard.example.com/api/v1/superapps/demo/bundle",
-    ///   "keys_url":"https://guard.example.com/api/v1/superapps/demo/keys.json"}"#)?;
+    ///   "keyset_url":"https://guard.example.com/api/v1/superapps/demo/keyset",
+    ///   "roots":[{"kty":"OKP","crv":"Ed25519","kid":"root-1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#)?;
     /// assert_eq!(c.reports_url, "https://guard.example.com/api/v1/superapps/demo/reports");
     /// assert_eq!(c.long_poll_seconds, 25);
+    /// // Without roots, a proxy in front of the server could re-key the device.
+    /// assert!(guard_sdk::Config::from_json(r#"{"format":"guard-superapp-config/1",
+    ///   "superapp_id":"demo","server_url":"https://guard.example.com",
+    ///   "bundle_url":"https://guard.example.com/api/v1/superapps/demo/bundle",
+    ///   "keys_url":"https://guard.example.com/api/v1/superapps/demo/keys.json"}"#).is_err());
     /// # Ok::<(), guard_sdk::SdkError>(())
     /// ```
     pub fn from_json(text: &str) -> Result<Config, SdkError> {
+        Config::parse(text, true)
+    }
+
+    /// TEST ONLY, the one escape hatch from roots: a configuration whose
+    /// key set is the bare `keys_url` (v2's `keys.json`), trusted because of
+    /// the channel it comes over. Anyone on that path (a proxy, a CDN, a
+    /// captive portal) can then re-key the device and lock it out with a
+    /// bundle of a huge version; a shipped app must use
+    /// [`Config::from_json`]. A file with roots is read as
+    /// [`Config::from_json`] reads it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::from_json`], but `keys_url` is what must be there when
+    /// `roots` is not.
+    pub fn from_json_trusting_keys_json_for_tests(text: &str) -> Result<Config, SdkError> {
+        Config::parse(text, false)
+    }
+
+    /// Whether the key sets are checked against roots (always, except for a
+    /// configuration made by the test-only escape hatch).
+    pub fn has_roots(&self) -> bool {
+        !self.roots.is_empty()
+    }
+
+    /// The configuration the guard module is created from (contract v3:
+    /// `{"roots","superapp_id"}`); `None` without roots.
+    pub(crate) fn guard_config(&self) -> Option<String> {
+        self.has_roots().then(|| {
+            serde_json::json!({"roots": self.roots, "superapp_id": self.superapp_id}).to_string()
+        })
+    }
+
+    fn parse(text: &str, need_roots: bool) -> Result<Config, SdkError> {
         let raw: Raw = serde_json::from_str(text).map_err(|e| invalid("config", e.to_string()))?;
         if raw.format != FORMAT {
             return Err(invalid(
@@ -142,7 +199,29 @@ impl Config {
         }
         let server = checked_url("server_url", &raw.server_url)?;
         let bundle = checked_url("bundle_url", &raw.bundle_url)?;
-        let keys = checked_url("keys_url", &raw.keys_url)?;
+        let roots = raw.roots.unwrap_or_default();
+        if roots.iter().any(|r| !r.is_object()) {
+            return Err(invalid("roots", "must be a list of JWK objects"));
+        }
+        let keyset = match (&raw.keyset_url, &raw.keys_url) {
+            (Some(url), _) if !roots.is_empty() => checked_url("keyset_url", url)?,
+            (_, Some(url)) if roots.is_empty() && !need_roots => checked_url("keys_url", url)?,
+            _ if roots.is_empty() => {
+                return Err(invalid(
+                    "roots",
+                    "no root keys: without them anyone on the path to the server could \
+                     re-key the device (contract v3 key sets)",
+                ))
+            }
+            _ => return Err(invalid("keyset_url", "missing")),
+        };
+        if !roots.is_empty() {
+            // The guard module refuses these too; refused here, the error
+            // names the field before any guard exists.
+            let config = serde_json::json!({"roots": roots, "superapp_id": raw.superapp_id});
+            guard_core::GuardConfig::from_json(&config.to_string())
+                .map_err(|e| invalid("roots", e.to_string()))?;
+        }
         let reports = match &raw.reports_url {
             Some(text) => checked_url("reports_url", text)?,
             None => {
@@ -158,7 +237,8 @@ impl Config {
             superapp_id: raw.superapp_id,
             server_url: server.to_string().trim_end_matches('/').to_owned(),
             bundle_url: bundle.to_string(),
-            keys_url: keys.to_string(),
+            keyset_url: keyset.to_string(),
+            roots,
             reports_url: reports.to_string(),
             long_poll_seconds: raw
                 .long_poll_seconds
@@ -214,11 +294,13 @@ impl Config {
 mod tests {
     use super::*;
 
+    const ROOT: &str = r#"{"kty":"OKP","crv":"Ed25519","kid":"root-1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+
     fn file(fields: &str) -> String {
         format!(
             r#"{{"format":"guard-superapp-config/1","superapp_id":"demo",
               "server_url":"https://g.example","bundle_url":"https://g.example/b",
-              "keys_url":"https://g.example/k"{fields}}}"#
+              "keyset_url":"https://g.example/k","roots":[{ROOT}]{fields}}}"#
         )
     }
 
@@ -265,7 +347,7 @@ mod tests {
         // Plain http across a network would hand the key set to anyone on the path.
         assert_eq!(
             field_of(&file("").replace("https://g.example/k", "http://g.example/k")),
-            "keys_url"
+            "keyset_url"
         );
         assert_eq!(
             field_of(&file("").replace("https://g.example/b", "file:///etc/passwd")),
@@ -277,13 +359,52 @@ mod tests {
         );
         assert_eq!(
             field_of(&file("").replace("https://g.example/k", "https://g.example/k#x")),
-            "keys_url"
+            "keyset_url"
         );
         assert_eq!(
             field_of(&file(r#","long_poll_seconds":-1"#)),
             "config",
             "a negative wait"
         );
+    }
+
+    #[test]
+    fn a_file_without_roots_is_refused_except_through_the_test_only_hatch() {
+        let bare = file("").replace(
+            &format!(r#""keyset_url":"https://g.example/k","roots":[{ROOT}]"#),
+            r#""keys_url":"https://g.example/keys.json""#,
+        );
+        assert_eq!(field_of(&bare), "roots", "keys.json alone");
+        assert_eq!(
+            field_of(&file("").replace(ROOT, "")),
+            "roots",
+            "an empty list of roots"
+        );
+        assert_eq!(
+            field_of(&file("").replace(ROOT, r#""root-1""#)),
+            "roots",
+            "a root that is no JWK"
+        );
+        assert_eq!(
+            field_of(&file("").replace(ROOT, &ROOT.replace("\"x\"", "\"d\":\"AA\",\"x\""))),
+            "roots",
+            "a private root"
+        );
+        assert_eq!(
+            field_of(&file("").replace(r#""keyset_url":"https://g.example/k","#, "")),
+            "keyset_url"
+        );
+        let c = Config::from_json(&file("")).unwrap();
+        assert!(c.has_roots());
+        assert_eq!(c.keyset_url, "https://g.example/k");
+        let c = Config::from_json_trusting_keys_json_for_tests(&bare).unwrap();
+        assert!(!c.has_roots());
+        assert_eq!(c.keyset_url, "https://g.example/keys.json");
+        assert!(c.guard_config().is_none());
+        // The hatch still reads roots when the file has them.
+        assert!(Config::from_json_trusting_keys_json_for_tests(&file(""))
+            .unwrap()
+            .has_roots());
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! The guard the SDK enforces with, and what it was given: the key set, the
-//! last good bundle and their ETags. Every change goes through here, under
+//! The guard the SDK enforces with, and what it was given: the key set (a
+//! key-set JWS its roots signed, contract v3; or, through the test-only
+//! escape hatch, keys.json's text), the last good bundle and their ETags. Every change goes through here, under
 //! the SDK's one lock, and bumps a sequence number so the state directory is
 //! written after it (outside the lock: checks never wait for a disk).
 
+use base64::Engine as _;
 use guard_core::report::ReportLog;
-use guard_core::{bundle, KeySet, LoadError, Policy, PolicyStatus, SecretKey};
+use guard_core::{bundle, KeySet, LoadError, Policy, PolicyStatus, SecretKey, SignedState};
 use guard_wasm_host::{Rekeyed, WasmGuard, WasmModule};
 
 use crate::cache::Cached;
@@ -25,8 +27,12 @@ pub(crate) enum Loaded {
 #[derive(Debug)]
 pub(crate) struct Enforcer {
     pub(crate) guard: WasmGuard,
-    /// The key text the guard verifies with; `None` while it has only the
-    /// placeholder (no key set yet).
+    /// Whether the guard was created from roots (contract v3): its keys
+    /// then come only in key sets they signed, and what persists is its
+    /// signed state, never a floor number.
+    roots: bool,
+    /// The key text the guard verifies with (with roots: the key-set JWS in
+    /// force); `None` while it has none (no key set yet).
     keys: Option<String>,
     keys_etag: Option<String>,
     /// The last bundle accepted, and what it says about itself.
@@ -67,12 +73,19 @@ fn key_set(keys: &str) -> Option<KeySet> {
     }
 }
 
-/// What an accepted bundle puts in force, read from its verified payload
-/// (the guard module verified it too; this reads only what it says of
-/// itself, for [`crate::Status`] and the bridge's `status`).
-fn describe(signed: &str, keys: &str) -> Option<PolicyStatus> {
-    let payload = bundle::verify_with_keys(signed, &key_set(keys)?).ok()?;
-    let policy = Policy::from_json(&payload).ok()?;
+/// What a bundle the guard module accepted (so verified against the key set
+/// its roots signed) says of itself: its payload read without verifying
+/// again, since the SDK holds no keys of its own with roots.
+fn describe_accepted(signed: &str) -> Option<PolicyStatus> {
+    let payload = signed.split('.').nth(1)?;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    status_of(&payload)
+}
+
+fn status_of(payload: &[u8]) -> Option<PolicyStatus> {
+    let policy = Policy::from_json(payload).ok()?;
     Some(PolicyStatus {
         not_before: policy.not_before(),
         not_after: policy.not_after(),
@@ -83,6 +96,14 @@ fn describe(signed: &str, keys: &str) -> Option<PolicyStatus> {
     })
 }
 
+/// What an accepted bundle puts in force, read from its verified payload
+/// (the guard module verified it too; this reads only what it says of
+/// itself, for [`crate::Status`] and the bridge's `status`).
+fn describe(signed: &str, keys: &str) -> Option<PolicyStatus> {
+    let payload = bundle::verify_with_keys(signed, &key_set(keys)?).ok()?;
+    status_of(&payload)
+}
+
 impl Enforcer {
     /// A guard verifying with `keys`, or with the placeholder.
     pub(crate) fn new(module: &WasmModule, keys: Option<&str>) -> Result<Enforcer, SdkError> {
@@ -90,8 +111,13 @@ impl Enforcer {
             Some(k) => WasmGuard::new(module, k)?,
             None => WasmGuard::new(module, &placeholder_key()?)?,
         };
-        Ok(Enforcer {
+        Ok(Enforcer::from_guard(guard, false, keys))
+    }
+
+    fn from_guard(guard: WasmGuard, roots: bool, keys: Option<&str>) -> Enforcer {
+        Enforcer {
             guard,
+            roots,
             keys: keys.map(str::to_owned),
             keys_etag: None,
             bundle: None,
@@ -99,7 +125,17 @@ impl Enforcer {
             policy: None,
             refused_etag: None,
             seq: 0,
-        })
+        }
+    }
+
+    /// A guard created from roots (`config`: `{"roots","superapp_id"}`),
+    /// with no key set and no policy yet.
+    pub(crate) fn with_roots(module: &WasmModule, config: &str) -> Result<Enforcer, SdkError> {
+        Ok(Enforcer::from_guard(
+            WasmGuard::from_config(module, config)?,
+            true,
+            None,
+        ))
     }
 
     /// Whether the guard has a real key set.
@@ -142,7 +178,7 @@ impl Enforcer {
         }
         match self.guard.load(signed, now) {
             Ok(()) => {
-                self.policy = self.keys.as_deref().and_then(|k| describe(signed, k));
+                self.policy = self.describe(signed);
                 self.bundle = Some(signed.to_owned());
                 self.bundle_etag = etag;
                 self.refused_etag = None;
@@ -156,6 +192,44 @@ impl Enforcer {
                 Err(e)
             }
         }
+    }
+
+    /// What a bundle the guard accepted says of itself.
+    fn describe(&self, signed: &str) -> Option<PolicyStatus> {
+        if self.roots {
+            describe_accepted(signed)
+        } else {
+            self.keys.as_deref().and_then(|k| describe(signed, k))
+        }
+    }
+
+    /// Contract v3: verifies and loads a key set at `now` (the guard checks
+    /// it against its roots, its floor and its expiry); `Ok(false)` when it
+    /// is the one in force, byte for byte. The bundle in force stays in
+    /// force (§2.1). A refused key set changes nothing.
+    pub(crate) fn load_keyset(&mut self, jws: &str, now: u64) -> Result<bool, LoadError> {
+        if self.keys.as_deref() == Some(jws) {
+            return Ok(false);
+        }
+        self.guard.load_keyset(jws, now)?;
+        self.keys = Some(jws.to_owned());
+        self.seq += 1;
+        Ok(true)
+    }
+
+    /// Contract v3: restores a signed state kept from before a restart into
+    /// this guard (created from roots, nothing loaded): the module verifies
+    /// every document against the roots again, and its floors are the
+    /// documents' own, so storage can neither lower nor raise them.
+    pub(crate) fn restore(&mut self, state: &SignedState, now: u64) -> Result<(), LoadError> {
+        self.guard.restore_state(state, now)?;
+        self.keys = state.keyset.clone();
+        if let Some(bundle) = &state.bundle {
+            self.policy = describe_accepted(bundle);
+            self.bundle = Some(bundle.clone());
+        }
+        self.seq += 1;
+        Ok(())
     }
 
     /// Re-keys the guard with a new key set, keeping what it enforces (P6);
@@ -203,6 +277,23 @@ impl Enforcer {
 
     /// What to persist, and the sequence number it is current at.
     pub(crate) fn snapshot(&mut self, superapp_id: Option<&str>, now: u64) -> (u64, Cached) {
+        if self.roots {
+            // The signed documents that set both floors, and nothing storage
+            // could use to steer the next sync: no floor number, no key-set
+            // ETag (a planted key set with its ETag would make the server
+            // answer 304 to every round).
+            let state = self.guard.signed_state().unwrap_or_default();
+            let cached = Cached {
+                superapp_id: superapp_id.map(str::to_owned),
+                keyset: state.keyset,
+                bundle_keyset: state.bundle_keyset,
+                bundle_etag: state.bundle.as_ref().and(self.bundle_etag.clone()),
+                bundle: state.bundle,
+                saved_at: now,
+                ..Cached::default()
+            };
+            return (self.seq, cached);
+        }
         let cached = Cached {
             superapp_id: superapp_id.map(str::to_owned),
             keys: self.keys.clone(),
@@ -211,6 +302,7 @@ impl Enforcer {
             bundle_etag: self.bundle_etag.clone(),
             floor: self.guard.floor(),
             saved_at: now,
+            ..Cached::default()
         };
         (self.seq, cached)
     }

@@ -9,10 +9,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use guard_core::report::Batch;
-use guard_core::{Check, CheckKind, Decision, Floor, LoadCode, LoadError, PolicyStatus};
+use guard_core::{
+    Check, CheckKind, Decision, Floor, LoadCode, LoadError, PolicyStatus, SignedState,
+};
 use guard_wasm_host::{Tables, WasmModule};
 
-use crate::cache::StateDir;
+use crate::cache::{Cached, StateDir};
 use crate::clock::{system_clock, Clock};
 use crate::config::Config;
 use crate::enforcer::Enforcer;
@@ -187,9 +189,22 @@ impl Builder {
             ..Status::default()
         };
         let mut cached = found.cache;
+        let mut state_copy = found.state_copy;
 
         let mut enforcer = match &self.source {
             Source::Keys(k) => Enforcer::new(&self.module, Some(k))?,
+            Source::Config(c) if c.has_roots() => {
+                let e = start_with_roots(
+                    &self.module,
+                    c,
+                    [cached.take(), state_copy.take()],
+                    dir.as_ref(),
+                    &mut status,
+                    now,
+                )?;
+                let tables = self.module.tables().clone();
+                return self.run(e, config, dir, status, tables);
+            }
             Source::Config(_) => {
                 let keys = cached
                     .as_ref()
@@ -241,8 +256,19 @@ impl Builder {
             }
         }
         enforcer.touch();
-
         let tables = self.module.tables().clone();
+        self.run(enforcer, config, dir, status, tables)
+    }
+
+    /// The started SDK: its shared state persisted once, then its threads.
+    fn run(
+        self,
+        enforcer: Enforcer,
+        config: Option<Config>,
+        dir: Option<StateDir>,
+        status: Status,
+        tables: Tables,
+    ) -> Result<Sdk, SdkError> {
         let shared = Arc::new(Shared::new(
             enforcer,
             config,
@@ -515,7 +541,7 @@ impl Sdk {
                 changed: false,
                 version,
             }),
-            Ok(Round::Refused(e)) => Err(SdkError::Load(e)),
+            Ok(Round::Refused { error, .. }) => Err(SdkError::Load(error)),
             Ok(Round::Stopped) => Err(SdkError::Shutdown),
             Err(e) => Err(e),
         }
@@ -611,6 +637,63 @@ impl Drop for Sdk {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Contract v3: the guard created from the configuration's roots, and the
+/// cache's signed state restored into it only if every document in it
+/// verifies against those roots again (the guard module checks). No floor
+/// file is read: the floors are the signed documents themselves, so what
+/// storage holds can neither lower nor raise them, and a planted key set or
+/// bundle is refused here (the cache set aside) and never steers a sync.
+fn start_with_roots(
+    module: &WasmModule,
+    config: &Config,
+    copies: [Option<Cached>; 2],
+    dir: Option<&StateDir>,
+    status: &mut Status,
+    now: u64,
+) -> Result<Enforcer, SdkError> {
+    let guard_config = config.guard_config().ok_or_else(|| SdkError::Config {
+        field: "roots".into(),
+        reason: "no root keys".into(),
+    })?;
+    let mut enforcer = Enforcer::with_roots(module, &guard_config)?;
+    // The cache, else its second copy (written after it): the first whose
+    // every document verifies against the roots.
+    let [cache, copy] = copies;
+    for (i, c) in [cache, copy].into_iter().enumerate() {
+        let Some(c) = c else { continue };
+        let state = SignedState {
+            keyset: c.keyset,
+            bundle_keyset: c.bundle_keyset,
+            bundle: c.bundle,
+        };
+        if state == SignedState::default() {
+            continue;
+        }
+        match enforcer.restore(&state, now) {
+            Ok(()) => {
+                // No ETag for a bundle out of force (expired): the server's
+                // "not modified" would keep it out of force.
+                if enforcer.policy_at(now).is_some() {
+                    enforcer.set_bundle_etag(c.bundle_etag);
+                } else if state.bundle.is_some() {
+                    status.last_error = Some("the cached bundle is not in force: expired".into());
+                }
+                break;
+            }
+            Err(e) if i == 0 => refuse(
+                dir,
+                status,
+                &format!("its signed state does not verify against the roots: {e}"),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "the copy of the signed state does not verify against the roots");
+            }
+        }
+    }
+    enforcer.touch();
+    Ok(enforcer)
 }
 
 /// A cache refused at start: set aside, and said in the status.

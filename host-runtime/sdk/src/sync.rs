@@ -37,12 +37,24 @@ pub(crate) enum Round {
     Changed,
     /// Nothing new; `held`: the server applied the long-poll.
     Unchanged { held: bool },
-    /// The server's bundle was refused (the one in force stays): not a
-    /// transport failure, so no backoff; its ETag is what the next request
-    /// waits on.
-    Refused(LoadError),
+    /// The server's bundle or key set was refused (what is in force stays):
+    /// not a transport failure, so no backoff; a refused bundle's ETag is
+    /// what the next request waits on. `held`: the server held the round's
+    /// bundle request, so asking again at once is right.
+    Refused { error: LoadError, held: bool },
     /// Shut down during the round.
     Stopped,
+}
+
+/// What a round's key-set request did.
+#[derive(Debug)]
+pub(crate) enum Keys {
+    /// A new key set is in force.
+    Changed,
+    /// The one in force is current.
+    Same,
+    /// The key set served was refused; the one in force stays.
+    Refused(LoadError),
 }
 
 /// A request made for a round: `None` when shut down meanwhile.
@@ -55,13 +67,16 @@ impl Shared {
         &self,
         fetch: &mut Fetch<'_>,
         config: &Config,
-    ) -> Result<Option<bool>, SdkError> {
+    ) -> Result<Option<Keys>, SdkError> {
         let etag = {
             let e = lock(&self.enforcer);
             e.keys_etag().filter(|_| e.keyed()).map(str::to_owned)
         };
+        // No `Prefer: wait` here: the round then long-polls the bundle, and
+        // a rotation's key set is published before its key signs, so a
+        // bundle it signed arrives after it (or fetches it, `unknown_key`).
         let get = Get {
-            url: config.keys_url.clone(),
+            url: config.keyset_url.clone(),
             etag,
             wait: None,
             limit: MAX_KEYS_BYTES,
@@ -70,11 +85,14 @@ impl Shared {
             return Ok(None);
         };
         let (body, etag) = match got? {
-            Fetched::NotModified { .. } => return Ok(Some(false)),
+            Fetched::NotModified { .. } => return Ok(Some(Keys::Same)),
             Fetched::Body { body, etag, .. } => (body, etag),
         };
+        if config.has_roots() {
+            return Ok(Some(self.load_keyset(config, body.trim(), etag)));
+        }
         let refused = |reason: String| SdkError::Keys {
-            url: config.keys_url.clone(),
+            url: config.keyset_url.clone(),
             reason,
         };
         // Checked here too, so the error names the set rather than the module.
@@ -87,10 +105,39 @@ impl Shared {
                 .map_err(|e| refused(e.to_string()))?
         };
         if changed {
-            tracing::info!(url = %config.keys_url, "re-keyed the guard with a new key set");
+            tracing::info!(url = %config.keyset_url, "re-keyed the guard with a new key set");
             self.persist();
         }
-        Ok(Some(changed))
+        Ok(Some(if changed { Keys::Changed } else { Keys::Same }))
+    }
+
+    /// Contract v3: loads a key set the server (or whatever answers in its
+    /// place) sent; the guard module accepts it only if a root signed it
+    /// for this superapp, at or above the key-set floor, unexpired. Its
+    /// ETag is kept only when it is in force, so a refused key set's ETag
+    /// never makes the server answer "not modified".
+    fn load_keyset(&self, config: &Config, jws: &str, etag: Option<String>) -> Keys {
+        let now = self.now();
+        let loaded = {
+            let mut e = lock(&self.enforcer);
+            let loaded = e.load_keyset(jws, now);
+            if loaded.is_ok() {
+                e.set_keys_etag(etag);
+            }
+            loaded
+        };
+        match loaded {
+            Ok(true) => {
+                tracing::info!(url = %config.keyset_url, "a new key set is in force");
+                self.persist();
+                Keys::Changed
+            }
+            Ok(false) => Keys::Same,
+            Err(e) => {
+                tracing::warn!(code = %e.code.as_str(), message = %e.message, "the server's key set was refused");
+                Keys::Refused(e)
+            }
+        }
     }
 
     /// Loads a bundle the server sent; a bundle signed with a key this
@@ -108,8 +155,8 @@ impl Shared {
         let outcome = match first {
             Err(e) if e.code == LoadCode::UnknownKey => match self.refresh_keys(fetch, config)? {
                 None => return Ok(Round::Stopped),
-                Some(true) => lock(&self.enforcer).load(body, etag, self.now()),
-                Some(false) => Err(e),
+                Some(Keys::Changed) => lock(&self.enforcer).load(body, etag, self.now()),
+                Some(Keys::Same | Keys::Refused(_)) => Err(e),
             },
             other => other,
         };
@@ -123,7 +170,10 @@ impl Shared {
                 tracing::warn!(code = %e.code.as_str(), message = %e.message, "the server's bundle was refused");
                 lock(&self.status).last_error = Some(format!("bundle refused: {e}"));
                 self.changed();
-                Ok(Round::Refused(e))
+                Ok(Round::Refused {
+                    error: e,
+                    held: true,
+                })
             }
         }
     }
@@ -132,9 +182,9 @@ impl Shared {
     /// `hold` and the configuration asks for a long-poll.
     pub(crate) fn round(&self, fetch: &mut Fetch<'_>, hold: bool) -> Result<Round, SdkError> {
         let config = self.config.as_ref().ok_or(SdkError::NotSynced)?;
-        let keys_changed = match self.refresh_keys(fetch, config)? {
+        let keys = match self.refresh_keys(fetch, config)? {
             None => return Ok(Round::Stopped),
-            Some(changed) => changed,
+            Some(keys) => keys,
         };
         let etag = lock(&self.enforcer).bundle_etag().map(str::to_owned);
         let wait = (hold && config.long_poll_seconds > 0).then_some(config.long_poll_seconds);
@@ -168,9 +218,26 @@ impl Shared {
                 other => other,
             },
         };
-        Ok(match round {
-            Round::Unchanged { .. } if keys_changed => Round::Changed,
-            other => other,
+        Ok(match (keys, round) {
+            // Reported as a refused bundle is: the key set in force stays,
+            // and the bundle was still fetched and checked with it.
+            // The key set's refusal is named first: it is why a bundle its
+            // keys signed would be refused too.
+            (
+                Keys::Refused(error),
+                round @ (Round::Changed | Round::Unchanged { .. } | Round::Refused { .. }),
+            ) => {
+                let mut why = format!("key set refused: {error}");
+                if let Round::Refused { error: b, .. } = &round {
+                    why.push_str(&format!("; bundle refused: {b}"));
+                }
+                lock(&self.status).last_error = Some(why);
+                self.changed();
+                let held = !matches!(round, Round::Unchanged { held: false });
+                Round::Refused { error, held }
+            }
+            (Keys::Changed, Round::Unchanged { .. }) => Round::Changed,
+            (_, other) => other,
         })
     }
 }
@@ -191,11 +258,15 @@ pub(crate) fn run(shared: &Shared, mut mailbox: Mailbox<SyncResult>) {
         );
         let wait = match outcome {
             Ok(Round::Stopped) => return,
-            Ok(Round::Changed | Round::Unchanged { held: true } | Round::Refused(_)) => {
+            Ok(
+                Round::Changed
+                | Round::Unchanged { held: true }
+                | Round::Refused { held: true, .. },
+            ) => {
                 backoff.reset();
                 t.min_round_interval.saturating_sub(started.elapsed())
             }
-            Ok(Round::Unchanged { held: false }) => {
+            Ok(Round::Unchanged { held: false } | Round::Refused { held: false, .. }) => {
                 // The server does not hold requests: poll, spread out.
                 backoff.reset();
                 jitter(t.poll_interval, 0.2)

@@ -101,12 +101,14 @@ fn every_p4_op_answers_from_the_guard() {
 
     // The tables, as the bridge reads them to drive integer verdicts.
     let t = n.ask(json!({"op":"tables"}));
-    assert_eq!(t["abi"], 3);
+    assert_eq!(t["abi"], guard_wasm_host::ABI_VERSION);
     assert_eq!(t["codes"][0], Value::Null);
     assert_eq!(t["codes"][1], "no_policy");
     assert_eq!(t["loads"][0], "ok");
     assert_eq!(t["errnos"][0], 0);
     assert_eq!(t["kinds"]["api"], 0);
+    // Contract v3's media kind, numbered as guard-core numbers it.
+    assert_eq!(t["kinds"]["media"], guard_core::CheckKind::Media as u8);
     assert_eq!(t["report_bit"], 128);
     assert_eq!(
         t["codes"].as_array().unwrap().len(),

@@ -142,7 +142,8 @@ fn a_synced_sdk_whose_server_is_gone_starts_denies_and_says_why() {
     let base = format!("http://127.0.0.1:{port}");
     let config = Config::from_json(&format!(
         r#"{{"format":"guard-superapp-config/1","superapp_id":"demo","server_url":"{base}",
-          "bundle_url":"{base}/api/v1/superapps/demo/bundle","keys_url":"{base}/api/v1/superapps/demo/keys.json"}}"#
+          "bundle_url":"{base}/api/v1/superapps/demo/bundle","keyset_url":"{base}/api/v1/superapps/demo/keyset",
+          "roots":[{{"kty":"OKP","crv":"Ed25519","kid":"root-1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}]}}"#
     ))
     .unwrap();
     let sdk = Sdk::synced(module(), config)
@@ -156,7 +157,7 @@ fn a_synced_sdk_whose_server_is_gone_starts_denies_and_says_why() {
     let st = sdk
         .wait_until(Duration::from_secs(10), |s| s.last_error.is_some())
         .expect("the background sync never reported its failure");
-    assert!(st.last_error.unwrap().contains("keys.json"));
+    assert!(st.last_error.unwrap().contains("/keyset"));
     assert!(matches!(sdk.sync_now(), Err(SdkError::Http { .. })));
     // The no_policy denials are recorded, for when the server is back.
     assert!(!sdk.take_reports(NOW).reports.is_empty());
