@@ -19,8 +19,9 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 const SECRET = 'k3yK3yk3yK3yk3y1';
 const APP = 'mp_shop';
 const now = Math.floor(Date.now() / 1000);
-const CATALOGUE = readFileSync(new URL('../../guard-core/data/wx-apis.txt', import.meta.url), 'utf8')
-  .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+// The guard's catalogue: `NAME<TAB>SOURCE` a line (decision 381).
+const CATALOGUE = readFileSync(new URL('../../guard-core/data/wx-apis.tsv', import.meta.url), 'utf8')
+  .split('\n').filter((l) => l.trim() && !l.startsWith('#')).map((l) => l.split('\t')[0].trim());
 const RESTRICTED = ['getLocation', 'chooseImage', 'openWallet'];
 const GRANTED = ['getLocation'];
 const WHITELIST = ['openWallet'];

@@ -15,8 +15,9 @@ const setTimeoutReal = setTimeout;
 /** Resolves after a macrotask: queued callbacks have run. */
 export const settle = () => new Promise((r) => { setTimeoutReal(r, 0); });
 
-// The mini game APIs the scenarios use are not in the guard's catalogue
-// (the mini program one): the apps whitelist them.
+// The mini game APIs the scenarios use: in the guard's catalogue since
+// decision 382; the apps still whitelist them (harmless), so the scenarios
+// hold with a catalogue of mini program APIs only.
 const GAME_APIS = ['createImage', 'createVideo', 'shareAppMessage', 'createUserInfoButton', 'createSelectorQuery'];
 
 /** A schema-2 policy: mp_shop enforces, mp_report reports, mp_other enforces. */

@@ -23,6 +23,11 @@
 //   InnerAudioContext.src          a property of an interface (a setter)
 //   MapContext.addGroundOverlay(0).src   an option of an interface's method
 //   AudioContext.setSrc(0)         a positional argument
+//
+// A namespace the typings declare as an empty interface (`worklet.Easing:
+// WorkletEasing {}`) lists its members only in its doc comment; `opaque`
+// keeps that comment, whole, by the namespace's dotted name, for
+// js/scripts/gen-catalogue.mjs.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
@@ -78,7 +83,7 @@ export function surfaceOf(pkg) {
   const r = new Reader(checker, wxDecl, dirname(pkgJson));
   r.namespace(checker.getTypeAtLocation(wxDecl.name), '');
   r.everyInterface(program);
-  return { package: pkg.name, version: require(pkgJson).version, apis: r.apis, interfaces: r.interfaces, sites: r.sites };
+  return { package: pkg.name, version: require(pkgJson).version, apis: r.apis, interfaces: r.interfaces, sites: r.sites, opaque: r.opaque };
 }
 
 /** Both packages' surfaces merged (an API in both keeps the mini program's shape; `kinds` says where it is). */
@@ -86,6 +91,7 @@ export function surface() {
   const apis = new Map();
   const interfaces = new Map();
   const sites = new Map();
+  const opaque = new Map();
   const versions = {};
   for (const pkg of PACKAGES) {
     const s = surfaceOf(pkg);
@@ -99,6 +105,7 @@ export function surface() {
     };
     merge(apis, s.apis);
     merge(sites, s.sites);
+    merge(opaque, s.opaque);
     for (const [k, v] of s.interfaces) {
       const prev = interfaces.get(k);
       if (prev === undefined) { interfaces.set(k, { methods: new Map(v.methods), kinds: [pkg.kind] }); continue; }
@@ -106,7 +113,7 @@ export function surface() {
       for (const [m, d] of v.methods) if (!prev.methods.has(m)) prev.methods.set(m, d);
     }
   }
-  return { versions, apis, interfaces, sites };
+  return { versions, apis, interfaces, sites, opaque };
 }
 
 function findWx(program) {
@@ -128,6 +135,7 @@ class Reader {
     this.apis = new Map();
     this.interfaces = new Map();
     this.sites = new Map();
+    this.opaque = new Map();
   }
 
   doc(symbol) {
@@ -156,6 +164,9 @@ class Reader {
       if (t.getCallSignatures().length > 0 || t.getConstructSignatures().length > 0) {
         this.apis.set(name, this.callable(t, name));
       } else if (isObject(t) && arrayElement(this.checker, t) === undefined) {
+        if (this.checker.getPropertiesOfType(t).length === 0) {
+          this.opaque.set(name, { doc: ts.displayPartsToString(p.getDocumentationComment(this.checker)) });
+        }
         this.namespace(t, `${name}.`);
       }
     }

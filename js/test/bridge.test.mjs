@@ -233,10 +233,16 @@ test('the wrapped namespace\'s members cannot be changed, it takes expandos, and
 
 test('nested namespaces are wrapped under their dotted name', async () => {
   const { wx, mp } = await wrapped(todayPolicy());
-  await assert.rejects(mp.cloud.callFunction({ name: 'f' }), { errMsg: 'cloud.callFunction:fail api not in whitelist', errno: 102 });
+  // A member the host adds to `wx.cloud` later is checked as `cloud.myFunction`:
+  // not in the catalogue, not whitelisted, so denied with control.apis on.
+  wx.cloud.myFunction = function myFunction(o) { wx.calls.push(['cloud.myFunction', o]); };
+  await assert.rejects(mp.cloud.myFunction({ name: 'f' }), { errMsg: 'cloud.myFunction:fail api not in whitelist', errno: 102 });
   assert.deepEqual([Object.getOwnPropertyDescriptor(mp.cloud, 'callFunction').writable, Object.getOwnPropertyDescriptor(mp, 'cloud').configurable], [false, false]);
   await tick();
-  assert.deepEqual(wx.calls, [], 'cloud.callFunction is not in the catalogue nor whitelisted');
+  assert.deepEqual(wx.calls, [], 'cloud.myFunction is not in the catalogue nor whitelisted');
+  // `cloud.callFunction` is in the catalogue (decision 380): a platform API.
+  mp.cloud.callFunction({ name: 'f' });
+  assert.deepEqual(wx.calls.map((c) => c[0]), ['cloud.callFunction']);
 });
 
 test('tampering with Object.prototype, Function.prototype, Array.prototype and the clock does not change a decision', () => {

@@ -9,6 +9,8 @@
 set -euo pipefail
 cargo test --locked -p guard-wasm -p guard-abi
 bash js/scripts/build-wasm.sh
+# The built-in API catalogue matches the pinned typings (decision 381).
+node js/scripts/gen-catalogue.mjs --check
 # index.d.ts, checked against a usage file that exercises every exported type.
 (cd js && npx --no-install tsc -p types)
 # The sync's tests drive a real guard serve.
