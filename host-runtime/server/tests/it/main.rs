@@ -24,7 +24,6 @@ mod defects;
 mod device;
 mod keysets;
 mod login;
-mod logs;
 mod longpoll;
 mod openapi;
 mod reports;

@@ -1,8 +1,15 @@
 //! Secrets never appear in logs: run the login flow and console changes with
 //! a capturing subscriber at TRACE, then search the captured text.
+//!
+//! A binary of its own, not a module of `tests/it`: `tracing` keeps its
+//! callsite interest and level hint per process, so a capture set up while
+//! other tests of the same process log (with their own or no subscriber) can
+//! miss events, and this test must see every one of them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::common;
+#[path = "it/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
