@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== demo: building guard serve"
 cargo build --locked -q -p guard-server
+echo "== demo: key sets (contract v3) with the guard CLI: signed by a root, rotated, tampered"
+bash scripts/demo-keysets.sh
 args=(--port "${PORT:-8377}")
 if [ -n "${DATA_DIR:-}" ]; then args+=(--data-dir "$DATA_DIR"); fi
 exec node js/harness/server.mjs "${args[@]}"

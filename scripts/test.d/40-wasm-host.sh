@@ -15,6 +15,9 @@ cargo run --locked -q -p guard-wasm-host --example embed
 cargo build --locked -q -p guard-cli
 guard=target/debug/guard
 "$guard" wasm-info
+# Contract v3 key sets through the CLI: signed by a root, rotated, tampered
+# and foreign ones refused (the README's "Key sets" walk-through).
+bash scripts/demo-keysets.sh "$guard" >/dev/null
 # Every vector folder, v1 to v3 (the shared ones when ../shared has them),
 # through each engine that runs the .wasm.
 dirs=(tests/vectors tests/vectors-v3)
