@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "it/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::io::Write;
