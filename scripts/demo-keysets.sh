@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 guard=${1:-${CARGO_TARGET_DIR:-target}/debug/guard}
 [ -x "$guard" ] || cargo build --locked -q -p guard-cli
+# Absolute: the walk-through runs in a temp directory.
+guard=$(cd "$(dirname "$guard")" && pwd)/$(basename "$guard")
 work=$(mktemp -d /tmp/guard-keysets.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
