@@ -3,61 +3,12 @@
 //! and redirects, natively and through the wasm. Each test has its own temp
 //! dir and no `GUARD_SECRET`, so only the keys given are in play.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Output;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A fresh, empty directory for one test.
-fn fresh_dir(test: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "guard-keys-test-{test}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn guard(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guard"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GUARD_SECRET")
-        .env_remove("GUARD_WASM")
-        .env("GUARD_WASM", repo().join("js/pkg/guard_wasm_bg.wasm"))
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("guard runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-fn assert_one_line_error(out: &Output, needle: &str) {
-    assert_eq!(out.status.code(), Some(2), "stdout {}", text(&out.stdout));
-    let err = text(&out.stderr);
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("error: "), "{err}");
-    assert!(err.contains(needle), "`{needle}` in {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
+use common::{assert_one_line_error, fresh_dir, guard, ok, repo, text};
 
 const PACKAGE: &[u8] = b"the released code package\n";
 
