@@ -10,9 +10,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::{assert_one_line_error, fresh_dir, guard, ok, repo, text};
+use common::{assert_one_line_error, fresh_dir, guard, ok, text};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
