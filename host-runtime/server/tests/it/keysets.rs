@@ -230,20 +230,9 @@ async fn the_served_key_set_verifies_against_the_roots_and_admits_the_servers_bu
             .await
             .unwrap();
         assert_eq!(rows.len(), 2, "one root per superapp");
-        let mut seen = String::new();
-        for table in ["keysets", "audit", "superapps", "signing_keys"] {
-            for row in sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
-                .fetch_all(&store.pool)
-                .await
-                .unwrap()
-            {
-                for i in 0..row.len() {
-                    if let Ok(Some(s)) = row.try_get::<Option<String>, _>(i) {
-                        seen.push_str(&s);
-                    }
-                }
-            }
-        }
+        let mut seen =
+            common::text_of_tables(&store, &["keysets", "audit", "superapps", "signing_keys"])
+                .await;
         seen.push_str(&cfg.to_string());
         for row in rows {
             let (sid, kid, sealed): (String, String, String) = (

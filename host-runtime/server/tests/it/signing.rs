@@ -116,21 +116,9 @@ async fn eddsa_bundles_verify_with_keys_json_and_keys_rotate() {
             secrets.push(URL_SAFE_NO_PAD.encode(&seed));
             secrets.push(STANDARD.encode(&seed));
         }
-        let mut seen = String::new();
-        for table in ["signing_keys", "superapps", "audit", "settings"] {
-            for row in sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
-                .fetch_all(&store.pool)
-                .await
-                .unwrap()
-            {
-                for i in 0..row.len() {
-                    if let Ok(Some(s)) = row.try_get::<Option<String>, _>(i) {
-                        seen.push_str(&s);
-                        seen.push('\n');
-                    }
-                }
-            }
-        }
+        let mut seen =
+            common::text_of_tables(&store, &["signing_keys", "superapps", "audit", "settings"])
+                .await;
 
         // Rotation: the next key is published at once and signs nothing yet.
         let rot = h

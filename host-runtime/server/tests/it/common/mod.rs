@@ -371,6 +371,28 @@ impl Harness {
 
 // ------------------------------------------------------- code packages (zip)
 
+/// Every text cell of `tables`, one a line: what a test searches to show a
+/// secret is nowhere in the database in the clear.
+pub async fn text_of_tables(store: &Store, tables: &[&str]) -> String {
+    use sqlx::Row;
+    let mut seen = String::new();
+    for table in tables {
+        for row in sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+        {
+            for i in 0..row.len() {
+                if let Ok(Some(s)) = row.try_get::<Option<String>, _>(i) {
+                    seen.push_str(&s);
+                    seen.push('\n');
+                }
+            }
+        }
+    }
+    seen
+}
+
 /// A zip holding `files` (name, content), deflated.
 pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     use std::io::Write;
