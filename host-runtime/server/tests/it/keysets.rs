@@ -240,6 +240,11 @@ async fn the_served_key_set_verifies_against_the_roots_and_admits_the_servers_bu
                 row.try_get("kid").unwrap(),
                 row.try_get("sealed").unwrap(),
             );
+            // The search below read the tables: it sees the superapp's id.
+            assert!(
+                seen.contains(&sid),
+                "[{backend}] `{sid}` not in the tables searched"
+            );
             let seed = Kek::from_bytes(KEK).open(&sid, &kid, &sealed).unwrap();
             assert_eq!(seed.len(), 32);
             assert!(Kek::from_bytes([1; 32]).open(&sid, &kid, &sealed).is_err());

@@ -119,6 +119,11 @@ async fn eddsa_bundles_verify_with_keys_json_and_keys_rotate() {
         let mut seen =
             common::text_of_tables(&store, &["signing_keys", "superapps", "audit", "settings"])
                 .await;
+        // The secrets search below read the tables: it sees the superapp's id.
+        assert!(
+            seen.contains("sa1"),
+            "[{backend}] the tables searched hold no text"
+        );
 
         // Rotation: the next key is published at once and signs nothing yet.
         let rot = h
