@@ -7,7 +7,9 @@ indented continuation lines) must end with one or more lines
     Test: <path> [<test name>] [— <note>]
     No test: <why>
 
-where <path> is relative to the repository root and exists. A Rust or
+where <path> is relative to the repository root and exists (the spelling
+`Test: <path>::<test name>` is read too, and a full stop ending the line is
+not part of the name). A Rust or
 JavaScript file needs a test name: for Rust, `fn <name>` must be in the file;
 for JavaScript, the name must be in the file as written (a plain substring
 search, also with `'` written `\\'`, so a prefix of a long name will do).
@@ -91,7 +93,13 @@ def check_test_line(root, where, body, cache):
     if not body:
         return [f"{where}: `Test:` names no path"]
     path, _, name = body.partition(" ")
-    path, name = path.strip("`"), name.strip().strip("`")
+    # The `path::name` spelling of older entries.
+    if "::" in path and not name.strip():
+        path, _, name = path.partition("::")
+    path, name = path.rstrip(".,;").strip("`"), name.strip()
+    # A sentence's full stop is not part of the name.
+    names = {name.strip("`"), name.rstrip(".").strip("`")}
+    name = name.rstrip(".").strip("`")
     full = os.path.join(root, path)
     if not os.path.isfile(full):
         return [f"{where}: `{path}` does not exist (paths are relative to the repository root)"]
@@ -104,9 +112,9 @@ def check_test_line(root, where, body, cache):
             cache[full] = f.read()
     text = cache[full]
     if path.endswith(".rs"):
-        found = re.search(r"\bfn\s+" + re.escape(name) + r"\b", text) is not None
+        found = any(re.search(r"\bfn\s+" + re.escape(n) + r"\b", text) for n in names)
     else:
-        found = js_has(text, name)
+        found = any(js_has(text, n) for n in names)
     if not found:
         return [f"{where}: no test `{name}` in `{path}`"]
     return []
@@ -133,8 +141,11 @@ def check_items(root, doc_text):
             else:
                 kinds.append(None)
         if not any(kinds):
+            hint = ""
+            if any(re.match(r"\s*(?:\[|Tests:|Test: `?[\w:]+::)", l) for l in lines[-3:]):
+                hint = " (one `Test:` line per test, its path from the repository root)"
             errors.append(
-                f"{where}: ends with no `Test: <path> <test name>` or `No test: <why>` line"
+                f"{where}: ends with no `Test: <path> <test name>` or `No test: <why>` line{hint}"
             )
             continue
         first = kinds.index(next(k for k in kinds if k))
@@ -205,6 +216,7 @@ GOOD = """\
 1. **One.** Says a thing (see decision 2 and item 2).
    Test: t/a.rs one_thing
    Test: t/b.test.mjs it's the second — a note
+   Test: `t/a.rs::one_thing`.
 2. **Two.** Says another; a URL decision takes 1.6–1.7×, decision
    2057 ns, and neither is a citation.
    Code: somewhere
@@ -214,6 +226,7 @@ GOOD = """\
 
 400. **Later.** Decisions 1–2 both hold.
      Test: t/v.json
+     Test: `t/v.json`.
 """
 
 # Each made-up repository differs from the good one in one way, and must fail
