@@ -142,8 +142,11 @@ def check_items(root, doc_text):
                 kinds.append(None)
         if not any(kinds):
             hint = ""
-            if any(re.match(r"\s*(?:\[|Tests:|Test: `?[\w:]+::)", l) for l in lines[-3:]):
-                hint = " (one `Test:` line per test, its path from the repository root)"
+            if re.search(r"\b(?:Tests?:|No test)", " ".join(lines), re.IGNORECASE):
+                hint = (
+                    " (its tests are named inside the text: give each its own line"
+                    " starting `Test: <path from the repository root> <test name>`)"
+                )
             errors.append(
                 f"{where}: ends with no `Test: <path> <test name>` or `No test: <why>` line{hint}"
             )
@@ -241,6 +244,14 @@ BAD = [
     ("a citation of a missing decision", ("see decision 2 ", "see decision 3 "), "cites decision 3"),
     ("a citation in another file", None, "src/x.rs:1: cites decision 7"),
     ("text after the test lines", ("   Test: t/a.rs one_thing\n", "   Test: t/a.rs one_thing\n   more text\n"), "text after"),
+    (
+        "tests named inside the text",
+        (
+            "   Test: t/a.rs one_thing\n   Test: t/b.test.mjs it's the second — a note\n   Test: `t/a.rs::one_thing`.\n",
+            "   More of it. Test: `t/a.rs one_thing`.\n",
+        ),
+        "named inside the text",
+    ),
     ("an empty reason", ("No test: a documentation-only choice", "No test: "), "says no reason"),
 ]
 
