@@ -605,4 +605,43 @@ mod tests {
         let plain_header = bundle::sign_ed25519(POLICY, "k1", &seed);
         assert_eq!(rooted.load(&plain_header, 0).unwrap().version, 1);
     }
+    /// Decision 172: a key set over 64 KiB is `malformed_bundle` before it is
+    /// decoded, while the same document one byte under the limit loads (the
+    /// padding is JSON whitespace inside the signed payload).
+    #[test]
+    fn a_key_set_over_64_kib_is_malformed_and_one_under_loads() {
+        let (root_seed, root_x) = signer(1);
+        let (_, x) = signer(2);
+        let mut roots = KeySet::default();
+        roots.add_ed25519("root", &root_x).unwrap();
+        let signed_with_padding = |spaces: usize| {
+            let payload = format!(
+                r#"{{"superapp_id":"demo","version":1,"issued_at":0,"expires_at":10,{}"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"{}"}}]}}"#,
+                " ".repeat(spaces),
+                keyset::encode_x(&x)
+            );
+            keyset::sign(payload.as_bytes(), "root", &root_seed)
+        };
+        let limit = 64 * 1024;
+        // base64url grows by 4/3: step the padding until the JWS crosses the limit.
+        let mut spaces = limit * 3 / 4 - 400;
+        while signed_with_padding(spaces + 1).len() <= limit {
+            spaces += 1;
+        }
+        let under = signed_with_padding(spaces);
+        let over = signed_with_padding(spaces + 3);
+        assert!(under.len() <= limit && over.len() > limit);
+
+        let mut guard = Guard::from_config(GuardConfig::roots(roots.clone(), "demo"));
+        assert_eq!(guard.load_keys(&under, 0).unwrap().version, 1);
+        let mut guard = Guard::from_config(GuardConfig::roots(roots, "demo"));
+        let refused = guard.load_keys(&over, 0).unwrap_err();
+        assert_eq!(refused.code, LoadCode::MalformedBundle);
+        assert!(
+            refused.message.contains("more than the limit of 65536"),
+            "{}",
+            refused.message
+        );
+        assert!(guard.keyset_status().is_none());
+    }
 }

@@ -151,3 +151,92 @@ impl Guard {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::GuardConfig;
+    use crate::decision::DenyCode;
+    use crate::keys::KeySet;
+    use crate::{bundle, keyset};
+
+    const ROOT: [u8; 32] = [1; 32];
+    const SIGNER: [u8; 32] = [2; 32];
+
+    fn public(seed: &[u8; 32]) -> [u8; 32] {
+        ed25519_dalek::SigningKey::from_bytes(seed)
+            .verifying_key()
+            .to_bytes()
+    }
+
+    fn rooted() -> Guard {
+        let mut roots = KeySet::default();
+        roots.add_ed25519("root", &public(&ROOT)).unwrap();
+        Guard::from_config(GuardConfig::roots(roots, "demo"))
+    }
+
+    fn keyset_jws() -> String {
+        let payload = serde_json::json!({"superapp_id":"demo","version":1,"issued_at":0,
+            "expires_at":1_000_000,"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1",
+            "x": keyset::encode_x(&public(&SIGNER))}]});
+        keyset::sign(payload.to_string().as_bytes(), "root", &ROOT)
+    }
+
+    fn bundle_jws(version: u64, expires_at: u64) -> String {
+        let policy = serde_json::json!({"schema":2,"superapp_id":"demo","version":version,
+            "issued_at":0,"expires_at":expires_at,
+            "apps":[{"app_id":"wx1","kind":"mini_program","mode":"enforce"}]});
+        bundle::sign_ed25519(policy.to_string().as_bytes(), "k1", &SIGNER)
+    }
+
+    /// The state a device persisted after loading version 5, valid until 100.
+    fn state_of_version_5() -> SignedState {
+        let mut guard = rooted();
+        guard.load_keys(&keyset_jws(), 10).unwrap();
+        guard.load(&bundle_jws(5, 100), 10).unwrap();
+        guard.signed_state().unwrap()
+    }
+
+    /// Decision 177: within its window a restored bundle is enforced; after
+    /// it, the guard answers `no_policy`, yet the floor stays at the
+    /// restored version (an older genuine bundle stays refused) and a newer
+    /// one loads.
+    #[test]
+    fn a_restored_bundle_outside_its_window_sets_the_floor_but_is_not_enforced() {
+        let state = state_of_version_5();
+
+        let mut within = rooted();
+        let restored = within.restore_state(&state, 50).unwrap();
+        assert_eq!(restored.policy.map(|p| p.version), Some(5));
+        assert_eq!(within.check_api("wx1", "getLocation", 50).code(), None);
+
+        let mut after = rooted();
+        let restored = after.restore_state(&state, 200).unwrap();
+        assert_eq!(restored.policy, None);
+        assert_eq!(restored.floor, Some(5));
+        assert_eq!(
+            after.check_api("wx1", "getLocation", 200).code(),
+            Some(DenyCode::NoPolicy)
+        );
+        assert_eq!(
+            after.load(&bundle_jws(4, 1_000), 200).unwrap_err().code,
+            LoadCode::StaleVersion
+        );
+        assert_eq!(after.load(&bundle_jws(6, 1_000), 200).unwrap().version, 6);
+    }
+
+    /// What storage holds is data, not trust: a state whose bundle was
+    /// signed by a key no root leads to is refused and leaves the guard
+    /// empty.
+    #[test]
+    fn a_restored_bundle_from_another_signer_is_refused_and_changes_nothing() {
+        let mut state = state_of_version_5();
+        let policy = br#"{"schema":2,"superapp_id":"demo","version":99,"issued_at":0}"#;
+        state.bundle = Some(bundle::sign_ed25519(policy, "k1", &[9; 32]));
+        let mut guard = rooted();
+        assert!(guard.restore_state(&state, 50).is_err());
+        assert_eq!(guard.highest_version(), None);
+        assert_eq!(guard.load_keys(&keyset_jws(), 50).unwrap().version, 1);
+        assert_eq!(guard.load(&bundle_jws(5, 100), 50).unwrap().version, 5);
+    }
+}

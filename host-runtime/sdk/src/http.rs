@@ -230,4 +230,80 @@ mod tests {
         }
         assert_eq!(retry_after(&HeaderMap::new()), None);
     }
+    /// A one-connection HTTP server answering `answer` to whatever it is
+    /// asked; returns its URL and how many connections it took.
+    fn serve_once(answer: Vec<u8>) -> (String, std::sync::mpsc::Receiver<usize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/bundle", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            if let Ok((mut conn, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let _ = conn.write_all(&answer);
+            }
+            let _ = tx.send(1);
+        });
+        (url, rx)
+    }
+
+    fn get(url: &str, limit: u64) -> Get {
+        Get {
+            url: url.to_owned(),
+            etag: None,
+            wait: None,
+            limit,
+        }
+    }
+
+    /// Decision 133: a redirect is an error naming its status, and its
+    /// target is never asked.
+    #[test]
+    fn a_redirect_is_an_error_and_is_not_followed() {
+        let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        target.set_nonblocking(true).unwrap();
+        let location = format!("http://{}/elsewhere", target.local_addr().unwrap());
+        let (url, done) = serve_once(
+            format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .into_bytes(),
+        );
+        let err = Http::new().get(&get(&url, 1024)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SdkError::Http {
+                    status: Some(302),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        done.recv().unwrap();
+        assert!(target.accept().is_err(), "the redirect's target was asked");
+    }
+
+    /// Decision 133: an answer is read up to its bound and no further: a
+    /// body of the bound is read, one byte more is an error.
+    #[test]
+    fn an_answer_over_its_bound_is_an_error() {
+        let answer = |len: usize| {
+            let mut a = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n"
+            )
+            .into_bytes();
+            a.extend(std::iter::repeat_n(b'x', len));
+            a
+        };
+        let (url, _) = serve_once(answer(100));
+        assert!(matches!(
+            Http::new().get(&get(&url, 100)).unwrap(),
+            Fetched::Body { ref body, .. } if body.len() == 100
+        ));
+        let (url, _) = serve_once(answer(101));
+        let err = Http::new().get(&get(&url, 100)).unwrap_err();
+        assert!(err.to_string().contains("reading the answer"), "{err}");
+    }
 }

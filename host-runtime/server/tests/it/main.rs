@@ -20,6 +20,7 @@ mod console_auth;
 mod contract_v2;
 mod contract_v3;
 mod crash;
+mod credentials;
 mod defects;
 mod device;
 mod keysets;

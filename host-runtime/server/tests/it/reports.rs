@@ -21,19 +21,6 @@ use guard_server::reports::rate::Rate;
 use guard_server::Limits;
 use serde_json::{json, Value};
 
-/// Limits high enough that a test's own requests are never limited.
-fn unlimited() -> Limits {
-    let many = Rate {
-        per_minute: 1_000_000,
-        burst: 1_000_000,
-    };
-    Limits {
-        reports_per_address: many,
-        reports_per_app: many,
-        ..Limits::default()
-    }
-}
-
 async fn world(
     backend: &'static str,
     store: guard_server::store::Store,
@@ -106,7 +93,7 @@ async fn row_count(h: &Harness, app: &str) -> i64 {
 #[tokio::test]
 async fn reports_add_up_into_counters_the_console_reads() {
     for (backend, store) in both_stores("reports-add").await {
-        let h = world(backend, store, unlimited()).await;
+        let h = world(backend, store, common::unlimited_reports()).await;
         assert_eq!(
             accepted(
                 &h,
@@ -204,7 +191,7 @@ async fn reports_add_up_into_counters_the_console_reads() {
 #[tokio::test]
 async fn what_is_not_a_report_is_refused_naming_the_field_and_stores_nothing() {
     for (backend, store) in stores("reports-hostile").await {
-        let h = world(backend, store, unlimited()).await;
+        let h = world(backend, store, common::unlimited_reports()).await;
         let ok = host_report("mp1", "evil.example", 1);
         let with = |k: &str, v: Value| {
             let mut r = ok.clone();
@@ -322,7 +309,7 @@ async fn what_is_not_a_report_is_refused_naming_the_field_and_stores_nothing() {
 #[tokio::test]
 async fn reports_for_apps_not_bound_to_the_superapp_are_refused() {
     for (backend, store) in stores("reports-scope").await {
-        let h = world(backend, store, unlimited()).await;
+        let h = world(backend, store, common::unlimited_reports()).await;
         // A pending binding: the app exists, the superapp has not agreed.
         h.ok(
             "dev",
@@ -386,7 +373,7 @@ async fn reports_for_apps_not_bound_to_the_superapp_are_refused() {
 #[tokio::test]
 async fn times_and_counts_from_a_device_cannot_break_the_counters() {
     for (backend, store) in both_stores("reports-numbers").await {
-        let h = world(backend, store, unlimited()).await;
+        let h = world(backend, store, common::unlimited_reports()).await;
         // Times far in the past and the future: taken, and never stored.
         let mut r = host_report("mp1", "evil.example", 1u64 << 40);
         r["first_seen"] = json!(0);
@@ -431,7 +418,7 @@ async fn times_and_counts_from_a_device_cannot_break_the_counters() {
 #[tokio::test]
 async fn a_flood_of_made_up_hosts_cannot_grow_the_database() {
     for (backend, store) in both_stores("reports-flood").await {
-        let h = world(backend, store, unlimited()).await;
+        let h = world(backend, store, common::unlimited_reports()).await;
         const HOSTS: usize = 10_000;
         for chunk in 0..HOSTS / 100 {
             let reports: Vec<Value> = (0..100)
@@ -513,7 +500,7 @@ async fn a_flood_of_made_up_hosts_cannot_grow_the_database() {
 #[tokio::test]
 async fn concurrent_batches_cannot_both_take_the_last_rows() {
     for (backend, store) in both_stores("reports-race").await {
-        let h = std::sync::Arc::new(world(backend, store, unlimited()).await);
+        let h = std::sync::Arc::new(world(backend, store, common::unlimited_reports()).await);
         let fill: Vec<Value> = (0..100)
             .map(|i| host_report("mp1", &format!("a{i}.example"), 1))
             .collect();

@@ -23,6 +23,20 @@ pub const SECRET2: &str = "Z9z9Z9z9Z9z9Z9z9";
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Limits on reports high enough that a test's own requests are never
+/// limited (the other limits as configured by default).
+pub fn unlimited_reports() -> Limits {
+    let many = guard_server::reports::rate::Rate {
+        per_minute: 1_000_000,
+        burst: 1_000_000,
+    };
+    Limits {
+        reports_per_address: many,
+        reports_per_app: many,
+        ..Limits::default()
+    }
+}
+
 pub fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     format!("{prefix}{}_{n}", std::process::id())
