@@ -5,13 +5,17 @@
 # docs/server.md's code layout is what the files say (scripts/code-layout.py),
 # every decision in docs/decisions.md names its tests and every citation of one
 # exists (scripts/decisions.py, after its self-test shows it fails when it
-# should); then clippy, native and wasm32.
+# should), no crate but the server has an import circle and the server's do
+# not grow (scripts/import-circles.py, after its self-test); then clippy,
+# native and wasm32.
 set -euo pipefail
 cargo fmt --all -- --check
 python3 scripts/workspace-hack.py
 python3 scripts/code-layout.py
 python3 scripts/decisions.py --self-test
 python3 scripts/decisions.py
+python3 scripts/import-circles.py --self-test
+python3 scripts/import-circles.py
 # Unsafe code is denied workspace-wide ([workspace.lints]); these two files
 # are the only ones that allow it (decision 343).
 allowed=$'guard-wasm/src/raw_abi.rs\nhost-runtime/wasm-host/src/precompiled.rs'
