@@ -17,7 +17,7 @@
 // program's code runs, the base library fetches its released package from
 // guard serve, asks `launch` with the package's version and SHA-256, and
 // hands exactly the bytes it hashed to the mini program's realm.
-import { sync } from '/src/index.js';
+import { sync, createGuard } from '/src/index.js';
 import init, { WasmGuard } from '/pkg/guard_wasm.js';
 import { unzipSync } from '/fflate/browser.js';
 import { createBaseLibrary, webViewElement } from './base-library.mjs';
@@ -152,11 +152,81 @@ async function runStep(label, app, realm, list, index, ctx) {
     by = 'bridge';
   } else if (last === undefined) {
     by = 'the mini program\'s realm (no call reached the page)';
+    code = 'parameter error';
   }
   const hops = nat?.hops?.length ?? 0;
   const r = { label, app, errMsg, ok, code, by, hop, hops, url: hops > 0 ? nat.url : undefined };
   show(r);
   return r;
+}
+
+/** A JWS part (base64url JSON) as its value. */
+const b64json = (part) => JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))));
+const b64urlBytes = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+/** A value as a JWS part. */
+const b64url = (value) => b64urlBytes(new TextEncoder().encode(JSON.stringify(value)));
+
+/** One row of the key-set table. */
+function keysetRow(id, label, ok, decision, text) {
+  const tr = document.createElement('tr');
+  tr.className = ok ? 'ok' : 'denied';
+  tr.dataset.keyset = id;
+  cell(tr, label);
+  cell(tr, decision, 'decision');
+  cell(tr, text, 'msg');
+  $('keysets').append(tr);
+}
+
+/**
+ * The key sets the page's guard held, in order: the first one, then each
+ * rotation (a new key set version, or a bundle signed by another key of it),
+ * as the sync took them from guard serve. Each entry is what was in force.
+ */
+const keysetHistory = [];
+function showKeysets(synced) {
+  const { keys, bundle } = synced.current();
+  if (keys === null || bundle === null) return;
+  const [head, body] = keys.split('.').slice(0, 2).map(b64json);
+  const signer = b64json(bundle.split('.')[0]).kid;
+  const policy = b64json(bundle.split('.')[1]).version;
+  const last = keysetHistory[keysetHistory.length - 1];
+  if (last !== undefined && last.version === body.version && last.signer === signer) return;
+  const entry = { version: body.version, root: head.kid, kids: body.keys.map((k) => k.kid), signer, policy };
+  keysetHistory.push(entry);
+  const text = `key set version ${entry.version} signed by root ${entry.root}, lists [${entry.kids.join(', ')}]; bundle version ${policy} signed by ${signer}`;
+  if (last === undefined) keysetRow('in-force', 'the key set a root signed (roots from guard serve\'s config.json)', true, 'in force', text);
+  else if (last.version !== entry.version) keysetRow(`rotation-${keysetHistory.length - 1}`, `rotation: key set ${last.version} → ${entry.version}, published before its new key signs`, true, 'in force', text);
+  else keysetRow(`rotation-${keysetHistory.length - 1}`, `rotation: the bundle is now signed by ${signer}, a key of key set ${entry.version}`, true, 'in force', text);
+}
+
+/**
+ * Key sets no root signed, each loaded into a fresh guard made from the same
+ * roots: the key set in force with its version raised (the root's signature
+ * kept), and one signed by a key the page made under the root's kid. Both
+ * are refused and change nothing.
+ */
+async function showForgedKeysets(config, keys) {
+  const [head, body, signature] = keys.split('.');
+  const payload = b64json(body);
+  const tampered = `${head}.${b64url({ ...payload, version: payload.version + 1 })}.${signature}`;
+  // The forger's key: the page's own, under the root's kid and header.
+  const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+  const input = `${head}.${b64url({ ...payload, version: payload.version + 1 })}`;
+  const sig = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, pair.privateKey, new TextEncoder().encode(input)));
+  const forged = `${input}.${b64urlBytes(sig)}`;
+  const out = {};
+  for (const [id, label, jws] of [
+    ['genuine', 'the key set in force, loaded again into a fresh guard from the roots', keys],
+    ['tampered', 'a tampered key set: version raised, the root\'s signature kept', tampered],
+    ['forged', 'a key set signed by a key that is no root (the root\'s kid, another key)', forged],
+  ]) {
+    const g = await createGuard({ roots: config.roots, superappId: config.superapp_id });
+    const r = g.loadKeys(jws);
+    out[id] = { code: r.code, message: r.message };
+    if (id !== 'genuine') keysetRow(id, label, false, `refused: ${r.code}`, r.message);
+    else if (r.code !== 'ok') keysetRow(id, label, false, `refused: ${r.code}`, r.message);
+  }
+  return out;
 }
 
 /**
@@ -276,7 +346,6 @@ async function main() {
   const { bundle, keys } = synced.current();
   if (bundle === null) throw new Error(`no policy from guard serve: ${JSON.stringify(synced.status())}`);
   const loaded = { code: 'ok', message: '' };
-  const b64json = (part) => JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))));
   const header = b64json(bundle.split('.')[0]);
   const policy = b64json(bundle.split('.')[1]);
   const keyset = b64json(keys.split('.')[1]);
@@ -286,8 +355,12 @@ async function main() {
     + `page guard (the superapp's roots only, no secret), synced by the bridge's sync; `
     + `blocked_hosts ${JSON.stringify(policy.blocked_hosts)}; removed: ${policy.apps.filter((a) => a.removed).map((a) => a.app_id).join(', ')}`;
   showLive(synced);
-  synced.onChange(() => showLive(synced));
+  showKeysets(synced);
+  synced.onChange(() => { showLive(synced); showKeysets(synced); });
   synced.onStatus(() => showLive(synced));
+  // A rotation's new key set can come without a new bundle: look each second too.
+  setInterval(() => showKeysets(synced), 1000);
+  const forgedKeysets = await showForgedKeysets(config, keys);
   $('try-go').onclick = () => { window.__harness.tried = tryCall(synced, config); };
   $('report-go').onclick = () => { reportAndShow(synced).then((r) => { window.__harness.reported = r; }); };
   const ctx = { violations: [], native: null };
@@ -352,6 +425,7 @@ async function main() {
   window.__harness = {
     done: true, load: loaded, results, violations: ctx.violations.map((v) => ({ ...v })), stats, counters: guard.counters(),
     keys, reported, status: () => synced.status(), current: () => synced.current(),
+    keysets: () => keysetHistory.map((e) => ({ ...e })), forgedKeysets,
     escapes, syncState: { before: stateBefore, after: stateAfter }, realmCalls: realm.calls,
     crossOriginIsolated: self.crossOriginIsolated,
     decide: (app, kind, subject) => decide(guard, app, kind, subject),

@@ -5,7 +5,7 @@
 //    binary; its own data directory, port 0), and seeds it with the demo
 //    superapp through its JSON API (seed.mjs); the page's guard syncs from
 //    it cross-origin, as a device does, over the device endpoints' CORS
-//    (keys.json, the bundle's long-poll, the package, reports) with the
+//    (the key set, the bundle's long-poll, the package, reports) with the
 //    bridge's `sync`;
 //  - /harness-config is the superapp's configuration file, the one its SDK
 //    ships with (downloaded from guard serve by the superapp admin);
@@ -159,6 +159,10 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
         approve: `${j('reviewer', 'GET', '/api/v1/superapps/demo/requests?status=pending')}   # then: ${j('reviewer', 'POST', '/api/v1/requests/<id>/decision', { decision: 'approve' })}`,
         allowHost: j('boss', 'POST', '/api/v1/apps/mp_shop/whitelists/server_domains', { value: 'https://evil.example', remark: 'demo' }),
         violations: j('boss', 'GET', '/api/v1/apps/mp_shop/violations'),
+        // A rotation: the next key is published in a new key set (signed by
+        // the root) before it signs; promoting it makes it sign.
+        rotate: j('boss', 'POST', `/api/v1/superapps/${SUPERAPP}/signing-keys/rotate`),
+        promote: j('boss', 'POST', `/api/v1/superapps/${SUPERAPP}/signing-keys/promote`),
       },
     };
   }
@@ -305,6 +309,10 @@ The page syncs its guard from guard serve. Change the policy in the console
     ${i.calls.allowHost}
   the violations the page reported (superapp admin):
     ${i.calls.violations}
+  rotate the signing key (superapp admin): the page's "Key sets" rows show
+  the new key set a root signed, then the bundle signed by its new key:
+    ${i.calls.rotate}
+    ${i.calls.promote}
 "Try a call" on the page checks any API name or URL and explains the decision.`);
   const stop = async () => { await s.close(); process.exit(0); };
   process.on('SIGINT', stop);

@@ -4,8 +4,10 @@
 // through guard serve's API flips the page's call within seconds, and a call
 // the page denied shows up in guard serve's violations. Proves that allowed calls reach the server and
 // denied ones never leave the page (the server's own counts), that a denied
-// web-view never loads; for contract v2: that the demo bundle is EdDSA and the
-// page holds the public key only, that launch runs only the released package,
+// web-view never loads; for contract v3: that the page syncs with the roots
+// of guard serve's config.json (the key set a root signed, a rotation, a
+// tampered and a forged key set refused) and runs each mini program in a
+// realm of its own whose every way past wx fails; that launch runs only the released package,
 // that the base library's native layer (the server process, its own guard)
 // checks every redirect hop and never connects to a denied one, that blocked
 // hosts and a removed app are refused; takes a screenshot, and runs the URL
@@ -88,6 +90,7 @@ test('allowed calls reach the server, denied ones never leave the page', async (
   // mini program's realm, so the call fails there (and nothing is connected).
   assert.match(byLabel['url whose toString changes'].errMsg, /^request:fail parameter error: /);
   assert.equal(byLabel['url whose toString changes'].ok, false);
+  assert.equal(byLabel['url whose toString changes'].code, 'parameter error');
   assert.equal(byLabel['sensitive API not granted'].errMsg, 'chooseImage:fail jsapi has no permission');
   assert.equal(byLabel['API outside the whitelist (sync)'].errMsg, 'getSecretTokenSync:fail api not in whitelist');
   assert.equal(byLabel['granted sensitive API'].ok, true);
@@ -352,6 +355,42 @@ test('the console the demo prints: people sign in with its invites, and a reques
   await boss.goto(`${server.guardUrl}/console/apps/mp_shop/violations`);
   assert.match(await boss.textContent('#hosts'), /evil\.example/);
   for (const p of [dev, rev, boss]) await p.close();
+});
+
+test('the demo shows a key set a root signed, a rotation through guard serve, and a tampered and a forged key set refused', async () => {
+  // What the page showed at start: the key set in force, and two it refused.
+  const forged = await page.evaluate(() => window.__harness.forgedKeysets);
+  assert.deepEqual(Object.fromEntries(Object.entries(forged).map(([k, v]) => [k, v.code])), { genuine: 'ok', tampered: 'bad_signature', forged: 'bad_signature' });
+  for (const id of ['tampered', 'forged']) {
+    assert.equal(await page.locator(`#keysets tr[data-keyset="${id}"] td.decision`).textContent(), 'refused: bad_signature', id);
+  }
+  assert.equal(await page.locator('#keysets tr[data-keyset="genuine"]').count(), 0, 'the genuine key set is no refused row');
+  const first = (await page.evaluate(() => window.__harness.keysets()))[0];
+  assert.ok(server.config.roots.some((r) => r.kid === first.root), 'signed by a root of config.json');
+  assert.ok(first.kids.includes(first.signer));
+  assert.equal(await page.locator('#keysets tr[data-keyset="in-force"] td.decision').textContent(), 'in force');
+  // The superapp admin rotates the signing key through guard serve's API:
+  // first a key set listing the next key, then the bundle signed by it.
+  const post = (path) => fetch(`${server.guardUrl}/api/v1/superapps/demo/signing-keys/${path}`, { method: 'POST', headers: { authorization: `Bearer ${server.tokens.boss}` } });
+  const rotated = await post('rotate');
+  assert.equal(rotated.status, 200, await rotated.clone().text());
+  const next = (await rotated.json()).kid;
+  await page.waitForFunction((kid) => window.__harness.keysets().some((e) => e.kids.includes(kid)), next, { timeout: 15000 });
+  const published = await page.evaluate(() => window.__harness.keysets());
+  const listing = published.find((e) => e.kids.includes(next));
+  assert.ok(listing.version > first.version, 'a higher key set version');
+  assert.notEqual(listing.signer, next, 'published before it signs');
+  const promoted = await post('promote');
+  assert.equal(promoted.status, 200, await promoted.clone().text());
+  await page.waitForFunction((kid) => window.__harness.keysets().some((e) => e.signer === kid), next, { timeout: 15000 });
+  const history = await page.evaluate(() => window.__harness.keysets());
+  const signing = history.find((e) => e.signer === next);
+  assert.ok(signing.kids.includes(next) && server.config.roots.some((r) => r.kid === signing.root));
+  assert.ok(await page.locator('#keysets tr[data-keyset^="rotation-"]').count() >= 2);
+  // The page's guard still enforces: the live rows answer from the new bundle.
+  const st = await page.evaluate(() => window.__harness.status());
+  assert.equal(st.lastRefusal, null);
+  assert.equal(await page.locator('#live tr[data-live="getLocation"] td.decision').textContent(), 'allowed');
 });
 
 test('screenshot of the harness', async () => {
