@@ -162,6 +162,7 @@ export const FAITHFUL = [
       onSocketClose: () => {},
       createMapContext: () => ({ addMarkers: () => { reached.push('addMarkers'); } }),
       createInnerAudioContext: () => ({ set src(v) { reached.push(['src', v]); }, onError() {} }),
+      createUDPSocket: () => ({ send: () => { reached.push('udp.send'); }, onError() {} }),
     };
     const mp = guard.wrap(wx, { appId: 'mp_shop' });
     const seen = [];
@@ -188,6 +189,10 @@ export const FAITHFUL = [
     const audio = mp.createInnerAudioContext();
     audio.onError((e) => seen.push(['audio.onError', e.errMsg]));
     audio.src = 'https://evil.example/a.mp3';
+    // A raw socket's method fails through the socket's error listener, never by throwing.
+    const udp = mp.createUDPSocket();
+    udp.onError((e) => seen.push(['udp.onError', e.errMsg]));
+    assert.equal(udp.send({ address: 'evil.example', port: 9000, message: 'hi' }), undefined);
     await tick();
     const msg = 'url not in domain list:evil.example';
     const order = (a) => [...a].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
@@ -199,6 +204,7 @@ export const FAITHFUL = [
       ['wx.onSocketClose', 1006],
       ['fail', `addMarkers:fail ${msg}`],
       ['audio.onError', `InnerAudioContext.src:fail ${msg}`],
+      ['udp.onError', `UDPSocket.send:fail ${msg}`],
     ]));
     // Each socket listener heard the error before the close.
     assert.ok(seen.findIndex((e) => e[0] === 'task.onError') < seen.findIndex((e) => e[0] === 'task.onClose'));
