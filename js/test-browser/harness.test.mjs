@@ -387,6 +387,16 @@ test('the demo shows a key set a root signed, a rotation through guard serve, an
   const signing = history.find((e) => e.signer === next);
   assert.ok(signing.kids.includes(next) && server.config.roots.some((r) => r.kid === signing.root));
   assert.ok(await page.locator('#keysets tr[data-keyset^="rotation-"]').count() >= 2);
+  // The native side's guard (the same sync, in Node) took the rotation too.
+  const nativeKids = () => {
+    const { keys, bundle } = server.nativeSync.current();
+    const listed = JSON.parse(Buffer.from(keys.split('.')[1], 'base64url').toString('utf8')).keys.map((k) => k.kid);
+    return { listed, signer: JSON.parse(Buffer.from(bundle.split('.')[0], 'base64url').toString('utf8')).kid };
+  };
+  for (let i = 0; i < 150 && nativeKids().signer !== next; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(nativeKids().signer, next);
+  assert.ok(nativeKids().listed.includes(next));
+  assert.equal(server.nativeSync.status().lastRefusal, null);
   // The page's guard still enforces: the live rows answer from the new bundle.
   const st = await page.evaluate(() => window.__harness.status());
   assert.equal(st.lastRefusal, null);
