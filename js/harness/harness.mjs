@@ -153,6 +153,9 @@ async function runStep(label, app, realm, list, index, ctx) {
   } else if (last === undefined) {
     by = 'the mini program\'s realm (no call reached the page)';
     code = 'parameter error';
+  } else if (last.code !== undefined) {
+    by = 'the page (a message from the realm)';
+    code = last.code;
   }
   const hops = nat?.hops?.length ?? 0;
   const r = { label, app, errMsg, ok, code, by, hop, hops, url: hops > 0 ? nat.url : undefined };
@@ -396,6 +399,8 @@ async function main() {
   for (const [index, [label]] of lists.REDIRECT_STEPS.entries()) await runStep(label, APP, realm, 'REDIRECT_STEPS', index, ctx);
   section('calls', `${APP} tries to get past wx: the realm's own network and storage (each must fail)`);
   const escapes = await runEscapes(realm, lists);
+  section('calls', `${APP} forges messages to the page past its realm's wx (each must be refused)`);
+  for (const [index, [label]] of lists.FORGED.entries()) await runStep(label, APP, realm, 'FORGED', index, ctx);
   section('calls', 'Other apps: switches off (mp_open), removed (mp_gone), each in its own realm');
   const otherCode = new Uint8Array(await (await fetch(OTHER_APPS_URL)).arrayBuffer());
   const realms = {};

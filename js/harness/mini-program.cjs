@@ -84,6 +84,23 @@ const ESCAPES = [
   ['BroadcastChannel to the page', tryEscape('BroadcastChannel', () => new BroadcastChannel('miniprogram-guard').postMessage('planted'))],
 ];
 
+// Straight to the page, past the realm's own `wx`: messages the mini program
+// forges on its worker's postMessage. The page takes an API name only from
+// its own list and rebuilds every argument as data, so a forged message can
+// ask nothing a `wx` call could not.
+const FORGED = [
+  ['a forged call of an API the page never listed', (wx, done) => {
+    self.postMessage({ op: 'call', id: 1e9, api: 'constructor', args: [] });
+    done({ errMsg: 'posted' });
+  }],
+  ['a forged request whose url sits under an own __proto__', (wx, done) => {
+    // Callbacks cross as ids the page calls back; the url only under `__proto__`.
+    const options = { ['__proto__']: { t: 'o', v: { url: { t: 'p', v: 'https://evil.example/forged' } } }, fail: { t: 'f', id: 1e9 + 2 } };
+    self.postMessage({ op: 'call', id: 1e9 + 1, api: 'request', args: [{ t: 'o', v: options }] });
+    done({ errMsg: 'posted' });
+  }],
+];
+
 // What the mini program writes through `wx`: its own storage, never the sync's.
 STEPS.push(['wx.setStorageSync with the sync\'s key', (wx, done) => {
   try {
@@ -92,4 +109,4 @@ STEPS.push(['wx.setStorageSync with the sync\'s key', (wx, done) => {
   } catch (e) { done({ errMsg: e.errMsg }); }
 }]);
 
-module.exports = { STEPS, REDIRECT_STEPS, WEBVIEW_STEPS, ESCAPES };
+module.exports = { STEPS, REDIRECT_STEPS, WEBVIEW_STEPS, ESCAPES, FORGED };

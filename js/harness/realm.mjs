@@ -19,11 +19,12 @@ const MAX_DEPTH = 16;
 const encoder = new TextEncoder();
 
 /** A value the worker sent, as a fresh page value; functions call back into the worker. */
-function decoder(post, onCallback) {
+function decoder(post, onCallback, onMade = () => {}) {
   const decode = (enc, depth, key) => {
     if (enc === null || typeof enc !== 'object' || depth > MAX_DEPTH) return undefined;
     if (enc.t === 'p') return enc.v;
     if (enc.t === 'f' && Number.isSafeInteger(enc.id)) {
+      onMade(key);
       return (...args) => {
         onCallback(key, args[0]);
         post({ op: 'callback', cb: enc.id, args: args.map((a) => toData(a, 0)) });
@@ -100,6 +101,16 @@ export async function startRealm({ appId, wx, code }) {
     worker.addEventListener('error', (e) => reject(new Error(`realm of ${appId}: ${e.message}`)), { once: true });
   });
 
+  // Steps waiting for the outcomes of their calls (see run).
+  const waiting = new Set();
+  /** Records the outcome the page saw for `entry`, and wakes the steps waiting for it. */
+  function settle(entry, ok, errMsg) {
+    entry.ok = ok;
+    entry.errMsg = errMsg;
+    entry.pending = false;
+    for (const w of [...waiting]) w();
+  }
+
   function call(m) {
     const sync = m.sab instanceof SharedArrayBuffer && m.sab.byteLength >= 8;
     const entry = { appId, api: String(m.api), sync, ok: null, errMsg: null };
@@ -110,13 +121,13 @@ export async function startRealm({ appId, wx, code }) {
       if (sync) answerSync(m.sab, { ok: false, error: { errMsg } });
     };
     if (typeof m.api !== 'string' || !allowed.has(m.api) || !Number.isSafeInteger(m.id) || !Array.isArray(m.args)) {
+      entry.code = 'not an API';
       return fail(`${entry.api}:fail not an API of this base library`);
     }
     const decode = decoder(post, (key, res) => {
       if (key !== 'success' && key !== 'fail') return;
-      entry.ok = key === 'success';
-      entry.errMsg = res?.errMsg ?? `${m.api}:${key === 'success' ? 'ok' : 'fail'}`;
-    });
+      settle(entry, key === 'success', res?.errMsg ?? `${m.api}:${key === 'success' ? 'ok' : 'fail'}`);
+    }, (key) => { if (key === 'success' || key === 'fail') entry.pending = true; });
     const args = m.args.map((a) => decode(a, 0));
     entry.url = targetOf(args);
     let result;
@@ -136,8 +147,9 @@ export async function startRealm({ appId, wx, code }) {
       return undefined;
     }
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
-      result.then((v) => { entry.ok ??= true; entry.errMsg ??= v?.errMsg; post({ op: 'settle', id: m.id, ok: true, value: toData(v, 0) }); },
-        (e) => { entry.ok = false; entry.errMsg ??= e?.errMsg; post({ op: 'settle', id: m.id, ok: false, value: toData(e, 0) }); });
+      entry.pending = true;
+      result.then((v) => { settle(entry, entry.ok ?? true, entry.errMsg ?? v?.errMsg); post({ op: 'settle', id: m.id, ok: true, value: toData(v, 0) }); },
+        (e) => { settle(entry, false, entry.errMsg ?? e?.errMsg); post({ op: 'settle', id: m.id, ok: false, value: toData(e, 0) }); });
       return undefined;
     }
     if (result !== null && (typeof result === 'object' || typeof result === 'function') && handles.size < MAX_HANDLES) handles.set(m.id, result);
@@ -168,13 +180,21 @@ export async function startRealm({ appId, wx, code }) {
   post({ op: 'init', apis, code: code.slice() });
   const lists = await readyP;
 
-  /** Runs entry `index` of the exported list `list`; resolves with what the worker said and the calls the step made. */
+  /**
+   * Runs entry `index` of the exported list `list`; resolves with what the
+   * worker said and the calls the step made, once the step said it is done
+   * and every outcome the page awaits for its calls (a callback, a Promise)
+   * came: what the mini program claims never stands in for one.
+   */
   function run(list, index) {
     const id = ++runs0;
     const from = calls.length;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { runs.delete(id); resolve({ errMsg: '(no callback)', calls: calls.slice(from) }); }, STEP_TIMEOUT_MS);
-      runs.set(id, (errMsg) => { clearTimeout(timer); resolve({ errMsg, calls: calls.slice(from) }); });
+      let said;
+      const end = (errMsg) => { clearTimeout(timer); runs.delete(id); waiting.delete(check); resolve({ errMsg, calls: calls.slice(from) }); };
+      const check = () => { if (said !== undefined && !calls.slice(from).some((c) => c.pending === true)) end(said); };
+      const timer = setTimeout(() => end(said ?? '(no callback)'), STEP_TIMEOUT_MS);
+      runs.set(id, (errMsg) => { said = errMsg; waiting.add(check); check(); });
       post({ op: 'run', run: id, list, index });
     });
   }

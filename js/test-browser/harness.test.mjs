@@ -188,6 +188,15 @@ test('the mini program runs in a realm of its own: every way past wx fails there
   assert.equal(byLabel['request an allowed API'].by, 'bridge, then native layer');
   assert.ok(h.realmCalls.some((c) => c.api === 'request' && c.url === 'https://api.shop.example/v1/items' && c.ok === true));
   assert.ok(h.realmCalls.some((c) => c.api === 'getSystemInfoSync' && c.sync && c.ok === true));
+  // Messages forged on the realm's postMessage, past its wx: the page takes
+  // API names from its own list only, and arguments as data (an own
+  // `__proto__` stays a key): refused, and nothing connected (test 1's counts).
+  const forgedApi = byLabel['a forged call of an API the page never listed'];
+  assert.deepEqual([forgedApi.ok, forgedApi.code, forgedApi.errMsg], [false, 'not an API', 'constructor:fail not an API of this base library']);
+  const forgedProto = byLabel['a forged request whose url sits under an own __proto__'];
+  assert.equal(forgedProto.ok, false, forgedProto.errMsg);
+  assert.match(forgedProto.errMsg, /^request:fail /);
+  assert.ok(h.realmCalls.some((c) => c.api === 'request' && c.ok === false && c.url === undefined));
   // The mini program's own storage took its write; the sync's state did not.
   assert.equal(byLabel['wx.setStorageSync with the sync\'s key'].ok, true);
   assert.ok(h.realmCalls.some((c) => c.api === 'setStorageSync' && c.ok === true));
