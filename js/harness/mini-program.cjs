@@ -99,6 +99,11 @@ const FORGED = [
     self.postMessage({ op: 'call', id: 1e9 + 1, api: 'request', args: [{ t: 'o', v: options }] });
     done({ errMsg: 'posted' });
   }],
+  ['a forged request whose url is an object with a function of its own', (wx, done) => {
+    const url = { t: 'o', v: { toString: { t: 'f', id: 1e9 + 3 } } };
+    self.postMessage({ op: 'call', id: 1e9 + 4, api: 'request', args: [{ t: 'o', v: { url, fail: { t: 'f', id: 1e9 + 5 } } }] });
+    done({ errMsg: 'posted' });
+  }],
 ];
 
 // What the mini program writes through `wx`: its own storage, never the sync's.

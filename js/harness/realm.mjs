@@ -18,19 +18,30 @@ const MAX_HANDLES = 4096;
 const MAX_DEPTH = 16;
 const encoder = new TextEncoder();
 
-/** A value the worker sent, as a fresh page value; functions call back into the worker. */
+/** What a value the worker sent cannot be: the call fails with the platform's parameter error. */
+class NotData extends Error {}
+
+/**
+ * A value the worker sent, as a fresh page value; functions call back into
+ * the worker. A function is a callback only where the platform takes one
+ * (an argument, depth 0, or a member of an options object, depth 1; an
+ * array's items count two deeper), as the realm's own encoder sends them:
+ * anywhere else (a `url` object with its own `toString`) it is not data,
+ * whoever forged the message, and decoding throws NotData.
+ */
 function decoder(post, onCallback, onMade = () => {}) {
   const decode = (enc, depth, key) => {
     if (enc === null || typeof enc !== 'object' || depth > MAX_DEPTH) return undefined;
     if (enc.t === 'p') return enc.v;
     if (enc.t === 'f' && Number.isSafeInteger(enc.id)) {
+      if (depth > 1) throw new NotData('a function inside an option is not data');
       onMade(key);
       return (...args) => {
         onCallback(key, args[0]);
         post({ op: 'callback', cb: enc.id, args: args.map((a) => toData(a, 0)) });
       };
     }
-    if (enc.t === 'a' && Array.isArray(enc.v)) return enc.v.map((x) => decode(x, depth + 1));
+    if (enc.t === 'a' && Array.isArray(enc.v)) return enc.v.map((x) => decode(x, depth + 2));
     if (enc.t === 'o' && enc.v !== null && typeof enc.v === 'object') {
       const out = {};
       for (const k of Object.keys(enc.v)) {
@@ -128,7 +139,17 @@ export async function startRealm({ appId, wx, code }) {
       if (key !== 'success' && key !== 'fail') return;
       settle(entry, key === 'success', res?.errMsg ?? `${m.api}:${key === 'success' ? 'ok' : 'fail'}`);
     }, (key) => { if (key === 'success' || key === 'fail') entry.pending = true; });
-    const args = m.args.map((a) => decode(a, 0));
+    let args;
+    try {
+      args = m.args.map((a) => decode(a, 0));
+    } catch (e) {
+      if (!(e instanceof NotData)) throw e;
+      const errMsg = `${m.api}:fail parameter error: ${e.message}`;
+      entry.code = 'parameter error';
+      fail(errMsg);
+      if (!sync) post({ op: 'settle', id: m.id, ok: false, value: { errMsg } });
+      return undefined;
+    }
     entry.url = targetOf(args);
     let result;
     try {
@@ -163,7 +184,8 @@ export async function startRealm({ appId, wx, code }) {
     const f = target[m.name];
     if (typeof f !== 'function') return;
     const decode = decoder(post, () => {});
-    try { Reflect.apply(f, target, m.args.map((a) => decode(a, 0))); } catch { /* the platform's own failure, as a direct call would see it */ }
+    // A value that is not data, or the platform's own failure: as a direct call would see it.
+    try { Reflect.apply(f, target, m.args.map((a) => decode(a, 0))); } catch { /* nothing to answer */ }
   }
 
   worker.addEventListener('message', (event) => {

@@ -197,6 +197,8 @@ test('the mini program runs in a realm of its own: every way past wx fails there
   assert.equal(forgedProto.ok, false, forgedProto.errMsg);
   assert.match(forgedProto.errMsg, /^request:fail /);
   assert.ok(h.realmCalls.some((c) => c.api === 'request' && c.ok === false && c.url === undefined));
+  const forgedDeep = byLabel['a forged request whose url is an object with a function of its own'];
+  assert.deepEqual([forgedDeep.ok, forgedDeep.code, forgedDeep.errMsg], [false, 'parameter error', 'request:fail parameter error: a function inside an option is not data']);
   // The mini program's own storage took its write; the sync's state did not.
   assert.equal(byLabel['wx.setStorageSync with the sync\'s key'].ok, true);
   assert.ok(h.realmCalls.some((c) => c.api === 'setStorageSync' && c.ok === true));
