@@ -4,22 +4,33 @@
 // the violations the page reported, and a form to try any call with its
 // explanation.
 //
+// The page plays the base library and its native side; the mini programs
+// run in realms of their own (js/harness/realm.mjs: a worker each, with no
+// network of its own), whose only way out is the guarded `wx`.
+//
 // The page's guard is made by `sync` from the superapp's configuration file
-// (/harness-config): it holds the Ed25519 public key set of keys.json only,
-// so nothing in the page can sign a bundle. Before the mini program's code
-// runs, the base library fetches its released package from guard serve,
-// asks `launch` with the package's version and SHA-256, and runs exactly the
-// bytes it hashed.
-import { sync, TEST_ONLY_NO_ROOTS } from '/src/index.js';
+// (/harness-config) and its root public keys (contract v3 §2.1): it takes
+// signing keys only from a key set a root signed, so neither guard serve's
+// transport nor anything in the page can choose them, and nothing in the
+// page can sign a bundle. The sync's state (key set, bundle, floors) is in
+// the page's localStorage, which no worker can reach. Before the mini
+// program's code runs, the base library fetches its released package from
+// guard serve, asks `launch` with the package's version and SHA-256, and
+// hands exactly the bytes it hashed to the mini program's realm.
+import { sync, createGuard } from '/src/index.js';
 import init, { WasmGuard } from '/pkg/guard_wasm.js';
 import { unzipSync } from '/fflate/browser.js';
 import { createBaseLibrary, webViewElement } from './base-library.mjs';
-import { OTHER_APP_STEPS } from './other-apps.mjs';
+import { startRealm } from './realm.mjs';
 
 const APP = 'mp_shop';
 /** The version mp_shop's code package declares (its manifest, in a real base library). */
 const PACKAGE_VERSION = '1.0.0';
-const PACKAGE_ENTRY = 'mini-program.mjs';
+const PACKAGE_ENTRY = 'mini-program.cjs';
+/** The other apps' code (js/harness/other-apps.cjs), each app in its own realm. */
+const OTHER_APPS_URL = '/harness/other-apps.cjs';
+/** Where the sync keeps its state (a prefix of the page's localStorage). */
+const SYNC_PREFIX = 'miniprogram-guard/sync/';
 /** Live rows: re-run on every policy change the sync brings. */
 const LIVE = [
   ['getLocation (restricted; approved by the seed)', 'api', 'getLocation'],
@@ -105,16 +116,18 @@ async function refreshStats() {
   return s;
 }
 
-/** Runs `step` against `wx`; answers the row: decision, code and who decided. */
-async function runStep(label, app, wx, step, ctx) {
+/**
+ * Runs entry `index` of the list `list` in `realm`; answers the row: the
+ * decision, code and who decided, from what the page saw of the step's last
+ * call (the mini program's own report only when it made no call).
+ */
+async function runStep(label, app, realm, list, index, ctx) {
   const before = ctx.violations.length;
   ctx.native = null;
-  const res = await new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ errMsg: '(no callback)' }), 5000);
-    step(wx, (r) => { clearTimeout(timer); resolve(r); });
-  });
-  const errMsg = res.errMsg ?? '(success)';
-  const ok = !String(errMsg).includes(':fail') && errMsg !== '(no callback)';
+  const { errMsg: claimed, calls } = await realm.run(list, index);
+  const last = calls[calls.length - 1];
+  const errMsg = last?.errMsg ?? claimed;
+  const ok = last?.ok ?? (!String(errMsg).includes(':fail') && errMsg !== '(no callback)');
   const pageViolation = ctx.violations.slice(before).find((v) => !v.reported);
   const nat = ctx.native;
   let code = null;
@@ -127,8 +140,8 @@ async function runStep(label, app, wx, step, ctx) {
     code = nat.code;
     hop = nat.hop;
     if (nat.hop > 0) {
-      const last = nat.hops[nat.hops.length - 1];
-      by = `native layer, hop ${nat.hop} → ${last.location}: never connected`;
+      const lastHop = nat.hops[nat.hops.length - 1];
+      by = `native layer, hop ${nat.hop} → ${lastHop.location}: never connected`;
     } else {
       by = 'native layer, first URL';
     }
@@ -137,6 +150,12 @@ async function runStep(label, app, wx, step, ctx) {
     by = n > 0 ? `native layer: ${n} hop${n === 1 ? '' : 's'}, each checked, then 200` : 'bridge, then native layer';
   } else if (ok) {
     by = 'bridge';
+  } else if (last === undefined) {
+    by = 'the mini program\'s realm (no call reached the page)';
+    code = 'parameter error';
+  } else if (last.code !== undefined) {
+    by = 'the page (a message from the realm)';
+    code = last.code;
   }
   const hops = nat?.hops?.length ?? 0;
   const r = { label, app, errMsg, ok, code, by, hop, hops, url: hops > 0 ? nat.url : undefined };
@@ -144,7 +163,106 @@ async function runStep(label, app, wx, step, ctx) {
   return r;
 }
 
-/** The page's storage for the sync: localStorage, as a base library's own store. */
+/** A JWS part (base64url JSON) as its value. */
+const b64json = (part) => JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))));
+const b64urlBytes = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+/** A value as a JWS part. */
+const b64url = (value) => b64urlBytes(new TextEncoder().encode(JSON.stringify(value)));
+
+/** One row of the key-set table. */
+function keysetRow(id, label, ok, decision, text) {
+  const tr = document.createElement('tr');
+  tr.className = ok ? 'ok' : 'denied';
+  tr.dataset.keyset = id;
+  cell(tr, label);
+  cell(tr, decision, 'decision');
+  cell(tr, text, 'msg');
+  $('keysets').append(tr);
+}
+
+/**
+ * The key sets the page's guard held, in order: the first one, then each
+ * rotation (a new key set version, or a bundle signed by another key of it),
+ * as the sync took them from guard serve. Each entry is what was in force.
+ */
+const keysetHistory = [];
+function showKeysets(synced) {
+  const { keys, bundle } = synced.current();
+  if (keys === null || bundle === null) return;
+  const [head, body] = keys.split('.').slice(0, 2).map(b64json);
+  const signer = b64json(bundle.split('.')[0]).kid;
+  const policy = b64json(bundle.split('.')[1]).version;
+  const last = keysetHistory[keysetHistory.length - 1];
+  if (last !== undefined && last.version === body.version && last.signer === signer) return;
+  const entry = { version: body.version, root: head.kid, kids: body.keys.map((k) => k.kid), signer, policy };
+  keysetHistory.push(entry);
+  const text = `key set version ${entry.version} signed by root ${entry.root}, lists [${entry.kids.join(', ')}]; bundle version ${policy} signed by ${signer}`;
+  if (last === undefined) keysetRow('in-force', 'the key set a root signed (roots from guard serve\'s config.json)', true, 'in force', text);
+  else if (last.version !== entry.version) keysetRow(`rotation-${keysetHistory.length - 1}`, `rotation: key set ${last.version} → ${entry.version}, published before its new key signs`, true, 'in force', text);
+  else keysetRow(`rotation-${keysetHistory.length - 1}`, `rotation: the bundle is now signed by ${signer}, a key of key set ${entry.version}`, true, 'in force', text);
+}
+
+/**
+ * Key sets no root signed, each loaded into a fresh guard made from the same
+ * roots: the key set in force with its version raised (the root's signature
+ * kept), and one signed by a key the page made under the root's kid. Both
+ * are refused and change nothing.
+ */
+async function showForgedKeysets(config, keys) {
+  const [head, body, signature] = keys.split('.');
+  const payload = b64json(body);
+  const tampered = `${head}.${b64url({ ...payload, version: payload.version + 1 })}.${signature}`;
+  // The forger's key: the page's own, under the root's kid and header.
+  const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+  const input = `${head}.${b64url({ ...payload, version: payload.version + 1 })}`;
+  const sig = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, pair.privateKey, new TextEncoder().encode(input)));
+  const forged = `${input}.${b64urlBytes(sig)}`;
+  const out = {};
+  for (const [id, label, jws] of [
+    ['genuine', 'the key set in force, loaded again into a fresh guard from the roots', keys],
+    ['tampered', 'a tampered key set: version raised, the root\'s signature kept', tampered],
+    ['forged', 'a key set signed by a key that is no root (the root\'s kid, another key)', forged],
+  ]) {
+    const g = await createGuard({ roots: config.roots, superappId: config.superapp_id });
+    const r = g.loadKeys(jws);
+    out[id] = { code: r.code, message: r.message };
+    if (id !== 'genuine') keysetRow(id, label, false, `refused: ${r.code}`, r.message);
+    else if (r.code !== 'ok') keysetRow(id, label, false, `refused: ${r.code}`, r.message);
+  }
+  return out;
+}
+
+/**
+ * Runs each of the mini program's attempts to get past `wx` (the package's
+ * ESCAPES) in its realm: every one must fail there, and the page shows how.
+ */
+async function runEscapes(realm, lists) {
+  const out = [];
+  for (const [index, [label]] of (lists.ESCAPES ?? []).entries()) {
+    const { errMsg, calls } = await realm.run('ESCAPES', index);
+    const reached = !String(errMsg).includes(':fail');
+    const r = { label: `escape: ${label}`, app: APP, errMsg, ok: reached, code: reached ? 'ESCAPED' : 'realm', by: calls.length === 0 ? 'the realm: no such API, or refused by its CSP' : 'wx', escape: true };
+    out.push(r);
+    show(r);
+  }
+  return out;
+}
+
+/** The sync's entries in the page's localStorage, as text. */
+function syncState() {
+  const out = {};
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (k.startsWith(SYNC_PREFIX)) out[k] = localStorage.getItem(k);
+  }
+  return out;
+}
+
+/**
+ * The sync's storage: the page's localStorage, the base library's own store.
+ * Mini program code runs in workers, which have no localStorage, and its
+ * `wx.setStorage*` is the base library's per-app store, never this one.
+ */
 const storage = {
   get: async (k) => localStorage.getItem(k),
   set: async (k, v) => { localStorage.setItem(k, v); },
@@ -178,8 +296,8 @@ function showLive(synced) {
   }
 }
 
-/** "Try a call": the bridge's decision and guard-core's explanation (WasmGuard.explain over the same keys and bundle). */
-function tryCall(synced) {
+/** "Try a call": the bridge's decision and guard-core's explanation (WasmGuard.explain over the same roots, key set and bundle). */
+function tryCall(synced, config) {
   const app = $('try-app').value;
   const kind = $('try-kind').value;
   const subject = $('try-subject').value;
@@ -187,7 +305,8 @@ function tryCall(synced) {
   const { keys, bundle } = synced.current();
   let explanation = null;
   if (keys !== null && bundle !== null) {
-    const g = WasmGuard.withKeys(keys);
+    const g = WasmGuard.fromConfig(JSON.stringify({ roots: config.roots, superapp_id: config.superapp_id }));
+    g.loadKeys(keys, Date.now() / 1000);
     g.load(bundle, Date.now() / 1000);
     explanation = g.explain(app, kind, subject, Date.now() / 1000);
     g.free();
@@ -223,25 +342,34 @@ async function reportAndShow(synced) {
 async function main() {
   await init();
   const config = await (await fetch('/harness-config')).json();
-  // guard serve serves keys.json here; with key sets, pass the superapp's `roots` instead.
-  const synced = await sync({ config, storage, intervalSeconds: 1, [TEST_ONLY_NO_ROOTS]: true });
+  // The roots come with the configuration file the superapp's native side
+  // ships (guard serve's config.json), never from the mini program's realm.
+  const synced = await sync({ config, roots: config.roots, storage, storagePrefix: SYNC_PREFIX, intervalSeconds: 1 });
   const guard = synced.guard;
   const { bundle, keys } = synced.current();
   if (bundle === null) throw new Error(`no policy from guard serve: ${JSON.stringify(synced.status())}`);
   const loaded = { code: 'ok', message: '' };
-  const header = JSON.parse(atob(bundle.split('.')[0].replace(/-/g, '+').replace(/_/g, '/')));
-  const policy = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(bundle.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))));
+  const header = b64json(bundle.split('.')[0]);
+  const policy = b64json(bundle.split('.')[1]);
+  const keyset = b64json(keys.split('.')[1]);
+  const keysetHeader = b64json(keys.split('.')[0]);
   $('policy').textContent = `policy: schema ${policy.schema}, version ${policy.version}, alg ${header.alg}, kid ${header.kid}; `
-    + `page guard (keys.json only, no secret), synced by the bridge's sync; `
+    + `key set version ${keyset.version} (kids ${keyset.keys.map((k) => k.kid).join(', ')}) signed by root ${keysetHeader.kid}; `
+    + `page guard (the superapp's roots only, no secret), synced by the bridge's sync; `
     + `blocked_hosts ${JSON.stringify(policy.blocked_hosts)}; removed: ${policy.apps.filter((a) => a.removed).map((a) => a.app_id).join(', ')}`;
   showLive(synced);
-  synced.onChange(() => showLive(synced));
+  showKeysets(synced);
+  synced.onChange(() => { showLive(synced); showKeysets(synced); });
   synced.onStatus(() => showLive(synced));
-  $('try-go').onclick = () => { window.__harness.tried = tryCall(synced); };
+  // A rotation's new key set can come without a new bundle: look each second too.
+  setInterval(() => showKeysets(synced), 1000);
+  const forgedKeysets = await showForgedKeysets(config, keys);
+  $('try-go').onclick = () => { window.__harness.tried = tryCall(synced, config); };
   $('report-go').onclick = () => { reportAndShow(synced).then((r) => { window.__harness.reported = r; }); };
   const ctx = { violations: [], native: null };
   guard.onViolation((v) => ctx.violations.push(v));
   const baseLibrary = (appId) => createBaseLibrary((m) => console.log(m), { appId, onNative: (n) => { ctx.native = n; } });
+  const stateBefore = syncState();
 
   // Launch: the base library asks before it runs a code package (contract v2 §3.5).
   section('calls', 'Launch: the base library checks the code package (fetched from guard serve) before running it');
@@ -260,29 +388,41 @@ async function main() {
     if (bytes === pkg && version === PACKAGE_VERSION && d.allow) launchOk = true;
   }
   if (!launchOk) throw new Error('the released package was not allowed to launch');
-  // Run exactly the bytes that were hashed and allowed: the zip's one entry.
+  // Run exactly the bytes that were hashed and allowed (the zip's one entry),
+  // in the app's own realm, whose only way out is the guarded `wx`.
   const code = unzipSync(pkg)[PACKAGE_ENTRY];
-  const mp = await import(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
-
-  const wx = guard.wrap(baseLibrary(APP), { appId: APP });
-  section('calls', `${APP} calls (checked by the bridge in the page)`);
-  for (const [label, step] of mp.STEPS) await runStep(label, APP, wx, step, ctx);
+  const realm = await startRealm({ appId: APP, wx: guard.wrap(baseLibrary(APP), { appId: APP }), code });
+  const { lists } = realm;
+  section('calls', `${APP} calls: from its realm (a worker without network) through the guarded wx, checked by the bridge in the page`);
+  for (const [index, [label]] of lists.STEPS.entries()) await runStep(label, APP, realm, 'STEPS', index, ctx);
   section('calls', 'Redirects: followed and checked hop by hop by the base library\'s native layer (server process, its own wasm guard)');
-  for (const [label, step] of mp.REDIRECT_STEPS) await runStep(label, APP, wx, step, ctx);
-  section('calls', 'Other apps: switches off (mp_open), removed (mp_gone)');
-  const wxs = {};
-  for (const [app, label, step] of OTHER_APP_STEPS) {
-    wxs[app] ??= guard.wrap(baseLibrary(app), { appId: app });
-    await runStep(label, app, wxs[app], step, ctx);
+  for (const [index, [label]] of lists.REDIRECT_STEPS.entries()) await runStep(label, APP, realm, 'REDIRECT_STEPS', index, ctx);
+  section('calls', `${APP} tries to get past wx: the realm's own network and storage (each must fail)`);
+  const escapes = await runEscapes(realm, lists);
+  section('calls', `${APP} forges messages to the page past its realm's wx (each must be refused)`);
+  for (const [index, [label]] of lists.FORGED.entries()) await runStep(label, APP, realm, 'FORGED', index, ctx);
+  section('calls', 'Other apps: switches off (mp_open), removed (mp_gone), each in its own realm');
+  const otherCode = new Uint8Array(await (await fetch(OTHER_APPS_URL)).arrayBuffer());
+  const realms = {};
+  let otherLists = null;
+  for (const app of ['mp_open', 'mp_gone']) {
+    realms[app] = await startRealm({ appId: app, wx: guard.wrap(baseLibrary(app), { appId: app }), code: otherCode });
+    otherLists = realms[app].lists;
   }
+  for (const [index, [app, label]] of otherLists.OTHER_APP_STEPS.entries()) await runStep(label, app, realms[app], 'OTHER_APP_STEPS', index, ctx);
 
   section('calls', 'web-view');
   const view = guard.webView(APP, { element: webViewElement($('webview')) });
-  for (const [label, url] of mp.WEBVIEW_STEPS) {
+  for (const [label, url] of lists.WEBVIEW_STEPS) {
     const d = view.navigate(url);
     show({ label, app: APP, errMsg: d.message, ok: d.allow, code: d.code, by: 'bridge, in the page' });
   }
   await new Promise((r) => { $('webview').onload = r; setTimeout(r, 2000); });
+
+  // The sync's state after all the mini programs' code ran: what the sync wrote, nothing else.
+  const stateAfter = syncState();
+  const planted = Object.values(stateAfter).some((v) => v.includes('planted'));
+  show({ label: 'the sync\'s state (the page\'s localStorage) after the mini programs ran', app: APP, errMsg: planted ? 'planted by mini program code' : `unchanged by mini program code (${Object.keys(stateAfter).length} entries)`, ok: !planted, code: planted ? 'PLANTED' : null, by: 'the page' });
 
   const stats = await refreshStats();
   $('counters').textContent = JSON.stringify(guard.counters());
@@ -290,6 +430,9 @@ async function main() {
   window.__harness = {
     done: true, load: loaded, results, violations: ctx.violations.map((v) => ({ ...v })), stats, counters: guard.counters(),
     keys, reported, status: () => synced.status(), current: () => synced.current(),
+    keysets: () => keysetHistory.map((e) => ({ ...e })), forgedKeysets,
+    escapes, syncState: { before: stateBefore, after: stateAfter }, realmCalls: realm.calls,
+    crossOriginIsolated: self.crossOriginIsolated,
     decide: (app, kind, subject) => decide(guard, app, kind, subject),
     report: () => reportAndShow(synced),
   };

@@ -11,6 +11,8 @@ export const EVIL = 'https://evil.example/x';
 const define = Object.defineProperty;
 const gopd = Object.getOwnPropertyDescriptor;
 const stringify = JSON.stringify;
+const assign = Object.assign;
+const keysOf = Object.keys;
 const setTimeoutReal = setTimeout;
 /** Resolves after a macrotask: queued callbacks have run. */
 export const settle = () => new Promise((r) => { setTimeoutReal(r, 0); });
@@ -101,6 +103,34 @@ export async function optionsRewrite(base) {
     }
   }
   return { calls: JSON.parse(sent(calls)), ran };
+}
+
+/**
+ * Options with an own `__proto__` key, as JSON.parse makes them: an
+ * original that merges the options (`Object.assign({ method: 'GET' }, o)`)
+ * would take the key as the merged object's prototype and read an omitted
+ * target from it, at the top or along a door path (a marker's icon).
+ */
+export async function ownProto(base) {
+  const guard = await guardWith(base);
+  const calls = [];
+  const wx = {
+    request(o) {
+      const merged = assign({ method: 'GET' }, o);
+      calls.push(['request', merged.url === undefined ? null : merged.url, keysOf(o)]);
+    },
+    createMapContext: () => ({
+      addMarkers(o) {
+        const marker = assign({}, o.markers[0]);
+        calls.push(['addMarkers', marker.iconPath === undefined ? null : marker.iconPath, keysOf(o.markers[0])]);
+      },
+    }),
+  };
+  const mp = guard.wrap(wx, { appId: 'mp_shop' });
+  mp.request(JSON.parse(`{"__proto__": {"url": "${EVIL}"}, "data": 1}`));
+  mp.request(JSON.parse(`{"url": "https://api.shop.example/v1", "__proto__": {"url": "${EVIL}"}}`));
+  mp.createMapContext().addMarkers({ markers: [JSON.parse(`{"id": 1, "__proto__": {"iconPath": "${EVIL}"}}`)] });
+  return { calls: JSON.parse(sent(calls)) };
 }
 
 /** The doors the issue found unwatched, each handed evil.example. */
@@ -262,4 +292,4 @@ export async function hugeFontFace(base) {
 }
 
 /** Every scenario, by name. */
-export const SCENARIOS = { optionsRewrite, unwatchedDoors, sloppyCallers, callbackThis, reportFlood, hugeFontFace };
+export const SCENARIOS = { optionsRewrite, ownProto, unwatchedDoors, sloppyCallers, callbackThis, reportFlood, hugeFontFace };

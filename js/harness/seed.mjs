@@ -44,8 +44,8 @@ export const ACCOUNTS = [
   { id: 'dev', name: 'Developer', role: 'developer', team_id: TEAM },
 ];
 /** The sample mini program, the one file of its code package. */
-export const PACKAGE_SOURCE = join(HERE, 'mini-program.mjs');
-export const PACKAGE_ENTRY = 'mini-program.mjs';
+export const PACKAGE_SOURCE = join(HERE, 'mini-program.cjs');
+export const PACKAGE_ENTRY = 'mini-program.cjs';
 
 /**
  * The code package of mp_shop 1.0.0: a zip (stored, fixed time stamp, so

@@ -5,7 +5,7 @@
 //    binary; its own data directory, port 0), and seeds it with the demo
 //    superapp through its JSON API (seed.mjs); the page's guard syncs from
 //    it cross-origin, as a device does, over the device endpoints' CORS
-//    (keys.json, the bundle's long-poll, the package, reports) with the
+//    (the key set, the bundle's long-poll, the package, reports) with the
 //    bridge's `sync`;
 //  - /harness-config is the superapp's configuration file, the one its SDK
 //    ships with (downloaded from guard serve by the superapp admin);
@@ -28,15 +28,27 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, normalize, sep, extname, resolve as resolvePath } from 'node:path';
-import { sync, TEST_ONLY_NO_ROOTS } from '../src/index.js';
+import { sync } from '../src/index.js';
 import { startGuardServer } from './guard-server.mjs';
 import { seedDemo, client, SUPERAPP } from './seed.mjs';
 
 const JS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STATIC = { '/harness/': 'harness', '/src/': 'src', '/pkg/': 'pkg', '/fflate/': 'node_modules/fflate/esm' };
-const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.css': 'text/css', '.png': 'image/png', '.ts': 'text/plain' };
+const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript', '.cjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.css': 'text/css', '.png': 'image/png', '.ts': 'text/plain' };
 const NATIVE_KINDS = { request: ['checkRequest', 'request'], upload: ['checkUpload', 'uploadFile'], download: ['checkDownload', 'downloadFile'] };
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+/**
+ * The harness page is cross-origin isolated, so a mini program's realm (a
+ * worker) can block on a SharedArrayBuffer for `*Sync` calls; documents it
+ * embeds (the web-view) opt in too.
+ */
+const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+/**
+ * The mini program's realm: no fetch of any kind (connect, script, worker,
+ * image, ...), eval for the code package only (decision 480).
+ */
+const REALM_WORKER = '/harness/realm-worker.js';
+const REALM_HEADERS = { 'content-security-policy': "default-src 'none'; script-src 'unsafe-eval'", 'cross-origin-embedder-policy': 'require-corp' };
 const MAX_HOPS = 10;
 
 /**
@@ -147,6 +159,10 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
         approve: `${j('reviewer', 'GET', '/api/v1/superapps/demo/requests?status=pending')}   # then: ${j('reviewer', 'POST', '/api/v1/requests/<id>/decision', { decision: 'approve' })}`,
         allowHost: j('boss', 'POST', '/api/v1/apps/mp_shop/whitelists/server_domains', { value: 'https://evil.example', remark: 'demo' }),
         violations: j('boss', 'GET', '/api/v1/apps/mp_shop/violations'),
+        // A rotation: the next key is published in a new key set (signed by
+        // the root) before it signs; promoting it makes it sign.
+        rotate: j('boss', 'POST', `/api/v1/superapps/${SUPERAPP}/signing-keys/rotate`),
+        promote: j('boss', 'POST', `/api/v1/superapps/${SUPERAPP}/signing-keys/promote`),
       },
     };
   }
@@ -165,7 +181,7 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
       const url = new URL(req.url, 'http://harness.invalid');
       const path = url.pathname;
       if (path === '/' || path === '/index.html') {
-        return send(200, TYPES['.html'], await readFile(join(JS_ROOT, 'harness', 'index.html')));
+        return send(200, TYPES['.html'], await readFile(join(JS_ROOT, 'harness', 'index.html')), ISOLATED);
       }
       if (path === '/harness-config') return send(200, TYPES['.json'], JSON.stringify(config));
       if (path === '/harness-info') return send(200, TYPES['.json'], JSON.stringify(info()));
@@ -190,7 +206,7 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
           return send(200, TYPES['.json'], JSON.stringify({ ok: true, host: m[2], path: p, method: req.method, n: net[key] }));
         }
         bump(web, key);
-        return send(200, TYPES['.html'], `<!doctype html><body style="font:14px sans-serif;background:#e8f5e9;margin:8px">web-view page <b>https://${m[2]}${p}</b> loaded</body>`);
+        return send(200, TYPES['.html'], `<!doctype html><body style="font:14px sans-serif;background:#e8f5e9;margin:8px">web-view page <b>https://${m[2]}${p}</b> loaded</body>`, { 'cross-origin-embedder-policy': 'require-corp' });
       }
       for (const [prefix, dir] of Object.entries(STATIC)) {
         if (!path.startsWith(prefix)) continue;
@@ -198,7 +214,7 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
         if (rel.startsWith('..') || rel.includes(`${sep}..`) || rel.startsWith(sep)) return send(403, 'text/plain', 'forbidden');
         const type = TYPES[extname(rel)];
         if (!type) return send(404, 'text/plain', 'not found');
-        return send(200, type, await readFile(join(JS_ROOT, dir, rel)));
+        return send(200, type, await readFile(join(JS_ROOT, dir, rel)), path === REALM_WORKER ? REALM_HEADERS : {});
       }
       return send(404, 'text/plain', 'not found');
     } catch (e) {
@@ -215,6 +231,12 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
   function stats() { return { net: { ...net }, web: { ...web }, hosts: hosts() }; }
   function reset() { net = {}; web = {}; native = []; }
 
+  // A WebSocket handshake to "the internet" counts as a request to its host, then is dropped.
+  server.on('upgrade', (req, socket) => {
+    const m = /^\/net\/([^/?]+)(\/[^?]*)?/.exec(new URL(req.url, 'http://harness.invalid').pathname);
+    if (m) bump(net, `${m[1]}${m[2] ?? '/'}`);
+    socket.destroy();
+  });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -234,8 +256,9 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
       fetch: (u, init) => fetch(u, init),
       storage: { get: async (k) => memory.get(k) ?? null, set: async (k, v) => { memory.set(k, v); } },
       intervalSeconds: 1,
-      // guard serve serves keys.json here; with key sets, pass the superapp's `roots` instead.
-      [TEST_ONLY_NO_ROOTS]: true,
+      // The superapp's root public keys, from its configuration file: the
+      // native side takes signing keys only from key sets they signed.
+      roots: config.roots,
     });
     if (nativeSync.status().version === null) throw new Error(`the native side has no policy: ${JSON.stringify(nativeSync.status())}`);
   } catch (e) {
@@ -286,6 +309,10 @@ The page syncs its guard from guard serve. Change the policy in the console
     ${i.calls.allowHost}
   the violations the page reported (superapp admin):
     ${i.calls.violations}
+  rotate the signing key (superapp admin): the page's "Key sets" rows show
+  the new key set a root signed, then the bundle signed by its new key:
+    ${i.calls.rotate}
+    ${i.calls.promote}
 "Try a call" on the page checks any API name or URL and explains the decision.`);
   const stop = async () => { await s.close(); process.exit(0); };
   process.on('SIGINT', stop);

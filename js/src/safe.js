@@ -164,14 +164,18 @@ const ownCallerTells = (() => {
 })();
 /**
  * Whether `fn` is sloppy-mode code that exposes itself: a sloppy ordinary
- * function has its own `caller` and `arguments` (V8, JavaScriptCore), or
- * the realm's Function.prototype.caller answers for it instead of throwing
- * (SpiderMonkey). Strict functions, arrows, methods, classes, bound and
+ * function has its own `caller` and `arguments` (V8 in Node, JavaScriptCore),
+ * or the realm's Function.prototype.caller answers for it instead of
+ * throwing (SpiderMonkey, V8 in current Chromium). Strict functions, arrows, methods, classes, bound and
  * native functions do neither. (A sloppy arrow or method cannot be told
  * apart; the base library must be strict code: docs/threat-model.md.)
  */
 export function isSloppy(fn) {
   if (hasOwn(fn, 'caller') || hasOwn(fn, 'arguments')) return !isNative(fn);
   if (ownCallerTells || fpCallerGet === undefined) return false;
-  try { apply(fpCallerGet, fn, []); return true; } catch { return false; }
+  // The getter answers for host functions too (the V8 of Debian's
+  // Chromium gives no function an own `caller`, and answers null for
+  // WebAssembly.Module), which have no JS frame to expose.
+  try { apply(fpCallerGet, fn, []); } catch { return false; }
+  return !isNative(fn);
 }

@@ -11,7 +11,9 @@
 // way. Nothing is invented: a field the caller did not give stays absent.
 // So nothing the original reads later (an omitted `method`, `toJSON`, an
 // array iterator, a getter) can run mini program code against what it
-// holds, and nothing it holds can change after the check.
+// holds, and nothing it holds can change after the check. The one key a
+// copy drops is an own `__proto__`, which a merge by the original would
+// turn into the prototype it reads an omitted target from.
 
 import {
   apply, getPrototypeOf, ownKeys, freeze, create, hasOwn, own, desc, isArray, append, floor,
@@ -22,6 +24,8 @@ const ArrayProto = Array.prototype;
 const setPrototypeOf = Object.setPrototypeOf;
 const assign = Object.assign;
 const NumberCtor = Number;
+/** The key no copy carries as its own (see snapshot). */
+const PROTO_KEY = '__proto__';
 /** Largest array along a door path (urls[], sources[]) one call may carry; the rest is dropped. */
 const MAX_TARGETS = 1000;
 
@@ -97,6 +101,11 @@ function createCopies() {
       // read once by the captured Object.assign into a null-prototype object
       // (where [[Set]] only defines: there is no setter to find).
       const copy = assign(create(null), o);
+      // An own `__proto__` (JSON.parse makes one) would stay an own key
+      // here, and an original that merges the options with
+      // Object.assign({}, defaults, o) would take it as its prototype and
+      // read an omitted target from it: the copy never carries it.
+      if (hasOwn(copy, PROTO_KEY)) delete copy[PROTO_KEY];
       // for-in over a null-prototype object: its own keys, no iterator.
       for (const k in copy) {
         const v = copy[k];
@@ -110,7 +119,7 @@ function createCopies() {
       const keys = ownKeys(p);
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
-        if (typeof k !== 'string' || seen[k] === true) continue;
+        if (typeof k !== 'string' || seen[k] === true || k === PROTO_KEY) continue;
         seen[k] = true;
         const d = desc(p, k);
         if (d === undefined) continue;

@@ -4,8 +4,10 @@
 // through guard serve's API flips the page's call within seconds, and a call
 // the page denied shows up in guard serve's violations. Proves that allowed calls reach the server and
 // denied ones never leave the page (the server's own counts), that a denied
-// web-view never loads; for contract v2: that the demo bundle is EdDSA and the
-// page holds the public key only, that launch runs only the released package,
+// web-view never loads; for contract v3: that the page syncs with the roots
+// of guard serve's config.json (the key set a root signed, a rotation, a
+// tampered and a forged key set refused) and runs each mini program in a
+// realm of its own whose every way past wx fails; that launch runs only the released package,
 // that the base library's native layer (the server process, its own guard)
 // checks every redirect hop and never connects to a denied one, that blocked
 // hosts and a removed app are refused; takes a screenshot, and runs the URL
@@ -66,7 +68,6 @@ test('allowed calls reach the server, denied ones never leave the page', async (
     'cdn.shop.example:8443/logo.png': 1,
     'a.img.shop.example/pic.png': 1,
     'ws.shop.example/live': 1,
-    'api.shop.example/v1/flip': 1,
     // Redirects: the first URL only (the hop is denied) ...
     'api.shop.example/redirect/elsewhere': 1,
     'api.shop.example/redirect/internal': 1,
@@ -85,6 +86,11 @@ test('allowed calls reach the server, denied ones never leave the page', async (
   assert.equal(byLabel['userinfo in the URL'].errMsg, 'request:fail invalid url');
   assert.equal(byLabel['look-alike host'].errMsg, 'uploadFile:fail url not in domain list:api.shop.example.evil.example');
   assert.equal(byLabel['tampered Object.prototype'].errMsg, 'request:fail url not in domain list:evil.example');
+  // A URL object whose toString changes is not data: it cannot cross from the
+  // mini program's realm, so the call fails there (and nothing is connected).
+  assert.match(byLabel['url whose toString changes'].errMsg, /^request:fail parameter error: /);
+  assert.equal(byLabel['url whose toString changes'].ok, false);
+  assert.equal(byLabel['url whose toString changes'].code, 'parameter error');
   assert.equal(byLabel['sensitive API not granted'].errMsg, 'chooseImage:fail jsapi has no permission');
   assert.equal(byLabel['API outside the whitelist (sync)'].errMsg, 'getSecretTokenSync:fail api not in whitelist');
   assert.equal(byLabel['granted sensitive API'].ok, true);
@@ -112,18 +118,22 @@ test('a denied web-view never loads; the allowed one does', async () => {
   assert.equal(byLabel['web-view javascript:'].errMsg, 'web-view:fail url scheme not allowed');
 });
 
-test('the page syncs guard serve\'s policy: contract v2, signed EdDSA, verified with keys.json alone', async () => {
+test('the page syncs guard serve\'s policy with the superapp\'s roots: the key set a root signed, bundles signed EdDSA by a key it lists', async () => {
   const h = await page.evaluate(() => window.__harness);
   assert.deepEqual(h.load, { code: 'ok', message: '' });
-  const keysJson = await (await fetch(`${server.guardUrl}/api/v1/superapps/demo/keys.json`)).text();
-  assert.equal(h.keys, keysJson, 'the page guard holds exactly the public key set');
-  const keys = JSON.parse(keysJson).keys;
+  assert.ok(Array.isArray(server.config.roots) && server.config.roots.length > 0, 'config.json carries the roots');
+  const keyset = await (await fetch(`${server.guardUrl}/api/v1/superapps/demo/keyset`)).text();
+  assert.equal(h.keys, keyset, 'the page guard holds exactly the key set guard serve serves');
+  const [ksHead, ksBody] = keyset.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')));
+  assert.equal(ksHead.typ, 'guard-keyset+jws');
+  assert.ok(server.config.roots.some((r) => r.kid === ksHead.kid), 'signed by one of the pinned roots');
+  assert.equal(ksBody.superapp_id, 'demo');
+  const keys = ksBody.keys;
   assert.ok(keys.every((k) => Object.keys(k).sort().join() === 'crv,kid,kty,x'), 'public keys only');
   const bundle = await (await fetch(`${server.guardUrl}/api/v1/superapps/demo/bundle`)).text();
   const [head, body] = bundle.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')));
   assert.equal(head.alg, 'EdDSA');
   assert.ok(keys.some((k) => k.kid === head.kid));
-  assert.equal(body.schema, 2);
   assert.ok(body.blocked_hosts.includes('*.internal.superapp.example') && body.blocked_hosts.includes('api.superapp.example'), JSON.stringify(body.blocked_hosts));
   const apps = Object.fromEntries(body.apps.map((a) => [a.app_id, a]));
   assert.equal(apps.mp_shop.release.version, '1.0.0');
@@ -133,10 +143,72 @@ test('the page syncs guard serve\'s policy: contract v2, signed EdDSA, verified 
   const st = await page.evaluate(() => window.__harness.status());
   assert.equal(st.version, body.version);
   assert.equal(server.nativeSync.status().version, body.version);
-  // No HS256 anywhere: a guard with the public keys alone refuses an HS256 bundle.
+  // A key set the roots did not sign (the same payload re-signed by another
+  // key) changes nothing in a guard made from the page's roots.
   const { createGuard } = await import('../src/index.js');
+  const { generateKeyPairSync, sign } = await import('node:crypto');
+  const rooted = await createGuard({ roots: server.config.roots, superappId: 'demo' });
+  assert.equal(rooted.loadKeys(keyset).code, 'ok');
+  assert.equal(rooted.load(bundle).code, 'ok');
+  const other = generateKeyPairSync('ed25519');
+  const forgedHead = Buffer.from(JSON.stringify({ ...ksHead })).toString('base64url');
+  const forgedBody = Buffer.from(JSON.stringify({ ...ksBody, version: ksBody.version + 1 })).toString('base64url');
+  const forgedSig = sign(null, Buffer.from(`${forgedHead}.${forgedBody}`), other.privateKey).toString('base64url');
+  assert.equal(rooted.loadKeys(`${forgedHead}.${forgedBody}.${forgedSig}`).code, 'bad_signature');
+  // No HS256 anywhere: a guard with the public keys alone refuses an HS256 bundle.
   const g = await createGuard({ keys });
   assert.equal(g.load(signPolicy(body, 'HarnessDemoKey16')).code, 'unknown_key');
+});
+
+test('the mini program runs in a realm of its own: every way past wx fails there and reaches no host; wrapped calls work', async () => {
+  const h = await page.evaluate(() => window.__harness);
+  assert.equal(h.crossOriginIsolated, true, 'the page is cross-origin isolated (the realm\'s *Sync calls block on a SharedArrayBuffer)');
+  // The realm's script comes with the policy that keeps its fetches off the network.
+  const res = await fetch(`${server.url}harness/realm-worker.js`);
+  assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; script-src 'unsafe-eval'");
+  const escapes = Object.fromEntries(h.escapes.map((e) => [e.label.replace(/^escape: /, ''), e]));
+  const tried = ['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'import()', 'importScripts', 'a nested Worker', 'a service worker',
+    'navigator.sendBeacon', 'new Image()', 'localStorage (the sync\'s state)', 'IndexedDB', 'CacheStorage', 'BroadcastChannel to the page'];
+  assert.deepEqual(Object.keys(escapes).sort(), [...tried].sort());
+  for (const [label, e] of Object.entries(escapes)) {
+    assert.equal(e.ok, false, `${label} escaped: ${e.errMsg}`);
+    assert.match(e.errMsg, /:fail /, label);
+    const row = page.locator(`#calls tr[data-label="escape: ${label.replace(/"/g, '\\"')}"]`);
+    assert.equal(await row.count(), 1, label);
+    assert.equal(await row.locator('td.decision').textContent(), 'denied: realm', label);
+  }
+  // import() is syntax, not a global: only the realm's CSP stops it.
+  assert.match(escapes['import()'].errMsg, /^import\(\):fail TypeError: Failed to fetch dynamically imported module/);
+  // "The internet" never heard from the realm.
+  const { hosts } = server.stats();
+  assert.equal(hosts['escape.example'] ?? 0, 0, JSON.stringify(hosts));
+  // Wrapped calls went from the realm through the page's guard.
+  const byLabel = byLabelOf(h);
+  assert.equal(byLabel['request an allowed API'].ok, true);
+  assert.equal(byLabel['request an allowed API'].by, 'bridge, then native layer');
+  assert.ok(h.realmCalls.some((c) => c.api === 'request' && c.url === 'https://api.shop.example/v1/items' && c.ok === true));
+  assert.ok(h.realmCalls.some((c) => c.api === 'getSystemInfoSync' && c.sync && c.ok === true));
+  // Messages forged on the realm's postMessage, past its wx: the page takes
+  // API names from its own list only, and arguments as data (an own
+  // `__proto__` stays a key): refused, and nothing connected (test 1's counts).
+  const forgedApi = byLabel['a forged call of an API the page never listed'];
+  assert.deepEqual([forgedApi.ok, forgedApi.code, forgedApi.errMsg], [false, 'not an API', 'constructor:fail not an API of this base library']);
+  const forgedProto = byLabel['a forged request whose url sits under an own __proto__'];
+  assert.equal(forgedProto.ok, false, forgedProto.errMsg);
+  assert.match(forgedProto.errMsg, /^request:fail /);
+  assert.ok(h.realmCalls.some((c) => c.api === 'request' && c.ok === false && c.url === undefined));
+  const forgedDeep = byLabel['a forged request whose url is an object with a function of its own'];
+  assert.deepEqual([forgedDeep.ok, forgedDeep.code, forgedDeep.errMsg], [false, 'parameter error', 'request:fail parameter error: a function inside an option is not data']);
+  // The mini program's own storage took its write; the sync's state did not.
+  assert.equal(byLabel['wx.setStorageSync with the sync\'s key'].ok, true);
+  assert.ok(h.realmCalls.some((c) => c.api === 'setStorageSync' && c.ok === true));
+  const after = Object.values(h.syncState.after);
+  assert.ok(after.length > 0, 'the sync keeps its state in the page\'s localStorage');
+  assert.ok(after.every((v) => !v.includes('planted')), 'nothing planted');
+  const stored = await page.evaluate(() => Object.fromEntries(Object.keys(localStorage).map((k) => [k, localStorage.getItem(k)])));
+  assert.ok(Object.values(stored).every((v) => !v.includes('planted')));
+  const state = page.locator('#calls tr[data-label="the sync\'s state (the page\'s localStorage) after the mini programs ran"] td.decision');
+  assert.equal(await state.textContent(), 'allowed');
 });
 
 // Each row's decision, code and errMsg, as the page shows them.
@@ -294,6 +366,52 @@ test('the console the demo prints: people sign in with its invites, and a reques
   await boss.goto(`${server.guardUrl}/console/apps/mp_shop/violations`);
   assert.match(await boss.textContent('#hosts'), /evil\.example/);
   for (const p of [dev, rev, boss]) await p.close();
+});
+
+test('the demo shows a key set a root signed, a rotation through guard serve, and a tampered and a forged key set refused', async () => {
+  // What the page showed at start: the key set in force, and two it refused.
+  const forged = await page.evaluate(() => window.__harness.forgedKeysets);
+  assert.deepEqual(Object.fromEntries(Object.entries(forged).map(([k, v]) => [k, v.code])), { genuine: 'ok', tampered: 'bad_signature', forged: 'bad_signature' });
+  for (const id of ['tampered', 'forged']) {
+    assert.equal(await page.locator(`#keysets tr[data-keyset="${id}"] td.decision`).textContent(), 'refused: bad_signature', id);
+  }
+  assert.equal(await page.locator('#keysets tr[data-keyset="genuine"]').count(), 0, 'the genuine key set is no refused row');
+  const first = (await page.evaluate(() => window.__harness.keysets()))[0];
+  assert.ok(server.config.roots.some((r) => r.kid === first.root), 'signed by a root of config.json');
+  assert.ok(first.kids.includes(first.signer));
+  assert.equal(await page.locator('#keysets tr[data-keyset="in-force"] td.decision').textContent(), 'in force');
+  // The superapp admin rotates the signing key through guard serve's API:
+  // first a key set listing the next key, then the bundle signed by it.
+  const post = (path) => fetch(`${server.guardUrl}/api/v1/superapps/demo/signing-keys/${path}`, { method: 'POST', headers: { authorization: `Bearer ${server.tokens.boss}` } });
+  const rotated = await post('rotate');
+  assert.equal(rotated.status, 200, await rotated.clone().text());
+  const next = (await rotated.json()).kid;
+  await page.waitForFunction((kid) => window.__harness.keysets().some((e) => e.kids.includes(kid)), next, { timeout: 15000 });
+  const published = await page.evaluate(() => window.__harness.keysets());
+  const listing = published.find((e) => e.kids.includes(next));
+  assert.ok(listing.version > first.version, 'a higher key set version');
+  assert.notEqual(listing.signer, next, 'published before it signs');
+  const promoted = await post('promote');
+  assert.equal(promoted.status, 200, await promoted.clone().text());
+  await page.waitForFunction((kid) => window.__harness.keysets().some((e) => e.signer === kid), next, { timeout: 15000 });
+  const history = await page.evaluate(() => window.__harness.keysets());
+  const signing = history.find((e) => e.signer === next);
+  assert.ok(signing.kids.includes(next) && server.config.roots.some((r) => r.kid === signing.root));
+  assert.ok(await page.locator('#keysets tr[data-keyset^="rotation-"]').count() >= 2);
+  // The native side's guard (the same sync, in Node) took the rotation too.
+  const nativeKids = () => {
+    const { keys, bundle } = server.nativeSync.current();
+    const listed = JSON.parse(Buffer.from(keys.split('.')[1], 'base64url').toString('utf8')).keys.map((k) => k.kid);
+    return { listed, signer: JSON.parse(Buffer.from(bundle.split('.')[0], 'base64url').toString('utf8')).kid };
+  };
+  for (let i = 0; i < 150 && nativeKids().signer !== next; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(nativeKids().signer, next);
+  assert.ok(nativeKids().listed.includes(next));
+  assert.equal(server.nativeSync.status().lastRefusal, null);
+  // The page's guard still enforces: the live rows answer from the new bundle.
+  const st = await page.evaluate(() => window.__harness.status());
+  assert.equal(st.lastRefusal, null);
+  assert.equal(await page.locator('#live tr[data-live="getLocation"] td.decision').textContent(), 'allowed');
 });
 
 test('screenshot of the harness', async () => {

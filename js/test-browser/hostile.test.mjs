@@ -85,6 +85,20 @@ test('Chromium: planted getters, toJSON and the array iterator cannot rewrite wh
   assert.equal(r.ran, 0);
 });
 
+test('Chromium: an own __proto__ in the options never becomes the prototype of what the original merges', async () => {
+  // The original merges the options with Object.assign, as base libraries
+  // do: an own `__proto__` the copy kept would become the merged object's
+  // prototype, and the URL the caller omitted (or a marker's icon) would be
+  // read from it, never checked.
+  const r = await inPage('ownProto');
+  assert.ok(!JSON.stringify(r.calls).includes('evil.example'), JSON.stringify(r.calls));
+  assert.deepEqual(r.calls, [
+    ['request', null, ['data']],
+    ['request', 'https://api.shop.example/v1', ['url']],
+    ['addMarkers', null, ['id']],
+  ]);
+});
+
 test('Chromium: the doors nobody watched are watched', async () => {
   const r = await inPage('unwatchedDoors');
   assert.ok(!JSON.stringify(r.calls).includes('evil.example'), JSON.stringify(r.calls));

@@ -5,6 +5,8 @@
 // Object.prototype.then to answer the realm's fetch with its own key set and
 // bundle, and then writes them into the sync's storage. The guard keeps the
 // superapp's policy and floor, and storage holds only what the roots lead to.
+// Then the sync's pacing (issue 21): a server that answers every round at
+// once with the same documents gets one round per gap, nothing rewritten.
 //
 //   node --test js/test-browser/takeover.test.mjs   (CHROMIUM=/path overrides /usr/bin/chromium)
 import { test, before, after } from 'node:test';
@@ -14,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startTakeoverServer } from '../test/takeover-server.mjs';
-import { EXPECTED } from '../test/takeover-scenario.mjs';
+import { EXPECTED, checkPacing } from '../test/takeover-scenario.mjs';
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -51,4 +53,14 @@ test('in Chromium: a planted Object.prototype.then answering with its own key se
   const { stored, ...restart } = facts.plantedRestart;
   assert.deepEqual({ ...facts, plantedRestart: restart, refusal: undefined }, { ...EXPECTED, refusal: undefined });
   assert.ok(server.hits['/api/v1/superapps/demo/keyset'] > 0);
+});
+
+test('in Chromium: pacing: a server that answers every round at once with the same documents gets one round per gap, and nothing is reloaded or rewritten', async () => {
+  const facts = await page.evaluate(async () => {
+    const { sync } = await import('/src/index.js');
+    const { signKeysetEdDsa, signPolicyEdDsa } = await import('/src/vectors/sign.mjs');
+    const { replayPacing } = await import('/test/takeover-scenario.mjs');
+    return replayPacing({ sync, signKeysetEdDsa, signPolicyEdDsa, origin: location.origin });
+  });
+  checkPacing(assert, facts);
 });

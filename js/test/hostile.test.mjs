@@ -25,6 +25,20 @@ test('getters for omitted options, Object.prototype.toJSON and the array iterato
   assert.equal(r.ran, 0, 'no planted getter, toJSON or iterator ran');
 });
 
+test('an own __proto__ in the options (JSON.parse makes one) never becomes the prototype of what the original merges', async () => {
+  // The original merges the options with Object.assign, as base libraries
+  // do: an own `__proto__` the copy kept would become the merged object's
+  // prototype, and the URL the caller omitted (or a marker's icon) would be
+  // read from it, never checked.
+  const r = run('ownProto');
+  assert.ok(!JSON.stringify(r.calls).includes('evil.example'), JSON.stringify(r.calls));
+  assert.deepEqual(r.calls, [
+    ['request', null, ['data']],
+    ['request', 'https://api.shop.example/v1', ['url']],
+    ['addMarkers', null, ['id']],
+  ]);
+});
+
 test('the doors nobody watched are watched: raw-socket write, live pusher BGM, map icons, editor images, canvas and mini game images, video, share image, user-info button, component attributes', () => {
   const r = run('unwatchedDoors');
   assert.ok(!JSON.stringify(r.calls).includes('evil.example'), JSON.stringify(r.calls));

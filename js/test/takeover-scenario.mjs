@@ -151,3 +151,56 @@ export const EXPECTED = {
   plantedOnline: { version: 6, evil: 'domain_not_whitelisted', getLocation: null },
   repaired: true,
 };
+
+/**
+ * The sync's pacing (issue 21, "no minimum gap between rounds"): a server
+ * (or a proxy) that answers every long-poll at once, ETag ignored, with the
+ * same key set and bundle. Runs the sync with a 0.2 s gap until it made 6
+ * rounds and answers plain facts: the rounds and the seconds they took,
+ * storage writes before and after the first round, the loads announced
+ * after it, and the last refusal.
+ */
+export async function replayPacing({ sync, signKeysetEdDsa, signPolicyEdDsa, origin, subtle = globalThis.crypto.subtle }) {
+  const root = await newKey(subtle, 'root-1');
+  const signer = await newKey(subtle, 'k1');
+  const now = Math.floor(Date.now() / 1000);
+  const keyset = await signKeysetEdDsa({ superapp_id: 'demo', version: 1, issued_at: now - 60, expires_at: now + 3600, keys: [publicOf(signer)] }, root, subtle);
+  const bundle = await signPolicyEdDsa({ schema: 3, superapp_id: 'demo', version: 3, issued_at: now - 60, apps: [{ app_id: 'mp_shop', kind: 'mini_program' }] }, signer, subtle);
+  const publish = (docs) => fetch(`${origin}/admin/publish`, { method: 'POST', body: JSON.stringify(docs) });
+  await publish({ keyset, bundle, ignoreEtag: true });
+  const writes = [];
+  const map = new Map();
+  const storage = { get: async (k) => map.get(k) ?? null, set: async (k, v) => { writes.push(k); map.set(k, v); } };
+  const started = Date.now();
+  const synced = await sync({ roots: [publicOf(root)], configUrl: `${origin}/api/v1/superapps/demo/config.json`, storage, minRoundSeconds: 0.2, reportIntervalSeconds: 3600 });
+  try {
+    const version = synced.status().version;
+    const written = writes.length;
+    const changes = [];
+    synced.onChange((e) => changes.push(e));
+    while (synced.status().rounds < 6) await new Promise((r) => setTimeout(r, 20));
+    return {
+      version,
+      written,
+      rounds: synced.status().rounds,
+      elapsed: (Date.now() - started) / 1000,
+      writtenAfter: writes.length,
+      changes: changes.length,
+      lastRefusal: synced.status().lastRefusal,
+    };
+  } finally {
+    await synced.stop();
+    await publish({ ignoreEtag: false });
+  }
+}
+
+/** What `replayPacing`'s facts must show (asserted by the Node and the Chromium test alike). */
+export function checkPacing(assert, facts) {
+  assert.equal(facts.version, 3);
+  assert.ok(facts.written >= 1, 'the first bundle was written');
+  // An upper bound only (a slow machine makes fewer rounds, never more).
+  assert.ok(facts.rounds <= Math.floor(facts.elapsed / 0.2) + 1, `${facts.rounds} rounds in ${facts.elapsed} s with a 0.2 s gap`);
+  assert.equal(facts.writtenAfter, facts.written, 'the same documents again are not written');
+  assert.equal(facts.changes, 0, 'nor loaded again (a load would announce a bundle)');
+  assert.equal(facts.lastRefusal, null);
+}

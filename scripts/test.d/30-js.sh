@@ -4,8 +4,10 @@
 # the wasm (the project's own, and the contract's at ../shared/vectors when
 # that folder exists, as it does in CI, with ../shared/vectors-v2 and -v3; the
 # project's v3 vectors in tests/vectors-v3), and the
-# Playwright tests in Debian's chromium (harness, web-view, screenshot, URL
-# differential, the containment attacks, and every vector file run in the page).
+# Playwright tests in Debian's chromium (harness with its mini programs in
+# realms of their own and its key sets, web-view, screenshot, URL
+# differential, the containment and hostile attacks, the honest mini
+# program's scenarios, the sync takeover, and every vector file run in the page).
 set -euo pipefail
 cargo test --locked -p guard-wasm -p guard-abi
 bash js/scripts/build-wasm.sh

@@ -81,8 +81,7 @@ pub enum Step {
         bundle: String,
         now: u64,
     },
-    /// Contract v3: a key-set load (native and wasmtime only, until the
-    /// Node leg's bridge takes roots).
+    /// Contract v3: a key-set load (`loadKeys` in the Node leg).
     LoadKeys {
         keyset: String,
         now: u64,

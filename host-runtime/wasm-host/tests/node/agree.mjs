@@ -6,12 +6,16 @@
 //
 //   node agree.mjs SCENARIOS.json > decisions.jsonl
 //
-// SCENARIOS.json: {"scenarios":[{"keys":"<SecretKey> | {\"secret\"?,\"keys\"?:[JWK]}","steps":[
+// SCENARIOS.json: {"scenarios":[{"keys":"<SecretKey> | <configuration JSON>","steps":[
 //   {"op":"load","bundle":"...","now":N} |
-//   {"op":"check","app":"...","kind":"api|request|upload|download|socket|webview|tcp|udp","subject":"...","now":N} |
+//   {"op":"load_keys","keyset":"...","now":N} |
+//   {"op":"check","app":"...","kind":"api|request|upload|download|socket|webview|tcp|udp|media","subject":"...","now":N} |
 //   {"op":"launch","app":"...","version":"...","package_sha256":"...","now":N}]}]}
 // (tcp and udp subjects are `host:port`, split as guard-core's
-// Check::from_subject splits them.)
+// Check::from_subject splits them.) The configuration JSON is the one
+// guard_conformance::engine_keys writes: `{"secret"?, "keys"?, "roots"?,
+// "superapp_id"?, "local_prefixes"?}`; contract v3's key sets go to
+// `loadKeys`, media checks to `checkMedia`.
 // Output lines: {"load":"<code>","message":"..."} or
 //   {"allow":bool,"code":"<code>"|null,"message":"...","reported":bool}
 import { readFileSync, writeSync } from 'node:fs';
@@ -26,6 +30,7 @@ const METHOD = {
   download: 'checkDownload',
   socket: 'checkSocket',
   webview: 'checkWebview',
+  media: 'checkMedia',
 };
 
 // `host:port` split at the last `:`; the port is 0 (never allowed) when
@@ -39,13 +44,18 @@ function splitHostPort(target) {
   return [host, Math.min(Number(port), 0xffffffff)];
 }
 
-// What the Rust side makes an engine from: a SecretKey, or a key-set JSON.
+// What the Rust side makes an engine from: a SecretKey, or a guard
+// configuration JSON, in the bridge's spelling of each field. A field this
+// leg does not know fails the run, so a new one cannot be dropped unseen.
+const CONFIG_FIELDS = { secret: 'secret', keys: 'keys', roots: 'roots', superapp_id: 'superappId', local_prefixes: 'localPrefixes' };
 function guardOptions(keys) {
   if (!keys.startsWith('{')) return { secret: keys };
-  const set = JSON.parse(keys);
+  const config = JSON.parse(keys);
   const options = {};
-  if (set.secret !== undefined) options.secret = set.secret;
-  if (set.keys !== undefined) options.keys = set.keys;
+  for (const [field, value] of Object.entries(config)) {
+    if (!Object.hasOwn(CONFIG_FIELDS, field)) throw new Error(`agree.mjs: unknown configuration field \`${field}\``);
+    options[CONFIG_FIELDS[field]] = value;
+  }
   return options;
 }
 
@@ -59,8 +69,8 @@ for (const scenario of input.scenarios) {
   const guard = await createGuard(guardOptions(scenario.keys));
   for (const step of scenario.steps) {
     let d;
-    if (step.op === 'load') {
-      const r = guard.load(step.bundle, { now: step.now });
+    if (step.op === 'load' || step.op === 'load_keys') {
+      const r = step.op === 'load' ? guard.load(step.bundle, { now: step.now }) : guard.loadKeys(step.keyset, { now: step.now });
       out.push(JSON.stringify({ load: r.code, message: r.message }));
       continue;
     } else if (step.op === 'launch') {
@@ -69,6 +79,7 @@ for (const scenario of input.scenarios) {
       const [host, port] = splitHostPort(step.subject);
       d = guard[step.kind === 'tcp' ? 'checkTcp' : 'checkUdp'](step.app, host, port, { now: step.now });
     } else {
+      if (!Object.hasOwn(METHOD, step.kind)) throw new Error(`agree.mjs: unknown check kind \`${step.kind}\``);
       d = guard[METHOD[step.kind]](step.app, step.subject, { now: step.now });
     }
     out.push(JSON.stringify({ allow: d.allow, code: d.code ?? null, message: d.message, reported: d.reported === true }));
