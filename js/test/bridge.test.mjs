@@ -358,6 +358,16 @@ test('guard methods are frozen and cannot be replaced', async () => {
   assert.throws(() => { 'use strict'; guard.checkApi = () => ({ allow: true }); }, TypeError);
 });
 
+test('a wrapped call reads the clock after copying its arguments: a getter that outlasts the expiry cannot carry the call past it', () => {
+  // clock-child.mjs moves the realm's clock (captured by the bridge) from
+  // an options getter; one reading decides the API check and every door.
+  const out = JSON.parse(execFileSync(process.execPath, [new URL('./clock-child.mjs', import.meta.url).pathname], { encoding: 'utf8' }).trim());
+  assert.equal(out.load, 'ok');
+  assert.equal(out.before, 1, 'before the expiry the call reaches the original');
+  assert.equal(out.after, 1, 'the call whose copy outlasted the expiry never reaches it');
+  assert.deepEqual(out.failed, ['request:fail no valid permission policy']);
+});
+
 test('wrapped calls read the real clock on every call: past expires_at they are no_policy', async () => {
   // Loaded while still valid (an explicit `now`), then used after expiry: the
   // wrapped hot path must not reuse the load's time or any cached reading.
