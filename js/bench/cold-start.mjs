@@ -7,6 +7,7 @@
 // from `cargo bench -p guard-wasm-host --bench checks -- startup`.
 //
 //   node js/bench/cold-start.mjs [runs]     (default 15)
+//   GUARD_WASM=/tmp/other_bg.wasm node js/bench/cold-start.mjs   (another build)
 //
 // Prints the median and the spread per runtime and phase, and the ratio of
 // Chromium to Node measured in the same run. Not a test: nothing asserts timings.
@@ -22,6 +23,7 @@ import { signPolicyEdDsa, publicJwk } from '../src/vectors/sign.mjs';
 
 const JS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.argv[2] ?? 15);
+const WASM = process.env.GUARD_WASM ?? join(JS_ROOT, 'pkg', 'guard_wasm_bg.wasm');
 const NOW = Math.floor(Date.now() / 1000);
 
 // One measured start, as the body of an async function in either runtime:
@@ -68,7 +70,7 @@ const child = `
   import { readFileSync } from 'node:fs';
   import { createGuard } from ${JSON.stringify(new URL('../src/index.js', import.meta.url).href)};
   const { keys, bundle, now } = JSON.parse(process.argv[1]);
-  const bytes = readFileSync(${JSON.stringify(join(JS_ROOT, 'pkg', 'guard_wasm_bg.wasm'))});
+  const bytes = readFileSync(${JSON.stringify(WASM)});
   const ms = await (async () => { ${MEASURE} })();
   console.log(JSON.stringify(ms));
 `;
@@ -84,6 +86,7 @@ const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'a
 const server = createServer(async (req, res) => {
   const path = new URL(req.url, 'http://cold.invalid').pathname;
   if (path === '/') { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html><body>cold start</body>'); return; }
+  if (path === '/guard.wasm') { res.writeHead(200, { 'content-type': TYPES['.wasm'], 'cache-control': 'no-store' }); res.end(await readFile(WASM)); return; }
   const rel = normalize(decodeURIComponent(path)).replace(/^[/\\]+/, '');
   if (rel.startsWith('..') || rel.includes(`${sep}..`) || !(rel.startsWith('src') || rel.startsWith('pkg'))) { res.writeHead(404); res.end(); return; }
   try {
@@ -109,7 +112,7 @@ try {
     // The bytes are fetched before the clock starts, as Node reads its file first.
     chrome.push(await page.evaluate(async ({ keys, bundle, now, measure }) => {
       const { createGuard } = await import('/src/index.js');
-      const bytes = new Uint8Array(await (await fetch('/pkg/guard_wasm_bg.wasm')).arrayBuffer());
+      const bytes = new Uint8Array(await (await fetch('/guard.wasm')).arrayBuffer());
       const run = new Function('createGuard', 'keys', 'bundle', 'now', 'bytes', `return (async () => { ${measure} })();`);
       return run(createGuard, keys, bundle, now, bytes);
     }, { keys, bundle, now: NOW, measure: MEASURE }));
@@ -124,7 +127,7 @@ const PHASES = ['from bytes to the first decision', 'compile', 'create (instanti
 const n = PHASES.map((_, i) => stats(node.map((r) => r[i])));
 const c = PHASES.map((_, i) => stats(chrome.map((r) => r[i])));
 const ms = (x) => x.toFixed(2);
-console.log(`${os.cpus()[0]?.model ?? 'unknown cpu'} (${os.cpus().length} cpus), node ${process.version}, ${chromeVersion}, ${RUNS} runs each`);
+console.log(`${os.cpus()[0]?.model ?? 'unknown cpu'} (${os.cpus().length} cpus), node ${process.version}, ${chromeVersion}, ${RUNS} runs each, ${WASM}`);
 console.log('| phase | Node median ms (min–max) | Chromium median ms (min–max) |');
 console.log('|---|---:|---:|');
 PHASES.forEach((p, i) => console.log(`| ${p} | ${ms(n[i].median)} (${ms(n[i].min)}–${ms(n[i].max)}) | ${ms(c[i].median)} (${ms(c[i].min)}–${ms(c[i].max)}) |`));
