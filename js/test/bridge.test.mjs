@@ -74,6 +74,22 @@ test('no policy denies everything; load outcomes are the contract codes', async 
   await assert.rejects(createGuard({}), TypeError);
 });
 
+test('a wrapped request hands the original a frozen null-prototype copy whose url is the href', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  const options = { url: 'HTTPS://API.SHOP.EXAMPLE/x', method: 'GET' };
+  mp.request(options);
+  assert.equal(wx.calls.length, 1);
+  const got = wx.calls[0][1];
+  assert.notEqual(got, options);
+  assert.equal(Object.getPrototypeOf(got), null);
+  assert.ok(Object.isFrozen(got));
+  assert.deepEqual(Object.keys(got), ['url', 'method']);
+  assert.equal(got.url, 'https://api.shop.example/x');
+  assert.throws(() => { got.url = 'https://evil.example/'; }, TypeError);
+  assert.throws(() => { got.extra = 1; }, TypeError);
+  assert.equal(got.url, 'https://api.shop.example/x');
+});
+
 test('an allowed async call reaches the original with its arguments', async () => {
   const { wx, mp } = await wrapped(todayPolicy());
   // The callback reaches the original through a trampoline that calls it
