@@ -5,6 +5,7 @@
 //! reported when the guard is created, never a guard that allows more.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use thiserror::Error;
 use url::Url;
 
@@ -82,10 +83,14 @@ pub struct GuardConfig {
 struct ConfigJson {
     #[serde(default)]
     secret: Option<String>,
+    // The JWKs as written, handed to `KeySet::from_json` as they are: a
+    // parsed `Value` written back out links `Value`'s serialisation into the
+    // `.wasm` for no decision (8.6 KB raw), and settles a member written
+    // twice on the last one silently (decision 401).
     #[serde(default)]
-    keys: Option<Vec<serde_json::Value>>,
+    keys: Option<Vec<Box<RawValue>>>,
     #[serde(default)]
-    roots: Option<Vec<serde_json::Value>>,
+    roots: Option<Vec<Box<RawValue>>>,
     #[serde(default)]
     superapp_id: Option<String>,
     #[serde(default)]
@@ -156,7 +161,7 @@ impl GuardConfig {
                 }
                 check_name(|| "superapp_id".into(), &superapp_id)
                     .map_err(|e| ConfigError::SuperappId(e.reason))?;
-                let json = serde_json::json!({ "keys": roots }).to_string();
+                let json = key_set_json(None, Some(&roots))?;
                 let roots = KeySet::from_json(&json).map_err(|e| match e {
                     KeyError::Empty => ConfigError::Empty,
                     other => ConfigError::Key(other),
@@ -164,8 +169,7 @@ impl GuardConfig {
                 GuardConfig::roots(roots, &superapp_id)
             }
             (None, None) => {
-                let json =
-                    serde_json::json!({ "secret": raw.secret, "keys": raw.keys }).to_string();
+                let json = key_set_json(raw.secret.as_deref(), raw.keys.as_deref())?;
                 let keys = KeySet::from_json(&json).map_err(|e| match e {
                     KeyError::Empty => ConfigError::Empty,
                     other => ConfigError::Key(other),
@@ -176,6 +180,36 @@ impl GuardConfig {
         };
         config.with_local_prefixes(&raw.local_prefixes)
     }
+}
+
+/// The key-set JSON `{"secret"?, "keys"?}` of a configuration's fields (as
+/// `KeySet::from_json` reads it): the secret re-escaped, the JWKs as written.
+fn key_set_json(
+    secret: Option<&str>,
+    keys: Option<&[Box<RawValue>]>,
+) -> Result<String, ConfigError> {
+    let mut json = String::from("{");
+    if let Some(secret) = secret {
+        json.push_str("\"secret\":");
+        json.push_str(
+            &serde_json::to_string(secret).map_err(|e| ConfigError::Json(e.to_string()))?,
+        );
+    }
+    if let Some(keys) = keys {
+        if secret.is_some() {
+            json.push(',');
+        }
+        json.push_str("\"keys\":[");
+        for (i, key) in keys.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(key.get());
+        }
+        json.push(']');
+    }
+    json.push('}');
+    Ok(json)
 }
 
 /// §3.7: a local prefix is an absolute URL whose path ends in `/`; kept as
@@ -226,6 +260,25 @@ mod tests {
         ] {
             assert!(local_prefix(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn keys_reach_the_key_set_reader_as_written() {
+        let x = "CgwQB9HaZxdpWeJ4yxp9AGHTlXmw46RZIN9wnsYNNN4";
+        let jwk = format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"k","x":"{x}"}}"#);
+        // The secret's value reaches the reader, not its JSON spelling.
+        let secret = r#""k3yK3yk3yK3y\u006b3y1""#;
+        let both = GuardConfig::from_json(&format!(r#"{{"secret":{secret},"keys":[{jwk}]}}"#));
+        assert!(both.is_ok(), "{:?}", both.err());
+        // A member written twice is refused, never settled on one of the two
+        // (a parsed value written back out would keep the last silently).
+        let twice = format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"k","x":"AAAA","x":"{x}"}}"#);
+        assert!(matches!(
+            GuardConfig::from_json(&format!(r#"{{"keys":[{twice}]}}"#)),
+            Err(ConfigError::Key(_))
+        ));
+        // Neither is a JWK that is not an object.
+        assert!(GuardConfig::from_json(r#"{"keys":[7]}"#).is_err());
     }
 
     #[test]

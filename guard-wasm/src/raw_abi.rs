@@ -752,6 +752,21 @@ pub extern "C" fn guard_href() -> i64 {
     })
 }
 
+/// Whether the href of the last URL check is exactly `input[start..start +
+/// len]`: 1 when it is, 0 when not (another string, or none). A JS caller
+/// that wrote that URL itself then hands its own string on without reading
+/// any text back, and without the `BigInt` that [`guard_href`]'s packed
+/// `i64` is in JS (the allowed request's common case). [`ERR_BUSY`] when busy.
+#[no_mangle]
+pub extern "C" fn guard_href_is_input(start: u32, len: u32) -> i32 {
+    with_state(ERR_BUSY, |s| match s.href {
+        Href::Input(a, n) => {
+            i32::from(usize::try_from(start) == Ok(a) && usize::try_from(len) == Ok(n))
+        }
+        Href::None | Href::Owned(_) => 0,
+    })
+}
+
 /// Renders the message of the last load or check (guard-core's `errMsg`, or
 /// the load error; empty after a successful load) into the output buffer and
 /// returns `(address << 32) | length`. The text stays valid until the next
@@ -1129,8 +1144,18 @@ mod tests {
             STATE.with(|s| matches!(s.borrow().href, Href::Input(2, 21))),
             "an href that is its input is not copied"
         );
+        assert_eq!(guard_href_is_input(2, 21), 1);
+        for (start, len) in [(0, 23), (2, 20), (3, 21), (2, 22)] {
+            assert_eq!(guard_href_is_input(start, len), 0, "{start}..+{len}");
+        }
+        // An href that is not the input (lower-cased here) is never claimed to be.
+        let n = put(b"mpHTTPS://api.example/x");
+        assert_eq!(guard_check_url(1, 2, n - 2, 100), 0);
+        assert_eq!(href(), "https://api.example/x");
+        assert_eq!(guard_href_is_input(2, 21), 0);
         put(b"x");
         assert_eq!(guard_href(), i64::from(ERR_BAD_INPUT));
+        assert_eq!(guard_href_is_input(0, 1), 0);
     }
 
     #[test]

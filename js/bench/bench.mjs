@@ -187,13 +187,20 @@ console.log(lines.join('\n'));
 console.log(`\`Math.floor(Date.now() / 1000)\` alone: ${fmt(clockNs)} ns`);
 
 // ---- before/after, same run: another copy of the bridge (for the containment
-// work, the one that drove the wasm-bindgen glue) against this one. Opt-in,
-// so no old code lives in the repository:
+// work, the one that drove the wasm-bindgen glue) or another build of the
+// .wasm (for the size work: another opt-level, wasm-opt, a cut) against this
+// one. Opt-in, so no old code lives in the repository:
 //   git show 00713e8:js/src/index.js > js/bench/before.js   (gitignored)
 //   GUARD_BRIDGE_BEFORE=./before.js node js/bench/bench.mjs
-if (process.env.GUARD_BRIDGE_BEFORE) {
-const { createGuard: createGuardBefore } = await import(new URL(process.env.GUARD_BRIDGE_BEFORE, import.meta.url));
-const before = await createGuardBefore({ secret: SECRET });
+//   GUARD_WASM_BEFORE=/tmp/old_bg.wasm node js/bench/bench.mjs
+// (both together: that bridge over that .wasm, e.g. main's as it was).
+if (process.env.GUARD_BRIDGE_BEFORE || process.env.GUARD_WASM_BEFORE) {
+const createBefore = process.env.GUARD_BRIDGE_BEFORE
+  ? (await import(new URL(process.env.GUARD_BRIDGE_BEFORE, import.meta.url))).createGuard
+  : createGuard;
+const before = await createBefore(process.env.GUARD_WASM_BEFORE
+  ? { secret: SECRET, wasm: readFileSync(process.env.GUARD_WASM_BEFORE) }
+  : { secret: SECRET });
 if (before.load(signPolicy(policy, SECRET), { now }).code !== 'ok') throw new Error('load (before)');
 const guardedBefore = before.wrap(baseWx, { appId: APP });
 const NON_ASCII_URLS = ['https://api.shop.example/\u00fc', 'https://x.img.shop.example/caf\u00e9.png', 'https://evil.example/\u00e9'];

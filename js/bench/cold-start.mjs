@@ -7,9 +7,10 @@
 // from `cargo bench -p guard-wasm-host --bench checks -- startup`.
 //
 //   node js/bench/cold-start.mjs [runs]     (default 15)
+//   GUARD_WASM=/tmp/other_bg.wasm node js/bench/cold-start.mjs   (another build)
 //
-// Prints the median and the spread per runtime, and the ratio of Chromium to
-// Node measured in the same run. Not a test: nothing asserts timings.
+// Prints the median and the spread per runtime and phase, and the ratio of
+// Chromium to Node measured in the same run. Not a test: nothing asserts timings.
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -22,18 +23,31 @@ import { signPolicyEdDsa, publicJwk } from '../src/vectors/sign.mjs';
 
 const JS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.argv[2] ?? 15);
+const WASM = process.env.GUARD_WASM ?? join(JS_ROOT, 'pkg', 'guard_wasm_bg.wasm');
 const NOW = Math.floor(Date.now() / 1000);
 
 // One measured start, as the body of an async function in either runtime:
-// `bytes` (the .wasm), `keys` and `bundle` given; answers milliseconds.
+// `bytes` (the .wasm), `keys` and `bundle` given; answers milliseconds per
+// phase: [total, compile, create (instantiate + guard_new + the key set),
+// load (verify + parse + compile the bundle), first check, and a second
+// guard on the same compiled module (create + load + check: what every
+// further mini program of the process pays)].
 const MEASURE = `
   const t0 = performance.now();
-  const guard = await createGuard({ keys, wasm: bytes });
+  const module = await WebAssembly.compile(bytes);
+  const t1 = performance.now();
+  const guard = await createGuard({ keys, wasm: module });
+  const t2 = performance.now();
   const loaded = guard.load(bundle, { now });
   if (loaded.code !== 'ok') throw new Error('load: ' + loaded.code + ' ' + loaded.message);
+  const t3 = performance.now();
   const d = guard.checkApi('mp_shop', 'getLocation', { now });
   if (d.allow) throw new Error('the first decision should deny');
-  return performance.now() - t0;
+  const t4 = performance.now();
+  const again = await createGuard({ keys, wasm: module });
+  if (again.load(bundle, { now }).code !== 'ok' || again.checkApi('mp_shop', 'getLocation', { now }).allow) throw new Error('second guard');
+  const t5 = performance.now();
+  return [t4 - t0, t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4];
 `;
 
 const jwk = { ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'cold-1' };
@@ -56,15 +70,15 @@ const child = `
   import { readFileSync } from 'node:fs';
   import { createGuard } from ${JSON.stringify(new URL('../src/index.js', import.meta.url).href)};
   const { keys, bundle, now } = JSON.parse(process.argv[1]);
-  const bytes = readFileSync(${JSON.stringify(join(JS_ROOT, 'pkg', 'guard_wasm_bg.wasm'))});
+  const bytes = readFileSync(${JSON.stringify(WASM)});
   const ms = await (async () => { ${MEASURE} })();
-  console.log(ms);
+  console.log(JSON.stringify(ms));
 `;
 const node = [];
 for (let i = 0; i < RUNS; i++) {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', child, JSON.stringify({ keys, bundle, now: NOW })], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`node run failed: ${r.stderr}`);
-  node.push(Number(r.stdout.trim()));
+  node.push(JSON.parse(r.stdout.trim()));
 }
 
 // ---- Chromium: a fresh context (no caches) and page per run, loopback server.
@@ -72,6 +86,7 @@ const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'a
 const server = createServer(async (req, res) => {
   const path = new URL(req.url, 'http://cold.invalid').pathname;
   if (path === '/') { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html><body>cold start</body>'); return; }
+  if (path === '/guard.wasm') { res.writeHead(200, { 'content-type': TYPES['.wasm'], 'cache-control': 'no-store' }); res.end(await readFile(WASM)); return; }
   const rel = normalize(decodeURIComponent(path)).replace(/^[/\\]+/, '');
   if (rel.startsWith('..') || rel.includes(`${sep}..`) || !(rel.startsWith('src') || rel.startsWith('pkg'))) { res.writeHead(404); res.end(); return; }
   try {
@@ -87,6 +102,7 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
+const chromeVersion = `Chromium ${browser.version()}`;
 const chrome = [];
 try {
   for (let i = 0; i < RUNS; i++) {
@@ -96,7 +112,7 @@ try {
     // The bytes are fetched before the clock starts, as Node reads its file first.
     chrome.push(await page.evaluate(async ({ keys, bundle, now, measure }) => {
       const { createGuard } = await import('/src/index.js');
-      const bytes = new Uint8Array(await (await fetch('/pkg/guard_wasm_bg.wasm')).arrayBuffer());
+      const bytes = new Uint8Array(await (await fetch('/guard.wasm')).arrayBuffer());
       const run = new Function('createGuard', 'keys', 'bundle', 'now', 'bytes', `return (async () => { ${measure} })();`);
       return run(createGuard, keys, bundle, now, bytes);
     }, { keys, bundle, now: NOW, measure: MEASURE }));
@@ -107,11 +123,12 @@ try {
   server.close();
 }
 
-const n = stats(node);
-const c = stats(chrome);
-console.log(`${os.cpus()[0]?.model ?? 'unknown cpu'} (${os.cpus().length} cpus), node ${process.version}, ${RUNS} runs each`);
-console.log('| runtime | median ms | min | max |');
-console.log('|---|---:|---:|---:|');
-console.log(`| Node (fresh process) | ${n.median.toFixed(2)} | ${n.min.toFixed(2)} | ${n.max.toFixed(2)} |`);
-console.log(`| Chromium (fresh context) | ${c.median.toFixed(2)} | ${c.min.toFixed(2)} | ${c.max.toFixed(2)} |`);
-console.log(`Chromium / Node (medians, same run): ${(c.median / n.median).toFixed(2)}×`);
+const PHASES = ['from bytes to the first decision', 'compile', 'create (instantiate, key set)', 'load (verify, parse)', 'first check', 'another guard, same module (create, load, check)'];
+const n = PHASES.map((_, i) => stats(node.map((r) => r[i])));
+const c = PHASES.map((_, i) => stats(chrome.map((r) => r[i])));
+const ms = (x) => x.toFixed(2);
+console.log(`${os.cpus()[0]?.model ?? 'unknown cpu'} (${os.cpus().length} cpus), node ${process.version}, ${chromeVersion}, ${RUNS} runs each, ${WASM}`);
+console.log('| phase | Node median ms (min–max) | Chromium median ms (min–max) |');
+console.log('|---|---:|---:|');
+PHASES.forEach((p, i) => console.log(`| ${p} | ${ms(n[i].median)} (${ms(n[i].min)}–${ms(n[i].max)}) | ${ms(c[i].median)} (${ms(c[i].min)}–${ms(c[i].max)}) |`));
+console.log(`Chromium / Node (medians of the total, same run): ${(c[0].median / n[0].median).toFixed(2)}×`);

@@ -59,7 +59,7 @@ const NEEDED = objectFreeze([
   'guard_max_bundle_bytes', 'guard_max_url_bytes', 'guard_load_too_large',
   'guard_check_launch', 'guard_check_socket_target', 'guard_check_redirect',
   'guard_take_reports', 'guard_requeue_reports', 'guard_floor', 'guard_restore_floor',
-  'guard_new_config', 'guard_load_keys', 'guard_signed_state', 'guard_restore_state',
+  'guard_new_config', 'guard_load_keys', 'guard_signed_state', 'guard_restore_state', 'guard_href_is_input',
 ]);
 
 export const ABI_VERSION = 4;
@@ -112,6 +112,7 @@ export async function open(module) {
   const gMessage = x.guard_message;
   const gMessageFor = x.guard_message_for;
   const gHref = x.guard_href;
+  const gHrefIsInput = x.guard_href_is_input;
   const gCodeName = x.guard_code_name;
   const gErrno = x.guard_errno;
   const gKind = x.guard_kind;
@@ -152,9 +153,6 @@ export async function open(module) {
   // UTF-8 lengths in `lens`. A string longer than `limit` bytes is cut just
   // past `limit` (never copied whole), so the guard sees a too-long string.
   const lens = [0, 0, 0];
-  // Where put() wrote its strings: the href of a URL check that is its own
-  // input is answered with the caller's string (see href()).
-  let putAt = 0;
   const cap = (str, limit) => {
     const n = str === undefined ? 0 : str.length * 3;
     return n < limit + 4 ? n : limit + 4;
@@ -165,7 +163,6 @@ export async function open(module) {
     const capU = cap(u, limit);
     const at = input(capS + capT + capU) >>> 0;
     if (at === 0 && capS + capT + capU !== 0) return false;
-    putAt = at;
     const buffer = apply(memoryBuffer, memory, []);
     const a = apply(encodeInto, encoder, [s, new U8(buffer, at, capS)]).written;
     lens[0] = a;
@@ -186,6 +183,9 @@ export async function open(module) {
     return apply(decode, decoder, [new U8(buffer, ptr, len)]);
   }
 
+  // The URL of the last URL check and where put() wrote it in the input
+  // buffer: an href that is that very input is answered with the caller's
+  // string (see href()).
   let lastUrl = null;
   let lastUrlAt = 0;
   let lastUrlLen = 0;
@@ -237,7 +237,7 @@ export async function open(module) {
       lastUrl = null;
       if (!put(url, undefined, MAX_URL)) return -4;
       lastUrl = url;
-      lastUrlAt = putAt;
+      lastUrlAt = 0;
       lastUrlLen = lens[0];
       return gCheckUrlHandle(kind, handle, lens[0], big(t));
     },
@@ -249,7 +249,7 @@ export async function open(module) {
       lastUrl = null;
       if (!put(app, url, MAX_URL)) return -4;
       lastUrl = url;
-      lastUrlAt = putAt + lens[0];
+      lastUrlAt = lens[0];
       lastUrlLen = lens[1];
       return gCheckUrl(kind, lens[0], lens[1], big(t));
     },
@@ -273,12 +273,14 @@ export async function open(module) {
      * The href of the last URL check, or null. When guard-core answered the
      * input itself (its fast path: the URL already is its serialisation,
      * hence ASCII, hence byte for byte the caller's string), that string is
-     * answered without decoding anything.
+     * answered without decoding anything, asked with integers only (the
+     * packed i64 of guard_href is a BigInt here, which costs more than the
+     * question).
      */
     href() {
+      if (lastUrl !== null && gHrefIsInput(lastUrlAt, lastUrlLen) === 1) return lastUrl;
       const packed = gHref();
       if (packed < 0n) return null;
-      if (lastUrl !== null && NumberCtor(packed & LOW32) === lastUrlLen && NumberCtor((packed >> 32n) & LOW32) === lastUrlAt) return lastUrl;
       return text(packed);
     },
     message: () => text(gMessage()) ?? '',

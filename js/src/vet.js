@@ -29,6 +29,15 @@ const PROTO_KEY = '__proto__';
 /** Largest array along a door path (urls[], sources[]) one call may carry; the rest is dropped. */
 const MAX_TARGETS = 1000;
 
+/**
+ * A fresh empty object whose prototype is null, made so that the engine
+ * keeps it a fast (shaped) object: V8 makes `Object.create(null)` a hash
+ * table from the start, and freezing one of those costs more than the rest
+ * of a wrapped request (issue 24). Its prototype is null before any
+ * property is written, so no setter is ever found on the way.
+ */
+const nullObject = () => setPrototypeOf({}, null);
+
 /** Whether `o` is an options object by its shape alone: its prototype is Object.prototype or null. */
 export function isPlain(o) {
   const p = getPrototypeOf(o);
@@ -100,7 +109,7 @@ function createCopies() {
       // A literal (the usual options): its own enumerable properties, each
       // read once by the captured Object.assign into a null-prototype object
       // (where [[Set]] only defines: there is no setter to find).
-      const copy = assign(create(null), o);
+      const copy = assign(nullObject(), o);
       // An own `__proto__` (JSON.parse makes one) would stay an own key
       // here, and an original that merges the options with
       // Object.assign({}, defaults, o) would take it as its prototype and
@@ -113,7 +122,7 @@ function createCopies() {
       }
       return copy;
     }
-    const copy = create(null);
+    const copy = nullObject();
     const seen = create(null);
     for (let p = o; p !== null && p !== ObjectProto && p !== ArrayProto && p !== FunctionProto; p = getPrototypeOf(p)) {
       const keys = ownKeys(p);

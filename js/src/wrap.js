@@ -158,7 +158,8 @@ export function createWrapping(parts) {
     return freeze(wrapper);
   }
 
-  // The API check of `name` for `appId`: ids resolved once per guard
+  // The API check of `name` for `appId` at `t` (the call's one clock
+  // reading, which costs more than the check itself): ids resolved once per guard
   // generation (a re-key makes a new guard with new tables), integers into
   // wasm. Answers `{ v, id }`.
   function verdictFor(appId, name) {
@@ -166,10 +167,9 @@ export function createWrapping(parts) {
     let id;
     let handle;
     const out = { __proto__: null, v: 0, id: undefined };
-    return () => {
+    return (t) => {
       const gen = generation();
       if (g !== gen) { id = apiIdOf(name); handle = appHandleOf(appId); g = gen; }
-      const t = now();
       out.v = verdictOf(handle !== undefined && id !== undefined ? core.checkApi(handle, id, t) : core.checkApiName(appId, name, t));
       out.id = id;
       return out;
@@ -181,9 +181,13 @@ export function createWrapping(parts) {
   function call(scope, self, original, info, plan, check, args, isNew, wrapper) {
     const name = info.name;
     // Every field own: a record read at call time, never through a prototype.
-    const ctx = { scope, appId: scope.appId, label: name, msg: name, t: now(), results: undefined };
+    const ctx = { scope, appId: scope.appId, label: name, msg: name, t: 0, results: undefined };
     const prepared = copyArgs(ctx, args, plan, info.argShape);
-    const verdict = check();
+    // The clock once, after the copy (whose getters are the caller's code,
+    // which must not hold a check back to before an expiry): the API check
+    // and every door check of this call decide at the same second.
+    ctx.t = now();
+    const verdict = check(ctx.t);
     const v = verdict.v;
     const style = isNew ? 'construct' : info.style;
     if (v !== 0) {

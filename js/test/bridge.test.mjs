@@ -74,6 +74,22 @@ test('no policy denies everything; load outcomes are the contract codes', async 
   await assert.rejects(createGuard({}), TypeError);
 });
 
+test('a wrapped request hands the original a frozen null-prototype copy whose url is the href', async () => {
+  const { wx, mp } = await wrapped(todayPolicy());
+  const options = { url: 'HTTPS://API.SHOP.EXAMPLE/x', method: 'GET' };
+  mp.request(options);
+  assert.equal(wx.calls.length, 1);
+  const got = wx.calls[0][1];
+  assert.notEqual(got, options);
+  assert.equal(Object.getPrototypeOf(got), null);
+  assert.ok(Object.isFrozen(got));
+  assert.deepEqual(Object.keys(got), ['url', 'method']);
+  assert.equal(got.url, 'https://api.shop.example/x');
+  assert.throws(() => { got.url = 'https://evil.example/'; }, TypeError);
+  assert.throws(() => { got.extra = 1; }, TypeError);
+  assert.equal(got.url, 'https://api.shop.example/x');
+});
+
 test('an allowed async call reaches the original with its arguments', async () => {
   const { wx, mp } = await wrapped(todayPolicy());
   // The callback reaches the original through a trampoline that calls it
@@ -356,6 +372,16 @@ test('guard methods are frozen and cannot be replaced', async () => {
   const guard = await loaded();
   assert.ok(Object.isFrozen(guard));
   assert.throws(() => { 'use strict'; guard.checkApi = () => ({ allow: true }); }, TypeError);
+});
+
+test('a wrapped call reads the clock after copying its arguments: a getter that outlasts the expiry cannot carry the call past it', () => {
+  // clock-child.mjs moves the realm's clock (captured by the bridge) from
+  // an options getter; one reading decides the API check and every door.
+  const out = JSON.parse(execFileSync(process.execPath, [new URL('./clock-child.mjs', import.meta.url).pathname], { encoding: 'utf8' }).trim());
+  assert.equal(out.load, 'ok');
+  assert.equal(out.before, 1, 'before the expiry the call reaches the original');
+  assert.equal(out.after, 1, 'the call whose copy outlasted the expiry never reaches it');
+  assert.deepEqual(out.failed, ['request:fail no valid permission policy']);
 });
 
 test('wrapped calls read the real clock on every call: past expires_at they are no_policy', async () => {
