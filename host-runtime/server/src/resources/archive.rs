@@ -4,8 +4,9 @@
 //! to the directory (no data before, between or after them), each entry a
 //! plain file or directory whose name stays inside the package on every
 //! extractor (no symlink, absolute or drive path, backslash, colon, `..`,
-//! control character or duplicate, letter case ignored) and is not
-//! encrypted. The zip crate collapses duplicate names and computes past
+//! control character or duplicate, letter case and Unicode form ignored)
+//! and is not encrypted. The zip crate collapses duplicate names and
+//! computes past
 //! prepended data, so these rules are read from the bytes themselves.
 
 /// Most bytes a zip's end record (22) and its comment (65,535) take.
@@ -312,13 +313,24 @@ fn is_descriptor(e: &Entry, gap: usize) -> bool {
     e.descriptor && matches!(gap, 12 | 16 | 20 | 24)
 }
 
-/// Refuses duplicate names (letter case ignored, a directory's trailing
-/// `/` too) and entries inside a name another entry uses as a file.
+/// The name two entries must not share: a directory's trailing `/`
+/// dropped, canonically equivalent forms made one (NFC: macOS stores `é`
+/// and `e` + U+0301 as one file), letter case folded (upper then lower
+/// case, so that `ß` and `SS`, or the Kelvin sign and `k`, are one name, as
+/// on case-insensitive file systems).
+fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let nfc: String = name.trim_end_matches('/').nfc().collect();
+    nfc.to_uppercase().to_lowercase()
+}
+
+/// Refuses duplicate names ([`name_key`]) and entries inside a name another
+/// entry uses as a file.
 fn check_names(entries: &[Entry]) -> Result<(), LayoutError> {
     let mut seen = std::collections::HashMap::new();
     let mut files = std::collections::HashMap::new();
     for e in entries {
-        let key = e.name.trim_end_matches('/').to_lowercase();
+        let key = name_key(&e.name);
         if let Some(first) = seen.insert(key.clone(), &e.name) {
             return Err(LayoutError::Duplicate(quoted(first), quoted(&e.name)));
         }
@@ -327,7 +339,7 @@ fn check_names(entries: &[Entry]) -> Result<(), LayoutError> {
         }
     }
     for e in entries {
-        let key = e.name.trim_end_matches('/').to_lowercase();
+        let key = name_key(&e.name);
         let mut parent = key.as_str();
         while let Some((up, _)) = parent.rsplit_once('/') {
             if let Some(file) = files.get(up) {
@@ -479,6 +491,21 @@ mod tests {
         ] {
             assert!(name_problem(bad).is_some(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn names_that_one_file_system_or_another_makes_one_share_a_key() {
+        for (a, b) in [
+            ("app.json", "APP.JSON"),
+            ("pages/", "PAGES"),
+            ("caf\u{e9}.js", "cafe\u{301}.js"),
+            ("stra\u{df}e.js", "STRASSE.js"),
+            ("\u{212a}.js", "k.js"),
+        ] {
+            assert_eq!(name_key(a), name_key(b), "{a:?} {b:?}");
+        }
+        assert_ne!(name_key("a.js"), name_key("b.js"));
+        assert_ne!(name_key("\u{e9}.js"), name_key("e.js"));
     }
 
     #[test]

@@ -8,8 +8,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
+use crate::console_kit;
 
+use axum::http::StatusCode;
 use common::{both_stores, stores, unique, zip_of, Harness};
+use console_kit::{Browser, PW};
 use guard_server::state::{Limits, UploadQuota};
 use serde_json::json;
 use sha2::Digest;
@@ -229,6 +232,11 @@ fn hostile() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "entries `app.json` and `APP.JSON` have the same name (letter case ignored)",
         ),
         (
+            "two forms of one name (macOS makes them one file)",
+            plain(&[raw("caf\u{e9}.js", b"1"), raw("cafe\u{301}.js", b"2")]),
+            "have the same name",
+        ),
+        (
             "a file used as a directory",
             plain(&[raw("lib", b"x"), raw("lib/a.js", b"x")]),
             "entry `lib/a.js` is inside `lib`, which is a file",
@@ -319,7 +327,7 @@ async fn hostile_zips_are_refused_with_a_400_naming_the_entry() {
         assert_eq!(r.status, 201, "[{backend}] {}", r.text);
         assert_eq!(r.body["entries"], 3);
         let cases = hostile();
-        assert_eq!(cases.len(), 25);
+        assert_eq!(cases.len(), 26);
         for (what, zip, expect) in cases {
             let r = h.upload("dev", "mp1", &unique("1."), zip).await;
             assert_eq!(r.status, 400, "[{backend}] {what}: {}", r.text);
@@ -615,6 +623,90 @@ async fn reviewers_download_a_pending_package_and_read_its_files_and_nobody_else
         let (status, got) = bytes_of(&h, "review", &package).await;
         assert_eq!(status, 200);
         assert_eq!(got, zip, "[{backend}] the bytes uploaded");
+    }
+}
+
+/// Signs `who` in to the console with a fresh invite.
+async fn console_as(h: &Harness, who: &str) -> Browser {
+    let invite = h
+        .ok(
+            "admin",
+            "POST",
+            &format!("/api/v1/accounts/{who}/invites"),
+            None,
+            201,
+        )
+        .await;
+    let mut b = Browser::new(h.router.clone());
+    let p = b.redeem(invite["code"].as_str().unwrap(), PW).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{who}: {}", p.text);
+    b
+}
+
+#[tokio::test]
+async fn the_review_screen_lists_the_files_and_downloads_the_zip_for_reviewers_only() {
+    for (backend, store) in stores("pkg-console").await {
+        let mut h = Harness::new(backend, store).await;
+        h.world().await;
+        let zip = zip_of(&[("app.js", b"App({})"), ("pages/<b>x</b>.js", b"Page({})")]);
+        let r = h.upload("dev", "mp1", "1.0.0", zip.clone()).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let rid = h
+            .ok(
+                "dev",
+                "POST",
+                "/api/v1/apps/mp1/releases",
+                Some(json!({"app_version": "1.0.0"})),
+                201,
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let screen = format!("/console/superapps/sa1/review/{rid}");
+        let download = format!("/console/releases/{rid}/package");
+        for who in ["sa_admin", "review"] {
+            let mut b = console_as(&h, who).await;
+            let p = b.get(&screen).await;
+            assert_eq!(p.status, StatusCode::OK, "[{backend}] {who}");
+            assert!(p.has("id=\"package-files\""), "{who}: {}", p.text);
+            assert!(p.has("<code>app.js</code></td><td>7</td>"), "{}", p.text);
+            // A name is markup-escaped, never markup.
+            assert!(!p.has("<b>x</b>"), "{}", p.text);
+            assert!(p.has("pages/&#60;b&#62;x&#60;/b&#62;.js"), "{}", p.text);
+            assert!(p.has(&format!("href=\"{download}\"")));
+            let p = b.get(&download).await;
+            assert_eq!(p.status, StatusCode::OK, "[{backend}] {who}");
+            assert_eq!(p.headers["content-type"], "application/zip");
+            assert_eq!(
+                p.headers["content-disposition"],
+                "attachment; filename=\"mp1-1.0.0.zip\""
+            );
+            assert_eq!(p.headers["x-package-sha256"], sha_hex(&zip).as_str());
+        }
+        // The senior developer sees the screen but neither the list nor the
+        // link, and may not download; other teams' developers and other
+        // superapps' administrators get neither.
+        for who in ["senior", "dev2", "sa2_admin", "dev"] {
+            let mut b = console_as(&h, who).await;
+            let p = b.get(&screen).await;
+            assert!(
+                !p.has("package-files") && !p.has(&download),
+                "[{backend}] {who}: {}",
+                p.text
+            );
+            let p = b.get(&download).await;
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "[{backend}] {who}");
+            assert_ne!(p.headers["content-type"], "application/zip");
+        }
+        // Unauthenticated: sent to sign in, no bytes.
+        let p = Browser::new(h.router.clone()).get(&download).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "[{backend}]");
+        assert!(
+            p.location().starts_with("/console/login"),
+            "{}",
+            p.location()
+        );
     }
 }
 
