@@ -35,6 +35,9 @@ pub struct Entry {
     packed: u64,
     /// Whether a data descriptor follows its data (flag bit 3).
     descriptor: bool,
+    /// Its CRC-32, as the directory states it (a data descriptor must
+    /// repeat it).
+    crc: u32,
 }
 
 impl Entry {
@@ -277,6 +280,7 @@ fn central_entry(b: &[u8], p: usize) -> Result<(Entry, u16, usize), LayoutError>
         offset: u64::from(offset),
         packed: u64::from(packed),
         descriptor: flags & 0x0008 != 0,
+        crc: field32(16)?,
     };
     Ok((entry, method, next))
 }
@@ -307,10 +311,35 @@ fn local_end(b: &[u8], e: &Entry, method: u16, dir_start: usize) -> Result<usize
     Ok(end)
 }
 
-/// Whether `gap` bytes after an entry are its data descriptor (12 or 16
-/// bytes; 20 or 24 in zip64 form).
-fn is_descriptor(e: &Entry, gap: usize) -> bool {
-    e.descriptor && matches!(gap, 12 | 16 | 20 | 24)
+/// Whether the `gap` bytes of `b` at `at`, after entry `e`'s data, are its
+/// data descriptor: its CRC-32 and sizes as the directory states them,
+/// after an optional signature (12 or 16 bytes; 20 or 24 with 8-byte
+/// sizes), so that nothing else hides there.
+fn is_descriptor(b: &[u8], e: &Entry, at: usize, gap: usize) -> bool {
+    if !e.descriptor {
+        return false;
+    }
+    let (signed, wide) = match gap {
+        12 => (false, false),
+        16 => (true, false),
+        20 => (false, true),
+        24 => (true, true),
+        _ => return false,
+    };
+    let p = if signed { at + 4 } else { at };
+    if signed && !at_sig(b, at, *b"PK\x07\x08") {
+        return false;
+    }
+    let sizes = if wide {
+        let u64_at =
+            |o: usize| Some(u64::from(u32_at(b, o)?) | (u64::from(u32_at(b, o + 4)?) << 32));
+        u64_at(p + 4).zip(u64_at(p + 12))
+    } else {
+        u32_at(b, p + 4)
+            .map(u64::from)
+            .zip(u32_at(b, p + 8).map(u64::from))
+    };
+    u32_at(b, p) == Some(e.crc) && sizes == Some((e.packed, e.size))
 }
 
 /// The name two entries must not share: a directory's trailing `/`
@@ -417,7 +446,7 @@ pub fn entries(b: &[u8], max_entries: usize) -> Result<Vec<Entry>, LayoutError> 
     if p != dir_end {
         return Err(LayoutError::AfterDirectory((dir_end - p) as u64));
     }
-    check_tiling(&listed, dir_start)?;
+    check_tiling(b, &listed, dir_start)?;
     let out: Vec<Entry> = listed.into_iter().map(|(e, _)| e).collect();
     check_names(&out)?;
     Ok(out)
@@ -426,7 +455,7 @@ pub fn entries(b: &[u8], max_entries: usize) -> Result<Vec<Entry>, LayoutError> 
 /// The entries, in offset order, must cover `0..dir_start` exactly: no
 /// bytes before the first, none between two (but a data descriptor), no
 /// overlap.
-fn check_tiling(listed: &[(Entry, usize)], dir_start: usize) -> Result<(), LayoutError> {
+fn check_tiling(b: &[u8], listed: &[(Entry, usize)], dir_start: usize) -> Result<(), LayoutError> {
     let mut order: Vec<&(Entry, usize)> = listed.iter().collect();
     order.sort_by_key(|(e, _)| e.offset);
     let mut expected = 0usize;
@@ -436,20 +465,20 @@ fn check_tiling(listed: &[(Entry, usize)], dir_start: usize) -> Result<(), Layou
         if start < expected {
             return Err(LayoutError::Overlap(quoted(&e.name)));
         }
-        gap_after(previous, start - expected)?;
+        gap_after(b, previous, expected, start - expected)?;
         expected = *data_end;
         previous = Some(e);
     }
-    gap_after(previous, dir_start.saturating_sub(expected))
+    gap_after(b, previous, expected, dir_start.saturating_sub(expected))
 }
 
 /// Refuses `gap` bytes after `previous` (before the first entry when none)
-/// unless they are its data descriptor.
-fn gap_after(previous: Option<&Entry>, gap: usize) -> Result<(), LayoutError> {
+/// at `at` unless they are its data descriptor.
+fn gap_after(b: &[u8], previous: Option<&Entry>, at: usize, gap: usize) -> Result<(), LayoutError> {
     match previous {
         _ if gap == 0 => Ok(()),
         None => Err(LayoutError::Prepended(gap as u64)),
-        Some(e) if is_descriptor(e, gap) => Ok(()),
+        Some(e) if is_descriptor(b, e, at, gap) => Ok(()),
         Some(e) => Err(LayoutError::Hidden {
             after: quoted(&e.name),
             bytes: gap as u64,
@@ -506,6 +535,68 @@ mod tests {
         }
         assert_ne!(name_key("a.js"), name_key("b.js"));
         assert_ne!(name_key("\u{e9}.js"), name_key("e.js"));
+    }
+
+    /// A stored one-entry zip whose entry `a.js` has flag bit 3 and is
+    /// followed by `descriptor`.
+    fn with_descriptor(descriptor: &[u8]) -> Vec<u8> {
+        let (crc, data) = (0x1234_5678u32, b"x");
+        let mut b = b"PK\x03\x04\x14\0\x08\0\0\0\0\0\0\0".to_vec();
+        b.extend_from_slice(&[0; 12]); // crc and sizes: in the descriptor
+        b.extend_from_slice(&4u16.to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes());
+        b.extend_from_slice(b"a.js");
+        b.extend_from_slice(data);
+        b.extend_from_slice(descriptor);
+        let dir_start = u32::try_from(b.len()).unwrap();
+        let mut dir = b"PK\x01\x02\x14\x03\x14\0\x08\0\0\0\0\0\0\0".to_vec();
+        dir.extend_from_slice(&crc.to_le_bytes());
+        dir.extend_from_slice(&1u32.to_le_bytes());
+        dir.extend_from_slice(&1u32.to_le_bytes());
+        dir.extend_from_slice(&4u16.to_le_bytes());
+        dir.extend_from_slice(&[0; 8]);
+        dir.extend_from_slice(&(0o100_644u32 << 16).to_le_bytes());
+        dir.extend_from_slice(&0u32.to_le_bytes());
+        dir.extend_from_slice(b"a.js");
+        b.extend_from_slice(&dir);
+        b.extend_from_slice(b"PK\x05\x06\0\0\0\0\x01\0\x01\0");
+        b.extend_from_slice(&u32::try_from(dir.len()).unwrap().to_le_bytes());
+        b.extend_from_slice(&dir_start.to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn a_data_descriptor_passes_only_when_it_repeats_the_directory() {
+        let fields = |crc: u32, packed: u32, size: u32| {
+            [crc.to_le_bytes(), packed.to_le_bytes(), size.to_le_bytes()].concat()
+        };
+        let good = fields(0x1234_5678, 1, 1);
+        let signed = [&b"PK\x07\x08"[..], &good].concat();
+        let wide = [
+            &0x1234_5678u32.to_le_bytes()[..],
+            &1u64.to_le_bytes(),
+            &1u64.to_le_bytes(),
+        ]
+        .concat();
+        for d in [&good[..], &signed, &wide] {
+            let listed = entries(&with_descriptor(d), 10).unwrap();
+            assert_eq!(listed[0].name, "a.js");
+        }
+        // Twelve bytes of anything else are hidden data, not a descriptor.
+        for d in [
+            fields(0, 1, 1),
+            fields(0x1234_5678, 1, 9),
+            b"hidden bytes".to_vec(),
+        ] {
+            assert_eq!(
+                entries(&with_descriptor(&d), 10),
+                Err(LayoutError::Hidden {
+                    after: "a.js".into(),
+                    bytes: 12
+                })
+            );
+        }
     }
 
     #[test]
