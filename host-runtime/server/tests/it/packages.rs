@@ -710,6 +710,67 @@ async fn the_review_screen_lists_the_files_and_downloads_the_zip_for_reviewers_o
     }
 }
 
+#[tokio::test]
+async fn the_console_upload_form_names_the_refused_entry_and_the_unbound_app() {
+    for (backend, store) in stores("pkg-console-upload").await {
+        let mut h = Harness::new(backend, store).await;
+        h.world().await;
+        h.ok(
+            "dev",
+            "POST",
+            "/api/v1/superapps/sa1/apps",
+            Some(json!({"id": "mp_wait", "name": "Wait", "kind": "mini_program", "team_id": "t1"})),
+            201,
+        )
+        .await;
+        let mut b = console_as(&h, "dev").await;
+        let upload = |app: &str| format!("/console/apps/{app}/versions");
+        let csrf = b.get(&upload("mp1")).await.csrf();
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("app_version", "1.0.0"),
+            ("description", "first"),
+        ];
+        let link = crate_symlink("passwd", "/etc/passwd");
+        let p = b
+            .post_multipart(&upload("mp1"), &fields, ("package", &link))
+            .await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "[{backend}] {}", p.text);
+        assert!(
+            // The console may show the backticks or `<code>`: both name it.
+            p.has("passwd") && p.has("is a symbolic link"),
+            "{}",
+            p.text
+        );
+        let p = b
+            .post_multipart(
+                &upload("mp_wait"),
+                &fields,
+                ("package", &zip_of(&[("app.js", b"x")])),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::CONFLICT, "[{backend}] {}", p.text);
+        assert!(
+            p.has("once the superapp approves its binding"),
+            "{}",
+            p.text
+        );
+        // Nothing was stored; a sound zip for the bound app goes through.
+        let listed = h
+            .ok("dev", "GET", "/api/v1/apps/mp1/versions", None, 200)
+            .await;
+        assert_eq!(listed["versions"], json!([]));
+        let p = b
+            .post_multipart(
+                &upload("mp1"),
+                &fields,
+                ("package", &zip_of(&[("app.js", b"x")])),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "[{backend}] {}", p.text);
+    }
+}
+
 fn sha_hex(b: &[u8]) -> String {
     sha2::Sha256::digest(b)
         .iter()
