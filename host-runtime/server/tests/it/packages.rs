@@ -545,7 +545,7 @@ async fn byte_quotas_refuse_with_413_and_hourly_uploads_with_429_and_retry_after
 
 #[tokio::test]
 async fn reviewers_download_a_pending_package_and_read_its_files_and_nobody_else() {
-    for (backend, store) in stores("pkg-review").await {
+    for (backend, store) in both_stores("pkg-review").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
         let zip = zip_of(&[
