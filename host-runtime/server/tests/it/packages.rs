@@ -482,6 +482,55 @@ async fn a_developer_uploading_in_a_loop_hits_the_quotas_and_other_teams_do_not(
     }
 }
 
+#[tokio::test]
+async fn concurrent_uploads_of_one_team_never_pass_its_quota_together() {
+    for (backend, store) in both_stores("pkg-race").await {
+        let q = UploadQuota {
+            versions_per_team: 4,
+            ..UploadQuota::default()
+        };
+        let mut h = Harness::with_limits(backend, store, quota_limits(q)).await;
+        h.world().await;
+        let h = std::sync::Arc::new(h);
+        // Twelve uploads at once, over the team's three apps: each checks
+        // the quota before the others record theirs.
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let h = h.clone();
+            let app = ["mp1", "mg1", "mp3"][i % 3];
+            tasks.push(tokio::spawn(async move {
+                let v = format!("2.0.{i}");
+                h.upload("dev", app, &v, zip_of(&[("app.js", v.as_bytes())]))
+                    .await
+                    .status
+                    .as_u16()
+            }));
+        }
+        let mut got = Vec::new();
+        for t in tasks {
+            got.push(t.await.unwrap());
+        }
+        got.sort_unstable();
+        assert_eq!(got, [[201; 4], [429; 4], [429; 4]].concat(), "[{backend}]");
+        let mut held = 0;
+        for app in ["mp1", "mg1", "mp3"] {
+            held += h
+                .ok(
+                    "dev",
+                    "GET",
+                    &format!("/api/v1/apps/{app}/versions"),
+                    None,
+                    200,
+                )
+                .await["versions"]
+                .as_array()
+                .unwrap()
+                .len();
+        }
+        assert_eq!(held, 4, "[{backend}]");
+    }
+}
+
 /// `n` bytes that do not compress.
 fn noise(n: usize, seed: u32) -> Vec<u8> {
     let mut x = seed;
