@@ -160,7 +160,7 @@ upload["requestBody"] = {"required": True, "content": {"application/zip": {"sche
 upload["responses"]["413"] = dict(description="the package is larger than --max-package-bytes (`too_large`), or would take the app or its team over its byte quota (`quota_exceeded`, the message names the limit)", **j("Error"))
 upload["responses"]["429"] = dict(description="the app or its team holds its quota of versions (`quota_exceeded`), or the team uploaded its quota this hour (`rate_limited`, with Retry-After); the message names the limit", headers={"Retry-After": {"schema": I}}, **j("Error"))
 upload["responses"]["409"] = dict(description="the app's binding is not approved, or the version exists", **j("Error"))
-upload["summary"] += "; 400 naming the refused entry (symlink, absolute, drive or `..` path, backslash, colon, control character, duplicate name, case ignored, encrypted entry, data before, between or after the entries)"
+upload["summary"] += "; 400 naming the refused entry (symlink, absolute, drive or `..` path, backslash, colon or other character Windows forbids, Windows device name, segment ending in a dot or space, control character, duplicate name, case ignored, encrypted entry, data before, between or after the entries)"
 schemas["PackageFiles"] = obj(["release_id", "package_sha256", "size", "files"], {"release_id": S, "package_sha256": S, "size": I, "files": arr(obj(["name", "size"], {"name": {"type": "string", "description": "path in the package; a directory ends in /"}, "size": {"type": "integer", "description": "bytes unpacked"}}))})
 paths.update({
  "/api/v1/superapps/{sid}/details": {"get": op("a superapp with its sensitive API list and where its configuration file is", "200", "SuperappDetails", params=["sid"])},

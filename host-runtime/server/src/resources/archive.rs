@@ -181,15 +181,46 @@ fn name_problem(name: &str) -> Option<&'static str> {
     if name.contains(':') {
         return Some("contains a colon (a drive or a stream on Windows)");
     }
+    if name.contains(['<', '>', '"', '|', '?', '*']) {
+        return Some("contains a character Windows forbids in names (`<>\"|?*`)");
+    }
     let path = name.strip_suffix('/').unwrap_or(name);
     for segment in path.split('/') {
-        match segment {
-            ".." => return Some("has a `..` segment"),
-            "." | "" => return Some("has an empty or `.` segment"),
-            _ => {}
+        if let Some(why) = segment_problem(segment) {
+            return Some(why);
         }
     }
     None
+}
+
+/// Names Windows keeps for devices, whatever follows a dot (`nul.js` is
+/// the NUL device).
+const WINDOWS_DEVICES: [&str; 6] = ["con", "prn", "aux", "nul", "com", "lpt"];
+
+/// Why one `/`-separated segment of a name cannot be, if it cannot.
+fn segment_problem(segment: &str) -> Option<&'static str> {
+    match segment {
+        ".." => return Some("has a `..` segment"),
+        "." | "" => return Some("has an empty or `.` segment"),
+        _ => {}
+    }
+    // Windows drops trailing dots and spaces (`.. ` is `..` there, `a.js.`
+    // is `a.js`).
+    if segment.ends_with(['.', ' ']) {
+        return Some("has a segment ending in a dot or space (Windows drops them)");
+    }
+    let stem = segment
+        .split('.')
+        .next()
+        .unwrap_or(segment)
+        .trim_end()
+        .to_ascii_lowercase();
+    let device = match stem.len() {
+        3 => WINDOWS_DEVICES[..4].contains(&stem.as_str()),
+        4 => WINDOWS_DEVICES[4..].contains(&&stem[..3]) && stem.as_bytes()[3].is_ascii_digit(),
+        _ => false,
+    };
+    device.then_some("is a Windows device name (`con`, `nul`, `com1`…)")
 }
 
 /// Finds the end record: the one ending exactly at the end of `b` (two
@@ -498,6 +529,12 @@ mod tests {
             "dir/",
             "a b/c.d.js",
             "ünï.js",
+            "console.js",
+            "com.js",
+            "lpt.json",
+            "nul_check.js",
+            "a.b.c",
+            ".hidden",
         ] {
             assert_eq!(name_problem(ok), None, "{ok}");
         }
@@ -517,6 +554,21 @@ mod tests {
             "a\0b",
             "a\u{1b}b",
             "a\u{7f}",
+            ".. /evil.js",
+            "a/.. /b",
+            "app.js.",
+            "app.js ",
+            "dir /a.js",
+            "CON",
+            "nul.js",
+            "pages/Aux.json",
+            "com1.js",
+            "LPT9",
+            "a?.js",
+            "a*.js",
+            "a<b",
+            "a|b",
+            "a\"b",
         ] {
             assert!(name_problem(bad).is_some(), "{bad:?}");
         }

@@ -207,6 +207,21 @@ fn hostile() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "entry `pages/../../evil.js` has a `..` segment",
         ),
         (
+            "a parent segment with a trailing space (`..` on Windows)",
+            with(raw(".. /evil.js", b"x")),
+            "entry `.. /evil.js` has a segment ending in a dot or space",
+        ),
+        (
+            "a Windows device name",
+            with(raw("pages/nul.js", b"x")),
+            "entry `pages/nul.js` is a Windows device name",
+        ),
+        (
+            "a character Windows forbids",
+            with(raw("pages/a?.js", b"x")),
+            "entry `pages/a?.js` contains a character Windows forbids",
+        ),
+        (
             "a dot segment",
             with(raw("./app.js", b"x")),
             "entry `./app.js` has an empty or `.` segment",
@@ -327,7 +342,7 @@ async fn hostile_zips_are_refused_with_a_400_naming_the_entry() {
         assert_eq!(r.status, 201, "[{backend}] {}", r.text);
         assert_eq!(r.body["entries"], 3);
         let cases = hostile();
-        assert_eq!(cases.len(), 26);
+        assert_eq!(cases.len(), 29);
         for (what, zip, expect) in cases {
             let r = h.upload("dev", "mp1", &unique("1."), zip).await;
             assert_eq!(r.status, 400, "[{backend}] {what}: {}", r.text);
@@ -697,7 +712,7 @@ async fn the_review_screen_lists_the_files_and_downloads_the_zip_for_reviewers_o
     for (backend, store) in stores("pkg-console").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
-        let zip = zip_of(&[("app.js", b"App({})"), ("pages/<b>x</b>.js", b"Page({})")]);
+        let zip = zip_of(&[("app.js", b"App({})"), ("pages/x&amp;y'.js", b"Page({})")]);
         let r = h.upload("dev", "mp1", "1.0.0", zip.clone()).await;
         assert_eq!(r.status, 201, "{}", r.text);
         let rid = h
@@ -720,9 +735,9 @@ async fn the_review_screen_lists_the_files_and_downloads_the_zip_for_reviewers_o
             assert_eq!(p.status, StatusCode::OK, "[{backend}] {who}");
             assert!(p.has("id=\"package-files\""), "{who}: {}", p.text);
             assert!(p.has("<code>app.js</code></td><td>7</td>"), "{}", p.text);
-            // A name is markup-escaped, never markup.
-            assert!(!p.has("<b>x</b>"), "{}", p.text);
-            assert!(p.has("pages/&#60;b&#62;x&#60;/b&#62;.js"), "{}", p.text);
+            // A name is escaped, never markup (`<>` are refused on upload).
+            assert!(!p.has("x&amp;y'"), "{}", p.text);
+            assert!(p.has("pages/x&#38;amp;y&#39;.js"), "{}", p.text);
             assert!(p.has(&format!("href=\"{download}\"")));
             let p = b.get(&download).await;
             assert_eq!(p.status, StatusCode::OK, "[{backend}] {who}");
