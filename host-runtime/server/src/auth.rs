@@ -112,6 +112,8 @@ pub enum Action {
     DecideRelease,
     /// Remove (delist) a released mini program.
     RemoveRelease,
+    /// Download a submitted package and read its file list (review).
+    DownloadPackage,
 }
 
 impl Action {
@@ -138,6 +140,7 @@ impl Action {
             Action::SubmitRelease => "submit_release",
             Action::DecideRelease => "decide_release",
             Action::RemoveRelease => "remove_release",
+            Action::DownloadPackage => "download_package",
         }
     }
 }
@@ -166,7 +169,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
             R::SuperAdmin | R::PlatformAdmin | R::SuperappAdmin | R::SuperappSeniorDeveloper
         ),
         A::UploadVersion | A::SubmitRelease => role == R::Developer,
-        A::DecideRelease | A::RemoveRelease => matches!(role, R::SuperappAdmin | R::ReviewStaff),
+        // Who reviews a package may open it (decision 424).
+        A::DecideRelease | A::RemoveRelease | A::DownloadPackage => {
+            matches!(role, R::SuperappAdmin | R::ReviewStaff)
+        }
     }
 }
 

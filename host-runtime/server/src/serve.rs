@@ -15,7 +15,8 @@ use crate::resources::accounts::bootstrap;
 use crate::resources::blocked::{listen_host, reconcile_openserver_host};
 use crate::resources::invites;
 use crate::state::{
-    AppState, ConsoleSettings, Limits, DEFAULT_REPORTS_PER_ADDRESS, DEFAULT_REPORTS_PER_APP,
+    AppState, ConsoleSettings, Limits, UploadQuota, DEFAULT_REPORTS_PER_ADDRESS,
+    DEFAULT_REPORTS_PER_APP,
 };
 use crate::store::Store;
 
@@ -45,6 +46,22 @@ pub struct ServeOptions {
     /// Largest code package a developer may upload, in bytes.
     #[arg(long, default_value_t = crate::state::DEFAULT_MAX_PACKAGE_BYTES)]
     pub max_package_bytes: usize,
+    /// Most versions one app may hold (429 beyond; versions are never
+    /// deleted).
+    #[arg(long, default_value_t = UploadQuota::default().versions_per_app)]
+    pub max_versions_per_app: u64,
+    /// Most bytes of packages, all versions of one app together (413).
+    #[arg(long, default_value_t = UploadQuota::default().bytes_per_app)]
+    pub max_package_bytes_per_app: u64,
+    /// Most versions all of one team's apps may hold together (429).
+    #[arg(long, default_value_t = UploadQuota::default().versions_per_team)]
+    pub max_versions_per_team: u64,
+    /// Most bytes of packages of all of one team's apps together (413).
+    #[arg(long, default_value_t = UploadQuota::default().bytes_per_team)]
+    pub max_package_bytes_per_team: u64,
+    /// Most versions one team may upload in any hour (429, Retry-After).
+    #[arg(long, default_value_t = UploadQuota::default().uploads_per_team_per_hour)]
+    pub max_uploads_per_team_per_hour: u64,
     /// The base URL devices reach this server at (named in the superapps'
     /// configuration files); default `http://<listen address>`.
     #[arg(long)]
@@ -158,6 +175,13 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         max_body_bytes: opts.max_body_bytes,
         max_server_domains: opts.max_server_domains,
         max_package_bytes: opts.max_package_bytes,
+        upload_quota: UploadQuota {
+            versions_per_app: opts.max_versions_per_app,
+            bytes_per_app: opts.max_package_bytes_per_app,
+            versions_per_team: opts.max_versions_per_team,
+            bytes_per_team: opts.max_package_bytes_per_team,
+            uploads_per_team_per_hour: opts.max_uploads_per_team_per_hour,
+        },
         max_wait_secs: opts.max_wait_seconds,
         max_waiters: opts.max_waiters,
         reports_per_address: Rate {

@@ -23,6 +23,9 @@ pub struct Limits {
     pub max_api_whitelist: usize,
     /// Largest code package (a version's zip), in bytes.
     pub max_package_bytes: usize,
+    /// How many versions (and bytes of packages) an app and a team may
+    /// hold, and upload per hour.
+    pub upload_quota: UploadQuota,
     /// Most seconds a bundle request is held (`Prefer: wait`); 0: never.
     pub max_wait_secs: u64,
     /// Most bundle requests held at once; beyond, they are answered at once.
@@ -41,6 +44,7 @@ impl Default for Limits {
             max_webview_domains: 30,
             max_api_whitelist: 200,
             max_package_bytes: DEFAULT_MAX_PACKAGE_BYTES,
+            upload_quota: UploadQuota::default(),
             max_wait_secs: crate::distribution::longpoll::DEFAULT_MAX_WAIT_SECS,
             max_waiters: crate::distribution::longpoll::DEFAULT_MAX_WAITERS,
             reports_per_address: DEFAULT_REPORTS_PER_ADDRESS,
@@ -65,6 +69,35 @@ pub const DEFAULT_REPORTS_PER_APP: Rate = Rate {
 
 /// Largest code package by default: 8 MiB (`--max-package-bytes`).
 pub const DEFAULT_MAX_PACKAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The upload quotas (`guard serve --max-versions-per-app` …): versions are
+/// never deleted, so these bound what one team can make the server store
+/// (decision 423).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadQuota {
+    /// Most versions of one app (429 beyond).
+    pub versions_per_app: u64,
+    /// Most bytes of packages, all versions of one app together (413).
+    pub bytes_per_app: u64,
+    /// Most versions of all of a team's apps together (429).
+    pub versions_per_team: u64,
+    /// Most bytes of packages of all of a team's apps together (413).
+    pub bytes_per_team: u64,
+    /// Most versions a team uploads in any hour (429 with `Retry-After`).
+    pub uploads_per_team_per_hour: u64,
+}
+
+impl Default for UploadQuota {
+    fn default() -> UploadQuota {
+        UploadQuota {
+            versions_per_app: 200,
+            bytes_per_app: 512 * 1024 * 1024,
+            versions_per_team: 1000,
+            bytes_per_team: 2 * 1024 * 1024 * 1024,
+            uploads_per_team_per_hour: 60,
+        }
+    }
+}
 
 /// How many scopes (superapps, or single apps) the bundle cache keeps.
 pub const BUNDLE_CACHE_SCOPES: usize = 4096;

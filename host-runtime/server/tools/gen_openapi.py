@@ -16,7 +16,7 @@ def arr(x): return {"type": "array", "items": x}
 # Every whitelist (the v3 kinds' lists are `apps[].domains.<kind>` in the document).
 LISTS = ["server_domains", "api_whitelist", "webview_domains", "request_domains", "upload_domains", "download_domains", "socket_domains", "media_domains", "udp_domains", "tcp_domains"]
 schemas = {
- "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "method_not_allowed", "too_large", "internal", "rate_limited"]}, "message": S, "field": S})}),
+ "Error": obj(["error"], {"error": obj(["code", "message"], {"code": {"type": "string", "enum": ["unauthorized", "forbidden", "not_found", "invalid_field", "conflict", "method_not_allowed", "too_large", "internal", "rate_limited", "quota_exceeded"]}, "message": S, "field": S})}),
  "Superapp": obj(["id", "name", "backend_domain", "bundle_alg", "version"], {"id": S, "name": S, "backend_domain": S, "bundle_alg": ref("BundleAlg"), "version": I}),
  "BundleAlg": {"type": "string", "enum": ["EdDSA", "HS256"], "description": "EdDSA (default): the superapp's active Ed25519 key, public keys at keys.json; HS256: the bundle key"},
  "Jwk": obj(["kty", "crv", "kid", "x"], {"kty": {"type": "string", "enum": ["OKP"]}, "crv": {"type": "string", "enum": ["Ed25519"]}, "kid": S, "x": {"type": "string", "description": "the public key, base64url"}}),
@@ -157,7 +157,11 @@ def public(summary, ok, params):
     return {"summary": summary, "security": [], "parameters": [{"name": p, "in": "path", "required": True, "schema": S} for p in params], "responses": dict(ok, **{"404": dict(description="not found, nothing released, or removed", **j("Error"))})}
 upload = op("upload a code package (raw zip body, at most --max-package-bytes) as a version of the team's app", "201", "AppVersion", params=["app"], query=[("app_version", True), ("description", False)])
 upload["requestBody"] = {"required": True, "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
-upload["responses"]["413"] = dict(description="the package is larger than --max-package-bytes", **j("Error"))
+upload["responses"]["413"] = dict(description="the package is larger than --max-package-bytes (`too_large`), or would take the app or its team over its byte quota (`quota_exceeded`, the message names the limit)", **j("Error"))
+upload["responses"]["429"] = dict(description="the app or its team holds its quota of versions (`quota_exceeded`), or the team uploaded its quota this hour (`rate_limited`, with Retry-After); the message names the limit", headers={"Retry-After": {"schema": I}}, **j("Error"))
+upload["responses"]["409"] = dict(description="the app's binding is not approved, or the version exists", **j("Error"))
+upload["summary"] += "; 400 naming the refused entry (symlink, absolute, drive or `..` path, backslash, colon or other character Windows forbids, Windows device name, segment ending in a dot or space, control character, duplicate name, case ignored, encrypted entry, data before, between or after the entries)"
+schemas["PackageFiles"] = obj(["release_id", "package_sha256", "size", "files"], {"release_id": S, "package_sha256": S, "size": I, "files": arr(obj(["name", "size"], {"name": {"type": "string", "description": "path in the package; a directory ends in /"}, "size": {"type": "integer", "description": "bytes unpacked"}}))})
 paths.update({
  "/api/v1/superapps/{sid}/details": {"get": op("a superapp with its sensitive API list and where its configuration file is", "200", "SuperappDetails", params=["sid"])},
  "/api/v1/superapps/{sid}/config.json": {"get": op("the configuration file the superapp's SDK boots the guard with (no signing or authenticating key)", "200", "SuperappConfig", params=["sid"])},
@@ -165,6 +169,8 @@ paths.update({
  "/api/v1/apps/{app}/releases": {"post": op("submit a version for release in the superapp the app is bound to", "201", "Release", "SubmitRelease", params=["app"]), "get": op("the app's release requests and their outcome", "200", "ReleaseList", params=["app"])},
  "/api/v1/superapps/{sid}/releases": {"get": op("release review list (status=pending|reviewed, team, app)", "200", "ReleaseList", params=["sid"], query=[("status", False), ("team", False), ("app", False)])},
  "/api/v1/releases/{rid}/decision": {"post": op("approve (releases the version, replacing the previous release, clearing removal) or reject a pending release (409 if already decided)", "200", "Release", "DecisionBody", params=["rid"])},
+ "/api/v1/releases/{rid}/package": {"get": dict(op("the submitted package of a release request, pending or decided, as an attachment (the superapp's administrators and review staff)", "200", "Error", params=["rid"]), responses=dict(ERR, **{"200": {"description": "the zip", "headers": {"X-Package-Sha256": {"schema": S}, "Content-Disposition": {"schema": S}}, "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}}))},
+ "/api/v1/releases/{rid}/files": {"get": op("the file list (names, sizes unpacked) of a release request's package (the superapp's administrators and review staff; 409 for a package that fails today's checks)", "200", "PackageFiles", params=["rid"])},
  "/api/v1/superapps/{sid}/released": {"get": op("released (listed, not removed) mini programs with their QR codes (team, app)", "200", "Released", params=["sid"], query=[("team", False), ("app", False)])},
  "/api/v1/apps/{app}/release": {"delete": op("remove (delist) the released mini program: the bundle carries removed: true (409 if not released)", "200", "RemovedRelease", params=["app"])},
  "/api/v1/apps/{app}/package": {"get": public("the released code package (for the base library)", {"200": {"description": "the zip", "headers": {"ETag": {"schema": S}, "X-Package-Sha256": {"schema": S}}, "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}, "304": {"description": "If-None-Match matched"}}, ["app"])},

@@ -106,6 +106,7 @@ pub fn router(package_limit: usize) -> Router<AppState> {
         .route("/console/superapps/{sid}/review", get(review::list))
         .route("/console/superapps/{sid}/review/{rid}", get(review::detail))
         .route("/console/releases/{rid}/decision", post(review::decide))
+        .route("/console/releases/{rid}/package", get(review::package))
         .route("/console/apps/{app}/release/remove", post(review::remove))
         // Permission control (seed 002) and configuration management.
         .route("/console/superapps/{sid}/control", get(control::page))

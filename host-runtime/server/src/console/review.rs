@@ -1,6 +1,7 @@
 //! Mini program review (seed 001): the pending and reviewed release
 //! requests with team and app filters, the review page (approve or reject
-//! with a note), the released list with QR code downloads, and Remove.
+//! with a note, the package's files listed and downloadable), the released
+//! list with QR code downloads, and Remove.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -15,7 +16,9 @@ use crate::console::errors::PageError;
 use crate::console::forms::Posted;
 use crate::console::page::{q, render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
+use crate::http::error::ApiError;
 use crate::resources::apps::{self, AppFilter};
+use crate::resources::package_review;
 use crate::resources::releases::{self, Filter, Release};
 use crate::resources::review::RequestStatus;
 use crate::resources::versions;
@@ -199,8 +202,15 @@ struct DetailPage {
     created: When,
     pending: bool,
     can_decide: bool,
+    /// The package's files, for whoever may open it (an old package that
+    /// fails today's checks: why).
+    files: Option<Result<Vec<package_review::File>, String>>,
+    shown: usize,
     sub: Submitted,
 }
+
+/// Most files the review page lists (a package may hold 10,000).
+const SHOWN_FILES: usize = 500;
 
 async fn detail_page(
     st: &AppState,
@@ -215,6 +225,15 @@ async fn detail_page(
         .await?
         .into_iter()
         .find(|v| v.app_version == r.app_version);
+    let files = if s.caller.may(Action::DownloadPackage, &sid) {
+        match package_review::files(st, &s.caller, rid).await {
+            Ok(f) => Some(Ok(f.files)),
+            Err(ApiError::Conflict(why)) => Some(Err(why)),
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
     let p = DetailPage {
         chrome: Chrome::new(
             s,
@@ -230,11 +249,23 @@ async fn detail_page(
         created: When::at(r.life.created_at),
         pending: r.life.status == RequestStatus::Pending,
         can_decide: s.caller.may(Action::DecideRelease, &sid),
+        files,
+        shown: SHOWN_FILES,
         sid,
         r,
         sub,
     };
     Ok(render(status, &p))
+}
+
+/// `GET /console/releases/{rid}/package`: the zip, for its reviewers.
+pub async fn package(
+    State(st): State<AppState>,
+    s: Session,
+    Path(rid): Path<String>,
+) -> Result<Response, PageError> {
+    let (r, bytes) = package_review::package(&st, &s.caller, &rid).await?;
+    Ok(package_review::attachment(&r, bytes))
 }
 
 /// `GET /console/superapps/{sid}/review/{rid}`.

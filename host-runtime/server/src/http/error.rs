@@ -36,6 +36,14 @@ pub enum ApiError {
     /// The body is larger than the configured limit (413 `too_large`).
     #[error("request body is larger than the configured limit")]
     TooLarge,
+    /// Over a quota of stored bytes (413 `quota_exceeded`); the message
+    /// names the limit.
+    #[error("{0}")]
+    OverByteQuota(String),
+    /// Over a quota of a count, which time does not free (429
+    /// `quota_exceeded`, no `Retry-After`); the message names the limit.
+    #[error("{0}")]
+    OverCountQuota(String),
     /// A store or other internal failure (500 `internal`); details go to the
     /// log only, never to the client.
     #[error("internal error")]
@@ -70,6 +78,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge => "too_large",
+            ApiError::OverByteQuota(_) | ApiError::OverCountQuota(_) => "quota_exceeded",
             ApiError::Internal(_) => "internal",
             ApiError::RateLimited { .. } => "rate_limited",
         }
@@ -84,7 +93,8 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge | ApiError::OverByteQuota(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::OverCountQuota(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }

@@ -18,7 +18,8 @@ use crate::login::{backend, openserver};
 use crate::reports::{ingest, violations};
 use crate::resources::{
     accounts, apis, applications, apps, audit, bindings, blocked, invites, keys, keysets, mode,
-    packages, qr, releases, requests, signing, superapps, teams, versions, whitelists,
+    package_review, packages, qr, releases, requests, signing, superapps, teams, versions,
+    whitelists,
 };
 use crate::state::AppState;
 
@@ -189,6 +190,14 @@ fn application_management(package_limit: usize) -> Router<AppState> {
         .route(
             "/api/v1/releases/{rid}/decision",
             post(releases::json::decide),
+        )
+        .route(
+            "/api/v1/releases/{rid}/package",
+            get(package_review::json::package),
+        )
+        .route(
+            "/api/v1/releases/{rid}/files",
+            get(package_review::json::files),
         )
         .route(
             "/api/v1/superapps/{sid}/released",

@@ -17,6 +17,7 @@ use sqlx::Row;
 use crate::change::Change;
 use crate::http::error::ApiError;
 use crate::resources::apps::app_row;
+use crate::resources::archive::{self, Entry, LayoutError};
 use crate::resources::Res;
 use crate::state::AppState;
 use crate::store::flag;
@@ -32,63 +33,81 @@ pub const MAX_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
 /// Why an upload is not a code package.
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
+    /// Its layout is refused (see [`archive`]).
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
     /// The zip crate cannot open it.
     #[error("is not a zip archive: {0}")]
     NotZip(String),
     /// No entries.
     #[error("is an empty zip archive")]
     Empty,
-    /// Too many entries.
-    #[error("has {0} entries; at most {MAX_ENTRIES} allowed")]
-    TooManyEntries(usize),
     /// Unpacks to too much.
     #[error("unpacks to more than {MAX_UNPACKED_BYTES} bytes")]
     TooLarge,
-    /// An entry does not read back (bad data, bad CRC, unsupported method).
+    /// An entry does not read back (bad data, bad CRC, unsupported method,
+    /// a size other than the archive states).
     #[error("entry `{0}` is unreadable: {1}")]
     BadEntry(String, String),
-    /// An entry's name escapes the package (`../x`, `/etc/x`).
-    #[error("entry `{0}` has an unsafe path")]
-    UnsafePath(String),
 }
 
-/// Checks that `bytes` is a zip whose every entry reads back, with at most
-/// [`MAX_ENTRIES`] entries unpacking to at most [`MAX_UNPACKED_BYTES`];
-/// returns the number of entries.
+/// The entries of package `bytes` (names and sizes), from its layout
+/// alone: what a reviewer sees of a package already checked on upload.
+///
+/// # Errors
+///
+/// [`PackageError::Layout`].
+pub fn files(bytes: &[u8]) -> Result<Vec<Entry>, PackageError> {
+    Ok(archive::entries(bytes, MAX_ENTRIES)?)
+}
+
+/// Checks that `bytes` is a zip of a sound layout ([`archive::entries`]:
+/// no symlink, escaping or duplicate name, prepended or appended data,
+/// encryption) whose every entry reads back at the size it states, with at
+/// most [`MAX_ENTRIES`] entries unpacking to at most [`MAX_UNPACKED_BYTES`];
+/// returns the entries.
 ///
 /// # Errors
 ///
 /// [`PackageError`].
-pub fn check_zip(bytes: &[u8]) -> Result<usize, PackageError> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| PackageError::NotZip(e.to_string()))?;
-    let n = zip.len();
-    if n == 0 {
+pub fn check_zip(bytes: &[u8]) -> Result<Vec<Entry>, PackageError> {
+    let listed = files(bytes)?;
+    if listed.is_empty() {
         return Err(PackageError::Empty);
     }
-    if n > MAX_ENTRIES {
-        return Err(PackageError::TooManyEntries(n));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| PackageError::NotZip(e.to_string()))?;
+    // The layout has no duplicate, so the crate (which keeps one entry per
+    // name) sees the same entries in the same order.
+    if zip.len() != listed.len() {
+        return Err(PackageError::NotZip("its entries are ambiguous".into()));
     }
     let mut total: u64 = 0;
-    for i in 0..n {
+    for (i, e) in listed.iter().enumerate() {
+        let name = archive::quoted(&e.name);
         let entry = zip
             .by_index(i)
-            .map_err(|e| PackageError::BadEntry(format!("#{i}"), e.to_string()))?;
-        let name = entry.name().to_owned();
-        if entry.enclosed_name().is_none() {
-            return Err(PackageError::UnsafePath(name));
+            .map_err(|err| PackageError::BadEntry(name.clone(), err.to_string()))?;
+        if entry.header_start() != e.offset() {
+            return Err(PackageError::NotZip("its entries are ambiguous".into()));
         }
         // Read at most one byte past the budget: the sizes in the archive
         // may lie, the decompressed bytes do not.
         let budget = MAX_UNPACKED_BYTES - total;
         let read = std::io::copy(&mut entry.take(budget + 1), &mut std::io::sink())
-            .map_err(|e| PackageError::BadEntry(name.clone(), e.to_string()))?;
+            .map_err(|err| PackageError::BadEntry(name.clone(), err.to_string()))?;
         total += read;
         if total > MAX_UNPACKED_BYTES {
             return Err(PackageError::TooLarge);
         }
+        if read != e.size {
+            return Err(PackageError::BadEntry(
+                name,
+                format!("it unpacks to {read} bytes, not the {} it states", e.size),
+            ));
+        }
     }
-    Ok(n)
+    Ok(listed)
 }
 
 /// Writes `bytes` as `<dir>/packages/<sha>` atomically: a temporary file,
@@ -166,7 +185,7 @@ pub(crate) async fn record(
 
 /// The bytes of package `sha`, checked against the digest (a damaged file
 /// or row is a 500, never served).
-async fn read(st: &AppState, sha: &str) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read(st: &AppState, sha: &str) -> Result<Vec<u8>, ApiError> {
     let data: Option<Vec<u8>> = sqlx::query("SELECT data FROM packages WHERE sha256 = $1")
         .bind(sha)
         .fetch_one(&st.store.pool)
@@ -251,18 +270,17 @@ mod tests {
 
     #[test]
     fn packages_are_real_bounded_zips() {
-        assert_eq!(
-            check_zip(&zip_of(&[("a.js", b"x"), ("b/c.json", b"{}")])).unwrap(),
-            2
-        );
+        let listed = check_zip(&zip_of(&[("a.js", b"x"), ("b/c.json", b"{}")])).unwrap();
+        let names: Vec<(&str, u64)> = listed.iter().map(|e| (e.name.as_str(), e.size)).collect();
+        assert_eq!(names, [("a.js", 1), ("b/c.json", 2)]);
         assert!(matches!(
             check_zip(b"not a zip"),
-            Err(PackageError::NotZip(_))
+            Err(PackageError::Layout(LayoutError::NotZip(_)))
         ));
         assert!(matches!(check_zip(&zip_of(&[])), Err(PackageError::Empty)));
         assert!(matches!(
             check_zip(&zip_of(&[("../evil.js", b"x")])),
-            Err(PackageError::UnsafePath(_))
+            Err(PackageError::Layout(LayoutError::Name { .. }))
         ));
         // A damaged entry (its compressed bytes flipped) does not read back.
         let mut z = zip_of(&[("a.js", &[7u8; 4096][..])]);

@@ -11,6 +11,7 @@ use crate::change::{apply, Record};
 use crate::http::error::ApiError;
 use crate::resources::apps::{app_row, require_view_app, AppRow};
 use crate::resources::packages::{self, check_zip};
+use crate::resources::quotas;
 use crate::resources::{to_json, Versioned, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_text, hex, random_hex};
@@ -116,11 +117,12 @@ pub struct Uploaded {
     pub entries: usize,
 }
 
-/// May `caller` upload a version of `app`? (A developer of its team.)
+/// May `caller` upload a version of `app`? (A developer of its team, once
+/// the superapp approved the app's binding: decision 422.)
 ///
 /// # Errors
 ///
-/// 403; 404 unknown app.
+/// 403; 404 unknown app; 409 binding not approved.
 pub(crate) async fn may_upload(
     st: &AppState,
     caller: &Caller,
@@ -129,6 +131,12 @@ pub(crate) async fn may_upload(
     caller.require(Action::UploadVersion)?;
     let a = app_row(st, app).await?;
     caller.require_team(&a.team_id)?;
+    if !a.bound {
+        return Err(ApiError::Conflict(format!(
+            "app `{app}` is not bound to superapp `{}`: versions can be uploaded once the superapp approves its binding",
+            a.superapp_id
+        )));
+    }
     Ok(a)
 }
 
@@ -137,8 +145,10 @@ pub(crate) async fn may_upload(
 ///
 /// # Errors
 ///
-/// 403; 404; 400 naming `app_version`, `description` or `body`; 413 too
-/// large; 409 version taken.
+/// 403; 404; 400 naming `app_version`, `description` or `body` (the
+/// package's entry when one is refused); 413 too large or over a byte
+/// quota; 429 over a count or hourly quota; 409 unbound app or version
+/// taken.
 pub async fn upload(
     st: &AppState,
     caller: &Caller,
@@ -151,10 +161,18 @@ pub async fn upload(
     if package.len() > st.limits.max_package_bytes {
         return Err(ApiError::TooLarge);
     }
-    let entries =
-        check_zip(package).map_err(|e| ApiError::bad("body", format!("the package {e}")))?;
+    let entries = check_zip(package)
+        .map_err(|e| ApiError::bad("body", format!("the package {e}")))?
+        .len();
+    let size = u64::try_from(package.len()).unwrap_or(u64::MAX);
     let sha = hex(&Sha256::digest(package));
     let id = format!("ver_{}", random_hex(8)?);
+    // Checked before the bytes are written, so that a refused upload stores
+    // nothing; again in the change, under the team's lock.
+    let quota = &st.limits.upload_quota;
+    let mut db = st.store.pool.acquire().await?;
+    quotas::check(&mut db, quota, (app, &a.team_id), size, st.clock.now()).await?;
+    drop(db);
     packages::put(st, &sha, package).await?;
     let (item, version) = apply(st, caller, Action::UploadVersion, &a.superapp_id, async |c| {
         if sqlx::query("SELECT id FROM app_versions WHERE app_id = $1 AND version = $2")
@@ -166,6 +184,8 @@ pub async fn upload(
         {
             return Err(ApiError::Conflict(format!("app `{app}` already has version `{}`", meta.app_version)));
         }
+        quotas::lock_team(&mut c.tx, &a.team_id).await?;
+        quotas::check(&mut c.tx, quota, (app, &a.team_id), size, c.at).await?;
         packages::record(st, c, &sha, package).await?;
         sqlx::query(
             "INSERT INTO app_versions (id, app_id, version, description, package_sha256, size, uploaded_by, created_at) \

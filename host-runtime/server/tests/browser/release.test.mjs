@@ -147,6 +147,17 @@ test('a version is uploaded, submitted, approved, its QR code downloaded and dec
   assert.match(await rev.page.textContent('main'), new RegExp(sha));
   await screenshot(rev.page, 'review-detail');
   const rid = new URL(rev.page.url()).pathname.split('/').pop();
+  // The reviewer reads the package's files (names, sizes unpacked) and
+  // downloads exactly the bytes submitted; the senior developer may not.
+  const files = await rev.page.$$eval('#package-files tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+  assert.deepEqual(files, [['app.js', '7'], ['app.json', '19']]);
+  const [pkg] = await Promise.all([rev.page.waitForEvent('download'), rev.page.click('text=Download the package')]);
+  assert.equal(pkg.suggestedFilename(), 'mp_shop-1.0.0.zip');
+  const { readFile: readPkg } = await import('node:fs/promises');
+  assert.equal(createHash('sha256').update(await readPkg(await pkg.path())).digest('hex'), sha);
+  assert.equal((await senior.page.request.get(`/console/releases/${rid}/package`)).status(), 403);
+  await senior.page.goto(`/console/superapps/${SID}/review/${rid}`);
+  assert.equal(await senior.page.locator('#package-files').count(), 0);
   // The senior developer's forged approval is refused and changes nothing.
   const forged = await postFromPage(senior.page, `/console/releases/${rid}/decision`, { form: 'decide', decision: 'approve' });
   assert.equal(forged.status, 403, forged.text);

@@ -27,6 +27,7 @@ mod keysets;
 mod login;
 mod longpoll;
 mod openapi;
+mod packages;
 mod reports;
 mod roles;
 mod servers;

@@ -104,6 +104,9 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("approve_release", &["sa_admin", "review"]),
     ("reject_release", &["sa_admin", "review"]),
     ("remove_release", &["sa_admin", "review"]),
+    // Opening a submitted package (decision 424): who decides releases.
+    ("download_package", &["sa_admin", "review"]),
+    ("package_files", &["sa_admin", "review"]),
     // Violation reports (issue 15): an app's, whoever may read the app; a
     // superapp's, the approval-list readers.
     (
@@ -378,6 +381,15 @@ async fn attempt(h: &Harness, action: &str, who: &str) -> (u16, Value) {
                 Some(json!({"decision": d, "note": "n"})),
             )
         }
+        "download_package" | "package_files" => {
+            let rid = pending_release(h).await;
+            let what = if action == "download_package" {
+                "package"
+            } else {
+                "files"
+            };
+            ("GET", format!("/api/v1/releases/{rid}/{what}"), None)
+        }
         "remove_release" => {
             let rid = pending_release(h).await;
             h.ok(
@@ -427,7 +439,7 @@ async fn every_role_action_pair_is_allowed_or_forbidden_as_the_seed_says() {
             }
         }
         assert_eq!(pairs, MATRIX.len() * ROLES.len());
-        assert_eq!(pairs, 270);
+        assert_eq!(pairs, 282);
     }
 }
 

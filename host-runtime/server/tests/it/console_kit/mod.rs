@@ -126,6 +126,40 @@ impl Browser {
         self.send(req, Body::from(body)).await
     }
 
+    /// A multipart form post (an upload): `fields`, then `file` as the part
+    /// `file_field` (`name.zip`, `application/zip`).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        (file_field, file): (&str, &[u8]),
+    ) -> Page {
+        const BOUNDARY: &str = "guard-test-boundary-7f3a";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{file_field}\"; filename=\"name.zip\"\r\ncontent-type: application/zip\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let mut req = Request::builder().method(Method::POST).uri(path).header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        );
+        if let Some(o) = &self.origin {
+            req = req.header("origin", o.as_str());
+        }
+        self.send(req, Body::from(body)).await
+    }
+
     /// Posts `fields` with the CSRF token of the page at `form_page`.
     pub async fn submit(&mut self, form_page: &str, path: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = self.get(form_page).await.csrf();
