@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::clock::Clock;
 use crate::distribution::keyring::check_and_fill;
 use crate::distribution::sealing::Kek;
+use crate::distribution::secrets::seal_stored;
 use crate::http::error::ApiError;
 use crate::http::routes::router;
 use crate::reports::rate::Rate;
@@ -196,6 +197,11 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             i64::from(opts.signing_key_prepublish_days) * 86_400,
             i64::from(opts.signing_key_grace_days) * 86_400,
         );
+    // Migration 44 first: it needs the KEK (`distribution/secrets.rs`).
+    seal_stored(&state).await.map_err(|e| match e {
+        ApiError::Internal(detail) => anyhow::anyhow!("sealing secrets (migration 44): {detail}"),
+        other => anyhow::anyhow!("sealing secrets (migration 44): {other}"),
+    })?;
     check_and_fill(&state).await.map_err(|e| match e {
         // The detail of an internal error is for the operator here.
         ApiError::Internal(detail) => anyhow::anyhow!("signing keys: {detail}"),

@@ -23,6 +23,7 @@ mod crash;
 mod credentials;
 mod defects;
 mod device;
+mod identity;
 mod keysets;
 mod login;
 mod longpoll;
