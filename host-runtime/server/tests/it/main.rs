@@ -30,6 +30,7 @@ mod longpoll;
 mod openapi;
 mod reports;
 mod roles;
+mod secrets_at_rest;
 mod servers;
 mod signing;
 mod workflow;
