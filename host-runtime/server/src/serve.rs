@@ -197,15 +197,16 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             i64::from(opts.signing_key_prepublish_days) * 86_400,
             i64::from(opts.signing_key_grace_days) * 86_400,
         );
-    // Migration 44 first: it needs the KEK (`distribution/secrets.rs`).
-    seal_stored(&state).await.map_err(|e| match e {
-        ApiError::Internal(detail) => anyhow::anyhow!("sealing secrets (migration 44): {detail}"),
-        other => anyhow::anyhow!("sealing secrets (migration 44): {other}"),
-    })?;
     check_and_fill(&state).await.map_err(|e| match e {
         // The detail of an internal error is for the operator here.
         ApiError::Internal(detail) => anyhow::anyhow!("signing keys: {detail}"),
         other => anyhow::anyhow!("signing keys: {other}"),
+    })?;
+    // Migration 44 (`distribution/secrets.rs`) once the KEK is known to be
+    // the one things were sealed with, and before anything reads a secret.
+    seal_stored(&state).await.map_err(|e| match e {
+        ApiError::Internal(detail) => anyhow::anyhow!("sealing secrets (migration 44): {detail}"),
+        other => anyhow::anyhow!("sealing secrets (migration 44): {other}"),
     })?;
     let mut out = std::io::stdout();
     if let Some(token) = bootstrap(&state)

@@ -72,6 +72,7 @@ pub async fn openid_secret(st: &AppState) -> Result<String, ApiError> {
 /// [`ApiError::Internal`] when there is no KEK or the store fails.
 pub async fn seal_stored(st: &AppState) -> Result<u64, ApiError> {
     let kek = keyring::kek(st)?.clone();
+    check_kek(st, &kek).await?;
     let mut done = 0;
     done += seal_superapps(st, &kek).await?;
     done += seal_column(
@@ -109,6 +110,31 @@ pub async fn seal_stored(st: &AppState) -> Result<u64, ApiError> {
     .execute(&st.store.pool)
     .await?;
     Ok(done)
+}
+
+/// Refuses a KEK that does not open the constant sealed at the first start
+/// (`keyring::check_and_fill`), whatever order the start runs things in:
+/// sealing an older server's values in clear under a wrong KEK would lose
+/// them (a SecretKey is digested, never recoverable).
+async fn check_kek(st: &AppState, kek: &Kek) -> Result<(), ApiError> {
+    let check = sqlx::query("SELECT value FROM settings WHERE name = 'kek_check'")
+        .fetch_optional(&st.store.pool)
+        .await?;
+    if let Some(row) = check {
+        if kek
+            .open(
+                "_platform",
+                "kek_check",
+                &row.try_get::<String, _>("value")?,
+            )
+            .is_err()
+        {
+            return Err(ApiError::Internal(
+                "the key-encryption key does not open what was sealed before: wrong GUARD_KEK or kek file? (nothing was sealed with it)".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The SecretKey digested, the bundle key sealed (or created sealed).

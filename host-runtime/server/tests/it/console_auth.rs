@@ -847,3 +847,65 @@ async fn the_bootstrap_invite_is_printed_while_nobody_has_a_password() {
         .unwrap()
         .is_none());
 }
+
+/// Decision 447: the Accounts page shows an account slowed by failed
+/// sign-ins, and only the super admin's Unlock (with the form's token)
+/// forgets them; a platform admin's post changes nothing.
+#[tokio::test]
+async fn an_administrator_unlocks_a_slowed_account_from_the_accounts_page() {
+    for (backend, store) in stores("console-unlock").await {
+        let h = world(backend, store).await;
+        let mut admin = Browser::new(h.router.clone());
+        admin.redeem(&invite(&h, "admin").await, PW).await;
+        let mut platform = Browser::new(h.router.clone()).from("203.0.113.60:1");
+        platform.redeem(&invite(&h, "platform").await, PW).await;
+        Browser::new(h.router.clone())
+            .from("203.0.113.61:1")
+            .redeem(&invite(&h, "dev").await, PW)
+            .await;
+        // A guesser from five addresses: `dev` is now slowed.
+        for i in 0..5 {
+            let mut b = Browser::new(h.router.clone()).from(&format!("198.51.100.{i}:1"));
+            let p = b.sign_in("dev", "wrong password!").await;
+            assert_eq!(p.status, StatusCode::UNAUTHORIZED, "[{backend}] {i}");
+        }
+        let mut b = Browser::new(h.router.clone()).from("198.51.100.9:1");
+        assert_eq!(
+            b.sign_in("dev", PW).await.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "[{backend}]"
+        );
+        let unlock = "/console/platform/accounts/dev/unlock";
+        let page = admin.get("/console/platform/accounts").await;
+        assert!(page.has("sign-in slowed"), "[{backend}] {}", page.text);
+        assert!(page.has(unlock), "[{backend}]");
+
+        // A platform admin may not unlock, with a valid token or without.
+        let p = platform
+            .submit("/console/platform/accounts", unlock, &[])
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "[{backend}] {}", p.text);
+        // The super admin's post without the form's token changes nothing.
+        let p = admin.post(unlock, &[]).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "[{backend}]");
+        assert_eq!(
+            b.sign_in("dev", PW).await.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "[{backend}] still slowed"
+        );
+
+        let p = admin
+            .submit("/console/platform/accounts", unlock, &[])
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "[{backend}] {}", p.text);
+        let page = admin.get(p.location()).await;
+        assert!(page.has("Unlocked"), "[{backend}] {}", page.text);
+        assert!(!page.has("sign-in slowed"), "[{backend}]");
+        assert!(!page.has(unlock), "[{backend}]");
+        assert_eq!(
+            b.sign_in("dev", PW).await.status,
+            StatusCode::SEE_OTHER,
+            "[{backend}] unlocked"
+        );
+    }
+}

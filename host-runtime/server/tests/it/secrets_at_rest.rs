@@ -411,3 +411,49 @@ async fn the_data_directory_and_database_are_private_to_the_server() {
     }
     again.pool.close().await;
 }
+
+/// An operator who starts an older server's database with a wrong KEK:
+/// migration 44 refuses before sealing anything (a SecretKey digested
+/// under the wrong KEK could never be checked again), and the right KEK
+/// then seals it.
+#[tokio::test]
+async fn a_wrong_kek_seals_nothing() {
+    for (backend, store) in stores("wrong-kek").await {
+        let mut h = Harness::new(backend, store.clone()).await;
+        h.world().await;
+        guard_server::distribution::keyring::check_and_fill(&h.state)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE superapps SET secret_key = '{SECRET}' WHERE id = 'sa1'"
+        )))
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let wrong = guard_server::AppState::new(
+            store.clone(),
+            h.state.clock.clone(),
+            guard_server::Limits::default(),
+        )
+        .with_kek(guard_server::distribution::sealing::Kek::from_bytes(
+            [9; 32],
+        ));
+        let e = format!("{:?}", seal_stored(&wrong).await.unwrap_err());
+        assert!(e.contains("wrong GUARD_KEK"), "[{backend}] {e}");
+        let kept: String = sqlx::query_scalar("SELECT secret_key FROM superapps WHERE id = 'sa1'")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, SECRET, "[{backend}] left as it was");
+        assert_eq!(seal_stored(&h.state).await.unwrap(), 1, "[{backend}]");
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/superapps/sa1/users",
+                Some(SECRET),
+                Some(json!({"user_id": "u3"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "[{backend}] {}", r.text);
+    }
+}
