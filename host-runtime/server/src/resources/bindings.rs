@@ -81,9 +81,11 @@ pub(crate) async fn file(
     read_binding(c, &id).await
 }
 
-/// The tables holding rows of one app, children first: what removing a
-/// rejected app removes. (`packages` rows are shared by content and stay.)
-const APP_ROWS: [&str; 11] = [
+/// The tables holding rows of one app (an `app_id` column), children
+/// first: what removing a rejected app removes. (`packages` rows are shared
+/// by content and stay.) A new table with an `app_id` belongs here; a test
+/// reads the schema and fails until it is.
+pub const APP_ROWS: [&str; 11] = [
     "grants",
     "requests",
     "whitelist",

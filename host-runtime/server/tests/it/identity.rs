@@ -179,3 +179,33 @@ async fn a_rejected_binding_frees_its_app_id_and_a_held_one_stays_taken() {
         assert_eq!(r.status, StatusCode::CONFLICT, "[{backend}] {}", r.text);
     }
 }
+
+/// Decision 448: removing a rejected app removes its rows from every table
+/// that has an `app_id` column — read from the schema of both stores, so a
+/// table added later (and not listed) fails here instead of leaving the
+/// rejected app's rows to the next app of its id.
+#[tokio::test]
+async fn removing_a_rejected_app_reaches_every_table_with_an_app_id() {
+    use guard_server::resources::bindings::APP_ROWS;
+    use guard_server::store::Backend;
+    for (backend, store) in common::both_stores("identity-app-rows").await {
+        let sql = match store.backend {
+            Backend::Sqlite => {
+                "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND p.name = 'app_id' ORDER BY m.name"
+            }
+            Backend::Postgres => {
+                "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND column_name = 'app_id' ORDER BY table_name"
+            }
+        };
+        let with_app_id: Vec<String> = sqlx::query_scalar(sql)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert!(with_app_id.len() >= APP_ROWS.len(), "[{backend}]");
+        let mut listed: Vec<&str> = APP_ROWS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(with_app_id, listed, "[{backend}] tables with an app_id");
+    }
+}
