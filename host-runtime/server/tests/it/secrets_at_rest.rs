@@ -1,7 +1,7 @@
 //! Secrets at rest (issue 22 item 3, decisions 440–442), on SQLite and
 //! PostgreSQL: what someone who reads the database (the SQLite files, or
-//! every PostgreSQL table) finds of the secrets the server keeps — nothing
-//! in clear —, what an older server's rows in clear become (migration 44),
+//! every PostgreSQL table) finds of the secrets the server keeps (signing
+//! and root keys included) — nothing in clear —, what an older server's rows in clear become (migration 44),
 //! what a secret copied into another superapp's row does (nothing), and
 //! the data directory's permissions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -10,6 +10,8 @@ use crate::common;
 use crate::console_kit;
 
 use axum::http::StatusCode;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
 use common::{both_stores, stores, Harness, SECRET, SECRET2};
 use console_kit::{Browser, PW};
 use guard_server::distribution::secrets::{openid_secret, seal_stored, MIGRATION};
@@ -59,6 +61,33 @@ async fn found_in_the_database(store: &Store, secrets: &[(&str, String)]) -> Vec
         .filter(|(_, s)| tables.contains(s.as_str()) || in_files(s))
         .map(|(label, _)| (*label).to_owned())
         .collect()
+}
+
+/// Every signing and root key's seed, opened with the server's KEK from
+/// the rows that keep them sealed.
+async fn key_seeds(h: &Harness) -> Vec<(String, Vec<u8>)> {
+    use sqlx::Row;
+    let kek = h.state.kek.as_ref().unwrap();
+    let mut seeds = Vec::new();
+    for table in ["signing_keys", "root_keys"] {
+        for row in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT superapp_id, kid, sealed FROM {table} WHERE sealed IS NOT NULL"
+        )))
+        .fetch_all(&h.state.store.pool)
+        .await
+        .unwrap()
+        {
+            let (sid, kid, sealed): (String, String, String) = (
+                row.try_get("superapp_id").unwrap(),
+                row.try_get("kid").unwrap(),
+                row.try_get("sealed").unwrap(),
+            );
+            let seed = kek.open(&sid, &kid, &sealed).unwrap();
+            assert_eq!(seed.len(), 32, "{kid}");
+            seeds.push((format!("{table} {kid}"), seed));
+        }
+    }
+    seeds
 }
 
 /// A user `u1` logs in to mp1: the `jscode2session` answer.
@@ -187,6 +216,25 @@ async fn no_secret_the_server_keeps_is_in_the_database_file_or_tables() {
             ("app secret", h.app_secrets["mp1"].clone()),
             ("password", PW.to_owned()),
         ];
+        let mut secrets = secrets.to_vec();
+        let seeds = key_seeds(&h).await;
+        assert!(
+            seeds.len() >= 4,
+            "[{backend}] a signing and a root key each"
+        );
+        for (label, seed) in &seeds {
+            assert!(
+                !every_file(&store).windows(32).any(|w| w == seed.as_slice()),
+                "[{backend}] {label}: its raw bytes are in the database files"
+            );
+            for text in [
+                guard_server::util::hex(seed),
+                URL_SAFE_NO_PAD.encode(seed),
+                STANDARD.encode(seed),
+            ] {
+                secrets.push((label.as_str(), text));
+            }
+        }
         for (label, s) in &secrets {
             assert!(s.len() >= 12, "[{backend}] {label}: {s}");
         }
