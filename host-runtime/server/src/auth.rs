@@ -82,7 +82,7 @@ pub enum Action {
     /// List the accounts.
     ViewAccounts,
     /// Disable an account (its token, sessions, password and invites stop
-    /// working) or enable it again.
+    /// working) or enable it again, or unlock its sign-in.
     DisableAccount,
     /// Create a mini program or game.
     CreateApp,

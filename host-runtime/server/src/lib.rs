@@ -44,6 +44,7 @@ pub mod resources;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod throttle;
 pub mod util;
 
 pub use clock::Clock;

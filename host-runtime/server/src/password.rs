@@ -38,12 +38,36 @@ fn argon2() -> Result<Argon2<'static>, ApiError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-/// Checks a new password (length, control characters, not the account id).
+/// The least zxcvbn score a new password needs: 3 of 4, "safely
+/// unguessable" (at least 10^8 guesses), which the sign-in throttle puts
+/// years of online guessing away (decision 446).
+pub const MIN_SCORE: u8 = 3;
+
+/// How much of a password the strength estimator reads: its work grows
+/// faster than the length, and a prefix this long that is strong makes
+/// the whole password strong.
+const SCORED_CHARS: usize = 100;
+
+/// Checks a new password: its length, no control characters, not only
+/// white space, and hard to guess — zxcvbn's estimate, whose own lists
+/// (30,000 common passwords, names, English words) serve as the common-
+/// password list, with the account's id and name as words a guesser
+/// tries first. Each refusal says why, and zxcvbn's advice when it has
+/// some.
 ///
 /// # Errors
 ///
 /// [`ApiError::BadRequest`] naming `password`.
-pub fn check_new(password: &str, account_id: &str) -> Result<(), ApiError> {
+///
+/// # Examples
+///
+/// ```
+/// use guard_server::password::check_new;
+/// assert!(check_new("harbor violet ninety cobalt", "dev1", "Dev One").is_ok());
+/// assert!(check_new("            ", "dev1", "Dev One").is_err());
+/// assert!(check_new("password1234", "dev1", "Dev One").is_err());
+/// ```
+pub fn check_new(password: &str, account_id: &str, name: &str) -> Result<(), ApiError> {
     let n = password.chars().count();
     if n < MIN_CHARS {
         return Err(ApiError::bad(
@@ -60,8 +84,35 @@ pub fn check_new(password: &str, account_id: &str) -> Result<(), ApiError> {
     if password.chars().any(char::is_control) {
         return Err(ApiError::bad("password", "contains control characters"));
     }
+    if password.chars().all(char::is_whitespace) {
+        return Err(ApiError::bad(
+            "password",
+            "is only spaces: use words or characters a guesser cannot predict",
+        ));
+    }
     if password.eq_ignore_ascii_case(account_id) {
         return Err(ApiError::bad("password", "must not be the account name"));
+    }
+    let scored: String = password.chars().take(SCORED_CHARS).collect();
+    // The name whole and word by word.
+    let mut words = vec![account_id, name];
+    words.extend(name.split_whitespace());
+    let estimate = zxcvbn::zxcvbn(&scored, &words);
+    let score = u8::from(estimate.score());
+    if score < MIN_SCORE {
+        let mut why = format!(
+            "is too easy to guess (strength {score} of 4, at least {MIN_SCORE} needed; about 10^{:.0} guesses)",
+            estimate.guesses_log10()
+        );
+        if let Some(f) = estimate.feedback() {
+            if let Some(w) = f.warning() {
+                why.push_str(&format!(": {w}"));
+            }
+            for s in f.suggestions() {
+                why.push_str(&format!(" {s}"));
+            }
+        }
+        return Err(ApiError::bad("password", why));
     }
     Ok(())
 }
@@ -180,15 +231,38 @@ mod tests {
 
     #[test]
     fn new_passwords_are_checked() {
-        assert!(check_new("long enough pw", "dev1").is_ok());
+        assert!(check_new("long enough pw with cobalt", "dev1", "Dev One").is_ok());
         for (bad, why) in [
             ("short", "at least"),
             ("dev1dev1dev1", "account name"),
             ("tab\there is bad", "control"),
+            // Whitespace only, of any kind: refused as such, not as weak.
+            ("            ", "only spaces"),
+            (
+                "\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}  \u{a0}\u{a0}   ",
+                "only spaces",
+            ),
+            // Repeats, sequences, keyboard walks, common passwords, words.
+            ("aaaaaaaaaaaa", "too easy to guess"),
+            ("abcdefghijkl", "too easy to guess"),
+            ("qwertyuiopas", "too easy to guess"),
+            ("password1234", "too easy to guess"),
+            ("Password123!", "too easy to guess"),
+            ("iloveyou2024", "too easy to guess"),
+            // The account's own id and name are the first words tried.
+            ("dev1dev1dev1dev1", "too easy to guess"),
+            ("devonedevone", "too easy to guess"),
         ] {
-            let e = check_new(bad, "dev1dev1dev1").unwrap_err().to_string();
-            assert!(e.contains(why), "{bad}: {e}");
+            let e = check_new(bad, "dev1dev1dev1", "Dev One")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(why), "{bad:?}: {e}");
         }
-        assert!(check_new(&"x".repeat(MAX_CHARS + 1), "a").is_err());
+        let e = check_new("password1234", "a", "b").unwrap_err().to_string();
+        assert!(e.contains("of 4, at least 3 needed"), "{e}");
+        assert!(check_new(&"x".repeat(MAX_CHARS + 1), "a", "b").is_err());
+        // Long passwords are scored on their first 100 characters.
+        let long = format!("harbor violet ninety cobalt {}", "z".repeat(200));
+        assert!(check_new(&long, "a", "b").is_ok());
     }
 }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::clock::Clock;
 use crate::distribution::keyring::check_and_fill;
 use crate::distribution::sealing::Kek;
+use crate::distribution::secrets::seal_stored;
 use crate::http::error::ApiError;
 use crate::http::routes::router;
 use crate::reports::rate::Rate;
@@ -224,6 +225,12 @@ async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         // The detail of an internal error is for the operator here.
         ApiError::Internal(detail) => anyhow::anyhow!("signing keys: {detail}"),
         other => anyhow::anyhow!("signing keys: {other}"),
+    })?;
+    // Migration 44 (`distribution/secrets.rs`) once the KEK is known to be
+    // the one things were sealed with, and before anything reads a secret.
+    seal_stored(&state).await.map_err(|e| match e {
+        ApiError::Internal(detail) => anyhow::anyhow!("sealing secrets (migration 44): {detail}"),
+        other => anyhow::anyhow!("sealing secrets (migration 44): {other}"),
     })?;
     let mut out = std::io::stdout();
     if let Some(token) = bootstrap(&state)

@@ -157,10 +157,17 @@ pub struct ConsoleSettings {
     /// Whether `--public-url` was given: then it is the only origin a
     /// console form may come from (else also `http://` + the `Host` header).
     pub public_url_explicit: bool,
-    /// Sign-in attempts are counted in windows of this many seconds.
+    /// An address's sign-in attempts are counted in windows of this many
+    /// seconds.
     pub throttle_window: i64,
-    /// Failed sign-ins of one account allowed per window.
+    /// Failed sign-ins of one account that cost no delay; each further one
+    /// doubles the wait before the next attempt (`throttle.rs`).
     pub throttle_per_account: i64,
+    /// The longest wait between two attempts on one account, in seconds.
+    pub throttle_max_delay: i64,
+    /// An account's failures are forgotten this many seconds after the
+    /// last one.
+    pub throttle_forget: i64,
     /// Failed sign-ins (and invite redemptions) from one client address
     /// allowed per window.
     pub throttle_per_address: i64,
@@ -175,6 +182,8 @@ impl Default for ConsoleSettings {
             public_url_explicit: false,
             throttle_window: 15 * 60,
             throttle_per_account: 5,
+            throttle_max_delay: 5 * 60,
+            throttle_forget: 86_400,
             throttle_per_address: 30,
         }
     }

@@ -12,12 +12,13 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 
 use crate::distribution::listen;
-use crate::distribution::signer::new_bundle_key;
 use crate::distribution::watch::Watch;
-use crate::http::error::ApiError;
-use crate::util;
 
-/// The migrations, in order; each runs once, in a transaction.
+/// The migrations, in order; each runs once, in a transaction. Migration
+/// 44 is code, not SQL: it seals the secrets older servers stored in clear,
+/// and needs the KEK, so `guard serve` runs it once the KEK is loaded
+/// (`distribution/secrets.rs`). (Numbers follow the work that added them,
+/// so that parallel work never takes one number twice.)
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_bindings.sql")),
@@ -78,24 +79,45 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration {0}: {1}")]
     Migration(i64, sqlx::Error),
-    /// The OS gave no randomness for the server secret.
-    #[error("no randomness for the server secret: {0}")]
-    Random(String),
+    /// The database file's permissions could not be set.
+    #[error("cannot make `{0}` private to the server (mode 0600): {1}")]
+    Mode(String, std::io::Error),
 }
 
 impl Store {
     /// Opens (creating if needed) the SQLite database in `dir`, in WAL mode
     /// with `synchronous=FULL`, so an acknowledged change survives SIGKILL.
     ///
+    /// The directory is made mode 0700 and the database file 0600 — at every
+    /// open, so a data directory from before is made private too. SQLite
+    /// gives its `-wal` and `-shm` files the database file's mode; those
+    /// already there are set as well.
+    ///
     /// # Errors
     ///
-    /// [`StoreError`] when the directory or database cannot be opened or migrated.
+    /// [`StoreError`] when the directory or database cannot be opened,
+    /// made private, or migrated.
     pub async fn open_sqlite(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::DataDir(dir.display().to_string(), e))?;
-        let abs = std::fs::canonicalize(dir)
-            .map_err(|e| StoreError::DataDir(dir.display().to_string(), e))?;
-        let url = format!("sqlite://{}/guard.db?mode=rwc", abs.display());
+        let shown = || dir.display().to_string();
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDir(shown(), e))?;
+        let abs = std::fs::canonicalize(dir).map_err(|e| StoreError::DataDir(shown(), e))?;
+        private(&abs, 0o700).map_err(|e| StoreError::DataDir(shown(), e))?;
+        let db = abs.join("guard.db");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&db)
+            .map_err(|e| StoreError::Mode(db.display().to_string(), e))?;
+        for name in ["guard.db", "guard.db-wal", "guard.db-shm"] {
+            let file = abs.join(name);
+            match private(&file, 0o600) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::Mode(file.display().to_string(), e));
+                }
+                _ => {}
+            }
+        }
+        let url = format!("sqlite://{}?mode=rwc", db.display());
         let mut store = Store::open_url(&url).await?;
         store.data_dir = Some(abs);
         Ok(store)
@@ -208,44 +230,26 @@ impl Store {
                 .map_err(|e| StoreError::Migration(*version, e))?;
             tx.commit().await?;
         }
-        let secret = util::random_hex(32).map_err(|e| StoreError::Random(e.to_string()))?;
-        sqlx::query("INSERT INTO settings (name, value) VALUES ('openid_secret', $1) ON CONFLICT (name) DO NOTHING")
-            .bind(secret)
-            .execute(&mut *conn)
-            .await?;
         sqlx::query(
             "INSERT INTO versions (scope, version, updated_at) VALUES ('_platform', 0, 0) ON CONFLICT (scope) DO NOTHING",
         )
         .execute(&mut *conn)
         .await?;
-        // Superapps from before bundle keys get one (their devices must then
-        // be given it: their old bundles were signed with the SecretKey).
-        for row in sqlx::query("SELECT id FROM superapps WHERE bundle_key IS NULL")
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            let key = new_bundle_key().map_err(|e| StoreError::Random(e.to_string()))?;
-            sqlx::query(
-                "UPDATE superapps SET bundle_key = $2 WHERE id = $1 AND bundle_key IS NULL",
-            )
-            .bind(row.try_get::<String, _>("id")?)
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-        }
         Ok(())
     }
+}
 
-    /// The server secret from which `openid`/`unionid` are derived.
-    ///
-    /// # Errors
-    ///
-    /// [`ApiError::Internal`] on a store failure.
-    pub async fn openid_secret(&self) -> Result<String, ApiError> {
-        let row = sqlx::query("SELECT value FROM settings WHERE name = 'openid_secret'")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get("value")?)
+/// Sets `path`'s permission bits to `mode` (Unix; elsewhere nothing).
+fn private(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
     }
 }
 

@@ -9,9 +9,9 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 
-use crate::console::csrf;
 use crate::console::errors::PageError;
 use crate::console::session::Session;
+use crate::console::{cookies, csrf};
 use crate::http::error::ApiError;
 use crate::reports::rate::AddrKey;
 use crate::state::AppState;
@@ -103,6 +103,8 @@ pub struct Anonymous {
     pub form: FormData,
     /// The client's address (sign-in throttling).
     pub address: String,
+    /// The device cookie it brought, if any (sign-in throttling).
+    pub device: Option<String>,
 }
 
 /// The client as sign-in throttling counts it: its IPv4 address, or its
@@ -126,8 +128,13 @@ impl FromRequest<AppState> for Anonymous {
         let (parts, b) = req.into_parts();
         csrf::check_origin(st, &parts.headers)?;
         let address = address(&parts);
+        let device = cookies::device(st, &parts.headers);
         let form = body(Request::from_parts(parts, b), st).await?;
-        Ok(Anonymous { form, address })
+        Ok(Anonymous {
+            form,
+            address,
+            device,
+        })
     }
 }
 

@@ -24,7 +24,6 @@ pub mod platform;
 pub mod review;
 pub mod session;
 pub mod signin;
-pub mod throttle;
 pub mod violations;
 
 use axum::extract::DefaultBodyLimit;
@@ -178,6 +177,10 @@ pub fn router(package_limit: usize) -> Router<AppState> {
         .route(
             "/console/platform/accounts/{id}/enable",
             post(platform::enable),
+        )
+        .route(
+            "/console/platform/accounts/{id}/unlock",
+            post(platform::unlock),
         )
         .route("/console/platform/audit", get(audit::platform))
         .route("/console/superapps/{sid}/audit", get(audit::superapp))

@@ -97,6 +97,8 @@ struct AccountRow {
     info: AccountInfo,
     role_label: &'static str,
     created: When,
+    /// Whether failed sign-ins slow it now (then an Unlock button shows).
+    slowed: bool,
 }
 
 #[derive(Template)]
@@ -121,14 +123,15 @@ async fn accounts_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let all = accounts::list(st, &s.caller).await?;
-    let rows = all
-        .into_iter()
-        .map(|info| AccountRow {
+    let mut rows = Vec::with_capacity(all.len());
+    for info in all {
+        rows.push(AccountRow {
             role_label: role_label(info.account.role),
             created: When::at(info.created_at),
+            slowed: crate::throttle::slowed(st, &info.account.id).await?,
             info,
-        })
-        .collect();
+        });
+    }
     let can_create = s.caller.may_platform(Action::CreateAccount);
     let role = sub
         .value_or("account", "role", Role::Developer.as_str())
@@ -281,6 +284,28 @@ pub async fn enable(
     post: Posted,
 ) -> Result<Response, PageError> {
     set_disabled(&st, &id, &post, false).await
+}
+
+/// `POST /console/platform/accounts/{id}/unlock`: the account's failed
+/// sign-ins are forgotten.
+pub async fn unlock(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    post: Posted,
+) -> Result<Response, PageError> {
+    let s = &post.session;
+    match accounts::unlock(&st, &s.caller, &id).await {
+        Ok((forgotten, _)) => {
+            let msg = format!(
+                "Unlocked `{id}`: {forgotten} failed sign-in(s) forgotten; the right password signs in at once."
+            );
+            done(&st, s, "/console/platform/accounts", &msg).await
+        }
+        Err(e) => {
+            let sub = Submitted::refused("status", post.form.values(), &e);
+            accounts_page(&st, s, 1, sub, e.status()).await
+        }
+    }
 }
 
 /// `POST /console/platform/accounts/{id}/invite`: a new invite link (the

@@ -1,7 +1,7 @@
 //! Server-side console sessions. The cookie holds a random 256-bit token;
 //! the store keeps its SHA-256 (a leaked database opens no session), the
-//! account, the CSRF token of its forms, when it began and when it was last
-//! used. A session ends after `session_idle` seconds unused or
+//! account, the CSRF token of its forms (sealed with the KEK), when it began
+//! and when it was last used. A session ends after `session_idle` seconds unused or
 //! `session_max` seconds after sign-in, at sign-out (the row is deleted:
 //! the cookie is then worthless even if kept), and when the account's
 //! password is set again.
@@ -14,6 +14,8 @@ use sqlx::Row;
 use crate::auth::{Caller, Role};
 use crate::console::errors::PageError;
 use crate::console::{cookies, csrf};
+use crate::distribution::keyring;
+use crate::distribution::sealing::Secret;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::util::{random_hex, sha256_hex};
@@ -51,12 +53,15 @@ pub async fn start(st: &AppState, account: &str, flash: Option<&str>) -> Result<
         .execute(&st.store.pool)
         .await?;
     let token = random_hex(32)?;
+    let id_hash = sha256_hex(&token);
+    let csrf =
+        keyring::kek(st)?.seal_secret(Secret::Csrf { session: &id_hash }, &random_hex(32)?)?;
     sqlx::query(
         "INSERT INTO console_sessions (id_hash, account_id, csrf, created_at, last_seen, flash) VALUES ($1, $2, $3, $4, $4, $5)",
     )
-    .bind(sha256_hex(&token))
+    .bind(&id_hash)
     .bind(account)
-    .bind(random_hex(32)?)
+    .bind(csrf)
     .bind(now)
     .bind(flash)
     .execute(&st.store.pool)
@@ -106,6 +111,10 @@ pub async fn load(
         .await?;
     }
     let role: String = r.try_get("role")?;
+    let csrf = keyring::kek(st)?.open_secret(
+        Secret::Csrf { session: &id_hash },
+        &r.try_get::<String, _>("csrf")?,
+    )?;
     Ok(Some(Session {
         id_hash,
         caller: Caller {
@@ -116,7 +125,7 @@ pub async fn load(
             team_id: r.try_get("team_id")?,
         },
         name: r.try_get("name")?,
-        csrf: r.try_get("csrf")?,
+        csrf,
         flash: if take_flash { flash } else { None },
     }))
 }

@@ -8,14 +8,15 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use crate::auth::Role;
+use crate::console::cookies;
 use crate::console::errors::PageError;
 use crate::console::forms::{Anonymous, Posted};
 use crate::console::page::{q, render, see_other, Chrome, Submitted};
 use crate::console::session::{self, Session};
-use crate::console::{cookies, throttle};
 use crate::http::error::ApiError;
 use crate::resources::invites;
 use crate::state::AppState;
+use crate::throttle;
 
 /// Where the console sends `caller` first.
 pub fn home(caller: &crate::auth::Caller) -> String {
@@ -100,9 +101,10 @@ pub async fn login_page(
 /// Longest account id the sign-in form takes (ids are at most 64).
 const MAX_ACCOUNT: usize = 64;
 
-/// `POST /console/login`: throttled per account and per address, the
-/// password checked with argon2id off the executor; a new session (never
-/// one the browser brought: no fixation).
+/// `POST /console/login`: throttled per address, then per account (a
+/// browser the account signed in from before counted apart), the password
+/// checked with argon2id off the executor; a new session (never one the
+/// browser brought: no fixation) and the device cookie renewed.
 pub async fn login(State(st): State<AppState>, post: Anonymous) -> Result<Response, PageError> {
     let f = &post.form;
     let account = f.text("account").trim().to_owned();
@@ -117,23 +119,22 @@ pub async fn login(State(st): State<AppState>, post: Anonymous) -> Result<Respon
         };
         render(status, &page)
     };
-    let mut buckets = vec![(
-        throttle::address_bucket(&post.address),
-        st.console.throttle_per_address,
-    )];
-    if !account.is_empty() && account.len() <= MAX_ACCOUNT {
-        buckets.push((
-            throttle::account_bucket(&account),
-            st.console.throttle_per_account,
-        ));
-    }
-    if let Some(wait) = throttle::attempt(&st, &buckets).await? {
-        let minutes = (wait + 59) / 60;
+    let named = !account.is_empty() && account.len() <= MAX_ACCOUNT;
+    let bucket = throttle::device_bucket(&st, post.device.as_deref(), &account)
+        .unwrap_or_else(|| throttle::account_bucket(&account));
+    let waited = match throttle::at_address(&st, &post.address).await? {
+        Some(wait) => Some((wait, "from your network")),
+        None if named => throttle::at_account(&st, &bucket)
+            .await?
+            .map(|wait| (wait, "for this account")),
+        None => None,
+    };
+    if let Some((wait, whose)) = waited {
         let mut res = refuse(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
-                "Too many sign-in attempts. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
+                "Too many failed sign-ins {whose}: try again in {}.",
+                throttle_wait(wait)
             ),
             account,
         );
@@ -164,12 +165,24 @@ pub async fn login(State(st): State<AppState>, post: Anonymous) -> Result<Respon
             account,
         ));
     }
-    throttle::succeeded(&st, &account, &post.address).await?;
+    throttle::succeeded(&st, &bucket, &post.address).await?;
     let token = session::start(&st, &account, None).await?;
     let mut res = see_other(&next);
     let (k, v) = cookies::set(&st, &token);
-    res.headers_mut().insert(k, v);
+    res.headers_mut().append(k, v);
+    let (k, v) = cookies::set_device(&st, &throttle::device_token(&st, &account)?);
+    res.headers_mut().append(k, v);
     Ok(res)
+}
+
+/// `wait` seconds as a person reads them: seconds under two minutes, else
+/// minutes (rounded up).
+fn throttle_wait(wait: i64) -> String {
+    if wait < 120 {
+        format!("{wait} second{}", if wait == 1 { "" } else { "s" })
+    } else {
+        format!("{} minutes", (wait + 59) / 60)
+    }
 }
 
 /// `POST /console/logout`: the session's row is deleted (the cookie is
@@ -216,14 +229,10 @@ pub async fn invite(State(st): State<AppState>, post: Anonymous) -> Result<Respo
         };
         render(e.status(), &page)
     };
-    let bucket = [(
-        throttle::address_bucket(&post.address),
-        st.console.throttle_per_address,
-    )];
-    if let Some(wait) = throttle::attempt(&st, &bucket).await? {
-        let minutes = (wait + 59) / 60;
+    if let Some(wait) = throttle::at_address(&st, &post.address).await? {
         let mut res = refuse(ApiError::Conflict(format!(
-            "too many attempts from your address: try again in {minutes} minutes"
+            "too many attempts from your network: try again in {}",
+            throttle_wait(wait)
         )));
         *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return Ok(res);
@@ -239,7 +248,7 @@ pub async fn invite(State(st): State<AppState>, post: Anonymous) -> Result<Respo
         Ok(a) => a,
         Err(e) => return Ok(refuse(e)),
     };
-    throttle::succeeded(&st, &account, &post.address).await?;
+    throttle::succeeded(&st, &throttle::account_bucket(&account), &post.address).await?;
     let token = session::start(
         &st,
         &account,
@@ -248,7 +257,9 @@ pub async fn invite(State(st): State<AppState>, post: Anonymous) -> Result<Respo
     .await?;
     let mut res = see_other("/console/");
     let (k, v) = cookies::set(&st, &token);
-    res.headers_mut().insert(k, v);
+    res.headers_mut().append(k, v);
+    let (k, v) = cookies::set_device(&st, &throttle::device_token(&st, &account)?);
+    res.headers_mut().append(k, v);
     Ok(res.into_response())
 }
 

@@ -18,6 +18,7 @@ pub mod keysets;
 pub mod listen;
 pub mod longpoll;
 pub mod sealing;
+pub mod secrets;
 pub mod signer;
 pub mod watch;
 

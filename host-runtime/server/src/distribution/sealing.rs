@@ -1,11 +1,15 @@
-//! The key-encryption key (KEK) that seals the superapps' Ed25519 signing
-//! keys at rest. It is never in the database: it comes from `GUARD_KEK`
-//! (base64, 32 bytes), a `--kek-file`, or the file `kek` (mode 0600) the
-//! server creates in its SQLite data directory on the first start.
+//! The key-encryption key (KEK) that keeps every secret of the server at
+//! rest: the superapps' Ed25519 signing and root keys and the other secrets
+//! ([`Secret`]) are sealed with it, a secret that is only ever compared (the
+//! SecretKey) is kept as a digest keyed by it. It is never in the database:
+//! it comes from `GUARD_KEK` (base64, 32 bytes), a `--kek-file`, or the file
+//! `kek` (mode 0600) the server creates in its SQLite data directory on the
+//! first start.
 //!
-//! Sealing is ChaCha20-Poly1305 with a random 96-bit nonce per key and the
-//! superapp id and `kid` as associated data, so a sealed key copied to another
-//! superapp's row (or kid) does not open.
+//! Sealing is ChaCha20-Poly1305 with a random 96-bit nonce per value and
+//! what the value is and whose (superapp and `kid`, or [`Secret`]'s label)
+//! as associated data, so a sealed value copied to another row or column
+//! does not open.
 
 use std::io::Write;
 use std::path::Path;
@@ -16,10 +20,85 @@ use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce};
 
 use crate::http::error::ApiError;
+use crate::util::{ct_eq, hmac_hex};
 
 /// Bytes of a KEK.
 pub const KEK_BYTES: usize = 32;
 const NONCE_BYTES: usize = 12;
+
+/// How a sealed [`Secret`] starts in its column: it tells a sealed value from
+/// one stored in clear before migration 44 (`distribution/secrets.rs`); no
+/// secret the server stored in clear holds a `:` (letters and digits only).
+pub const SEALED: &str = "sealed:";
+/// How a keyed digest of a [`Secret`] starts in its column.
+pub const DIGEST: &str = "hmac:";
+
+/// A secret the server keeps (besides signing and root keys), named with the
+/// row that holds it: that name is bound into its seal or digest, so a value
+/// copied into another row or column neither opens nor matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret<'a> {
+    /// A superapp's SecretKey (`superapps.secret_key`): it authenticates the
+    /// superapp's backend and is only ever compared, so only its digest
+    /// ([`Kek::digest`]) is kept.
+    SecretKey {
+        /// The superapp.
+        superapp: &'a str,
+    },
+    /// A superapp's HS256 bundle key (`superapps.bundle_key`), sealed.
+    BundleKey {
+        /// The superapp.
+        superapp: &'a str,
+    },
+    /// The server's secret that `openid` and `unionid` are derived from
+    /// (`settings.openid_secret`), sealed.
+    OpenidSecret,
+    /// The `session_key` of a user's login to an app (`sessions`), sealed.
+    SessionKey {
+        /// The app.
+        app: &'a str,
+        /// The user's openid in it.
+        openid: &'a str,
+    },
+    /// The CSRF token of a console session (`console_sessions.csrf`),
+    /// sealed; the session is named by the SHA-256 of its cookie.
+    Csrf {
+        /// The session's `id_hash`.
+        session: &'a str,
+    },
+    /// The issue time in a sign-in device cookie, whose digest is the
+    /// cookie's MAC (`throttle.rs`); kept nowhere.
+    DeviceCookie {
+        /// The account it was issued to.
+        account: &'a str,
+    },
+}
+
+impl Secret<'_> {
+    /// What is bound into the seal or digest: the kind and the row.
+    fn label(&self) -> String {
+        match self {
+            Secret::SecretKey { superapp } => format!("secret_key\n{superapp}"),
+            Secret::BundleKey { superapp } => format!("bundle_key\n{superapp}"),
+            Secret::OpenidSecret => "openid_secret".into(),
+            Secret::SessionKey { app, openid } => format!("session_key\n{app}\n{openid}"),
+            Secret::Csrf { session } => format!("csrf\n{session}"),
+            Secret::DeviceCookie { account } => format!("device\n{account}"),
+        }
+    }
+
+    /// The secret as an operator reads it in an error.
+    fn shown(&self) -> String {
+        match self {
+            Secret::SecretKey { superapp } => format!("the SecretKey of superapp `{superapp}`"),
+            Secret::BundleKey { superapp } => format!("the bundle key of superapp `{superapp}`"),
+            Secret::OpenidSecret => "the openid secret".into(),
+            Secret::SessionKey { app, .. } => format!("a login session key of app `{app}`"),
+            Secret::Csrf { .. } => "a console session's CSRF token".into(),
+            Secret::DeviceCookie { account } => format!("a device cookie of `{account}`"),
+        }
+    }
+}
 
 /// Why no KEK could be had.
 #[derive(Debug, thiserror::Error)]
@@ -140,22 +219,7 @@ impl Kek {
     ///
     /// [`ApiError::Internal`] when there is no randomness.
     pub fn seal(&self, superapp: &str, kid: &str, plain: &[u8]) -> Result<String, ApiError> {
-        let mut nonce = [0u8; NONCE_BYTES];
-        getrandom::getrandom(&mut nonce)
-            .map_err(|e| ApiError::Internal(format!("randomness: {e}")))?;
-        let aad = aad(superapp, kid);
-        let ct = ChaCha20Poly1305::new((&self.0).into())
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plain,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| ApiError::Internal("sealing a signing key failed".into()))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&ct);
-        Ok(STANDARD.encode(out))
+        self.seal_with(&aad(superapp, kid), plain)
     }
 
     /// Opens what [`Kek::seal`] sealed for `(superapp, kid)`.
@@ -165,25 +229,123 @@ impl Kek {
     /// [`ApiError::Internal`] when it does not open: another KEK, another
     /// superapp or kid, or altered bytes.
     pub fn open(&self, superapp: &str, kid: &str, sealed: &str) -> Result<Vec<u8>, ApiError> {
-        let refused = || {
+        self.open_with(&aad(superapp, kid), sealed).ok_or_else(|| {
             ApiError::Internal(format!(
                 "the key-encryption key does not open signing key `{kid}` of superapp `{superapp}`"
             ))
-        };
-        let bytes = STANDARD.decode(sealed).map_err(|_| refused())?;
+        })
+    }
+
+    /// Seals secret `what` as its column keeps it: [`SEALED`] then the
+    /// base64 of nonce ‖ ciphertext.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Internal`] when there is no randomness.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_server::distribution::sealing::{Kek, Secret};
+    /// let kek = Kek::from_bytes([7; 32]);
+    /// let what = Secret::BundleKey { superapp: "sa1" };
+    /// let kept = kek.seal_secret(what, "b0nd1eK3y").unwrap();
+    /// assert!(kept.starts_with("sealed:") && !kept.contains("b0nd1eK3y"));
+    /// assert_eq!(kek.open_secret(what, &kept).unwrap(), "b0nd1eK3y");
+    /// assert!(kek.open_secret(Secret::BundleKey { superapp: "sa2" }, &kept).is_err());
+    /// ```
+    pub fn seal_secret(&self, what: Secret<'_>, plain: &str) -> Result<String, ApiError> {
+        let sealed = self.seal_with(&secret_aad(what), plain.as_bytes())?;
+        Ok(format!("{SEALED}{sealed}"))
+    }
+
+    /// Opens what [`Kek::seal_secret`] sealed as `what`.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Internal`] naming the secret when the value is in clear
+    /// (a row from before migration 44 that the start has not sealed yet)
+    /// or does not open (another KEK, row or column, or altered bytes).
+    pub fn open_secret(&self, what: Secret<'_>, kept: &str) -> Result<String, ApiError> {
+        let sealed = kept.strip_prefix(SEALED).ok_or_else(|| {
+            ApiError::Internal(format!(
+                "{} is stored in clear: migration 44 seals it when `guard serve` starts",
+                what.shown()
+            ))
+        })?;
+        self.open_with(&secret_aad(what), sealed)
+            .and_then(|plain| String::from_utf8(plain).ok())
+            .ok_or_else(|| {
+                ApiError::Internal(format!(
+                    "the key-encryption key does not open {}: wrong GUARD_KEK or kek file?",
+                    what.shown()
+                ))
+            })
+    }
+
+    /// The digest of secret `what` as its column keeps it: [`DIGEST`] then
+    /// the hex HMAC-SHA256 of the label and `plain` under a key derived
+    /// from the KEK, so a copy of the database alone gives nothing to guess
+    /// against (a SecretKey may be as short as 16 characters).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_server::distribution::sealing::{Kek, Secret};
+    /// let kek = Kek::from_bytes([7; 32]);
+    /// let what = Secret::SecretKey { superapp: "sa1" };
+    /// let kept = kek.digest(what, "k3yK3yk3yK3yk3y1");
+    /// assert!(kek.digest_matches(what, &kept, "k3yK3yk3yK3yk3y1"));
+    /// assert!(!kek.digest_matches(what, &kept, "k3yK3yk3yK3yk3y2"));
+    /// assert!(!kek.digest_matches(Secret::SecretKey { superapp: "sa2" }, &kept, "k3yK3yk3yK3yk3y1"));
+    /// ```
+    pub fn digest(&self, what: Secret<'_>, plain: &str) -> String {
+        let key = hmac_hex(&self.0, b"guard-digest-key");
+        let mac = hmac_hex(
+            key.as_bytes(),
+            format!("{}\n{plain}", what.label()).as_bytes(),
+        );
+        format!("{DIGEST}{mac}")
+    }
+
+    /// Whether `offered` is the secret whose digest is `kept`, compared in
+    /// constant time; a value in clear (before migration 44) never matches.
+    pub fn digest_matches(&self, what: Secret<'_>, kept: &str, offered: &str) -> bool {
+        kept.starts_with(DIGEST) && ct_eq(&self.digest(what, offered), kept)
+    }
+
+    fn seal_with(&self, aad: &[u8], plain: &[u8]) -> Result<String, ApiError> {
+        let mut nonce = [0u8; NONCE_BYTES];
+        getrandom::getrandom(&mut nonce)
+            .map_err(|e| ApiError::Internal(format!("randomness: {e}")))?;
+        let ct = ChaCha20Poly1305::new((&self.0).into())
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
+            .map_err(|_| ApiError::Internal("sealing with the key-encryption key failed".into()))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(STANDARD.encode(out))
+    }
+
+    fn open_with(&self, aad: &[u8], sealed: &str) -> Option<Vec<u8>> {
+        let bytes = STANDARD.decode(sealed).ok()?;
         if bytes.len() < NONCE_BYTES {
-            return Err(refused());
+            return None;
         }
         let (nonce, ct) = bytes.split_at(NONCE_BYTES);
-        let aad = aad(superapp, kid);
         ChaCha20Poly1305::new((&self.0).into())
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
-            .map_err(|_| refused())
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
+            .ok()
     }
 }
 
 fn aad(superapp: &str, kid: &str) -> Vec<u8> {
     format!("guard-signing-key\n{superapp}\n{kid}").into_bytes()
+}
+
+/// Another prefix than signing keys', so no secret's label can pass for a
+/// key's `(superapp, kid)`.
+fn secret_aad(what: Secret<'_>) -> Vec<u8> {
+    format!("guard-secret\n{}", what.label()).into_bytes()
 }
 
 #[cfg(test)]
@@ -205,6 +367,40 @@ mod tests {
         );
         assert!(Kek::from_base64("c2hvcnQ=", "GUARD_KEK").is_err());
         assert!(Kek::from_base64(&STANDARD.encode([1u8; 32]), "GUARD_KEK").is_ok());
+    }
+
+    #[test]
+    fn secrets_open_only_as_what_and_whose_they_were_sealed() {
+        let kek = Kek::from_bytes([7; 32]);
+        let csrf = Secret::Csrf { session: "h1" };
+        let kept = kek.seal_secret(csrf, "t0ken").unwrap();
+        assert_eq!(kek.open_secret(csrf, &kept).unwrap(), "t0ken");
+        for other in [
+            Secret::Csrf { session: "h2" },
+            Secret::OpenidSecret,
+            Secret::SessionKey {
+                app: "h1",
+                openid: "",
+            },
+        ] {
+            assert!(kek.open_secret(other, &kept).is_err(), "{other:?}");
+        }
+        assert!(Kek::from_bytes([8; 32]).open_secret(csrf, &kept).is_err());
+        // A value in clear is refused, naming the secret, never opened.
+        let e = format!("{:?}", kek.open_secret(csrf, "t0ken").unwrap_err());
+        assert!(
+            e.contains("CSRF") && e.contains("in clear") && !e.contains("t0ken"),
+            "{e}"
+        );
+        // A sealed secret is no signing key, and a key no secret.
+        let raw = kept.strip_prefix(SEALED).unwrap();
+        assert!(kek.open("csrf", "h1", raw).is_err());
+        // Digests: keyed by the KEK, bound to the row, clear never matches.
+        let sk = Secret::SecretKey { superapp: "sa1" };
+        let d = kek.digest(sk, "k3yK3yk3yK3yk3y1");
+        assert!(d.starts_with(DIGEST) && !d.contains("k3yK3y"));
+        assert_ne!(d, Kek::from_bytes([8; 32]).digest(sk, "k3yK3yk3yK3yk3y1"));
+        assert!(!kek.digest_matches(sk, "k3yK3yk3yK3yk3y1", "k3yK3yk3yK3yk3y1"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use guard_core::{bundle, Guard, KeySet, Policy, SecretKey};
 use sqlx::{AnyConnection, Row};
 
 use crate::distribution::keyring::{self, SigningSeed};
-use crate::distribution::sealing::Kek;
+use crate::distribution::sealing::{Kek, Secret};
 use crate::http::error::ApiError;
 use crate::util::random_alnum;
 
@@ -63,12 +63,12 @@ impl Signer {
         sid: &str,
         kek: Option<&Kek>,
     ) -> Result<Signer, ApiError> {
+        let kek =
+            kek.ok_or_else(|| ApiError::Internal("no key-encryption key configured".into()))?;
         if bundle_alg(conn, sid).await? == EDDSA {
-            let kek =
-                kek.ok_or_else(|| ApiError::Internal("no key-encryption key configured".into()))?;
             return Ok(Signer::EdDsa(keyring::active(conn, kek, sid).await?));
         }
-        let key = BundleKey(bundle_key(conn, sid).await?);
+        let key = BundleKey(bundle_key(conn, kek, sid).await?);
         key.secret()?;
         Ok(Signer::Hs256(key))
     }
@@ -114,19 +114,26 @@ impl Signer {
     }
 }
 
-/// Superapp `sid`'s bundle key.
+/// Superapp `sid`'s bundle key, opened with `kek` (it is kept sealed).
 ///
 /// # Errors
 ///
-/// [`ApiError::NotFound`] / [`ApiError::Internal`].
-pub async fn bundle_key(conn: &mut AnyConnection, sid: &str) -> Result<String, ApiError> {
+/// [`ApiError::NotFound`] / [`ApiError::Internal`] (none, or it does not
+/// open).
+pub async fn bundle_key(
+    conn: &mut AnyConnection,
+    kek: &Kek,
+    sid: &str,
+) -> Result<String, ApiError> {
     let row = sqlx::query("SELECT bundle_key FROM superapps WHERE id = $1")
         .bind(sid)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
-    row.try_get::<Option<String>, _>("bundle_key")?
-        .ok_or_else(|| ApiError::Internal(format!("superapp `{sid}` has no bundle key")))
+    let kept = row
+        .try_get::<Option<String>, _>("bundle_key")?
+        .ok_or_else(|| ApiError::Internal(format!("superapp `{sid}` has no bundle key")))?;
+    kek.open_secret(Secret::BundleKey { superapp: sid }, &kept)
 }
 
 /// Superapp `sid`'s `bundle_alg`.

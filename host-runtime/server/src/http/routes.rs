@@ -265,6 +265,7 @@ fn accounts_and_invites() -> Router<AppState> {
             post(accounts::json::disable),
         )
         .route("/api/v1/accounts/{id}/enable", post(accounts::json::enable))
+        .route("/api/v1/accounts/{id}/unlock", post(accounts::json::unlock))
 }
 
 /// `_platform` names the platform's version counter and audit log, never a

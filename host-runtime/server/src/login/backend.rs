@@ -10,11 +10,12 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
+use crate::distribution::sealing::Secret;
 use crate::http::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::login::answer::CODE_TTL;
 use crate::state::AppState;
-use crate::util::{check_id, check_text, ct_eq, random_hex, sha256_hex};
+use crate::util::{check_id, check_text, random_hex, sha256_hex};
 
 /// The superapp's backend, authenticated by its SecretKey as a bearer token
 /// (the seed: the SecretKey authenticates the superapp in mini program login).
@@ -30,11 +31,12 @@ impl FromRequestParts<AppState> for SuperappBackend {
     ) -> Result<SuperappBackend, ApiError> {
         let sid = parts.uri.path().split('/').nth(4).unwrap_or("").to_owned();
         let token = crate::auth::bearer(parts).ok_or(ApiError::Unauthorized)?;
+        let kek = crate::distribution::keyring::kek(st)?;
         let mut conn = st.store.pool.acquire().await?;
-        let secret = secret_key(&mut conn, &sid)
+        let kept = secret_key(&mut conn, &sid)
             .await
             .map_err(|_| ApiError::Unauthorized)?;
-        if ct_eq(&secret, token) {
+        if kek.digest_matches(Secret::SecretKey { superapp: &sid }, &kept, token) {
             Ok(SuperappBackend(sid))
         } else {
             Err(ApiError::Unauthorized)
@@ -42,8 +44,9 @@ impl FromRequestParts<AppState> for SuperappBackend {
     }
 }
 
-/// The superapp's SecretKey: it authenticates the superapp's backend here,
-/// and nothing else (bundles are signed with the bundle key).
+/// The digest of the superapp's SecretKey (the key itself is never kept):
+/// it authenticates the superapp's backend here, and nothing else (bundles
+/// are signed with the bundle key).
 async fn secret_key(conn: &mut AnyConnection, sid: &str) -> Result<String, ApiError> {
     let row = sqlx::query("SELECT secret_key FROM superapps WHERE id = $1")
         .bind(sid)

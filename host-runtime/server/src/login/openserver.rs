@@ -10,6 +10,8 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::Row;
 
+use crate::distribution::keyring;
+use crate::distribution::sealing::Secret;
 use crate::http::json::parse_json;
 use crate::login::answer::{success, Wx, WxError, WxRes, ACCESS_TOKEN_TTL};
 use crate::policy;
@@ -69,7 +71,7 @@ async fn app_by_token(st: &AppState, token: &str) -> Result<(String, AppAuth), W
 /// team, user). HMACs under the server's secret, so neither reveals the user
 /// id nor can be linked across apps (openid) or teams (unionid).
 async fn ids(st: &AppState, a: &AppAuth, app: &str, user: &str) -> Result<(String, String), Wx> {
-    let secret = st.store.openid_secret().await?;
+    let secret = crate::distribution::secrets::openid_secret(st).await?;
     let openid = hmac_hex(
         secret.as_bytes(),
         format!("openid\x1f{}\x1f{app}\x1f{user}", a.superapp_id).as_bytes(),
@@ -113,6 +115,8 @@ pub(crate) async fn jscode2session(
         let user = consume(&st, code, "login", appid).await?;
         let (openid, unionid) = ids(&st, &a, appid, &user).await?;
         let session_key = random_hex(16)?;
+        let kept = keyring::kek(&st)?
+            .seal_secret(Secret::SessionKey { app: appid, openid: &openid }, &session_key)?;
         sqlx::query(
             "INSERT INTO sessions (app_id, openid, user_id, session_key, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (app_id, openid) DO UPDATE SET session_key = excluded.session_key, created_at = excluded.created_at",
@@ -120,7 +124,7 @@ pub(crate) async fn jscode2session(
         .bind(appid)
         .bind(&openid)
         .bind(&user)
-        .bind(&session_key)
+        .bind(kept)
         .bind(st.clock.now())
         .execute(&st.store.pool)
         .await?;
@@ -174,7 +178,10 @@ pub(crate) async fn checksession(
         .fetch_optional(&st.store.pool)
         .await?
         .ok_or_else(|| Wx::new(WxError::InvalidOpenid))?;
-    let key: String = row.try_get("session_key")?;
+    let key = keyring::kek(&st)?.open_secret(
+        Secret::SessionKey { app: &app, openid },
+        &row.try_get::<String, _>("session_key")?,
+    )?;
     if !ct_eq(
         &hmac_hex(key.as_bytes(), b""),
         &signature.to_ascii_lowercase(),

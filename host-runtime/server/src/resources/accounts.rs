@@ -267,6 +267,31 @@ pub async fn set_disabled(
     Ok(version)
 }
 
+/// Unlocks `id`'s sign-in: every failure counted for it is forgotten (its
+/// own count and its browsers', `throttle.rs`), so its owner signs in at
+/// once with the right password; the audit log records how many failures
+/// were forgotten (`unlock_account`). The super admin's, like disabling.
+/// Returns `(failures forgotten, platform version)`.
+///
+/// # Errors
+///
+/// 403 (role); 404 unknown account.
+pub async fn unlock(st: &AppState, caller: &Caller, id: &str) -> Result<(i64, i64), ApiError> {
+    let (forgotten, version) = apply_platform(st, caller, Action::DisableAccount, async |c| {
+        is_disabled(c, id).await?;
+        let forgotten = crate::throttle::unlock(&mut c.tx, id).await?;
+        let record = Record::new(
+            "unlock_account",
+            format!("account:{id}"),
+            Some(json!({ "failures": forgotten })),
+            Some(json!({ "failures": 0 })),
+        );
+        Ok((forgotten, record))
+    })
+    .await?;
+    Ok((forgotten, version))
+}
+
 /// On first start (no account yet), creates the `admin` super admin and returns
 /// its token, to be shown to the operator once; `None` afterwards.
 ///
@@ -345,5 +370,16 @@ pub(crate) mod json {
         Path(id): Path<String>,
     ) -> Res {
         set(st, caller, id, false).await
+    }
+
+    /// `POST /api/v1/accounts/{id}/unlock`.
+    pub(crate) async fn unlock(
+        State(st): State<AppState>,
+        caller: Caller,
+        Path(id): Path<String>,
+    ) -> Res {
+        let (forgotten, version) = super::unlock(&st, &caller, &id).await?;
+        let body = json!({ "id": id, "failures_forgotten": forgotten, "version": version });
+        reply(StatusCode::OK, body)
     }
 }

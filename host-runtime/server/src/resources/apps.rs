@@ -109,7 +109,8 @@ pub struct CreatedApp {
 /// # Errors
 ///
 /// 403 (role, team); 400 naming the field; 404 unknown superapp or team;
-/// 409 id taken.
+/// 409 id taken (an app whose binding is pending or approved; a rejected
+/// one frees its id: `bindings::free_rejected`).
 pub async fn create(
     st: &AppState,
     caller: &Caller,
@@ -123,14 +124,6 @@ pub async fn create(
     let secret = random_hex(16)?;
     let after = json!({"id": b.id, "name": b.name, "kind": b.kind, "team_id": b.team_id, "superapp_id": sid});
     let (binding, version) = apply(st, caller, Action::CreateApp, sid, async |c| {
-        if sqlx::query("SELECT id FROM apps WHERE id = $1")
-            .bind(&b.id)
-            .fetch_optional(&mut *c.tx)
-            .await?
-            .is_some()
-        {
-            return Err(ApiError::Conflict(format!("app `{}` already exists", b.id)));
-        }
         if sqlx::query("SELECT id FROM teams WHERE id = $1")
             .bind(&b.team_id)
             .fetch_optional(&mut *c.tx)
@@ -139,6 +132,7 @@ pub async fn create(
         {
             return Err(ApiError::NotFound(format!("team `{}` not found", b.team_id)));
         }
+        let replaced = bindings::free_rejected(c, &b.id).await?;
         sqlx::query(
             "INSERT INTO apps (id, superapp_id, team_id, kind, name, secret_hash, ctl_server_domains, ctl_apis, ctl_webview_domains, bound) \
              VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0)",
@@ -154,6 +148,9 @@ pub async fn create(
         let binding = bindings::file(c, &b.id, &caller.id).await?;
         let mut recorded = after.clone();
         recorded["binding"] = to_json(&binding)?;
+        if let Some(was) = replaced {
+            recorded["replaces_rejected"] = was;
+        }
         Ok((binding, Record::new("create_app", format!("app:{}", b.id), None, Some(recorded))))
     })
     .await?;

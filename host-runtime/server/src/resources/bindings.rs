@@ -3,6 +3,12 @@
 //! admin or its review staff approves it, the app is in no bundle, and its
 //! team can neither read the superapp's API list nor file permission
 //! requests there.
+//!
+//! App ids are global (an openserver `appid` names one app). An id is held
+//! while its binding is pending or approved; a rejection frees it
+//! (decision 448): the rejected app stays, note and all, for its team to
+//! read, until anyone creates an app of that id, which then removes it
+//! ([`free_rejected`]). So a squatter's rejected ids go back to everyone.
 
 use serde::Serialize;
 use serde_json::json;
@@ -73,6 +79,73 @@ pub(crate) async fn file(
     .execute(&mut *c.tx)
     .await?;
     read_binding(c, &id).await
+}
+
+/// The tables holding rows of one app (an `app_id` column), children
+/// first: what removing a rejected app removes. (`packages` rows are shared
+/// by content and stay.) A new table with an `app_id` belongs here; a test
+/// reads the schema and fails until it is.
+pub const APP_ROWS: [&str; 11] = [
+    "grants",
+    "requests",
+    "whitelist",
+    "app_versions",
+    "releases",
+    "violations",
+    "violation_apps",
+    "codes",
+    "sessions",
+    "access_tokens",
+    "bindings",
+];
+
+/// Frees id `app` for a new app inside the change creating it: no such app
+/// → `None`; an app never bound whose every binding was rejected → it is
+/// removed with all its rows, and what it was is returned for the audit
+/// record; any other app keeps its id.
+///
+/// # Errors
+///
+/// [`ApiError::Conflict`] when the id is held (bound, or a binding pending).
+pub(crate) async fn free_rejected(
+    c: &mut Change,
+    app: &str,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    let Some(row) = sqlx::query("SELECT superapp_id, team_id, bound FROM apps WHERE id = $1")
+        .bind(app)
+        .fetch_optional(&mut *c.tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let held = crate::store::flag(&row, "bound")?
+        || sqlx::query("SELECT id FROM bindings WHERE app_id = $1 AND status <> $2 LIMIT 1")
+            .bind(app)
+            .bind(RequestStatus::Rejected.as_str())
+            .fetch_optional(&mut *c.tx)
+            .await?
+            .is_some();
+    if held {
+        return Err(ApiError::Conflict(format!("app `{app}` already exists")));
+    }
+    let was = json!({
+        "superapp_id": row.try_get::<String, _>("superapp_id")?,
+        "team_id": row.try_get::<String, _>("team_id")?,
+        "binding": RequestStatus::Rejected.as_str(),
+    });
+    for table in APP_ROWS {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE app_id = $1"
+        )))
+        .bind(app)
+        .execute(&mut *c.tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM apps WHERE id = $1")
+        .bind(app)
+        .execute(&mut *c.tx)
+        .await?;
+    Ok(Some(was))
 }
 
 /// Parses a `status` filter of the binding list (no `revoked`).

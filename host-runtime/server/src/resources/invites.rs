@@ -144,16 +144,17 @@ pub async fn redeem(st: &AppState, code: &str, new_password: &str) -> Result<Str
     let code = code.trim();
     let now = st.clock.now();
     let hash = sha256_hex(code);
-    let account: String = sqlx::query(
-        "SELECT account_id FROM invites WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2",
+    let row = sqlx::query(
+        "SELECT i.account_id, a.name FROM invites i JOIN accounts a ON a.id = i.account_id \
+         WHERE i.code_hash = $1 AND i.used_at IS NULL AND i.expires_at > $2",
     )
     .bind(&hash)
     .bind(now)
     .fetch_optional(&st.store.pool)
     .await?
-    .ok_or_else(|| ApiError::bad("code", UNUSABLE))?
-    .try_get("account_id")?;
-    password::check_new(new_password, &account)?;
+    .ok_or_else(|| ApiError::bad("code", UNUSABLE))?;
+    let account: String = row.try_get("account_id")?;
+    password::check_new(new_password, &account, &row.try_get::<String, _>("name")?)?;
     let phc = st.hasher.hash(new_password).await?;
     let mut c = Change::begin(&st.store, PLATFORM, st.clock.now()).await?;
     let used = sqlx::query(

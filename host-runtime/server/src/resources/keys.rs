@@ -7,6 +7,8 @@ use serde_json::json;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Record};
+use crate::distribution::keyring;
+use crate::distribution::sealing::Secret;
 use crate::distribution::signer::{bundle_key, new_bundle_key, HS256};
 use crate::http::error::ApiError;
 use crate::resources::Versioned;
@@ -31,7 +33,7 @@ pub struct BundleKey {
 pub async fn get(st: &AppState, caller: &Caller, sid: &str) -> Result<BundleKey, ApiError> {
     caller.require_superapp(Action::ConfigureSuperapp, sid)?;
     let mut conn = st.store.pool.acquire().await?;
-    let key = bundle_key(&mut conn, sid).await?;
+    let key = bundle_key(&mut conn, keyring::kek(st)?, sid).await?;
     Ok(BundleKey {
         superapp_id: sid.to_owned(),
         alg: HS256,
@@ -51,11 +53,12 @@ pub async fn rotate(
     sid: &str,
 ) -> Result<Versioned<BundleKey>, ApiError> {
     let key = new_bundle_key()?;
+    let sealed = keyring::kek(st)?.seal_secret(Secret::BundleKey { superapp: sid }, &key)?;
     let (alg, version) = apply(st, caller, Action::ConfigureSuperapp, sid, async |c| {
         let alg = HS256;
         sqlx::query("UPDATE superapps SET bundle_key = $2 WHERE id = $1")
             .bind(sid)
-            .bind(&key)
+            .bind(&sealed)
             .execute(&mut *c.tx)
             .await?;
         // The audit record says that the key changed, never what it is.

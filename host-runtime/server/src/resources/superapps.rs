@@ -10,6 +10,7 @@ use crate::auth::{Action, Caller, Role};
 use crate::change::{apply, apply_platform, Record};
 use crate::distribution::keyring::{self, ACTIVE};
 use crate::distribution::keysets::{self, Publish};
+use crate::distribution::sealing::Secret;
 use crate::distribution::signer::{new_bundle_key, ALGS, EDDSA};
 use crate::http::error::ApiError;
 use crate::policy::DEFAULT_SENSITIVE_APIS;
@@ -132,13 +133,15 @@ pub async fn create(st: &AppState, caller: &Caller, b: NewSuperapp) -> Result<Su
         if exists.is_some() {
             return Err(ApiError::Conflict(format!("superapp `{}` already exists", b.id)));
         }
+        // The SecretKey is only ever compared: its digest is kept. The
+        // bundle key is shown to the admin again: sealed.
         sqlx::query("INSERT INTO superapps (id, name, secret_key, backend_domain, created_at, bundle_key, openserver_host, bundle_alg) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&b.id)
             .bind(&b.name)
-            .bind(&b.secret_key)
+            .bind(kek.digest(Secret::SecretKey { superapp: &b.id }, &b.secret_key))
             .bind(&b.backend_domain)
             .bind(c.at)
-            .bind(new_bundle_key()?)
+            .bind(kek.seal_secret(Secret::BundleKey { superapp: &b.id }, &new_bundle_key()?)?)
             .bind(st.openserver_host.as_deref())
             .bind(EDDSA)
             .execute(&mut *c.tx)
@@ -338,6 +341,10 @@ pub async fn configure(
         after.bundle_alg = a.clone();
     }
     let (before_json, after_json) = (to_json(&before)?, to_json(&after)?);
+    let secret_digest = match &b.secret_key {
+        Some(secret) => Some(keyring::kek(st)?.digest(Secret::SecretKey { superapp: sid }, secret)),
+        None => None,
+    };
     let (_, version) = apply(st, caller, Action::ConfigureSuperapp, sid, async |c| {
         sqlx::query(
             "UPDATE superapps SET name = COALESCE($2, name), secret_key = COALESCE($3, secret_key), \
@@ -345,7 +352,7 @@ pub async fn configure(
         )
         .bind(sid)
         .bind(b.name.as_deref())
-        .bind(b.secret_key.as_deref())
+        .bind(secret_digest.as_deref())
         .bind(b.backend_domain.as_deref())
         .bind(b.bundle_alg.as_deref())
         .execute(&mut *c.tx)

@@ -2,8 +2,9 @@
 //! database also on PostgreSQL, decision 340): invites (forged, expired,
 //! reused, superseded), passwords, sessions (forged, idle, absolute,
 //! signed out, ended by a new password), CSRF (no token, another session's
-//! token, cross-origin, no origin at all), throttling (per account, per
-//! address, across two servers on one database), cookies and headers.
+//! token, cross-origin, no origin at all), throttling (per address, then
+//! per account with a growing delay, the owner's browser apart, unlocking;
+//! across two servers on one database), cookies and headers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
@@ -526,14 +527,20 @@ async fn forms_without_the_token_or_from_another_origin_change_nothing() {
     }
 }
 
+/// Decision 447: per address first, then per account with a growing
+/// delay (never a lock), the owner's own browser counted apart, and an
+/// administrator's unlock; across two servers on one database.
 #[tokio::test]
-async fn sign_in_is_throttled_per_account_and_per_address_across_servers() {
+async fn sign_in_slows_a_guesser_without_locking_the_owner_out_across_servers() {
     for (backend, store) in both_stores("console-throttle").await {
         let h = world(backend, store.clone()).await;
-        Browser::new(h.router.clone())
-            .redeem(&invite(&h, "dev").await, PW)
-            .await;
-        // A second server on the same database (its own pool and state).
+        // The owner sets the password in their browser: it gets a device
+        // cookie.
+        let mut owner = Browser::new(h.router.clone()).from("203.0.113.50:1");
+        owner.redeem(&invite(&h, "dev").await, PW).await;
+        assert!(owner.device.is_some(), "[{backend}] a device cookie");
+        // A second server on the same database (its own pool and state,
+        // the same KEK as a second `guard serve` has).
         let store2 = match backend {
             "sqlite" => guard_server::store::Store::open_sqlite(store.data_dir.as_ref().unwrap())
                 .await
@@ -549,42 +556,130 @@ async fn sign_in_is_throttled_per_account_and_per_address_across_servers() {
                     .unwrap()
             }
         };
-        let state2 = AppState::new(store2, h.state.clock.clone(), Limits::default());
+        let mut state2 = AppState::new(store2, h.state.clock.clone(), Limits::default());
+        state2.kek = h.state.kek.clone();
         let second = guard_server::router(state2);
-
-        // Five wrong passwords for `dev`, spread over both servers and
-        // several addresses: the sixth attempt is refused even with the
-        // right password, on either server.
-        for i in 0..5 {
-            let router = if i % 2 == 0 {
+        let server = |i: usize| {
+            if i.is_multiple_of(2) {
                 h.router.clone()
             } else {
                 second.clone()
-            };
-            let mut b = Browser::new(router).from(&format!("198.51.100.{i}:4000"));
+            }
+        };
+
+        // Five wrong passwords for `dev`, spread over both servers and
+        // several addresses, cost no delay.
+        for i in 0..5 {
+            let mut b = Browser::new(server(i)).from(&format!("198.51.100.{i}:4000"));
+            let p = b.sign_in("dev", "wrong password!").await;
+            assert_eq!(p.status, StatusCode::UNAUTHORIZED, "[{backend}] guess {i}");
+        }
+        // Then each attempt waits a delay that doubles (1 s, 2 s, 4 s …),
+        // refused unchecked before it — even with the right password —
+        // and never longer than the cap: no lock.
+        let mut waits = Vec::new();
+        for i in 5..20 {
+            let mut b = Browser::new(server(i)).from(&format!("198.51.100.{i}:4000"));
+            let p = b.sign_in("dev", PW).await;
+            assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "[{backend}] {i}");
+            assert!(
+                p.has("Too many failed sign-ins for this account: try again in"),
+                "{}",
+                p.text
+            );
+            assert!(b.cookie.is_none());
+            let wait: i64 = p.headers["retry-after"].to_str().unwrap().parse().unwrap();
+            waits.push(wait);
+            h.state.clock.advance(wait);
+            let p = b.sign_in("dev", "wrong password!").await;
+            assert_eq!(p.status, StatusCode::UNAUTHORIZED, "[{backend}] {i}");
+        }
+        assert_eq!(
+            waits,
+            [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300, 300, 300],
+            "[{backend}]"
+        );
+
+        // Meanwhile the owner's own browser signs in at once, on either
+        // server: the guesser's failures are not counted against it.
+        for router in [h.router.clone(), second.clone()] {
+            let mut b = owner.clone();
+            b.router = router;
+            b.cookie = None;
+            let p = b.sign_in("dev", PW).await;
+            assert_eq!(p.status, StatusCode::SEE_OTHER, "[{backend}] {}", p.text);
+        }
+        // A device cookie that is not the server's, is another account's
+        // or is too old counts as an unknown browser: still slowed.
+        let real = owner.device.clone().unwrap();
+        let (name, value) = real.split_once('=').unwrap();
+        let mut parts: Vec<&str> = value.split('.').collect();
+        let other_issued = (common::T0 - 91 * 86_400).to_string();
+        for forged in [
+            format!("{name}=dev.{}.{}", parts[1], "0".repeat(64)),
+            format!("{name}=sa_admin.{}.{}", parts[1], parts[2]),
+            {
+                parts[1] = &other_issued;
+                format!("{name}={}", parts.join("."))
+            },
+        ] {
+            let mut b = Browser::new(h.router.clone()).from("203.0.113.51:1");
+            b.device = Some(forged.clone());
+            let p = b.sign_in("dev", PW).await;
             assert_eq!(
-                b.sign_in("dev", "wrong password!").await.status,
-                StatusCode::UNAUTHORIZED
+                p.status,
+                StatusCode::TOO_MANY_REQUESTS,
+                "[{backend}] {forged}"
             );
         }
-        for router in [h.router.clone(), second.clone()] {
-            let mut b = Browser::new(router).from("203.0.113.9:4000");
-            let p = b.sign_in("dev", PW).await;
-            assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "[{backend}]");
-            assert!(p.has("Too many sign-in attempts"));
-            let wait: i64 = p.headers["retry-after"].to_str().unwrap().parse().unwrap();
-            assert!((1..=900).contains(&wait), "{wait}");
-            assert!(b.cookie.is_none());
-        }
-        // After the window, the right password works again.
-        h.state.clock.advance(15 * 60);
+
+        // The console shows the account slowed, with an Unlock button; a
+        // developer may not unlock, an unknown account is 404.
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/accounts/dev/unlock",
+                Some(h.token("dev")),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{backend}]");
+        let r = h
+            .call(
+                "POST",
+                "/api/v1/accounts/nobody/unlock",
+                Some(&h.admin),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "[{backend}]");
+        // The administrator unlocks: the failures are forgotten and
+        // audited, and a fresh browser signs in at once.
+        let r = h
+            .call("POST", "/api/v1/accounts/dev/unlock", Some(&h.admin), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "[{backend}] {}", r.text);
+        assert_eq!(r.body["failures_forgotten"], 20, "[{backend}]");
+        let audit = h
+            .ok(
+                "admin",
+                "GET",
+                "/api/v1/superapps/_platform/audit",
+                None,
+                200,
+            )
+            .await;
+        assert!(audit.to_string().contains("unlock_account"), "[{backend}]");
+        let mut fresh = Browser::new(second.clone()).from("198.51.100.200:1");
         assert_eq!(
-            Browser::new(second.clone()).sign_in("dev", PW).await.status,
-            StatusCode::SEE_OTHER
+            fresh.sign_in("dev", PW).await.status,
+            StatusCode::SEE_OTHER,
+            "[{backend}]"
         );
 
         // One address guessing many accounts: 30 attempts, then refused
-        // (an account it never tried included).
+        // before any account is looked at (an account it never tried
+        // included).
         let mut guesser = Browser::new(h.router.clone()).from("192.0.2.77:1");
         for i in 0..30 {
             let p = guesser
@@ -592,9 +687,12 @@ async fn sign_in_is_throttled_per_account_and_per_address_across_servers() {
                 .await;
             assert_eq!(p.status, StatusCode::UNAUTHORIZED, "attempt {i}");
         }
-        assert_eq!(
-            guesser.sign_in("dev", PW).await.status,
-            StatusCode::TOO_MANY_REQUESTS
+        let p = guesser.sign_in("dev", PW).await;
+        assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            p.has("Too many failed sign-ins from your network"),
+            "{}",
+            p.text
         );
         // Another address is not affected.
         assert_eq!(
@@ -624,9 +722,10 @@ async fn sign_in_is_throttled_per_account_and_per_address_across_servers() {
             "[{backend}]"
         );
 
-        // Invented account names do not grow the table past one window:
-        // after it ends, the next attempt leaves only its own buckets.
-        h.state.clock.advance(15 * 60 + 1);
+        // Invented account names do not grow the table: once their
+        // failures are forgotten, the next attempt leaves only its own
+        // buckets.
+        h.state.clock.advance(86_400 + 1);
         let mut b = Browser::new(h.router.clone()).from("192.0.2.99:1");
         assert_eq!(
             b.sign_in("nobody", "guess guess guess").await.status,
@@ -747,4 +846,66 @@ async fn the_bootstrap_invite_is_printed_while_nobody_has_a_password() {
         .await
         .unwrap()
         .is_none());
+}
+
+/// Decision 447: the Accounts page shows an account slowed by failed
+/// sign-ins, and only the super admin's Unlock (with the form's token)
+/// forgets them; a platform admin's post changes nothing.
+#[tokio::test]
+async fn an_administrator_unlocks_a_slowed_account_from_the_accounts_page() {
+    for (backend, store) in stores("console-unlock").await {
+        let h = world(backend, store).await;
+        let mut admin = Browser::new(h.router.clone());
+        admin.redeem(&invite(&h, "admin").await, PW).await;
+        let mut platform = Browser::new(h.router.clone()).from("203.0.113.60:1");
+        platform.redeem(&invite(&h, "platform").await, PW).await;
+        Browser::new(h.router.clone())
+            .from("203.0.113.61:1")
+            .redeem(&invite(&h, "dev").await, PW)
+            .await;
+        // A guesser from five addresses: `dev` is now slowed.
+        for i in 0..5 {
+            let mut b = Browser::new(h.router.clone()).from(&format!("198.51.100.{i}:1"));
+            let p = b.sign_in("dev", "wrong password!").await;
+            assert_eq!(p.status, StatusCode::UNAUTHORIZED, "[{backend}] {i}");
+        }
+        let mut b = Browser::new(h.router.clone()).from("198.51.100.9:1");
+        assert_eq!(
+            b.sign_in("dev", PW).await.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "[{backend}]"
+        );
+        let unlock = "/console/platform/accounts/dev/unlock";
+        let page = admin.get("/console/platform/accounts").await;
+        assert!(page.has("sign-in slowed"), "[{backend}] {}", page.text);
+        assert!(page.has(unlock), "[{backend}]");
+
+        // A platform admin may not unlock, with a valid token or without.
+        let p = platform
+            .submit("/console/platform/accounts", unlock, &[])
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "[{backend}] {}", p.text);
+        // The super admin's post without the form's token changes nothing.
+        let p = admin.post(unlock, &[]).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "[{backend}]");
+        assert_eq!(
+            b.sign_in("dev", PW).await.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "[{backend}] still slowed"
+        );
+
+        let p = admin
+            .submit("/console/platform/accounts", unlock, &[])
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "[{backend}] {}", p.text);
+        let page = admin.get(p.location()).await;
+        assert!(page.has("Unlocked"), "[{backend}] {}", page.text);
+        assert!(!page.has("sign-in slowed"), "[{backend}]");
+        assert!(!page.has(unlock), "[{backend}]");
+        assert_eq!(
+            b.sign_in("dev", PW).await.status,
+            StatusCode::SEE_OTHER,
+            "[{backend}] unlocked"
+        );
+    }
 }

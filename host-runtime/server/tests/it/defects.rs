@@ -546,14 +546,27 @@ async fn an_upgraded_store_keeps_its_apps_bound_and_gets_bundle_keys() {
     }
     old.close().await;
     let store = guard_server::store::Store::open_sqlite(&dir).await.unwrap();
-    let key: Option<String> =
+    let h = Harness::new("sqlite", store.clone()).await;
+    // Migration 44 (at start, with the KEK) gives it a bundle key, sealed.
+    guard_server::distribution::secrets::seal_stored(&h.state)
+        .await
+        .unwrap();
+    let kept: Option<String> =
         sqlx::query_scalar("SELECT bundle_key FROM superapps WHERE id = 'old'")
             .fetch_one(&store.pool)
             .await
             .unwrap();
-    let key = key.unwrap();
+    let key = h
+        .state
+        .kek
+        .as_ref()
+        .unwrap()
+        .open_secret(
+            guard_server::distribution::sealing::Secret::BundleKey { superapp: "old" },
+            &kept.unwrap(),
+        )
+        .unwrap();
     assert!(key.len() == 32 && key != SECRET, "{key}");
-    let h = Harness::new("sqlite", store).await;
     let (b, _) = h.bundle("/api/v1/superapps/old/bundle").await;
     assert_eq!(bundle_apps(&b), ["mp_old"]);
     assert!(Guard::new(&key).unwrap().load(&b, 0).is_ok());

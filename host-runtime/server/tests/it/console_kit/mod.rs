@@ -47,6 +47,9 @@ impl Page {
 pub struct Browser {
     pub router: Router,
     pub cookie: Option<String>,
+    /// The device cookie (`name=value`) a sign-in left, sent with every
+    /// request as a browser would.
+    pub device: Option<String>,
     pub origin: Option<String>,
     pub addr: SocketAddr,
 }
@@ -56,6 +59,7 @@ impl Browser {
         Browser {
             router,
             cookie: None,
+            device: None,
             origin: Some(ORIGIN.to_owned()),
             addr: "192.0.2.10:50000".parse().unwrap(),
         }
@@ -68,8 +72,13 @@ impl Browser {
 
     async fn send(&mut self, req: axum::http::request::Builder, body: Body) -> Page {
         let mut req = req;
-        if let Some(c) = &self.cookie {
-            req = req.header("cookie", c.clone());
+        let jar: Vec<&str> = [&self.cookie, &self.device]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !jar.is_empty() {
+            req = req.header("cookie", jar.join("; "));
         }
         let mut req = req.body(body).unwrap();
         req.extensions_mut().insert(ConnectInfo(self.addr));
@@ -78,8 +87,13 @@ impl Browser {
         let headers = res.headers().clone();
         for v in headers.get_all("set-cookie") {
             let pair = v.to_str().unwrap().split(';').next().unwrap().to_owned();
-            let value = pair.split_once('=').unwrap().1;
-            self.cookie = (!value.is_empty()).then_some(pair);
+            let (name, value) = pair.split_once('=').unwrap();
+            let kept = (!value.is_empty()).then_some(pair.clone());
+            if name.ends_with("guard_device") {
+                self.device = kept;
+            } else {
+                self.cookie = kept;
+            }
         }
         let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
             .await
