@@ -47,6 +47,32 @@ struct ListView {
     entries: Vec<EntryRow>,
 }
 
+impl ListView {
+    /// What the list says when it has no entry.
+    fn empty_sentence(&self) -> String {
+        empty_sentence(self.title)
+    }
+}
+
+/// What an empty list titled `title` says, keeping the title's own
+/// capitals (`API`, `WebView`, `uploadFile`) where the old `lower` filter
+/// wrote "api" and "downloadfile".
+fn empty_sentence(title: &str) -> String {
+    // A leading capital only starts the sentence-case title: lowered
+    // mid-sentence unless the word is an acronym (`API`).
+    let mut c = title.chars();
+    let words = match (c.next(), c.next()) {
+        (Some(first), Some(second)) if second.is_lowercase() => {
+            format!("{}{second}{}", first.to_lowercase(), c.as_str())
+        }
+        _ => title.to_owned(),
+    };
+    match title.ends_with("names") {
+        true => format!("No {words} yet."),
+        false => format!("The {words} is empty."),
+    }
+}
+
 /// The words of each whitelist, as seed 002 names them.
 fn words(
     w: Whitelist,
@@ -566,5 +592,27 @@ pub async fn delete(
             saved(&st, s, &app, &list, &msg).await
         }
         Err(e) => refused(&st, &post, &app, &format!("add-{list}"), &e, None).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{empty_sentence, words};
+    use crate::policy::Whitelist;
+
+    #[test]
+    fn an_empty_list_keeps_its_titles_capitals() {
+        let said: Vec<String> = Whitelist::ALL
+            .into_iter()
+            .map(|w| empty_sentence(words(w).0))
+            .collect();
+        assert_eq!(said[0], "The server domain name whitelist is empty.");
+        assert!(said.contains(&"The API whitelist is empty.".to_owned()));
+        assert!(said.contains(&"The built-in WebView domain name whitelist is empty.".to_owned()));
+        assert!(said.contains(&"No uploadFile legal domain names yet.".to_owned()));
+        assert!(said.contains(&"No media source domain names yet.".to_owned()));
+        assert!(said
+            .iter()
+            .all(|s| !s.contains("downloadfile") && !s.contains("api whitelist")));
     }
 }
