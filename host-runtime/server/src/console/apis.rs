@@ -11,9 +11,10 @@ use guard_core::{ApiStatus, ApiType, Scope};
 use serde::Deserialize;
 
 use crate::auth::Action;
+use crate::console::confirm::{self, Confirm};
 use crate::console::errors::PageError;
-use crate::console::forms::{FormData, Posted};
-use crate::console::page::{q, render, Chrome, Page, Submitted, When};
+use crate::console::forms::{reason_asked, FormData, Posted};
+use crate::console::page::{humane, q, render, Chrome, Page, Submitted, When};
 use crate::console::session::{self, Session};
 use crate::http::error::ApiError;
 use crate::resources::apis::{self, ApiEntry, NewApi};
@@ -75,11 +76,17 @@ pub async fn done(
     Ok(crate::console::page::see_other(to))
 }
 
+/// One row of the list: an API, or (contract v3) a permission group as one
+/// row with its APIs, since restricting, allowing, granting and revoking
+/// act on the whole group.
 struct ApiRow {
+    /// The listed API the row's buttons post (for a group, its first
+    /// listed API: the service acts on the group).
     name: String,
-    /// v3: `scope.userLocation: getLocation, startLocationUpdate, …`, or
-    /// empty for an API in no permission group.
-    group: String,
+    /// What the row is called: the API, or the group (`scope.userLocation`).
+    title: String,
+    /// A group's APIs (empty for an API in no group).
+    group_apis: Vec<String>,
     api_type: ApiType,
     scope_label: &'static str,
     description: String,
@@ -87,6 +94,53 @@ struct ApiRow {
     status_label: &'static str,
     restricted: bool,
     custom: bool,
+}
+
+/// The list's rows: one per API in no group, one per permission group
+/// (restricted when any of its listed APIs is: the stricter reading), in the
+/// list's order.
+fn rows_of(all: Vec<ApiEntry>) -> Vec<ApiRow> {
+    let mut rows: Vec<ApiRow> = Vec::new();
+    for a in all {
+        let restricted = a.status == ApiStatus::Restricted;
+        if !a.group_apis.is_empty() {
+            if let Some(r) = rows.iter_mut().find(|r| r.title == a.permission) {
+                if restricted && !r.restricted {
+                    r.restricted = true;
+                    r.status = a.status.as_str();
+                    r.status_label = status_label(a.status);
+                }
+                continue;
+            }
+        }
+        let grouped = !a.group_apis.is_empty();
+        rows.push(ApiRow {
+            title: if grouped {
+                a.permission
+            } else {
+                a.name.clone()
+            },
+            group_apis: a.group_apis,
+            scope_label: scope_label(a.scope),
+            status: a.status.as_str(),
+            status_label: status_label(a.status),
+            restricted,
+            custom: a.api_type == ApiType::Custom,
+            description: a.description.unwrap_or_default(),
+            api_type: a.api_type,
+            name: a.name,
+        });
+    }
+    rows
+}
+
+/// Whether a row or catalogue entry matches the search `needle` (lower
+/// case): its name, its group's APIs or its function.
+fn matches(needle: &str, title: &str, apis: &[String], description: &str) -> bool {
+    needle.is_empty()
+        || title.to_lowercase().contains(needle)
+        || apis.iter().any(|a| a.to_lowercase().contains(needle))
+        || description.to_lowercase().contains(needle)
 }
 
 #[derive(Template)]
@@ -121,31 +175,9 @@ async fn list_page(
     let all = apis::list(st, &s.caller, sid).await?;
     let query = lq.q.clone().unwrap_or_default();
     let needle = query.trim().to_lowercase();
-    let rows: Vec<ApiRow> = all
+    let rows: Vec<ApiRow> = rows_of(all)
         .into_iter()
-        .filter(|a| {
-            needle.is_empty()
-                || a.name.to_lowercase().contains(&needle)
-                || a.description
-                    .as_deref()
-                    .unwrap_or("")
-                    .to_lowercase()
-                    .contains(&needle)
-        })
-        .map(|a| ApiRow {
-            group: match a.group_apis.is_empty() {
-                true => String::new(),
-                false => format!("{}: {}", a.permission, a.group_apis.join(", ")),
-            },
-            scope_label: scope_label(a.scope),
-            status: a.status.as_str(),
-            status_label: status_label(a.status),
-            restricted: a.status == ApiStatus::Restricted,
-            custom: a.api_type == ApiType::Custom,
-            description: a.description.unwrap_or_default(),
-            api_type: a.api_type,
-            name: a.name,
-        })
+        .filter(|r| matches(&needle, &r.title, &r.group_apis, &r.description))
         .collect();
     let base = format!("/console/superapps/{sid}/apis");
     let page = Page::of(rows, lq.page.unwrap_or(1), |n| {
@@ -173,13 +205,65 @@ pub async fn list(
     list_page(&st, &s, &sid, &lq, Submitted::none(), StatusCode::OK).await
 }
 
+/// One row of the platform catalogue: an API, or a permission group as one
+/// row with its APIs; a utility that cannot be restricted says why and has
+/// no Add button.
+struct CatalogueRow {
+    /// The API the Add button posts (a group's first API: adding one API of
+    /// a group restricts the group).
+    name: &'static str,
+    /// The API, or the group's name.
+    title: &'static str,
+    /// A group's APIs.
+    group_apis: Vec<String>,
+    /// Why it cannot be restricted.
+    not_restrictable: Option<&'static str>,
+}
+
+/// The catalogue rows not in the list yet: a group is left out once any of
+/// its APIs is listed (it is restricted or allowed as one from the list).
+fn catalogue_rows(listed: &[String], needle: &str) -> Vec<CatalogueRow> {
+    let mut rows: Vec<CatalogueRow> = Vec::new();
+    for n in guard_core::catalogue::names() {
+        if listed.iter().any(|l| l == n) {
+            continue;
+        }
+        let row = match guard_core::groups::group_of(n) {
+            Some(g) => {
+                let apis = guard_core::groups::group(g).map_or(&[][..], |(_, a)| a);
+                if rows.iter().any(|r| r.title == g)
+                    || apis.iter().any(|a| listed.iter().any(|l| l == a))
+                {
+                    continue;
+                }
+                CatalogueRow {
+                    name: n,
+                    title: g,
+                    group_apis: apis.iter().map(|a| (*a).to_owned()).collect(),
+                    not_restrictable: None,
+                }
+            }
+            None => CatalogueRow {
+                name: n,
+                title: n,
+                group_apis: Vec::new(),
+                not_restrictable: apis::not_restrictable(n),
+            },
+        };
+        if matches(needle, row.title, &row.group_apis, "") {
+            rows.push(row);
+        }
+    }
+    rows
+}
+
 #[derive(Template)]
 #[template(path = "api_new.html")]
 struct NewPage {
     chrome: Chrome,
     sid: String,
     query: String,
-    catalogue: Page<&'static str>,
+    catalogue: Page<CatalogueRow>,
     scopes: Vec<Choice>,
     sub: Submitted,
 }
@@ -201,14 +285,12 @@ async fn new_page(
         .collect();
     let query = lq.q.clone().unwrap_or_default();
     let needle = query.trim().to_lowercase();
-    let names: Vec<&'static str> = guard_core::catalogue::names()
-        .filter(|n| !listed.iter().any(|l| l == n))
-        .filter(|n| needle.is_empty() || n.to_lowercase().contains(&needle))
-        .collect();
     let base = format!("/console/superapps/{sid}/apis/new");
-    let catalogue = Page::of(names, lq.page.unwrap_or(1), |n| {
-        format!("{base}?q={}&page={n}", q(&query))
-    });
+    let catalogue = Page::of(
+        catalogue_rows(&listed, &needle),
+        lq.page.unwrap_or(1),
+        |n| format!("{base}?q={}&page={n}", q(&query)),
+    );
     let p = NewPage {
         chrome: Chrome::new(
             s,
@@ -278,8 +360,16 @@ pub async fn add(
             done(&st, s, &format!("/console/superapps/{sid}/apis"), &msg).await
         }
         Err(e) => {
-            let sub = Submitted::refused(form, post.form.values(), &e);
-            new_page(&st, s, &sid, &ListQuery::default(), sub, e.status()).await
+            // Refused a field (after the permission checks): every field's
+            // refusal at once.
+            let all = match (&e, new_api(&post.form)) {
+                (ApiError::BadRequest { .. }, Ok(b)) => apis::new_api_errors(&b),
+                _ => Vec::new(),
+            };
+            let status = e.status();
+            let errors = if all.is_empty() { vec![e] } else { all };
+            let sub = Submitted::refused_all(form, post.form.values(), &errors);
+            new_page(&st, s, &sid, &ListQuery::default(), sub, status).await
         }
     }
 }
@@ -296,11 +386,16 @@ pub async fn set_status(
         Some("restricted") => Ok(ApiStatus::Restricted),
         _ => Err(ApiError::bad("status", "must be `public` or `restricted`")),
     };
+    let back_detail = post.form.get("back") == Some("detail");
+    if matches!(status, Ok(ApiStatus::Public)) && !confirm::confirmed(&post.form) {
+        if let Some(page) = allow_confirm(&st, s, &sid, &name, back_detail, &post.form).await? {
+            return Ok(page);
+        }
+    }
     let result = match status {
         Ok(status) => apis::set_status(&st, &s.caller, &sid, &name, status).await,
         Err(e) => Err(e),
     };
-    let back_detail = post.form.get("back") == Some("detail");
     match result {
         Ok(d) => {
             let msg = format!(
@@ -323,6 +418,60 @@ pub async fn set_status(
             }
         }
     }
+}
+
+/// The confirm step of Allow (decision 474): an allowed API is callable by
+/// every mini program and mini game of the superapp without approval.
+/// `None` when there is nothing to confirm (the API is not listed, or the
+/// caller may not manage APIs: the service answers those).
+async fn allow_confirm(
+    st: &AppState,
+    s: &Session,
+    sid: &str,
+    name: &str,
+    back_detail: bool,
+    f: &FormData,
+) -> Result<Option<Response>, PageError> {
+    if !s.caller.may(Action::ManageApis, sid) {
+        return Ok(None);
+    }
+    let Ok(api) = apis::get(st, &s.caller, sid, name).await else {
+        return Ok(None);
+    };
+    let (what, apis_line) = if api.group_apis.is_empty() {
+        (format!("`{name}`"), None)
+    } else {
+        (
+            format!("the permission group `{}`", api.permission),
+            Some(format!("It covers {}.", api.group_apis.join(", "))),
+        )
+    };
+    let list = format!("/console/superapps/{sid}/apis");
+    let back = if back_detail {
+        format!("{list}/{name}")
+    } else {
+        list.clone()
+    };
+    let mut consequences = vec![
+        format!(
+            "Every mini program and mini game of {sid} may call it without asking: no approval is needed, and its approvals no longer limit who calls it."
+        ),
+        "Restricting it again later takes effect with the next bundle each device fetches.".to_owned(),
+    ];
+    consequences.extend(apis_line);
+    let c = Confirm {
+        title: format!("Allow {} for every mini program?", humane(&what)),
+        question: humane(&format!(
+            "Allowing {what} makes it public in {sid}'s sensitive API list."
+        )),
+        consequences,
+        yes: "Allow for every mini program".into(),
+        action: format!("{list}/{name}/status"),
+        back,
+        back_label: "Sensitive API management".into(),
+        fields: confirm::repost(f),
+    };
+    Ok(Some(confirm::page(s, &list, Some(sid), c)))
 }
 
 /// `POST /console/superapps/{sid}/apis/{name}/delete`: custom APIs only.
@@ -438,7 +587,13 @@ pub async fn revoke(
     let sid = crate::resources::apps::get(&st, &s.caller, &app)
         .await?
         .superapp_id;
-    match requests::revoke(&st, &s.caller, &app, &api).await {
+    let reason = post.form.text("reason");
+    let acts = s.caller.may(Action::Revoke, &sid);
+    let result = match reason_asked(acts, "reason", &reason, "revoke it") {
+        Ok(()) => requests::revoke(&st, &s.caller, &app, &api, Some(&reason)).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(_) => {
             let msg =
                 format!("Revoked `{app}`'s authorization for `{api}`: it must request again.");

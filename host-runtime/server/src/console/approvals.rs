@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::auth::Action;
 use crate::console::apis::done;
 use crate::console::errors::PageError;
-use crate::console::forms::Posted;
+use crate::console::forms::{reason_asked, Posted};
 use crate::console::page::{render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
 use crate::http::error::ApiError;
@@ -199,6 +199,15 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     let s = &post.session;
     let result = match decision(&post.form) {
+        Ok(d) if d.decision == Verdict::Reject => {
+            let r = requests::get(&st, &s.caller, &rid).await?;
+            let acts = r.life.status == RequestStatus::Pending
+                && s.caller.may(Action::Decide, &r.life.superapp_id);
+            match reason_asked(acts, "note", &d.note, "reject it") {
+                Ok(()) => requests::decide(&st, &s.caller, &rid, d).await,
+                Err(e) => Err(e),
+            }
+        }
         Ok(d) => requests::decide(&st, &s.caller, &rid, d).await,
         Err(e) => Err(e),
     };

@@ -9,16 +9,33 @@ use axum::response::Response;
 
 use crate::auth::Action;
 use crate::console::apis::{done, Choice};
+use crate::console::confirm::{self, Confirm};
 use crate::console::errors::PageError;
 use crate::console::forms::Posted;
 use crate::console::page::{render, Chrome, Submitted, When};
 use crate::console::session::Session;
 use crate::distribution::keyring::NEXT;
+use crate::distribution::keysets::UPLOAD;
 use crate::distribution::signer::{ALGS, HS256};
 use crate::http::error::ApiError;
 use crate::resources::superapps::{self, Superapp, SuperappPatch};
-use crate::resources::{blocked, keys, signing};
+use crate::resources::{blocked, keys, keysets, signing};
 use crate::state::AppState;
+
+/// A root public key devices pin (contract v3 key sets).
+struct RootRow {
+    kid: String,
+    x: String,
+}
+
+/// The key set in force, as people read it.
+struct KeysetView {
+    version: i64,
+    issued: When,
+    expires: When,
+    uploaded: bool,
+    kids: Vec<String>,
+}
 
 struct KeyRow {
     kid: String,
@@ -39,6 +56,9 @@ struct ConfigPage {
     bundle_key: Option<String>,
     defaults: Vec<String>,
     blocked: String,
+    roots: Vec<RootRow>,
+    offline: bool,
+    keyset: Option<KeysetView>,
     can_configure: bool,
     can_block: bool,
     sub: Submitted,
@@ -54,6 +74,7 @@ async fn config_page(
     let superapp = superapps::get(st, &s.caller, sid).await?;
     let key_list = signing::list(st, &s.caller, sid).await?;
     let hosts = blocked::get(st, &s.caller, sid).await?;
+    let pinned = keysets::roots(st, &s.caller, sid).await?;
     let can_configure = s.caller.may(Action::ConfigureSuperapp, sid);
     let bundle_key = if can_configure && superapp.bundle_alg == HS256 {
         Some(keys::get(st, &s.caller, sid).await?.bundle_key)
@@ -91,6 +112,22 @@ async fn config_page(
             .collect(),
         bundle_key,
         blocked: hosts.blocked_hosts.join("\n"),
+        roots: pinned
+            .roots
+            .iter()
+            .map(|r| RootRow {
+                kid: r["kid"].as_str().unwrap_or("").to_owned(),
+                x: r["x"].as_str().unwrap_or("").to_owned(),
+            })
+            .collect(),
+        offline: pinned.offline,
+        keyset: pinned.keyset.map(|k| KeysetView {
+            version: k.version,
+            issued: When::at(k.issued_at),
+            expires: When::at(k.expires_at),
+            uploaded: k.source == UPLOAD,
+            kids: k.kids,
+        }),
         defaults: hosts.defaults,
         can_configure,
         can_block: s.caller.may(Action::ManageWhitelists, sid),
@@ -143,6 +180,27 @@ async fn answer<T>(
     }
 }
 
+/// The page's path.
+fn config_path(sid: &str) -> String {
+    format!("/console/superapps/{sid}/config")
+}
+
+/// The parts of a confirm step of this page that every one shares: it
+/// posts to `route` below the superapp, Cancel goes back to the signing
+/// section.
+fn confirm_of(sid: &str, route: &str, post: &Posted) -> Confirm {
+    Confirm {
+        title: String::new(),
+        question: String::new(),
+        consequences: Vec::new(),
+        yes: String::new(),
+        action: format!("/console/superapps/{sid}{route}"),
+        back: format!("{}#signing", config_path(sid)),
+        back_label: "Configuration management".into(),
+        fields: confirm::repost(&post.form),
+    }
+}
+
 /// Every field of a refused form is shown again.
 fn all(_: &str) -> bool {
     true
@@ -184,8 +242,37 @@ pub async fn alg(
     Path(sid): Path<String>,
     post: Posted,
 ) -> Result<Response, PageError> {
+    let chosen = post.form.text("bundle_alg");
+    if !confirm::confirmed(&post.form) && post.session.caller.may(Action::ConfigureSuperapp, &sid) {
+        let current = superapps::get(&st, &post.session.caller, &sid)
+            .await?
+            .bundle_alg;
+        if ALGS.contains(&chosen.as_str()) && chosen != current {
+            let c = Confirm {
+                title: format!("Sign bundles with {chosen} instead of {current}?"),
+                question: format!(
+                    "The next bundle of every mini program of {sid} is signed with {chosen}."
+                ),
+                consequences: vec![
+                    format!(
+                        "A device that cannot verify {chosen} refuses the new bundles and keeps enforcing its last one until it can{}.",
+                        if chosen == HS256 { " (HS256: it needs the bundle key, which devices are given out of band)" } else { " (EdDSA: it needs the superapp's public keys from keys.json)" }
+                    ),
+                    "Switching back later is another such change.".into(),
+                ],
+                yes: format!("Switch to {chosen}"),
+                ..confirm_of(&sid, "/config/alg", &post)
+            };
+            return Ok(confirm::page(
+                &post.session,
+                &config_path(&sid),
+                Some(&sid),
+                c,
+            ));
+        }
+    }
     let b = SuperappPatch {
-        bundle_alg: Some(post.form.text("bundle_alg")),
+        bundle_alg: Some(chosen),
         ..SuperappPatch::default()
     };
     let outcome = superapps::configure(&st, &post.session.caller, &sid, b).await;
@@ -218,6 +305,34 @@ pub async fn promote(
     Path(sid): Path<String>,
     post: Posted,
 ) -> Result<Response, PageError> {
+    if !confirm::confirmed(&post.form) && post.session.caller.may(Action::ConfigureSuperapp, &sid) {
+        let next = signing::list(&st, &post.session.caller, &sid)
+            .await?
+            .into_iter()
+            .find(|k| k.status == NEXT);
+        if let Some(k) = next {
+            let published = When::at(k.created_at).text;
+            let c = Confirm {
+                title: format!("Promote {} before its time?", k.kid),
+                question: format!(
+                    "{} was published on {published}; from now on it signs every bundle of {sid}.",
+                    k.kid
+                ),
+                consequences: vec![
+                    "A device that has not fetched the key set since then does not have it yet: it refuses the new bundles and keeps enforcing its last one until it fetches keys.json again.".into(),
+                    "Waiting lets the key promote itself once devices have had time to fetch it.".into(),
+                ],
+                yes: "Promote now".into(),
+                ..confirm_of(&sid, "/signing-keys/promote", &post)
+            };
+            return Ok(confirm::page(
+                &post.session,
+                &config_path(&sid),
+                Some(&sid),
+                c,
+            ));
+        }
+    }
     let outcome = signing::promote(&st, &post.session.caller, &sid).await;
     answer(&st, &post, &sid, "signing", all, outcome, |k| {
         format!("`{}` signs from now on.", k.kid)
@@ -234,6 +349,32 @@ pub async fn rotate_bundle_key(
     let outcome = keys::rotate(&st, &post.session.caller, &sid).await;
     answer(&st, &post, &sid, "signing", all, outcome, |_| {
         "A new bundle key signs the next bundle: give it to your devices.".into()
+    })
+    .await
+}
+
+/// `POST /console/superapps/{sid}/keyset`: a key set signed elsewhere by one
+/// of the superapp's offline roots, pasted as its compact JWS.
+pub async fn upload_keyset(
+    State(st): State<AppState>,
+    Path(sid): Path<String>,
+    post: Posted,
+) -> Result<Response, PageError> {
+    let text = post.form.text("keyset");
+    let outcome = if text.trim().is_empty() {
+        Err(ApiError::bad(
+            "keyset",
+            "paste the key set: the compact JWS your offline root signed",
+        ))
+    } else {
+        keysets::upload(&st, &post.session.caller, &sid, &text).await
+    };
+    answer(&st, &post, &sid, "roots", all, outcome, |k| {
+        format!(
+            "Key set version {} is in force: it lists {}.",
+            k.version,
+            k.kids.join(", ")
+        )
     })
     .await
 }

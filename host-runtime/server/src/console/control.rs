@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::auth::Action;
 use crate::console::apis::{done, Choice};
 use crate::console::apps::kind_label;
+use crate::console::confirm::{self, Confirm};
 use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
 use crate::console::page::{q, render, Chrome, Submitted};
@@ -44,6 +45,32 @@ struct ListView {
     limit: usize,
     switch_off: bool,
     entries: Vec<EntryRow>,
+}
+
+impl ListView {
+    /// What the list says when it has no entry.
+    fn empty_sentence(&self) -> String {
+        empty_sentence(self.title)
+    }
+}
+
+/// What an empty list titled `title` says, keeping the title's own
+/// capitals (`API`, `WebView`, `uploadFile`) where the old `lower` filter
+/// wrote "api" and "downloadfile".
+fn empty_sentence(title: &str) -> String {
+    // A leading capital only starts the sentence-case title: lowered
+    // mid-sentence unless the word is an acronym (`API`).
+    let mut c = title.chars();
+    let words = match (c.next(), c.next()) {
+        (Some(first), Some(second)) if second.is_lowercase() => {
+            format!("{}{second}{}", first.to_lowercase(), c.as_str())
+        }
+        _ => title.to_owned(),
+    };
+    match title.ends_with("names") {
+        true => format!("No {words} yet."),
+        false => format!("The {words} is empty."),
+    }
 }
 
 /// The words of each whitelist, as seed 002 names them.
@@ -331,14 +358,46 @@ async fn refused(
     e: &ApiError,
     edit: Option<String>,
 ) -> Result<Response, PageError> {
+    refused_all(st, post, app, form, std::slice::from_ref(e), edit).await
+}
+
+/// A refused form with every error of `errors` at its field.
+async fn refused_all(
+    st: &AppState,
+    post: &Posted,
+    app: &str,
+    form: &str,
+    errors: &[ApiError],
+    edit: Option<String>,
+) -> Result<Response, PageError> {
     let s = &post.session;
     let sid = sid_of(st, s, app).await?;
     let cq = ControlQuery {
         app: Some(app.to_owned()),
         edit,
     };
-    let sub = Submitted::refused(form, post.form.values(), e);
-    control_page(st, s, &sid, &cq, sub, e.status()).await
+    let status = errors
+        .first()
+        .map_or(StatusCode::BAD_REQUEST, ApiError::status);
+    let sub = Submitted::refused_all(form, post.form.values(), errors);
+    control_page(st, s, &sid, &cq, sub, status).await
+}
+
+/// Every error of a refused entry: when the service refused a field (after
+/// its permission checks), each field's refusal, so the form shows them all
+/// at once; else the service's one refusal.
+fn entry_refusals(list: &str, f: &FormData, e: ApiError) -> Vec<ApiError> {
+    if !matches!(e, ApiError::BadRequest { .. }) {
+        return vec![e];
+    }
+    let all = Whitelist::parse(list)
+        .map(|w| whitelists::entry_errors(w, &entry(f)))
+        .unwrap_or_default();
+    if all.is_empty() {
+        vec![e]
+    } else {
+        all
+    }
 }
 
 /// `POST /console/apps/{app}/control`: the three switches.
@@ -354,6 +413,11 @@ pub async fn set_control(
         webview_domains: f.checked("webview_domains"),
         media_domains: media_choice(&st, s, &app, f).await,
     };
+    if !confirm::confirmed(f) {
+        if let Some(page) = empty_switch_confirm(&st, s, &app, &control, f).await? {
+            return Ok(page);
+        }
+    }
     match whitelists::set_control(&st, &s.caller, &app, control).await {
         Ok(_) => {
             let msg = format!("Saved the permission control switches of `{app}`.");
@@ -361,6 +425,74 @@ pub async fn set_control(
         }
         Err(e) => refused(&st, &post, &app, "control", &e, None).await,
     }
+}
+
+/// The confirm step of a switch turned on over empty lists (decision 474):
+/// the mini program then reaches nothing the switch governs. `None` when no
+/// switch goes from off to on over empty lists, or the caller may not
+/// change them (the service answers that).
+async fn empty_switch_confirm(
+    st: &AppState,
+    s: &Session,
+    app: &str,
+    control: &Control,
+    f: &FormData,
+) -> Result<Option<Response>, PageError> {
+    let Ok(a) = apps::get(st, &s.caller, app).await else {
+        return Ok(None);
+    };
+    if !s.caller.may(Action::ManageWhitelists, &a.superapp_id) {
+        return Ok(None);
+    }
+    let before_media = a.control.media_domains.unwrap_or(a.control.server_domains);
+    // Only a media switch set on: an unset one follows the server domain
+    // switch with the download entries as its list (decision 366), and the
+    // server line below speaks for it.
+    let after_media = control.media_domains == Some(true);
+    let empty = |lists: &[Whitelist]| lists.iter().all(|w| a.whitelists.of(*w).is_empty());
+    let mut turned = Vec::new();
+    let server_lists = [
+        Whitelist::ServerDomains,
+        Whitelist::Request,
+        Whitelist::Upload,
+        Whitelist::Download,
+        Whitelist::Socket,
+        Whitelist::Udp,
+        Whitelist::Tcp,
+    ];
+    if control.server_domains && !a.control.server_domains && empty(&server_lists) {
+        turned.push("The server domain name whitelist is on with every domain list empty: each request, upload, download and socket of the mini program is denied.".to_owned());
+    }
+    if control.apis && !a.control.apis && empty(&[Whitelist::ApiWhitelist]) {
+        turned.push("The API whitelist is on and empty: every custom API call of the mini program is denied (platform APIs need no entry).".to_owned());
+    }
+    if control.webview_domains && !a.control.webview_domains && empty(&[Whitelist::WebviewDomains])
+    {
+        turned.push("The built-in WebView domain name whitelist is on and empty: the web-view component opens no page on the network.".to_owned());
+    }
+    if after_media && !before_media && empty(&[Whitelist::Media]) {
+        turned.push("The media switch is on with no media domain: every image, font, audio and video source on the network is denied.".to_owned());
+    }
+    if turned.is_empty() {
+        return Ok(None);
+    }
+    let sid = a.superapp_id.clone();
+    let back = format!("/console/superapps/{sid}/control?app={}#switches", q(app));
+    let c = Confirm {
+        title: "Turn a switch on over an empty whitelist?".into(),
+        question: format!(
+            "{} ({app}) would then reach nothing of what the switch governs, from its next bundle on.",
+            a.name
+        ),
+        consequences: turned,
+        yes: "Turn it on anyway".into(),
+        action: format!("/console/apps/{app}/control"),
+        back,
+        back_label: "Permission control".into(),
+        fields: confirm::repost(f),
+    };
+    let path = format!("/console/superapps/{sid}/control");
+    Ok(Some(confirm::page(s, &path, Some(&sid), c)))
 }
 
 /// The media switch as the form sets it: left unset while nobody set it and
@@ -421,7 +553,10 @@ pub async fn add(
             let msg = format!("Added `{}` to the {}.", d.item.value, title_of(&list));
             saved(&st, s, &app, &list, &msg).await
         }
-        Err(e) => refused(&st, &post, &app, &format!("add-{list}"), &e, None).await,
+        Err(e) => {
+            let errors = entry_refusals(&list, &post.form, e);
+            refused_all(&st, &post, &app, &format!("add-{list}"), &errors, None).await
+        }
     }
 }
 
@@ -437,7 +572,10 @@ pub async fn edit(
             let msg = format!("Saved `{}` in the {}.", d.item.value, title_of(&list));
             saved(&st, s, &app, &list, &msg).await
         }
-        Err(e) => refused(&st, &post, &app, &format!("edit-{list}"), &e, Some(id)).await,
+        Err(e) => {
+            let errors = entry_refusals(&list, &post.form, e);
+            refused_all(&st, &post, &app, &format!("edit-{list}"), &errors, Some(id)).await
+        }
     }
 }
 
@@ -454,5 +592,27 @@ pub async fn delete(
             saved(&st, s, &app, &list, &msg).await
         }
         Err(e) => refused(&st, &post, &app, &format!("add-{list}"), &e, None).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{empty_sentence, words};
+    use crate::policy::Whitelist;
+
+    #[test]
+    fn an_empty_list_keeps_its_titles_capitals() {
+        let said: Vec<String> = Whitelist::ALL
+            .into_iter()
+            .map(|w| empty_sentence(words(w).0))
+            .collect();
+        assert_eq!(said[0], "The server domain name whitelist is empty.");
+        assert!(said.contains(&"The API whitelist is empty.".to_owned()));
+        assert!(said.contains(&"The built-in WebView domain name whitelist is empty.".to_owned()));
+        assert!(said.contains(&"No uploadFile legal domain names yet.".to_owned()));
+        assert!(said.contains(&"No media source domain names yet.".to_owned()));
+        assert!(said
+            .iter()
+            .all(|s| !s.contains("downloadfile") && !s.contains("api whitelist")));
     }
 }

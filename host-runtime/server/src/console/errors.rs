@@ -7,7 +7,7 @@ use askama::Template;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::console::page::{render, Chrome};
+use crate::console::page::{humane, render, Chrome};
 use crate::console::signin;
 use crate::http::error::ApiError;
 
@@ -53,6 +53,39 @@ fn page(status: StatusCode, message: impl Into<String>, sign_in: bool) -> Respon
     render(status, &p)
 }
 
+/// The longest plain-text refusal [`plain_as_page`] quotes.
+const QUOTED: usize = 2048;
+
+/// A refusal the console's handlers never saw, such as axum's own for a
+/// query or a path it cannot parse (`?page=abc`): plain text, which the
+/// console answers as its error page with the same status and the reason
+/// (decision 471). Every other response passes unchanged.
+pub async fn plain_as_page(res: Response) -> Response {
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let status = res.status();
+    if html || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let text = match axum::body::to_bytes(res.into_body(), QUOTED).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let message = match (status, text.is_empty()) {
+        (StatusCode::BAD_REQUEST, false) => {
+            format!("This address holds a value the page does not take: {text}")
+        }
+        (_, false) => text,
+        (_, true) => status
+            .canonical_reason()
+            .unwrap_or("The request was refused")
+            .to_owned(),
+    };
+    page(status, message, false)
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
@@ -80,7 +113,11 @@ impl IntoResponse for PageError {
                 if let ApiError::Internal(detail) = &e {
                     tracing::error!(%detail, "internal error");
                 }
-                page(e.status(), e.to_string(), e.status() == StatusCode::UNAUTHORIZED)
+                page(
+                    e.status(),
+                    humane(&e.to_string()),
+                    e.status() == StatusCode::UNAUTHORIZED,
+                )
             }
         }
     }

@@ -138,6 +138,24 @@ impl FromRequest<AppState> for Anonymous {
     }
 }
 
+/// The console asks for the reason of a rejection, a revocation or a
+/// removal (decision 466): the developer reads it. Asked only of someone
+/// who may act on something still open (`acts`), so a role that may not
+/// act, or a decision that lost a race, still gets the service's answer.
+///
+/// # Errors
+///
+/// 400 naming `field` when `text` is blank.
+pub fn reason_asked(acts: bool, field: &str, text: &str, what: &str) -> Result<(), ApiError> {
+    if acts && text.trim().is_empty() {
+        return Err(ApiError::bad(
+            field,
+            format!("say why you {what}: the developer reads it"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ pub mod assets;
 pub mod audit;
 pub mod bindings;
 pub mod config;
+pub mod confirm;
 pub mod control;
 pub mod cookies;
 pub mod csrf;
@@ -138,6 +139,10 @@ pub fn router(package_limit: usize) -> Router<AppState> {
             post(config::rotate_bundle_key),
         )
         .route(
+            "/console/superapps/{sid}/keyset",
+            post(config::upload_keyset),
+        )
+        .route(
             "/console/superapps/{sid}/blocked-hosts",
             post(config::set_blocked),
         )
@@ -191,6 +196,7 @@ pub fn router(package_limit: usize) -> Router<AppState> {
         )
         .route("/console/apps/{app}/violations", get(violations::app))
         .route("/console/{*rest}", any(not_found))
+        .layer(map_response(errors::plain_as_page))
         .layer(map_response(security_headers))
 }
 

@@ -120,7 +120,7 @@ impl Chrome {
             }),
             csrf: session.csrf.clone(),
             nav: nav(&session.caller, path, sid),
-            flash: session.flash.clone(),
+            flash: session.flash.as_deref().map(humane),
         }
     }
 }
@@ -192,17 +192,17 @@ pub fn nav(caller: &Caller, path: &str, sid: Option<&str>) -> Vec<NavSection> {
 }
 
 /// A form as it was submitted, and why it was refused: re-rendered with
-/// its input kept and the error beside the field it names.
+/// its input kept, every error beside the field it names, and the first
+/// one focused (`autofocus`: no script needed).
 #[derive(Debug, Clone, Default)]
 pub struct Submitted {
     /// Which form of the page (its `name="form"` value).
     pub form: String,
     /// The values as submitted.
     pub values: Vec<(String, String)>,
-    /// The field the error names.
-    pub field: Option<String>,
-    /// Why it was refused.
-    pub message: Option<String>,
+    /// Every refusal, in the form's order: the field it names (`None`
+    /// for the whole form) and why, in people's words ([`humane`]).
+    pub errors: Vec<(Option<String>, String)>,
 }
 
 impl Submitted {
@@ -211,29 +211,40 @@ impl Submitted {
         Submitted::default()
     }
 
-    /// `form` refused with `e`. A field the API names that the form does not
-    /// have (`blocked_hosts[3]`) is shown at the form's field of that name
-    /// before the index.
+    /// `form` refused with `e`.
     pub fn refused(form: &str, values: Vec<(String, String)>, e: &ApiError) -> Submitted {
-        let (field, message) = match e {
-            ApiError::BadRequest { field, reason } => {
-                let (base, rest) = match field.split_once('[') {
-                    Some((b, r)) => (b.to_owned(), Some(r.trim_end_matches(']').to_owned())),
-                    None => (field.clone(), None),
-                };
-                let message = match rest.and_then(|i| i.parse::<usize>().ok()) {
-                    Some(i) => format!("line {}: {reason}", i + 1),
-                    None => reason.clone(),
-                };
-                (Some(base), message)
-            }
-            other => (None, other.to_string()),
-        };
+        Submitted::refused_all(form, values, std::slice::from_ref(e))
+    }
+
+    /// `form` refused with every error of `errors`. A field the API names
+    /// that the form does not have (`blocked_hosts[3]`) is shown at the
+    /// form's field of that name before the index.
+    pub fn refused_all(
+        form: &str,
+        values: Vec<(String, String)>,
+        errors: &[ApiError],
+    ) -> Submitted {
+        let errors = errors
+            .iter()
+            .map(|e| match e {
+                ApiError::BadRequest { field, reason } => {
+                    let (base, rest) = match field.split_once('[') {
+                        Some((b, r)) => (b.to_owned(), Some(r.trim_end_matches(']').to_owned())),
+                        None => (field.clone(), None),
+                    };
+                    let message = match rest.and_then(|i| i.parse::<usize>().ok()) {
+                        Some(i) => format!("line {}: {reason}", i + 1),
+                        None => reason.clone(),
+                    };
+                    (Some(base), humane(&message))
+                }
+                other => (None, humane(&other.to_string())),
+            })
+            .collect();
         Submitted {
             form: form.to_owned(),
             values,
-            field,
-            message: Some(message),
+            errors,
         }
     }
 
@@ -273,24 +284,92 @@ impl Submitted {
         }
     }
 
-    /// The error of `field` in `form`.
-    pub fn error(&self, form: &str, field: &str) -> Option<&str> {
-        (self.is(form) && self.field.as_deref() == Some(field))
-            .then_some(self.message.as_deref())
-            .flatten()
+    /// The error of `field` in `form` (every one of it, joined).
+    pub fn error(&self, form: &str, field: &str) -> Option<String> {
+        let all: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|(f, _)| self.is(form) && f.as_deref() == Some(field))
+            .map(|(_, m)| m.as_str())
+            .collect();
+        (!all.is_empty()).then(|| all.join(" "))
     }
 
-    /// An error of `form` that names none of its `fields` (comma-separated:
-    /// the fields the form shows errors beside).
-    pub fn banner(&self, form: &str, fields: &str) -> Option<&str> {
-        let named = self
-            .field
-            .as_deref()
-            .is_some_and(|f| fields.split(',').any(|x| x.trim() == f));
-        (self.is(form) && !named)
-            .then_some(self.message.as_deref())
-            .flatten()
+    /// Whether `field` holds the first error of `form`: the one focused.
+    pub fn first(&self, form: &str, field: &str) -> bool {
+        self.is(form)
+            && self
+                .errors
+                .first()
+                .is_some_and(|(f, _)| f.as_deref() == Some(field))
     }
+
+    /// The errors of `form` that name none of its `fields` (comma-separated:
+    /// the fields the form shows errors beside), joined.
+    pub fn banner(&self, form: &str, fields: &str) -> Option<String> {
+        let shown = |f: &Option<String>| {
+            f.as_deref()
+                .is_some_and(|f| fields.split(',').any(|x| x.trim() == f))
+        };
+        let all: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|(f, _)| self.is(form) && !shown(f))
+            .map(|(_, m)| m.as_str())
+            .collect();
+        (!all.is_empty()).then(|| all.join(" "))
+    }
+
+    /// Whether the first error of `form` is one of its banner: the banner
+    /// is then focused.
+    pub fn banner_first(&self, form: &str, fields: &str) -> bool {
+        self.is(form)
+            && self.errors.first().is_some_and(|(f, _)| {
+                !f.as_deref()
+                    .is_some_and(|f| fields.split(',').any(|x| x.trim() == f))
+            })
+    }
+}
+
+/// A message as people read it (decision 461): the API's `backticks`
+/// around names become quotation marks, and a refusal by the guard's own
+/// rules does not show the document path it found (`apps[2].server_domains[0]`),
+/// which names nothing on the page.
+///
+/// # Examples
+///
+/// ```
+/// use guard_server::console::page::humane;
+/// assert_eq!(humane("`x` is taken"), "“x” is taken");
+/// assert_eq!(
+///     humane("refused by the policy rules: apps[2].server_domains[0]: has a bad port"),
+///     "refused by the guard's rules: has a bad port"
+/// );
+/// ```
+pub fn humane(message: &str) -> String {
+    const RULES: &str = "refused by the policy rules: ";
+    let message = match message.find(RULES) {
+        Some(at) => {
+            let rest = &message[at + RULES.len()..];
+            let reason = match rest.split_once(": ") {
+                Some((path, reason)) if !path.contains(' ') => reason,
+                _ => rest,
+            };
+            format!("{}refused by the guard's rules: {reason}", &message[..at])
+        }
+        None => message.to_owned(),
+    };
+    let mut out = String::with_capacity(message.len() + 8);
+    let mut open = false;
+    for c in message.chars() {
+        if c == '`' {
+            out.push(if open { '”' } else { '“' });
+            open = !open;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The HTTP status a refused form is re-rendered with: the API's.
@@ -411,12 +490,46 @@ mod tests {
         let s = Submitted::refused("add", values, &ApiError::bad("value", "not https"));
         assert_eq!(s.value("add", "value"), "http://x.example");
         assert_eq!(s.value("other", "value"), "");
-        assert_eq!(s.error("add", "value"), Some("not https"));
+        assert_eq!(s.error("add", "value").as_deref(), Some("not https"));
         assert_eq!(s.banner("add", "value,remark"), None);
         let s = Submitted::refused("b", vec![], &ApiError::bad("blocked_hosts[2]", "bad"));
-        assert_eq!(s.error("b", "blocked_hosts"), Some("line 3: bad"));
-        let s = Submitted::refused("b", vec![], &ApiError::Conflict("taken".into()));
-        assert_eq!(s.banner("b", "value"), Some("taken"));
+        assert_eq!(
+            s.error("b", "blocked_hosts").as_deref(),
+            Some("line 3: bad")
+        );
+        let s = Submitted::refused("b", vec![], &ApiError::Conflict("`x` taken".into()));
+        assert_eq!(s.banner("b", "value").as_deref(), Some("“x” taken"));
+        assert!(s.banner_first("b", "value"));
+    }
+
+    #[test]
+    fn every_error_is_kept_at_its_field_and_the_first_is_focused() {
+        let errors = [
+            ApiError::bad("value", "`http://x` is not https"),
+            ApiError::bad("remark", "is longer than 200 characters"),
+        ];
+        let s = Submitted::refused_all("add", vec![], &errors);
+        assert_eq!(
+            s.error("add", "value").as_deref(),
+            Some("“http://x” is not https")
+        );
+        assert_eq!(
+            s.error("add", "remark").as_deref(),
+            Some("is longer than 200 characters")
+        );
+        assert!(s.first("add", "value"));
+        assert!(!s.first("add", "remark"));
+        assert!(!s.first("other", "value"));
+        assert_eq!(s.banner("add", "value,remark"), None);
+        assert!(!s.banner_first("add", "value,remark"));
+    }
+
+    #[test]
+    fn humane_messages_show_no_paths_and_no_backticks() {
+        let m = humane("`value`: refused by the policy rules: apps[2].server_domains[0]: `https://a..b` has an empty label");
+        assert!(!m.contains('`') && !m.contains("apps[2]"), "{m}");
+        assert!(m.contains("“https://a..b” has an empty label"), "{m}");
+        assert_eq!(humane("a lone ` stays paired"), "a lone “ stays paired");
     }
 
     #[test]

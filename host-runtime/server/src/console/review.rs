@@ -13,14 +13,14 @@ use crate::auth::Action;
 use crate::console::apis::done;
 use crate::console::approvals::{decision, Tab};
 use crate::console::errors::PageError;
-use crate::console::forms::Posted;
+use crate::console::forms::{reason_asked, Posted};
 use crate::console::page::{q, render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
 use crate::http::error::ApiError;
 use crate::resources::apps::{self, AppFilter};
 use crate::resources::package_review;
 use crate::resources::releases::{self, Filter, Release};
-use crate::resources::review::RequestStatus;
+use crate::resources::review::{RequestStatus, Verdict};
 use crate::resources::versions;
 use crate::state::AppState;
 
@@ -285,6 +285,15 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     let s = &post.session;
     let result = match decision(&post.form) {
+        Ok(d) if d.decision == Verdict::Reject => {
+            let r = releases::get(&st, &s.caller, &rid).await?;
+            let acts = r.life.status == RequestStatus::Pending
+                && s.caller.may(Action::DecideRelease, &r.life.superapp_id);
+            match reason_asked(acts, "note", &d.note, "reject it") {
+                Ok(()) => releases::decide(&st, &s.caller, &rid, d).await,
+                Err(e) => Err(e),
+            }
+        }
         Ok(d) => releases::decide(&st, &s.caller, &rid, d).await,
         Err(e) => Err(e),
     };
@@ -327,7 +336,13 @@ pub async fn remove(
     let s = &post.session;
     // Where to go back to is the app's superapp, never a form field.
     let sid = apps::get(&st, &s.caller, &app).await?.superapp_id;
-    match releases::remove(&st, &s.caller, &app).await {
+    let reason = post.form.text("reason");
+    let acts = s.caller.may(Action::RemoveRelease, &sid);
+    let result = match reason_asked(acts, "reason", &reason, "remove it") {
+        Ok(()) => releases::remove(&st, &s.caller, &app, Some(&reason)).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(d) => {
             let msg = format!(
                 "Removed `{}` (version `{}`): every check of it now fails with app_removed.",

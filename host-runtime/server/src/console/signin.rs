@@ -42,19 +42,39 @@ pub fn login_href(next: &str) -> String {
 }
 
 /// A `next` that stays in the console (never another site: `//evil`,
-/// `/\evil` and absolute URLs are dropped).
+/// `/\evil` and absolute URLs are dropped), and whose path a browser or a
+/// proxy cannot resolve out of `/console/` (decision 470): an empty
+/// segment (`/console/..//x`), a `.` or `..` segment, or an encoded dot,
+/// slash or backslash drops it too.
 fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with("/console/")
-                && !n.starts_with("//")
                 && !n.contains('\\')
-                && !n.chars().any(char::is_control) =>
+                && !n.chars().any(char::is_control)
+                && plain_path(n) =>
         {
             n.to_owned()
         }
         _ => "/console/".to_owned(),
     }
+}
+
+/// Whether the path of `target` (before its query or fragment) has only
+/// plain segments: none empty, none `.` or `..`, no encoded `.`, `/` or
+/// `\` that a later decoding could turn into one.
+fn plain_path(target: &str) -> bool {
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    let lower = path.to_ascii_lowercase();
+    let encoded = ["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e));
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let last = segments.len().saturating_sub(1);
+    let odd = segments
+        .iter()
+        .enumerate()
+        // The last segment may be empty: `/console/` itself.
+        .any(|(i, s)| (s.is_empty() && i != last) || *s == "." || *s == "..");
+    !encoded && !odd
 }
 
 #[derive(Template)]
@@ -276,10 +296,26 @@ mod tests {
             "/console\\..\\x",
             "/other",
             "/console/\n",
+            "/console/..//x",
+            "/console/../x",
+            "/console/./apps",
+            "/console//evil.example",
+            "/console/%2e%2e/x",
+            "/console/%2E%2E%2Fx",
+            "/console/apps%2f..%2f..%2fx",
+            "/console/a/../../x?y=1",
         ] {
             assert_eq!(safe_next(Some(bad)), "/console/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/console/");
+        // Dots inside a segment and in the query are plain.
+        for good in [
+            "/console/",
+            "/console/apps/mp.v1/versions",
+            "/console/audit?q=../x&page=2",
+        ] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
     }
 }
 

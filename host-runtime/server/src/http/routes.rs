@@ -3,7 +3,7 @@
 //! limit, logging).
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{header, Method, StatusCode, Uri};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{from_fn, map_response, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -52,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         // Outside the limit layer, whose own 413 (a body announced too large
         // by its Content-Length) is plain text.
         .layer(map_response(json_too_large))
+        .layer(from_fn(uri_too_long))
+        .layer(map_response(nosniff))
         .layer(
             // Only method, path and status are logged: query strings carry
             // `secret`, `js_code` and `access_token` on the login API.
@@ -328,6 +330,46 @@ async fn json_too_large(res: Response) -> Response {
     } else {
         res
     }
+}
+
+/// Every response says its content type is the one to use (decision 472):
+/// an API answer holding user text is never sniffed into a page. The
+/// console sets the header too, with its other security headers.
+async fn nosniff(mut res: Response) -> Response {
+    res.headers_mut()
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    res
+}
+
+/// The longest request target the server reads: well below hyper's own
+/// limit (64 KiB), whose 414 has no body, so a client hears why.
+pub const MAX_URI_BYTES: usize = 8192;
+
+/// A request target over [`MAX_URI_BYTES`] is refused with a 414 that says
+/// so (decision 472): as JSON, or as a page under `/console/`.
+async fn uri_too_long(req: Request, next: Next) -> Response {
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len <= MAX_URI_BYTES {
+        return next.run(req).await;
+    }
+    let message = format!(
+        "the request's address is {len} bytes long; the server reads at most {MAX_URI_BYTES}"
+    );
+    let status = StatusCode::URI_TOO_LONG;
+    if req.uri().path().starts_with("/console") {
+        let body = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>URI Too Long</title></head><body><main><h1>URI Too Long</h1><p>The address is too long: {len} bytes; the console reads at most {MAX_URI_BYTES}.</p><p><a href=\"/console/\">Back to the console</a></p></main></body></html>"
+        );
+        return (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response();
+    }
+    let body = serde_json::json!({"error": {"code": "uri_too_long", "message": message}});
+    (status, axum::Json(body)).into_response()
 }
 
 async fn openapi() -> impl IntoResponse {

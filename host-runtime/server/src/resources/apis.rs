@@ -40,6 +40,44 @@ pub struct ApiEntry {
     pub group_apis: Vec<String>,
 }
 
+/// Why platform API `name` cannot be restricted, when it cannot (decision
+/// 460): utilities that hand a mini program no data and no capability of the
+/// device, whose restriction would only break mini programs. `canIUse` is
+/// feature detection (a mini program asks it before calling what it
+/// checks); the base64 conversions and `nextTick` compute inside the mini
+/// program; `off…` and `stop…` only end what the mini program started (the
+/// contract's permission groups leave them out for the same reason), and
+/// restricting them would keep a listener or a sensor running.
+///
+/// # Examples
+///
+/// ```
+/// use guard_server::resources::apis::not_restrictable;
+/// assert!(not_restrictable("canIUse").is_some());
+/// assert!(not_restrictable("offLocationChange").is_some());
+/// assert!(not_restrictable("getLocation").is_none());
+/// assert!(not_restrictable("office").is_none());
+/// ```
+pub fn not_restrictable(name: &str) -> Option<&'static str> {
+    let prefixed = |p: &str| {
+        name.strip_prefix(p)
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| c.is_ascii_uppercase())
+    };
+    match name {
+        "canIUse" => Some(
+            "feature detection: it tells a mini program whether an API exists and hands it no data; restricted, it would break mini programs that check before they call",
+        ),
+        "arrayBufferToBase64" | "base64ToArrayBuffer" | "nextTick" => Some(
+            "a utility computed inside the mini program: it reaches no data and no capability of the device",
+        ),
+        _ if prefixed("off") || prefixed("stop") => Some(
+            "it only ends what the mini program started and hands it no data; restricted, it would keep a listener or a sensor running",
+        ),
+        _ => None,
+    }
+}
+
 /// The permission of `name` and the APIs of its group (v3).
 pub fn permission_of(name: &str) -> (String, Vec<String>) {
     let permission = guard_core::groups::permission(name);
@@ -192,11 +230,30 @@ pub(crate) fn check_api_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
-/// A system API must be a platform API, a custom one must not be and must
-/// say what it does.
+/// Every refusal of new API `b`, in the form's order (its name, then its
+/// description), so a form can show them all at once: a system API must be
+/// a platform API that can be restricted, a custom one must not be one and
+/// must say what it does.
+pub fn new_api_errors(b: &NewApi) -> Vec<ApiError> {
+    [check_new_name(b), check_description(b)]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect()
+}
+
 fn check_new_api(b: &NewApi) -> Result<(), ApiError> {
+    new_api_errors(b).into_iter().next().map_or(Ok(()), Err)
+}
+
+fn check_new_name(b: &NewApi) -> Result<(), ApiError> {
     check_api_name(&b.name)?;
     let in_catalogue = guard_core::catalogue::names().any(|n| n == b.name);
+    if let (true, Some(why)) = (in_catalogue, not_restrictable(&b.name)) {
+        return Err(ApiError::bad(
+            "name",
+            format!("`{}` cannot be restricted: {why}", b.name),
+        ));
+    }
     match b.api_type {
         ApiType::System if !in_catalogue => Err(ApiError::bad(
             "name",
@@ -206,16 +263,19 @@ fn check_new_api(b: &NewApi) -> Result<(), ApiError> {
             "name",
             format!("`{}` is a platform API; add it as `system`", b.name),
         )),
-        ApiType::Custom if b.description.as_deref().is_none_or(|d| d.trim().is_empty()) => {
-            Err(ApiError::bad(
-                "description",
-                "a custom API needs a description of what it does",
-            ))
-        }
-        _ => match &b.description {
-            Some(d) => check_text("description", d, MAX_TEXT),
-            None => Ok(()),
-        },
+        _ => Ok(()),
+    }
+}
+
+fn check_description(b: &NewApi) -> Result<(), ApiError> {
+    let blank = b.description.as_deref().is_none_or(|d| d.trim().is_empty());
+    match (&b.description, b.api_type) {
+        (_, ApiType::Custom) if blank => Err(ApiError::bad(
+            "description",
+            "a custom API needs a description of what it does",
+        )),
+        (Some(d), _) => check_text("description", d, MAX_TEXT),
+        (None, _) => Ok(()),
     }
 }
 
@@ -263,7 +323,9 @@ pub async fn add(
 ///
 /// # Errors
 ///
-/// 403 unless the caller may manage APIs of `sid`; 404 when not listed.
+/// 403 unless the caller may manage APIs of `sid`; 404 when not listed;
+/// 400 naming `status` when restricting a platform utility
+/// ([`not_restrictable`]).
 pub async fn set_status(
     st: &AppState,
     caller: &Caller,
@@ -277,6 +339,17 @@ pub async fn set_status(
     };
     let (item, version) = apply(st, caller, Action::ManageApis, sid, async |c| {
         let before = entry_in(c, name).await?.ok_or_else(|| not_listed(name))?;
+        // A list from before decision 460 may hold one: it can be allowed
+        // and deleted, never restricted again.
+        let utility = (before.api_type == ApiType::System)
+            .then(|| not_restrictable(name))
+            .flatten();
+        if let (ApiStatus::Restricted, Some(why)) = (status, utility) {
+            return Err(ApiError::bad(
+                "status",
+                format!("`{name}` cannot be restricted: {why}"),
+            ));
+        }
         for member in group_members(name) {
             sqlx::query(
                 "UPDATE sensitive_apis SET status = $3 WHERE superapp_id = $1 AND name = $2",

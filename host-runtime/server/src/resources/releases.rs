@@ -15,9 +15,9 @@ use crate::http::error::ApiError;
 use crate::resources::apps::{app_row, require_view_app};
 use crate::resources::review::{Decision, Lifecycle, RequestStatus, Verdict};
 use crate::resources::versions::check_version;
-use crate::resources::{to_json, Versioned};
+use crate::resources::{to_json, Versioned, MAX_TEXT};
 use crate::state::AppState;
-use crate::util::random_hex;
+use crate::util::{check_text, random_hex};
 
 macro_rules! release_cols {
     () => {
@@ -390,17 +390,24 @@ pub struct Removed {
 }
 
 /// Removes (delists) the released mini program `app`; the bundle then says
-/// `removed: true`.
+/// `removed: true`. With a `reason`, the released version's note becomes
+/// `Removed: reason`, which its developer reads (decision 466).
 ///
 /// # Errors
 ///
-/// 403 (role, superapp); 404; 409 not released.
+/// 403 (role, superapp); 404; 409 not released; 400 naming `reason` when
+/// too long or not text.
 pub async fn remove(
     st: &AppState,
     caller: &Caller,
     app: &str,
+    reason: Option<&str>,
 ) -> Result<Versioned<Removed>, ApiError> {
     caller.require(Action::RemoveRelease)?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(r) = reason {
+        check_text("reason", r, MAX_TEXT)?;
+    }
     let a = app_row(st, app).await?;
     let (item, version) = apply(st, caller, Action::RemoveRelease, &a.superapp_id, async |c| {
         let row = sqlx::query(
@@ -411,6 +418,17 @@ pub async fn remove(
         .await?
         .ok_or_else(|| ApiError::Conflict(format!("app `{app}` is not released")))?;
         let ver: String = row.try_get("release_version")?;
+        // The released version's note becomes why it was removed: the
+        // developer reads it on their versions page (decision 466).
+        if let Some(r) = reason {
+            sqlx::query("UPDATE releases SET note = $3 WHERE app_id = $1 AND version = $2 AND status = $4")
+                .bind(app)
+                .bind(&ver)
+                .bind(format!("Removed: {r}"))
+                .bind(RequestStatus::Approved.as_str())
+                .execute(&mut *c.tx)
+                .await?;
+        }
         c.validate("app").await?;
         let after = Removed { app_id: app.to_owned(), app_version: ver.clone(), removed: true };
         let before = json!({"app_id": app, "app_version": ver, "removed": false});
@@ -494,7 +512,7 @@ pub(crate) mod json {
         caller: Caller,
         Path(app): Path<String>,
     ) -> Res {
-        let done = super::remove(&st, &caller, &app).await?;
+        let done = super::remove(&st, &caller, &app, None).await?;
         let mut body = json!({ "removed": to_json(&done.item)? });
         body["version"] = json!(done.version);
         reply(StatusCode::OK, body)

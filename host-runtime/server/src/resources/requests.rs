@@ -308,12 +308,24 @@ pub async fn decide(
 }
 
 /// Revokes `app`'s grant of `api`: the request becomes `revoked` and the app
-/// must request again. Returns the version.
+/// must request again. Its note becomes `reason` (the developer reads why;
+/// the approval's note no longer shows, decision 466). Returns the version.
 ///
 /// # Errors
 ///
-/// 403 (role, superapp); 404 unknown app or no such grant.
-pub async fn revoke(st: &AppState, caller: &Caller, app: &str, api: &str) -> Result<i64, ApiError> {
+/// 403 (role, superapp); 404 unknown app or no such grant; 400 naming
+/// `reason` when too long or not text.
+pub async fn revoke(
+    st: &AppState,
+    caller: &Caller,
+    app: &str,
+    api: &str,
+    reason: Option<&str>,
+) -> Result<i64, ApiError> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(r) = reason {
+        crate::util::check_text("reason", r, crate::resources::MAX_TEXT)?;
+    }
     let a = app_row(st, app).await?;
     let (_, version) = apply(st, caller, Action::Revoke, &a.superapp_id, async |c| {
         // v3: a grant of any API of a permission group is the group's, so
@@ -332,9 +344,10 @@ pub async fn revoke(st: &AppState, caller: &Caller, app: &str, api: &str) -> Res
                 .bind(&member)
                 .execute(&mut *c.tx)
                 .await?;
-            sqlx::query("UPDATE requests SET status = $2 WHERE id = $1")
+            sqlx::query("UPDATE requests SET status = $2, note = $3 WHERE id = $1")
                 .bind(&request_id)
                 .bind(RequestStatus::Revoked.as_str())
+                .bind(reason)
                 .execute(&mut *c.tx)
                 .await?;
             revoked.push(json!({"api": member, "request_id": request_id}));
@@ -345,8 +358,7 @@ pub async fn revoke(st: &AppState, caller: &Caller, app: &str, api: &str) -> Res
             )));
         }
         let (permission, _) = permission_of(api);
-        let before =
-            json!({"app_id": app, "api": api, "permission": permission, "grants": revoked});
+        let before = json!({"app_id": app, "api": api, "permission": permission, "grants": revoked, "reason": reason});
         Ok((
             (),
             Record::new("revoke", format!("grant:{app}:{api}"), Some(before), None),
@@ -427,7 +439,7 @@ pub(crate) mod json {
         caller: Caller,
         Path((app, api)): Path<(String, String)>,
     ) -> Res {
-        let version = super::revoke(&st, &caller, &app, &api).await?;
+        let version = super::revoke(&st, &caller, &app, &api, None).await?;
         reply(
             StatusCode::OK,
             json!({"revoked": {"app_id": app, "api": api}, "version": version}),

@@ -99,8 +99,23 @@ pub fn whitelist(st: &AppState, list: &str) -> Result<(Whitelist, usize), ApiErr
     Ok((wl, limit))
 }
 
+/// Every refusal of entry `b` of `list`, in the form's order (the value,
+/// then the remark), so a form can show them all at once.
+pub fn entry_errors(list: Whitelist, b: &EntryBody) -> Vec<ApiError> {
+    [
+        check_value(list, b),
+        check_text("remark", &b.remark, MAX_REMARK_CHARS),
+    ]
+    .into_iter()
+    .filter_map(Result::err)
+    .collect()
+}
+
 fn check_entry(list: Whitelist, b: &EntryBody) -> Result<(), ApiError> {
-    check_text("remark", &b.remark, MAX_REMARK_CHARS)?;
+    entry_errors(list, b).into_iter().next().map_or(Ok(()), Err)
+}
+
+fn check_value(list: Whitelist, b: &EntryBody) -> Result<(), ApiError> {
     let value = b.value.as_str();
     if value.is_empty() {
         return Err(ApiError::bad("value", "must not be empty"));

@@ -62,7 +62,7 @@ test('permission: a developer requests, review staff approve, the bundle allows;
   // Superapp admin: approves the binding.
   await boss.page.goto(`/console/superapps/${SID}/apps`);
   await click(boss.page, 'tr:has-text("mp_shop") >> button:has-text("Approve")');
-  assert.match(await boss.page.textContent('.flash'), /Bound `mp_shop`/);
+  assert.match(await boss.page.textContent('.flash'), /Bound “mp_shop”/);
 
   const device = await deviceGuard(server, SID);
   let guard = await device.sync('mp_shop');
@@ -76,7 +76,7 @@ test('permission: a developer requests, review staff approve, the bundle allows;
   assert.match(await dev.page.textContent('.field-error'), /Reason: must not be empty/);
   await dev.page.fill('#request-reason', 'show the nearest store');
   await click(dev.page, 'button:has-text("Request permission")');
-  assert.match(await dev.page.textContent('.flash'), /Requested `getLocation`/);
+  assert.match(await dev.page.textContent('.flash'), /Requested “getLocation”/);
   assert.match(await dev.page.textContent('tr:has-text("getLocation")'), /requested: pending/);
 
   // Review staff: the pending list, the approval window, approve with a note.
@@ -86,7 +86,7 @@ test('permission: a developer requests, review staff approve, the bundle allows;
   await rev.page.fill('#decide-note', 'ok for the store finder');
   await screenshot(rev.page, 'approval-window');
   await click(rev.page, 'button[value=approve]');
-  assert.match(await rev.page.textContent('.flash'), /Approved `getLocation` for `mp_shop`/);
+  assert.match(await rev.page.textContent('.flash'), /Approved “getLocation” for “mp_shop”/);
   await click(rev.page, 'a:has-text("Approved (1)")');
   assert.match(await rev.page.textContent('tbody'), /ok for the store finder/);
 
@@ -98,15 +98,21 @@ test('permission: a developer requests, review staff approve, the bundle allows;
   await senior.page.goto(`/console/superapps/${SID}/apis`);
   await click(senior.page, 'tr:has-text("getLocation") >> text=Details');
   await screenshot(senior.page, 'api-details');
+  // The reason is asked (decision 466): the developer reads it.
+  await senior.page.fill('tr:has-text("mp_shop") >> input[name=reason]', 'the store finder moved to the web');
   await click(senior.page, 'tr:has-text("mp_shop") >> button:has-text("Revoke authorization")');
-  assert.match(await senior.page.textContent('.flash'), /Revoked `mp_shop`'s authorization for `getLocation`/);
+  assert.match(await senior.page.textContent('.flash'), /Revoked “mp_shop”'s authorization for “getLocation”/);
   assert.match(await senior.page.textContent('main'), /No mini program or mini game is authorized/);
 
   // The next bundle denies it; the developer sees it must request again.
   guard = await device.sync('mp_shop');
   assert.equal(guard.checkApi('mp_shop', 'getLocation').code, 'permission_not_granted');
   await dev.page.goto('/console/apps/mp_shop/permissions');
-  assert.match(await dev.page.textContent('tr:has-text("getLocation")'), /revoked: request again/);
+  const row = await dev.page.textContent('tr:has-text("getLocation")');
+  assert.match(row, /revoked: request again/);
+  // The developer reads why, and no longer the approval's note.
+  assert.match(row, /Note: the store finder moved to the web/);
+  assert.doesNotMatch(row, /ok for the store finder/);
   for (const p of Object.values(people)) assert.deepEqual(p.problems, [], p.name);
 });
 
@@ -115,6 +121,8 @@ test('sensitive API management: restrict, allow, add platform and custom APIs; e
   await boss.page.goto(`/console/superapps/${SID}/apis`);
   await screenshot(boss.page, 'sensitive-apis');
   await click(boss.page, 'tr:has-text("chooseImage") >> button:has-text("Allow")');
+  // Allow for every mini program asks first (confirm.test.mjs walks it).
+  await click(boss.page, 'button:has-text("Allow for every mini program")');
   assert.match(await boss.page.textContent('tr:has-text("chooseImage")'), /Public/);
   await click(boss.page, 'tr:has-text("chooseImage") >> button:has-text("Restrict")');
   assert.match(await boss.page.textContent('tr:has-text("chooseImage")'), /Restricted/);
@@ -125,7 +133,7 @@ test('sensitive API management: restrict, allow, add platform and custom APIs; e
   await click(boss.page, 'button:has-text("Search")');
   await screenshot(boss.page, 'add-sensitive-api');
   await click(boss.page, 'tr:has-text("scanCode") >> button:has-text("Add")');
-  assert.match(await boss.page.textContent('.flash'), /Added `scanCode`/);
+  assert.match(await boss.page.textContent('.flash'), /Added “scanCode”/);
   await click(boss.page, 'text=Add sensitive API');
   await boss.page.fill('#custom-name', 'getWallet');
   await click(boss.page, 'button:has-text("Add custom API")');
@@ -145,7 +153,7 @@ test('sensitive API management: restrict, allow, add platform and custom APIs; e
     // ... and a forged Allow changes nothing.
     const r = await postFromPage(who.page, `/console/superapps/${SID}/apis/getWallet/status`, { form: 'status', status: 'public' });
     assert.equal(r.status, 403, `${who.name}: ${r.text}`);
-    assert.match(r.text, /may not `manage_apis`/);
+    assert.match(r.text, /may not “manage_apis”/);
   }
   await boss.page.reload();
   assert.match(await boss.page.textContent('tr:has-text("getWallet")'), /Restricted/);
@@ -198,5 +206,5 @@ test('a refused binding decision shows the binding\'s own superapp, whatever the
   assert.doesNotMatch(again.text, /elsewhere/);
   const unknown = await postFromPage(boss.page, '/console/bindings/bind_0000000000000000/decision', { form: 'binding', decision: 'approve' });
   assert.equal(unknown.status, 404);
-  assert.match(unknown.text, /binding `bind_0000000000000000` not found/);
+  assert.match(unknown.text, /binding “bind_0000000000000000” not found/);
 });

@@ -47,7 +47,7 @@ test('permission control: switches, whitelists with remarks, a refused entry nam
   assert.match(await page.textContent('#add-server_domains-remark-error'), /^Remark: /);
   await page.fill('#add-server_domains-remark', 'the shop backend');
   await click(page, '#server_domains ~ form >> button:has-text("Add")');
-  assert.match(await page.textContent('.flash'), /Added `https:\/\/api\.shop\.example` to the Server domain name whitelist/);
+  assert.match(await page.textContent('.flash'), /Added “https:\/\/api\.shop\.example” to the Server domain name whitelist/);
 
   // Off: the whitelist is not enforced yet.
   let guard = await device.sync('mp_shop');
@@ -69,7 +69,7 @@ test('permission control: switches, whitelists with remarks, a refused entry nam
   assert.match(await page.textContent('tr:has-text("api.shop.example")'), /cart and orders/);
   await page.fill('#add-server_domains-value', 'https://API.shop.example.');
   await click(page, '#server_domains ~ form >> button:has-text("Add")');
-  assert.match(await page.textContent('.alert'), /the same entry as `https:\/\/api\.shop\.example`/);
+  assert.match(await page.textContent('.alert'), /the same entry as “https:\/\/api\.shop\.example”/);
   await screenshot(page, 'permission-control');
 
   // The 30-entry limit: 29 more through the API, the 31st refused here.
@@ -95,7 +95,7 @@ test('permission control: switches, whitelists with remarks, a refused entry nam
   assert.match(await page.textContent('tr:has-text("getWallet")'), /getWallet/);
   await page.check('input[name=mode][value=report]');
   await click(page, 'button:has-text("Save mode")');
-  assert.match(await page.textContent('.flash'), /`mp_shop` is now in report mode/);
+  assert.match(await page.textContent('.flash'), /“mp_shop” is now in report mode/);
   guard = await device.sync('mp_shop');
   const d = guard.checkRequest('mp_shop', 'https://elsewhere.example/x');
   assert.equal(d.allow, true);
@@ -146,6 +146,8 @@ test('configuration management: SecretKey write-only, backend domain, key rotati
   assert.match(await page.textContent('.flash'), /Published the next key/);
   assert.match(await page.textContent('main'), /next/);
   await click(page, 'button:has-text("Promote the next key")');
+  // Promoting before devices may have the key asks first (confirm.test.mjs).
+  await click(page, 'button:has-text("Promote now")');
   assert.match(await page.textContent('.flash'), /signs from now on/);
   assert.ok((await page.locator('.table-wrap tbody tr').count()) > before);
   const keys = await (await fetch(`${w.server.url}/api/v1/superapps/${SID}/keys.json`)).json();

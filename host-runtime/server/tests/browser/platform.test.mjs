@@ -45,7 +45,7 @@ test('platform: teams, accounts with an invite shown once, the invited person si
   assert.equal(await page.inputValue('#team-name'), MARKUP);
   await page.fill('#team-id', 'shop-team');
   await click(page, 'button:has-text("Create team")');
-  assert.match(await page.textContent('.flash'), /Created team `shop-team`/);
+  assert.match(await page.textContent('.flash'), /Created team “shop-team”/);
   // The markup is text: shown, not run, no element made of it.
   assert.match(await page.textContent('tbody'), /<img src=x onerror="window\.pwned=1">/);
   assert.equal(await page.locator('main img').count(), 0);
@@ -61,7 +61,7 @@ test('platform: teams, accounts with an invite shown once, the invited person si
   await page.fill('#account-name', 'Sam Admin');
   await page.check('input[name=role][value=superapp_admin]');
   await click(page, 'button:has-text("Create account and invite")');
-  assert.match(await page.textContent('.field-error'), /^Superapp: is required for role `superapp_admin`/);
+  assert.match(await page.textContent('.field-error'), /^Superapp: is required for role “superapp_admin”/);
   assert.equal(await page.inputValue('#account-id'), 'boss');
   assert.equal(await page.isChecked('input[name=role][value=superapp_admin]'), true);
   await page.selectOption('#account-superapp_id', SID);
@@ -101,7 +101,7 @@ test('platform: teams, accounts with an invite shown once, the invited person si
   assert.equal(await adminRow.locator('button:has-text("Disable")').count(), 0);
   assert.equal(await adminRow.locator('button:has-text("New invite link")').count(), 1);
   await click(page, 'tr:has-text("boss") >> button:has-text("Disable")');
-  assert.match(await page.textContent('.flash'), /Disabled `boss`/);
+  assert.match(await page.textContent('.flash'), /Disabled “boss”/);
   assert.match(await page.textContent('tr:has-text("boss")'), /disabled/);
   await boss.page.goto(`/console/superapps/${SID}/apis`);
   assert.equal(new URL(boss.page.url()).pathname, '/console/login');
@@ -114,7 +114,7 @@ test('platform: teams, accounts with an invite shown once, the invited person si
   assert.equal(self.status, 409, self.text);
   await page.goto('/console/platform/accounts');
   await click(page, 'tr:has-text("boss") >> button:has-text("Enable")');
-  assert.match(await page.textContent('.flash'), /Enabled `boss`/);
+  assert.match(await page.textContent('.flash'), /Enabled “boss”/);
   r = await api(server, token, 'GET', `/api/v1/superapps/${SID}/apis`);
   assert.equal(r.status, 200, r.text);
   await boss.context.close();

@@ -123,10 +123,10 @@ test('a version is uploaded, submitted, approved, its QR code downloaded and dec
   const sha = createHash('sha256').update(zip).digest('hex');
   await dev.page.setInputFiles('#upload-package', { name: 'shop-1.0.0.zip', mimeType: 'application/zip', buffer: zip });
   await click(dev.page, 'button:has-text("Upload")');
-  assert.match(await dev.page.textContent('.flash'), /Uploaded version `1\.0\.0` \(2 files\)/);
+  assert.match(await dev.page.textContent('.flash'), /Uploaded version “1\.0\.0” \(2 files\)/);
   assert.match(await dev.page.textContent('tr:has-text("1.0.0")'), new RegExp(sha.slice(0, 12)));
   await click(dev.page, 'tr:has-text("1.0.0") >> button:has-text("Submit for review")');
-  assert.match(await dev.page.textContent('.flash'), /Submitted version `1\.0\.0`/);
+  assert.match(await dev.page.textContent('.flash'), /Submitted version “1\.0\.0”/);
   assert.match(await dev.page.textContent('tr:has-text("1.0.0")'), /pending/);
   assert.equal(await dev.page.locator('button:has-text("Submit for review")').count(), 0, 'pending: no second submit');
   await screenshot(dev.page, 'developer-versions');
@@ -163,7 +163,7 @@ test('a version is uploaded, submitted, approved, its QR code downloaded and dec
   assert.equal(forged.status, 403, forged.text);
   await rev.page.fill('#decide-note', 'looks good');
   await click(rev.page, 'button[value=approve]');
-  assert.match(await rev.page.textContent('.flash'), /Released `mp_shop` version `1\.0\.0`/);
+  assert.match(await rev.page.textContent('.flash'), /Released “mp_shop” version “1\.0\.0”/);
   await screenshot(rev.page, 'review-released');
 
   // The QR code, downloaded from the released list and decoded.
@@ -184,8 +184,12 @@ test('a version is uploaded, submitted, approved, its QR code downloaded and dec
   const notYours = await postFromPage(dev.page, '/console/apps/mp_shop/release/remove', { form: 'remove' });
   assert.equal(notYours.status, 403, notYours.text);
   await boss.page.goto(`/console/superapps/${SID}/review?tab=released`);
+  // The reason is asked (decision 466) and the developer reads it.
+  await boss.page.fill('tr:has-text("mp_shop") >> input[name=reason]', 'sells counterfeit goods');
   await click(boss.page, 'tr:has-text("mp_shop") >> button:has-text("Remove")');
-  assert.match(await boss.page.textContent('.flash'), /Removed `mp_shop`/);
+  assert.match(await boss.page.textContent('.flash'), /Removed “mp_shop”/);
+  await dev.page.goto('/console/apps/mp_shop/versions');
+  assert.match(await dev.page.textContent('tr:has-text("1.0.0")'), /Note: Removed: sells counterfeit goods/);
   assert.match(await boss.page.textContent('main'), /Nothing is released/);
   guard = await device.sync('mp_shop');
   assert.equal(guard.checkLaunch('mp_shop', { version: '1.0.0', packageSha256: sha }).code, 'app_removed');

@@ -530,12 +530,31 @@ async fn the_console_shows_every_list_the_media_switch_and_the_groups() {
         assert!(r.has("id=\"add-udp_domains-value-error\""), "{}", r.text);
         assert!(r.has("port"), "{}", r.text);
         // Saving the switches as shown leaves the media switch unset, so the
-        // document does not change schema by itself.
+        // document does not change schema by itself. (The API whitelist is
+        // empty: its switch asks first, decision 474.)
         let r = b
             .submit(
                 "/console/superapps/sa1/control?app=mp2",
                 "/console/apps/mp2/control",
                 &[("apis", "on")],
+            )
+            .await;
+        assert_eq!(r.status, 200, "[{backend}] {}", r.text);
+        assert!(
+            r.has("Turn a switch on over an empty whitelist?"),
+            "{}",
+            r.text
+        );
+        let d = h.ok("sa_admin", "GET", "/api/v1/apps/mp2", None, 200).await;
+        assert_eq!(
+            d["control"]["apis"], false,
+            "nothing changed before the confirm"
+        );
+        let r = b
+            .submit(
+                "/console/superapps/sa1/control?app=mp2",
+                "/console/apps/mp2/control",
+                &[("apis", "on"), ("confirmed", "yes")],
             )
             .await;
         assert_eq!(r.status, 303, "[{backend}] {}", r.text);
@@ -544,8 +563,8 @@ async fn the_console_shows_every_list_the_media_switch_and_the_groups() {
         assert_eq!(d["control"]["apis"], true);
         let p = b.get("/console/superapps/sa1/apis").await;
         assert!(
-            p.has("scope.userLocation: getLocation, startLocationUpdate, onLocationChange"),
-            "[{backend}] the group is shown"
+            p.has("<code>scope.userLocation</code><p class=\"group-apis\">Permission group of <code>getLocation</code>, <code>startLocationUpdate</code>, <code>onLocationChange</code>"),
+            "[{backend}] the group is shown as one row: {}", p.text
         );
     }
 }
