@@ -351,13 +351,13 @@ test('the console the demo prints: people sign in with its invites, and a reques
   await click(dev, 'tr:has-text("getLocation") >> text=Request permission');
   await dev.fill('#request-reason', 'the store finder, again');
   await click(dev, 'button:has-text("Request permission")');
-  assert.match(await dev.textContent('.flash'), /Requested `getLocation`/);
+  assert.match(await dev.textContent('.flash'), /Requested “getLocation”/);
   // ... review staff approve it in the approval window ...
   const rev = await person('reviewer');
   await rev.goto(`${server.guardUrl}/console/superapps/demo/approvals`);
   await click(rev, 'tr:has-text("getLocation") >> text=Approve');
   await click(rev, 'button[value=approve]');
-  assert.match(await rev.textContent('.flash'), /Approved `getLocation` for `mp_shop`/);
+  assert.match(await rev.textContent('.flash'), /Approved “getLocation” for “mp_shop”/);
   // ... and the page's guard allows it again within seconds.
   await page.waitForSelector('#live tr[data-live="getLocation"]:not(.denied)', { timeout: 15000 });
   assert.equal(await page.locator('#live tr[data-live="getLocation"] td.decision').textContent(), 'allowed');

@@ -17,7 +17,7 @@ use sqlx::Row;
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
-use crate::resources::review::{Decision, Lifecycle, RequestStatus, Verdict};
+use crate::resources::review::{settle, Decision, Lifecycle, RequestStatus, Reviewed};
 use crate::resources::{to_json, Versioned};
 use crate::state::AppState;
 use crate::util::random_hex;
@@ -221,26 +221,9 @@ pub async fn decide(
     caller.require(Action::DecideBinding)?;
     b.check()?;
     let (sid, app) = superapp_and_app(st, bid).await?;
-    let (status, action) = match b.decision {
-        Verdict::Approve => (RequestStatus::Approved, "approve_binding"),
-        Verdict::Reject => (RequestStatus::Rejected, "reject_binding"),
-    };
+    let (status, action) = Reviewed::Binding.outcome(b.decision);
     let (item, version) = apply(st, caller, Action::DecideBinding, &sid, async |c| {
-        // A compare-and-set on `pending`, as for permission requests.
-        let updated = sqlx::query(
-            "UPDATE bindings SET status = $2, decided_by = $3, note = $4, decided_at = $5 WHERE id = $1 AND status = $6",
-        )
-        .bind(bid)
-        .bind(status.as_str())
-        .bind(&caller.id)
-        .bind(&b.note)
-        .bind(c.at)
-        .bind(RequestStatus::Pending.as_str())
-        .execute(&mut *c.tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Err(ApiError::Conflict(format!("binding `{bid}` is already decided")));
-        }
+        settle(c, Reviewed::Binding, bid, status, &caller.id, &b.note).await?;
         if status == RequestStatus::Approved {
             sqlx::query("UPDATE apps SET bound = 1 WHERE id = $1")
                 .bind(&app)
@@ -250,7 +233,12 @@ pub async fn decide(
         }
         let after = read_binding(c, bid).await?;
         let before = json!({"id": bid, "status": RequestStatus::Pending.as_str()});
-        let record = Record::new(action, format!("binding:{bid}"), Some(before), Some(to_json(&after)?));
+        let record = Record::new(
+            action,
+            format!("binding:{bid}"),
+            Some(before),
+            Some(to_json(&after)?),
+        );
         Ok((after, record))
     })
     .await?;

@@ -13,7 +13,7 @@ use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
 use crate::resources::apps::{app_row, require_view_app};
-use crate::resources::review::{Decision, Lifecycle, RequestStatus, Verdict};
+use crate::resources::review::{settle, Decision, Lifecycle, RequestStatus, Reviewed};
 use crate::resources::versions::check_version;
 use crate::resources::{to_json, Versioned, MAX_TEXT};
 use crate::state::AppState;
@@ -259,25 +259,9 @@ pub async fn decide(
     let sid: String = row.try_get("superapp_id")?;
     let app: String = row.try_get("app_id")?;
     let (ver, sha): (String, String) = (row.try_get("version")?, row.try_get("package_sha256")?);
-    let (status, action) = match b.decision {
-        Verdict::Approve => (RequestStatus::Approved, "approve_release"),
-        Verdict::Reject => (RequestStatus::Rejected, "reject_release"),
-    };
+    let (status, action) = Reviewed::Release.outcome(b.decision);
     let (item, version) = apply(st, caller, Action::DecideRelease, &sid, async |c| {
-        let updated = sqlx::query(
-            "UPDATE releases SET status = $2, decided_by = $3, note = $4, decided_at = $5 WHERE id = $1 AND status = $6",
-        )
-        .bind(rid)
-        .bind(status.as_str())
-        .bind(&caller.id)
-        .bind(&b.note)
-        .bind(c.at)
-        .bind(RequestStatus::Pending.as_str())
-        .execute(&mut *c.tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Err(ApiError::Conflict(format!("release `{rid}` is already decided")));
-        }
+        settle(c, Reviewed::Release, rid, status, &caller.id, &b.note).await?;
         let mut before = json!({"id": rid, "status": RequestStatus::Pending.as_str()});
         if status == RequestStatus::Approved {
             let prev = sqlx::query("SELECT release_version, release_sha256, removed FROM apps WHERE id = $1")

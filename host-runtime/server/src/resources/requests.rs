@@ -13,7 +13,7 @@ use crate::change::{apply, Change, Record};
 use crate::http::error::ApiError;
 use crate::resources::apis::{entry_in, group_members, permission_of};
 use crate::resources::apps::app_row;
-use crate::resources::review::{Decision, Lifecycle, RequestStatus, Verdict};
+use crate::resources::review::{settle, Decision, Lifecycle, RequestStatus, Reviewed};
 use crate::resources::{to_json, Versioned, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_text, random_hex};
@@ -267,40 +267,29 @@ pub async fn decide(
         .ok_or_else(|| ApiError::NotFound(format!("request `{rid}` not found")))?;
     let sid: String = row.try_get("superapp_id")?;
     let (app, api): (String, String) = (row.try_get("app_id")?, row.try_get("api")?);
-    let (status, action) = match b.decision {
-        Verdict::Approve => (RequestStatus::Approved, "approve_request"),
-        Verdict::Reject => (RequestStatus::Rejected, "reject_request"),
-    };
+    let (status, action) = Reviewed::Request.outcome(b.decision);
     let (item, version) = apply(st, caller, Action::Decide, &sid, async |c| {
-        // The `status = pending` guard makes the decision a compare-and-set:
-        // of two reviewers deciding at once, the second finds nothing to update.
-        let updated = sqlx::query(
-            "UPDATE requests SET status = $2, decided_by = $3, note = $4, decided_at = $5 WHERE id = $1 AND status = $6",
-        )
-        .bind(rid)
-        .bind(status.as_str())
-        .bind(&caller.id)
-        .bind(&b.note)
-        .bind(c.at)
-        .bind(RequestStatus::Pending.as_str())
-        .execute(&mut *c.tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Err(ApiError::Conflict(format!("request `{rid}` is already decided")));
-        }
+        settle(c, Reviewed::Request, rid, status, &caller.id, &b.note).await?;
         if status == RequestStatus::Approved {
-            sqlx::query("INSERT INTO grants (app_id, api, request_id, granted_at) VALUES ($1, $2, $3, $4)")
-                .bind(&app)
-                .bind(&api)
-                .bind(rid)
-                .bind(c.at)
-                .execute(&mut *c.tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO grants (app_id, api, request_id, granted_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&app)
+            .bind(&api)
+            .bind(rid)
+            .bind(c.at)
+            .execute(&mut *c.tx)
+            .await?;
             c.validate("decision").await?;
         }
         let after = read_request(c, rid).await?;
         let before = json!({"id": rid, "status": RequestStatus::Pending.as_str()});
-        let record = Record::new(action, format!("request:{rid}"), Some(before), Some(to_json(&after)?));
+        let record = Record::new(
+            action,
+            format!("request:{rid}"),
+            Some(before),
+            Some(to_json(&after)?),
+        );
         Ok((after, record))
     })
     .await?;
