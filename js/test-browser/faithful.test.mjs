@@ -9,18 +9,14 @@
 //   node --test js/test-browser/faithful.test.mjs   (CHROMIUM=/path overrides /usr/bin/chromium)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, normalize, extname, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { serveJs } from './serve-js.mjs';
 import { SECRET, NOW, policy, bundle } from '../test/fixture.mjs';
 import { FAITHFUL, faithfulPolicy } from '../harness/faithful.mjs';
 
-const JS_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const BUNDLE = bundle(faithfulPolicy(policy()));
 
@@ -30,20 +26,7 @@ let context;
 let profile;
 
 before(async () => {
-  server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (path === '/') { res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>faithful</title>'); return; }
-    const file = normalize(join(JS_ROOT, path));
-    const ok = ['src', 'pkg', 'harness'].some((d) => file.startsWith(join(JS_ROOT, d) + sep));
-    try {
-      if (!ok) throw new Error('not served');
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}/`;
+  ({ server, base } = await serveJs('faithful'));
   profile = mkdtempSync(join(tmpdir(), 'guard-chromium-faithful-'));
   context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ARGS });
 });
