@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Rust side: the wasm32 target and the wasm-bindgen CLI pinned to the exact
-# version of the wasm-bindgen crate in Cargo.lock (they must match).
+# Rust side: clippy and rustfmt (a minimal rustup profile has neither; the
+# lint part needs both), the wasm32 target and the wasm-bindgen CLI pinned to
+# the exact version of the wasm-bindgen crate in Cargo.lock (they must match).
 set -euo pipefail
+installed=$(rustup component list --installed)
+for component in clippy rustfmt; do
+  if ! grep -q "^$component" <<<"$installed"; then
+    rustup component add "$component"
+  fi
+done
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
