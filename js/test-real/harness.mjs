@@ -82,7 +82,10 @@ export async function collectEscapes(fn, describeReason = (r) => r) {
     return { value, errors, rejections };
   } finally {
     // Rejections are reported after the microtasks that left them unhandled
-    // (also when `fn` threw): collected here, never in the next test.
+    // (also when `fn` threw), and the bridge rethrows an app handler's
+    // exception from a 0 ms timer (js/src/safe.js): a timer set now fires
+    // after that one, so both are collected here, never in the next test.
+    await new Promise((r) => setTimeout(r, 0));
     await flush();
     await flush();
     process.off('uncaughtException', onException);
