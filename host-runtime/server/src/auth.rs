@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::util;
 

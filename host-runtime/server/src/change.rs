@@ -12,7 +12,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::auth::{Action, Caller};
 use crate::distribution::watch::Watch;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::policy;
 use crate::state::AppState;
 use crate::store::{Backend, Store};

@@ -35,6 +35,7 @@ pub mod change;
 pub mod clock;
 pub mod console;
 pub mod distribution;
+pub mod error;
 pub mod http;
 pub mod login;
 pub mod password;
@@ -48,7 +49,7 @@ pub mod throttle;
 pub mod util;
 
 pub use clock::Clock;
-pub use http::error::ApiError;
+pub use error::ApiError;
 pub use http::routes::{router, OPENAPI_JSON};
 pub use resources::accounts::bootstrap;
 pub use serve::{run, ServeOptions};

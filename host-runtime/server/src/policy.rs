@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::distribution::sealing::Kek;
 use crate::distribution::signer::Signer;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::blocked;
 use crate::store::flag;
 

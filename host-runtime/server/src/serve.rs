@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::distribution::keyring::check_and_fill;
 use crate::distribution::sealing::Kek;
 use crate::distribution::secrets::seal_stored;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::http::routes::router;
 use crate::reports::rate::Rate;
 use crate::resources::accounts::bootstrap;

@@ -26,7 +26,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::distribution::keyring;
 use crate::distribution::sealing::Secret;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// How long a device cookie is honoured: 90 days.

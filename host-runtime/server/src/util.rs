@@ -3,7 +3,7 @@
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 
 /// `n` random bytes from the OS, as lower-case hex.
 ///

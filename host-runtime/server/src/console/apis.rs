@@ -16,7 +16,7 @@ use crate::console::errors::PageError;
 use crate::console::forms::{reason_asked, FormData, Posted};
 use crate::console::page::{humane, q, render, Chrome, Page, Submitted, When};
 use crate::console::session::{self, Session};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::apis::{self, ApiEntry, NewApi};
 use crate::resources::requests;
 use crate::state::AppState;

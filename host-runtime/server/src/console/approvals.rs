@@ -14,7 +14,7 @@ use crate::console::errors::PageError;
 use crate::console::forms::{reason_asked, Posted};
 use crate::console::page::{render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::requests::{self, Request};
 use crate::resources::review::{Decision, RequestStatus, Verdict};
 use crate::state::AppState;

@@ -15,7 +15,7 @@ use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
 use crate::console::page::{render, Chrome, Page, Submitted};
 use crate::console::session::Session;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::apps::{self, AppDetail, AppFilter, AppSummary, CreatedApp, NewApp};
 use crate::resources::requests::{self, NewRequest};
 use crate::resources::review::RequestStatus;

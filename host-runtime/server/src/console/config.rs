@@ -17,7 +17,7 @@ use crate::console::session::Session;
 use crate::distribution::keyring::NEXT;
 use crate::distribution::keysets::UPLOAD;
 use crate::distribution::signer::{ALGS, HS256};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::superapps::{self, Superapp, SuperappPatch};
 use crate::resources::{blocked, keys, keysets, signing};
 use crate::state::AppState;

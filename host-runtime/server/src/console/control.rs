@@ -19,7 +19,7 @@ use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
 use crate::console::page::{q, render, Chrome, Submitted};
 use crate::console::session::Session;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::policy::Whitelist;
 use crate::resources::apps::{self, AppDetail, AppFilter, AppSummary};
 use crate::resources::mode;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::console::page::{humane, render, Chrome};
 use crate::console::signin;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 
 /// A console request that gets no page of its own.
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use crate::console::errors::PageError;
 use crate::console::session::Session;
 use crate::console::{cookies, csrf};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::reports::rate::AddrKey;
 use crate::state::AppState;
 

@@ -35,7 +35,7 @@ use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::console::errors::PageError;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The Content-Security-Policy of every console response: scripts and

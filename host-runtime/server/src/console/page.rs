@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::{Action, Caller, Role};
 use crate::console::session::Session;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 
 /// Renders `t` with `status`; a template that fails to render (a bug) is a
 /// plain 500 with the detail in the log only.

@@ -14,7 +14,7 @@ use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
 use crate::console::page::{render, role_label, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::accounts::{self, AccountInfo, NewAccount};
 use crate::resources::invites::{self, Invite};
 use crate::resources::superapps;

@@ -16,7 +16,7 @@ use crate::console::errors::PageError;
 use crate::console::forms::{reason_asked, Posted};
 use crate::console::page::{q, render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::apps::{self, AppFilter};
 use crate::resources::package_review;
 use crate::resources::releases::{self, Filter, Release};

@@ -16,7 +16,7 @@ use crate::console::errors::PageError;
 use crate::console::{cookies, csrf};
 use crate::distribution::keyring;
 use crate::distribution::sealing::Secret;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::util::{random_hex, sha256_hex};
 

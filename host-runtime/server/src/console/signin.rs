@@ -13,7 +13,7 @@ use crate::console::errors::PageError;
 use crate::console::forms::{Anonymous, Posted};
 use crate::console::page::{q, render, see_other, Chrome, Submitted};
 use crate::console::session::{self, Session};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::invites;
 use crate::state::AppState;
 use crate::throttle;

@@ -24,7 +24,7 @@ use sqlx::{AnyConnection, Row};
 use crate::change::{Change, Record};
 use crate::distribution::keysets::{self, Publish};
 use crate::distribution::sealing::Kek;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::util::random_hex;
 

@@ -27,7 +27,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::change::Change;
 use crate::distribution::sealing::Kek;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::util::random_hex;
 
 /// A key set signed by the server's root.

@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use crate::distribution::watch::Waiter;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// RFC 7240's request header.

@@ -33,7 +33,7 @@ use crate::change::{Change, Record};
 use crate::distribution::cache::Stamp;
 use crate::distribution::longpoll::Now;
 use crate::distribution::signer::Signer;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::policy;
 use crate::resources::apps::app_row;
 use crate::resources::Res;

@@ -19,7 +19,7 @@ use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce};
 
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::util::{ct_eq, hmac_hex};
 
 /// Bytes of a KEK.

@@ -22,7 +22,7 @@ use sqlx::Row;
 use crate::distribution::keyring;
 use crate::distribution::sealing::{Kek, Secret, DIGEST, SEALED};
 use crate::distribution::signer::new_bundle_key;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::Backend;
 use crate::util::random_hex;

@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::distribution::keyring::{self, SigningSeed};
 use crate::distribution::sealing::{Kek, Secret};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::util::random_alnum;
 
 /// The `bundle_alg` names a superapp may choose.

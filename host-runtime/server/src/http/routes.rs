@@ -12,8 +12,8 @@ use axum::Router;
 use crate::change::PLATFORM;
 use crate::console;
 use crate::distribution;
+use crate::error::ApiError;
 use crate::http::cors;
-use crate::http::error::ApiError;
 use crate::login::{backend, openserver};
 use crate::reports::{ingest, violations};
 use crate::resources::{

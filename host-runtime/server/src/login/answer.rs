@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::util::random_hex;
 
 /// Lifetime of login, phone and email codes, in seconds.

@@ -11,7 +11,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::distribution::sealing::Secret;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::http::json::JsonBody;
 use crate::login::answer::CODE_TTL;
 use crate::state::AppState;

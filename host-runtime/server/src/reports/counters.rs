@@ -23,7 +23,7 @@ use guard_core::report::Report;
 use guard_core::{CheckKind, DenyCode, Mode};
 use sqlx::{Any, Row, Transaction};
 
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::store::Store;
 
 /// Most rows naming a subject per app.

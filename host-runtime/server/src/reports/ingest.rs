@@ -17,8 +17,8 @@ use guard_core::report::{Batch, Report, MAX_COUNT};
 use serde_json::json;
 use sqlx::Row;
 
+use crate::error::ApiError;
 use crate::http::client::ClientAddr;
-use crate::http::error::ApiError;
 use crate::http::json::BodyBytes;
 use crate::reports::counters;
 use crate::resources::{reply, Res};

@@ -25,7 +25,7 @@ use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 
 /// Checks between two sweeps of idle keys.
 pub const SWEEP_EVERY: u64 = 4096;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::auth::{Action, Caller};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::reports::counters::MAX_ROWS_PER_APP;
 use crate::resources::apps::app_row;
 use crate::resources::{reply_of, Res};

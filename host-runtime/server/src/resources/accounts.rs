@@ -8,7 +8,7 @@ use sqlx::Row;
 use crate::auth::{self, Action, Caller, Role};
 use crate::change::apply_platform;
 use crate::change::{Change, Record, PLATFORM};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::{to_json, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_id, check_text};

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::policy;
 use crate::resources::superapps::require_view;
 use crate::resources::{to_json, Versioned, MAX_TEXT};

@@ -11,7 +11,7 @@ use crate::auth::{Action, Caller};
 use crate::change::Change;
 use crate::distribution::keysets;
 use crate::distribution::longpoll::CLIENT_WAIT_SECS;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::policy;
 use crate::resources::superapps::{self, require_view, Superapp};
 use crate::resources::MAX_TEXT;

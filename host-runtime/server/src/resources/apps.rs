@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Record};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::policy::Whitelist;
 use crate::resources::bindings;
 use crate::resources::review::RequestStatus;

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::PLATFORM;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// One record of the log.
@@ -187,7 +187,7 @@ pub(crate) mod json {
     use serde_json::json;
 
     use crate::auth::Caller;
-    use crate::http::error::ApiError;
+    use crate::error::ApiError;
     use crate::resources::{reply, Res};
     use crate::state::AppState;
 

@@ -16,7 +16,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::review::{settle, Decision, Lifecycle, RequestStatus, Reviewed};
 use crate::resources::{to_json, Versioned};
 use crate::state::AppState;

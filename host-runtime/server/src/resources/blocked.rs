@@ -13,7 +13,7 @@ use sqlx::{AnyConnection, Row};
 use crate::auth::{Action, Caller};
 use crate::change::apply;
 use crate::change::{Change, Record};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::superapps::require_view;
 use crate::resources::Versioned;
 use crate::state::AppState;

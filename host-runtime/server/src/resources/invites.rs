@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply_platform, Change, Record, PLATFORM};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::password;
 use crate::resources::accounts;
 use crate::state::AppState;

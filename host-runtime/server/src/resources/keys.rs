@@ -10,7 +10,7 @@ use crate::change::{apply, Record};
 use crate::distribution::keyring;
 use crate::distribution::sealing::Secret;
 use crate::distribution::signer::{bundle_key, new_bundle_key, HS256};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::Versioned;
 use crate::state::AppState;
 

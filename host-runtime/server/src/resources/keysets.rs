@@ -14,7 +14,7 @@ use crate::auth::{Action, Caller};
 use crate::change::{apply, Record};
 use crate::distribution::keyring::{self, ACTIVE};
 use crate::distribution::keysets::{self, Current, Publish, UPLOAD};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::superapps::require_view;
 use crate::state::AppState;
 
@@ -251,7 +251,7 @@ pub(crate) mod json {
     use crate::auth::Caller;
     use crate::distribution::longpoll::{self, Now};
     use crate::distribution::{etag_matches, keyring, keysets};
-    use crate::http::error::ApiError;
+    use crate::error::ApiError;
     use crate::http::json::JsonBody;
     use crate::resources::{reply_of, Res};
     use crate::state::AppState;

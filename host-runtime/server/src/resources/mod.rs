@@ -37,7 +37,7 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 
 /// A handler's answer.
 pub type Res = Result<Response, ApiError>;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::auth::{Action, Caller};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::packages;
 use crate::resources::releases::{self, Release};
 use crate::resources::{reply, Res};

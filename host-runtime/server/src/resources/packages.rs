@@ -15,7 +15,7 @@ use axum::response::IntoResponse;
 use sqlx::Row;
 
 use crate::change::Change;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::apps::app_row;
 use crate::resources::archive::{self, Entry, LayoutError};
 use crate::resources::Res;

@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use qrcode::{Color, QrCode};
 use sqlx::Row;
 
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::apps::app_row;
 use crate::resources::Res;
 use crate::state::AppState;

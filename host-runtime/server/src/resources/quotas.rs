@@ -8,7 +8,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::state::UploadQuota;
 
 /// One hour, the window of [`UploadQuota::uploads_per_team_per_hour`].

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::apps::{app_row, require_view_app};
 use crate::resources::review::{settle, Decision, Lifecycle, RequestStatus, Reviewed};
 use crate::resources::versions::check_version;

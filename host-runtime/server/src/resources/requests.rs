@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller, Role};
 use crate::change::{apply, Change, Record};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::apis::{entry_in, group_members, permission_of};
 use crate::resources::apps::app_row;
 use crate::resources::review::{settle, Decision, Lifecycle, RequestStatus, Reviewed};

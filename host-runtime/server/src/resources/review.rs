@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::change::Change;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::MAX_TEXT;
 use crate::util::check_text;
 

@@ -11,7 +11,7 @@ use crate::auth::{Action, Caller};
 use crate::change::{apply, Record};
 use crate::distribution::keyring::{self, NEXT};
 use crate::distribution::keysets::Publish;
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::superapps::require_view;
 use crate::state::AppState;
 

@@ -12,7 +12,7 @@ use crate::distribution::keyring::{self, ACTIVE};
 use crate::distribution::keysets::{self, Publish};
 use crate::distribution::sealing::Secret;
 use crate::distribution::signer::{new_bundle_key, ALGS, EDDSA};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::policy::DEFAULT_SENSITIVE_APIS;
 use crate::resources::applications::Profile;
 use crate::resources::{to_json, MAX_TEXT};

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller, Role};
 use crate::change::{apply_platform, Record};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::MAX_TEXT;
 use crate::state::AppState;
 use crate::util::{check_id, check_text};

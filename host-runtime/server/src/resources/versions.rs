@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Record};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::resources::apps::{app_row, require_view_app, AppRow};
 use crate::resources::packages::{self, check_zip};
 use crate::resources::quotas;
@@ -250,7 +250,7 @@ pub(crate) mod json {
     use serde_json::json;
 
     use crate::auth::Caller;
-    use crate::http::error::ApiError;
+    use crate::error::ApiError;
     use crate::resources::{reply, reply_of, Res};
     use crate::state::AppState;
 

@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::{apply, Change, Record};
-use crate::http::error::ApiError;
+use crate::error::ApiError;
 use crate::policy::{EntryForm, Whitelist};
 use crate::resources::apis::check_api_name;
 use crate::resources::apps::{app_row, detail};
