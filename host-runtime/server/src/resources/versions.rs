@@ -168,22 +168,15 @@ pub async fn upload(
     let sha = hex(&Sha256::digest(package));
     let id = format!("ver_{}", random_hex(8)?);
     // Checked before the bytes are written, so that a refused upload stores
-    // nothing; again in the change, under the team's lock.
+    // nothing; again in the change (the quota under the team's lock).
     let quota = &st.limits.upload_quota;
     let mut db = st.store.pool.acquire().await?;
+    refuse_taken(&mut db, app, &meta.app_version).await?;
     quotas::check(&mut db, quota, (app, &a.team_id), size, st.clock.now()).await?;
     drop(db);
     packages::put(st, &sha, package).await?;
     let (item, version) = apply(st, caller, Action::UploadVersion, &a.superapp_id, async |c| {
-        if sqlx::query("SELECT id FROM app_versions WHERE app_id = $1 AND version = $2")
-            .bind(app)
-            .bind(&meta.app_version)
-            .fetch_optional(&mut *c.tx)
-            .await?
-            .is_some()
-        {
-            return Err(ApiError::Conflict(format!("app `{app}` already has version `{}`", meta.app_version)));
-        }
+        refuse_taken(&mut c.tx, app, &meta.app_version).await?;
         quotas::lock_team(&mut c.tx, &a.team_id).await?;
         quotas::check(&mut c.tx, quota, (app, &a.team_id), size, c.at).await?;
         packages::record(st, c, &sha, package).await?;
@@ -211,6 +204,34 @@ pub async fn upload(
     })
     .await?;
     Ok(Versioned { item, version })
+}
+
+/// Refuses version `version` of `app` when it is taken. Asked before the
+/// package's bytes are written as well as inside the change: a developer
+/// re-sending a taken version in a loop must not leave a file per attempt
+/// that no quota counts (on SQLite the bytes are a file written before the
+/// change).
+///
+/// # Errors
+///
+/// 409 naming the app and the version; a store failure.
+async fn refuse_taken(
+    db: &mut sqlx::AnyConnection,
+    app: &str,
+    version: &str,
+) -> Result<(), ApiError> {
+    let taken = sqlx::query("SELECT id FROM app_versions WHERE app_id = $1 AND version = $2")
+        .bind(app)
+        .bind(version)
+        .fetch_optional(&mut *db)
+        .await?
+        .is_some();
+    if taken {
+        return Err(ApiError::Conflict(format!(
+            "app `{app}` already has version `{version}`"
+        )));
+    }
+    Ok(())
 }
 
 /// The versions of `app`, newest first.

@@ -437,6 +437,58 @@ async fn only_apps_whose_binding_is_approved_take_uploads() {
     }
 }
 
+/// A developer re-sending a taken version with new bytes in a loop: each
+/// attempt is a 409 and none leaves its bytes behind (on SQLite a package is
+/// a file written before the change; no quota counts a file no version
+/// references).
+#[tokio::test]
+async fn a_taken_version_sent_again_in_a_loop_stores_no_bytes() {
+    for (backend, store) in both_stores("pkg-taken").await {
+        let mut h = Harness::new(backend, store).await;
+        h.world().await;
+        let r = h
+            .upload("dev", "mp1", "1.0.0", zip_of(&[("app.js", b"first")]))
+            .await;
+        assert_eq!(r.status, 201, "[{backend}] {}", r.text);
+        let stored = || async {
+            let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM packages")
+                .fetch_one(&h.state.store.pool)
+                .await
+                .unwrap();
+            let files = h.state.store.data_dir.as_ref().map(|d| {
+                std::fs::read_dir(d.join("packages"))
+                    .unwrap()
+                    .filter(|e| e.is_ok())
+                    .count()
+            });
+            (rows, files)
+        };
+        let before = stored().await;
+        assert_eq!(before.0, 1, "[{backend}]");
+        for i in 0..5 {
+            let bytes = format!("attempt {i}");
+            let r = h
+                .upload(
+                    "dev",
+                    "mp1",
+                    "1.0.0",
+                    zip_of(&[("app.js", bytes.as_bytes())]),
+                )
+                .await;
+            assert_eq!(r.status, 409, "[{backend}] {}", r.text);
+            assert_eq!(
+                r.body["error"]["message"],
+                "app `mp1` already has version `1.0.0`"
+            );
+        }
+        assert_eq!(
+            stored().await,
+            before,
+            "[{backend}] a refused upload left bytes behind"
+        );
+    }
+}
+
 fn quota_limits(q: UploadQuota) -> Limits {
     Limits {
         upload_quota: q,
