@@ -103,6 +103,21 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A store failure as [`ApiError::Conflict`] saying `taken` when the
+    /// store refused a duplicate key, otherwise as [`ApiError::Internal`].
+    /// For an insert whose uniqueness the change's own check cannot
+    /// guarantee: changes of different scopes do not wait for each other
+    /// (an app id is unique across superapps), so two may both find an id
+    /// free and the store's key decides.
+    pub fn taken_or(e: sqlx::Error, taken: impl FnOnce() -> String) -> ApiError {
+        match e.as_database_error() {
+            Some(d) if d.is_unique_violation() => ApiError::Conflict(taken()),
+            _ => ApiError::from(e),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
         ApiError::Internal(format!("store: {e}"))

@@ -144,7 +144,8 @@ pub async fn create(
         .bind(&b.name)
         .bind(sha256_hex(&secret))
         .execute(&mut *c.tx)
-        .await?;
+        .await
+        .map_err(|e| ApiError::taken_or(e, || format!("app `{}` already exists", b.id)))?;
         let binding = bindings::file(c, &b.id, &caller.id).await?;
         let mut recorded = after.clone();
         recorded["binding"] = to_json(&binding)?;

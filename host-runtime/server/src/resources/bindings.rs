@@ -111,6 +111,15 @@ pub(crate) async fn free_rejected(
     c: &mut Change,
     app: &str,
 ) -> Result<Option<serde_json::Value>, ApiError> {
+    // The app's row locked before it is read: app ids are unique across
+    // superapps, whose changes do not wait for each other, so without it two
+    // creates could both read one rejected app and the later one delete the
+    // app the earlier just made (PostgreSQL; SQLite has one writer). Locked,
+    // the later one reads what the earlier committed: held, a 409.
+    sqlx::query("UPDATE apps SET name = name WHERE id = $1")
+        .bind(app)
+        .execute(&mut *c.tx)
+        .await?;
     let Some(row) = sqlx::query("SELECT superapp_id, team_id, bound FROM apps WHERE id = $1")
         .bind(app)
         .fetch_optional(&mut *c.tx)

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{both_stores, stores, zip_of, Harness, T0};
+use common::{both_stores, statuses_at_once, stores, zip_of, Harness, T0};
 use guard_core::{DenyCode, Guard};
 use guard_server::Limits;
 use serde_json::{json, Value};
@@ -564,26 +564,17 @@ async fn of_two_racing_approvals_exactly_one_wins() {
                 .submit_release("dev", "mp1", &format!("1.0.{i}"), &format!("v{i}"))
                 .await;
             let path = format!("/api/v1/releases/{rid}/decision");
-            let mut tasks = Vec::new();
-            for who in ["sa_admin", "review"] {
+            let got = statuses_at_once(["sa_admin", "review"].map(|who| {
                 let (h, path) = (h.clone(), path.clone());
-                tasks.push(tokio::spawn(async move {
-                    h.call(
-                        "POST",
-                        &path,
-                        Some(h.token(who)),
-                        Some(json!({"decision": "approve"})),
-                    )
-                    .await
-                    .status
-                    .as_u16()
-                }));
-            }
-            let mut got = Vec::new();
-            for t in tasks {
-                got.push(t.await.unwrap());
-            }
-            got.sort_unstable();
+                async move {
+                    let body = Some(json!({"decision": "approve"}));
+                    h.call("POST", &path, Some(h.token(who)), body)
+                        .await
+                        .status
+                        .as_u16()
+                }
+            }))
+            .await;
             assert_eq!(got, [200, 409], "[{backend}] round {i}");
         }
         let audit = h

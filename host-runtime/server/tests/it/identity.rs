@@ -8,7 +8,7 @@ use crate::common;
 use crate::console_kit;
 
 use axum::http::StatusCode;
-use common::{stores, Harness};
+use common::{both_stores, statuses_at_once, stores, Harness};
 use console_kit::{Browser, PW};
 use serde_json::{json, Value};
 
@@ -58,6 +58,64 @@ async fn weak_and_whitespace_only_passwords_are_refused_and_the_invite_stays_usa
 
 fn new_app(id: &str, team: &str) -> Value {
     json!({"id": id, "name": id, "kind": "mini_program", "team_id": team})
+}
+
+/// Two teams creating one app id in two superapps at the same moment (a
+/// new id, then one a rejected binding freed): the changes of two scopes do
+/// not wait for each other, so the store's key decides, and the loser gets
+/// the same 409 as a sequential second create, never a 500.
+#[tokio::test]
+async fn two_creates_of_one_app_id_racing_in_two_superapps_give_one_201_and_one_409() {
+    for (backend, store) in both_stores("identity-race").await {
+        let mut h = Harness::new(backend, store).await;
+        h.world().await;
+        let h = std::sync::Arc::new(h);
+        let create = |sid: &'static str, id: String| {
+            let h = h.clone();
+            let (team, who) = if sid == "sa1" {
+                ("t2", "dev2")
+            } else {
+                ("t1", "dev")
+            };
+            async move {
+                let path = format!("/api/v1/superapps/{sid}/apps");
+                let r = h
+                    .call("POST", &path, Some(h.token(who)), Some(new_app(&id, team)))
+                    .await;
+                r.status.as_u16()
+            }
+        };
+        for round in 0..6 {
+            let id = format!("race{round}");
+            if round % 2 == 1 {
+                // Filed and rejected first: the id is free again.
+                let b = h
+                    .ok(
+                        "dev",
+                        "POST",
+                        "/api/v1/superapps/sa2/apps",
+                        Some(new_app(&id, "t1")),
+                        201,
+                    )
+                    .await;
+                let bid = b["binding"]["id"].as_str().unwrap();
+                let path = format!("/api/v1/bindings/{bid}/decision");
+                h.ok(
+                    "sa2_admin",
+                    "POST",
+                    &path,
+                    Some(json!({"decision": "reject", "note": "r"})),
+                    200,
+                )
+                .await;
+            }
+            let got =
+                statuses_at_once([create("sa1", id.clone()), create("sa2", id.clone())]).await;
+            assert_eq!(got, [201, 409], "[{backend}] round {round}");
+            h.ok("admin", "GET", &format!("/api/v1/apps/{id}"), None, 200)
+                .await;
+        }
+    }
 }
 
 /// Decision 448. What a squatter tries: filing bindings for ids others

@@ -11,7 +11,7 @@ use crate::common;
 use crate::console_kit;
 
 use axum::http::StatusCode;
-use common::{both_stores, stores, unique, zip_of, Harness};
+use common::{both_stores, statuses_at_once, stores, unique, zip_of, Harness};
 use console_kit::{Browser, PW};
 use guard_server::state::{Limits, UploadQuota};
 use serde_json::json;
@@ -561,23 +561,16 @@ async fn concurrent_uploads_of_one_team_never_pass_its_quota_together() {
         let h = std::sync::Arc::new(h);
         // Twelve uploads at once, over the team's three apps: each checks
         // the quota before the others record theirs.
-        let mut tasks = Vec::new();
-        for i in 0..12 {
+        let got = statuses_at_once((0..12).map(|i| {
             let h = h.clone();
             let app = ["mp1", "mg1", "mp3"][i % 3];
-            tasks.push(tokio::spawn(async move {
+            async move {
                 let v = format!("2.0.{i}");
-                h.upload("dev", app, &v, zip_of(&[("app.js", v.as_bytes())]))
-                    .await
-                    .status
-                    .as_u16()
-            }));
-        }
-        let mut got = Vec::new();
-        for t in tasks {
-            got.push(t.await.unwrap());
-        }
-        got.sort_unstable();
+                let r = h.upload("dev", app, &v, zip_of(&[("app.js", v.as_bytes())]));
+                r.await.status.as_u16()
+            }
+        }))
+        .await;
         assert_eq!(got, [[201; 4], [429; 4], [429; 4]].concat(), "[{backend}]");
         let mut held = 0;
         for app in ["mp1", "mg1", "mp3"] {

@@ -7,7 +7,7 @@ use crate::common;
 
 use axum::body::Body;
 use axum::http::Request;
-use common::{both_stores, stores, Harness, SECRET, T0};
+use common::{both_stores, statuses_at_once, stores, Harness, SECRET, T0};
 use guard_core::{CheckKind, DenyCode, Guard};
 use guard_server::Limits;
 use serde_json::json;
@@ -742,32 +742,19 @@ async fn two_reviewers_deciding_at_once_exactly_one_wins() {
                 )
                 .await;
             let path = format!("/api/v1/requests/{}/decision", r["id"].as_str().unwrap());
-            let (a, b) = (h.clone(), h.clone());
-            let (pa, pb) = (path.clone(), path.clone());
-            let t1 = tokio::spawn(async move {
-                a.call(
-                    "POST",
-                    &pa,
-                    Some(a.token("sa_admin")),
-                    Some(json!({"decision": "approve"})),
-                )
-                .await
-                .status
-                .as_u16()
-            });
-            let t2 = tokio::spawn(async move {
-                b.call(
-                    "POST",
-                    &pb,
-                    Some(b.token("review")),
-                    Some(json!({"decision": "reject"})),
-                )
-                .await
-                .status
-                .as_u16()
-            });
-            let mut got = [t1.await.unwrap(), t2.await.unwrap()];
-            got.sort_unstable();
+            let got = statuses_at_once([("sa_admin", "approve"), ("review", "reject")].map(
+                |(who, decision)| {
+                    let (h, path) = (h.clone(), path.clone());
+                    async move {
+                        let body = Some(json!({"decision": decision, "note": "n"}));
+                        h.call("POST", &path, Some(h.token(who)), body)
+                            .await
+                            .status
+                            .as_u16()
+                    }
+                },
+            ))
+            .await;
             assert_eq!(got, [200, 409], "[{backend}] round {i}");
         }
     }

@@ -407,6 +407,22 @@ pub async fn text_of_tables(store: &Store, tables: &[&str]) -> String {
     seen
 }
 
+/// Runs `calls` at once, each on its own task, and answers their statuses
+/// sorted: a race's test asserts how many won and how the others were
+/// refused, not which won.
+pub async fn statuses_at_once<F>(calls: impl IntoIterator<Item = F>) -> Vec<u16>
+where
+    F: std::future::Future<Output = u16> + Send + 'static,
+{
+    let tasks: Vec<_> = calls.into_iter().map(tokio::spawn).collect();
+    let mut got = Vec::new();
+    for t in tasks {
+        got.push(t.await.unwrap());
+    }
+    got.sort_unstable();
+    got
+}
+
 /// A zip holding `files` (name, content), deflated.
 pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     use std::io::Write;
