@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Finds import circles between the modules (files) of each crate.
+"""Finds import circles between the modules (files) of each crate, and the
+server's imports of a floor above their own.
 
 A module imports another when its code (tests excluded: a `#[cfg(test)]`
 module may reach anywhere) names a path into it: `use crate::a::b`,
@@ -9,9 +10,9 @@ root itself only declares modules and re-exports, so it is not a node.
 Circles are the strongly connected components of that graph with more than
 one module.
 
-No crate may have a circle, except the server's known ones, which may only
-shrink (issue 22 item 6 takes them apart): a module that joins one, or a new
-circle, fails the check.
+No crate may have a circle, except the server's known one, the console's,
+which may only shrink (its refactor takes it apart; issue 22 item 6 took the
+core's apart): a module that joins one, or a new circle, fails the check.
 
 The server is also built in floors (SERVER_FLOORS, bottom to top; each
 module is on the floor of the longest path prefix naming it): a module may
