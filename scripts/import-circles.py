@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Finds import circles between the modules (files) of each crate.
+"""Finds import circles between the modules (files) of each crate, and the
+server's imports of a floor above their own.
 
 A module imports another when its code (tests excluded: a `#[cfg(test)]`
 module may reach anywhere) names a path into it: `use crate::a::b`,
@@ -9,12 +10,18 @@ root itself only declares modules and re-exports, so it is not a node.
 Circles are the strongly connected components of that graph with more than
 one module.
 
-No crate may have a circle, except the server's known ones, which may only
-shrink (issue 22 item 6 takes them apart): a module that joins one, or a new
-circle, fails the check.
+No crate may have a circle, except the server's known one, the console's,
+which may only shrink (its refactor takes it apart; issue 22 item 6 took the
+core's apart): a module that joins one, or a new circle, fails the check.
+
+The server is also built in floors (SERVER_FLOORS, bottom to top; each
+module is on the floor of the longest path prefix naming it): a module may
+import only modules on its own floor or below, so an upward import fails,
+and so does a module no floor names (a new file says where it belongs).
 
     python3 scripts/import-circles.py            # check (lint part)
     python3 scripts/import-circles.py --list     # print every circle
+    python3 scripts/import-circles.py --floors   # print the server's floors
     python3 scripts/import-circles.py --self-test
 """
 import os
@@ -181,7 +188,8 @@ def circles(graph):
     return found
 
 
-def crate_circles(crate):
+def crate_graph(crate):
+    """Every module of `crate` and the modules it imports."""
     src = os.path.join(ROOT, crate, "src")
     mods = modules(src)
     names = reexports(src, mods)
@@ -189,7 +197,42 @@ def crate_circles(crate):
     for mod, path in mods.items():
         text = strip(open(path, encoding="utf-8").read())
         graph[mod] = edges_of(mod, text, mods, names)
-    return [["::".join(m) for m in c] for c in circles(graph)]
+    return graph
+
+
+def crate_circles(crate):
+    return [["::".join(m) for m in c] for c in circles(crate_graph(crate))]
+
+
+def floor_of(mod, floors):
+    """The index of `mod`'s floor: the floor of the longest prefix naming it
+    (`a` names `a` and `a::b`); None when no floor does."""
+    best, depth = None, -1
+    for i, (_, prefixes) in enumerate(floors):
+        for prefix in prefixes:
+            parts = tuple(prefix.split("::"))
+            if mod[: len(parts)] == parts and len(parts) > depth:
+                best, depth = i, len(parts)
+    return best
+
+
+def upward(graph, floors):
+    """What breaks the floors: modules no floor names, and every import of a
+    module on a higher floor, as messages."""
+    out = []
+    for mod in sorted(graph):
+        if floor_of(mod, floors) is None:
+            out.append(f"{'::'.join(mod)} is on no floor (add it to SERVER_FLOORS)")
+    for mod in sorted(graph):
+        here = floor_of(mod, floors)
+        for target in sorted(graph[mod]):
+            there = floor_of(target, floors)
+            if here is not None and there is not None and there > here:
+                out.append(
+                    f"{'::'.join(mod)} (floor {floors[here][0]}) imports "
+                    f"{'::'.join(target)} (floor {floors[there][0]}, above it)"
+                )
+    return out
 
 
 def self_test():
@@ -218,7 +261,25 @@ def self_test():
         if got != want:
             print(f"import-circles self-test: expected {want}, found {got}", file=sys.stderr)
             return 1
-    print("import-circles self-test: a circle through a re-export is found, tests and comments are not edges")
+        # Floors: `a` (and so `a::inner`) above `b`, `c` on the bottom but
+        # its more specific prefix `a::inner` on top. `a` imports `b`
+        # (down: fine); `a::inner` imports `c` (down); `c` imports
+        # `a::inner` (up: fails); nothing else does.
+        floors = [("bottom", ["b", "c"]), ("middle", ["a"]), ("top", ["a::inner"])]
+        got = upward(graph, floors)
+        want = ["c (floor bottom) imports a::inner (floor top, above it)"]
+        if got != want:
+            print(f"import-circles self-test: expected {want}, found {got}", file=sys.stderr)
+            return 1
+        # A module no floor names fails too.
+        got = upward(graph, floors[1:])
+        if not any(m.startswith("b is on no floor") for m in got):
+            print(f"import-circles self-test: an unplaced module passed: {got}", file=sys.stderr)
+            return 1
+    print(
+        "import-circles self-test: a circle through a re-export is found, tests and comments "
+        "are not edges, an upward import and a module on no floor fail"
+    )
     return 0
 
 
@@ -226,18 +287,52 @@ def self_test():
 # only shrink (delete a line when its module leaves every circle).
 SERVER_KNOWN = set(
     """
-    auth change distribution::keyring distribution::keysets distribution::listen
-    distribution::longpoll distribution::signer policy resources::applications
-    resources::blocked resources::superapps state store
     console console::csrf console::errors console::forms console::page
     console::session console::signin
     """.split()
 )
 
+# The server's floors, bottom to top (`docs/server.md`, "Floors"; decision
+# 500). A module is on the floor of the longest prefix naming it, and
+# imports only its own floor and those below.
+SERVER_FLOORS = [
+    # Leaves every layer uses; they import nothing of the crate but each
+    # other. Three live with their topic in a directory of a higher floor.
+    ("base", ["error", "clock", "util", "password",
+              "distribution::sealing", "distribution::cache", "reports::rate"]),
+    # The store, and the change notifier it owns (waiters, PostgreSQL LISTEN).
+    ("store", ["store", "notify"]),
+    # What every handler shares (AppState): the store, clock, limits, keys.
+    ("state", ["state"]),
+    # Who the caller is and what a role may do.
+    ("auth", ["auth"]),
+    # The policy document built from the store's rows; it only builds.
+    ("policy", ["policy"]),
+    # The one sequence every change runs (authorise, bump, audit, commit).
+    ("change", ["change"]),
+    # Signing keys, key sets, bundles, the long-poll, secrets at rest.
+    ("distribution", ["distribution"]),
+    # The JSON API's helpers: extractors, CORS, the error response, client
+    # addresses.
+    ("http", ["http"]),
+    # The services: every rule of the console's resources.
+    ("services", ["resources", "throttle"]),
+    # The device-facing edges: violation reports and the login API.
+    ("edges", ["reports", "login"]),
+    # The front doors and start-up: routes, the web console, `guard serve`.
+    ("doors", ["http::routes", "console", "serve"]),
+]
+
 
 def main(argv):
     if "--self-test" in argv:
         return self_test()
+    if "--floors" in argv:
+        graph = crate_graph("host-runtime/server")
+        for i, (name, _) in enumerate(SERVER_FLOORS):
+            mods = sorted("::".join(m) for m in graph if floor_of(m, SERVER_FLOORS) == i)
+            print(f"{i} {name}: {' '.join(mods)}")
+        return 0
     listing = "--list" in argv
     failed = False
     for crate in CRATES:
@@ -252,6 +347,9 @@ def main(argv):
                 failed = True
                 print(f"import-circles: {crate}: {', '.join(joined)} joined an import circle "
                       "(the server's circles may only shrink; see --list)", file=sys.stderr)
+            for message in upward(crate_graph(crate), SERVER_FLOORS):
+                failed = True
+                print(f"import-circles: {crate}: {message} (see --floors)", file=sys.stderr)
             continue
         for c in found:
             failed = True
@@ -260,7 +358,10 @@ def main(argv):
         return 0
     if failed:
         return 1
-    print("import-circles: no crate but the server has an import circle, and the server's did not grow")
+    print(
+        "import-circles: no crate but the server has an import circle, the server's did not grow, "
+        "and no server module imports a floor above its own"
+    )
     return 0
 
 

@@ -11,8 +11,9 @@ use serde_json::Value;
 use sqlx::{Any, Row, Transaction};
 
 use crate::auth::{Action, Caller};
-use crate::distribution::watch::Watch;
 use crate::error::ApiError;
+use crate::notify::watch::Watch;
+use crate::notify::CHANNEL;
 use crate::policy;
 use crate::state::AppState;
 use crate::store::{Backend, Store};
@@ -20,10 +21,6 @@ use crate::store::{Backend, Store};
 /// The scope of platform-wide changes (teams, accounts, superapps). Never a
 /// superapp id: ids start with a letter or digit.
 pub const PLATFORM: &str = "_platform";
-
-/// The PostgreSQL channel every change is announced on, with its scope as
-/// payload (`docs/protocols.md` P1).
-pub const CHANNEL: &str = "guard_change";
 
 /// One change in flight: its transaction and the version it claimed.
 #[derive(Debug)]

@@ -38,6 +38,7 @@ pub mod distribution;
 pub mod error;
 pub mod http;
 pub mod login;
+pub mod notify;
 pub mod password;
 pub mod policy;
 pub mod reports;

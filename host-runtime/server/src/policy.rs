@@ -1,18 +1,18 @@
-//! The policy document built from the store, and its signed bundle: what the
-//! SDK's `guard_core::Guard` loads, and what the server itself checks before
-//! releasing a phone number or an email.
+//! The policy document built from the store's rows: what the SDK's
+//! `guard_core::Guard` loads once `distribution` signed it, and what the
+//! server itself checks before releasing a phone number or an email
+//! (`login::openserver`). It only reads and builds: signing, serving and
+//! changing are the floors above (`docs/server.md`, "Floors").
 
 use std::collections::BTreeMap;
 
 use guard_core::{
-    ApiStatus, ApiType, App, AppKind, Control, Domains, Mode, Policy, Release, Scope, SensitiveApi,
+    ApiStatus, ApiType, App, AppKind, Control, Domains, HostPattern, Mode, Policy, Release, Scope,
+    SensitiveApi,
 };
 use sqlx::{AnyConnection, Row};
 
-use crate::distribution::sealing::Kek;
-use crate::distribution::signer::Signer;
 use crate::error::ApiError;
-use crate::resources::blocked;
 use crate::store::flag;
 
 /// An app's whitelists: the policy document's fields, and (contract v3)
@@ -264,7 +264,7 @@ pub async fn build(
             app.granted_apis.push(r.try_get("api")?);
         }
     }
-    let blocked_hosts = blocked::all(conn, superapp_id).await?;
+    let blocked_hosts = blocked_hosts(conn, superapp_id).await?;
     let mut apps: Vec<App> = apps.into_values().collect();
     // Schema 3 exactly when a v3 field is in use, schema 2 when a v2 field
     // is, so a policy without one stays a document every older guard loads.
@@ -355,30 +355,78 @@ fn to_schema_3(app: &mut App) {
     }
 }
 
-/// The server-side decision: may `app` call `api` under its own signed
-/// policy? Exactly what the SDK does: load the app's bundle into a
-/// `guard_core::Guard` and ask it.
+/// The host of an `https` origin, as a blocked-host pattern (`None` when it
+/// is none, e.g. an IP address).
+pub fn origin_host(origin: &str) -> Option<String> {
+    let rest = origin.strip_prefix("https://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    HostPattern::parse(host).ok().map(|p| p.to_string())
+}
+
+/// The console's own blocked-host patterns of superapp `sid`, sorted
+/// (`resources::blocked` edits them).
 ///
 /// # Errors
 ///
-/// [`ApiError::Internal`] when the bundle does not load (fail closed).
-pub async fn app_may_call(
+/// [`ApiError::Internal`] on a store failure.
+pub async fn own_blocked_hosts(
     conn: &mut AnyConnection,
-    superapp_id: &str,
-    app: &str,
-    api: &str,
-    now: i64,
-    kek: Option<&Kek>,
-) -> Result<guard_core::Verdict, ApiError> {
-    let policy = build(conn, superapp_id, Some(app)).await?;
-    let signer = Signer::of(conn, superapp_id, kek).await?;
-    let signed = signer.sign(&policy)?;
-    let now = u64::try_from(now).unwrap_or(0);
-    let mut guard = signer.guard()?;
-    guard
-        .load(&signed, now)
-        .map_err(|e| ApiError::Internal(format!("own bundle refused: {e}")))?;
-    Ok(guard.check_api(app, api, now))
+    sid: &str,
+) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    for r in
+        sqlx::query("SELECT pattern FROM blocked_hosts WHERE superapp_id = $1 ORDER BY pattern")
+            .bind(sid)
+            .fetch_all(&mut *conn)
+            .await?
+    {
+        out.push(r.try_get("pattern")?);
+    }
+    Ok(out)
+}
+
+/// The hosts every bundle of `sid` blocks besides the console's patterns:
+/// the backend host and the openserver host recorded for it.
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] for an unknown superapp; [`ApiError::Internal`].
+pub async fn default_blocked_hosts(
+    conn: &mut AnyConnection,
+    sid: &str,
+) -> Result<Vec<String>, ApiError> {
+    let row = sqlx::query("SELECT backend_domain, openserver_host FROM superapps WHERE id = $1")
+        .bind(sid)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
+    let backend: String = row.try_get("backend_domain")?;
+    let openserver: Option<String> = row.try_get("openserver_host")?;
+    let mut out: Vec<String> = origin_host(&backend)
+        .into_iter()
+        .chain(openserver)
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Every host the bundles of `sid` block: the defaults and the console's
+/// patterns, sorted, without duplicates.
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] / [`ApiError::Internal`].
+async fn blocked_hosts(conn: &mut AnyConnection, sid: &str) -> Result<Vec<String>, ApiError> {
+    let mut out = default_blocked_hosts(conn, sid).await?;
+    out.extend(own_blocked_hosts(conn, sid).await?);
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// The sensitive API list a new superapp starts with: platform APIs that

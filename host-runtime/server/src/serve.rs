@@ -96,11 +96,11 @@ pub struct ServeOptions {
     pub invite_days: u32,
     /// Most seconds a bundle request with `Prefer: wait=N` and a current
     /// `If-None-Match` is held before its 304 (0: never held).
-    #[arg(long, default_value_t = crate::distribution::longpoll::DEFAULT_MAX_WAIT_SECS, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    #[arg(long, default_value_t = crate::state::DEFAULT_MAX_WAIT_SECS, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub max_wait_seconds: u64,
     /// Most bundle requests held at once; beyond it they are answered at
     /// once, without `Preference-Applied`.
-    #[arg(long, default_value_t = crate::distribution::longpoll::DEFAULT_MAX_WAITERS)]
+    #[arg(long, default_value_t = crate::state::DEFAULT_MAX_WAITERS)]
     pub max_waiters: usize,
     /// Violation report batches accepted per minute from one client
     /// address (an IPv6 /64), in this process, after the burst.

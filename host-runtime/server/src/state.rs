@@ -45,8 +45,8 @@ impl Default for Limits {
             max_api_whitelist: 200,
             max_package_bytes: DEFAULT_MAX_PACKAGE_BYTES,
             upload_quota: UploadQuota::default(),
-            max_wait_secs: crate::distribution::longpoll::DEFAULT_MAX_WAIT_SECS,
-            max_waiters: crate::distribution::longpoll::DEFAULT_MAX_WAITERS,
+            max_wait_secs: DEFAULT_MAX_WAIT_SECS,
+            max_waiters: DEFAULT_MAX_WAITERS,
             reports_per_address: DEFAULT_REPORTS_PER_ADDRESS,
             reports_per_app: DEFAULT_REPORTS_PER_APP,
         }
@@ -66,6 +66,13 @@ pub const DEFAULT_REPORTS_PER_APP: Rate = Rate {
     per_minute: 6000,
     burst: 1000,
 };
+
+/// Most seconds a bundle request is held by default (`--max-wait-seconds`;
+/// the long-poll is `distribution::longpoll`).
+pub const DEFAULT_MAX_WAIT_SECS: u64 = 30;
+
+/// Most bundle requests held at once by default (`--max-waiters`).
+pub const DEFAULT_MAX_WAITERS: usize = 100_000;
 
 /// Largest code package by default: 8 MiB (`--max-package-bytes`).
 pub const DEFAULT_MAX_PACKAGE_BYTES: usize = 8 * 1024 * 1024;

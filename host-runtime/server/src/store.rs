@@ -11,8 +11,8 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 
-use crate::distribution::listen;
-use crate::distribution::watch::Watch;
+use crate::notify::listen;
+use crate::notify::watch::Watch;
 
 /// The migrations, in order; each runs once, in a transaction. Migration
 /// 44 is code, not SQL: it seals the secrets older servers stored in clear,
@@ -125,7 +125,7 @@ impl Store {
 
     /// Opens a `postgres://` or `sqlite://` URL and migrates it. On
     /// PostgreSQL it also starts listening for the changes of other
-    /// processes sharing the database (`distribution::listen`).
+    /// processes sharing the database (`notify::listen`).
     ///
     /// # Errors
     ///

@@ -14,8 +14,8 @@ use std::time::Duration;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use crate::distribution::watch::Waiter;
 use crate::error::ApiError;
+use crate::notify::watch::Waiter;
 use crate::state::AppState;
 
 /// RFC 7240's request header.
@@ -23,16 +23,10 @@ pub const PREFER: HeaderName = HeaderName::from_static("prefer");
 /// RFC 7240's response header.
 pub const PREFERENCE_APPLIED: HeaderName = HeaderName::from_static("preference-applied");
 
-/// Most seconds a bundle request is held by default (`--max-wait-seconds`).
-pub const DEFAULT_MAX_WAIT_SECS: u64 = 30;
-
 /// What clients are told to ask for (`long_poll_seconds` in `config.json`):
 /// below the default maximum, and below the 60 s idle timeout of common
 /// proxies and load balancers.
 pub const CLIENT_WAIT_SECS: u64 = 25;
-
-/// Most requests held at once by default (`--max-waiters`).
-pub const DEFAULT_MAX_WAITERS: usize = 100_000;
 
 /// The `wait` preference of the request's `Prefer` headers, in seconds:
 /// the first `wait` (RFC 7240 §2: a repeated preference counts once), its

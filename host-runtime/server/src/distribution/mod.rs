@@ -15,17 +15,15 @@
 pub mod cache;
 pub mod keyring;
 pub mod keysets;
-pub mod listen;
 pub mod longpoll;
 pub mod sealing;
 pub mod secrets;
 pub mod signer;
-pub mod watch;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sqlx::Row;
 
@@ -35,8 +33,6 @@ use crate::distribution::longpoll::Now;
 use crate::distribution::signer::Signer;
 use crate::error::ApiError;
 use crate::policy;
-use crate::resources::apps::app_row;
-use crate::resources::Res;
 use crate::state::AppState;
 
 /// Whether `If-None-Match` names `etag` (or `*`, or its weak form).
@@ -54,7 +50,12 @@ pub(crate) fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
 /// A bundle route's answer: at once, or held while the client's ETag is
 /// current and it asked to wait (`longpoll`). Every change of a superapp is
 /// a new version of its scope, so an app's bundle waits on its superapp.
-async fn bundle_response(st: &AppState, headers: &HeaderMap, sid: &str, app: Option<&str>) -> Res {
+async fn bundle_response(
+    st: &AppState,
+    headers: &HeaderMap,
+    sid: &str,
+    app: Option<&str>,
+) -> Result<Response, ApiError> {
     longpoll::answer(st, headers, sid, move || current(st, headers, sid, app)).await
 }
 
@@ -157,7 +158,7 @@ pub(crate) async fn superapp_bundle(
     State(st): State<AppState>,
     headers: HeaderMap,
     Path(sid): Path<String>,
-) -> Res {
+) -> Result<Response, ApiError> {
     bundle_response(&st, &headers, &sid, None).await
 }
 
@@ -166,7 +167,19 @@ pub(crate) async fn app_bundle(
     State(st): State<AppState>,
     headers: HeaderMap,
     Path(app): Path<String>,
-) -> Res {
-    let a = app_row(&st, &app).await?;
-    bundle_response(&st, &headers, &a.superapp_id, Some(&app)).await
+) -> Result<Response, ApiError> {
+    let sid = superapp_of(&st, &app).await?;
+    bundle_response(&st, &headers, &sid, Some(&app)).await
+}
+
+/// The superapp app `app` belongs to (its bundle is built from that
+/// superapp's scope; bundles are public, so nothing else about the app is
+/// asked here).
+async fn superapp_of(st: &AppState, app: &str) -> Result<String, ApiError> {
+    let row = sqlx::query("SELECT superapp_id FROM apps WHERE id = $1")
+        .bind(app)
+        .fetch_optional(&st.store.pool)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("app `{app}` not found")))?;
+    Ok(row.try_get("superapp_id")?)
 }

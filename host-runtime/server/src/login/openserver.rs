@@ -8,10 +8,12 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::distribution::keyring;
-use crate::distribution::sealing::Secret;
+use crate::distribution::sealing::{Kek, Secret};
+use crate::distribution::signer::Signer;
+use crate::error::ApiError;
 use crate::http::json::parse_json;
 use crate::login::answer::{success, Wx, WxError, WxRes, ACCESS_TOKEN_TTL};
 use crate::policy;
@@ -215,7 +217,7 @@ async fn release(
     // The server enforces the app's policy too: the same guard-core decision
     // the client makes, over the app's own signed bundle.
     let mut conn = st.store.pool.acquire().await?;
-    let verdict = policy::app_may_call(
+    let verdict = app_may_call(
         &mut conn,
         &a.superapp_id,
         &app,
@@ -232,6 +234,33 @@ async fn release(
         ));
     }
     Ok((a, user))
+}
+
+/// The server-side decision: may `app` call `api` under its own signed
+/// policy? Exactly what the SDK does: load the app's bundle into a
+/// `guard_core::Guard` and ask it. Here, by the one caller that signs for
+/// itself, so the policy builder only builds.
+///
+/// # Errors
+///
+/// [`ApiError::Internal`] when the bundle does not load (fail closed).
+async fn app_may_call(
+    conn: &mut AnyConnection,
+    superapp_id: &str,
+    app: &str,
+    api: &str,
+    now: i64,
+    kek: Option<&Kek>,
+) -> Result<guard_core::Verdict, ApiError> {
+    let policy = policy::build(conn, superapp_id, Some(app)).await?;
+    let signer = Signer::of(conn, superapp_id, kek).await?;
+    let signed = signer.sign(&policy)?;
+    let now = u64::try_from(now).unwrap_or(0);
+    let mut guard = signer.guard()?;
+    guard
+        .load(&signed, now)
+        .map_err(|e| ApiError::Internal(format!("own bundle refused: {e}")))?;
+    Ok(guard.check_api(app, api, now))
 }
 
 async fn user_field(st: &AppState, sid: &str, user: &str, col: &str) -> Result<Option<String>, Wx> {

@@ -1,139 +1,19 @@
 //! Applications (superapps) as application management sees them (seed 001):
-//! the owner team, a description, the Android package name and the iOS
-//! bundle ID; the details page (with the sensitive APIs) and the
-//! configuration file the superapp's SDK boots the guard with.
+//! the details page (with the sensitive APIs) and the configuration file the
+//! superapp's SDK boots the guard with. Their fields (owner team,
+//! description, platform ids) are `resources::profile`.
 
 use guard_core::SensitiveApi;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::auth::{Action, Caller};
-use crate::change::Change;
 use crate::distribution::keysets;
 use crate::distribution::longpoll::CLIENT_WAIT_SECS;
 use crate::error::ApiError;
 use crate::policy;
 use crate::resources::superapps::{self, require_view, Superapp};
-use crate::resources::MAX_TEXT;
 use crate::state::AppState;
-use crate::util::check_text;
-
-/// Longest Android package name / iOS bundle ID accepted.
-pub const MAX_PLATFORM_ID: usize = 155;
-
-/// The application-management fields of a superapp, as offered by a request
-/// (every field optional: absent leaves the stored value alone).
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct Profile {
-    #[serde(default)]
-    pub(crate) team_id: Option<String>,
-    #[serde(default)]
-    pub(crate) description: Option<String>,
-    #[serde(default)]
-    pub(crate) android_package: Option<String>,
-    #[serde(default)]
-    pub(crate) ios_bundle_id: Option<String>,
-}
-
-/// Android `applicationId`: at least two segments of `[a-zA-Z][a-zA-Z0-9_]*`
-/// separated by dots (decision 60).
-pub fn is_android_package(s: &str) -> bool {
-    s.len() <= MAX_PLATFORM_ID
-        && s.split('.').count() >= 2
-        && s.split('.').all(|seg| {
-            let mut chars = seg.chars();
-            chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
-}
-
-/// iOS `CFBundleIdentifier`: `[A-Za-z0-9.-]+` in reverse-DNS form, that is
-/// at least two non-empty dot-separated segments of `[A-Za-z0-9-]`
-/// (decision 60).
-pub fn is_ios_bundle_id(s: &str) -> bool {
-    s.len() <= MAX_PLATFORM_ID
-        && s.split('.').count() >= 2
-        && s.split('.').all(|seg| {
-            !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-}
-
-impl Profile {
-    /// Checks every offered field.
-    ///
-    /// # Errors
-    ///
-    /// [`ApiError::BadRequest`] naming the field.
-    pub(crate) fn check(&self) -> Result<(), ApiError> {
-        if let Some(d) = &self.description {
-            check_text("description", d, MAX_TEXT)?;
-        }
-        if let Some(p) = &self.android_package {
-            if !is_android_package(p) {
-                return Err(ApiError::bad(
-                    "android_package",
-                    format!("`{p}` is not an android application id (two or more dot-separated segments of a letter then letters, digits or `_`)"),
-                ));
-            }
-        }
-        if let Some(b) = &self.ios_bundle_id {
-            if !is_ios_bundle_id(b) {
-                return Err(ApiError::bad(
-                    "ios_bundle_id",
-                    format!("`{b}` is not an ios bundle id (reverse-dns: two or more dot-separated segments of letters, digits or `-`)"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes the offered fields of superapp `sid` inside change `c`; an
-    /// owner team must exist.
-    ///
-    /// # Errors
-    ///
-    /// [`ApiError::NotFound`] for an unknown team; [`ApiError::Internal`].
-    pub(crate) async fn write(&self, c: &mut Change, sid: &str) -> Result<(), ApiError> {
-        if let Some(team) = &self.team_id {
-            if sqlx::query("SELECT id FROM teams WHERE id = $1")
-                .bind(team)
-                .fetch_optional(&mut *c.tx)
-                .await?
-                .is_none()
-            {
-                return Err(ApiError::NotFound(format!("team `{team}` not found")));
-            }
-        }
-        sqlx::query(
-            "UPDATE superapps SET team_id = COALESCE($2, team_id), description = COALESCE($3, description), \
-             android_package = COALESCE($4, android_package), ios_bundle_id = COALESCE($5, ios_bundle_id) WHERE id = $1",
-        )
-        .bind(sid)
-        .bind(self.team_id.as_deref())
-        .bind(self.description.as_deref())
-        .bind(self.android_package.as_deref())
-        .bind(self.ios_bundle_id.as_deref())
-        .execute(&mut *c.tx)
-        .await?;
-        Ok(())
-    }
-
-    /// The fields as `app` will show them after the change.
-    pub(crate) fn apply_to(&self, app: &mut Superapp) {
-        if let Some(t) = &self.team_id {
-            app.team_id = Some(t.clone());
-        }
-        if let Some(d) = &self.description {
-            app.description = d.clone();
-        }
-        if let Some(p) = &self.android_package {
-            app.android_package = Some(p.clone());
-        }
-        if let Some(b) = &self.ios_bundle_id {
-            app.ios_bundle_id = Some(b.clone());
-        }
-    }
-}
 
 /// A superapp's details page: the superapp, its sensitive API list and
 /// where its configuration file is.
@@ -243,35 +123,5 @@ pub(crate) mod json {
             Json(body),
         )
             .into_response())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn platform_ids_follow_the_platforms_rules() {
-        for ok in ["com.example.app", "a.b", "Com.Example_1.x9"] {
-            assert!(is_android_package(ok), "{ok}");
-        }
-        for bad in [
-            "com",
-            "com.",
-            ".com",
-            "com.1app",
-            "com.ex-ample",
-            "com..a",
-            "com._a",
-            "é.a",
-        ] {
-            assert!(!is_android_package(bad), "{bad}");
-        }
-        for ok in ["com.example.app", "com.ex-ample.App1", "1com.x"] {
-            assert!(is_ios_bundle_id(ok), "{ok}");
-        }
-        for bad in ["com", "com.", "com..x", "com.ex_ample", "com.a b", "com.é"] {
-            assert!(!is_ios_bundle_id(bad), "{bad}");
-        }
     }
 }

@@ -8,12 +8,13 @@
 use guard_core::HostPattern;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use crate::auth::{Action, Caller};
 use crate::change::apply;
 use crate::change::{Change, Record};
 use crate::error::ApiError;
+use crate::policy;
 use crate::resources::superapps::require_view;
 use crate::resources::Versioned;
 use crate::state::AppState;
@@ -21,70 +22,11 @@ use crate::state::AppState;
 /// Most patterns the console keeps per superapp.
 pub const MAX_BLOCKED_HOSTS: usize = 200;
 
-/// The host of an `https` origin, as a blocked-host pattern (`None` when it
-/// is none, e.g. an IP address).
-pub fn origin_host(origin: &str) -> Option<String> {
-    let rest = origin.strip_prefix("https://")?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    };
-    HostPattern::parse(host).ok().map(|p| p.to_string())
-}
-
 /// The host part of a `host:port` listen address, when it is a host name a
 /// bundle can block (not an IP address, not `localhost`).
 pub fn listen_host(listen: &str) -> Option<String> {
     let host = listen.rsplit_once(':').map_or(listen, |(h, _)| h);
     HostPattern::parse(host).ok().map(|p| p.to_string())
-}
-
-/// The console's own patterns of superapp `sid`, sorted.
-async fn own(conn: &mut AnyConnection, sid: &str) -> Result<Vec<String>, ApiError> {
-    let mut out = Vec::new();
-    for r in
-        sqlx::query("SELECT pattern FROM blocked_hosts WHERE superapp_id = $1 ORDER BY pattern")
-            .bind(sid)
-            .fetch_all(&mut *conn)
-            .await?
-    {
-        out.push(r.try_get("pattern")?);
-    }
-    Ok(out)
-}
-
-/// The hosts every bundle of `sid` blocks besides the console's patterns:
-/// the backend host and the openserver host recorded for it.
-async fn defaults(conn: &mut AnyConnection, sid: &str) -> Result<Vec<String>, ApiError> {
-    let row = sqlx::query("SELECT backend_domain, openserver_host FROM superapps WHERE id = $1")
-        .bind(sid)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("superapp `{sid}` not found")))?;
-    let backend: String = row.try_get("backend_domain")?;
-    let openserver: Option<String> = row.try_get("openserver_host")?;
-    let mut out: Vec<String> = origin_host(&backend)
-        .into_iter()
-        .chain(openserver)
-        .collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-/// Every host the bundles of `sid` block: the defaults and the console's
-/// patterns, sorted, without duplicates.
-///
-/// # Errors
-///
-/// [`ApiError::NotFound`] / [`ApiError::Internal`].
-pub async fn all(conn: &mut AnyConnection, sid: &str) -> Result<Vec<String>, ApiError> {
-    let mut out = defaults(conn, sid).await?;
-    out.extend(own(conn, sid).await?);
-    out.sort();
-    out.dedup();
-    Ok(out)
 }
 
 /// A superapp's blocked hosts.
@@ -109,8 +51,8 @@ pub async fn get(st: &AppState, caller: &Caller, sid: &str) -> Result<BlockedHos
     let mut conn = st.store.pool.acquire().await?;
     Ok(BlockedHosts {
         superapp_id: sid.to_owned(),
-        blocked_hosts: own(&mut conn, sid).await?,
-        defaults: defaults(&mut conn, sid).await?,
+        blocked_hosts: policy::own_blocked_hosts(&mut conn, sid).await?,
+        defaults: policy::default_blocked_hosts(&mut conn, sid).await?,
     })
 }
 
@@ -148,7 +90,7 @@ pub async fn put(
     patterns.sort();
     patterns.dedup();
     let (defaults, version) = apply(st, caller, Action::ManageWhitelists, sid, async |c| {
-        let before = own(&mut c.tx, sid).await?;
+        let before = policy::own_blocked_hosts(&mut c.tx, sid).await?;
         sqlx::query("DELETE FROM blocked_hosts WHERE superapp_id = $1")
             .bind(sid)
             .execute(&mut *c.tx)
@@ -161,7 +103,7 @@ pub async fn put(
                 .await?;
         }
         c.validate("blocked_hosts").await?;
-        let defaults = defaults(&mut c.tx, sid).await?;
+        let defaults = policy::default_blocked_hosts(&mut c.tx, sid).await?;
         let record = Record::new(
             "set_blocked_hosts",
             format!("superapp:{sid}"),
@@ -259,6 +201,7 @@ pub(crate) mod json {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::origin_host;
 
     #[test]
     fn hosts_of_origins_and_listen_addresses() {

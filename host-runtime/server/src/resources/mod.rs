@@ -20,6 +20,7 @@ pub mod keysets;
 pub mod mode;
 pub mod package_review;
 pub mod packages;
+pub mod profile;
 pub mod qr;
 pub mod quotas;
 pub mod releases;

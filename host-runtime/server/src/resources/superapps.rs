@@ -14,7 +14,7 @@ use crate::distribution::sealing::Secret;
 use crate::distribution::signer::{new_bundle_key, ALGS, EDDSA};
 use crate::error::ApiError;
 use crate::policy::DEFAULT_SENSITIVE_APIS;
-use crate::resources::applications::Profile;
+use crate::resources::profile::Profile;
 use crate::resources::{to_json, MAX_TEXT};
 use crate::state::AppState;
 use crate::util::{check_id, check_text};
@@ -68,6 +68,25 @@ pub struct Superapp {
     pub version: i64,
 }
 
+impl Superapp {
+    /// The superapp as it shows after the change writes `profile`'s offered
+    /// fields.
+    fn take_profile(&mut self, profile: &Profile) {
+        if let Some(t) = &profile.team_id {
+            self.team_id = Some(t.clone());
+        }
+        if let Some(d) = &profile.description {
+            self.description = d.clone();
+        }
+        if let Some(p) = &profile.android_package {
+            self.android_package = Some(p.clone());
+        }
+        if let Some(b) = &profile.ios_bundle_id {
+            self.ios_bundle_id = Some(b.clone());
+        }
+    }
+}
+
 fn check_secret(secret: &str) -> Result<(), ApiError> {
     // Never echo the offered key back: it is a secret even when invalid.
     SecretKey::new(secret)
@@ -118,7 +137,7 @@ pub async fn create(st: &AppState, caller: &Caller, b: NewSuperapp) -> Result<Su
         ios_bundle_id: None,
         version: 1,
     };
-    profile.apply_to(&mut created);
+    created.take_profile(&profile);
     let mut after = to_json(&created)?;
     if let Some(o) = after.as_object_mut() {
         o.remove("version");
@@ -336,7 +355,7 @@ pub async fn configure(
     if let Some(d) = &b.backend_domain {
         after.backend_domain = d.clone();
     }
-    profile.apply_to(&mut after);
+    after.take_profile(&profile);
     if let Some(a) = &b.bundle_alg {
         after.bundle_alg = a.clone();
     }

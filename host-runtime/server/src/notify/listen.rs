@@ -18,8 +18,8 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::AnyPool;
 
-use crate::change::CHANNEL;
-use crate::distribution::watch::{Watch, WeakWatch};
+use crate::notify::watch::{Watch, WeakWatch};
+use crate::notify::CHANNEL;
 
 /// How often each process announces the empty scope (which wakes nobody).
 pub const HEARTBEAT: Duration = Duration::from_secs(20);

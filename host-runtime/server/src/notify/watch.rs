@@ -6,7 +6,7 @@
 //! scope) *before* it reads the scope's version, so a change committed
 //! between its read and its wait still wakes it. Every committed change
 //! wakes its scope ([`crate::change::Change::commit`]); on PostgreSQL the
-//! changes of other processes arrive through `distribution::listen`.
+//! changes of other processes arrive through `notify::listen`.
 //!
 //! Bounded: at most the configured number of waiters at once (a request
 //! beyond it is answered at once instead of held), and nothing is kept for a
