@@ -92,14 +92,7 @@ async fn key_seeds(h: &Harness) -> Vec<(String, Vec<u8>)> {
 
 /// A user `u1` logs in to mp1: the `jscode2session` answer.
 async fn log_in(h: &Harness) -> Value {
-    let r = h
-        .call(
-            "POST",
-            "/api/v1/superapps/sa1/users",
-            Some(SECRET),
-            Some(json!({"user_id": "u1"})),
-        )
-        .await;
+    let r = add_user(h, "sa1", SECRET, "u1").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = h
         .call(
@@ -150,6 +143,13 @@ async fn check_session(h: &Harness, openid: &str, session_key: &str) -> Value {
         )
         .await;
     r.body["errcode"].clone()
+}
+
+/// The backend (SecretKey `key`) adds user `user` to superapp `sid`.
+async fn add_user(h: &Harness, sid: &str, key: &str, user: &str) -> common::Resp {
+    let path = format!("/api/v1/superapps/{sid}/users");
+    h.call("POST", &path, Some(key), Some(json!({ "user_id": user })))
+        .await
 }
 
 /// `GET path` as `who`, outside the OpenAPI check: a secret that does not
@@ -298,14 +298,7 @@ async fn migration_44_seals_what_an_older_server_stored_in_clear() {
                 .unwrap();
         }
         // Before the migration a value in clear is never used as it is.
-        let r = h
-            .call(
-                "POST",
-                "/api/v1/superapps/sa1/users",
-                Some(SECRET),
-                Some(json!({"user_id": "u2"})),
-            )
-            .await;
+        let r = add_user(&h, "sa1", SECRET, "u2").await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "[{backend}]");
         let (status, text) = get_failing(&h, "/api/v1/superapps/sa1/bundle-key", "sa_admin").await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "[{backend}]");
@@ -339,14 +332,7 @@ async fn migration_44_seals_what_an_older_server_stored_in_clear() {
         assert_eq!(done, [MIGRATION], "[{backend}]");
 
         // The same secrets work.
-        let r = h
-            .call(
-                "POST",
-                "/api/v1/superapps/sa1/users",
-                Some(SECRET),
-                Some(json!({"user_id": "u2"})),
-            )
-            .await;
+        let r = add_user(&h, "sa1", SECRET, "u2").await;
         assert_eq!(r.status, StatusCode::OK, "[{backend}] {}", r.text);
         assert_eq!(h.bundle_key("sa1").await, bundle, "[{backend}]");
         let sa2_key = h.bundle_key("sa2").await;
@@ -395,28 +381,14 @@ async fn a_secret_copied_to_another_row_neither_opens_nor_matches() {
         .await
         .unwrap();
         for key in [SECRET, SECRET2] {
-            let r = h
-                .call(
-                    "POST",
-                    "/api/v1/superapps/sa2/users",
-                    Some(key),
-                    Some(json!({"user_id": "u9"})),
-                )
-                .await;
+            let r = add_user(&h, "sa2", key, "u9").await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "[{backend}] {key}");
         }
         let (status, text) = get_failing(&h, "/api/v1/superapps/sa2/bundle-key", "sa2_admin").await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "[{backend}]");
         assert!(!text.contains(&sa1_key), "[{backend}] {text}");
         // sa1 itself is untouched.
-        let r = h
-            .call(
-                "POST",
-                "/api/v1/superapps/sa1/users",
-                Some(SECRET),
-                Some(json!({"user_id": "u9"})),
-            )
-            .await;
+        let r = add_user(&h, "sa1", SECRET, "u9").await;
         assert_eq!(r.status, StatusCode::OK, "[{backend}] {}", r.text);
     }
 }
@@ -494,14 +466,7 @@ async fn a_wrong_kek_seals_nothing() {
             .unwrap();
         assert_eq!(kept, SECRET, "[{backend}] left as it was");
         assert_eq!(seal_stored(&h.state).await.unwrap(), 1, "[{backend}]");
-        let r = h
-            .call(
-                "POST",
-                "/api/v1/superapps/sa1/users",
-                Some(SECRET),
-                Some(json!({"user_id": "u3"})),
-            )
-            .await;
+        let r = add_user(&h, "sa1", SECRET, "u3").await;
         assert_eq!(r.status, StatusCode::OK, "[{backend}] {}", r.text);
     }
 }
