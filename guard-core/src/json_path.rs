@@ -17,9 +17,11 @@ use serde_json::error::Category;
 /// # Errors
 ///
 /// `(path, reason)`: the JSON path of the offending field (empty for the
-/// document itself) and `serde_json`'s message with its line and column.
+/// document itself) and `serde_json`'s message with its line and column, or
+/// where the bytes stop being UTF-8.
 pub(crate) fn read<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let text = utf8(bytes).map_err(|(at, reason)| (path_at(&bytes[..at], false, false), reason))?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let read = T::deserialize(&mut de).and_then(|value| de.end().map(|()| value));
     read.map_err(|e| {
         let mut end = offset_of(bytes, e.line(), e.column()).min(bytes.len());
@@ -34,6 +36,28 @@ pub(crate) fn read<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, Stri
             end = end.saturating_sub(1);
         }
         (path_at(&bytes[..end], syntax, duplicate), reason)
+    })
+}
+
+/// Every JSON document the guard reads goes through `serde_json`'s `str`
+/// reader, never its byte-slice one: two readers were two copies of
+/// `serde_json`'s parser in the `.wasm` (decision 542).
+///
+/// # Errors
+///
+/// The offset of the first byte that is not UTF-8 and a message giving its
+/// line and column (1-based, the column in bytes).
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, (usize, String)> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let column = at - line_start + 1;
+        (at, format!("invalid UTF-8 at line {line} column {column}"))
     })
 }
 
@@ -152,7 +176,9 @@ fn walk(text: &[u8]) -> Vec<Frame> {
                 }) = frames.last_mut()
                 {
                     // The key as the reader saw it: its escapes resolved.
-                    *key = serde_json::from_slice::<String>(&text[i..end]).ok();
+                    *key = std::str::from_utf8(&text[i..end])
+                        .ok()
+                        .and_then(|k| serde_json::from_str::<String>(k).ok());
                     *expect_key = false;
                 }
                 i = end;
@@ -344,5 +370,17 @@ mod tests {
             "{}",
             refusal(&deep).len()
         );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused_where_they_are() {
+        let value = [HEAD.as_bytes(), b",\n\"iss\":\"a\xffb\"}"].concat();
+        let err = Policy::from_json(&value).unwrap_err().to_string();
+        assert_eq!(err, "`iss`: invalid UTF-8 at line 2 column 9");
+        let key = Policy::from_json(b"{\"a\xff\":1}").unwrap_err().to_string();
+        assert_eq!(key, "`policy`: invalid UTF-8 at line 1 column 4");
+        let element = [HEAD.as_bytes(), b",\"builtin_apis\":[\"a\",\"\xc3\"]}"].concat();
+        let err = Policy::from_json(&element).unwrap_err().to_string();
+        assert!(err.starts_with("`builtin_apis[1]`: invalid UTF-8"), "{err}");
     }
 }

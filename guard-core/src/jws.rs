@@ -165,7 +165,9 @@ pub(crate) fn parse(text: &str, max_bytes: usize) -> Result<Jws<'_>, BundleError
     let header_bytes = decode(h64, "header")?;
     let payload = decode(p64, "payload")?;
     let sig = decode(s64, "signature")?;
-    let header: RawHeader = serde_json::from_slice(&header_bytes)
+    let header = crate::json_path::utf8(&header_bytes).map_err(|(_, e)| e);
+    let header: RawHeader = header
+        .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
         .map_err(|e| BundleError::Malformed(format!("header is not a JSON object: {e}")))?;
     let alg = match &header.alg {
         Some(Member::Text(name)) => match name.as_str() {
@@ -375,5 +377,17 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_header_that_is_not_utf8_is_malformed_and_says_where() {
+        let header = URL_SAFE_NO_PAD.encode(b"{\"alg\":\"EdDSA\",\"kid\":\"\xff\"}");
+        let err = parse(&format!("{header}.e30.AA"), 1 << 20).unwrap_err();
+        assert_eq!(
+            err,
+            BundleError::Malformed(
+                "header is not a JSON object: invalid UTF-8 at line 1 column 23".into()
+            )
+        );
     }
 }
