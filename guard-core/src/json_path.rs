@@ -134,7 +134,12 @@ fn path_at(text: &[u8], syntax: bool, duplicate: bool) -> String {
     path
 }
 
-/// The containers open at the end of `text`, outermost first.
+/// The most containers a path follows: `serde_json`'s nesting limit, so a
+/// document of nothing but `[` costs no more than one the reader refused.
+const MAX_DEPTH: usize = 128;
+
+/// The containers open at the end of `text`, outermost first (at most
+/// [`MAX_DEPTH`]).
 fn walk(text: &[u8]) -> Vec<Frame> {
     let mut frames: Vec<Frame> = Vec::new();
     let mut i = 0;
@@ -186,6 +191,12 @@ fn walk(text: &[u8]) -> Vec<Frame> {
             _ => {
                 start_value(&mut frames);
                 if b == b'{' || b == b'[' {
+                    if frames.len() == MAX_DEPTH {
+                        // Deeper than any reader goes: the path so far is
+                        // where it stopped (a text cut at a UTF-8 error is
+                        // walked without the reader's limit before it).
+                        break;
+                    }
                     frames.push(if b == b'{' {
                         Frame::Object {
                             key: None,
@@ -382,5 +393,16 @@ mod tests {
         let element = [HEAD.as_bytes(), b",\"builtin_apis\":[\"a\",\"\xc3\"]}"].concat();
         let err = Policy::from_json(&element).unwrap_err().to_string();
         assert!(err.starts_with("`builtin_apis[1]`: invalid UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn a_deep_text_before_a_utf8_error_is_walked_to_a_bounded_depth() {
+        let doc = [b"{\"apps\":".as_slice(), &b"[".repeat(1 << 20), b"\"\xff\""].concat();
+        let err = Policy::from_json(&doc).unwrap_err();
+        assert_eq!(
+            err.field,
+            format!("apps{}", "[0]".repeat(super::MAX_DEPTH - 1))
+        );
+        assert!(err.reason.starts_with("invalid UTF-8 at line 1 column"));
     }
 }
