@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, VerifyingKey};
 use hmac::Mac;
-use serde::de::IgnoredAny;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use thiserror::Error;
@@ -52,11 +52,64 @@ pub(crate) enum Alg {
 /// that is not an object.
 #[derive(Deserialize)]
 struct RawHeader {
-    alg: Option<serde_json::Value>,
-    kid: Option<serde_json::Value>,
-    typ: Option<serde_json::Value>,
+    alg: Option<Member>,
+    kid: Option<Member>,
+    typ: Option<Member>,
     #[serde(default)]
     crit: Present,
+}
+
+/// A header member's value as the checks need it: a string or anything
+/// else (`null` is an absent member, as `Option` reads it). Not a
+/// `serde_json::Value`: building one linked `Value`'s reader and its map
+/// (~13 KB of the `.wasm`) to tell a string from the rest.
+#[derive(Debug)]
+enum Member {
+    Text(String),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Member, D::Error> {
+        d.deserialize_any(MemberVisitor)
+    }
+}
+
+/// Takes any JSON value, keeping only a string.
+struct MemberVisitor;
+
+impl<'de> Visitor<'de> for MemberVisitor {
+    type Value = Member;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Member, E> {
+        Ok(Member::Text(v.to_owned()))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Member, E> {
+        Ok(Member::Other)
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Member, E> {
+        Ok(Member::Other)
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Member, E> {
+        Ok(Member::Other)
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Member, E> {
+        Ok(Member::Other)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Member, E> {
+        Ok(Member::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Member, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Member::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Member, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Member::Other)
+    }
 }
 
 /// Whether a header member is there at all, whatever its value: `"crit":
@@ -75,8 +128,8 @@ impl<'de> Deserialize<'de> for Present {
 #[derive(Debug)]
 pub(crate) struct Jws<'a> {
     pub(crate) alg: Alg,
-    kid: Option<serde_json::Value>,
-    typ: Option<serde_json::Value>,
+    kid: Option<Member>,
+    typ: Option<Member>,
     /// The decoded payload bytes.
     pub(crate) payload: Vec<u8>,
     /// `BASE64URL(header) "." BASE64URL(payload)` as received.
@@ -112,10 +165,12 @@ pub(crate) fn parse(text: &str, max_bytes: usize) -> Result<Jws<'_>, BundleError
     let header_bytes = decode(h64, "header")?;
     let payload = decode(p64, "payload")?;
     let sig = decode(s64, "signature")?;
-    let header: RawHeader = serde_json::from_slice(&header_bytes)
+    let header = crate::json_path::utf8(&header_bytes).map_err(|(_, e)| e);
+    let header: RawHeader = header
+        .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
         .map_err(|e| BundleError::Malformed(format!("header is not a JSON object: {e}")))?;
     let alg = match &header.alg {
-        Some(serde_json::Value::String(name)) => match name.as_str() {
+        Some(Member::Text(name)) => match name.as_str() {
             "HS256" => Alg::Hs256,
             "EdDSA" => Alg::EdDsa,
             other => {
@@ -124,10 +179,8 @@ pub(crate) fn parse(text: &str, max_bytes: usize) -> Result<Jws<'_>, BundleError
                 ))
             }
         },
-        Some(serde_json::Value::Null) | None => {
-            return Err(BundleError::UnsupportedAlg("(missing)".into()))
-        }
-        Some(_) => return Err(BundleError::UnsupportedAlg("(not a string)".into())),
+        None => return Err(BundleError::UnsupportedAlg("(missing)".into())),
+        Some(Member::Other) => return Err(BundleError::UnsupportedAlg("(not a string)".into())),
     };
     if header.crit.0 {
         return Err(BundleError::Malformed(
@@ -152,8 +205,8 @@ impl Jws<'_> {
     /// The header's `kid` for an EdDSA document: a string, else `unknown_key`.
     pub(crate) fn kid(&self) -> Result<&str, BundleError> {
         match &self.kid {
-            Some(serde_json::Value::String(kid)) => Ok(kid),
-            Some(_) => Err(BundleError::UnknownKey("`kid` is not a string".into())),
+            Some(Member::Text(kid)) => Ok(kid),
+            Some(Member::Other) => Err(BundleError::UnknownKey("`kid` is not a string".into())),
             None => Err(BundleError::UnknownKey(
                 "an EdDSA document without `kid`".into(),
             )),
@@ -162,15 +215,15 @@ impl Jws<'_> {
 
     /// Whether the header's `typ` is exactly the key sets' (§2.1).
     pub(crate) fn is_keyset(&self) -> bool {
-        matches!(&self.typ, Some(serde_json::Value::String(t)) if t == KEYSET_TYP)
+        matches!(&self.typ, Some(Member::Text(t)) if t == KEYSET_TYP)
     }
 
     /// The header's `typ` as a short text for messages.
     pub(crate) fn typ_text(&self) -> String {
         match &self.typ {
             None => "(missing)".into(),
-            Some(serde_json::Value::String(t)) => t.escape_debug().to_string(),
-            Some(_) => "(not a string)".into(),
+            Some(Member::Text(t)) => t.escape_debug().to_string(),
+            Some(Member::Other) => "(not a string)".into(),
         }
     }
 
@@ -263,5 +316,78 @@ mod tests {
         }
         // An unknown member of another name is ignored.
         assert!(parse(&with_header(r#"{"alg":"EdDSA","critical":null}"#), 1 << 20).is_ok());
+    }
+
+    /// A header member of every JSON type: only a string is read as one,
+    /// `null` is absent, nested values are skipped whole, and a header that
+    /// is not JSON stays `malformed_bundle`.
+    #[test]
+    fn header_members_of_every_json_type_are_told_apart() {
+        let others = [
+            "1",
+            "-1",
+            "1.5e300",
+            "true",
+            "[[\"k\"]]",
+            "{\"k\":{\"k\":[1]}}",
+        ];
+        for other in others {
+            let alg = with_header(&format!(r#"{{"alg":{other}}}"#));
+            assert_eq!(
+                parse(&alg, 1 << 20).unwrap_err(),
+                BundleError::UnsupportedAlg("(not a string)".into()),
+                "{other}"
+            );
+            let jws = with_header(&format!(r#"{{"alg":"EdDSA","kid":{other},"typ":{other}}}"#));
+            let jws = parse(&jws, 1 << 20).unwrap();
+            assert_eq!(
+                jws.kid().unwrap_err(),
+                BundleError::UnknownKey("`kid` is not a string".into())
+            );
+            assert_eq!(
+                (jws.typ_text().as_str(), jws.is_keyset()),
+                ("(not a string)", false)
+            );
+        }
+        let null = with_header(r#"{"alg":null}"#);
+        assert_eq!(
+            parse(&null, 1 << 20).unwrap_err(),
+            BundleError::UnsupportedAlg("(missing)".into())
+        );
+        let jws = with_header(r#"{"alg":"EdDSA","kid":null,"typ":"guard-keyset+jws"}"#);
+        let jws = parse(&jws, 1 << 20).unwrap();
+        assert!(matches!(jws.kid(), Err(BundleError::UnknownKey(_))) && jws.is_keyset());
+        let named = with_header(r#"{"alg":"EdDSA","kid":"k\u0031","typ":"t\"x"}"#);
+        let named = parse(&named, 1 << 20).unwrap();
+        assert_eq!(
+            (named.kid().unwrap(), named.typ_text().as_str()),
+            ("k1", "t\\\"x")
+        );
+        for bad in [
+            r#"{"alg":"EdDSA","kid":[1,}"#,
+            r#"{"alg":"EdDSA","alg":"HS256"}"#,
+            "[]",
+            "x",
+        ] {
+            assert!(
+                matches!(
+                    parse(&with_header(bad), 1 << 20),
+                    Err(BundleError::Malformed(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_header_that_is_not_utf8_is_malformed_and_says_where() {
+        let header = URL_SAFE_NO_PAD.encode(b"{\"alg\":\"EdDSA\",\"kid\":\"\xff\"}");
+        let err = parse(&format!("{header}.e30.AA"), 1 << 20).unwrap_err();
+        assert_eq!(
+            err,
+            BundleError::Malformed(
+                "header is not a JSON object: invalid UTF-8 at line 1 column 23".into()
+            )
+        );
     }
 }

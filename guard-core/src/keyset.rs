@@ -123,7 +123,9 @@ pub(crate) fn verify(
             doc.typ_text()
         )));
     }
-    let payload: Payload = serde_json::from_slice(&doc.payload)
+    let payload = crate::json_path::utf8(&doc.payload).map_err(|(_, e)| e);
+    let payload: Payload = payload
+        .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
         .map_err(|e| KeysetError::Invalid(format!("payload: {e}")))?;
     let keys = validate(&payload, roots)?;
     if payload.superapp_id != superapp_id {

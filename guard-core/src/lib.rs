@@ -51,6 +51,7 @@ pub mod groups;
 mod guard;
 mod host;
 mod intern;
+mod json_path;
 mod jws;
 pub mod keys;
 pub mod keyset;

@@ -76,13 +76,43 @@ pub struct Policy {
 }
 
 /// JWT `aud`: one string or a list of them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Audience {
     /// A single audience.
     One(String),
     /// Several audiences.
     Many(Vec<String>),
+}
+
+/// Read by the JSON type it finds rather than as serde's `untagged` enum,
+/// which buffers the value first: that linked serde's buffered-content
+/// reader into the `.wasm`, and its error (`data did not match any variant
+/// of untagged enum Audience`) came after the value with no field path.
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Audience, D::Error> {
+        struct Expect;
+        impl<'de> serde::de::Visitor<'de> for Expect {
+            type Value = Audience;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Audience, E> {
+                Ok(Audience::One(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Audience, A::Error> {
+                let mut all = Vec::new();
+                while let Some(one) = seq.next_element::<String>()? {
+                    all.push(one);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+        d.deserialize_any(Expect)
+    }
 }
 
 /// Enforce or report-only.
@@ -403,19 +433,14 @@ impl Policy {
 
     /// Deserialises without the semantic checks of [`Policy::validate`].
     pub(crate) fn parse_unvalidated(bytes: &[u8]) -> Result<Policy, PolicyError> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let policy: Policy = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." {
+        crate::json_path::read(bytes).map_err(|(path, reason)| {
+            let field = if path.is_empty() {
                 "policy".to_owned()
             } else {
                 path
             };
-            PolicyError::new(field, e.into_inner().to_string())
-        })?;
-        de.end()
-            .map_err(|e| PolicyError::new("policy", e.to_string()))?;
-        Ok(policy)
+            PolicyError::new(field, reason)
+        })
     }
 
     /// The moment from which the policy is valid: JWT `nbf`, if any.

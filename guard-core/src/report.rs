@@ -161,14 +161,14 @@ impl Batch {
     /// assert_eq!(e.field, "reports[0].api");
     /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Batch, ReportError> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let batch: Batch = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." { "body".to_owned() } else { path };
-            ReportError::new(field, e.into_inner().to_string())
+        let batch: Batch = crate::json_path::read(bytes).map_err(|(path, reason)| {
+            let field = if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path
+            };
+            ReportError::new(field, reason)
         })?;
-        de.end()
-            .map_err(|e| ReportError::new("body", e.to_string()))?;
         if batch.reports.len() > MAX_REPORTS {
             return Err(ReportError::new(
                 "reports",
