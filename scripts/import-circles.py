@@ -229,8 +229,6 @@ SERVER_KNOWN = set(
     auth change distribution::keyring distribution::keysets distribution::listen
     distribution::longpoll distribution::signer policy resources::applications
     resources::blocked resources::superapps state store
-    console console::csrf console::errors console::forms console::page
-    console::session console::signin
     """.split()
 )
 

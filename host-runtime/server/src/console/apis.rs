@@ -14,8 +14,9 @@ use crate::auth::Action;
 use crate::console::confirm::{self, Confirm};
 use crate::console::errors::PageError;
 use crate::console::forms::{reason_asked, FormData, Posted};
-use crate::console::page::{humane, q, render, Chrome, Page, Submitted, When};
-use crate::console::session::{self, Session};
+use crate::console::outcome::done;
+use crate::console::page::{humane, q, render, Choice, Chrome, Page, Submitted, When};
+use crate::console::session::Session;
 use crate::error::ApiError;
 use crate::resources::apis::{self, ApiEntry, NewApi};
 use crate::resources::requests;
@@ -38,17 +39,6 @@ pub fn status_label(s: ApiStatus) -> &'static str {
     }
 }
 
-/// A radio button of a choice.
-#[derive(Debug, Clone)]
-pub struct Choice {
-    /// Its value.
-    pub value: &'static str,
-    /// Its label.
-    pub label: &'static str,
-    /// Whether it is checked.
-    pub checked: bool,
-}
-
 /// The scope choices, `current` checked.
 pub fn scope_choices(current: &str) -> Vec<Choice> {
     Scope::ALL
@@ -59,21 +49,6 @@ pub fn scope_choices(current: &str) -> Vec<Choice> {
             checked: s.as_str() == current,
         })
         .collect()
-}
-
-/// Leaves `message` for the next page and goes there.
-///
-/// # Errors
-///
-/// [`PageError::Api`] on a store failure.
-pub async fn done(
-    st: &AppState,
-    s: &Session,
-    to: &str,
-    message: &str,
-) -> Result<Response, PageError> {
-    session::flash(st, s, message).await?;
-    Ok(crate::console::page::see_other(to))
 }
 
 /// One row of the list: an API, or (contract v3) a permission group as one

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::auth::Action;
-use crate::console::apis::done;
 use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
+use crate::console::outcome::done;
 use crate::console::page::{q, render, Chrome, Page, Submitted};
 use crate::console::session::Session;
 use crate::resources::applications::{self, Details};

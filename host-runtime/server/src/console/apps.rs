@@ -10,10 +10,10 @@ use guard_core::{ApiStatus, AppKind};
 use serde::Deserialize;
 
 use crate::auth::{Action, Role};
-use crate::console::apis::{done, Choice};
 use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
-use crate::console::page::{render, Chrome, Page, Submitted};
+use crate::console::outcome::done;
+use crate::console::page::{kind_label, render, Choice, Chrome, Page, Submitted};
 use crate::console::session::Session;
 use crate::error::ApiError;
 use crate::resources::apps::{self, AppDetail, AppFilter, AppSummary, CreatedApp, NewApp};
@@ -21,14 +21,6 @@ use crate::resources::requests::{self, NewRequest};
 use crate::resources::review::RequestStatus;
 use crate::resources::{apis, superapps, teams};
 use crate::state::AppState;
-
-/// How people read an app kind.
-pub fn kind_label(k: AppKind) -> &'static str {
-    match k {
-        AppKind::MiniProgram => "Mini program",
-        AppKind::MiniGame => "Mini game",
-    }
-}
 
 #[derive(Template)]
 #[template(path = "my_apps.html")]
@@ -488,7 +480,7 @@ pub async fn upload(
             .await
         }
     };
-    crate::console::csrf::check_token(&s, form.get("csrf"))?;
+    crate::console::csrf::check_token(&s.csrf, form.get("csrf"))?;
     let meta = Upload {
         app_version: form.text("app_version").trim().to_owned(),
         description: form.text("description").trim().to_owned(),

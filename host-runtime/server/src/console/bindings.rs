@@ -8,10 +8,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Action;
-use crate::console::apis::done;
-use crate::console::approvals::decision;
+use crate::console::decision::decision;
 use crate::console::errors::PageError;
 use crate::console::forms::Posted;
+use crate::console::outcome::done;
 use crate::console::page::{render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
 use crate::resources::apps::{self, AppFilter, AppSummary};

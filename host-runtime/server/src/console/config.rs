@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::auth::Action;
-use crate::console::apis::{done, Choice};
 use crate::console::confirm::{self, Confirm};
 use crate::console::errors::PageError;
 use crate::console::forms::Posted;
-use crate::console::page::{render, Chrome, Submitted, When};
+use crate::console::outcome::done;
+use crate::console::page::{render, Choice, Chrome, Submitted, When};
 use crate::console::session::Session;
 use crate::distribution::keyring::NEXT;
 use crate::distribution::keysets::UPLOAD;

@@ -12,12 +12,11 @@ use guard_core::{Control, Mode};
 use serde::Deserialize;
 
 use crate::auth::Action;
-use crate::console::apis::{done, Choice};
-use crate::console::apps::kind_label;
 use crate::console::confirm::{self, Confirm};
 use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
-use crate::console::page::{q, render, Chrome, Submitted};
+use crate::console::outcome::done;
+use crate::console::page::{kind_label, q, render, Choice, Chrome, Submitted};
 use crate::console::session::Session;
 use crate::error::ApiError;
 use crate::policy::Whitelist;

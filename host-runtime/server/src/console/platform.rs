@@ -9,10 +9,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::{Action, Role};
-use crate::console::apis::{done, Choice};
 use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
-use crate::console::page::{render, role_label, Chrome, Page, Submitted, When};
+use crate::console::outcome::done;
+use crate::console::page::{render, role_label, Choice, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
 use crate::error::ApiError;
 use crate::resources::accounts::{self, AccountInfo, NewAccount};

@@ -10,10 +10,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Action;
-use crate::console::apis::done;
-use crate::console::approvals::{decision, Tab};
+use crate::console::decision::{decision, Tab};
 use crate::console::errors::PageError;
 use crate::console::forms::{reason_asked, Posted};
+use crate::console::outcome::done;
 use crate::console::page::{q, render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
 use crate::error::ApiError;
