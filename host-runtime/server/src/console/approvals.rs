@@ -12,7 +12,7 @@ use crate::auth::Action;
 use crate::console::decision::{decision, Tab};
 use crate::console::errors::PageError;
 use crate::console::forms::{reason_asked, Posted};
-use crate::console::outcome::done;
+use crate::console::outcome::{Done, Outcome};
 use crate::console::page::{render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
 use crate::resources::requests::{self, Request};
@@ -185,26 +185,21 @@ pub async fn decide(
         Ok(d) => requests::decide(&st, &s.caller, &rid, d).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(d) => {
-            let verb = if d.item.life.status == RequestStatus::Approved {
-                "Approved"
-            } else {
-                "Rejected"
-            };
-            let msg = format!("{verb} `{}` for `{}`.", d.item.api, d.item.life.app_id);
-            let to = format!("/console/superapps/{}/approvals", d.item.life.superapp_id);
-            done(&st, s, &to, &msg).await
-        }
-        Err(e) => {
-            window_page(
-                &st,
-                s,
-                &rid,
-                Submitted::refused("decide", post.form.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    Outcome::of(&st, &post, "decide")
+        .settle(
+            result,
+            |d| {
+                let verb = if d.item.life.status == RequestStatus::Approved {
+                    "Approved"
+                } else {
+                    "Rejected"
+                };
+                Done::new(
+                    format!("/console/superapps/{}/approvals", d.item.life.superapp_id),
+                    format!("{verb} `{}` for `{}`.", d.item.api, d.item.life.app_id),
+                )
+            },
+            async |sub, status| window_page(&st, s, &rid, sub, status).await,
+        )
+        .await
 }
