@@ -14,8 +14,9 @@ use crate::auth::Action;
 use crate::console::confirm::{self, Confirm};
 use crate::console::errors::PageError;
 use crate::console::forms::{reason_asked, FormData, Posted};
-use crate::console::page::{humane, q, render, Chrome, Page, Submitted, When};
-use crate::console::session::{self, Session};
+use crate::console::outcome::{Done, Outcome};
+use crate::console::page::{humane, q, render, Choice, Chrome, Page, Submitted, When};
+use crate::console::session::Session;
 use crate::error::ApiError;
 use crate::resources::apis::{self, ApiEntry, NewApi};
 use crate::resources::requests;
@@ -38,17 +39,6 @@ pub fn status_label(s: ApiStatus) -> &'static str {
     }
 }
 
-/// A radio button of a choice.
-#[derive(Debug, Clone)]
-pub struct Choice {
-    /// Its value.
-    pub value: &'static str,
-    /// Its label.
-    pub label: &'static str,
-    /// Whether it is checked.
-    pub checked: bool,
-}
-
 /// The scope choices, `current` checked.
 pub fn scope_choices(current: &str) -> Vec<Choice> {
     Scope::ALL
@@ -59,21 +49,6 @@ pub fn scope_choices(current: &str) -> Vec<Choice> {
             checked: s.as_str() == current,
         })
         .collect()
-}
-
-/// Leaves `message` for the next page and goes there.
-///
-/// # Errors
-///
-/// [`PageError::Api`] on a store failure.
-pub async fn done(
-    st: &AppState,
-    s: &Session,
-    to: &str,
-    message: &str,
-) -> Result<Response, PageError> {
-    session::flash(st, s, message).await?;
-    Ok(crate::console::page::see_other(to))
 }
 
 /// One row of the list: an API, or (contract v3) a permission group as one
@@ -351,27 +326,27 @@ pub async fn add(
         Ok(b) => apis::add(&st, &s.caller, &sid, b).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(done_) => {
-            let msg = format!(
-                "Added `{}` to the sensitive API list (restricted).",
-                done_.item.name
-            );
-            done(&st, s, &format!("/console/superapps/{sid}/apis"), &msg).await
-        }
-        Err(e) => {
-            // Refused a field (after the permission checks): every field's
-            // refusal at once.
-            let all = match (&e, new_api(&post.form)) {
-                (ApiError::BadRequest { .. }, Ok(b)) => apis::new_api_errors(&b),
-                _ => Vec::new(),
-            };
-            let status = e.status();
-            let errors = if all.is_empty() { vec![e] } else { all };
-            let sub = Submitted::refused_all(form, post.form.values(), &errors);
-            new_page(&st, s, &sid, &ListQuery::default(), sub, status).await
-        }
-    }
+    Outcome::of(&st, &post, form)
+        // Refused a field (after the permission checks): every field's
+        // refusal at once.
+        .every(|e| match (e, new_api(&post.form)) {
+            (ApiError::BadRequest { .. }, Ok(b)) => apis::new_api_errors(&b),
+            _ => Vec::new(),
+        })
+        .settle(
+            result,
+            |d| {
+                Done::new(
+                    format!("/console/superapps/{sid}/apis"),
+                    format!(
+                        "Added `{}` to the sensitive API list (restricted).",
+                        d.item.name
+                    ),
+                )
+            },
+            async |sub, status| new_page(&st, s, &sid, &ListQuery::default(), sub, status).await,
+        )
+        .await
 }
 
 /// `POST /console/superapps/{sid}/apis/{name}/status`: Restrict or Allow.
@@ -396,28 +371,27 @@ pub async fn set_status(
         Ok(status) => apis::set_status(&st, &s.caller, &sid, &name, status).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(d) => {
-            let msg = format!(
-                "`{name}` is now {}.",
-                status_label(d.item.status).to_lowercase()
-            );
-            let to = if back_detail {
-                format!("/console/superapps/{sid}/apis/{name}")
-            } else {
-                format!("/console/superapps/{sid}/apis")
-            };
-            done(&st, s, &to, &msg).await
-        }
-        Err(e) => {
-            let sub = Submitted::refused("status", post.form.values(), &e);
-            if back_detail {
-                detail_page(&st, s, &sid, &name, sub, e.status()).await
-            } else {
-                list_page(&st, s, &sid, &ListQuery::default(), sub, e.status()).await
-            }
-        }
-    }
+    let to = if back_detail {
+        format!("/console/superapps/{sid}/apis/{name}")
+    } else {
+        format!("/console/superapps/{sid}/apis")
+    };
+    Outcome::of(&st, &post, "status")
+        .settle(
+            result,
+            |d| {
+                let label = status_label(d.item.status).to_lowercase();
+                Done::new(to, format!("`{name}` is now {label}."))
+            },
+            async |sub, status| {
+                if back_detail {
+                    detail_page(&st, s, &sid, &name, sub, status).await
+                } else {
+                    list_page(&st, s, &sid, &ListQuery::default(), sub, status).await
+                }
+            },
+        )
+        .await
 }
 
 /// The confirm step of Allow (decision 474): an allowed API is callable by
@@ -481,21 +455,19 @@ pub async fn delete(
     post: Posted,
 ) -> Result<Response, PageError> {
     let s = &post.session;
-    match apis::delete(&st, &s.caller, &sid, &name).await {
-        Ok(_) => {
-            done(
-                &st,
-                s,
-                &format!("/console/superapps/{sid}/apis"),
-                &format!("Deleted the custom API `{name}`."),
-            )
-            .await
-        }
-        Err(e) => {
-            let sub = Submitted::refused("status", post.form.values(), &e);
-            list_page(&st, s, &sid, &ListQuery::default(), sub, e.status()).await
-        }
-    }
+    let result = apis::delete(&st, &s.caller, &sid, &name).await;
+    Outcome::of(&st, &post, "status")
+        .settle(
+            result,
+            |_| {
+                Done::new(
+                    format!("/console/superapps/{sid}/apis"),
+                    format!("Deleted the custom API `{name}`."),
+                )
+            },
+            async |sub, status| list_page(&st, s, &sid, &ListQuery::default(), sub, status).await,
+        )
+        .await
 }
 
 struct AuthorizedRow {
@@ -593,21 +565,16 @@ pub async fn revoke(
         Ok(()) => requests::revoke(&st, &s.caller, &app, &api, Some(&reason)).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => {
-            let msg =
-                format!("Revoked `{app}`'s authorization for `{api}`: it must request again.");
-            done(
-                &st,
-                s,
-                &format!("/console/superapps/{sid}/apis/{api}"),
-                &msg,
-            )
-            .await
-        }
-        Err(e) => {
-            let sub = Submitted::refused("revoke", post.form.values(), &e);
-            detail_page(&st, s, &sid, &api, sub, e.status()).await
-        }
-    }
+    Outcome::of(&st, &post, "revoke")
+        .settle(
+            result,
+            |_| {
+                Done::new(
+                    format!("/console/superapps/{sid}/apis/{api}"),
+                    format!("Revoked `{app}`'s authorization for `{api}`: it must request again."),
+                )
+            },
+            async |sub, status| detail_page(&st, s, &sid, &api, sub, status).await,
+        )
+        .await
 }

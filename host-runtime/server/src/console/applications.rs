@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::auth::Action;
-use crate::console::apis::done;
 use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
+use crate::console::outcome::{Done, Outcome};
 use crate::console::page::{q, render, Chrome, Page, Submitted};
 use crate::console::session::Session;
 use crate::resources::applications::{self, Details};
@@ -125,26 +125,19 @@ pub async fn create(State(st): State<AppState>, post: Posted) -> Result<Response
         android_package: f.optional("android_package"),
         ios_bundle_id: f.optional("ios_bundle_id"),
     };
-    match superapps::create(&st, &s.caller, b).await {
-        Ok(a) => {
-            done(
-                &st,
-                s,
-                &format!("/console/applications/{}", a.id),
-                &format!("Created application `{}`.", a.id),
-            )
-            .await
-        }
-        Err(e) => {
-            new_page(
-                &st,
-                s,
-                Submitted::refused("create", without_secret(f), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    let result = superapps::create(&st, &s.caller, b).await;
+    Outcome::new(&st, s, "create", without_secret(f))
+        .settle(
+            result,
+            |a| {
+                Done::new(
+                    format!("/console/applications/{}", a.id),
+                    format!("Created application `{}`.", a.id),
+                )
+            },
+            async |sub, status| new_page(&st, s, sub, status).await,
+        )
+        .await
 }
 
 #[derive(Template)]
@@ -260,25 +253,17 @@ pub async fn modify(
         ios_bundle_id: f.optional("ios_bundle_id"),
         ..SuperappPatch::default()
     };
-    match superapps::configure(&st, &s.caller, &sid, b).await {
-        Ok(_) => {
-            done(
-                &st,
-                s,
-                &format!("/console/applications/{sid}"),
-                &format!("Saved `{sid}`."),
-            )
-            .await
-        }
-        Err(e) => {
-            edit_page(
-                &st,
-                s,
-                &sid,
-                Submitted::refused("modify", f.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    let result = superapps::configure(&st, &s.caller, &sid, b).await;
+    Outcome::of(&st, &post, "modify")
+        .settle(
+            result,
+            |_| {
+                Done::new(
+                    format!("/console/applications/{sid}"),
+                    format!("Saved `{sid}`."),
+                )
+            },
+            async |sub, status| edit_page(&st, s, &sid, sub, status).await,
+        )
+        .await
 }

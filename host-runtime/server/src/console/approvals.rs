@@ -9,28 +9,15 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Action;
-use crate::console::apis::done;
+use crate::console::decision::{decision, Tab};
 use crate::console::errors::PageError;
 use crate::console::forms::{reason_asked, Posted};
+use crate::console::outcome::{Done, Outcome};
 use crate::console::page::{render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
-use crate::error::ApiError;
 use crate::resources::requests::{self, Request};
-use crate::resources::review::{Decision, RequestStatus, Verdict};
+use crate::resources::review::{RequestStatus, Verdict};
 use crate::state::AppState;
-
-/// A tab of a list.
-#[derive(Debug, Clone)]
-pub struct Tab {
-    /// Its text.
-    pub label: &'static str,
-    /// Where it goes.
-    pub href: String,
-    /// Whether it is shown.
-    pub current: bool,
-    /// How many it holds.
-    pub count: usize,
-}
 
 struct Row {
     id: String,
@@ -178,19 +165,6 @@ pub async fn window(
     window_page(&st, &s, &rid, Submitted::none(), StatusCode::OK).await
 }
 
-/// A decision as a form posts it.
-pub fn decision(f: &crate::console::forms::FormData) -> Result<Decision, ApiError> {
-    let decision = match f.get("decision") {
-        Some("approve") => Verdict::Approve,
-        Some("reject") => Verdict::Reject,
-        _ => return Err(ApiError::bad("decision", "choose Approve or Reject")),
-    };
-    Ok(Decision {
-        decision,
-        note: f.text("note").trim().to_owned(),
-    })
-}
-
 /// `POST /console/requests/{rid}/decision`.
 pub async fn decide(
     State(st): State<AppState>,
@@ -211,26 +185,21 @@ pub async fn decide(
         Ok(d) => requests::decide(&st, &s.caller, &rid, d).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(d) => {
-            let verb = if d.item.life.status == RequestStatus::Approved {
-                "Approved"
-            } else {
-                "Rejected"
-            };
-            let msg = format!("{verb} `{}` for `{}`.", d.item.api, d.item.life.app_id);
-            let to = format!("/console/superapps/{}/approvals", d.item.life.superapp_id);
-            done(&st, s, &to, &msg).await
-        }
-        Err(e) => {
-            window_page(
-                &st,
-                s,
-                &rid,
-                Submitted::refused("decide", post.form.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    Outcome::of(&st, &post, "decide")
+        .settle(
+            result,
+            |d| {
+                let verb = if d.item.life.status == RequestStatus::Approved {
+                    "Approved"
+                } else {
+                    "Rejected"
+                };
+                Done::new(
+                    format!("/console/superapps/{}/approvals", d.item.life.superapp_id),
+                    format!("{verb} `{}` for `{}`.", d.item.api, d.item.life.app_id),
+                )
+            },
+            async |sub, status| window_page(&st, s, &rid, sub, status).await,
+        )
+        .await
 }

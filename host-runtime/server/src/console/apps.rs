@@ -10,10 +10,10 @@ use guard_core::{ApiStatus, AppKind};
 use serde::Deserialize;
 
 use crate::auth::{Action, Role};
-use crate::console::apis::{done, Choice};
 use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
-use crate::console::page::{render, Chrome, Page, Submitted};
+use crate::console::outcome::{Done, Outcome};
+use crate::console::page::{kind_label, render, Choice, Chrome, Page, Submitted};
 use crate::console::session::Session;
 use crate::error::ApiError;
 use crate::resources::apps::{self, AppDetail, AppFilter, AppSummary, CreatedApp, NewApp};
@@ -21,14 +21,6 @@ use crate::resources::requests::{self, NewRequest};
 use crate::resources::review::RequestStatus;
 use crate::resources::{apis, superapps, teams};
 use crate::state::AppState;
-
-/// How people read an app kind.
-pub fn kind_label(k: AppKind) -> &'static str {
-    match k {
-        AppKind::MiniProgram => "Mini program",
-        AppKind::MiniGame => "Mini game",
-    }
-}
 
 #[derive(Template)]
 #[template(path = "my_apps.html")]
@@ -165,13 +157,9 @@ pub async fn create(State(st): State<AppState>, post: Posted) -> Result<Response
             Ok(render(StatusCode::CREATED, &p))
         }
         Err(e) => {
-            new_page(
-                &st,
-                s,
-                Submitted::refused("create", post.form.values(), &e),
-                e.status(),
-            )
-            .await
+            Outcome::of(&st, &post, "create")
+                .refuse(e, async |sub, status| new_page(&st, s, sub, status).await)
+                .await
         }
     }
 }
@@ -308,22 +296,22 @@ pub async fn request(
         api: api.clone(),
         reason: post.form.text("reason").trim().to_owned(),
     };
-    match requests::create(&st, &s.caller, &app, b).await {
-        Ok(r) => {
-            let msg = format!(
-                "Requested `{}`: the superapp's reviewers decide (request `{}`).",
-                r.api, r.life.id
-            );
-            done(&st, s, &format!("/console/apps/{app}/permissions"), &msg).await
-        }
-        Err(e) => Ok(request_page(
-            s,
-            &app,
-            &api,
-            Submitted::refused("request", post.form.values(), &e),
-            e.status(),
-        )),
-    }
+    let result = requests::create(&st, &s.caller, &app, b).await;
+    Outcome::of(&st, &post, "request")
+        .settle(
+            result,
+            |r| {
+                Done::new(
+                    format!("/console/apps/{app}/permissions"),
+                    format!(
+                        "Requested `{}`: the superapp's reviewers decide (request `{}`).",
+                        r.api, r.life.id
+                    ),
+                )
+            },
+            async |sub, status| Ok(request_page(s, &app, &api, sub, status)),
+        )
+        .await
 }
 
 struct VersionRow {
@@ -477,18 +465,14 @@ pub async fn upload(
     let (form, package) = match read_upload(mp).await {
         Ok(x) => x,
         Err(e) => {
-            return versions_page(
-                &st,
-                &s,
-                &app,
-                1,
-                Submitted::refused("upload", Vec::new(), &e),
-                e.status(),
-            )
-            .await
+            return Outcome::new(&st, &s, "upload", Vec::new())
+                .refuse(e, async |sub, status| {
+                    versions_page(&st, &s, &app, 1, sub, status).await
+                })
+                .await;
         }
     };
-    crate::console::csrf::check_token(&s, form.get("csrf"))?;
+    crate::console::csrf::check_token(&s.csrf, form.get("csrf"))?;
     let meta = Upload {
         app_version: form.text("app_version").trim().to_owned(),
         description: form.text("description").trim().to_owned(),
@@ -498,36 +482,29 @@ pub async fn upload(
     } else {
         versions::upload(&st, &s.caller, &app, &meta, &package).await
     };
-    match result {
-        Ok(v) => {
-            let msg = format!(
-                "Uploaded version `{}` ({} files). Submit it for review when ready.",
-                v.item.version.app_version, v.item.entries
-            );
-            done(&st, &s, &format!("/console/apps/{app}/versions"), &msg).await
+    // The API names the zip `body`; the form calls it `package`.
+    let result = result.map_err(|e| match e {
+        ApiError::BadRequest { field, reason } if field == "body" => {
+            ApiError::bad("package", reason)
         }
-        Err(e) => {
-            // The API names the zip `body`; the form calls it `package`.
-            let e = match e {
-                ApiError::BadRequest { field, reason } if field == "body" => {
-                    ApiError::bad("package", reason)
-                }
-                ApiError::TooLarge => {
-                    ApiError::bad("package", "is larger than the configured limit")
-                }
-                other => other,
-            };
-            versions_page(
-                &st,
-                &s,
-                &app,
-                1,
-                Submitted::refused("upload", form.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+        ApiError::TooLarge => ApiError::bad("package", "is larger than the configured limit"),
+        other => other,
+    });
+    Outcome::new(&st, &s, "upload", form.values())
+        .settle(
+            result,
+            |v| {
+                Done::new(
+                    format!("/console/apps/{app}/versions"),
+                    format!(
+                        "Uploaded version `{}` ({} files). Submit it for review when ready.",
+                        v.item.version.app_version, v.item.entries
+                    ),
+                )
+            },
+            async |sub, status| versions_page(&st, &s, &app, 1, sub, status).await,
+        )
+        .await
 }
 
 /// `POST /console/apps/{app}/releases`: Submit for review.
@@ -541,24 +518,20 @@ pub async fn submit(
     let b = Submit {
         app_version: post.form.text("app_version"),
     };
-    match releases::submit(&st, &s.caller, &app, b).await {
-        Ok(r) => {
-            let msg = format!(
-                "Submitted version `{}` for review (`{}`).",
-                r.item.app_version, r.item.life.id
-            );
-            done(&st, s, &format!("/console/apps/{app}/versions"), &msg).await
-        }
-        Err(e) => {
-            versions_page(
-                &st,
-                s,
-                &app,
-                1,
-                Submitted::refused("submit", post.form.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    let result = releases::submit(&st, &s.caller, &app, b).await;
+    Outcome::of(&st, &post, "submit")
+        .settle(
+            result,
+            |r| {
+                Done::new(
+                    format!("/console/apps/{app}/versions"),
+                    format!(
+                        "Submitted version `{}` for review (`{}`).",
+                        r.item.app_version, r.item.life.id
+                    ),
+                )
+            },
+            async |sub, status| versions_page(&st, s, &app, 1, sub, status).await,
+        )
+        .await
 }

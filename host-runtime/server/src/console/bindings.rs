@@ -8,10 +8,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Action;
-use crate::console::apis::done;
-use crate::console::approvals::decision;
+use crate::console::decision::decision;
 use crate::console::errors::PageError;
 use crate::console::forms::Posted;
+use crate::console::outcome::{Done, Outcome};
 use crate::console::page::{render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
 use crate::resources::apps::{self, AppFilter, AppSummary};
@@ -142,6 +142,7 @@ pub async fn decide(
         Ok(d) => bindings::decide(&st, &s.caller, &bid, d).await,
         Err(e) => Err(e),
     };
+    let outcome = Outcome::of(&st, &post, "binding");
     match result {
         Ok(d) => {
             let verb = if d.item.life.status == RequestStatus::Approved {
@@ -149,14 +150,12 @@ pub async fn decide(
             } else {
                 "Rejected the binding of"
             };
-            let msg = format!("{verb} `{}`.", d.item.life.app_id);
-            done(
-                &st,
-                s,
-                &format!("/console/superapps/{}/apps", d.item.life.superapp_id),
-                &msg,
-            )
-            .await
+            outcome
+                .done(Done::new(
+                    format!("/console/superapps/{}/apps", d.item.life.superapp_id),
+                    format!("{verb} `{}`.", d.item.life.app_id),
+                ))
+                .await
         }
         Err(e) => {
             // The page of the binding's own superapp, never one a form names;
@@ -164,8 +163,11 @@ pub async fn decide(
             let Ok((sid, _)) = bindings::superapp_and_app(&st, &bid).await else {
                 return Err(PageError::Api(e));
             };
-            let sub = Submitted::refused("binding", post.form.values(), &e);
-            apps_page(&st, s, &sid, 1, sub, e.status()).await
+            outcome
+                .refuse(e, async |sub, status| {
+                    apps_page(&st, s, &sid, 1, sub, status).await
+                })
+                .await
         }
     }
 }

@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::auth::Action;
-use crate::console::apis::{done, Choice};
 use crate::console::confirm::{self, Confirm};
 use crate::console::errors::PageError;
 use crate::console::forms::Posted;
-use crate::console::page::{render, Chrome, Submitted, When};
+use crate::console::outcome::{Done, Outcome};
+use crate::console::page::{render, Choice, Chrome, Submitted, When};
 use crate::console::session::Session;
 use crate::distribution::keyring::NEXT;
 use crate::distribution::keysets::UPLOAD;
@@ -160,24 +160,22 @@ async fn answer<T>(
     message: impl FnOnce(T) -> String,
 ) -> Result<Response, PageError> {
     let s = &post.session;
-    match outcome {
-        Ok(v) => {
-            let section = if form == "login" { "" } else { form };
-            let hash = if section.is_empty() { "" } else { "#" };
-            let to = format!("/console/superapps/{sid}/config{hash}{section}");
-            done(st, s, &to, &message(v)).await
-        }
-        Err(e) => {
-            let values = post
-                .form
-                .values()
-                .into_iter()
-                .filter(|(k, _)| keep(k))
-                .collect();
-            let sub = Submitted::refused(form, values, &e);
-            config_page(st, s, sid, sub, e.status()).await
-        }
-    }
+    let section = if form == "login" { "" } else { form };
+    let hash = if section.is_empty() { "" } else { "#" };
+    let to = format!("/console/superapps/{sid}/config{hash}{section}");
+    let values = post
+        .form
+        .values()
+        .into_iter()
+        .filter(|(k, _)| keep(k))
+        .collect();
+    Outcome::new(st, s, form, values)
+        .settle(
+            outcome,
+            |v| Done::new(to, message(v)),
+            async |sub, status| config_page(st, s, sid, sub, status).await,
+        )
+        .await
 }
 
 /// The page's path.

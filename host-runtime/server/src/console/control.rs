@@ -12,12 +12,11 @@ use guard_core::{Control, Mode};
 use serde::Deserialize;
 
 use crate::auth::Action;
-use crate::console::apis::{done, Choice};
-use crate::console::apps::kind_label;
 use crate::console::confirm::{self, Confirm};
 use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
-use crate::console::page::{q, render, Chrome, Submitted};
+use crate::console::outcome::{Done, Outcome};
+use crate::console::page::{kind_label, q, render, Choice, Chrome, Submitted};
 use crate::console::session::Session;
 use crate::error::ApiError;
 use crate::policy::Whitelist;
@@ -335,69 +334,39 @@ async fn sid_of(st: &AppState, s: &Session, app: &str) -> Result<String, PageErr
     Ok(apps::get(st, &s.caller, app).await?.superapp_id)
 }
 
-/// After a change: back to `app`'s page at `anchor`, with `message`.
-async fn saved(
-    st: &AppState,
-    s: &Session,
-    app: &str,
-    anchor: &str,
-    message: &str,
-) -> Result<Response, PageError> {
-    let sid = sid_of(st, s, app).await?;
-    let to = format!("/console/superapps/{sid}/control?app={}#{anchor}", q(app));
-    done(st, s, &to, message).await
+/// After a change: `app`'s section `anchor` of its superapp's page.
+fn back_to(sid: &str, app: &str, anchor: &str) -> String {
+    format!("/console/superapps/{sid}/control?app={}#{anchor}", q(app))
 }
 
 /// A refused form of `app`'s page: the page again, the input kept, the
 /// error at its field; `edit` keeps an entry's edit form open.
-async fn refused(
+async fn again(
     st: &AppState,
-    post: &Posted,
+    s: &Session,
+    sid: &str,
     app: &str,
-    form: &str,
-    e: &ApiError,
     edit: Option<String>,
+    sub: Submitted,
+    status: StatusCode,
 ) -> Result<Response, PageError> {
-    refused_all(st, post, app, form, std::slice::from_ref(e), edit).await
-}
-
-/// A refused form with every error of `errors` at its field.
-async fn refused_all(
-    st: &AppState,
-    post: &Posted,
-    app: &str,
-    form: &str,
-    errors: &[ApiError],
-    edit: Option<String>,
-) -> Result<Response, PageError> {
-    let s = &post.session;
-    let sid = sid_of(st, s, app).await?;
     let cq = ControlQuery {
         app: Some(app.to_owned()),
         edit,
     };
-    let status = errors
-        .first()
-        .map_or(StatusCode::BAD_REQUEST, ApiError::status);
-    let sub = Submitted::refused_all(form, post.form.values(), errors);
-    control_page(st, s, &sid, &cq, sub, status).await
+    control_page(st, s, sid, &cq, sub, status).await
 }
 
 /// Every error of a refused entry: when the service refused a field (after
 /// its permission checks), each field's refusal, so the form shows them all
-/// at once; else the service's one refusal.
-fn entry_refusals(list: &str, f: &FormData, e: ApiError) -> Vec<ApiError> {
+/// at once; none (the service's one refusal is shown) otherwise.
+fn entry_refusals(list: &str, f: &FormData, e: &ApiError) -> Vec<ApiError> {
     if !matches!(e, ApiError::BadRequest { .. }) {
-        return vec![e];
+        return Vec::new();
     }
-    let all = Whitelist::parse(list)
+    Whitelist::parse(list)
         .map(|w| whitelists::entry_errors(w, &entry(f)))
-        .unwrap_or_default();
-    if all.is_empty() {
-        vec![e]
-    } else {
-        all
-    }
+        .unwrap_or_default()
 }
 
 /// `POST /console/apps/{app}/control`: the three switches.
@@ -418,13 +387,22 @@ pub async fn set_control(
             return Ok(page);
         }
     }
-    match whitelists::set_control(&st, &s.caller, &app, control).await {
-        Ok(_) => {
-            let msg = format!("Saved the permission control switches of `{app}`.");
-            saved(&st, s, &app, "switches", &msg).await
-        }
-        Err(e) => refused(&st, &post, &app, "control", &e, None).await,
-    }
+    let result = whitelists::set_control(&st, &s.caller, &app, control).await;
+    // Either ending goes to the app's superapp, looked up once the service
+    // answered (never taken from the form).
+    let sid = sid_of(&st, s, &app).await?;
+    Outcome::of(&st, &post, "control")
+        .settle(
+            result,
+            |_| {
+                Done::new(
+                    back_to(&sid, &app, "switches"),
+                    format!("Saved the permission control switches of `{app}`."),
+                )
+            },
+            async |sub, status| again(&st, s, &sid, &app, None, sub, status).await,
+        )
+        .await
 }
 
 /// The confirm step of a switch turned on over empty lists (decision 474):
@@ -516,17 +494,22 @@ pub async fn set_mode(
     let (s, f) = (&post.session, &post.form);
     let mode = Mode::parse(&f.text("mode"));
     let result = match mode {
-        Some(m) => mode::set(&st, &s.caller, &app, m).await,
+        Some(m) => mode::set(&st, &s.caller, &app, m).await.map(|_| m),
         None => Err(ApiError::bad("mode", "choose enforce or report")),
     };
-    match (result, mode) {
-        (Ok(_), Some(m)) => {
-            let msg = format!("`{app}` is now in {} mode.", m.as_str());
-            saved(&st, s, &app, "mode", &msg).await
-        }
-        (Err(e), _) => refused(&st, &post, &app, "mode", &e, None).await,
-        (Ok(_), None) => Err(ApiError::Internal("a mode set without a mode".into()).into()),
-    }
+    let sid = sid_of(&st, s, &app).await?;
+    Outcome::of(&st, &post, "mode")
+        .settle(
+            result,
+            |m| {
+                Done::new(
+                    back_to(&sid, &app, "mode"),
+                    format!("`{app}` is now in {} mode.", m.as_str()),
+                )
+            },
+            async |sub, status| again(&st, s, &sid, &app, None, sub, status).await,
+        )
+        .await
 }
 
 fn entry(f: &FormData) -> EntryBody {
@@ -548,16 +531,21 @@ pub async fn add(
     post: Posted,
 ) -> Result<Response, PageError> {
     let s = &post.session;
-    match whitelists::add(&st, &s.caller, &app, &list, entry(&post.form)).await {
-        Ok(d) => {
-            let msg = format!("Added `{}` to the {}.", d.item.value, title_of(&list));
-            saved(&st, s, &app, &list, &msg).await
-        }
-        Err(e) => {
-            let errors = entry_refusals(&list, &post.form, e);
-            refused_all(&st, &post, &app, &format!("add-{list}"), &errors, None).await
-        }
-    }
+    let result = whitelists::add(&st, &s.caller, &app, &list, entry(&post.form)).await;
+    let sid = sid_of(&st, s, &app).await?;
+    Outcome::of(&st, &post, format!("add-{list}"))
+        .every(|e| entry_refusals(&list, &post.form, e))
+        .settle(
+            result,
+            |d| {
+                Done::new(
+                    back_to(&sid, &app, &list),
+                    format!("Added `{}` to the {}.", d.item.value, title_of(&list)),
+                )
+            },
+            async |sub, status| again(&st, s, &sid, &app, None, sub, status).await,
+        )
+        .await
 }
 
 /// `POST /console/apps/{app}/whitelists/{list}/{entry}`: Edit.
@@ -567,16 +555,21 @@ pub async fn edit(
     post: Posted,
 ) -> Result<Response, PageError> {
     let s = &post.session;
-    match whitelists::edit(&st, &s.caller, &app, &list, &id, entry(&post.form)).await {
-        Ok(d) => {
-            let msg = format!("Saved `{}` in the {}.", d.item.value, title_of(&list));
-            saved(&st, s, &app, &list, &msg).await
-        }
-        Err(e) => {
-            let errors = entry_refusals(&list, &post.form, e);
-            refused_all(&st, &post, &app, &format!("edit-{list}"), &errors, Some(id)).await
-        }
-    }
+    let result = whitelists::edit(&st, &s.caller, &app, &list, &id, entry(&post.form)).await;
+    let sid = sid_of(&st, s, &app).await?;
+    Outcome::of(&st, &post, format!("edit-{list}"))
+        .every(|e| entry_refusals(&list, &post.form, e))
+        .settle(
+            result,
+            |d| {
+                Done::new(
+                    back_to(&sid, &app, &list),
+                    format!("Saved `{}` in the {}.", d.item.value, title_of(&list)),
+                )
+            },
+            async |sub, status| again(&st, s, &sid, &app, Some(id), sub, status).await,
+        )
+        .await
 }
 
 /// `POST /console/apps/{app}/whitelists/{list}/{entry}/delete`.
@@ -586,13 +579,20 @@ pub async fn delete(
     post: Posted,
 ) -> Result<Response, PageError> {
     let s = &post.session;
-    match whitelists::delete(&st, &s.caller, &app, &list, &id).await {
-        Ok(_) => {
-            let msg = format!("Deleted the entry from the {}.", title_of(&list));
-            saved(&st, s, &app, &list, &msg).await
-        }
-        Err(e) => refused(&st, &post, &app, &format!("add-{list}"), &e, None).await,
-    }
+    let result = whitelists::delete(&st, &s.caller, &app, &list, &id).await;
+    let sid = sid_of(&st, s, &app).await?;
+    Outcome::of(&st, &post, format!("add-{list}"))
+        .settle(
+            result,
+            |_| {
+                Done::new(
+                    back_to(&sid, &app, &list),
+                    format!("Deleted the entry from the {}.", title_of(&list)),
+                )
+            },
+            async |sub, status| again(&st, s, &sid, &app, None, sub, status).await,
+        )
+        .await
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 use axum::http::{header, HeaderMap};
 
 use crate::console::errors::PageError;
-use crate::console::session::Session;
 use crate::state::AppState;
 use crate::util::ct_eq;
 
@@ -68,14 +67,15 @@ pub fn check_origin(st: &AppState, headers: &HeaderMap) -> Result<(), PageError>
     }
 }
 
-/// Refuses a form without the session's token.
+/// Refuses a form without the session's token (`expected`: the session
+/// is a floor above this one, so its token is passed, not the session).
 ///
 /// # Errors
 ///
 /// [`PageError::BadCsrf`].
-pub fn check_token(session: &Session, presented: Option<&str>) -> Result<(), PageError> {
+pub fn check_token(expected: &str, presented: Option<&str>) -> Result<(), PageError> {
     match presented {
-        Some(t) if ct_eq(t, &session.csrf) => Ok(()),
+        Some(t) if ct_eq(t, expected) => Ok(()),
         _ => Err(PageError::BadCsrf),
     }
 }

@@ -9,9 +9,10 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 
+use crate::console::cookies;
+use crate::console::csrf;
 use crate::console::errors::PageError;
 use crate::console::session::Session;
-use crate::console::{cookies, csrf};
 use crate::error::ApiError;
 use crate::reports::rate::AddrKey;
 use crate::state::AppState;
@@ -91,7 +92,7 @@ impl FromRequest<AppState> for Posted {
         let (mut parts, b) = req.into_parts();
         let session = Session::from_request_parts(&mut parts, st).await?;
         let form = body(Request::from_parts(parts, b), st).await?;
-        csrf::check_token(&session, form.get("csrf"))?;
+        csrf::check_token(&session.csrf, form.get("csrf"))?;
         Ok(Posted { session, form })
     }
 }

@@ -18,8 +18,11 @@ pub mod confirm;
 pub mod control;
 pub mod cookies;
 pub mod csrf;
+pub mod decision;
+pub mod error_page;
 pub mod errors;
 pub mod forms;
+pub mod outcome;
 pub mod page;
 pub mod platform;
 pub mod review;
@@ -196,7 +199,7 @@ pub fn router(package_limit: usize) -> Router<AppState> {
         )
         .route("/console/apps/{app}/violations", get(violations::app))
         .route("/console/{*rest}", any(not_found))
-        .layer(map_response(errors::plain_as_page))
+        .layer(map_response(error_page::plain_as_page))
         .layer(map_response(security_headers))
 }
 

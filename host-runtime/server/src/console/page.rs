@@ -6,6 +6,7 @@
 use askama::Template;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use guard_core::AppKind;
 
 use crate::auth::{Action, Caller, Role};
 use crate::console::session::Session;
@@ -33,6 +34,22 @@ pub fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
 }
 
+/// The sign-in page that returns to `next` afterwards.
+pub fn login_href(next: &str) -> String {
+    format!("/console/login?next={}", q(next))
+}
+
+/// A radio button of a choice.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// Its value.
+    pub value: &'static str,
+    /// Its label.
+    pub label: &'static str,
+    /// Whether it is checked.
+    pub checked: bool,
+}
+
 /// The display name of a role.
 pub fn role_label(role: Role) -> &'static str {
     match role {
@@ -42,6 +59,14 @@ pub fn role_label(role: Role) -> &'static str {
         Role::SuperappSeniorDeveloper => "Superapp senior developer",
         Role::ReviewStaff => "Review staff",
         Role::Developer => "Developer",
+    }
+}
+
+/// How people read an app kind.
+pub fn kind_label(k: AppKind) -> &'static str {
+    match k {
+        AppKind::MiniProgram => "Mini program",
+        AppKind::MiniGame => "Mini game",
     }
 }
 

@@ -9,10 +9,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::{Action, Role};
-use crate::console::apis::{done, Choice};
 use crate::console::errors::PageError;
 use crate::console::forms::{FormData, Posted};
-use crate::console::page::{render, role_label, Chrome, Page, Submitted, When};
+use crate::console::outcome::{Done, Outcome};
+use crate::console::page::{render, role_label, Choice, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
 use crate::error::ApiError;
 use crate::resources::accounts::{self, AccountInfo, NewAccount};
@@ -78,19 +78,22 @@ pub async fn create_team(State(st): State<AppState>, post: Posted) -> Result<Res
         id: f.text("id").trim().to_owned(),
         name: f.text("name").trim().to_owned(),
     };
-    match teams::create(&st, &s.caller, b).await {
-        Ok(t) => {
-            let msg = format!(
-                "Created team `{}`. Developer accounts can now join it.",
-                t.id
-            );
-            done(&st, s, "/console/platform/teams", &msg).await
-        }
-        Err(e) => {
-            let sub = Submitted::refused("team", f.values(), &e);
-            teams_page(&st, s, 1, sub, e.status()).await
-        }
-    }
+    let result = teams::create(&st, &s.caller, b).await;
+    Outcome::of(&st, &post, "team")
+        .settle(
+            result,
+            |t| {
+                Done::new(
+                    "/console/platform/teams",
+                    format!(
+                        "Created team `{}`. Developer accounts can now join it.",
+                        t.id
+                    ),
+                )
+            },
+            async |sub, status| teams_page(&st, s, 1, sub, status).await,
+        )
+        .await
 }
 
 struct AccountRow {
@@ -239,8 +242,11 @@ pub async fn create_account(
             Ok(created_page(s, c.account.id, Some(c.token), invite))
         }
         Err(e) => {
-            let sub = Submitted::refused("account", f.values(), &e);
-            accounts_page(&st, s, 1, sub, e.status()).await
+            Outcome::of(&st, &post, "account")
+                .refuse(e, async |sub, status| {
+                    accounts_page(&st, s, 1, sub, status).await
+                })
+                .await
         }
     }
 }
@@ -252,20 +258,23 @@ async fn set_disabled(
     disabled: bool,
 ) -> Result<Response, PageError> {
     let s = &post.session;
-    match accounts::set_disabled(st, &s.caller, id, disabled).await {
-        Ok(_) => {
-            let msg = if disabled {
-                format!("Disabled `{id}`: its sessions ended; its token, password and invites do nothing.")
-            } else {
-                format!("Enabled `{id}`: its token and password work again.")
-            };
-            done(st, s, "/console/platform/accounts", &msg).await
-        }
-        Err(e) => {
-            let sub = Submitted::refused("status", post.form.values(), &e);
-            accounts_page(st, s, 1, sub, e.status()).await
-        }
-    }
+    let result = accounts::set_disabled(st, &s.caller, id, disabled).await;
+    Outcome::of(st, post, "status")
+        .settle(
+            result,
+            |_| {
+                Done::new(
+                    "/console/platform/accounts",
+                    if disabled {
+                        format!("Disabled `{id}`: its sessions ended; its token, password and invites do nothing.")
+                    } else {
+                        format!("Enabled `{id}`: its token and password work again.")
+                    },
+                )
+            },
+            async |sub, status| accounts_page(st, s, 1, sub, status).await,
+        )
+        .await
 }
 
 /// `POST /console/platform/accounts/{id}/disable`.
@@ -294,18 +303,21 @@ pub async fn unlock(
     post: Posted,
 ) -> Result<Response, PageError> {
     let s = &post.session;
-    match accounts::unlock(&st, &s.caller, &id).await {
-        Ok((forgotten, _)) => {
-            let msg = format!(
-                "Unlocked `{id}`: {forgotten} failed sign-in(s) forgotten; the right password signs in at once."
-            );
-            done(&st, s, "/console/platform/accounts", &msg).await
-        }
-        Err(e) => {
-            let sub = Submitted::refused("status", post.form.values(), &e);
-            accounts_page(&st, s, 1, sub, e.status()).await
-        }
-    }
+    let result = accounts::unlock(&st, &s.caller, &id).await;
+    Outcome::of(&st, &post, "status")
+        .settle(
+            result,
+            |(forgotten, _)| {
+                Done::new(
+                    "/console/platform/accounts",
+                    format!(
+                        "Unlocked `{id}`: {forgotten} failed sign-in(s) forgotten; the right password signs in at once."
+                    ),
+                )
+            },
+            async |sub, status| accounts_page(&st, s, 1, sub, status).await,
+        )
+        .await
 }
 
 /// `POST /console/platform/accounts/{id}/invite`: a new invite link (the
@@ -319,8 +331,11 @@ pub async fn invite(
     match invites::issue(&st, &s.caller, &id).await {
         Ok(invite) => Ok(created_page(s, id, None, invite)),
         Err(e) => {
-            let sub = Submitted::refused("invite", post.form.values(), &e);
-            accounts_page(&st, s, 1, sub, e.status()).await
+            Outcome::of(&st, &post, "invite")
+                .refuse(e, async |sub, status| {
+                    accounts_page(&st, s, 1, sub, status).await
+                })
+                .await
         }
     }
 }

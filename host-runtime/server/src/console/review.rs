@@ -10,10 +10,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::Action;
-use crate::console::apis::done;
-use crate::console::approvals::{decision, Tab};
+use crate::console::decision::{decision, Tab};
 use crate::console::errors::PageError;
 use crate::console::forms::{reason_asked, Posted};
+use crate::console::outcome::{Done, Outcome};
 use crate::console::page::{q, render, Chrome, Page, Submitted, When};
 use crate::console::session::Session;
 use crate::error::ApiError;
@@ -297,34 +297,24 @@ pub async fn decide(
         Ok(d) => releases::decide(&st, &s.caller, &rid, d).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(d) => {
-            let r = &d.item;
-            let (verb, tab) = if r.life.status == RequestStatus::Approved {
-                ("Released", "released")
-            } else {
-                ("Rejected", "reviewed")
-            };
-            let msg = format!("{verb} `{}` version `{}`.", r.life.app_id, r.app_version);
-            done(
-                &st,
-                s,
-                &format!("/console/superapps/{}/review?tab={tab}", r.life.superapp_id),
-                &msg,
-            )
-            .await
-        }
-        Err(e) => {
-            detail_page(
-                &st,
-                s,
-                &rid,
-                Submitted::refused("decide", post.form.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    Outcome::of(&st, &post, "decide")
+        .settle(
+            result,
+            |d| {
+                let r = &d.item;
+                let (verb, tab) = if r.life.status == RequestStatus::Approved {
+                    ("Released", "released")
+                } else {
+                    ("Rejected", "reviewed")
+                };
+                Done::new(
+                    format!("/console/superapps/{}/review?tab={tab}", r.life.superapp_id),
+                    format!("{verb} `{}` version `{}`.", r.life.app_id, r.app_version),
+                )
+            },
+            async |sub, status| detail_page(&st, s, &rid, sub, status).await,
+        )
+        .await
 }
 
 /// `POST /console/apps/{app}/release/remove`: off the shelf.
@@ -342,34 +332,23 @@ pub async fn remove(
         Ok(()) => releases::remove(&st, &s.caller, &app, Some(&reason)).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(d) => {
-            let msg = format!(
-                "Removed `{}` (version `{}`): every check of it now fails with app_removed.",
-                d.item.app_id, d.item.app_version
-            );
-            done(
-                &st,
-                s,
-                &format!("/console/superapps/{sid}/review?tab=released"),
-                &msg,
-            )
-            .await
-        }
-        Err(e) => {
-            let lq = ListQuery {
-                tab: Some("released".into()),
-                ..ListQuery::default()
-            };
-            list_page(
-                &st,
-                s,
-                &sid,
-                &lq,
-                Submitted::refused("remove", post.form.values(), &e),
-                e.status(),
-            )
-            .await
-        }
-    }
+    let lq = ListQuery {
+        tab: Some("released".into()),
+        ..ListQuery::default()
+    };
+    Outcome::of(&st, &post, "remove")
+        .settle(
+            result,
+            |d| {
+                Done::new(
+                    format!("/console/superapps/{sid}/review?tab=released"),
+                    format!(
+                        "Removed `{}` (version `{}`): every check of it now fails with app_removed.",
+                        d.item.app_id, d.item.app_version
+                    ),
+                )
+            },
+            async |sub, status| list_page(&st, s, &sid, &lq, sub, status).await,
+        )
+        .await
 }

@@ -12,8 +12,9 @@ use axum::http::Method;
 use sqlx::Row;
 
 use crate::auth::{Caller, Role};
+use crate::console::cookies;
+use crate::console::csrf;
 use crate::console::errors::PageError;
-use crate::console::{cookies, csrf};
 use crate::distribution::keyring;
 use crate::distribution::sealing::Secret;
 use crate::error::ApiError;

@@ -11,7 +11,7 @@ use crate::auth::Role;
 use crate::console::cookies;
 use crate::console::errors::PageError;
 use crate::console::forms::{Anonymous, Posted};
-use crate::console::page::{q, render, see_other, Chrome, Submitted};
+use crate::console::page::{render, see_other, Chrome, Submitted};
 use crate::console::session::{self, Session};
 use crate::error::ApiError;
 use crate::resources::invites;
@@ -34,11 +34,6 @@ pub async fn index(State(st): State<AppState>, s: Session) -> Result<Response, P
         session::flash(&st, &s, f).await?;
     }
     Ok(see_other(&home(&s.caller)))
-}
-
-/// The sign-in page that returns to `next` afterwards.
-pub fn login_href(next: &str) -> String {
-    format!("/console/login?next={}", q(next))
 }
 
 /// A `next` that stays in the console (never another site: `//evil`,

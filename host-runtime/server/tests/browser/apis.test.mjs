@@ -7,15 +7,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  world, boundApp, click, postFromPage, checkAxe, deviceGuard, assertNoProblems, api, SID,
+  shopWorld, click, postFromPage, checkAxe, deviceGuard, assertNoProblems, api, SID,
 } from './lib.mjs';
 
 let w;
 let boss;
 
 before(async () => {
-  w = await world();
-  await boundApp(w, 'mp_shop', 'Shop');
+  w = await shopWorld();
   // The superapp administrator at 1100 px (where the issue saw the console).
   boss = w.people.boss;
   await boss.page.setViewportSize({ width: 1100, height: 860 });

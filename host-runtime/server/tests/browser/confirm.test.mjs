@@ -8,18 +8,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  world, boundApp, click, postFromPage, checkAxe, assertNoProblems, api, signIn, SID,
+  shopWorld, click, postFromPage, checkAxe, assertNoProblems, api, person, signIn, SID,
 } from './lib.mjs';
 
 let w;
 let boss;
 
 before(async () => {
-  w = await world();
-  await boundApp(w, 'mp_shop', 'Shop');
+  w = await shopWorld();
   // The superapp administrator again, in a browser without script.
-  const context = await w.chrome.browser.newContext({ viewport: { width: 1280, height: 860 }, baseURL: w.server.url, javaScriptEnabled: false });
-  boss = { name: 'boss-nojs', context, page: await context.newPage(), problems: [] };
+  boss = await person(w.chrome.browser, w.server, 'boss-nojs', { script: false });
   await signIn(boss, 'boss');
 });
 

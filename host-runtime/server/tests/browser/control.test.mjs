@@ -8,14 +8,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  world, boundApp, click, postFromPage, screenshot, deviceGuard, assertNoProblems, api, SID,
+  shopWorld, click, postFromPage, screenshot, deviceGuard, assertNoProblems, api, SID,
 } from './lib.mjs';
 
 let w;
 
 before(async () => {
-  w = await world();
-  await boundApp(w, 'mp_shop', 'Shop');
+  w = await shopWorld();
 });
 
 after(async () => {

@@ -7,14 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  world, boundApp, person, acceptInvite, api, click, checkAxe, assertNoProblems, PASSWORD, SID,
+  shopWorld, person, acceptInvite, api, click, checkAxe, assertNoProblems, PASSWORD, SID,
 } from './lib.mjs';
 
 let w;
 
 before(async () => {
-  w = await world();
-  await boundApp(w, 'mp_shop', 'Shop');
+  w = await shopWorld();
 });
 
 after(async () => {

@@ -7,14 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  world, boundApp, click, postFromPage, checkAxe, assertNoProblems, SID,
+  shopWorld, click, postFromPage, checkAxe, assertNoProblems, SID,
 } from './lib.mjs';
 
 let w;
 
 before(async () => {
-  w = await world();
-  await boundApp(w, 'mp_shop', 'Shop');
+  w = await shopWorld();
 });
 
 after(async () => {

@@ -101,8 +101,8 @@ export async function launch() {
  * error, CSP violation and failed script recorded so a test can assert none
  * happened.
  */
-export async function person(browser, server, name, { width = 1280, height = 860, timezoneId = 'UTC' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, baseURL: server.url, timezoneId, locale: 'en-US' });
+export async function person(browser, server, name, { width = 1280, height = 860, timezoneId = 'UTC', script = true } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, baseURL: server.url, timezoneId, locale: 'en-US', javaScriptEnabled: script });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -262,6 +262,16 @@ export async function boundApp(w, app, name = app) {
   assert.equal(r.status, 201, r.text);
   r = await api(w.server, w.tokens.boss, 'POST', `/api/v1/bindings/${r.json.binding.id}/decision`, { decision: 'approve' });
   assert.equal(r.status, 200, r.text);
+}
+
+/**
+ * The set-up most walks begin with: [world] with the developer's mini
+ * program `mp_shop` ("Shop") bound to the superapp.
+ */
+export async function shopWorld() {
+  const w = await world();
+  await boundApp(w, 'mp_shop', 'Shop');
+  return w;
 }
 
 /** No page error, console error or CSP refusal in anyone's browser. */

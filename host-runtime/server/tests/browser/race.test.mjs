@@ -4,13 +4,12 @@
 // who decided first and the note they wrote kept to copy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { world, boundApp, click, checkAxe, postFromPage, assertNoProblems, api, SID } from './lib.mjs';
+import { shopWorld, click, checkAxe, postFromPage, assertNoProblems, api, SID } from './lib.mjs';
 
 let w;
 
 before(async () => {
-  w = await world();
-  await boundApp(w, 'mp_shop', 'Shop');
+  w = await shopWorld();
   for (const p of Object.values(w.people)) await p.page.setViewportSize({ width: 768, height: 900 });
 });
 

@@ -9,15 +9,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  world, boundApp, click, postFromPage, screenshot, deviceGuard, decodeQr, zipSync, strToU8,
+  shopWorld, click, postFromPage, screenshot, deviceGuard, decodeQr, zipSync, strToU8,
   assertNoProblems, person, acceptInvite, api, SID,
 } from './lib.mjs';
 
 let w;
 
 before(async () => {
-  w = await world();
-  await boundApp(w, 'mp_shop', 'Shop');
+  w = await shopWorld();
 });
 
 after(async () => {

@@ -17,6 +17,7 @@ mod console_kit;
 
 mod applications;
 mod console_auth;
+mod console_outcome;
 mod contract_v2;
 mod contract_v3;
 mod crash;
