@@ -5,8 +5,8 @@
 # docs/server.md's code layout is what the files say (scripts/code-layout.py),
 # every decision in docs/decisions.md names its tests and every citation of one
 # exists (scripts/decisions.py, after its self-test shows it fails when it
-# should), no crate but the server has an import circle, the server's do
-# not grow and no server module imports a floor above its own
+# should), no crate has an import circle and no server module imports a
+# floor above its own
 # (scripts/import-circles.py, after its self-test); then clippy,
 # native (in the full run, a build of every target under clippy-driver) and
 # wasm32.
