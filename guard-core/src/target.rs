@@ -152,23 +152,14 @@ fn fast_href<'a>(
 /// The default port of both fast-path schemes (`https`, `wss`).
 const DEFAULT_PORT: u16 = 443;
 
-/// `n` in decimal without leading zeros, as the serialiser writes a port.
+/// `n` in decimal without leading zeros, as the serialiser writes a port
+/// (at most five digits deep).
 fn push_decimal(out: &mut String, n: u16) {
-    let mut digits = [0u8; 5];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        // `n % 10` is below 10: the cast keeps it.
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    if n >= 10 {
+        push_decimal(out, n / 10);
     }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
+    // `n % 10` is below 10: the cast keeps it.
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// The index of the first byte of `s` that `hit` takes: with ASCII bytes
