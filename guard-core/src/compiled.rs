@@ -345,7 +345,11 @@ impl LabelTrie {
         let (mut wildcard, mut seen) = (None, false);
         loop {
             let head = host.get(..end).unwrap_or_default();
-            let start = head.rfind('.').map_or(0, |dot| dot + 1);
+            // A byte search: `.` is ASCII, so the index is a boundary.
+            let start = head
+                .bytes()
+                .rposition(|b| b == b'.')
+                .map_or(0, |dot| dot + 1);
             let Some((i, node)) = self.child(parent, head.get(start..).unwrap_or_default()) else {
                 break;
             };

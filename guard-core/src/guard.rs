@@ -459,7 +459,7 @@ impl Guard {
             Some(local) => Some(local),
             None if url.len() > limits::MAX_URL_BYTES => None,
             None => match &parsed {
-                Some(t) => t.href.clone().or_else(|| target::href(url, Some(t))),
+                Some(t) => target::href(url, t.href.clone()),
                 None => None,
             },
         };
@@ -589,7 +589,7 @@ impl Guard {
         let href = if url.len() > limits::MAX_URL_BYTES {
             None
         } else {
-            target::href(url, parsed.as_ref())
+            target::href(url, parsed.and_then(|t| t.href))
         };
         (verdict, href)
     }

@@ -24,9 +24,10 @@ pub(crate) struct Target<'a> {
     /// The effective port (the scheme's default when absent).
     pub(crate) port: Option<u16>,
     /// The URL's serialisation, when known without more work: the input
-    /// itself when the fast path proved it is already serialised, the `url`
+    /// itself when the fast path proved it is already serialised, or written
+    /// by the fast path from its parts (see [`fast_href`]), the `url`
     /// crate's serialisation on the slow path; `None` when the fast path
-    /// decided but could not prove it (see [`href`]).
+    /// decided but could not write it (see [`href`]).
     pub(crate) href: Option<Cow<'a, str>>,
 }
 
@@ -50,11 +51,12 @@ pub(crate) fn parse(input: &str) -> Option<Target<'_>> {
     fast(input).or_else(|| slow(input))
 }
 
-/// The WHATWG serialisation of `input` (which must parse): the target's own
-/// when it has one, else the `url` crate's. What the enforcement point hands
-/// on, so that no later parser can read another host out of the raw string.
-pub(crate) fn href<'a>(input: &'a str, target: Option<&Target<'a>>) -> Option<Cow<'a, str>> {
-    match target.and_then(|t| t.href.clone()) {
+/// The WHATWG serialisation of `input` (which must parse): `known` (a
+/// parsed target's own href, moved here rather than copied) when there is
+/// one, else the `url` crate's. What the enforcement point hands on, so
+/// that no later parser can read another host out of the raw string.
+pub(crate) fn href<'a>(input: &'a str, known: Option<Cow<'a, str>>) -> Option<Cow<'a, str>> {
+    match known {
         Some(h) => Some(h),
         None => Url::parse(input).ok().map(|u| Cow::Owned(String::from(u))),
     }
@@ -65,19 +67,22 @@ pub(crate) fn href<'a>(input: &'a str, target: Option<&Target<'a>>) -> Option<Co
 /// parser's only work on the deciding parts is lower-casing; a `\`, a tab, a
 /// `%`, an `@` or anything unusual before the path sends it to the `url` crate.
 fn fast(input: &str) -> Option<Target<'_>> {
-    let colon = input.find(':')?;
+    // Byte searches: every byte looked for is ASCII, so each index found is
+    // a character boundary, and wasm32 has no cheaper `char` search.
+    let colon = position(input, |b| b == b':')?;
     let scheme = Scheme::parse_any_case(&input[..colon])?;
     let rest = input[colon + 1..].strip_prefix("//")?;
-    let end = rest
-        .find(['/', '?', '#', '\\', ':', '@'])
-        .unwrap_or(rest.len());
+    let end = position(rest, |b| {
+        matches!(b, b'/' | b'?' | b'#' | b'\\' | b':' | b'@')
+    })
+    .unwrap_or(rest.len());
     let (host, after) = rest.split_at(end);
     let (port, port_text, tail) = match after.strip_prefix(':') {
         Some(p) => {
-            let end = p.find(['/', '?', '#']).unwrap_or(p.len());
+            let end = position(p, |b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(p.len());
             (plain_port(&p[..end])?, Some(&p[..end]), &p[end..])
         }
-        None => (443, None, after),
+        None => (DEFAULT_PORT, None, after),
     };
     if !(tail.is_empty() || tail.starts_with(['/', '?', '#'])) {
         return None;
@@ -89,37 +94,95 @@ fn fast(input: &str) -> Option<Target<'_>> {
         return None;
     }
     let host = plain_host(host, false)?;
-    let serialised = matches!(host, Cow::Borrowed(_))
-        && input.as_bytes()[..colon].iter().all(u8::is_ascii_lowercase)
-        && port_text.is_none_or(|p| canonical_port(p, port))
-        && serialised_tail(tail);
+    let href = fast_href(input, &input[..colon], scheme, &host, port, port_text, tail);
     Some(Target {
         scheme: Some(scheme),
         userinfo: false,
         host: Some(host),
         ip: false,
         port: Some(port),
-        href: serialised.then_some(Cow::Borrowed(input)),
+        href,
     })
+}
+
+/// The href of a URL the fast path took, when it can be had without the
+/// `url` crate: the input itself when it already is its serialisation;
+/// else, when all the serialiser would change is the case of the scheme or
+/// host, a default or zero-led port, or the `/` of an empty path, the
+/// serialisation written from those parts (one allocation, against a full
+/// parse with UTS #46 processing); `None` when path, query or fragment
+/// need the serialiser (see [`serialised_tail`]).
+fn fast_href<'a>(
+    input: &'a str,
+    scheme_text: &str,
+    scheme: Scheme,
+    host: &Cow<'a, str>,
+    port: u16,
+    port_text: Option<&str>,
+    tail: &str,
+) -> Option<Cow<'a, str>> {
+    if !serialised_tail(tail) {
+        return None;
+    }
+    // `fast` left a tail that is empty or starts with `/`, `?` or `#`; the
+    // serialiser writes the path of a special URL with its `/`.
+    let slash = !tail.starts_with('/');
+    if !slash
+        && matches!(host, Cow::Borrowed(_))
+        && scheme_text.bytes().all(|b| b.is_ascii_lowercase())
+        && port_text.is_none_or(|p| canonical_port(p, port))
+    {
+        return Some(Cow::Borrowed(input));
+    }
+    let mut href = String::with_capacity(input.len() + 1);
+    href.push_str(scheme.as_str());
+    href.push_str("://");
+    href.push_str(host);
+    if port != DEFAULT_PORT {
+        href.push(':');
+        push_decimal(&mut href, port);
+    }
+    if slash {
+        href.push('/');
+    }
+    href.push_str(tail);
+    Some(Cow::Owned(href))
+}
+
+/// The default port of both fast-path schemes (`https`, `wss`).
+const DEFAULT_PORT: u16 = 443;
+
+/// `n` in decimal without leading zeros, as the serialiser writes a port
+/// (at most five digits deep).
+fn push_decimal(out: &mut String, n: u16) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    // `n % 10` is below 10: the cast keeps it.
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// The index of the first byte of `s` that `hit` takes: with ASCII bytes
+/// only, a character boundary.
+#[inline]
+fn position(s: &str, hit: impl Fn(u8) -> bool) -> Option<usize> {
+    s.bytes().position(hit)
 }
 
 /// A port as the serialiser writes it: present only when not the scheme's
 /// default (443 for `https` and `wss`), in decimal without leading zeros.
 fn canonical_port(text: &str, port: u16) -> bool {
-    port != 443 && !text.is_empty() && !text.starts_with('0')
+    port != DEFAULT_PORT && !text.is_empty() && !text.starts_with('0')
 }
 
-/// Whether path, query and fragment are already exactly as the serialiser
-/// writes them: a path that starts with `/` (the parser adds one otherwise),
-/// no dot segment (`.`, `..`, nor `%2e` in any spelling, which the parser
+/// Whether path, query and fragment (`tail`: empty or from a `/`, `?` or
+/// `#` on) are already exactly as the serialiser writes them, but for the
+/// `/` it puts before a tail that has none: no dot segment (`.`, `..`, nor `%2e` in any spelling, which the parser
 /// resolves), and only bytes that no percent-encode set of the URL Standard
 /// touches in any of the three parts: printable ASCII but space, `"`, `'`,
 /// `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}` (so no tab or newline, which
 /// the parser removes, and no `\`, which it reads as `/`).
 fn serialised_tail(tail: &str) -> bool {
-    if !tail.starts_with('/') {
-        return false;
-    }
     let clean = tail.bytes().all(|b| {
         matches!(b, b'!'..=b'~')
             && !matches!(
@@ -130,7 +193,7 @@ fn serialised_tail(tail: &str) -> bool {
     if !clean {
         return false;
     }
-    let path = &tail[..tail.find(['?', '#']).unwrap_or(tail.len())];
+    let path = &tail[..position(tail, |b| matches!(b, b'?' | b'#')).unwrap_or(tail.len())];
     let encoded_dot = path
         .as_bytes()
         .windows(3)
@@ -196,7 +259,7 @@ mod tests {
 
     /// The href the guard forwards, for inputs the fast path takes or not.
     fn forwarded(input: &str) -> Option<String> {
-        href(input, parse(input).as_ref()).map(Cow::into_owned)
+        href(input, parse(input).and_then(|t| t.href)).map(Cow::into_owned)
     }
 
     proptest::proptest! {
@@ -337,5 +400,45 @@ mod tests {
             assert_eq!(Url::parse(input).unwrap().as_str(), href, "{input}");
         }
         assert_eq!(forwarded("https://exa mple/"), None);
+    }
+
+    /// The fast path writes the href itself when only case, port or the
+    /// empty path's `/` differ (no `url` crate parse), and leaves to the
+    /// crate what the serialiser would encode or resolve.
+    #[test]
+    fn fast_path_writes_hrefs_that_differ_only_in_case_port_or_slash() {
+        for (input, href) in [
+            ("HTTPS://API.Shop.Example/V1", "https://api.shop.example/V1"),
+            (
+                "https://api.shop.example:443/v2",
+                "https://api.shop.example/v2",
+            ),
+            ("wss://ws.example:08443/", "wss://ws.example:8443/"),
+            ("WsS://WS.example:00000/", "wss://ws.example:0/"),
+            ("https://a.example:65535", "https://a.example:65535/"),
+            ("https://api.shop.example?q", "https://api.shop.example/?q"),
+            ("https://api.shop.example#f", "https://api.shop.example/#f"),
+            ("https://api.shop.example:/", "https://api.shop.example/"),
+            ("https://A.example.:443", "https://a.example./"),
+        ] {
+            let t = fast(input).unwrap();
+            assert!(
+                matches!(&t.href, Some(Cow::Owned(h)) if h == href),
+                "{input}: {:?}",
+                t.href
+            );
+            assert_eq!(Url::parse(input).unwrap().as_str(), href, "{input}");
+            agree(input).unwrap();
+        }
+        for left in [
+            "HTTPS://A.example/a/../b",
+            "https://a.example:443/%2e/",
+            "https://A.example/a b",
+            "https://a.example:443?q='x'",
+            "HTTPS://a.example#\u{e9}",
+        ] {
+            assert!(fast(left).is_some_and(|t| t.href.is_none()), "{left}");
+            assert!(forwarded(left).is_some(), "{left}");
+        }
     }
 }
