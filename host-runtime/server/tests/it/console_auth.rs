@@ -12,26 +12,8 @@ use crate::console_kit;
 
 use axum::http::StatusCode;
 use common::{both_stores, stores, Harness};
-use console_kit::{Browser, ORIGIN, PW};
+use console_kit::{invite, Browser, ORIGIN, PW};
 use guard_server::{AppState, Clock, ConsoleSettings, Limits};
-use serde_json::Value;
-
-async fn invite(h: &Harness, account: &str) -> String {
-    let b: Value = h
-        .ok(
-            "admin",
-            "POST",
-            &format!("/api/v1/accounts/{account}/invites"),
-            None,
-            201,
-        )
-        .await;
-    assert!(b["url"]
-        .as_str()
-        .unwrap()
-        .ends_with(&format!("/console/invite#{}", b["code"].as_str().unwrap())));
-    b["code"].as_str().unwrap().to_owned()
-}
 
 async fn world(backend: &'static str, store: guard_server::store::Store) -> Harness {
     let mut h = Harness::new(backend, store).await;

@@ -10,24 +10,8 @@ use crate::console_kit;
 
 use axum::http::{header, StatusCode};
 use common::{stores, Harness};
-use console_kit::{Browser, PW};
+use console_kit::signed_in;
 use serde_json::Value;
-
-async fn signed_in(h: &Harness, account: &str) -> Browser {
-    let b: Value = h
-        .ok(
-            "admin",
-            "POST",
-            &format!("/api/v1/accounts/{account}/invites"),
-            None,
-            201,
-        )
-        .await;
-    let mut browser = Browser::new(h.router.clone());
-    let p = browser.redeem(b["code"].as_str().unwrap(), PW).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text);
-    browser
-}
 
 async fn team_ids(h: &Harness) -> Vec<String> {
     let b: Value = h.ok("admin", "GET", "/api/v1/teams", None, 200).await;

@@ -9,21 +9,8 @@ use crate::console_kit;
 
 use axum::http::StatusCode;
 use common::{both_stores, statuses_at_once, stores, Harness};
-use console_kit::{Browser, PW};
+use console_kit::{invite, Browser, PW};
 use serde_json::{json, Value};
-
-async fn invite(h: &Harness, account: &str) -> String {
-    let b: Value = h
-        .ok(
-            "admin",
-            "POST",
-            &format!("/api/v1/accounts/{account}/invites"),
-            None,
-            201,
-        )
-        .await;
-    b["code"].as_str().unwrap().to_owned()
-}
 
 /// What someone setting a guessable password tries: whitespace of any
 /// kind, repeats, sequences, keyboard walks, common passwords and the

@@ -12,7 +12,7 @@ use crate::console_kit;
 
 use axum::http::StatusCode;
 use common::{both_stores, statuses_at_once, stores, unique, zip_of, Harness};
-use console_kit::{Browser, PW};
+use console_kit::{signed_in, Browser};
 use guard_server::state::{Limits, UploadQuota};
 use serde_json::json;
 use sha2::Digest;
@@ -735,23 +735,6 @@ async fn reviewers_download_a_pending_package_and_read_its_files_and_nobody_else
     }
 }
 
-/// Signs `who` in to the console with a fresh invite.
-async fn console_as(h: &Harness, who: &str) -> Browser {
-    let invite = h
-        .ok(
-            "admin",
-            "POST",
-            &format!("/api/v1/accounts/{who}/invites"),
-            None,
-            201,
-        )
-        .await;
-    let mut b = Browser::new(h.router.clone());
-    let p = b.redeem(invite["code"].as_str().unwrap(), PW).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{who}: {}", p.text);
-    b
-}
-
 #[tokio::test]
 async fn the_review_screen_lists_the_files_and_downloads_the_zip_for_reviewers_only() {
     for (backend, store) in stores("pkg-console").await {
@@ -775,7 +758,7 @@ async fn the_review_screen_lists_the_files_and_downloads_the_zip_for_reviewers_o
         let screen = format!("/console/superapps/sa1/review/{rid}");
         let download = format!("/console/releases/{rid}/package");
         for who in ["sa_admin", "review"] {
-            let mut b = console_as(&h, who).await;
+            let mut b = signed_in(&h, who).await;
             let p = b.get(&screen).await;
             assert_eq!(p.status, StatusCode::OK, "[{backend}] {who}");
             assert!(p.has("id=\"package-files\""), "{who}: {}", p.text);
@@ -797,7 +780,7 @@ async fn the_review_screen_lists_the_files_and_downloads_the_zip_for_reviewers_o
         // link, and may not download; other teams' developers and other
         // superapps' administrators get neither.
         for who in ["senior", "dev2", "sa2_admin", "dev"] {
-            let mut b = console_as(&h, who).await;
+            let mut b = signed_in(&h, who).await;
             let p = b.get(&screen).await;
             assert!(
                 !p.has("package-files") && !p.has(&download),
@@ -832,7 +815,7 @@ async fn the_console_upload_form_names_the_refused_entry_and_the_unbound_app() {
             201,
         )
         .await;
-        let mut b = console_as(&h, "dev").await;
+        let mut b = signed_in(&h, "dev").await;
         let upload = |app: &str| format!("/console/apps/{app}/versions");
         let csrf = b.get(&upload("mp1")).await.csrf();
         let fields = [

@@ -12,6 +12,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use tower::ServiceExt;
 
+use crate::common::Harness;
+
 /// The origin of the state's default public URL.
 pub const ORIGIN: &str = "http://127.0.0.1:8080";
 
@@ -211,3 +213,22 @@ impl Browser {
 
 /// A password good enough for the console.
 pub const PW: &str = "correct horse battery";
+
+/// The code of a new invite of `account`, issued by the platform admin
+/// (the link the API answers carries it after `#`, never in the query).
+pub async fn invite(h: &Harness, account: &str) -> String {
+    let path = format!("/api/v1/accounts/{account}/invites");
+    let b = h.ok("admin", "POST", &path, None, 201).await;
+    let code = b["code"].as_str().unwrap().to_owned();
+    let url = b["url"].as_str().unwrap();
+    assert!(url.ends_with(&format!("/console/invite#{code}")), "{url}");
+    code
+}
+
+/// A browser signed in as `account`: a new invite redeemed with [`PW`].
+pub async fn signed_in(h: &Harness, account: &str) -> Browser {
+    let mut b = Browser::new(h.router.clone());
+    let p = b.redeem(&invite(h, account).await, PW).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{account}: {}", p.text);
+    b
+}
