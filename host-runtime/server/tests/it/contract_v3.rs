@@ -11,7 +11,7 @@ use crate::console_kit;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use common::{stores, Harness, T0};
-use console_kit::{Browser, PW};
+use console_kit::signed_in;
 use guard_core::{CheckKind, DenyCode};
 use serde_json::{json, Value};
 
@@ -488,20 +488,7 @@ async fn the_console_shows_every_list_the_media_switch_and_the_groups() {
             201,
         )
         .await;
-        let code = h
-            .ok(
-                "admin",
-                "POST",
-                "/api/v1/accounts/sa_admin/invites",
-                None,
-                201,
-            )
-            .await["code"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let mut b = Browser::new(h.router.clone());
-        b.redeem(&code, PW).await;
+        let mut b = signed_in(&h, "sa_admin").await;
         let p = b.get("/console/superapps/sa1/control?app=mp1").await;
         assert_eq!(p.status, 200, "[{backend}] {}", p.text);
         for shown in [

@@ -16,10 +16,10 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
 use common::{stores, Harness, Resp};
-use console_kit::{Browser, PW};
+use console_kit::signed_in;
 use guard_server::reports::rate::Rate;
 use guard_server::Limits;
-use serde_json::{json, Value};
+use serde_json::json;
 use tower::ServiceExt;
 
 async fn with_authorization(h: &Harness, value: &str) -> StatusCode {
@@ -75,17 +75,7 @@ async fn a_session_cookie_opens_no_api_and_a_bearer_token_no_console() {
     for (backend, store) in stores("credentials-mixed").await {
         let mut h = Harness::new(backend, store).await;
         h.world().await;
-        let invite: Value = h
-            .ok(
-                "admin",
-                "POST",
-                "/api/v1/accounts/sa_admin/invites",
-                None,
-                201,
-            )
-            .await;
-        let mut b = Browser::new(h.router.clone());
-        b.redeem(invite["code"].as_str().unwrap(), PW).await;
+        let mut b = signed_in(&h, "sa_admin").await;
         let cookie = b.cookie.clone().expect("signed in");
         // The session works where it belongs: the console's front door sends
         // it to its first page, which answers.

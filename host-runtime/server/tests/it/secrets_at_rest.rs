@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use common::{both_stores, stores, Harness, SECRET, SECRET2};
-use console_kit::{Browser, PW};
+use console_kit::{signed_in, Browser, PW};
 use guard_server::distribution::secrets::{openid_secret, seal_stored, MIGRATION};
 use guard_server::store::{Backend, Store};
 use guard_server::util::hmac_hex;
@@ -171,14 +171,7 @@ async fn get_failing(h: &Harness, path: &str, who: &str) -> (StatusCode, String)
 
 /// `dev` signs in to the console: the browser and its forms' CSRF token.
 async fn console(h: &Harness) -> (Browser, String) {
-    let code = h
-        .ok("admin", "POST", "/api/v1/accounts/dev/invites", None, 201)
-        .await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut b = Browser::new(h.router.clone());
-    assert_eq!(b.redeem(&code, PW).await.status, StatusCode::SEE_OTHER);
+    let mut b = signed_in(h, "dev").await;
     let mut p = b.get("/console/").await;
     while p.status == StatusCode::SEE_OTHER {
         let to = p.location().to_owned();
