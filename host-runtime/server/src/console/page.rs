@@ -397,11 +397,6 @@ pub fn humane(message: &str) -> String {
     out
 }
 
-/// The HTTP status a refused form is re-rendered with: the API's.
-pub fn status_of(e: &ApiError) -> StatusCode {
-    e.status()
-}
-
 /// A page of a longer list.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

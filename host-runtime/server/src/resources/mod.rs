@@ -51,12 +51,6 @@ pub fn reply(status: StatusCode, body: Value) -> Res {
     Ok((status, Json(body)).into_response())
 }
 
-/// `body` with the version the change produced.
-pub fn with_version(mut body: Value, version: i64) -> Value {
-    body["version"] = Value::from(version);
-    body
-}
-
 /// A domain value as JSON (maps sorted, as `json!` writes them).
 ///
 /// # Errors
