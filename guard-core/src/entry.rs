@@ -9,7 +9,7 @@ use thiserror::Error;
 use url::{Host, Url};
 
 use crate::host::{plain_host, plain_port};
-use crate::scheme::Scheme;
+use crate::scheme::{Scheme, DEFAULT_PORT};
 
 /// The schemes `server_domains` entries take.
 pub(crate) const SERVER: &[Scheme] = &[Scheme::Https, Scheme::Wss];
@@ -291,7 +291,7 @@ impl<'a> DomainEntry<'a> {
                 (
                     scheme,
                     domain,
-                    parsed.port_or_known_default().unwrap_or(443),
+                    parsed.port_or_known_default().unwrap_or(DEFAULT_PORT),
                 )
             }
         };
@@ -435,7 +435,7 @@ fn plain_origin(raw: &str) -> Option<(Scheme, Cow<'_, str>, u16)> {
     let scheme = Scheme::parse_any_case(scheme)?;
     let (host, port) = match rest.find(':') {
         Some(i) => (&rest[..i], plain_port(&rest[i + 1..])?),
-        None => (rest, 443),
+        None => (rest, DEFAULT_PORT),
     };
     Some((scheme, plain_host(host, true)?, port))
 }
@@ -454,7 +454,7 @@ impl fmt::Display for DomainEntry<'_> {
             f.write_str("*.")?;
         }
         f.write_str(&self.host)?;
-        if self.port != 443 {
+        if self.port != DEFAULT_PORT {
             write!(f, ":{}", self.port)?;
         }
         Ok(())

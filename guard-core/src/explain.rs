@@ -10,6 +10,7 @@ use crate::guard::{host_port, Check, Guard};
 use crate::limits;
 use crate::redirect::resolve;
 use crate::rules::Because;
+use crate::scheme::DEFAULT_PORT;
 
 /// Which rule decided, and on what (`explain`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -157,8 +158,8 @@ impl Guard {
         let scheme = kind.scheme().as_str();
         let h = host.unwrap_or("");
         let h_trim = h.strip_suffix('.').unwrap_or(h);
-        let p = port.unwrap_or(443);
-        let port_suffix = if p == 443 {
+        let p = port.unwrap_or(DEFAULT_PORT);
+        let port_suffix = if p == DEFAULT_PORT {
             String::new()
         } else {
             format!(":{p}")

@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use crate::scheme::DEFAULT_PORT;
+
 /// The serialised form of `host` (one trailing dot kept, as the parser keeps
 /// it), or `None` when the full parser is needed. `wildcard` admits `*`.
 pub(crate) fn plain_host(host: &str, wildcard: bool) -> Option<Cow<'_, str>> {
@@ -46,7 +48,7 @@ pub(crate) fn plain_host(host: &str, wildcard: bool) -> Option<Cow<'_, str>> {
 /// leading zeros are fine; `None` for anything the fast path should not judge.
 pub(crate) fn plain_port(digits: &str) -> Option<u16> {
     if digits.is_empty() {
-        return Some(443);
+        return Some(DEFAULT_PORT);
     }
     if digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;

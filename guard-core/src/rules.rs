@@ -14,6 +14,7 @@ use crate::guard::Guard;
 use crate::limits;
 use crate::media::{self, MediaTarget};
 use crate::policy::{parse_sha256, Mode};
+use crate::scheme::DEFAULT_PORT;
 use crate::target::{self, Target};
 
 /// Why a rule function decided; small and `Copy` so the hot paths pay nothing.
@@ -533,7 +534,7 @@ fn url_rules<'u>(
         );
     };
     // Rules 6, 7 and 8.
-    let port = target.port.unwrap_or(443);
+    let port = target.port.unwrap_or(DEFAULT_PORT);
     match policy.match_host(rules.index, list, host, port) {
         HostMatch::Exact => (Verdict::ALLOW, Because::Exact, Some(target)),
         HostMatch::Wildcard(at) => (Verdict::ALLOW, Because::Wildcard(at), Some(target)),

@@ -2,6 +2,10 @@
 //! (checked URLs): `https` and `wss`. Beside the host code because both fast
 //! paths (entries and URLs) read the scheme as the WHATWG parser does.
 
+/// The default port of both schemes: a URL or entry without a port means it,
+/// and the serialiser leaves it out.
+pub(crate) const DEFAULT_PORT: u16 = 443;
+
 /// The two schemes a whitelist entry or a checked URL may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Scheme {

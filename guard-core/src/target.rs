@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use url::{Host, Url};
 
 use crate::host::{plain_host, plain_port};
-use crate::scheme::Scheme;
+use crate::scheme::{Scheme, DEFAULT_PORT};
 
 /// The deciding parts of a parsed URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,9 +148,6 @@ fn fast_href<'a>(
     href.push_str(tail);
     Some(Cow::Owned(href))
 }
-
-/// The default port of both fast-path schemes (`https`, `wss`).
-const DEFAULT_PORT: u16 = 443;
 
 /// `n` in decimal without leading zeros, as the serialiser writes a port
 /// (at most five digits deep).
