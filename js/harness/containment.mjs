@@ -290,10 +290,13 @@ export function speciesAttack() {
 }
 
 /**
- * Replaces WasmGuard.prototype methods of the glue module (the same module
- * specifier the bridge imports) with ones that allow everything.
+ * Replaces WasmGuard.prototype methods of a wasm-bindgen glue module with
+ * ones that allow everything. The bridge once imported such a glue next to
+ * the shipped module (and froze it); now the shipped package has none
+ * (`shippedGlue` says whether the attacker found one), so the attacker
+ * takes the tools' glue, which nothing freezes and the bridge never calls.
  */
-export function gluePrototypeAttack(glue) {
+export function gluePrototypeAttack(glue, shippedGlue) {
   const replaced = [];
   const proto = glue.WasmGuard.prototype;
   for (const k of ['checkUrl', 'checkUrlByApp', 'checkApiId', 'checkApiName', 'load']) {
@@ -303,7 +306,7 @@ export function gluePrototypeAttack(glue) {
     } catch { /* frozen */ }
   }
   try { glue.WasmGuard.apiMessage = () => 'ok'; } catch { /* frozen */ }
-  return { restore() {}, report: () => ({ replaced }) };
+  return { restore() {}, report: () => ({ replaced, shippedGlue }) };
 }
 
 /**

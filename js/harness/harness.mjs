@@ -18,7 +18,7 @@
 // guard serve, asks `launch` with the package's version and SHA-256, and
 // hands exactly the bytes it hashed to the mini program's realm.
 import { sync, createGuard } from '/src/index.js';
-import init, { WasmGuard } from '/pkg/guard_wasm.js';
+import init, { WasmGuard } from '/pkg-tools/guard_wasm.js';
 import { unzipSync } from '/fflate/browser.js';
 import { createBaseLibrary, webViewElement } from './base-library.mjs';
 import { startRealm } from './realm.mjs';

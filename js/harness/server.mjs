@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The harness's local server, loopback only. It plays five parts:
-//  - serves the harness page, the bridge (js/src) and the wasm (js/pkg);
+//  - serves the harness page, the bridge (js/src), the wasm (js/pkg) and the
+//    tools' module with its glue (js/pkg-tools: the harness's "Try a call");
 //  - starts the superapp's real server, `guard serve` (the guard-server
 //    binary; its own data directory, port 0), and seeds it with the demo
 //    superapp through its JSON API (seed.mjs); the page's guard syncs from
@@ -33,7 +34,7 @@ import { startGuardServer } from './guard-server.mjs';
 import { seedDemo, client, SUPERAPP } from './seed.mjs';
 
 const JS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const STATIC = { '/harness/': 'harness', '/src/': 'src', '/pkg/': 'pkg', '/fflate/': 'node_modules/fflate/esm' };
+const STATIC = { '/harness/': 'harness', '/src/': 'src', '/pkg/': 'pkg', '/pkg-tools/': 'pkg-tools', '/fflate/': 'node_modules/fflate/esm' };
 const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript', '.cjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.css': 'text/css', '.png': 'image/png', '.ts': 'text/plain' };
 const NATIVE_KINDS = { request: ['checkRequest', 'request'], upload: ['checkUpload', 'uploadFile'], download: ['checkDownload', 'downloadFile'] };
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);

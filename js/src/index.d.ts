@@ -1,5 +1,6 @@
-// Types of @miniprogram-guard/bridge. The wasm module's own generated types
-// are in ../pkg/guard_wasm.d.ts (built by scripts/build-wasm.sh).
+// Types of @miniprogram-guard/bridge. The shipped module has no JS API of its
+// own (the raw ABI, docs/wasm-host.md); the tools-only façade's generated
+// types are in ../pkg-tools/guard_wasm.d.ts (built by scripts/build-wasm.sh).
 
 /** A deny code of docs/policy.md §3.4. */
 export type DenyCode =

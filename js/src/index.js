@@ -18,7 +18,7 @@
 // The modules, each one concept, importing only downward:
 //   safe.js        captured intrinsics and helpers built on them alone
 //   raw.js         the raw wasm ABI driver; native.js the native back end's
-//   module.js      the guard module's bytes, compiled once; the glue frozen
+//   module.js      the guard module's bytes, compiled once (no JS glue)
 //   typings.js     call shapes of every API and interface (generated)
 //   doors.js       the door table: which argument of which API is a target
 //   not-targets.js the typings' sites that are no door, and why (tests only)

@@ -1,27 +1,14 @@
 // The guard module: its bytes found and compiled once (each guard then
-// instantiates its own instance, ./raw.js), and the wasm-bindgen glue frozen.
+// instantiates its own instance, ./raw.js).
 //
-// The glue (../pkg/guard_wasm.js) stays for trusted JS (tests use
-// WasmGuard.decide as their oracle, the harness WasmGuard.explain), but code
-// that imports the same module specifier must not be able to change what it
-// answers: its classes and functions are frozen when the bridge is
-// evaluated. It is imported only where WebAssembly exists: its own
-// evaluation needs TextEncoder and TextDecoder, which a bare JavaScriptCore
-// (no WebAssembly, a native back end instead) lacks too.
+// The bridge imports no JS glue: the shipped module (../pkg/guard_wasm_bg.wasm)
+// has the raw ABI alone and no imports (decision 590). The wasm-bindgen
+// façade (WasmGuard, decide, explain) and its glue are a second, tools-only
+// module in ../pkg-tools/, which the tests and the harness import
+// themselves; nothing a mini program's realm shares loads it.
 
-import { compile, HAS_WASM } from './raw.js';
-import { ownKeys, freeze, ErrorCtor } from './safe.js';
-
-const glue = HAS_WASM ? await import('../pkg/guard_wasm.js') : null;
-if (glue !== null) {
-  for (const k of ownKeys(glue)) {
-    const v = glue[k];
-    if (typeof v === 'function') {
-      if (v.prototype !== undefined && v.prototype !== null) freeze(v.prototype);
-      freeze(v);
-    }
-  }
-}
+import { compile } from './raw.js';
+import { ErrorCtor } from './safe.js';
 
 /** Why a guard cannot exist here without a native back end. */
 export const NO_WASM = 'this JS engine has no WebAssembly: createGuard needs `native`, the base library\'s synchronous JS-to-native call '
@@ -50,7 +37,7 @@ async function defaultBytes() {
 
 /**
  * The compiled module for `source` (bytes, a compiled module, a URL), or
- * the default one next to the glue, compiled once. Start-up only.
+ * the default one (../pkg/guard_wasm_bg.wasm), compiled once. Start-up only.
  */
 export function moduleFor(source) {
   if (source !== undefined) return bytesOf(source).then(compile);

@@ -2,7 +2,8 @@
 // guard-wasm/src/raw_abi.rs (docs/wasm-host.md): integers in and out, strings
 // through the module's input buffer, text back through its output buffer.
 //
-// Why not the wasm-bindgen glue (js/pkg/guard_wasm.js): the glue reads
+// Why not a wasm-bindgen glue (the tools-only js/pkg-tools/guard_wasm.js; the
+// shipped module has none, decision 590): such a glue reads
 // built-ins at call time (Uint8Array.prototype.subarray, which honours
 // Symbol.species through `constructor`; TextEncoder.prototype.encodeInto;
 // String.prototype.charCodeAt/slice; WebAssembly.Memory.prototype.buffer...),

@@ -55,7 +55,11 @@ async function inPage(attack) {
     await page.goto(`${server.url}harness/containment.html`);
     const r = await page.evaluate(async ({ attack, bundle, bundle2, bridgeUrl }) => {
       const bridge = await import(bridgeUrl);
-      const glue = await import('/pkg/guard_wasm.js');
+      // The shipped package has no glue any more (decision 590): the
+      // attacker looks for it, then takes the tools' glue.
+      let shippedGlue = true;
+      try { await import('/pkg/guard_wasm.js'); } catch { shippedGlue = false; }
+      const glue = await import('/pkg-tools/guard_wasm.js');
       const h = await import('/harness/containment.mjs');
       const base = { createGuard: bridge.createGuard, bundle, bundle2 };
       const same = (a, b) => JSON.stringify([a.error, a.out, a.received, a.events]) === JSON.stringify([b.error, b.out, b.received, b.events]);
@@ -73,7 +77,7 @@ async function inPage(attack) {
         }
         return { targets: targets.length, mismatches, hitsSeen };
       }
-      const attacks = { species: h.speciesAttack, 'glue-prototype': () => h.gluePrototypeAttack(glue), push: h.pushAttack, planted: h.plantedAttack };
+      const attacks = { species: h.speciesAttack, 'glue-prototype': () => h.gluePrototypeAttack(glue, shippedGlue), push: h.pushAttack, planted: h.plantedAttack };
       const r = await h.run({ ...base, attack: attacks[attack] });
       return { same: same(r, baseline), attack: r.attack, error: r.error, baselineEvents: baseline.events.length };
     }, { attack, bundle, bundle2, bridgeUrl: BRIDGE });
@@ -105,10 +109,13 @@ test('Chromium: Symbol.species via Uint8Array.prototype.constructor gets no buff
   assert.equal(r.same, true);
 });
 
-test('Chromium: WasmGuard.prototype of /pkg/guard_wasm.js cannot be replaced', async () => {
-  // The attacker imported the glue module and replaced its check methods with allow-all ones.
+test('Chromium: no glue ships at /pkg/guard_wasm.js, and replacing the tools glue\'s WasmGuard.prototype changes nothing', async () => {
+  // The attacker looked for the glue next to the shipped module, then
+  // imported the tools' glue and replaced its check methods with allow-all
+  // ones: they are replaced, and no decision moves (the bridge calls no glue).
   const r = await inPage('glue-prototype');
-  assert.deepEqual(r.attack.replaced, []);
+  assert.equal(r.attack.shippedGlue, false);
+  assert.deepEqual(r.attack.replaced, ['checkUrl', 'checkUrlByApp', 'checkApiId', 'checkApiName', 'load']);
   assert.equal(r.same, true);
 });
 

@@ -1,6 +1,7 @@
 // The static server the browser tests of the bridge load it from: the
-// bridge's sources (`src/`), the built wasm (`pkg/`) and the harness's
-// scenarios (`harness/`) under js/, nothing else, on a loopback port of its
+// bridge's sources (`src/`), the built wasm (`pkg/`), the tools' module
+// with its glue (`pkg-tools/`) and the harness's scenarios (`harness/`)
+// under js/, nothing else, on a loopback port of its
 // own; `/` is an empty page titled `title`. No guard serve is needed.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { join, normalize, extname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const JS_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SERVED = ['src', 'pkg', 'harness'];
+const SERVED = ['src', 'pkg', 'pkg-tools', 'harness'];
 const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 
 /**

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # JS side (idempotent): Debian's chromium for the browser test, the npm
-# packages of js/ (exactly as locked), and the wasm module + ESM bindings in
-# js/pkg/ built from guard-wasm (needs 00-rust.sh's target and CLI).
+# packages of js/ (exactly as locked), and the wasm modules: the
+# shipped module in js/pkg/ and the tools-only one with its glue in js/pkg-tools/
+# built from guard-wasm (needs 00-rust.sh's target and CLI).
 set -euo pipefail
 if [ ! -x /usr/bin/chromium ]; then
   sudo_cmd=""

@@ -36,3 +36,5 @@ else
   cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
 cargo clippy -p guard-wasm --target wasm32-unknown-unknown --locked -- -D warnings
+# The tools-only build with the wasm-bindgen façade (decision 590).
+cargo clippy -p guard-wasm --target wasm32-unknown-unknown --features facade --locked -- -D warnings

@@ -5,7 +5,7 @@
 # through js/ must answer identically; the seed is printed, replay with
 # GUARD_SEED=<n>), the embedding example, and the CLI's `--engine wasm`.
 set -euo pipefail
-# Idempotent: rebuilds js/pkg only when the guard-wasm source changed.
+# Idempotent: rewrites js/pkg (and js/pkg-tools) only when the guard-wasm build changed.
 bash js/scripts/build-wasm.sh
 cargo test --locked -p guard-wasm-host -- --skip generated_calls_agree_in_every_runtime
 # With --show-output the generated-calls agreement prints its seed
