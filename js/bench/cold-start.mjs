@@ -8,6 +8,13 @@
 //
 //   node js/bench/cold-start.mjs [runs]     (default 15)
 //   GUARD_WASM=/tmp/other_bg.wasm node js/bench/cold-start.mjs   (another build)
+//   GUARD_JS=/tmp/old/js node js/bench/cold-start.mjs   (another bridge: its src/ and pkg/)
+//
+// Two more rows, outside the bytes-to-decision clock: importing the bridge
+// (its module graph evaluated; in Node the first read of a lazily loaded
+// built-in such as `fetch` counts here), and, in Chromium, a start from the
+// module's URL (`createGuard({ wasm: url })`: the bridge fetches and
+// compiles it, in a fresh context of its own).
 //
 // Prints the median and the spread per runtime and phase, and the ratio of
 // Chromium to Node measured in the same run. Not a test: nothing asserts timings.
@@ -16,13 +23,14 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, extname, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateKeyPairSync } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { signPolicyEdDsa, publicJwk } from '../src/vectors/sign.mjs';
 
 const JS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.argv[2] ?? 15);
+const BRIDGE_ROOT = process.env.GUARD_JS ?? JS_ROOT;
 const WASM = process.env.GUARD_WASM ?? join(JS_ROOT, 'pkg', 'guard_wasm_bg.wasm');
 const NOW = Math.floor(Date.now() / 1000);
 
@@ -68,11 +76,13 @@ function stats(xs) {
 // ---- Node: a fresh process per run.
 const child = `
   import { readFileSync } from 'node:fs';
-  import { createGuard } from ${JSON.stringify(new URL('../src/index.js', import.meta.url).href)};
+  const ti = performance.now();
+  const { createGuard } = await import(${JSON.stringify(pathToFileURL(join(BRIDGE_ROOT, 'src', 'index.js')).href)});
+  const imported = performance.now() - ti;
   const { keys, bundle, now } = JSON.parse(process.argv[1]);
   const bytes = readFileSync(${JSON.stringify(WASM)});
   const ms = await (async () => { ${MEASURE} })();
-  console.log(JSON.stringify(ms));
+  console.log(JSON.stringify([...ms, imported]));
 `;
 const node = [];
 for (let i = 0; i < RUNS; i++) {
@@ -90,7 +100,7 @@ const server = createServer(async (req, res) => {
   const rel = normalize(decodeURIComponent(path)).replace(/^[/\\]+/, '');
   if (rel.startsWith('..') || rel.includes(`${sep}..`) || !(rel.startsWith('src') || rel.startsWith('pkg'))) { res.writeHead(404); res.end(); return; }
   try {
-    const body = await readFile(join(JS_ROOT, rel));
+    const body = await readFile(join(BRIDGE_ROOT, rel));
     res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
     res.end(body);
   } catch { res.writeHead(404); res.end(); }
@@ -111,24 +121,40 @@ try {
     await page.goto(`${origin}/`);
     // The bytes are fetched before the clock starts, as Node reads its file first.
     chrome.push(await page.evaluate(async ({ keys, bundle, now, measure }) => {
+      const ti = performance.now();
       const { createGuard } = await import('/src/index.js');
+      const imported = performance.now() - ti;
       const bytes = new Uint8Array(await (await fetch('/guard.wasm')).arrayBuffer());
       const run = new Function('createGuard', 'keys', 'bundle', 'now', 'bytes', `return (async () => { ${measure} })();`);
-      return run(createGuard, keys, bundle, now, bytes);
+      return [...await run(createGuard, keys, bundle, now, bytes), imported];
     }, { keys, bundle, now: NOW, measure: MEASURE }));
     await context.close();
+    // From the URL: the bridge fetches and compiles the module itself.
+    const urlContext = await browser.newContext();
+    const urlPage = await urlContext.newPage();
+    await urlPage.goto(`${origin}/`);
+    chrome.at(-1).push(await urlPage.evaluate(async ({ keys, bundle, now }) => {
+      const { createGuard } = await import('/src/index.js');
+      const t0 = performance.now();
+      const guard = await createGuard({ keys, wasm: '/guard.wasm' });
+      if (guard.load(bundle, { now }).code !== 'ok' || guard.checkApi('mp_shop', 'getLocation', { now }).allow) throw new Error('url start');
+      return performance.now() - t0;
+    }, { keys, bundle, now: NOW }));
+    await urlContext.close();
   }
 } finally {
   await browser.close();
   server.close();
 }
 
-const PHASES = ['from bytes to the first decision', 'compile', 'create (instantiate, key set)', 'load (verify, parse)', 'first check', 'another guard, same module (create, load, check)'];
+const PHASES = ['from bytes to the first decision', 'compile', 'create (instantiate, key set)', 'load (verify, parse)', 'first check', 'another guard, same module (create, load, check)',
+  'import the bridge (outside the clock)', 'from the URL to the first decision (Chromium, fresh context)'];
 const n = PHASES.map((_, i) => stats(node.map((r) => r[i])));
 const c = PHASES.map((_, i) => stats(chrome.map((r) => r[i])));
-const ms = (x) => x.toFixed(2);
-console.log(`${os.cpus()[0]?.model ?? 'unknown cpu'} (${os.cpus().length} cpus), node ${process.version}, ${chromeVersion}, ${RUNS} runs each, ${WASM}`);
+const ms = (x) => (x === undefined ? '–' : x.toFixed(2));
+const cell = (x) => (x.median === undefined ? '–' : `${ms(x.median)} (${ms(x.min)}–${ms(x.max)})`);
+console.log(`${os.cpus()[0]?.model ?? 'unknown cpu'} (${os.cpus().length} cpus), node ${process.version}, ${chromeVersion}, ${RUNS} runs each, ${WASM}, bridge ${BRIDGE_ROOT}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log('| phase | Node median ms (min–max) | Chromium median ms (min–max) |');
 console.log('|---|---:|---:|');
-PHASES.forEach((p, i) => console.log(`| ${p} | ${ms(n[i].median)} (${ms(n[i].min)}–${ms(n[i].max)}) | ${ms(c[i].median)} (${ms(c[i].min)}–${ms(c[i].max)}) |`));
+PHASES.forEach((p, i) => console.log(`| ${p} | ${cell(n[i])} | ${cell(c[i])} |`));
 console.log(`Chromium / Node (medians of the total, same run): ${(c[0].median / n[0].median).toFixed(2)}×`);

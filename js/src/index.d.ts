@@ -225,7 +225,7 @@ export interface CreateGuardOptions {
   secret?: string;
   /** Ed25519 public keys (EdDSA bundles by `kid`, contract v2). Without `roots`, at least one of `secret`/`keys`. */
   keys?: Ed25519PublicJwk[];
-  /** The module (bytes, compiled module or URL); defaults to ../pkg/guard_wasm_bg.wasm. */
+  /** The module (bytes, compiled module or URL: one served as application/wasm is compiled while it downloads); defaults to ../pkg/guard_wasm_bg.wasm. */
   wasm?: BufferSource | WebAssembly.Module | URL | string;
   /**
    * A native back end instead of the wasm module (required where the engine

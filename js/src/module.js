@@ -7,7 +7,7 @@
 // module in ../pkg-tools/, which the tests and the harness import
 // themselves; nothing a mini program's realm shares loads it.
 
-import { compile } from './raw.js';
+import { compile, compileStreaming, CAN_STREAM } from './raw.js';
 import { ErrorCtor } from './safe.js';
 
 /** Why a guard cannot exist here without a native back end. */
@@ -16,23 +16,41 @@ export const NO_WASM = 'this JS engine has no WebAssembly: createGuard needs `na
 
 let defaultModule = null;
 
-async function bytesOf(source) {
-  if (typeof source === 'string' || source instanceof URL) {
-    const res = await fetch(source);
-    if (!res.ok) throw new ErrorCtor(`cannot fetch the guard module: ${res.status}`);
-    return res.arrayBuffer();
-  }
-  return source;
+/**
+ * Whether a response's Content-Type is exactly `application/wasm`:
+ * compileStreaming refuses anything else (Node even with parameters or in
+ * upper case), and such a module is then compiled from its body.
+ */
+function isWasm(response) {
+  return response.headers.get('content-type') === 'application/wasm';
 }
 
-async function defaultBytes() {
+/**
+ * The compiled module at a URL: compiled while it downloads when the realm
+ * can and the server says `application/wasm` (decision 591); otherwise from
+ * the whole body, as before.
+ */
+async function compileUrl(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new ErrorCtor(`cannot fetch the guard module: ${res.status}`);
+  if (CAN_STREAM && isWasm(res)) return compileStreaming(res);
+  return compile(await res.arrayBuffer());
+}
+
+/** The compiled module for bytes, a compiled module or a URL. */
+function compileSource(source) {
+  if (typeof source === 'string' || source instanceof URL) return compileUrl(source);
+  return compile(source);
+}
+
+async function defaultModuleOf() {
   const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
   const url = new URL('../pkg/guard_wasm_bg.wasm', import.meta.url);
   if (isNode) {
     const { readFileSync } = await import('node:fs');
-    return readFileSync(url);
+    return compile(readFileSync(url));
   }
-  return bytesOf(url);
+  return compileUrl(url);
 }
 
 /**
@@ -40,9 +58,9 @@ async function defaultBytes() {
  * the default one (../pkg/guard_wasm_bg.wasm), compiled once. Start-up only.
  */
 export function moduleFor(source) {
-  if (source !== undefined) return bytesOf(source).then(compile);
+  if (source !== undefined) return compileSource(source);
   if (defaultModule === null) {
-    defaultModule = defaultBytes().then(compile);
+    defaultModule = defaultModuleOf();
     defaultModule.catch(() => { defaultModule = null; });
   }
   return defaultModule;

@@ -41,6 +41,7 @@ const WAModule = HAS_WASM ? WA.Module : undefined;
 const WAInstance = HAS_WASM ? WA.Instance : undefined;
 const waInstantiate = HAS_WASM ? WA.instantiate : undefined;
 const waCompile = HAS_WASM ? WA.compile : undefined;
+const waCompileStreaming = HAS_WASM && typeof WA.compileStreaming === 'function' ? WA.compileStreaming : undefined;
 const moduleImports = HAS_WASM ? WA.Module.imports : undefined;
 const instanceExports = HAS_WASM ? getOwnPropertyDescriptor(WA.Instance.prototype, 'exports').get : undefined;
 const memoryBuffer = HAS_WASM ? getOwnPropertyDescriptor(WA.Memory.prototype, 'buffer').get : undefined;
@@ -69,6 +70,20 @@ export const ABI_VERSION = 4;
 export async function compile(source) {
   if (source instanceof WAModule) return source;
   return waCompile(source);
+}
+
+/** Whether this realm compiles a fetch Response as it arrives (WebAssembly.compileStreaming). */
+export const CAN_STREAM = waCompileStreaming !== undefined;
+
+/**
+ * Compiles a fetch Response served as `application/wasm` while its body
+ * arrives: the engine validates (and, eagerly or lazily, compiles) each
+ * part as it comes instead of after a copy of the whole body, and a
+ * browser may keep the compiled code in its cache for the next start.
+ * Start-up only.
+ */
+export async function compileStreaming(response) {
+  return waCompileStreaming(response);
 }
 
 function trap() {
