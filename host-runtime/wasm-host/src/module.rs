@@ -164,8 +164,9 @@ impl WasmModule {
         WasmModule::build(&bytes, options, Some(path.to_owned()))
     }
 
-    /// Compiles module bytes, stubs every import as a trap (the JS glue that
-    /// wasm-bindgen expects; the raw ABI never calls it) and checks the raw ABI.
+    /// Compiles module bytes, stubs every import as a trap (the shipped module
+    /// has none, decision 590; the tools' build with the wasm-bindgen façade
+    /// imports its JS glue, which the raw ABI never calls) and checks the raw ABI.
     ///
     /// # Errors
     ///
