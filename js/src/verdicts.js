@@ -3,7 +3,7 @@
 // ./native.js) so that no name, errno or number is spelled in JS, and the
 // decision objects built from a verdict.
 
-import { freeze, create, TypeErrorCtor } from './safe.js';
+import { freeze, create, shaped, TypeErrorCtor } from './safe.js';
 
 /** The check kinds by name (guard-core's CheckKind::as_str). */
 const KIND_NAMES = freeze(['api', 'request', 'upload', 'download', 'socket', 'webview', 'launch', 'tcp', 'udp', 'media']);
@@ -74,9 +74,8 @@ export function readTables(core) {
     return freeze(withHref ? { allow: true, code, message, reported: true, errno, href } : { allow: true, code, message, reported: true, errno });
   }
 
-  return freeze({
-    __proto__: null,
+  return freeze(shaped({
     REPORT, CODE_MASK, CODE_NAMES, ERRNOS, LOAD_NAMES, KIND, FAIL_CLOSED, MALFORMED,
     verdictOf, allows, codeOf, errnoOf, loadName, decisionObject,
-  });
+  }));
 }
