@@ -590,7 +590,8 @@ pub extern "C" fn guard_check_url(kind: u32, app_len: u32, url_len: u32, now: i6
 }
 
 /// [`guard_check_url`] by app handle (from [`guard_app_handle`]): the URL is
-/// `input[0..url_len]`. What the JS bridge calls on every URL check.
+/// `input[0..url_len]`. The JS bridge calls it on every URL check, through
+/// [`guard_check_url_href`].
 #[no_mangle]
 pub extern "C" fn guard_check_url_handle(kind: u32, app: u32, url_len: u32, now: i64) -> i32 {
     with_state(ERR_BUSY, |s| {
