@@ -162,9 +162,14 @@ export async function open(module) {
   }
 
   // The href of the last URL check as guard_check_url_href told it (see
-  // href()). Every call that may change the module's href resets it: each
-  // writes an input buffer through put(), except checkApi.
+  // href()). Every call that may change the module's href resets it: those
+  // that write an input buffer in put(), the others through forget().
   let hrefField = HREF_UNKNOWN;
+  /** Answers `x` after a module call that cleared the module's href. */
+  const forget = (x) => {
+    hrefField = HREF_UNKNOWN;
+    return x;
+  };
 
   // The view put() wrote the last single string through: a buffer asked in
   // a multiple of INPUT_STEP is mostly at the same address as the last one,
@@ -256,7 +261,7 @@ export async function open(module) {
     },
     /** The LoadCode number; the bundle's size is checked before any copy. */
     load(bundle, t) {
-      if (bundle.length > MAX_BUNDLE) return gTooLarge(bundle.length >>> 0);
+      if (bundle.length > MAX_BUNDLE) return forget(gTooLarge(bundle.length >>> 0));
       if (!put(bundle, undefined, MAX_BUNDLE)) return gTooLarge(bundle.length >>> 0);
       return gLoad(lens[0], big(t));
     },
@@ -266,7 +271,7 @@ export async function open(module) {
       return gLoadKeys(lens[0], big(t));
     },
     /** Contract v3: the signed state's JSON ('' for a guard without roots), null on misuse. */
-    signedState: () => text(gSignedState()),
+    signedState: () => forget(text(gSignedState())),
     /** Contract v3: restores a signed state; the LoadCode number (0 restored, message says why not). */
     restoreState(json, t) {
       if (!put(json, undefined, MAX_STATE)) return -4;
@@ -280,10 +285,7 @@ export async function open(module) {
       if (app.length > 4096 || !put(app, undefined, 4096)) return -2;
       return gAppHandle(lens[0]);
     },
-    checkApi(app, api, t) {
-      hrefField = HREF_UNKNOWN;
-      return gCheckApi(app, api, big(t));
-    },
+    checkApi: (app, api, t) => forget(gCheckApi(app, api, big(t))),
     checkApiName(app, name, t) {
       if (!put(app, name, MAX_URL)) return -4;
       return gCheckApiName(lens[0], lens[1], big(t));
@@ -362,11 +364,11 @@ export async function open(module) {
     },
     reportBit: () => gReportBit(),
     /** The JSON of the drained report log (guard-core report::Batch). */
-    takeReports: (t) => text(gTakeReports(big(t))) ?? '{"reports":[],"dropped":0}',
+    takeReports: (t) => forget(text(gTakeReports(big(t)))) ?? '{"reports":[],"dropped":0}',
     /** Puts the last taken batch back (its send failed). */
-    requeueReports: (t) => gRequeueReports(big(t)),
+    requeueReports: (t) => forget(gRequeueReports(big(t))),
     /** The floor's JSON, '' when nothing was accepted, null on misuse. */
-    floor: () => text(gFloor()),
+    floor: () => forget(text(gFloor())),
     /** 0 restored, 1 refused (message says why), negative misuse. */
     restoreFloor(json) {
       if (!put(json, undefined, 4096)) return -4;

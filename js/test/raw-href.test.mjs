@@ -48,6 +48,12 @@ test('no href outlives its check: another check or input in between leaves none'
     assert.equal(d.checkUrl(kind, app, url, NOW), 0);
     assert.equal(d.messageFor('request'), 'request:ok');
     assert.equal(d.href(), null, `${url} then a message`);
+    for (const [what, call] of [['the report log taken', () => d.takeReports(NOW)], ['the floor read', () => d.floor()],
+      ['the log put back', () => d.requeueReports(NOW)], ['a bundle refused unread', () => d.load('x'.repeat(d.MAX_BUNDLE + 1), NOW)]]) {
+      assert.equal(d.checkUrl(kind, app, url, NOW), 0);
+      call();
+      assert.equal(d.href(), null, `${url} then ${what}`);
+    }
   }
   assert.equal(d.codeName(d.checkUrl(kind, app, 'not a url', NOW), false), 'invalid_url');
   assert.equal(d.href(), null);
