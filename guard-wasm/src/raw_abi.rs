@@ -590,7 +590,8 @@ pub extern "C" fn guard_check_url(kind: u32, app_len: u32, url_len: u32, now: i6
 }
 
 /// [`guard_check_url`] by app handle (from [`guard_app_handle`]): the URL is
-/// `input[0..url_len]`. What the JS bridge calls on every URL check.
+/// `input[0..url_len]`. The JS bridge calls it on every URL check, through
+/// [`guard_check_url_href`].
 #[no_mangle]
 pub extern "C" fn guard_check_url_handle(kind: u32, app: u32, url_len: u32, now: i64) -> i32 {
     with_state(ERR_BUSY, |s| {
@@ -764,6 +765,76 @@ pub extern "C" fn guard_href_is_input(start: u32, len: u32) -> i32 {
             i32::from(usize::try_from(start) == Ok(a) && usize::try_from(len) == Ok(n))
         }
         Href::None | Href::Owned(_) => 0,
+    })
+}
+
+/// The href field of [`guard_check_url_href`]'s answer, above the verdict
+/// byte: bits 8 to 30 (an `i32` that stays positive).
+const HREF_SHIFT: u32 = 8;
+/// No href (the URL did not parse).
+const HREF_NONE: i32 = 0;
+/// The href is exactly the URL the call was given, `input[0..url_len]`.
+const HREF_INPUT: i32 = 1;
+/// The href is another string longer than the field can say: read it with
+/// [`guard_href`].
+const HREF_ASK: i32 = (1 << (31 - HREF_SHIFT)) - 1;
+
+/// The href field for the href of the last check of `input[0..url_len]`:
+/// [`HREF_NONE`], [`HREF_INPUT`], or `2 + len` for another string of
+/// `len` bytes ([`HREF_ASK`] when that does not fit).
+fn href_field(href: &Href, url_len: u32) -> i32 {
+    let other = |len: usize| {
+        i32::try_from(len)
+            .ok()
+            .and_then(|n| n.checked_add(2))
+            .filter(|f| *f < HREF_ASK)
+            .unwrap_or(HREF_ASK)
+    };
+    match href {
+        Href::None => HREF_NONE,
+        Href::Input(0, n) if usize::try_from(url_len) == Ok(*n) => HREF_INPUT,
+        Href::Input(_, n) => other(*n),
+        Href::Owned(h) => other(h.len()),
+    }
+}
+
+/// [`guard_check_url_handle`] answering the href with the verdict: what the
+/// JS bridge calls on every URL check, one call where it made two (the
+/// check, then [`guard_href_is_input`]) and, when guard-core wrote the href
+/// (`HTTPS://API.example:443/`), no `BigInt` (the packed `i64` of
+/// [`guard_href`]). A negative answer is ABI misuse as there; otherwise
+/// `verdict | field << 8`, the verdict byte in the low 8 bits and the
+/// href field above it: `0` no href, `1` the href is exactly
+/// `input[0..url_len]`, `2 + len` another string of `len` bytes that
+/// [`guard_href_at`] locates, and `0x7f_ffff` another string to read with
+/// [`guard_href`].
+#[no_mangle]
+pub extern "C" fn guard_check_url_href(kind: u32, app: u32, url_len: u32, now: i64) -> i32 {
+    let verdict = guard_check_url_handle(kind, app, url_len, now);
+    if verdict < 0 {
+        return verdict;
+    }
+    with_state(ERR_BUSY, |s| {
+        verdict | (href_field(&s.href, url_len) << HREF_SHIFT)
+    })
+}
+
+/// The address of the href of the last URL check (its length is in
+/// [`guard_check_url_href`]'s answer), valid until the next call; `0` when
+/// there is none or the state is busy (no allocation is at address 0).
+#[no_mangle]
+pub extern "C" fn guard_href_at() -> u32 {
+    with_state(0, |s| {
+        let bytes = match &s.href {
+            Href::None => return 0,
+            Href::Input(start, len) => match s.input.get(*start..start + len) {
+                Some(bytes) => bytes,
+                None => return 0,
+            },
+            Href::Owned(h) => h.as_bytes(),
+        };
+        // wasm32 addresses are 32 bits; the cast is the ABI's pointer type.
+        bytes.as_ptr() as usize as u32
     })
 }
 
@@ -1156,6 +1227,74 @@ mod tests {
         put(b"x");
         assert_eq!(guard_href(), i64::from(ERR_BAD_INPUT));
         assert_eq!(guard_href_is_input(0, 1), 0);
+    }
+
+    /// The text `guard_href_at` locates, `len` bytes.
+    fn href_at(len: usize) -> String {
+        let at = guard_href_at() as usize;
+        assert_ne!(at, 0);
+        STATE.with(|s| {
+            let s = s.borrow();
+            let bytes = match &s.href {
+                Href::Input(start, n) => &s.input[*start..start + n],
+                Href::Owned(h) => h.as_bytes(),
+                Href::None => panic!("no href"),
+            };
+            // The ABI's address is 32 bits (this test runs natively too).
+            assert_eq!(bytes.as_ptr() as usize as u32 as usize, at);
+            String::from_utf8(bytes[..len].to_vec()).unwrap()
+        })
+    }
+
+    #[test]
+    fn check_url_href_answers_the_verdict_and_the_href_in_one_call() {
+        let policy = br#"{"schema":1,"superapp_id":"d","version":1,"issued_at":0,
+          "apps":[{"app_id":"mp","kind":"mini_program","control":{"server_domains":true},
+                   "server_domains":["https://api.example"]}]}"#;
+        let key = guard_core::SecretKey::new(SECRET).unwrap();
+        let n = put(SECRET.as_bytes());
+        assert_eq!(guard_new(n), 0);
+        let n = put(guard_core::bundle::sign(policy, &key).as_bytes());
+        assert_eq!(guard_load(n, 100), 0);
+        let n = put(b"mp");
+        let app = guard_app_handle(n) as u32;
+        // Already its own serialisation: the href is the input.
+        let n = put(b"https://api.example/x");
+        assert_eq!(guard_check_url_href(1, app, n, 100), HREF_INPUT << 8);
+        // Written by guard-core: its length, and where it is.
+        let n = put(b"HTTPS://API.example:443/x");
+        let a = guard_check_url_href(1, app, n, 100);
+        assert_eq!(a & 0xff, 0);
+        assert_eq!(a >> 8, 2 + 21);
+        assert_eq!(href_at(21), "https://api.example/x");
+        assert_eq!(href(), "https://api.example/x", "guard_href agrees");
+        // The same length as the input, and still not the input.
+        let n = put(b"HTTPS://api.example/x");
+        let a = guard_check_url_href(1, app, n, 100);
+        assert_eq!(a >> 8, 2 + 21, "never claimed to be the input");
+        assert_eq!(href_at(21), "https://api.example/x");
+        // Denied: the verdict byte (the href of a URL that parsed is told
+        // as guard_href tells it, and handed on by no one).
+        let n = put(b"https://evil.example/");
+        let a = guard_check_url_href(1, app, n, 100);
+        assert_eq!(a & 0xff, DenyCode::DomainNotWhitelisted as i32);
+        assert_eq!(a >> 8, HREF_INPUT);
+        // Not parsed: no href at all.
+        let n = put(b"not a url");
+        assert_eq!(
+            guard_check_url_href(1, app, n, 100),
+            DenyCode::InvalidUrl as i32
+        );
+        assert_eq!(guard_href_at(), 0);
+        // Misuse is answered as guard_check_url_handle answers it.
+        assert_eq!(guard_check_url_href(0, app, n, 100), ERR_BAD_INPUT);
+        assert_eq!(guard_check_url_href(1, app, n + 1, 100), ERR_BAD_INPUT);
+        // An href the field cannot hold is read with guard_href.
+        assert_eq!(href_field(&Href::Owned("x".repeat(1 << 23)), 1), HREF_ASK);
+        assert_eq!(href_field(&Href::Input(0, 5), 5), HREF_INPUT);
+        assert_eq!(href_field(&Href::Input(0, 5), 6), 2 + 5);
+        assert_eq!(href_field(&Href::Input(1, 5), 6), 2 + 5);
+        assert_eq!(href_field(&Href::None, 0), HREF_NONE);
     }
 
     #[test]

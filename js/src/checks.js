@@ -2,7 +2,7 @@
 // interned id, URL and raw-socket checks, and the errMsg of each, taken from
 // guard-core right after the check that produced it.
 
-import { create, freeze, ownKeys, floor } from './safe.js';
+import { create, freeze, ownKeys, floor, shaped } from './safe.js';
 
 /**
  * The checks of `core` with `tables` (./verdicts.js). Ids and handles are
@@ -108,9 +108,8 @@ export function createChecks(core, tables) {
     };
   }
 
-  return freeze({
-    __proto__: null,
+  return freeze(shaped({
     apiIdOf, appHandleOf, verdictApi, apiMessage, urlCheck, socketCheck, reset,
     generation: () => generation,
-  });
+  }));
 }

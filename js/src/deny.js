@@ -9,7 +9,7 @@
 // program's handlers run in microtasks of their own, outside any try of the
 // bridge, so what they throw surfaces as the platform's would.
 
-import { defineProperty, freeze, own, ownKeys, queue, later, ErrorCtor } from './safe.js';
+import { defineProperty, freeze, own, ownKeys, queue, later, shaped, ErrorCtor } from './safe.js';
 import { interfaceMethods } from './doors.js';
 import { addListener, removeListener } from './scope.js';
 
@@ -83,7 +83,7 @@ export function createDenials(tables) {
     queue(() => { for (let i = 0; i < list.length; i++) later(list[i], [res]); });
   }
 
-  return freeze({ __proto__: null, deny, fireError });
+  return freeze(shaped({ deny, fireError }));
 }
 
 // A refused WebSocket: the task's onError and onClose listeners, and the

@@ -52,16 +52,28 @@ const decode = HAS_WASM ? TextDecoder.prototype.decode : undefined;
 const U64_MAX = 0xffffffffffffffffn;
 const LOW32 = 0xffffffffn;
 const TWO_64 = 18446744073709551616;
+// guard_check_url_href's href field (bits 8 and up of its answer): none, the
+// URL itself, or 2 + the length of another string (HREF_ASK: too long to
+// say, read it with guard_href).
+const HREF_NONE = 0;
+const HREF_INPUT = 1;
+const HREF_ASK = 0x7fffff;
+// The href field before any URL check, or after a call that may have
+// changed the module's href: ask the module.
+const HREF_UNKNOWN = -1;
+/** Input buffers of one string are asked in multiples of this, so that their view is made once (see put). */
+const INPUT_STEP = 64;
 
 /** The raw ABI exports the bridge needs (ABI_VERSION 4). */
 const NEEDED = objectFreeze([
   'memory', 'guard_abi_version', 'guard_input', 'guard_new', 'guard_load', 'guard_api_id', 'guard_app_handle',
-  'guard_check_api', 'guard_check_api_name', 'guard_check_url', 'guard_check_url_handle', 'guard_message',
+  'guard_check_api', 'guard_check_api_name', 'guard_check_url', 'guard_message',
   'guard_message_for', 'guard_href', 'guard_code_name', 'guard_errno', 'guard_kind', 'guard_report_bit',
   'guard_max_bundle_bytes', 'guard_max_url_bytes', 'guard_load_too_large',
   'guard_check_launch', 'guard_check_socket_target', 'guard_check_redirect',
   'guard_take_reports', 'guard_requeue_reports', 'guard_floor', 'guard_restore_floor',
   'guard_new_config', 'guard_load_keys', 'guard_signed_state', 'guard_restore_state', 'guard_href_is_input',
+  'guard_check_url_href', 'guard_href_at',
 ]);
 
 export const ABI_VERSION = 4;
@@ -124,11 +136,12 @@ export async function open(module) {
   const gCheckApi = x.guard_check_api;
   const gCheckApiName = x.guard_check_api_name;
   const gCheckUrl = x.guard_check_url;
-  const gCheckUrlHandle = x.guard_check_url_handle;
   const gMessage = x.guard_message;
   const gMessageFor = x.guard_message_for;
   const gHref = x.guard_href;
   const gHrefIsInput = x.guard_href_is_input;
+  const gCheckUrlHref = x.guard_check_url_href;
+  const gHrefAt = x.guard_href_at;
   const gCodeName = x.guard_code_name;
   const gErrno = x.guard_errno;
   const gKind = x.guard_kind;
@@ -164,6 +177,34 @@ export async function open(module) {
     return lastBig;
   }
 
+  // The href of the last URL check as guard_check_url_href told it (see
+  // href()). Every call that may change the module's href resets it: those
+  // that write an input buffer in put(), the others through forget().
+  let hrefField = HREF_UNKNOWN;
+  /** Answers `x` after a module call that cleared the module's href. */
+  const forget = (x) => {
+    hrefField = HREF_UNKNOWN;
+    return x;
+  };
+
+  // The view put() wrote the last single string through: a buffer asked in
+  // a multiple of INPUT_STEP is mostly at the same address as the last one,
+  // so its view is made again only when the address, size or memory
+  // changed (a view per call cost more than the write).
+  let view = null;
+  let viewBuffer = null;
+  let viewAt = -1;
+  let viewLen = -1;
+  function viewOf(buffer, at, len) {
+    if (buffer !== viewBuffer || at !== viewAt || len !== viewLen) {
+      view = new U8(buffer, at, len);
+      viewBuffer = buffer;
+      viewAt = at;
+      viewLen = len;
+    }
+    return view;
+  }
+
   // Copies `s`, and `t` and `u` when given, one after the other into a
   // fresh input buffer of at most `limit + 4` bytes per string. Leaves their
   // UTF-8 lengths in `lens`. A string longer than `limit` bytes is cut just
@@ -174,29 +215,45 @@ export async function open(module) {
     return n < limit + 4 ? n : limit + 4;
   };
   function put(s, t, limit, u) {
+    hrefField = HREF_UNKNOWN;
     const capS = cap(s, limit);
     const capT = cap(t, limit);
     const capU = cap(u, limit);
+    lens[0] = 0;
+    lens[1] = 0;
+    lens[2] = 0;
+    if (t === undefined && u === undefined) {
+      // One string (a URL, a name): its buffer rounded up to INPUT_STEP
+      // bytes unless that passes the cut, written through a kept view.
+      const round = capS + INPUT_STEP - 1 - ((capS + INPUT_STEP - 1) % INPUT_STEP);
+      const len = round <= limit + 4 ? round : capS;
+      const at = input(len) >>> 0;
+      if (at === 0 && len !== 0) return false;
+      const buffer = apply(memoryBuffer, memory, []);
+      lens[0] = apply(encodeInto, encoder, [s, viewOf(buffer, at, len)]).written;
+      return true;
+    }
     const at = input(capS + capT + capU) >>> 0;
     if (at === 0 && capS + capT + capU !== 0) return false;
     const buffer = apply(memoryBuffer, memory, []);
     const a = apply(encodeInto, encoder, [s, new U8(buffer, at, capS)]).written;
     lens[0] = a;
-    lens[1] = 0;
-    lens[2] = 0;
     if (t !== undefined) lens[1] = apply(encodeInto, encoder, [t, new U8(buffer, at + a, capT)]).written;
     if (u !== undefined) lens[2] = apply(encodeInto, encoder, [u, new U8(buffer, at + a + lens[1], capU)]).written;
     return true;
   }
 
+  /** `len` bytes of UTF-8 the module holds at `at`, as a string. */
+  function textAt(at, len) {
+    if (len === 0) return '';
+    const buffer = apply(memoryBuffer, memory, []);
+    return apply(decode, decoder, [new U8(buffer, at, len)]);
+  }
+
   /** Text the module packed as (address << 32) | length; null on an ERR_*. */
   function text(packed) {
     if (packed < 0n) return null;
-    const ptr = NumberCtor((packed >> 32n) & LOW32);
-    const len = NumberCtor(packed & LOW32);
-    if (len === 0) return '';
-    const buffer = apply(memoryBuffer, memory, []);
-    return apply(decode, decoder, [new U8(buffer, ptr, len)]);
+    return textAt(NumberCtor((packed >> 32n) & LOW32), NumberCtor(packed & LOW32));
   }
 
   // The URL of the last URL check and where put() wrote it in the input
@@ -220,7 +277,7 @@ export async function open(module) {
     },
     /** The LoadCode number; the bundle's size is checked before any copy. */
     load(bundle, t) {
-      if (bundle.length > MAX_BUNDLE) return gTooLarge(bundle.length >>> 0);
+      if (bundle.length > MAX_BUNDLE) return forget(gTooLarge(bundle.length >>> 0));
       if (!put(bundle, undefined, MAX_BUNDLE)) return gTooLarge(bundle.length >>> 0);
       return gLoad(lens[0], big(t));
     },
@@ -230,7 +287,7 @@ export async function open(module) {
       return gLoadKeys(lens[0], big(t));
     },
     /** Contract v3: the signed state's JSON ('' for a guard without roots), null on misuse. */
-    signedState: () => text(gSignedState()),
+    signedState: () => forget(text(gSignedState())),
     /** Contract v3: restores a signed state; the LoadCode number (0 restored, message says why not). */
     restoreState(json, t) {
       if (!put(json, undefined, MAX_STATE)) return -4;
@@ -244,18 +301,22 @@ export async function open(module) {
       if (app.length > 4096 || !put(app, undefined, 4096)) return -2;
       return gAppHandle(lens[0]);
     },
-    checkApi: (app, api, t) => gCheckApi(app, api, big(t)),
+    checkApi: (app, api, t) => forget(gCheckApi(app, api, big(t))),
     checkApiName(app, name, t) {
       if (!put(app, name, MAX_URL)) return -4;
       return gCheckApiName(lens[0], lens[1], big(t));
     },
+    /** The verdict byte (negative misuse); href() then tells the href without asking the module again. */
     checkUrl(kind, handle, url, t) {
       lastUrl = null;
       if (!put(url, undefined, MAX_URL)) return -4;
+      const a = gCheckUrlHref(kind, handle, lens[0], big(t));
+      if (a < 0) return a;
       lastUrl = url;
       lastUrlAt = 0;
       lastUrlLen = lens[0];
-      return gCheckUrlHandle(kind, handle, lens[0], big(t));
+      hrefField = a >> 8;
+      return a & 0xff;
     },
     /** Contract v3: a media source check by app handle (kind `media` of checkUrl); href() then is what to hand on. */
     checkMedia(handle, url, t) {
@@ -294,6 +355,13 @@ export async function open(module) {
      * question).
      */
     href() {
+      const field = hrefField;
+      if (field === HREF_NONE) return null;
+      if (field === HREF_INPUT && lastUrl !== null) return lastUrl;
+      if (field > HREF_INPUT && field < HREF_ASK) {
+        const at = gHrefAt() >>> 0;
+        if (at !== 0) return textAt(at, field - 2);
+      }
       if (lastUrl !== null && gHrefIsInput(lastUrlAt, lastUrlLen) === 1) return lastUrl;
       const packed = gHref();
       if (packed < 0n) return null;
@@ -312,11 +380,11 @@ export async function open(module) {
     },
     reportBit: () => gReportBit(),
     /** The JSON of the drained report log (guard-core report::Batch). */
-    takeReports: (t) => text(gTakeReports(big(t))) ?? '{"reports":[],"dropped":0}',
+    takeReports: (t) => forget(text(gTakeReports(big(t)))) ?? '{"reports":[],"dropped":0}',
     /** Puts the last taken batch back (its send failed). */
-    requeueReports: (t) => gRequeueReports(big(t)),
+    requeueReports: (t) => forget(gRequeueReports(big(t))),
     /** The floor's JSON, '' when nothing was accepted, null on misuse. */
-    floor: () => text(gFloor()),
+    floor: () => forget(text(gFloor())),
     /** 0 restored, 1 refused (message says why), negative misuse. */
     restoreFloor(json) {
       if (!put(json, undefined, 4096)) return -4;

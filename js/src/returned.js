@@ -13,14 +13,14 @@
 // table does not know gets its strings naming an authority checked.
 
 import {
-  apply, getPrototypeOf, freeze, own, isArray, ownKeys, desc, isSloppy, now, TypeErrorCtor,
+  apply, getPrototypeOf, freeze, own, isArray, ownKeys, desc, isSloppy, now, shaped, TypeErrorCtor,
   ObjectProto, FunctionProto,
 } from './safe.js';
 import {
   OBJECT_DOORS, OBJECT_RETURNS, CALLBACK_OBJECTS, CALLBACK_RESULTS, interfaceMethods,
 } from './doors.js';
 import { createMirror, findMember, dataMember, accessorMember } from './mirror.js';
-import { planOf, isPlain } from './vet.js';
+import { planOf, isPlain, optionsOf } from './vet.js';
 import { addListener, removeListener } from './scope.js';
 
 // Prototypes whose objects are values, not platform objects: answered as
@@ -143,15 +143,15 @@ export function createFacades(parts) {
     return (...args) => {
       const out = outOf();
       const ctx = { scope, appId: scope.appId, label, msg: withCallbacks ? key : label, t: now(), results };
-      const call = copyArgs(ctx, args, spec, argShape);
+      const copied = copyArgs(ctx, args, spec, argShape);
       if (listens !== null) record(scope, out, listens, args[0]);
-      const denied = vetArgs(ctx, call, spec, argShape);
+      const denied = vetArgs(ctx, args, copied, spec, argShape);
       if (denied !== null) {
-        if (withCallbacks) return denials.deny({ message: denied.message, v: denied.v, style, returns: null, options: call.options, scope, socket: false });
+        if (withCallbacks) return denials.deny({ message: denied.message, v: denied.v, style, returns: null, options: optionsOf(args, copied), scope, socket: false });
         denials.fireError(scope.listenersOf(out, 'error'), denied.message, denied.v);
         return undefined;
       }
-      const r = apply(fn, obj, call.args);
+      const r = apply(fn, obj, args);
       return r === obj ? out : outward(scope, r, returns, label);
     };
   }
@@ -181,10 +181,10 @@ export function createFacades(parts) {
     if (known !== undefined) return known;
     const f = isSloppy(fn) ? refused(via) : (...args) => {
       const ctx = { scope, appId: scope.appId, label: via, msg: via, t: now(), results: undefined };
-      const call = copyArgs(ctx, args, undefined, undefined);
-      const denied = vetArgs(ctx, call, undefined, undefined);
-      if (denied !== null) return denials.deny({ message: denied.message, v: denied.v, style: undefined, returns: null, options: call.options, scope, socket: false });
-      return outward(scope, apply(fn, undefined, call.args), null, via);
+      const copied = copyArgs(ctx, args, undefined, undefined);
+      const denied = vetArgs(ctx, args, copied, undefined, undefined);
+      if (denied !== null) return denials.deny({ message: denied.message, v: denied.v, style: undefined, returns: null, options: optionsOf(args, copied), scope, socket: false });
+      return outward(scope, apply(fn, undefined, args), null, via);
     };
     freeze(f);
     scope.pair(fn, f);
@@ -223,7 +223,7 @@ export function createFacades(parts) {
     return v;
   }
 
-  return freeze({ __proto__: null, facadeOf, outward, forwarder });
+  return freeze(shaped({ facadeOf, outward, forwarder }));
 }
 
 function hasMethods(methods) {

@@ -14,6 +14,7 @@ export const getOwnPropertyDescriptor = R.getOwnPropertyDescriptor;
 export const ownKeys = R.ownKeys;
 export const getPrototypeOf = R.getPrototypeOf;
 export const freeze = Object.freeze;
+const setProto = Object.setPrototypeOf;
 export const create = Object.create;
 export const hasOwn = Object.hasOwn;
 export const isArray = Array.isArray;
@@ -25,6 +26,23 @@ const dateNow = Date.now;
 const mathFloor = Math.floor;
 const numberIsFinite = Number.isFinite;
 export const floor = mathFloor;
+
+/**
+ * `o` (an object literal, whose properties are defined, never assigned)
+ * with a null prototype, kept a shaped (fast) object: V8 makes a literal
+ * written with `__proto__: null` a hash table from the start, and every
+ * read of one on a call's path is a hash lookup (issue 24). A record the
+ * hot paths read (a guard's parts, a scope, a wrapper's facts) is made
+ * with this; its fields are all own, so no read ever reaches a prototype.
+ */
+export const shaped = (o) => setProto(o, null);
+
+/**
+ * A fresh empty object whose prototype is null, kept shaped as `shaped`'s are:
+ * its prototype is null before any property is written, so assigning one
+ * never finds a setter.
+ */
+export const nullObject = () => setProto({}, null);
 
 /** Unix seconds now, from the clock as it was when the bridge was evaluated. */
 export const now = () => mathFloor(dateNow() / 1000);

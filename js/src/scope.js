@@ -13,7 +13,7 @@
 // what `on*(listener)` registered), and reading a callback back answers the
 // mini program's own function.
 
-import { apply, freeze, weakMap, append } from './safe.js';
+import { apply, freeze, weakMap, append, shaped } from './safe.js';
 import { originalBehind, fnBehind, frontOf, linkMirror, linkTrampoline } from './links.js';
 
 /** The state of one wrap: `appId` and the maps and listener tables above. */
@@ -23,7 +23,7 @@ export function createScope(appId) {
   const listeners = weakMap();
   let scope = null;
   // wx.onSocketError / wx.onSocketClose, for a denied connectSocket.
-  const socket = { __proto__: null, error: [], close: [] };
+  const socket = shaped({ error: [], close: [] });
 
   /** The trampoline of `fn` (this undefined), made once per function and scope. */
   function trampoline(fn) {
@@ -69,8 +69,7 @@ export function createScope(appId) {
     return table[event];
   }
 
-  scope = freeze({
-    __proto__: null,
+  scope = freeze(shaped({
     appId,
     socket,
     /** The mirror of an original, or undefined. */
@@ -84,7 +83,7 @@ export function createScope(appId) {
     trampolineWith,
     appFnOf,
     listenersOf,
-  });
+  }));
   return scope;
 }
 

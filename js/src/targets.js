@@ -11,7 +11,7 @@
 // without being copied or scanned (a 32 M-character loadFontFace source
 // used to be copied character by character before any check).
 
-import { freeze, slice, codeAt } from './safe.js';
+import { freeze, slice, codeAt, shaped } from './safe.js';
 import { MEDIA_CHECK, UNKNOWN_CHECK } from './doors.js';
 import { cssUrl, cssEscape } from './css.js';
 
@@ -176,7 +176,7 @@ export function createTargets(tables, checks, violations, limits) {
   /** What a target too long or not readable is: `invalid_url`, from guard-core (at most limit + 4 bytes copied). */
   const invalid = (ctx, s) => NO(check(ctx, MEDIA_CHECK, s));
 
-  return freeze({ __proto__: null, vet, vetSocket, vetUnknown, vetMedia, invalid, tooLong, OK });
+  return freeze(shaped({ vet, vetSocket, vetUnknown, vetMedia, invalid, tooLong, OK }));
 }
 
 /**

@@ -3,7 +3,7 @@
 // ./native.js) so that no name, errno or number is spelled in JS, and the
 // decision objects built from a verdict.
 
-import { freeze, create, TypeErrorCtor } from './safe.js';
+import { freeze, create, shaped, nullObject, TypeErrorCtor } from './safe.js';
 
 /** The check kinds by name (guard-core's CheckKind::as_str). */
 const KIND_NAMES = freeze(['api', 'request', 'upload', 'download', 'socket', 'webview', 'launch', 'tcp', 'udp', 'media']);
@@ -35,7 +35,8 @@ export function readTables(core) {
   const CODE_NAMES = freeze(codes);
   const ERRNOS = freeze(errnos);
   const LOAD_NAMES = freeze(loads);
-  const KIND = create(null);
+  // Read on every URL check: kept shaped (see nullObject).
+  const KIND = nullObject();
   for (let i = 0; i < KIND_NAMES.length; i++) {
     const n = core.kind(KIND_NAMES[i]);
     // A native back end of contract v2 has no `media` kind: left undefined,
@@ -74,9 +75,8 @@ export function readTables(core) {
     return freeze(withHref ? { allow: true, code, message, reported: true, errno, href } : { allow: true, code, message, reported: true, errno });
   }
 
-  return freeze({
-    __proto__: null,
+  return freeze(shaped({
     REPORT, CODE_MASK, CODE_NAMES, ERRNOS, LOAD_NAMES, KIND, FAIL_CLOSED, MALFORMED,
     verdictOf, allows, codeOf, errnoOf, loadName, decisionObject,
-  });
+  }));
 }

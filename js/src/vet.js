@@ -16,7 +16,7 @@
 // turn into the prototype it reads an omitted target from.
 
 import {
-  apply, getPrototypeOf, ownKeys, freeze, create, hasOwn, own, desc, isArray, append, floor,
+  apply, getPrototypeOf, ownKeys, freeze, create, hasOwn, own, desc, isArray, append, floor, shaped, nullObject,
   ObjectProto, FunctionProto,
 } from './safe.js';
 
@@ -24,19 +24,15 @@ const ArrayProto = Array.prototype;
 const setPrototypeOf = Object.setPrototypeOf;
 const assign = Object.assign;
 const NumberCtor = Number;
+const clz32 = Math.clz32;
 /** The key no copy carries as its own (see snapshot). */
 const PROTO_KEY = '__proto__';
 /** Largest array along a door path (urls[], sources[]) one call may carry; the rest is dropped. */
 const MAX_TARGETS = 1000;
 
-/**
- * A fresh empty object whose prototype is null, made so that the engine
- * keeps it a fast (shaped) object: V8 makes `Object.create(null)` a hash
- * table from the start, and freezing one of those costs more than the rest
- * of a wrapped request (issue 24). Its prototype is null before any
- * property is written, so no setter is ever found on the way.
- */
-const nullObject = () => setPrototypeOf({}, null);
+// Options copies are made by nullObject (./safe.js), not Object.create(null):
+// V8 makes the latter a hash table from the start, and freezing one of
+// those costs more than the rest of a wrapped request (issue 24).
 
 /** Whether `o` is an options object by its shape alone: its prototype is Object.prototype or null. */
 export function isPlain(o) {
@@ -65,7 +61,7 @@ export function planOf(paths) {
       let node;
       for (let k = 0; k < nodes.length; k++) if (nodes[k].key === key) node = nodes[k];
       if (node === undefined) {
-        node = { __proto__: null, key, array, kind: null, children: [] };
+        node = shaped({ key, array, kind: null, children: [] });
         append(nodes, node);
       }
       if (j >= path.length) node.kind = kind;
@@ -145,19 +141,19 @@ function createCopies() {
   }
 
   /**
-   * The arguments of a call, copied before any check: `{ args, options }`.
-   * `ctx`: `{ scope, appId, label, t }`; `spec` the call spec (argument
-   * index -> kind, or option paths' plan from planOf) or undefined; `shape`
-   * the typings' argument letters (`o`, `f`, `v`), or undefined for a call
-   * the typings do not know. `options` is the copy of the first options
-   * argument (whose callbacks a denial calls), null when there is none.
-   * Options copies are left unfrozen for vetArgs.
+   * The arguments of a call, copied in place before any check: answers the
+   * bit set of the indices holding a copy (see optionsOf). `ctx`: `{ scope,
+   * appId, label, t }`; `spec` the call spec (argument index -> kind, or
+   * option paths' plan from planOf) or undefined; `shape` the typings'
+   * argument letters (`o`, `f`, `v`), or undefined for a call the typings do
+   * not know. Options copies are left unfrozen for vetArgs. No record is
+   * made per call (a wrapped API call spends more on its records than on
+   * its check, issue 24).
    */
   function copyArgs(ctx, args, spec, shape) {
     // `args` is the wrapper's own rest array: every index is an own data
     // property, so assigning one runs no setter planted on Array.prototype.
     let copied = 0;
-    let options = null;
     const n = args.length;
     for (let i = 0; i < n; i++) {
       const a = args[i];
@@ -167,18 +163,24 @@ function createCopies() {
       const letter = shape === undefined ? undefined : shape[i];
       if (i < 31 && typeof a === 'object' && ctx.scope.originalOf(a) === undefined
         && (door !== undefined || letter === 'o' || (letter === undefined && isPlain(a)))) {
-        const copy = snapshot(ctx, a);
+        args[i] = snapshot(ctx, a);
         copied |= 1 << i;
-        if (options === null) options = copy;
-        args[i] = copy;
       } else {
         args[i] = inward(ctx, a);
       }
     }
-    return { args, copied, options };
+    return copied;
   }
 
   return { inward, snapshot, copyArgs };
+}
+
+/**
+ * The copy of the first options argument of `args` (whose callbacks a
+ * denial calls) by copyArgs' bit set `copied`, or null when there is none.
+ */
+export function optionsOf(args, copied) {
+  return copied === 0 ? null : args[31 - clz32(copied & -copied)];
 }
 
 /**
@@ -265,12 +267,11 @@ export function createVetting(targets) {
   }
 
   /**
-   * Vets the door fields of copied arguments in place (and, for a call the
-   * typings do not know, every string naming an authority), then freezes
-   * the copies: the first denial, or null.
+   * Vets the door fields of arguments copied by copyArgs (`copied` its
+   * answer) in place (and, for a call the typings do not know, every string
+   * naming an authority), then freezes the copies: the first denial, or null.
    */
-  function vetArgs(ctx, call, spec, shape) {
-    const args = call.args;
+  function vetArgs(ctx, args, copied, spec, shape) {
     let denied = null;
     for (let i = 0; i < args.length && denied === null; i++) {
       const a = args[i];
@@ -279,7 +280,7 @@ export function createVetting(targets) {
         const r = leaf(ctx, door, a, undefined);
         denied = r.denied;
         args[i] = r.value;
-      } else if (i < 31 && (call.copied & (1 << i)) !== 0) {
+      } else if (i < 31 && (copied & (1 << i)) !== 0) {
         if (door !== undefined) denied = applyPlan(ctx, a, door);
         else if (shape === undefined) denied = unknownOptions(ctx, a);
         freeze(a);
@@ -292,5 +293,5 @@ export function createVetting(targets) {
     return denied;
   }
 
-  return freeze({ __proto__: null, copyArgs, vetArgs, snapshot, inward });
+  return freeze(shaped({ copyArgs, vetArgs, snapshot, inward }));
 }

@@ -3,7 +3,7 @@
 // counters. (The report log the sync sends is guard-core's, kept in the wasm
 // instance at every check: guard.takeReports.)
 
-import { apply, freeze, create, ownKeys, own, TypeErrorCtor } from './safe.js';
+import { apply, freeze, create, ownKeys, own, shaped, TypeErrorCtor } from './safe.js';
 
 /**
  * A per-guard record over `tables` (./verdicts.js): `{ count, onViolation,
@@ -14,7 +14,7 @@ export function createViolations(tables) {
   // Listeners: a null-prototype table written by key, never Array.prototype.push.
   const listeners = create(null);
   let listenerSeq = 0;
-  const counters = { __proto__: null, checks: 0, allowed: 0, denied: 0, reported: 0, byCode: create(null) };
+  const counters = shaped({ checks: 0, allowed: 0, denied: 0, reported: 0, byCode: create(null) });
 
   /** Counts verdict `v` of `api` for `appId` and tells the listeners of a denial or report. */
   function count(v, appId, api, url) {
@@ -54,5 +54,5 @@ export function createViolations(tables) {
     return freeze({ checks: counters.checks, allowed: counters.allowed, denied: counters.denied, reported: counters.reported, byCode: freeze(byCode) });
   }
 
-  return freeze({ __proto__: null, count, countAllowed, onViolation, counters: snapshot });
+  return freeze(shaped({ count, countAllowed, onViolation, counters: snapshot }));
 }

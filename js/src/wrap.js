@@ -18,12 +18,12 @@
 // mini program code that runs while it is on the stack.
 
 import {
-  apply, construct, defineProperty, freeze, create, hasOwn, ownKeys, desc, isSloppy, now, TypeErrorCtor, ObjectProto,
+  apply, construct, defineProperty, freeze, create, hasOwn, ownKeys, desc, isSloppy, now, shaped, TypeErrorCtor, ObjectProto,
 } from './safe.js';
 import { API_DOORS, OBJECT_RETURNS, apiShape } from './doors.js';
 import { createMirror, dataMember, accessorMember } from './mirror.js';
 import { createScope, addListener, removeListener } from './scope.js';
-import { planOf } from './vet.js';
+import { planOf, optionsOf } from './vet.js';
 import { refused } from './returned.js';
 
 // How deep below `wx` wrap makes nested namespaces at once.
@@ -66,7 +66,9 @@ export function createWrapping(parts) {
   const { verdictOf, allows } = tables;
   const { apiIdOf, appHandleOf, apiMessage, generation } = checks;
   const { count, countAllowed } = violations;
-  const { copyArgs, vetArgs } = vetting;
+  const { copyArgs, vetArgs, inward } = vetting;
+  const { outward } = facades;
+  const { deny } = denials;
 
   function wrap(wx, appId) {
     const scope = createScope(appId);
@@ -106,7 +108,7 @@ export function createWrapping(parts) {
     const st = d.set;
     const get = g === undefined ? undefined : () => valueOf(scope, apply(g, ns, []), name);
     const ctx = { scope, appId: scope.appId, label: name, msg: name, t: 0, results: undefined };
-    const set = st === undefined ? undefined : (v) => { apply(st, ns, [vetting.inward(ctx, v)]); };
+    const set = st === undefined ? undefined : (v) => { apply(st, ns, [inward(ctx, v)]); };
     return accessorMember(get, set, d.enumerable);
   }
 
@@ -129,8 +131,7 @@ export function createWrapping(parts) {
     apiIdOf(name);
     const shape = apiShape(name);
     const plan = apiPlan(name);
-    const info = freeze({
-      __proto__: null,
+    const info = freeze(shaped({
       name,
       argShape: shape === undefined ? undefined : shape.args,
       style: shape === undefined ? styleByName(name) : shape.style,
@@ -138,9 +139,19 @@ export function createWrapping(parts) {
       socket: name === 'connectSocket',
       event: SOCKET_EVENTS[name],
       prefix: prefixOf(name),
-    });
+    }));
     const check = verdictFor(scope.appId, name);
-    const run = (args, isNew, wrapper) => call(scope, self, original, info, plan, check, args, isNew, wrapper);
+    // What the argument copies read (the scope, no results to map) for an
+    // API with no door whose arguments the typings know: nothing of such a
+    // call reads or writes the clock through it (vetArgs has no door and
+    // no unknown string to check), so one frozen record serves every call,
+    // re-entrant ones too. It has no time: reading one from it throws, so
+    // a path that came to need the call's clock would fail the call, never
+    // decide it at another time.
+    const shared = plan === undefined && info.argShape !== undefined
+      ? freeze(shaped({ scope, appId: scope.appId, label: name, msg: name, get t() { throw new TypeErrorCtor(`\`${name}\`: a call with no door has no clock in its record`); }, results: undefined }))
+      : undefined;
+    const run = (args, isNew, wrapper) => call(scope, self, original, info, plan, check, shared, args, isNew, wrapper);
     let wrapper;
     if (hasOwn(original, 'prototype')) {
       // A constructor (a class, or a function with a prototype): `new` works,
@@ -166,7 +177,7 @@ export function createWrapping(parts) {
     let g = -1;
     let id;
     let handle;
-    const out = { __proto__: null, v: 0, id: undefined };
+    const out = shaped({ v: 0, id: undefined });
     return (t) => {
       const gen = generation();
       if (g !== gen) { id = apiIdOf(name); handle = appHandleOf(appId); g = gen; }
@@ -177,35 +188,55 @@ export function createWrapping(parts) {
   }
 
   // One call of a wrapped API: the arguments copied, the API checked, the
-  // door fields vetted, the original called, its answer mirrored.
-  function call(scope, self, original, info, plan, check, args, isNew, wrapper) {
-    const name = info.name;
+  // door fields vetted, the original called, its answer mirrored. `shared`:
+  // the call record of an API whose calls need none of their own (see
+  // apiWrapper), else undefined. Kept small enough for the engine to inline
+  // it into the wrapper (the rarer steps are functions of their own).
+  function call(scope, self, original, info, plan, check, shared, args, isNew, wrapper) {
+    // A call without arguments has nothing to copy or vet, so no record.
     // Every field own: a record read at call time, never through a prototype.
-    const ctx = { scope, appId: scope.appId, label: name, msg: name, t: 0, results: undefined };
-    const prepared = copyArgs(ctx, args, plan, info.argShape);
+    const n = args.length;
+    const ctx = n === 0 || shared !== undefined ? shared : { scope, appId: scope.appId, label: info.name, msg: info.name, t: 0, results: undefined };
+    const copied = n === 0 ? 0 : copyArgs(ctx, args, plan, info.argShape);
     // The clock once, after the copy (whose getters are the caller's code,
     // which must not hold a check back to before an expiry): the API check
     // and every door check of this call decide at the same second.
-    ctx.t = now();
-    const verdict = check(ctx.t);
+    const t = now();
+    if (ctx !== shared) ctx.t = t;
+    const verdict = check(t);
     const v = verdict.v;
-    const style = isNew ? 'construct' : info.style;
     if (v !== 0) {
-      const message = allows(v) ? undefined : apiMessage(v, name, verdict.id);
-      count(v, scope.appId, name, undefined);
-      if (message !== undefined) return denials.deny({ message, v, style, returns: info.returns, options: prepared.options, scope, socket: info.socket });
+      const message = allows(v) ? undefined : apiMessage(v, info.name, verdict.id);
+      count(v, scope.appId, info.name, undefined);
+      if (message !== undefined) return refuse(scope, info, message, v, args, copied, isNew);
     } else if (plan === undefined) {
       // A door API's allowed call is counted by its target checks.
       countAllowed();
     }
-    const denied = vetArgs(ctx, prepared, plan, info.argShape);
-    if (denied !== null) return denials.deny({ message: denied.message, v: denied.v, style, returns: info.returns, options: prepared.options, scope, socket: info.socket });
-    if (info.event !== undefined) socketListener(scope, name, info.event, args[0]);
+    // Without arguments, or with no door, known argument shapes and no
+    // copy, vetArgs has nothing to do.
+    if (n !== 0 && (shared === undefined || copied !== 0)) {
+      const denied = vetArgs(ctx, args, copied, plan, info.argShape);
+      if (denied !== null) return refuse(scope, info, denied.message, denied.v, args, copied, isNew);
+    }
+    if (info.event !== undefined || isNew) return special(scope, self, original, info, args, isNew, wrapper);
+    return outward(scope, apply(original, self, args), info.returns, info.name);
+  }
+
+  // A denied call, as the platform fails it in the call's style.
+  function refuse(scope, info, message, v, args, copied, isNew) {
+    const style = isNew ? 'construct' : info.style;
+    return deny({ message, v, style, returns: info.returns, options: optionsOf(args, copied), scope, socket: info.socket });
+  }
+
+  // The allowed call of a global socket listener or of a constructor.
+  function special(scope, self, original, info, args, isNew, wrapper) {
+    if (info.event !== undefined) socketListener(scope, info.name, info.event, args[0]);
     if (isNew) {
-      const made = construct(original, prepared.args);
+      const made = construct(original, args);
       return namespaceOf(scope, made, info.prefix, false, wrapper.prototype);
     }
-    return facades.outward(scope, apply(original, self, prepared.args), info.returns, name);
+    return outward(scope, apply(original, self, args), info.returns, info.name);
   }
 
   return wrap;

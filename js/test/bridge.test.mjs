@@ -418,3 +418,67 @@ test('wrapped calls read the real clock on every call: past expires_at they are 
   assert.equal(guard.checkApi('mp_shop', 'getLocation').code, 'no_policy');
   assert.deepEqual(wx.calls, []);
 });
+
+test('a wrapped call re-entered from its own options getter keeps each call\'s copy, check and count apart', async () => {
+  // API calls without a door share one call record (issue 24); a getter of
+  // the mini program runs while the outer call copies its options, and
+  // calls the same API, one with a door, a denied one and a door API in the
+  // middle of it.
+  const { guard, wx } = await wrapped(todayPolicy());
+  wx.showModal = function showModal(o) { wx.calls.push(['showModal', o]); };
+  wx.showToast = function showToast(o) { wx.calls.push(['showToast', o]); };
+  const mp = guard.wrap(wx, { appId: 'mp_shop' });
+  const failed = [];
+  let depth = 0;
+  const before = guard.counters();
+  mp.showModal({
+    get title() {
+      depth++;
+      if (depth === 1) {
+        mp.showModal({ title: 'inner', content: 'c' });
+        mp.showToast({ title: 't', image: 'https://evil.example/i.png', fail: (r) => failed.push(r.errMsg) });
+        mp.chooseImage({ fail: (r) => failed.push(r.errMsg) });
+        mp.request({ url: 'https://evil.example/x', fail: (r) => failed.push(r.errMsg) });
+        mp.request({ url: 'https://API.shop.example:443/in' });
+      }
+      return 'outer';
+    },
+    showCancel: false,
+  });
+  await tick();
+  assert.deepEqual(wx.calls.map((c) => c[0]), ['showModal', 'request', 'showModal']);
+  const [inner, req, outer] = wx.calls.map((c) => c[1]);
+  assert.deepEqual({ ...inner }, { title: 'inner', content: 'c' });
+  assert.deepEqual({ ...outer }, { title: 'outer', showCancel: false });
+  assert.equal(req.url, 'https://api.shop.example/in');
+  for (const o of [inner, req, outer]) {
+    assert.equal(Object.getPrototypeOf(o), null);
+    assert.ok(Object.isFrozen(o));
+  }
+  assert.equal(failed.length, 3);
+  assert.match(failed[0], /^showToast:fail/);
+  assert.match(failed[1], /^chooseImage:fail/);
+  assert.match(failed[2], /^request:fail/);
+  const after = guard.counters();
+  assert.equal(after.allowed - before.allowed, 3, 'two showModal calls and one request allowed');
+  assert.equal(after.denied - before.denied, 3, 'the toast\'s image, chooseImage and the evil request denied');
+});
+
+test('a wrapped request re-entered from its url getter checks each URL on its own', async () => {
+  const { guard, wx } = await wrapped(todayPolicy());
+  const mp = guard.wrap(wx, { appId: 'mp_shop' });
+  const failed = [];
+  let depth = 0;
+  mp.request({
+    get url() {
+      depth++;
+      if (depth === 1) mp.request({ url: 'https://evil.example/inner', fail: (r) => failed.push(r.errMsg) });
+      if (depth === 1) mp.request({ url: 'HTTPS://CDN.shop.example:8443/inner' });
+      return 'https://api.shop.example:443/outer';
+    },
+  });
+  await tick();
+  assert.deepEqual(wx.calls.map((c) => c[1].url), ['https://cdn.shop.example:8443/inner', 'https://api.shop.example/outer']);
+  assert.equal(failed.length, 1);
+  assert.match(failed[0], /^request:fail/);
+});
