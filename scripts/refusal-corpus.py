@@ -8,11 +8,14 @@ as an array of its values, and syntax breakages. Comparing the texts the
 example prints before and after a change to the readers shows every message
 that changed (decisions 540, 542, 600).
 
-Usage: python3 scripts/refusal-corpus.py > /tmp/corpus.hex
+Usage: python3 scripts/refusal-corpus.py [KIND] > /tmp/corpus.hex
+KIND is `policy` (the default) or `config`, `keys`, `floor`, `state`: the
+same breakages of a few valid documents of that reader.
 """
 import glob
 import json
 import os
+import sys
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 BAD = [8.5, -1, 5, 0, "x", "", [], {}, None, True, [5], ["x"], [{}], 1e30,
@@ -67,9 +70,21 @@ def variants(v):
                 yield "[" + ",".join(inner if j == i else dump(b) for j, b in enumerate(v)) + "]"
 
 
+JWK = {"kty": "OKP", "crv": "Ed25519", "kid": "2026-12", "alg": "EdDSA", "use": "sig",
+       "x": "oGLZaSl9yuoXZCZf2lzTC5uLVjx9UhtG0Jo51ARBBIQ"}
+SEEDS = {
+    "config": [{"secret": "k3yK3yk3yK3yk3y1", "keys": [JWK], "local_prefixes": ["wxfile://"]},
+               {"roots": [JWK], "superapp_id": "demo"}],
+    "keys": [{"secret": "k3yK3yk3yK3yk3y1", "keys": [JWK]}],
+    "floor": [{"superapp_id": "demo", "version": 7, "digest": "ab" * 32}],
+    "state": [{"keyset": "a.b.c", "bundle_keyset": "d.e.f", "bundle": "g.h.i"}],
+}
+
+
 def main():
+    kind = sys.argv[1] if len(sys.argv) > 1 else "policy"
     out = []
-    for p in policies():
+    for p in (policies() if kind == "policy" else SEEDS[kind]):
         compact = dump(p).encode()
         out.append(compact)
         out.append(json.dumps(p, indent=2, ensure_ascii=False).encode())
