@@ -12,7 +12,7 @@
 //! an object belongs is refused (`policy.md` §1 describes objects), where
 //! the derived readers took it as the members in declaration order.
 
-use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, Visitor};
 use std::fmt;
 
 /// A type read from a JSON object whose member names are [`Self::NAMES`].
@@ -25,6 +25,9 @@ pub(crate) trait Members<'de>: Sized {
     const NAMES: &'static [&'static str];
     /// Bit `i` set: `NAMES[i]` is required (at most 64 members).
     const REQUIRED: u64;
+    /// Whether a member of another name is skipped (a JWS header, whose
+    /// other members the contract does not read) rather than refused.
+    const OTHERS_SKIPPED: bool = false;
 
     /// Reads the value of member `NAMES[index]` from `map` into `self`.
     ///
@@ -61,7 +64,11 @@ impl<'de, T: Members<'de>> Visitor<'de> for Object<T> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut value = self.0;
         let mut seen = 0u64;
-        while let Some(index) = map.next_key_seed(Name(T::NAMES))? {
+        while let Some(index) = map.next_key_seed(Name(T::NAMES, T::OTHERS_SKIPPED))? {
+            if index == OTHER {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
             let bit = 1u64 << index;
             if seen & bit != 0 {
                 return Err(A::Error::duplicate_field(T::NAMES[index]));
@@ -82,8 +89,12 @@ fn missing(required: u64, seen: u64, names: &'static [&'static str]) -> Option<&
     (left != 0).then(|| names.get(left.trailing_zeros() as usize).copied())?
 }
 
-/// A member's name, read as the index of a known one.
-struct Name(&'static [&'static str]);
+/// The index [`Name`] gives a skipped member.
+const OTHER: usize = usize::MAX;
+
+/// A member's name, read as the index of a known one, or [`OTHER`] for
+/// another when those are skipped.
+struct Name(&'static [&'static str], bool);
 
 impl<'de> DeserializeSeed<'de> for Name {
     type Value = usize;
@@ -104,6 +115,7 @@ impl Visitor<'_> for Name {
         // At most 64 names: `seen` is one bit per name.
         match self.0.iter().take(64).position(|&n| n == v) {
             Some(i) => Ok(i),
+            None if self.1 => Ok(OTHER),
             None => Err(E::unknown_field(v, self.0)),
         }
     }
