@@ -9,7 +9,8 @@ example prints before and after a change to the readers shows every message
 that changed (decisions 540, 542, 600).
 
 Usage: python3 scripts/refusal-corpus.py [KIND] > /tmp/corpus.hex
-KIND is `policy` (the default) or `config`, `keys`, `floor`, `state`: the
+KIND is `policy` (the default) or `config`, `keys`, `floor`, `state`,
+`batch` (a device's report batch): the
 same breakages of a few valid documents of that reader.
 """
 import glob
@@ -78,6 +79,12 @@ SEEDS = {
     "keys": [{"secret": "k3yK3yk3yK3yk3y1", "keys": [JWK]}],
     "floor": [{"superapp_id": "demo", "version": 7, "digest": "ab" * 32}],
     "state": [{"keyset": "a.b.c", "bundle_keyset": "d.e.f", "bundle": "g.h.i"}],
+    "batch": [{"reports": [
+        {"app": "mp", "kind": "request", "host": "a.example", "code": "domain_not_allowed",
+         "mode": "enforce", "policy_version": 7, "count": 2, "first_seen": 10, "last_seen": 20},
+        {"app": "mp", "kind": "api", "api": "getLocation", "code": "permission_not_granted",
+         "mode": "report", "policy_version": 7, "count": 1, "first_seen": 11, "last_seen": 11}],
+        "dropped": 3}],
 }
 
 

@@ -1,9 +1,9 @@
 //! Prints what a reader says about each document of a corpus (one per line,
 //! as hex, from `scripts/refusal-corpus.py`): `ok` or the refusal's text.
 //! The argument names the reader: `policy` (the default), `config`, `keys`,
-//! `floor` or `state`. Two runs, before and after a change to the readers,
+//! `floor`, `state` or `batch` (a device's report batch). Two runs, before and after a change to the readers,
 //! diffed, show every message the change touched (decisions 540, 542, 600,
-//! 601).
+//! 601, 603).
 
 use std::io::{BufRead, Write};
 
@@ -11,6 +11,11 @@ use std::io::{BufRead, Write};
 fn refusal(kind: &str, bytes: &[u8]) -> Option<String> {
     if kind == "policy" {
         return guard_core::Policy::from_json(bytes)
+            .err()
+            .map(|e| e.to_string());
+    }
+    if kind == "batch" {
+        return guard_core::report::Batch::from_json(bytes)
             .err()
             .map(|e| e.to_string());
     }
