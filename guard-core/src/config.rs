@@ -98,6 +98,7 @@ impl<'de> crate::members::Members<'de> for ConfigJson {
         &["secret", "keys", "roots", "superapp_id", "local_prefixes"];
     const REQUIRED: u64 = 0;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.secret = map.next_value()?,

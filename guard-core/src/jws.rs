@@ -66,6 +66,7 @@ impl<'de> crate::members::Members<'de> for RawHeader {
     const REQUIRED: u64 = 0;
     const OTHERS_SKIPPED: bool = true;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.alg = map.next_value()?,

@@ -147,6 +147,7 @@ impl<'de> crate::members::Members<'de> for KeySetJson {
     const NAMES: &'static [&'static str] = &["secret", "keys"];
     const REQUIRED: u64 = 0;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.secret = map.next_value()?,
@@ -183,6 +184,7 @@ impl<'de> crate::members::Members<'de> for Jwk {
     const NAMES: &'static [&'static str] = &["kty", "crv", "kid", "x", "d", "alg", "use"];
     const REQUIRED: u64 = 0b1011;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.kty = map.next_value()?,

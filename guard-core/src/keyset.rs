@@ -44,6 +44,7 @@ impl<'de> crate::members::Members<'de> for Payload {
         &["superapp_id", "version", "issued_at", "expires_at", "keys"];
     const REQUIRED: u64 = 0b11111;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.superapp_id = map.next_value()?,
@@ -83,6 +84,7 @@ impl<'de> crate::members::Members<'de> for PublicJwk {
     const NAMES: &'static [&'static str] = &["kty", "crv", "kid", "x"];
     const REQUIRED: u64 = 0b1111;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         let text = match index {
             0 => &mut self.kty,

@@ -185,6 +185,7 @@ impl<'de> crate::members::Members<'de> for Floor {
     const NAMES: &'static [&'static str] = &["superapp_id", "version", "digest"];
     const REQUIRED: u64 = 0b111;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.superapp_id = map.next_value()?,

@@ -30,6 +30,11 @@ pub(crate) trait Members<'de>: Sized {
     const OTHERS_SKIPPED: bool = false;
 
     /// Reads the value of member `NAMES[index]` from `map` into `self`.
+    /// Implementations are `#[inline(never)]`, as is the loop calling
+    /// them: at guard-core's `opt-level = 3` each was inlined into the one
+    /// reading its containing list or object, copying `serde_json`'s
+    /// readers of its members' types once more per level (3.3 KB raw, 2.2 KB
+    /// gzip of the `.wasm`, docs/benchmarks.md, round 3).
     ///
     /// # Errors
     ///
@@ -61,6 +66,8 @@ impl<'de, T: Members<'de>> Visitor<'de> for Object<T> {
         f.write_str(T::EXPECTING)
     }
 
+    // Not inlined: see `Members::member`.
+    #[inline(never)]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut value = self.0;
         let mut seen = 0u64;

@@ -34,6 +34,7 @@ impl<'de> Members<'de> for Policy {
     ];
     const REQUIRED: u64 = 0b1111;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.schema = map.next_value()?,
@@ -88,6 +89,7 @@ impl<'de> Members<'de> for SensitiveApi {
     const NAMES: &'static [&'static str] = &["name", "status", "scope", "type", "description"];
     const REQUIRED: u64 = 0b1111;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.name = map.next_value()?,
@@ -131,6 +133,7 @@ impl<'de> Members<'de> for App {
     ];
     const REQUIRED: u64 = 0b11;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.app_id = map.next_value()?,
@@ -176,6 +179,7 @@ impl<'de> Members<'de> for Domains {
     ];
     const REQUIRED: u64 = 0;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         let list = match index {
             0 => &mut self.request,
@@ -202,6 +206,7 @@ impl<'de> Members<'de> for Release {
     const NAMES: &'static [&'static str] = &["version", "package_sha256"];
     const REQUIRED: u64 = 0b11;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         let text = match index {
             0 => &mut self.version,
@@ -228,6 +233,7 @@ impl<'de> Members<'de> for Control {
         &["media_domains", "server_domains", "apis", "webview_domains"];
     const REQUIRED: u64 = 0;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         match index {
             0 => self.media_domains = map.next_value()?,

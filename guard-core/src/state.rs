@@ -42,6 +42,7 @@ impl<'de> crate::members::Members<'de> for SignedState {
     const NAMES: &'static [&'static str] = &["keyset", "bundle_keyset", "bundle"];
     const REQUIRED: u64 = 0;
 
+    #[inline(never)]
     fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
         let text = match index {
             0 => &mut self.keyset,
