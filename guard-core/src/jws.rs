@@ -353,7 +353,8 @@ mod tests {
     /// `null` is absent, nested values are skipped whole, and a header that
     /// is not JSON stays `malformed_bundle`.
     /// Decision 602: a header is a JSON object; an array of its members in
-    /// the reader's order was read as one (`["EdDSA"]` an EdDSA header).
+    /// the reader's order was read as one (`["EdDSA",null,null]` an EdDSA
+    /// header), a shorter one refused for its length.
     #[test]
     fn a_header_written_as_an_array_is_malformed() {
         for header in [r#"["EdDSA"]"#, r#"["HS256",null,null]"#, "[]"] {
