@@ -4,7 +4,7 @@
 //! media (§3.7). Asking for an impossible guard is a configuration error,
 //! reported when the guard is created, never a guard that allows more.
 
-use serde::Deserialize;
+use serde::de::{Deserialize, Deserializer, MapAccess};
 use serde_json::value::RawValue;
 use thiserror::Error;
 use url::Url;
@@ -78,23 +78,50 @@ pub struct GuardConfig {
     pub(crate) local_prefixes: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The configuration document, read by the shared member loop of
+/// [`crate::members`] (decision 601).
 struct ConfigJson {
-    #[serde(default)]
     secret: Option<String>,
     // The JWKs as written, handed to `KeySet::from_json` as they are: a
     // parsed `Value` written back out links `Value`'s serialisation into the
     // `.wasm` for no decision (8.6 KB raw), and settles a member written
     // twice on the last one silently (decision 401).
-    #[serde(default)]
     keys: Option<Vec<Box<RawValue>>>,
-    #[serde(default)]
     roots: Option<Vec<Box<RawValue>>>,
-    #[serde(default)]
     superapp_id: Option<String>,
-    #[serde(default)]
     local_prefixes: Vec<String>,
+}
+
+impl<'de> crate::members::Members<'de> for ConfigJson {
+    const EXPECTING: &'static str = "struct ConfigJson";
+    const NAMES: &'static [&'static str] =
+        &["secret", "keys", "roots", "superapp_id", "local_prefixes"];
+    const REQUIRED: u64 = 0;
+
+    #[inline(never)]
+    fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.secret = map.next_value()?,
+            1 => self.keys = map.next_value()?,
+            2 => self.roots = map.next_value()?,
+            3 => self.superapp_id = map.next_value()?,
+            _ => self.local_prefixes = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ConfigJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ConfigJson, D::Error> {
+        let empty = ConfigJson {
+            secret: None,
+            keys: None,
+            roots: None,
+            superapp_id: None,
+            local_prefixes: Vec::new(),
+        };
+        crate::members::read(d, empty)
+    }
 }
 
 impl GuardConfig {
@@ -279,6 +306,26 @@ mod tests {
         ));
         // Neither is a JWK that is not an object.
         assert!(GuardConfig::from_json(r#"{"keys":[7]}"#).is_err());
+    }
+
+    /// Decision 601: the configuration and each JWK in it are objects; a
+    /// JWK written as an array (its `d` in place) is refused as one, not
+    /// read as a key with a private part.
+    #[test]
+    fn a_configuration_or_jwk_written_as_an_array_is_refused() {
+        let refusal = |text: &str| GuardConfig::from_json(text).unwrap_err().to_string();
+        assert_eq!(
+            refusal(r#"["k3yK3yk3yK3yk3y1"]"#),
+            "guard configuration is not of the form {\"secret\"?, \"keys\"?, \"roots\"?, \"superapp_id\"?, \"local_prefixes\"?}: invalid type: sequence, expected struct ConfigJson at line 1 column 0"
+        );
+        let jwk =
+            r#"{"keys":[["OKP","Ed25519","k","oGLZaSl9yuoXZCZf2lzTC5uLVjx9UhtG0Jo51ARBBIQ","d"]]}"#;
+        assert!(
+            refusal(jwk)
+                .ends_with("invalid type: sequence, expected struct Jwk at line 1 column 9"),
+            "{}",
+            refusal(jwk)
+        );
     }
 
     #[test]

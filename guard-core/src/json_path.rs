@@ -376,10 +376,11 @@ mod tests {
             let err = Policy::from_json(doc).unwrap_err();
             assert!(!err.field.is_empty() && !err.reason.is_empty());
         }
+        // An app is an object: the first `[` inside the list is refused.
         assert!(
-            refusal(&deep).starts_with("`apps[0][0]"),
+            refusal(&deep).starts_with("`apps[0]`: invalid type: sequence, expected struct App"),
             "{}",
-            refusal(&deep).len()
+            refusal(&deep)
         );
     }
 

@@ -50,13 +50,44 @@ pub(crate) enum Alg {
 /// `alg` is read as any JSON value, so that one that is not a string is an
 /// `alg` other than the two (`unsupported_alg`, §2.1 step 2), not a header
 /// that is not an object.
-#[derive(Deserialize)]
 struct RawHeader {
     alg: Option<Member>,
     kid: Option<Member>,
     typ: Option<Member>,
-    #[serde(default)]
     crit: Present,
+}
+
+/// Read by the shared member loop of [`crate::members`] (decision 602):
+/// other members are skipped, a member written twice is refused, and so
+/// is a header that is not a JSON object (an array included).
+impl<'de> crate::members::Members<'de> for RawHeader {
+    const EXPECTING: &'static str = "struct RawHeader";
+    const NAMES: &'static [&'static str] = &["alg", "kid", "typ", "crit"];
+    const REQUIRED: u64 = 0;
+    const OTHERS_SKIPPED: bool = true;
+
+    #[inline(never)]
+    fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.alg = map.next_value()?,
+            1 => self.kid = map.next_value()?,
+            2 => self.typ = map.next_value()?,
+            _ => self.crit = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for RawHeader {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RawHeader, D::Error> {
+        let empty = RawHeader {
+            alg: None,
+            kid: None,
+            typ: None,
+            crit: Present(false),
+        };
+        crate::members::read(d, empty)
+    }
 }
 
 /// A header member's value as the checks need it: a string or anything
@@ -321,6 +352,32 @@ mod tests {
     /// A header member of every JSON type: only a string is read as one,
     /// `null` is absent, nested values are skipped whole, and a header that
     /// is not JSON stays `malformed_bundle`.
+    /// Decision 602: a header is a JSON object; an array of its members in
+    /// the reader's order was read as one (`["EdDSA",null,null]` an EdDSA
+    /// header), a shorter one refused for its length.
+    #[test]
+    fn a_header_written_as_an_array_is_malformed() {
+        for header in [r#"["EdDSA"]"#, r#"["HS256",null,null]"#, "[]"] {
+            let err = parse(&with_header(header), 1 << 20).unwrap_err();
+            let BundleError::Malformed(message) = &err else {
+                panic!("{header}: {err:?}");
+            };
+            assert!(
+                message.starts_with(
+                    "header is not a JSON object: invalid type: sequence, expected struct RawHeader"
+                ),
+                "{message}"
+            );
+        }
+        let other = with_header(r#"{"alg":"EdDSA","x5u":[1],"zip":{"a":2}}"#);
+        assert_eq!(parse(&other, 1 << 20).unwrap().alg, Alg::EdDsa);
+        let twice = with_header(r#"{"alg":"EdDSA","kid":"a","kid":"b"}"#);
+        assert!(matches!(
+            parse(&twice, 1 << 20),
+            Err(BundleError::Malformed(_))
+        ));
+    }
+
     #[test]
     fn header_members_of_every_json_type_are_told_apart() {
         let others = [

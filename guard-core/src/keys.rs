@@ -13,8 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ed25519_dalek::VerifyingKey;
 use hmac::{Hmac, Mac};
-use serde::de::IgnoredAny;
-use serde::Deserialize;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess};
 use sha2::Sha256;
 use thiserror::Error;
 
@@ -136,29 +135,83 @@ impl fmt::Debug for KeySet {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A key set's JSON, read by the shared member loop of [`crate::members`]
+/// (decision 601), as every JWK in it.
 struct KeySetJson {
-    #[serde(default)]
     secret: Option<String>,
-    #[serde(default)]
     keys: Option<Vec<Jwk>>,
 }
 
+impl<'de> crate::members::Members<'de> for KeySetJson {
+    const EXPECTING: &'static str = "struct KeySetJson";
+    const NAMES: &'static [&'static str] = &["secret", "keys"];
+    const REQUIRED: u64 = 0;
+
+    #[inline(never)]
+    fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.secret = map.next_value()?,
+            _ => self.keys = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for KeySetJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<KeySetJson, D::Error> {
+        let empty = KeySetJson {
+            secret: None,
+            keys: None,
+        };
+        crate::members::read(d, empty)
+    }
+}
+
 /// An OKP JWK (RFC 8037 §2). `d` is read only to refuse it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Jwk {
     kty: String,
     crv: String,
     kid: Option<String>,
     x: String,
-    #[serde(default)]
     d: Option<IgnoredAny>,
-    #[serde(default)]
     alg: Option<String>,
-    #[serde(default, rename = "use")]
+    /// `use`.
     usage: Option<String>,
+}
+
+impl<'de> crate::members::Members<'de> for Jwk {
+    const EXPECTING: &'static str = "struct Jwk";
+    const NAMES: &'static [&'static str] = &["kty", "crv", "kid", "x", "d", "alg", "use"];
+    const REQUIRED: u64 = 0b1011;
+
+    #[inline(never)]
+    fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.kty = map.next_value()?,
+            1 => self.crv = map.next_value()?,
+            2 => self.kid = map.next_value()?,
+            3 => self.x = map.next_value()?,
+            4 => self.d = map.next_value()?,
+            5 => self.alg = map.next_value()?,
+            _ => self.usage = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Jwk {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Jwk, D::Error> {
+        let empty = Jwk {
+            kty: String::new(),
+            crv: String::new(),
+            kid: None,
+            x: String::new(),
+            d: None,
+            alg: None,
+            usage: None,
+        };
+        crate::members::read(d, empty)
+    }
 }
 
 impl KeySet {

@@ -7,7 +7,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::de::{Deserialize, Deserializer, MapAccess};
 use thiserror::Error;
 
 use crate::jws::{self, Alg, BundleError, KEYSET_TYP};
@@ -28,9 +28,8 @@ pub enum KeysetError {
     Invalid(String),
 }
 
-/// The payload of a key set: exactly these members (§2.1).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The payload of a key set: exactly these members (§2.1), read by the
+/// shared member loop of [`crate::members`] (decision 601).
 struct Payload {
     superapp_id: String,
     version: u64,
@@ -39,15 +38,75 @@ struct Payload {
     keys: Vec<PublicJwk>,
 }
 
+impl<'de> crate::members::Members<'de> for Payload {
+    const EXPECTING: &'static str = "struct Payload";
+    const NAMES: &'static [&'static str] =
+        &["superapp_id", "version", "issued_at", "expires_at", "keys"];
+    const REQUIRED: u64 = 0b11111;
+
+    #[inline(never)]
+    fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.superapp_id = map.next_value()?,
+            1 => self.version = map.next_value()?,
+            2 => self.issued_at = map.next_value()?,
+            3 => self.expires_at = map.next_value()?,
+            _ => self.keys = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Payload, D::Error> {
+        let empty = Payload {
+            superapp_id: String::new(),
+            version: 0,
+            issued_at: 0,
+            expires_at: 0,
+            keys: Vec::new(),
+        };
+        crate::members::read(d, empty)
+    }
+}
+
 /// A key of a key set: exactly `kty`, `crv`, `kid` and `x`; a `d`, `alg`,
 /// `use` or anything else is refused as an unknown field.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PublicJwk {
     kty: String,
     crv: String,
     kid: String,
     x: String,
+}
+
+impl<'de> crate::members::Members<'de> for PublicJwk {
+    const EXPECTING: &'static str = "struct PublicJwk";
+    const NAMES: &'static [&'static str] = &["kty", "crv", "kid", "x"];
+    const REQUIRED: u64 = 0b1111;
+
+    #[inline(never)]
+    fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        let text = match index {
+            0 => &mut self.kty,
+            1 => &mut self.crv,
+            2 => &mut self.kid,
+            _ => &mut self.x,
+        };
+        *text = map.next_value()?;
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicJwk {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<PublicJwk, D::Error> {
+        let empty = PublicJwk {
+            kty: String::new(),
+            crv: String::new(),
+            kid: String::new(),
+            x: String::new(),
+        };
+        crate::members::read(d, empty)
+    }
 }
 
 /// A key set whose signature, header and payload verified (steps 1 to 7).

@@ -5,6 +5,7 @@
 //! expiry, then put in force. A failed load never changes what the guard
 //! enforces. What a host persists across restarts is in `state.rs`.
 
+use serde::de::{Deserializer, MapAccess};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -168,8 +169,7 @@ impl KeysetStatus {
 /// assert_eq!(after.load(&v(7), 100).unwrap_err().code, LoadCode::StaleVersion);
 /// after.load(&v(8), 100).unwrap();
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Floor {
     /// The superapp of the bundle.
     pub superapp_id: String,
@@ -177,6 +177,34 @@ pub struct Floor {
     pub version: u64,
     /// Its digest (what tells "the same bundle again"), 64 lowercase hex digits.
     pub digest: String,
+}
+
+/// Read by the shared member loop of [`crate::members`] (decision 601).
+impl<'de> crate::members::Members<'de> for Floor {
+    const EXPECTING: &'static str = "struct Floor";
+    const NAMES: &'static [&'static str] = &["superapp_id", "version", "digest"];
+    const REQUIRED: u64 = 0b111;
+
+    #[inline(never)]
+    fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.superapp_id = map.next_value()?,
+            1 => self.version = map.next_value()?,
+            _ => self.digest = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Floor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Floor, D::Error> {
+        let empty = Floor {
+            superapp_id: String::new(),
+            version: 0,
+            digest: String::new(),
+        };
+        crate::members::read(d, empty)
+    }
 }
 
 /// Why a floor was not restored.
@@ -605,6 +633,47 @@ mod tests {
         let plain_header = bundle::sign_ed25519(POLICY, "k1", &seed);
         assert_eq!(rooted.load(&plain_header, 0).unwrap().version, 1);
     }
+    /// Decision 601: a key set's payload, each of its keys and a floor are
+    /// objects; written as arrays of their members they are refused.
+    #[test]
+    fn a_key_set_payload_key_or_floor_written_as_an_array_is_refused() {
+        let (root_seed, root_x) = signer(1);
+        let (_, x) = signer(2);
+        let mut roots = KeySet::default();
+        roots.add_ed25519("root", &root_x).unwrap();
+        let key = format!(
+            r#"{{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"{}"}}"#,
+            keyset::encode_x(&x)
+        );
+        let as_array = format!(r#"["OKP","Ed25519","k1","{}"]"#, keyset::encode_x(&x));
+        let cases = [
+            (
+                format!(r#"["demo",1,0,10,[{key}]]"#),
+                "payload: invalid type: sequence, expected struct Payload at line 1 column 0",
+            ),
+            (
+                format!(
+                    r#"{{"superapp_id":"demo","version":1,"issued_at":0,"expires_at":10,"keys":[{as_array}]}}"#
+                ),
+                "payload: invalid type: sequence, expected struct PublicJwk",
+            ),
+        ];
+        for (payload, want) in cases {
+            let mut guard = Guard::from_config(GuardConfig::roots(roots.clone(), "demo"));
+            let refused = guard
+                .load_keys(&keyset::sign(payload.as_bytes(), "root", &root_seed), 0)
+                .unwrap_err();
+            assert_eq!(refused.code, LoadCode::InvalidKeyset);
+            assert!(refused.message.contains(want), "{}", refused.message);
+            assert!(guard.keyset_status().is_none());
+        }
+        let floor = format!(r#"["demo",7,"{}"]"#, "ab".repeat(32));
+        assert_eq!(
+            Floor::from_json(&floor).unwrap_err().to_string(),
+            "malformed floor: invalid type: sequence, expected struct Floor at line 1 column 0"
+        );
+    }
+
     /// Decision 172: a key set over 64 KiB is `malformed_bundle` before it is
     /// decoded, while the same document one byte under the limit loads (the
     /// padding is JSON whitespace inside the signed payload).

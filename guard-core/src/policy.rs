@@ -22,8 +22,7 @@ use crate::scheme::Scheme;
 /// let policy = guard_core::Policy::from_json(doc).unwrap();
 /// assert_eq!(policy.apps[0].app_id, "mp");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Policy {
     /// `1`, `2` (contract v2) or `3` (contract v3); the fields of a later
     /// schema are refused in an earlier one, as unknown fields.
@@ -35,43 +34,39 @@ pub struct Policy {
     /// Unix seconds.
     pub issued_at: u64,
     /// Unix seconds after which the policy is no policy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
     /// `enforce` (default) or `report`.
-    #[serde(default)]
     pub mode: Mode,
     /// Schema 2: host patterns no app may reach (§3.3 rule 4a).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked_hosts: Option<Vec<String>>,
     /// The platform's standard API names; `None` means the shipped catalogue.
-    #[serde(default)]
     pub builtin_apis: Option<Vec<String>>,
     /// The sensitive API list.
-    #[serde(default)]
     pub sensitive_apis: Vec<SensitiveApi>,
     /// The mini programs and mini games of this superapp.
-    #[serde(default)]
     pub apps: Vec<App>,
     /// JWT `iat` (accepted, informational).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
     /// JWT `nbf`: not valid before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
     /// JWT `exp`: not valid on or after.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp: Option<u64>,
     /// JWT `iss` (accepted, informational).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     /// JWT `sub` (accepted, informational).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
     /// JWT `aud` (accepted, informational).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub aud: Option<Audience>,
     /// JWT `jti` (accepted, informational).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
 }
 
@@ -131,8 +126,7 @@ contract_names!(Mode {
 });
 
 /// An entry of the sensitive API list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SensitiveApi {
     /// The API name, exactly as called (`getLocation`).
     pub name: String,
@@ -144,7 +138,7 @@ pub struct SensitiveApi {
     #[serde(rename = "type")]
     pub api_type: ApiType,
     /// What a custom API does.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
@@ -220,40 +214,34 @@ contract_names!(AppKind {
 });
 
 /// One app's permissions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct App {
     /// The app's id.
     pub app_id: String,
     /// Mini program or mini game.
     pub kind: AppKind,
     /// The permission-control switches.
-    #[serde(default)]
     pub control: Control,
     /// `https://host[:port]` and `wss://host[:port]` entries.
-    #[serde(default)]
     pub server_domains: Vec<String>,
     /// `https://host[:port]` entries for the web-view.
-    #[serde(default)]
     pub webview_domains: Vec<String>,
     /// Custom APIs callable when `control.apis` is on.
-    #[serde(default)]
     pub api_whitelist: Vec<String>,
     /// Restricted sensitive APIs approved for this app.
-    #[serde(default)]
     pub granted_apis: Vec<String>,
     /// Schema 2: `enforce` or `report` for this app alone, overriding the
     /// policy's `mode`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<Mode>,
     /// Schema 2: the version the superapp released (§3.5); absent, none is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub release: Option<Release>,
     /// Schema 2: the superapp removed the app (§3.1 rule 2a); absent is `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub removed: Option<bool>,
     /// Schema 3: a domain list per kind of target (§1, §3.3, §3.7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domains: Option<Domains>,
 }
 
@@ -262,29 +250,28 @@ pub struct App {
 /// an absent one leaves the kind on `server_domains` (entries of its scheme),
 /// except `media`, whose absent list is empty, and `udp`/`tcp`, which no
 /// other list carries.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Domains {
     /// `https://host[:port]` entries for `wx.request`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<Vec<String>>,
     /// `https://host[:port]` entries for `wx.uploadFile`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upload: Option<Vec<String>>,
     /// `https://host[:port]` entries for `wx.downloadFile`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub download: Option<Vec<String>>,
     /// `wss://host[:port]` entries for `wx.connectSocket`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub socket: Option<Vec<String>>,
     /// `https://host[:port]` entries for media sources (§3.7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<Vec<String>>,
     /// `H` or `H:P` entries for raw UDP sockets (§3.7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub udp: Option<Vec<String>>,
     /// `H` or `H:P` entries for raw TCP sockets (§3.7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp: Option<Vec<String>>,
 }
 
@@ -326,8 +313,7 @@ impl App {
 }
 
 /// The release of an app the superapp approved (`policy.md` §1, §3.5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Release {
     /// 1 to 64 characters, no whitespace or control characters; compared exactly.
     pub version: String,
@@ -363,20 +349,16 @@ pub(crate) fn parse_sha256(text: &str) -> Option<[u8; 32]> {
 }
 
 /// The permission-control switches; an absent switch is off.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Control {
     /// Schema 3: check media targets against the app's `media` list (§3.7).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub media_domains: Option<bool>,
     /// Enforce `server_domains`.
-    #[serde(default)]
     pub server_domains: bool,
     /// Enforce the API whitelist.
-    #[serde(default)]
     pub apis: bool,
     /// Enforce `webview_domains`.
-    #[serde(default)]
     pub webview_domains: bool,
 }
 

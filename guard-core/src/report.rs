@@ -35,6 +35,7 @@
 //! assert_eq!(guard_core::report::Batch::from_json(json.as_bytes()).unwrap(), batch);
 //! ```
 
+use serde::de::{Deserializer, MapAccess};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -73,18 +74,17 @@ pub enum Subject<'a> {
 }
 
 /// One report: identical denials of one app, aggregated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// The app the guard checked for.
     pub app: String,
     /// The kind of check.
     pub kind: CheckKind,
     /// The API name (kind `api` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<String>,
     /// The host (network kinds only; absent when the target did not parse).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     /// Why it was denied.
     pub code: DenyCode,
@@ -101,14 +101,86 @@ pub struct Report {
 }
 
 /// What a device sends: its reports and how many denials it could not keep.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Batch {
     /// At most [`MAX_REPORTS`].
     pub reports: Vec<Report>,
     /// Denials not kept because the queue was full.
-    #[serde(default)]
     pub dropped: u64,
+}
+
+/// Read by the shared member loop of [`crate::members`] (decision 603).
+impl<'de> crate::members::Members<'de> for Report {
+    const EXPECTING: &'static str = "struct Report";
+    const NAMES: &'static [&'static str] = &[
+        "app",
+        "kind",
+        "api",
+        "host",
+        "code",
+        "mode",
+        "policy_version",
+        "count",
+        "first_seen",
+        "last_seen",
+    ];
+    const REQUIRED: u64 = 0b11_1111_0011;
+
+    fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.app = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.api = map.next_value()?,
+            3 => self.host = map.next_value()?,
+            4 => self.code = map.next_value()?,
+            5 => self.mode = map.next_value()?,
+            6 => self.policy_version = map.next_value()?,
+            7 => self.count = map.next_value()?,
+            8 => self.first_seen = map.next_value()?,
+            _ => self.last_seen = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Report {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Report, D::Error> {
+        // The names are placeholders: a missing one is refused.
+        let empty = Report {
+            app: String::new(),
+            kind: CheckKind::ALL[0],
+            api: None,
+            host: None,
+            code: DenyCode::ALL[0],
+            mode: Mode::default(),
+            policy_version: 0,
+            count: 0,
+            first_seen: 0,
+            last_seen: 0,
+        };
+        crate::members::read(d, empty)
+    }
+}
+
+/// Read by the shared member loop of [`crate::members`] (decision 603).
+impl<'de> crate::members::Members<'de> for Batch {
+    const EXPECTING: &'static str = "struct Batch";
+    const NAMES: &'static [&'static str] = &["reports", "dropped"];
+    const REQUIRED: u64 = 0b01;
+
+    fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.reports = map.next_value()?,
+            _ => self.dropped = map.next_value()?,
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Batch {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Batch, D::Error> {
+        crate::members::read(d, Batch::default())
+    }
 }
 
 /// Why a batch was refused: the JSON path of the field and what is wrong.
@@ -739,6 +811,24 @@ mod tests {
         let api = b.reports[0].api.as_deref().unwrap();
         assert!(api.len() <= MAX_NAME_BYTES && long.starts_with(api));
         Batch::from_json(b.to_json().as_bytes()).unwrap();
+    }
+
+    /// Decision 603: a batch and each report in it are objects; written as
+    /// arrays of their members in declaration order they are refused.
+    #[test]
+    fn a_batch_or_report_written_as_an_array_is_refused() {
+        let report =
+            r#"["mp","api","getLocation",null,"permission_not_granted","enforce",7,1,10,10]"#;
+        let e = Batch::from_json(format!(r#"{{"reports":[{report}]}}"#).as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`reports[0]`: invalid type: sequence, expected struct Report at line 1 column 12"
+        );
+        let e = Batch::from_json(br#"[[],0]"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`body`: invalid type: sequence, expected struct Batch at line 1 column 0"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! raise them (a written-in floor number could lock a device out for good),
 //! and a cache is trusted only if it verifies against the roots again.
 
+use serde::de::{Deserializer, MapAccess};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Trust;
@@ -22,18 +23,41 @@ use crate::load::{KeysetStatus, LoadCode, LoadError, PolicyStatus};
 /// assert_eq!(s.keyset.as_deref(), Some("a.b.c"));
 /// assert!(SignedState::from_json(r#"{"floor":99}"#).is_err());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SignedState {
     /// The key set in force.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub keyset: Option<String>,
     /// The key set that admitted the bundle, when it is not `keyset`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bundle_keyset: Option<String>,
     /// The bundle at the floor.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bundle: Option<String>,
+}
+
+/// Read by the shared member loop of [`crate::members`] (decision 601).
+impl<'de> crate::members::Members<'de> for SignedState {
+    const EXPECTING: &'static str = "struct SignedState";
+    const NAMES: &'static [&'static str] = &["keyset", "bundle_keyset", "bundle"];
+    const REQUIRED: u64 = 0;
+
+    #[inline(never)]
+    fn member<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        let text = match index {
+            0 => &mut self.keyset,
+            1 => &mut self.bundle_keyset,
+            _ => &mut self.bundle,
+        };
+        *text = map.next_value()?;
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for SignedState {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SignedState, D::Error> {
+        crate::members::read(d, SignedState::default())
+    }
 }
 
 impl SignedState {
@@ -195,6 +219,18 @@ mod tests {
         guard.load_keys(&keyset_jws(), 10).unwrap();
         guard.load(&bundle_jws(5, 100), 10).unwrap();
         guard.signed_state().unwrap()
+    }
+
+    /// Decision 601: the signed state is an object; its members in an
+    /// array are refused, as before any other JSON type was.
+    #[test]
+    fn a_signed_state_written_as_an_array_is_refused() {
+        let err = SignedState::from_json(r#"["a.b.c",null,"d.e.f"]"#).unwrap_err();
+        assert_eq!(err.code, LoadCode::MalformedBundle);
+        assert_eq!(
+            err.message,
+            "malformed signed state: invalid type: sequence, expected struct SignedState at line 1 column 0"
+        );
     }
 
     /// Decision 177: within its window a restored bundle is enforced; after

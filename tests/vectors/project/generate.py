@@ -546,6 +546,11 @@ invalid += [
      "expect": "invalid_policy", "message": "duplicate field `version`"},
     {"bundle": jws("not json at all"), "expect": "invalid_policy"},
     {"bundle": jws("[1,2,3]"), "expect": "invalid_policy"},
+    # Objects only (decision 600): neither an app nor the whole policy may be
+    # written as an array of its members in declaration order.
+    {"policy": with_apps(["mp_x", "mini_program"]), "expect": "invalid_policy",
+     "message": "apps[0]"},
+    {"bundle": jws('[1,"demo-superapp",9,0]'), "expect": "invalid_policy"},
     {"bundle": jws('{"schema":1,"superapp_id":"other-superapp","version":9,"issued_at":0,"apps":[]}'),
      "expect": "invalid_policy", "message": "superapp_id", },
 ]
