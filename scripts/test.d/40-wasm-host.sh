@@ -13,7 +13,7 @@ cargo test --locked -p guard-wasm-host -- --skip generated_calls_agree_in_every_
 cargo test --locked -p guard-wasm-host --test agreement generated_calls_agree_in_every_runtime -- --exact --show-output
 cargo run --locked -q -p guard-wasm-host --example embed
 cargo build --locked -q -p guard-cli
-guard=target/debug/guard
+guard=${CARGO_TARGET_DIR:-target}/debug/guard
 "$guard" wasm-info
 # Contract v3 key sets through the CLI: signed by a root, rotated, tampered
 # and foreign ones refused (the README's "Key sets" walk-through).
