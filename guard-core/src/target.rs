@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use url::{Host, Url};
 
-use crate::host::{plain_host, plain_port};
+use crate::host::{plain_host_prefix, plain_port};
 use crate::scheme::{Scheme, DEFAULT_PORT};
 
 /// The deciding parts of a parsed URL.
@@ -62,7 +62,7 @@ pub(crate) fn href<'a>(input: &'a str, known: Option<Cow<'a, str>>) -> Option<Co
     }
 }
 
-/// `https://` or `wss://` (any case), a plain host (see [`plain_host`]), an
+/// `https://` or `wss://` (any case), a plain host (see [`plain_host_prefix`]), an
 /// optional decimal port, then the end or `/`, `?`, `#`. On such input the
 /// parser's only work on the deciding parts is lower-casing; a `\`, a tab, a
 /// `%`, an `@` or anything unusual before the path sends it to the `url` crate.
@@ -72,11 +72,10 @@ fn fast(input: &str) -> Option<Target<'_>> {
     let colon = position(input, |b| b == b':')?;
     let scheme = Scheme::parse_any_case(&input[..colon])?;
     let rest = input[colon + 1..].strip_prefix("//")?;
-    let end = position(rest, |b| {
-        matches!(b, b'/' | b'?' | b'#' | b'\\' | b':' | b'@')
-    })
-    .unwrap_or(rest.len());
-    let (host, after) = rest.split_at(end);
+    // The host and where it ends in one pass: a `\`, `@`, `%` or anything
+    // else unusual before the port or path declines.
+    let (end, host) = plain_host_prefix(rest)?;
+    let after = &rest[end..];
     let (port, port_text, tail) = match after.strip_prefix(':') {
         Some(p) => {
             let end = position(p, |b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(p.len());
@@ -93,7 +92,6 @@ fn fast(input: &str) -> Option<Target<'_>> {
     if input.ends_with(|c: char| c <= ' ') && tail.is_empty() {
         return None;
     }
-    let host = plain_host(host, false)?;
     let href = fast_href(input, &input[..colon], scheme, &host, port, port_text, tail);
     Some(Target {
         scheme: Some(scheme),
