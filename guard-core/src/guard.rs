@@ -641,7 +641,7 @@ pub(crate) fn url_verdict(
 
 pub(crate) fn host_port(target: Option<&Target<'_>>) -> (Option<String>, Option<u16>) {
     match target {
-        Some(t) => (t.host.as_deref().map(str::to_owned), t.port),
+        Some(t) => (t.host().map(str::to_owned), t.port),
         None => (None, None),
     }
 }

@@ -457,7 +457,7 @@ fn blocked_target(policy: &Compiled, target: &Target<'_>) -> Option<Because> {
     if target.ip {
         return None;
     }
-    target.host.as_deref().and_then(|h| blocked(policy, h))
+    target.host().and_then(|h| blocked(policy, h))
 }
 
 /// §3.3 rule 4a on a domain host: the pattern that blocks it, if one does.
@@ -526,7 +526,7 @@ fn url_rules<'u>(
             Some(target),
         );
     }
-    let Some(host) = target.host.as_deref() else {
+    let Some(host) = target.host() else {
         return deny(
             DenyCode::DomainNotWhitelisted,
             Because::NoHost,

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use url::{Host, Url};
 
-use crate::host::{plain_host, plain_port};
+use crate::host::{plain_host_prefix, plain_port};
 use crate::scheme::{Scheme, DEFAULT_PORT};
 
 /// The deciding parts of a parsed URL.
@@ -17,8 +17,8 @@ pub(crate) struct Target<'a> {
     pub(crate) scheme: Option<Scheme>,
     /// A username or password is present.
     pub(crate) userinfo: bool,
-    /// The serialised host; `None` for URLs without one (`javascript:`).
-    pub(crate) host: Option<Cow<'a, str>>,
+    /// The serialised host: read it with [`Target::host`].
+    host: HostText<'a>,
     /// The host is an IPv4 or IPv6 address.
     pub(crate) ip: bool,
     /// The effective port (the scheme's default when absent).
@@ -31,14 +31,42 @@ pub(crate) struct Target<'a> {
     pub(crate) href: Option<Cow<'a, str>>,
 }
 
+/// Where a target's serialised host is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HostText<'a> {
+    /// A URL without one (`javascript:`).
+    None,
+    /// Its own string: a part of the input, or written.
+    Text(Cow<'a, str>),
+    /// `href[start..start + len]`: the fast path lower-cased the host into
+    /// the href it wrote, rather than into a string of its own as well
+    /// (one allocation fewer for `HTTPS://API.example/`).
+    InHref(usize, usize),
+}
+
 impl Target<'_> {
+    /// The serialised host; `None` for URLs without one (`javascript:`).
+    pub(crate) fn host(&self) -> Option<&str> {
+        match &self.host {
+            HostText::None => None,
+            HostText::Text(h) => Some(h),
+            HostText::InHref(start, len) => {
+                self.href.as_deref()?.get(*start..start.checked_add(*len)?)
+            }
+        }
+    }
+
     /// The same target owning its strings.
     pub(crate) fn into_owned(self) -> Target<'static> {
         let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
         Target {
             scheme: self.scheme,
             userinfo: self.userinfo,
-            host: self.host.map(own),
+            host: match self.host {
+                HostText::None => HostText::None,
+                HostText::Text(h) => HostText::Text(own(h)),
+                HostText::InHref(start, len) => HostText::InHref(start, len),
+            },
             ip: self.ip,
             port: self.port,
             href: self.href.map(own),
@@ -62,7 +90,7 @@ pub(crate) fn href<'a>(input: &'a str, known: Option<Cow<'a, str>>) -> Option<Co
     }
 }
 
-/// `https://` or `wss://` (any case), a plain host (see [`plain_host`]), an
+/// `https://` or `wss://` (any case), a plain host (see [`plain_host_prefix`]), an
 /// optional decimal port, then the end or `/`, `?`, `#`. On such input the
 /// parser's only work on the deciding parts is lower-casing; a `\`, a tab, a
 /// `%`, an `@` or anything unusual before the path sends it to the `url` crate.
@@ -72,10 +100,9 @@ fn fast(input: &str) -> Option<Target<'_>> {
     let colon = position(input, |b| b == b':')?;
     let scheme = Scheme::parse_any_case(&input[..colon])?;
     let rest = input[colon + 1..].strip_prefix("//")?;
-    let end = position(rest, |b| {
-        matches!(b, b'/' | b'?' | b'#' | b'\\' | b':' | b'@')
-    })
-    .unwrap_or(rest.len());
+    // The host and where it ends in one pass: a `\`, `@`, `%` or anything
+    // else unusual before the port or path declines.
+    let (end, upper) = plain_host_prefix(rest)?;
     let (host, after) = rest.split_at(end);
     let (port, port_text, tail) = match after.strip_prefix(':') {
         Some(p) => {
@@ -93,12 +120,19 @@ fn fast(input: &str) -> Option<Target<'_>> {
     if input.ends_with(|c: char| c <= ' ') && tail.is_empty() {
         return None;
     }
-    let host = plain_host(host, false)?;
-    let href = fast_href(input, &input[..colon], scheme, &host, port, port_text, tail);
+    // Scheme and host as the serialiser writes them already (it lower-cases both).
+    let lower = !upper && input[..colon].bytes().all(|b| b.is_ascii_lowercase());
+    let href = fast_href(input, scheme, host, lower, port, port_text, tail);
+    let host = match &href {
+        Some(_) if !upper => HostText::Text(Cow::Borrowed(host)),
+        // `fast_href` wrote the lower-cased host right after `scheme://`.
+        Some(Cow::Owned(_)) => HostText::InHref(scheme.as_str().len() + 3, host.len()),
+        _ => HostText::Text(crate::host::serialised(host, upper)),
+    };
     Some(Target {
         scheme: Some(scheme),
         userinfo: false,
-        host: Some(host),
+        host,
         ip: false,
         port: Some(port),
         href,
@@ -111,12 +145,15 @@ fn fast(input: &str) -> Option<Target<'_>> {
 /// host, a default or zero-led port, or the `/` of an empty path, the
 /// serialisation written from those parts (one allocation, against a full
 /// parse with UTS #46 processing); `None` when path, query or fragment
-/// need the serialiser (see [`serialised_tail`]).
+/// need the serialiser (see [`serialised_tail`]). `lower`: the input's
+/// scheme and host are lower case already; a written href has the host
+/// lower-cased right after `scheme://` either way (where [`fast`] then
+/// reads the target's host).
 fn fast_href<'a>(
     input: &'a str,
-    scheme_text: &str,
     scheme: Scheme,
-    host: &Cow<'a, str>,
+    host: &str,
+    lower: bool,
     port: u16,
     port_text: Option<&str>,
     tail: &str,
@@ -127,17 +164,17 @@ fn fast_href<'a>(
     // `fast` left a tail that is empty or starts with `/`, `?` or `#`; the
     // serialiser writes the path of a special URL with its `/`.
     let slash = !tail.starts_with('/');
-    if !slash
-        && matches!(host, Cow::Borrowed(_))
-        && scheme_text.bytes().all(|b| b.is_ascii_lowercase())
-        && port_text.is_none_or(|p| canonical_port(p, port))
-    {
+    if !slash && lower && port_text.is_none_or(|p| canonical_port(p, port)) {
         return Some(Cow::Borrowed(input));
     }
     let mut href = String::with_capacity(input.len() + 1);
     href.push_str(scheme.as_str());
     href.push_str("://");
+    let at = href.len();
     href.push_str(host);
+    if let Some(written) = href.get_mut(at..) {
+        written.make_ascii_lowercase();
+    }
     if port != DEFAULT_PORT {
         href.push(':');
         push_decimal(&mut href, port);
@@ -180,32 +217,62 @@ fn canonical_port(text: &str, port: u16) -> bool {
 /// `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}` (so no tab or newline, which
 /// the parser removes, and no `\`, which it reads as `/`).
 fn serialised_tail(tail: &str) -> bool {
-    let clean = tail.bytes().all(|b| {
-        matches!(b, b'!'..=b'~')
+    // One pass over the bytes (the tail of every allowed request goes
+    // through here): the path ends at the first `?` or `#`, and only there
+    // are dot segments and `%2e` looked for. `seg` is where the current path
+    // segment starts; `dots` how many bytes of it are all `.` (`usize::MAX`
+    // once another byte came).
+    let bytes = tail.as_bytes();
+    let mut in_path = true;
+    let mut dots = 0usize;
+    for (i, &b) in bytes.iter().enumerate() {
+        let clean = matches!(b, b'!'..=b'~')
             && !matches!(
                 b,
                 b'"' | b'\'' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
-            )
-    });
-    if !clean {
-        return false;
+            );
+        if !clean {
+            return false;
+        }
+        if !in_path {
+            continue;
+        }
+        match b {
+            b'/' | b'?' | b'#' => {
+                if dot_segment(dots) {
+                    return false;
+                }
+                dots = 0;
+                in_path = b == b'/';
+            }
+            b'.' => dots = dots.saturating_add(1),
+            b'%' if bytes.get(i + 1) == Some(&b'2')
+                && bytes.get(i + 2).is_some_and(|c| c | 0x20 == b'e') =>
+            {
+                return false;
+            }
+            _ => dots = usize::MAX,
+        }
     }
-    let path = &tail[..position(tail, |b| matches!(b, b'?' | b'#')).unwrap_or(tail.len())];
-    let encoded_dot = path
-        .as_bytes()
-        .windows(3)
-        .any(|w| w[0] == b'%' && w[1] == b'2' && (w[2] | 0x20) == b'e');
-    !encoded_dot && !path.split('/').any(|s| s == "." || s == "..")
+    !(in_path && dot_segment(dots))
+}
+
+/// Whether a path segment of `dots` bytes, all `.`, is `.` or `..`
+/// (`usize::MAX`: a segment with another byte; `0`: an empty one).
+#[inline]
+fn dot_segment(dots: usize) -> bool {
+    dots == 1 || dots == 2
 }
 
 fn slow(input: &str) -> Option<Target<'static>> {
     let url = Url::parse(input).ok()?;
     let (host, ip) = match url.host() {
-        Some(Host::Domain(d)) => (Some(Cow::Owned(d.to_owned())), false),
-        Some(Host::Ipv4(_) | Host::Ipv6(_)) => {
-            (url.host_str().map(|h| Cow::Owned(h.to_owned())), true)
-        }
-        None => (None, false),
+        Some(Host::Domain(d)) => (HostText::Text(Cow::Owned(d.to_owned())), false),
+        Some(Host::Ipv4(_) | Host::Ipv6(_)) => match url.host_str() {
+            Some(h) => (HostText::Text(Cow::Owned(h.to_owned())), true),
+            None => (HostText::None, true),
+        },
+        None => (HostText::None, false),
     };
     Some(Target {
         scheme: Scheme::parse(url.scheme()),
@@ -237,17 +304,16 @@ mod tests {
                 ));
             }
         }
-        let owned = Target {
-            host: f.host.clone().map(|h| Cow::Owned(h.into_owned())),
-            href: None,
-            ..f.clone()
+        let parts = |t: &Target<'_>| {
+            (
+                t.scheme,
+                t.userinfo,
+                t.host().map(str::to_owned),
+                t.ip,
+                t.port,
+            )
         };
-        if owned
-            == (Target {
-                href: None,
-                ..s.clone()
-            })
-        {
+        if parts(&f) == parts(&s) {
             Ok(())
         } else {
             Err(format!("{input:?}: fast {f:?}, url crate {s:?}"))
@@ -257,6 +323,24 @@ mod tests {
     /// The href the guard forwards, for inputs the fast path takes or not.
     fn forwarded(input: &str) -> Option<String> {
         href(input, parse(input).and_then(|t| t.href)).map(Cow::into_owned)
+    }
+
+    /// The two-pass reading of [`serialised_tail`]'s rule that the one
+    /// pass replaced: the oracle it must agree with.
+    fn serialised_tail_reference(tail: &str) -> bool {
+        let clean = tail.bytes().all(|b| {
+            matches!(b, b'!'..=b'~')
+                && !matches!(
+                    b,
+                    b'"' | b'\'' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+                )
+        });
+        let path = &tail[..tail.find(['?', '#']).unwrap_or(tail.len())];
+        let encoded_dot = path
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'2' && (w[2] | 0x20) == b'e');
+        clean && !encoded_dot && !path.split('/').any(|s| s == "." || s == "..")
     }
 
     proptest::proptest! {
@@ -276,6 +360,14 @@ mod tests {
                 None => format!("{scheme}:{sep}{host}{tail}"),
             };
             proptest::prop_assert!(agree(&input).is_ok(), "{}", agree(&input).unwrap_err());
+        }
+
+        /// The one-pass tail check reads every tail as the two-pass rule did.
+        #[test]
+        fn serialised_tail_matches_the_two_pass_rule(
+            tail in "([/?#]([./%2eE?#a ]|%2[eE]|\\.\\.?){0,10})?",
+        ) {
+            proptest::prop_assert_eq!(serialised_tail(&tail), serialised_tail_reference(&tail), "{:?}", tail);
         }
 
         /// Plain origins with paths, queries and fragments made of the
