@@ -349,9 +349,6 @@ mod tests {
         assert!(parse(&with_header(r#"{"alg":"EdDSA","critical":null}"#), 1 << 20).is_ok());
     }
 
-    /// A header member of every JSON type: only a string is read as one,
-    /// `null` is absent, nested values are skipped whole, and a header that
-    /// is not JSON stays `malformed_bundle`.
     /// Decision 602: a header is a JSON object; an array of its members in
     /// the reader's order was read as one (`["EdDSA",null,null]` an EdDSA
     /// header), a shorter one refused for its length.
@@ -378,6 +375,9 @@ mod tests {
         ));
     }
 
+    /// A header member of every JSON type: only a string is read as one,
+    /// `null` is absent, nested values are skipped whole, and a header that
+    /// is not JSON stays `malformed_bundle`.
     #[test]
     fn header_members_of_every_json_type_are_told_apart() {
         let others = [
