@@ -30,6 +30,10 @@ for (;;) {
     if (dead) answer('{"error":"the native back end exited"}');
     else child.stdin.write(`${decoder.decode(data.slice(0, Atomics.load(ctrl, 1)))}\n`);
   }
-  const r = Atomics.waitAsync(ctrl, 0, Atomics.load(ctrl, 0));
+  // Wait on the state just read, never on a fresh load: if the caller moved
+  // IDLE -> REQUEST between the two loads, a wait on the fresh value (REQUEST)
+  // would sleep through the request the caller is blocked on (a lost wake-up:
+  // it failed CI once as a 20 s `no answer`).
+  const r = Atomics.waitAsync(ctrl, 0, state);
   if (r.async) await r.value;
 }
