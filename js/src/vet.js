@@ -29,6 +29,12 @@ const clz32 = Math.clz32;
 const PROTO_KEY = '__proto__';
 /** Largest array along a door path (urls[], sources[]) one call may carry; the rest is dropped. */
 const MAX_TARGETS = 1000;
+/**
+ * The bit of copyArgs' answer (the sign bit) saying that an argument at
+ * index 31 or later needed a copy: the bit set has no room to track it, so
+ * the call is refused (decision 630).
+ */
+const OVERFLOW = 1 << 31;
 
 // Options copies are made by nullObject (./safe.js), not Object.create(null):
 // V8 makes the latter a hash table from the start, and freezing one of
@@ -142,7 +148,8 @@ function createCopies() {
 
   /**
    * The arguments of a call, copied in place before any check: answers the
-   * bit set of the indices holding a copy (see optionsOf). `ctx`: `{ scope,
+   * bit set of the indices holding a copy (see optionsOf), with OVERFLOW
+   * set when an argument past index 30 needed one. `ctx`: `{ scope,
    * appId, label, t }`; `spec` the call spec (argument index -> kind, or
    * option paths' plan from planOf) or undefined; `shape` the typings'
    * argument letters (`o`, `f`, `v`), or undefined for a call the typings do
@@ -161,8 +168,11 @@ function createCopies() {
       const door = spec === undefined ? undefined : spec[i];
       if (typeof door === 'string') continue;
       const letter = shape === undefined ? undefined : shape[i];
-      if (i < 31 && typeof a === 'object' && ctx.scope.originalOf(a) === undefined
+      if (typeof a === 'object' && ctx.scope.originalOf(a) === undefined
         && (door !== undefined || letter === 'o' || (letter === undefined && isPlain(a)))) {
+        // Past index 30 the bit set has no room: nothing is copied (no
+        // getter of it runs) and vetArgs refuses the call.
+        if (i >= 31) return copied | OVERFLOW;
         args[i] = snapshot(ctx, a);
         copied |= 1 << i;
       } else {
@@ -180,7 +190,8 @@ function createCopies() {
  * denial calls) by copyArgs' bit set `copied`, or null when there is none.
  */
 export function optionsOf(args, copied) {
-  return copied === 0 ? null : args[31 - clz32(copied & -copied)];
+  const low = copied & ~OVERFLOW;
+  return low === 0 ? null : args[31 - clz32(low & -low)];
 }
 
 /**
@@ -188,7 +199,7 @@ export function optionsOf(args, copied) {
  * `vetArgs`: `{ copyArgs, vetArgs, snapshot, inward }`.
  */
 export function createVetting(targets) {
-  const { vet, vetSocket, vetUnknown } = targets;
+  const { vet, vetSocket, vetUnknown, invalid } = targets;
   const { copyArgs, snapshot, inward } = createCopies();
 
   /** A fresh frozen null-prototype array of the first MAX_TARGETS items of `raw`, each mapped by `each`. */
@@ -270,8 +281,12 @@ export function createVetting(targets) {
    * Vets the door fields of arguments copied by copyArgs (`copied` its
    * answer) in place (and, for a call the typings do not know, every string
    * naming an authority), then freezes the copies: the first denial, or null.
+   * An argument past index 30 that needed a copy (OVERFLOW) could be neither
+   * copied nor vetted: the call is refused as an unreadable target,
+   * invalid_url (decision 630).
    */
   function vetArgs(ctx, args, copied, spec, shape) {
+    if (copied < 0) return invalid(ctx, '').r;
     let denied = null;
     for (let i = 0; i < args.length && denied === null; i++) {
       const a = args[i];

@@ -216,11 +216,18 @@ export function createWrapping(parts) {
     // Without arguments, or with no door, known argument shapes and no
     // copy, vetArgs has nothing to do.
     if (n !== 0 && (shared === undefined || copied !== 0)) {
-      const denied = vetArgs(ctx, args, copied, plan, info.argShape);
+      // An argument past index 30 that needed a copy (copied < 0) is refused
+      // as a target, at this call's clock, which the shared record lacks.
+      const denied = vetArgs(copied < 0 && ctx === shared ? timed(shared, t) : ctx, args, copied, plan, info.argShape);
       if (denied !== null) return refuse(scope, info, denied.message, denied.v, args, copied, isNew);
     }
     if (info.event !== undefined || isNew) return special(scope, self, original, info, args, isNew, wrapper);
     return outward(scope, apply(original, self, args), info.returns, info.name);
+  }
+
+  // A call record like the shared one (see apiWrapper), with the clock `t`.
+  function timed(shared, t) {
+    return shaped({ scope: shared.scope, appId: shared.appId, label: shared.label, msg: shared.msg, t, results: undefined });
   }
 
   // A denied call, as the platform fails it in the call's style.

@@ -306,6 +306,52 @@ test('an API the table does not know: API-checked, and every string naming an au
   ]);
 });
 
+// Decision 630: copies are tracked for the first 31 arguments only; an
+// options object past them could be neither copied nor vetted, so the call
+// is refused (invalid_url) and nothing of that object is read.
+test('an options object past index 30 is never passed on unvetted: the call is refused, its getters never run', async () => {
+  const guard = await loadedGuard();
+  const got = [];
+  const wx = { superappCustomApi: (...a) => { got.push(a); }, showToast: (...a) => { got.push(a); } };
+  const p = policy({ issued_at: 0, expires_at: undefined });
+  p.apps[0].api_whitelist = ['superappCustomApi'];
+  assert.equal(guard.load(bundle({ ...p, version: 8 }), { now: NOW }).code, 'ok');
+  const mp = guard.wrap(wx, { appId: 'mp_shop' });
+  const fails = [];
+  let read = 0;
+  const hidden = { get target() { read++; return 'https://evil.example/'; } };
+  const filler = (k) => Array.from({ length: k }, (_, i) => i);
+  // An API the typings do not know, and one they know without a door (its
+  // calls share one record without a clock).
+  mp.superappCustomApi({ fail: (r) => fails.push(r.errMsg) }, ...filler(30), hidden);
+  mp.superappCustomApi({ fail: (r) => fails.push(r.errMsg) }, ...filler(40), { target: 'https://api.shop.example/' });
+  mp.showToast({ title: 'hi', fail: (r) => fails.push(r.errMsg) }, ...filler(35), hidden);
+  assert.equal(got.length, 0, 'no call reached the base library');
+  assert.equal(read, 0, 'the object past index 30 was never read');
+  // At index 30 it is still copied and vetted: denied when evil, passed
+  // (as a copy) when allowed.
+  mp.superappCustomApi({ fail: (r) => fails.push(r.errMsg) }, ...filler(29), hidden);
+  assert.equal(read, 1);
+  assert.equal(got.length, 0);
+  const last = { target: 'HTTPS://API.SHOP.EXAMPLE/a' };
+  mp.superappCustomApi({}, ...filler(29), last);
+  assert.equal(got.length, 1);
+  assert.notEqual(got[0][30], last);
+  assert.equal(got[0][30].target, 'https://api.shop.example/a');
+  // Past index 30 a value that needs no copy (a string naming no authority,
+  // a number) is passed as given.
+  mp.superappCustomApi(...filler(40), 'plain text');
+  assert.equal(got.length, 2);
+  assert.equal(got[1][40], 'plain text');
+  await tick();
+  assert.deepEqual(fails, [
+    'superappCustomApi:fail invalid url',
+    'superappCustomApi:fail invalid url',
+    'showToast:fail invalid url',
+    'superappCustomApi:fail url not in domain list:evil.example',
+  ]);
+});
+
 test('component attributes: media, web-view, style url(...) and rich-text nodes', async () => {
   const guard = await loadedGuard();
   const img = guard.checkAttribute('mp_shop', 'image', 'src', 'HTTPS://A.IMG.SHOP.EXAMPLE/x.png');
