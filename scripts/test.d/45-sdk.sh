@@ -12,7 +12,7 @@ bash js/scripts/build-wasm.sh
 # The SDK's server tests run this binary, found next to their executables.
 cargo build --locked -q -p guard-server -p guard-cli
 cargo test --locked -p guard-sdk
-cargo run --locked -q -p guard-sdk --example embed
+cargo run --locked -q -p guard-sdk --example superapp
 guard="${CARGO_TARGET_DIR:-target}/debug/guard"
 out=$(mktemp -d /tmp/guard-precompiled.XXXXXX)
 trap 'rm -rf "$out"' EXIT

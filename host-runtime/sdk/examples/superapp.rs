@@ -1,5 +1,5 @@
 //! Embedding the SDK in a superapp's native side. Run with
-//! `cargo run -p guard-sdk --example embed`; it needs no server (a real
+//! `cargo run -p guard-sdk --example superapp`; it needs no server (a real
 //! superapp boots from its configuration file instead, see below) and exits
 //! non-zero if any answer is not the expected one, so CI notices.
 //!
