@@ -67,10 +67,12 @@ export function planOf(paths) {
       let node;
       for (let k = 0; k < nodes.length; k++) if (nodes[k].key === key) node = nodes[k];
       if (node === undefined) {
-        node = shaped({ key, array, kind: null, children: [] });
+        node = shaped({ key, array, kind: null, children: [], plain: false });
         append(nodes, node);
       }
       if (j >= path.length) node.kind = kind;
+      // A single value checked by `vet` alone (see applyPlan).
+      node.plain = !node.array && node.kind !== null && node.kind !== 'tcp' && node.kind !== 'udp';
       nodes = node.children;
     }
   }
@@ -237,6 +239,14 @@ export function createVetting(targets) {
       const node = nodes[i];
       if (!hasOwn(copy, node.key)) continue;
       const raw = copy[node.key];
+      if (node.plain) {
+        // A leaf of one URL (the usual door, `url`): vetted straight, no
+        // record of its own on the way.
+        const r = vet(ctx, node.kind, raw);
+        if (!r.ok) return r.r;
+        copy[node.key] = r.value;
+        continue;
+      }
       const r = node.array && raw !== null && typeof raw === 'object'
         ? arrayOf(raw, (item) => step(ctx, node, item, copy))
         : step(ctx, node, raw, copy);
