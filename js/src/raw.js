@@ -238,8 +238,13 @@ export async function open(module) {
       const len = round <= limit + 4 ? round : capS;
       const at = input(len) >>> 0;
       if (at === 0 && len !== 0) return false;
-      const buffer = apply(memoryBuffer, memory, []);
-      lens[0] = apply(encodeInto, encoder, [s, viewOf(buffer, at, len)]).written;
+      // The kept view, without asking the memory for its buffer, while it
+      // is still attached: the buffer is replaced (the old one detached,
+      // its views emptied) only when the memory grows. An element read of
+      // a typed array never reaches a prototype: no mini program code
+      // answers it.
+      const kept = view !== null && at === viewAt && len === viewLen && len !== 0 && view[len - 1] !== undefined;
+      lens[0] = apply(encodeInto, encoder, [s, kept ? view : viewOf(apply(memoryBuffer, memory, []), at, len)]).written;
       return true;
     }
     const at = input(capS + capT + capU) >>> 0;

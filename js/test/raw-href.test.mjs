@@ -72,3 +72,40 @@ test('the URL limit cuts where it did: a URL of the limit is checked, one byte m
   assert.equal(d.checkUrl(kind, app, 'https://api.shop.example/\u20ac', NOW), 0);
   assert.equal(d.href(), 'https://api.shop.example/%E2%82%AC');
 });
+
+test('the kept view of the URL buffer follows the memory when it grows between two checks', async () => {
+  // A copy of the driver whose instance the test can reach: its memory is
+  // grown between checks whose input buffer stays at the same address and
+  // size, which detaches the buffer the kept view was made over.
+  const real = WebAssembly.instantiate;
+  let memory;
+  WebAssembly.instantiate = async (...args) => {
+    const instance = await real(...args);
+    memory = instance.exports.memory;
+    return instance;
+  };
+  let raw;
+  try {
+    raw = await import('../src/raw.js?grown');
+  } finally {
+    WebAssembly.instantiate = real;
+  }
+  const d = await raw.open(module);
+  assert.equal(d.create(SECRET), 0);
+  assert.equal(d.load(bundle(policy()), NOW), 0);
+  const app = d.appHandle('mp_shop');
+  const kind = d.kind('request');
+  // Same length, so the same buffer size: the view is kept between them.
+  const ok = 'https://api.shop.example/abc';
+  const bad = 'https://evil.example/abcdefg';
+  assert.equal(ok.length, bad.length);
+  for (let i = 0; i < 4; i++) {
+    assert.equal(d.checkUrl(kind, app, ok, NOW), 0);
+    assert.equal(d.href(), ok);
+    memory.grow(1);
+    assert.equal(d.codeName(d.checkUrl(kind, app, bad, NOW), false), 'domain_not_whitelisted', `after growth ${i}`);
+    memory.grow(1);
+    assert.equal(d.checkUrl(kind, app, ok, NOW), 0, `after growth ${i}`);
+    assert.equal(d.href(), ok);
+  }
+});
