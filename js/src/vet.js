@@ -117,10 +117,14 @@ function createCopies() {
       // An own `__proto__` (JSON.parse makes one) would stay an own key
       // here, and an original that merges the options with
       // Object.assign({}, defaults, o) would take it as its prototype and
-      // read an omitted target from it: the copy never carries it.
-      if (hasOwn(copy, PROTO_KEY)) delete copy[PROTO_KEY];
+      // read an omitted target from it: the copy never carries it (dropped
+      // in the one pass over the keys the copy makes anyway).
       // for-in over a null-prototype object: its own keys, no iterator.
       for (const k in copy) {
+        if (k === PROTO_KEY) {
+          delete copy[k];
+          continue;
+        }
         const v = copy[k];
         if (v !== null && (typeof v === 'object' || typeof v === 'function')) copy[k] = inward(ctx, v, true);
       }
