@@ -2,7 +2,8 @@
 // guard_check_url_href): the href of an already serialised URL is the
 // caller's own string, one guard-core wrote is read back from the module,
 // and no href outlives the check it belongs to. The single-string input
-// buffer is asked in rounded sizes: the URL limit still cuts where it did.
+// buffer is asked in rounded sizes: the URL limit still cuts where it did,
+// and the view a URL is written through follows the memory when it grows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
