@@ -25,7 +25,13 @@ const getOwnPropertyDescriptor = R.getOwnPropertyDescriptor;
 const defineProperty = R.defineProperty;
 const objectCreate = Object.create;
 const objectFreeze = Object.freeze;
+const setProto = Object.setPrototypeOf;
 const U8 = Uint8Array;
+const MapCtor = Map;
+const mapGet = Map.prototype.get;
+const mapSet = Map.prototype.set;
+const mapClear = Map.prototype.clear;
+const mapSize = getOwnPropertyDescriptor(Map.prototype, 'size').get;
 const NumberCtor = Number;
 const BigIntCtor = BigInt;
 const ErrorCtor = Error;
@@ -63,6 +69,9 @@ const HREF_ASK = 0x7fffff;
 const HREF_UNKNOWN = -1;
 /** Input buffers of one string are asked in multiples of this, so that their view is made once (see put). */
 const INPUT_STEP = 64;
+/** The hrefs remembered per driver (see hrefMemo): at most this many, of URLs at most MEMO_URL long. */
+const MEMO_SIZE = 256;
+const MEMO_URL = 512;
 
 /** The raw ABI exports the bridge needs (ABI_VERSION 4). */
 const NEEDED = objectFreeze([
@@ -229,8 +238,13 @@ export async function open(module) {
       const len = round <= limit + 4 ? round : capS;
       const at = input(len) >>> 0;
       if (at === 0 && len !== 0) return false;
-      const buffer = apply(memoryBuffer, memory, []);
-      lens[0] = apply(encodeInto, encoder, [s, viewOf(buffer, at, len)]).written;
+      // The kept view, without asking the memory for its buffer, while it
+      // is still attached: the buffer is replaced (the old one detached,
+      // its views emptied) only when the memory grows. An element read of
+      // a typed array never reaches a prototype: no mini program code
+      // answers it.
+      const kept = view !== null && at === viewAt && len === viewLen && len !== 0 && view[len - 1] !== undefined;
+      lens[0] = apply(encodeInto, encoder, [s, kept ? view : viewOf(apply(memoryBuffer, memory, []), at, len)]).written;
       return true;
     }
     const at = input(capS + capT + capU) >>> 0;
@@ -262,6 +276,51 @@ export async function open(module) {
   let lastUrl = null;
   let lastUrlAt = 0;
   let lastUrlLen = 0;
+  let lastKind = -1;
+
+  // The hrefs guard-core wrote for URLs it rewrote, by kind and URL (decision
+  // 650): its serialisation is a function of the kind, the URL and the
+  // module's configuration alone, so the text decoded once for a URL is
+  // the text it writes for that URL again; decoding it again cost more
+  // than the rest of the href. Kept only while the configuration stands
+  // (create, load and the restores forget it), checked against the length
+  // guard-core answers, bounded, and never seen by mini program code (a
+  // Map driven through methods captured with this file).
+  // A null-prototype table: no read of it reaches Array.prototype or
+  // Object.prototype, where a mini program could plant a Map of its own.
+  const memo = objectCreate(null);
+  let memoKinds = 0;
+  function memoOf(kind) {
+    let m = memo[kind];
+    if (m === undefined) {
+      m = new MapCtor();
+      memo[kind] = m;
+      memoKinds++;
+    }
+    return m;
+  }
+  const forgetHrefs = () => {
+    if (memoKinds === 0) return;
+    for (const k in memo) apply(mapClear, memo[k], []);
+  };
+  /** The href of the last check, `len` UTF-8 bytes guard-core holds (asked only when not remembered). */
+  function rewritten(len) {
+    const url = lastUrl;
+    const short = url !== null && url.length <= MEMO_URL;
+    const m = short ? memoOf(lastKind) : undefined;
+    if (m !== undefined) {
+      const known = apply(mapGet, m, [url]);
+      if (known !== undefined && known.len === len) return known.href;
+    }
+    const at = gHrefAt() >>> 0;
+    if (at === 0) return undefined;
+    const href = textAt(at, len);
+    if (m !== undefined) {
+      if (apply(mapSize, m, []) >= MEMO_SIZE) apply(mapClear, m, []);
+      apply(mapSet, m, [url, objectFreeze(setProto({ href, len }, null))]);
+    }
+    return href;
+  }
   const driver = {
     MAX_BUNDLE,
     MAX_URL,
@@ -272,17 +331,20 @@ export async function open(module) {
      * (contract v3: roots with the superapp id, never with a secret or keys).
      */
     create(key) {
+      forgetHrefs();
       if (!put(key, undefined, MAX_BUNDLE)) return -4;
       return key[0] === '{' ? gNewConfig(lens[0]) : gNew(lens[0]);
     },
     /** The LoadCode number; the bundle's size is checked before any copy. */
     load(bundle, t) {
+      forgetHrefs();
       if (bundle.length > MAX_BUNDLE) return forget(gTooLarge(bundle.length >>> 0));
       if (!put(bundle, undefined, MAX_BUNDLE)) return gTooLarge(bundle.length >>> 0);
       return gLoad(lens[0], big(t));
     },
     /** Contract v3: loads a key set (a key-set JWS); the LoadCode number. */
     loadKeys(jws, t) {
+      forgetHrefs();
       if (!put(jws, undefined, MAX_BUNDLE)) return gTooLarge(jws.length >>> 0);
       return gLoadKeys(lens[0], big(t));
     },
@@ -290,6 +352,7 @@ export async function open(module) {
     signedState: () => forget(text(gSignedState())),
     /** Contract v3: restores a signed state; the LoadCode number (0 restored, message says why not). */
     restoreState(json, t) {
+      forgetHrefs();
       if (!put(json, undefined, MAX_STATE)) return -4;
       return gRestoreState(lens[0], big(t));
     },
@@ -315,6 +378,7 @@ export async function open(module) {
       lastUrl = url;
       lastUrlAt = 0;
       lastUrlLen = lens[0];
+      lastKind = kind;
       hrefField = a >> 8;
       return a & 0xff;
     },
@@ -359,8 +423,8 @@ export async function open(module) {
       if (field === HREF_NONE) return null;
       if (field === HREF_INPUT && lastUrl !== null) return lastUrl;
       if (field > HREF_INPUT && field < HREF_ASK) {
-        const at = gHrefAt() >>> 0;
-        if (at !== 0) return textAt(at, field - 2);
+        const h = rewritten(field - 2);
+        if (h !== undefined) return h;
       }
       if (lastUrl !== null && gHrefIsInput(lastUrlAt, lastUrlLen) === 1) return lastUrl;
       const packed = gHref();

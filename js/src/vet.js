@@ -67,10 +67,12 @@ export function planOf(paths) {
       let node;
       for (let k = 0; k < nodes.length; k++) if (nodes[k].key === key) node = nodes[k];
       if (node === undefined) {
-        node = shaped({ key, array, kind: null, children: [] });
+        node = shaped({ key, array, kind: null, children: [], plain: false });
         append(nodes, node);
       }
       if (j >= path.length) node.kind = kind;
+      // A single value checked by `vet` alone (see applyPlan).
+      node.plain = !node.array && node.kind !== null && node.kind !== 'tcp' && node.kind !== 'udp';
       nodes = node.children;
     }
   }
@@ -115,10 +117,14 @@ function createCopies() {
       // An own `__proto__` (JSON.parse makes one) would stay an own key
       // here, and an original that merges the options with
       // Object.assign({}, defaults, o) would take it as its prototype and
-      // read an omitted target from it: the copy never carries it.
-      if (hasOwn(copy, PROTO_KEY)) delete copy[PROTO_KEY];
+      // read an omitted target from it: the copy never carries it (dropped
+      // in the one pass over the keys the copy makes anyway).
       // for-in over a null-prototype object: its own keys, no iterator.
       for (const k in copy) {
+        if (k === PROTO_KEY) {
+          delete copy[k];
+          continue;
+        }
         const v = copy[k];
         if (v !== null && (typeof v === 'object' || typeof v === 'function')) copy[k] = inward(ctx, v, true);
       }
@@ -237,6 +243,14 @@ export function createVetting(targets) {
       const node = nodes[i];
       if (!hasOwn(copy, node.key)) continue;
       const raw = copy[node.key];
+      if (node.plain) {
+        // A leaf of one URL (the usual door, `url`): vetted straight, no
+        // record of its own on the way.
+        const r = vet(ctx, node.kind, raw);
+        if (!r.ok) return r.r;
+        copy[node.key] = r.value;
+        continue;
+      }
       const r = node.array && raw !== null && typeof raw === 'object'
         ? arrayOf(raw, (item) => step(ctx, node, item, copy))
         : step(ctx, node, raw, copy);

@@ -18,7 +18,7 @@
 // mini program code that runs while it is on the stack.
 
 import {
-  apply, construct, defineProperty, freeze, create, hasOwn, ownKeys, desc, isSloppy, now, shaped, TypeErrorCtor, ObjectProto,
+  apply, construct, defineProperty, freeze, create, hasOwn, ownKeys, desc, isSloppy, now, shaped, nullObject, TypeErrorCtor, ObjectProto,
 } from './safe.js';
 import { API_DOORS, OBJECT_RETURNS, apiShape } from './doors.js';
 import { createMirror, dataMember, accessorMember } from './mirror.js';
@@ -47,7 +47,10 @@ function apiPlan(name) {
     const spec = API_DOORS[name];
     if (spec === undefined) p = null;
     else {
-      p = { __proto__: null };
+      // Made shaped (see nullObject), not as a `__proto__: null` literal:
+      // once frozen, that one's argument indices are a hash table looked
+      // up twice on every call (issue 24).
+      p = nullObject();
       const idx = ownKeys(spec);
       for (let i = 0; i < idx.length; i++) p[idx[i]] = typeof spec[idx[i]] === 'string' ? spec[idx[i]] : planOf(spec[idx[i]]);
       freeze(p);

@@ -2,7 +2,8 @@
 // guard_check_url_href): the href of an already serialised URL is the
 // caller's own string, one guard-core wrote is read back from the module,
 // and no href outlives the check it belongs to. The single-string input
-// buffer is asked in rounded sizes: the URL limit still cuts where it did.
+// buffer is asked in rounded sizes: the URL limit still cuts where it did,
+// and the view a URL is written through follows the memory when it grows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -71,4 +72,41 @@ test('the URL limit cuts where it did: a URL of the limit is checked, one byte m
   assert.equal(d.codeName(d.checkUrl(kind, app, wide, NOW), false), 'invalid_url');
   assert.equal(d.checkUrl(kind, app, 'https://api.shop.example/\u20ac', NOW), 0);
   assert.equal(d.href(), 'https://api.shop.example/%E2%82%AC');
+});
+
+test('the kept view of the URL buffer follows the memory when it grows between two checks', async () => {
+  // A copy of the driver whose instance the test can reach: its memory is
+  // grown between checks whose input buffer stays at the same address and
+  // size, which detaches the buffer the kept view was made over.
+  const real = WebAssembly.instantiate;
+  let memory;
+  WebAssembly.instantiate = async (...args) => {
+    const instance = await real(...args);
+    memory = instance.exports.memory;
+    return instance;
+  };
+  let raw;
+  try {
+    raw = await import('../src/raw.js?grown');
+  } finally {
+    WebAssembly.instantiate = real;
+  }
+  const d = await raw.open(module);
+  assert.equal(d.create(SECRET), 0);
+  assert.equal(d.load(bundle(policy()), NOW), 0);
+  const app = d.appHandle('mp_shop');
+  const kind = d.kind('request');
+  // Same length, so the same buffer size: the view is kept between them.
+  const ok = 'https://api.shop.example/abc';
+  const bad = 'https://evil.example/abcdefg';
+  assert.equal(ok.length, bad.length);
+  for (let i = 0; i < 4; i++) {
+    assert.equal(d.checkUrl(kind, app, ok, NOW), 0);
+    assert.equal(d.href(), ok);
+    memory.grow(1);
+    assert.equal(d.codeName(d.checkUrl(kind, app, bad, NOW), false), 'domain_not_whitelisted', `after growth ${i}`);
+    memory.grow(1);
+    assert.equal(d.checkUrl(kind, app, ok, NOW), 0, `after growth ${i}`);
+    assert.equal(d.href(), ok);
+  }
 });
