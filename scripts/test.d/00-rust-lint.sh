@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Formatting; the checks of what is generated or allowed: every package
 # selection of the test parts builds each dependency with one feature set
-# (scripts/workspace-hack.py), unsafe code only in its two places, and
+# (scripts/workspace-hack.py), build-time code is named at opt-level 0
+# (scripts/build-profile.py), unsafe code only in its two places, and
 # docs/server.md's code layout is what the files say (scripts/code-layout.py),
 # every decision in docs/decisions.md names its tests and every citation of one
 # exists (scripts/decisions.py, after its self-test shows it fails when it
@@ -13,6 +14,7 @@
 set -euo pipefail
 cargo fmt --all -- --check
 python3 scripts/workspace-hack.py
+python3 scripts/build-profile.py
 python3 scripts/code-layout.py
 python3 scripts/decisions.py --self-test
 python3 scripts/decisions.py
