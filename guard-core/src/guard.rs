@@ -4,6 +4,7 @@
 //! says which rule decided; every check here calls the same rule functions.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use crate::catalogue;
 use crate::compiled::Compiled;
@@ -288,6 +289,33 @@ impl Guard {
     #[inline]
     pub fn check_api_id(&self, app: AppHandle, api: ApiId, now: u64) -> Verdict {
         self.eval_api(Some(app.0), Some(api.0), now).0
+    }
+
+    /// API check by precomputed ids (§3.1, §3.2) with the clocks
+    /// `[from, until)` around `now` over which its verdict cannot change
+    /// while this guard is unchanged (no load, floor, key set or state
+    /// restored since): what a caller may reuse the verdict for. Today that
+    /// is the policy's window (only §3.1 rule 1 reads the clock). Allocates
+    /// nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::{bundle, Guard, SecretKey};
+    /// let policy = br#"{"schema":1,"superapp_id":"demo","version":1,"issued_at":0,
+    ///   "nbf":100,"expires_at":200,"apps":[{"app_id":"mp","kind":"mini_program"}]}"#;
+    /// let key = SecretKey::new("k3yK3yk3yK3yk3y1").unwrap();
+    /// let mut guard = Guard::new("k3yK3yk3yK3yk3y1").unwrap();
+    /// guard.load(&bundle::sign(policy, &key), 150).unwrap();
+    /// let (app, api) = (guard.app_handle("mp").unwrap(), guard.api_id("getLocation").unwrap());
+    /// let (verdict, span) = guard.check_api_id_span(app, api, 150);
+    /// assert_eq!(verdict, guard_core::Verdict::ALLOW);
+    /// assert_eq!(span, 100..200);
+    /// ```
+    #[inline]
+    pub fn check_api_id_span(&self, app: AppHandle, api: ApiId, now: u64) -> (Verdict, Range<u64>) {
+        let verdict = self.eval_api(Some(app.0), Some(api.0), now).0;
+        (verdict, self.api_span(Some(app.0), Some(api.0), now))
     }
 
     /// API check by name (§3.1, §3.2). Allocates nothing.

@@ -25,7 +25,9 @@ const getOwnPropertyDescriptor = R.getOwnPropertyDescriptor;
 const defineProperty = R.defineProperty;
 const objectCreate = Object.create;
 const objectFreeze = Object.freeze;
+const setProto = Object.setPrototypeOf;
 const U8 = Uint8Array;
+const F64 = Float64Array;
 const NumberCtor = Number;
 const BigIntCtor = BigInt;
 const ErrorCtor = Error;
@@ -73,7 +75,7 @@ const NEEDED = objectFreeze([
   'guard_check_launch', 'guard_check_socket_target', 'guard_check_redirect',
   'guard_take_reports', 'guard_requeue_reports', 'guard_floor', 'guard_restore_floor',
   'guard_new_config', 'guard_load_keys', 'guard_signed_state', 'guard_restore_state', 'guard_href_is_input',
-  'guard_check_url_href', 'guard_href_at',
+  'guard_check_url_href', 'guard_href_at', 'guard_check_api_span', 'guard_memo_cell',
 ]);
 
 export const ABI_VERSION = 4;
@@ -96,6 +98,36 @@ export const CAN_STREAM = waCompileStreaming !== undefined;
  */
 export async function compileStreaming(response) {
   return waCompileStreaming(response);
+}
+
+/**
+ * The memo cell of decisions 642 and 643 (guard_memo_cell): the state
+ * epoch the module bumps on every change of its guard, and the span
+ * `[from, until)` guard_check_api_span writes, three f64s at one address
+ * for the life of the instance, read through a view made with the captured
+ * constructor over the buffer read with the captured getter, so reading
+ * one runs no code of the realm's (an element of a typed array is no
+ * property lookup). A grown memory detaches the old buffer: an element of
+ * the old view then reads undefined, which equals no epoch kept and is no
+ * bound, and the view is made again after the next check. Undefined when
+ * the cell does not read as the module wrote it (the fresh epoch is 1; a
+ * big-endian view of the little-endian memory reads something else): no
+ * memo then, every call crosses.
+ */
+function memoOf(memory, gMemoCell, gCheckApiSpan) {
+  const at = gMemoCell() >>> 0;
+  let cell = new F64(apply(memoryBuffer, memory, []), at, 3);
+  if (cell[0] !== 1) return undefined;
+  return objectFreeze(setProto({
+    epoch: () => cell[0],
+    from: () => cell[1],
+    until: () => cell[2],
+    check(app, api, t) {
+      const v = gCheckApiSpan(app, api, t);
+      if (cell[0] === undefined) cell = new F64(apply(memoryBuffer, memory, []), at, 3);
+      return v;
+    },
+  }, null));
 }
 
 function trap() {
@@ -160,7 +192,10 @@ export async function open(module) {
   const gLoadKeys = x.guard_load_keys;
   const gSignedState = x.guard_signed_state;
   const gRestoreState = x.guard_restore_state;
+  const gCheckApiSpan = x.guard_check_api_span;
+  const gMemoCell = x.guard_memo_cell;
   if (abiVersion() !== ABI_VERSION) throw new TypeErrorCtor(`guard module speaks raw ABI ${abiVersion()}, the bridge ${ABI_VERSION}`);
+  const memo = memoOf(memory, gMemoCell, gCheckApiSpan);
   const MAX_BUNDLE = gMaxBundle();
   const MAX_URL = gMaxUrl();
   // A signed state holds a bundle and at most two key sets (64 KiB each).
@@ -390,6 +425,14 @@ export async function open(module) {
       if (!put(json, undefined, 4096)) return -4;
       return gRestoreFloor(lens[0]);
     },
+    /** The reads of the API verdict memo (see memoOf), or undefined when this realm cannot read the cell. */
+    memo: memo === undefined ? undefined : objectFreeze(setProto({
+      epoch: memo.epoch,
+      from: memo.from,
+      until: memo.until,
+      /** guard_check_api_span: the verdict byte; from() and until() then answer its span. */
+      check: (app, api, t) => forget(memo.check(app, api, big(t))),
+    }, null)),
   };
   const MEDIA = driver.kind('media');
   if (MEDIA < 0) throw new TypeErrorCtor('guard module has no media kind');
