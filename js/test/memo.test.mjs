@@ -370,3 +370,23 @@ test('a mini program patching Date.now, Math, typed arrays, Atomics and Reflect 
   // Nothing the guard hands out leads to the memo.
   assert.equal(Object.keys(guard).includes('memo'), false);
 });
+
+test('the module\'s memory growing under a kept allow: the next calls still decide as the wasm does', async () => {
+  clock = NOW;
+  const { guard, call } = await loaded(base());
+  assert.equal(call('payXSync'), 'reached');
+  // A URL of 2 MiB makes the module grow its memory (the input buffer),
+  // which detaches the buffer the memo's view was made over.
+  const huge = `https://api.shop.example/${'a'.repeat(2 * 1024 * 1024)}`;
+  assert.equal(guard.checkRequest('mp_shop', huge, { now: clock }).code, 'invalid_url');
+  assert.equal(call('payXSync'), 'reached');
+  assert.equal(call('payXSync'), 'reached');
+  const revoked = base({ version: 2 });
+  revoked.apps[0].api_whitelist = [];
+  assert.equal(guard.load(signPolicy(revoked, KEY_A), { now: clock }).code, 'ok');
+  assert.equal(call('payXSync'), 'payXSync:fail api not in whitelist');
+  assert.equal(guard.checkRequest('mp_shop', `${huge}b`, { now: clock }).code, 'invalid_url');
+  clock = NOW + 1;
+  assert.equal(call('payXSync'), 'payXSync:fail api not in whitelist');
+  assert.equal(call('getStorageSync'), 'reached');
+});
