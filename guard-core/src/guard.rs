@@ -291,31 +291,30 @@ impl Guard {
         self.eval_api(Some(app.0), Some(api.0), now).0
     }
 
-    /// API check by precomputed ids (§3.1, §3.2) with the clocks
-    /// `[from, until)` around `now` over which its verdict cannot change
+    /// The clocks `[from, until)` around `now` over which
+    /// [`Guard::check_api_id`] answers `(app, api)` as it does at `now`
     /// while this guard is unchanged (no load, floor, key set or state
-    /// restored since): what a caller may reuse the verdict for. Today that
-    /// is the policy's window (only §3.1 rule 1 reads the clock). Allocates
-    /// nothing.
+    /// restored since): what a caller may reuse that verdict for. Today
+    /// that is the policy's window (only §3.1 rule 1 reads the clock).
+    /// `now` is inside it, except `u64::MAX`. Allocates nothing.
     ///
     /// # Examples
     ///
     /// ```
-    /// use guard_core::{bundle, Guard, SecretKey};
+    /// use guard_core::{bundle, Guard, SecretKey, Verdict};
     /// let policy = br#"{"schema":1,"superapp_id":"demo","version":1,"issued_at":0,
     ///   "nbf":100,"expires_at":200,"apps":[{"app_id":"mp","kind":"mini_program"}]}"#;
     /// let key = SecretKey::new("k3yK3yk3yK3yk3y1").unwrap();
     /// let mut guard = Guard::new("k3yK3yk3yK3yk3y1").unwrap();
     /// guard.load(&bundle::sign(policy, &key), 150).unwrap();
     /// let (app, api) = (guard.app_handle("mp").unwrap(), guard.api_id("getLocation").unwrap());
-    /// let (verdict, span) = guard.check_api_id_span(app, api, 150);
-    /// assert_eq!(verdict, guard_core::Verdict::ALLOW);
-    /// assert_eq!(span, 100..200);
+    /// assert_eq!(guard.check_api_id(app, api, 150), Verdict::ALLOW);
+    /// assert_eq!(guard.api_verdict_span(app, api, 150), 100..200);
+    /// assert_eq!(guard.api_verdict_span(app, api, 250), 200..u64::MAX);
     /// ```
     #[inline]
-    pub fn check_api_id_span(&self, app: AppHandle, api: ApiId, now: u64) -> (Verdict, Range<u64>) {
-        let verdict = self.eval_api(Some(app.0), Some(api.0), now).0;
-        (verdict, self.api_span(Some(app.0), Some(api.0), now))
+    pub fn api_verdict_span(&self, app: AppHandle, api: ApiId, now: u64) -> Range<u64> {
+        self.api_span(Some(app.0), Some(api.0), now)
     }
 
     /// API check by name (§3.1, §3.2). Allocates nothing.

@@ -560,41 +560,10 @@ pub extern "C" fn guard_app_handle(len: u32) -> i32 {
 /// API that is not whitelisted), as guard-core answers it.
 #[no_mangle]
 pub extern "C" fn guard_check_api(app: u32, api: u32, now: i64) -> i32 {
-    check_api(app, api, now).0
-}
-
-/// [`guard_check_api`], also writing into the memo cell
-/// ([`guard_memo_cell`], `[1]` and `[2]`) the clocks `[from, until)` over
-/// which guard-core says this verdict holds while the state epoch (`[0]`)
-/// is unchanged (`guard_core::Guard::check_api_id_span`): for an allow
-/// without code, capped at 2^53; an empty span for any other verdict, with
-/// no guard, or when busy. What the JS bridge calls when its memo misses
-/// (decision 642).
-#[no_mangle]
-pub extern "C" fn guard_check_api_span(app: u32, api: u32, now: i64) -> i32 {
-    let (verdict, span) = check_api(app, api, now);
-    // The verdict byte 0 is an allow without code, and nothing else is.
-    write_span(verdict == 0, span);
-    verdict
-}
-
-/// The address of the memo cell: three `f64`s (the state epoch, then the
-/// span of the last [`guard_check_api_span`]), 8-byte aligned, at the same
-/// address for the life of the instance (decision 642).
-#[no_mangle]
-pub extern "C" fn guard_memo_cell() -> u32 {
-    // wasm32 addresses are 32 bits; the cast is the ABI's pointer type.
-    MEMO.with(|m| m.as_ptr() as usize as u32)
-}
-
-/// An API check by handle and id, reported as every check is, with the
-/// span guard-core states for its verdict (empty with no guard or busy).
-fn check_api(app: u32, api: u32, now: i64) -> (i32, Range<u64>) {
-    let busy = (i32::from(Verdict::deny(DenyCode::NoPolicy).to_u8()), 0..0);
-    with_state(busy, |s| {
-        let (verdict, span) = match s.guard.get() {
+    with_state(i32::from(Verdict::deny(DenyCode::NoPolicy).to_u8()), |s| {
+        let verdict = match s.guard.get() {
             Some(g) => {
-                let (verdict, span) = g.check_api_id_span(AppHandle(app), ApiId(api), clock(now));
+                let verdict = g.check_api_id(AppHandle(app), ApiId(api), clock(now));
                 // An id or handle this guard never issued names nothing to report.
                 if let (true, Some(a), Some(n)) = (
                     verdict.code().is_some(),
@@ -611,14 +580,47 @@ fn check_api(app: u32, api: u32, now: i64) -> (i32, Range<u64>) {
                         clock(now),
                     );
                 }
-                (verdict, span)
+                verdict
             }
-            None => (Verdict::deny(DenyCode::NoPolicy), 0..0),
+            None => Verdict::deny(DenyCode::NoPolicy),
         };
         s.last = Last::ApiId(verdict, ApiId(api));
         s.href = Href::None;
-        (i32::from(verdict.to_u8()), span)
+        i32::from(verdict.to_u8())
     })
+}
+
+/// [`guard_check_api`], then, for an allow without code (the verdict byte
+/// `0`), the clocks `[from, until)` over which guard-core says that verdict
+/// holds while the state epoch is unchanged
+/// (`guard_core::Guard::api_verdict_span`) written into the memo cell
+/// ([`guard_memo_cell`], `[1]` and `[2]`), capped at 2^53; an empty span for
+/// any other verdict. What the JS bridge calls when its memo misses
+/// (decision 642). [`guard_check_api`] itself is left as it was: a native
+/// host's hot path pays nothing for the span.
+#[no_mangle]
+pub extern "C" fn guard_check_api_span(app: u32, api: u32, now: i64) -> i32 {
+    let verdict = guard_check_api(app, api, now);
+    let span = if verdict == 0 {
+        with_state(0..0, |s| {
+            s.guard.get().map_or(0..0, |g| {
+                g.api_verdict_span(AppHandle(app), ApiId(api), clock(now))
+            })
+        })
+    } else {
+        0..0
+    };
+    write_span(verdict == 0, span);
+    verdict
+}
+
+/// The address of the memo cell: three `f64`s (the state epoch, then the
+/// span of the last [`guard_check_api_span`]), 8-byte aligned, at the same
+/// address for the life of the instance (decision 642).
+#[no_mangle]
+pub extern "C" fn guard_memo_cell() -> u32 {
+    // wasm32 addresses are 32 bits; the cast is the ABI's pointer type.
+    MEMO.with(|m| m.as_ptr() as usize as u32)
 }
 
 /// An API check by name: the app id is `input[0..app_len]`, the API name the
