@@ -198,13 +198,10 @@ export function createWrapping(parts) {
     let epoch = -1;
     let memoGen = -1;
     const out = shaped({ v: 0, id: undefined });
-    return (t) => {
+    // The crossing, a function of its own so that the reuse stays small
+    // enough for the engine to inline into every wrapped call.
+    const cross = (t) => {
       const gen = generation();
-      if (t >= from && t < until && gen === memoGen && memoEpoch() === epoch) {
-        out.v = 0;
-        out.id = id;
-        return out;
-      }
       until = 0;
       if (g !== gen) { id = apiIdOf(name); handle = appHandleOf(appId); g = gen; }
       let v;
@@ -222,6 +219,14 @@ export function createWrapping(parts) {
       out.v = v;
       out.id = id;
       return out;
+    };
+    return (t) => {
+      if (t >= from && t < until && generation() === memoGen && memoEpoch() === epoch) {
+        out.v = 0;
+        out.id = id;
+        return out;
+      }
+      return cross(t);
     };
   }
 
