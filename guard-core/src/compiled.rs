@@ -638,6 +638,13 @@ impl Compiled {
         now >= self.window.0 && now < self.window.1
     }
 
+    /// The window [`Compiled::in_window`] tests, as `[from, until)`: the
+    /// clocks at which the policy is in force.
+    #[inline(always)]
+    pub(crate) fn window(&self) -> (u64, u64) {
+        self.window
+    }
+
     /// The rules of the app behind `handle`, if the policy has that app.
     #[inline(always)]
     pub(crate) fn app(&self, handle: u32) -> Option<&AppRules> {

@@ -4,6 +4,7 @@
 //! says which rule decided; every check here calls the same rule functions.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use crate::catalogue;
 use crate::compiled::Compiled;
@@ -288,6 +289,32 @@ impl Guard {
     #[inline]
     pub fn check_api_id(&self, app: AppHandle, api: ApiId, now: u64) -> Verdict {
         self.eval_api(Some(app.0), Some(api.0), now).0
+    }
+
+    /// The clocks `[from, until)` around `now` over which
+    /// [`Guard::check_api_id`] answers `(app, api)` as it does at `now`
+    /// while this guard is unchanged (no load, floor, key set or state
+    /// restored since): what a caller may reuse that verdict for. Today
+    /// that is the policy's window (only §3.1 rule 1 reads the clock).
+    /// `now` is inside it, except `u64::MAX`. Allocates nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use guard_core::{bundle, Guard, SecretKey, Verdict};
+    /// let policy = br#"{"schema":1,"superapp_id":"demo","version":1,"issued_at":0,
+    ///   "nbf":100,"expires_at":200,"apps":[{"app_id":"mp","kind":"mini_program"}]}"#;
+    /// let key = SecretKey::new("k3yK3yk3yK3yk3y1").unwrap();
+    /// let mut guard = Guard::new("k3yK3yk3yK3yk3y1").unwrap();
+    /// guard.load(&bundle::sign(policy, &key), 150).unwrap();
+    /// let (app, api) = (guard.app_handle("mp").unwrap(), guard.api_id("getLocation").unwrap());
+    /// assert_eq!(guard.check_api_id(app, api, 150), Verdict::ALLOW);
+    /// assert_eq!(guard.api_verdict_span(app, api, 150), 100..200);
+    /// assert_eq!(guard.api_verdict_span(app, api, 250), 200..u64::MAX);
+    /// ```
+    #[inline]
+    pub fn api_verdict_span(&self, app: AppHandle, api: ApiId, now: u64) -> Range<u64> {
+        self.api_span(Some(app.0), Some(api.0), now)
     }
 
     /// API check by name (§3.1, §3.2). Allocates nothing.

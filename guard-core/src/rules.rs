@@ -7,6 +7,7 @@
 use url::Host;
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use crate::compiled::{AppRules, Compiled, HostMatch, List, BUILTIN};
 use crate::decision::{CheckKind, DenyCode, Verdict};
@@ -103,6 +104,27 @@ impl Guard {
         }
     }
 
+    /// The clocks `[from, until)` around `now` at which §3.1 rule 1 answers
+    /// as it does at `now` (a policy in force, or none), while the guard is
+    /// unchanged: the active policy's window when `now` is inside it, the
+    /// stretch before or after it when outside, every clock when no policy
+    /// is loaded. `now` is inside it, except `now = u64::MAX` after a window
+    /// (a half-open interval cannot hold it; the memo then never reuses).
+    pub(crate) fn in_force_span(&self, now: u64) -> Range<u64> {
+        let Some(policy) = &self.active else {
+            return 0..u64::MAX;
+        };
+        let (from, until) = policy.window();
+        if now < from {
+            0..from
+        } else if now < until {
+            from..until
+        } else {
+            // An empty window (`until <= from`) is outside at every clock.
+            from.max(until)..u64::MAX
+        }
+    }
+
     /// §3.1 rules 1, 2 and 2a, for every check: the policy and the app, or
     /// the verdict. A removed app is denied in every mode.
     #[inline(always)]
@@ -169,6 +191,20 @@ impl Guard {
             Because::ApiWhitelisted
         };
         (Verdict::ALLOW, because)
+    }
+
+    /// The clocks `[from, until)` around `now` over which [`Guard::eval_api`]
+    /// answers `(app, api)` as it does at `now` while the guard's state is
+    /// unchanged (what the JS bridge's memo of allowed API verdicts reuses
+    /// a verdict for, decision 641). Of the rules of §3.1 and §3.2
+    /// (../shared/spec/policy.md) only rule 1 reads the clock: the policy
+    /// in force is the one whose window holds `now`. Rules 2 to 5 read the
+    /// policy's tables and the two ids, never the clock, so `app` and `api`
+    /// do not narrow the span today. A rule that comes to read the clock
+    /// for an API check narrows it here, the one place to change.
+    #[inline]
+    pub(crate) fn api_span(&self, _app: Option<u32>, _api: Option<u32>, now: u64) -> Range<u64> {
+        self.in_force_span(now)
     }
 
     /// §3.1 and §3.3 (and §3.7 for `media`). Also returns the parsed URL,
@@ -544,5 +580,147 @@ fn url_rules<'u>(
             Because::NoHost,
             Some(target),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::bundle;
+    use crate::guard::{ApiId, AppHandle, Guard};
+    use crate::keys::SecretKey;
+
+    const SECRET: &str = "k3yK3yk3yK3yk3y1";
+    /// Catalogue names (two of them restrictable), a custom one, and one no
+    /// policy mentions.
+    const APIS: [&str; 5] = [
+        "getLocation",
+        "chooseImage",
+        "showToast",
+        "payX",
+        "notAnApi",
+    ];
+    const APPS: [&str; 3] = ["a", "b", "c"];
+
+    /// One app of a generated policy: kind, `control.apis`, removed, its
+    /// own mode, and which of [`APIS`] it whitelists and is granted (bits).
+    type AppGen = (bool, bool, bool, Option<bool>, u8, u8);
+
+    fn names(bits: u8) -> String {
+        let listed: Vec<String> = APIS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits & (1 << i) != 0)
+            .map(|(_, n)| format!("\"{n}\""))
+            .collect();
+        format!("[{}]", listed.join(","))
+    }
+
+    /// A policy with a random window (`nbf`, `expires_at`, `exp`), mode,
+    /// restrictions and apps (the third app of [`APPS`] is never listed).
+    fn policy(
+        window: (Option<u64>, Option<u64>, Option<u64>),
+        report: bool,
+        restricted: u8,
+        apps: &[AppGen],
+    ) -> String {
+        let mut doc = String::from(r#"{"schema":2,"superapp_id":"s","version":1,"issued_at":0"#);
+        let (nbf, expires_at, exp) = window;
+        for (key, v) in [("nbf", nbf), ("expires_at", expires_at), ("exp", exp)] {
+            if let Some(v) = v {
+                doc.push_str(&format!(r#","{key}":{v}"#));
+            }
+        }
+        if report {
+            doc.push_str(r#","mode":"report""#);
+        }
+        let sensitive: Vec<String> = ["getLocation", "chooseImage"]
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| restricted & (1 << i) != 0)
+            .map(|(_, n)| {
+                format!(r#"{{"name":"{n}","status":"restricted","scope":"all","type":"system"}}"#)
+            })
+            .collect();
+        doc.push_str(&format!(r#","sensitive_apis":[{}]"#, sensitive.join(",")));
+        let apps: Vec<String> = apps
+            .iter()
+            .zip(APPS)
+            .map(|((game, apis, removed, mode, white, granted), id)| {
+                let kind = if *game { "mini_game" } else { "mini_program" };
+                let mode = match mode {
+                    Some(true) => r#","mode":"report""#,
+                    Some(false) => r#","mode":"enforce""#,
+                    None => "",
+                };
+                format!(
+                    r#"{{"app_id":"{id}","kind":"{kind}","removed":{removed}{mode},"control":{{"apis":{apis}}},"api_whitelist":{},"granted_apis":{}}}"#,
+                    names(*white),
+                    names(*granted)
+                )
+            })
+            .collect();
+        doc.push_str(&format!(r#","apps":[{}]}}"#, apps.join(",")));
+        doc
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Whatever the policy, its window and the clock, the API verdict of
+        /// every app and API is the same at every clock inside the span
+        /// [`Guard::api_verdict_span`] states (its ends, and clocks drawn
+        /// between them), and the span holds the clock it was asked at.
+        #[test]
+        fn an_api_verdict_holds_over_its_whole_span(
+            nbf in proptest::option::of(0u64..40),
+            expires_at in proptest::option::of(1u64..80),
+            exp in proptest::option::of(1u64..80),
+            report in any::<bool>(),
+            restricted in 0u8..4,
+            apps in proptest::collection::vec(
+                (any::<bool>(), any::<bool>(), any::<bool>(), proptest::option::of(any::<bool>()), 0u8..32, 0u8..32),
+                0..3,
+            ),
+            load_at in 0u64..60,
+            nows in proptest::collection::vec(prop_oneof![0u64..100, Just(u64::MAX - 1), Just(u64::MAX)], 1..6),
+            picks in proptest::collection::vec(any::<u64>(), 8),
+        ) {
+            let key = SecretKey::new(SECRET).unwrap();
+            let mut guard = Guard::new(SECRET).unwrap();
+            let doc = policy((nbf, expires_at, exp), report, restricted, &apps);
+            let loaded = guard.load(&bundle::sign(doc.as_bytes(), &key), load_at);
+            let inside = nbf.is_none_or(|n| load_at >= n)
+                && expires_at.is_none_or(|e| load_at < e)
+                && exp.is_none_or(|e| load_at < e);
+            // The generated policies are valid: one loads exactly when the
+            // load's clock is in its window.
+            prop_assert_eq!(loaded.is_ok(), inside, "{:?} {}", loaded, doc);
+            let apps: Vec<AppHandle> = APPS.iter().map(|a| guard.app_handle(a).unwrap()).collect();
+            let apis: Vec<ApiId> = APIS.iter().map(|a| guard.api_id(a).unwrap()).collect();
+            for &now in &nows {
+                for &app in &apps {
+                    for &api in &apis {
+                        let verdict = guard.check_api_id(app, api, now);
+                        let span = guard.api_verdict_span(app, api, now);
+                        prop_assert!(span.contains(&now) || now == u64::MAX, "{:?} {}", span, now);
+                        if span.is_empty() {
+                            continue;
+                        }
+                        let width = span.end - span.start;
+                        let mut clocks = vec![span.start, span.end - 1];
+                        clocks.extend(picks.iter().map(|p| span.start + p % width));
+                        for t in clocks {
+                            prop_assert_eq!(
+                                guard.check_api_id(app, api, t),
+                                verdict,
+                                "{:?} at {} changed at {} inside {:?}: {}", app, now, t, span, doc
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 }

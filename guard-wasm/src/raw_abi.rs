@@ -32,7 +32,8 @@
 #![allow(unsafe_code)]
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ops::Range;
 
 use guard_core::decision::REPORTED_BIT;
 use guard_core::keys::KeySet;
@@ -63,9 +64,90 @@ enum Last {
     Url(Verdict, CheckKind, Option<String>, Option<u16>),
 }
 
+thread_local! {
+    /// The memo cell (decisions 642 and 643): three `f64`s in linear memory at
+    /// the address [`guard_memo_cell`] answers, which the JS bridge reads
+    /// through a `Float64Array` on every wrapped API call, with no call into
+    /// the module. `[0]` is the state epoch, [`EPOCH_START`] at instantiation
+    /// and bumped by every change of the guard's state ([`Held`], the one
+    /// place); `[1]` and `[2]` are the span `[from, until)` of the last
+    /// [`guard_check_api_span`]. A `const` thread-local, which a wasm module
+    /// without threads keeps in a plain static: one address for the life of
+    /// the instance (and one cell per test thread natively).
+    static MEMO: [Cell<f64>; 3] = const { [Cell::new(EPOCH_START), Cell::new(0.0), Cell::new(0.0)] };
+}
+
+/// The epoch a fresh instance starts at: not `0`, so a host that reads
+/// anything else before the first call (a big-endian view of the memory)
+/// knows it cannot read the cell and never reuses a verdict.
+const EPOCH_START: f64 = 1.0;
+
+/// The largest clock every bound of the span is exact at in an `f64` (and
+/// in a JS number): bounds are capped to it, which only shrinks the span.
+const EXACT: u64 = 1 << 53;
+
+/// Bumps the state epoch: every memo a host kept is void from now on.
+fn bump_epoch() {
+    MEMO.with(|m| m[0].set(m[0].get() + 1.0));
+}
+
+/// Writes the span of [`guard_check_api_span`] into the memo cell: a span
+/// for an allow without code, capped to [`EXACT`]; an empty one for any
+/// other verdict, so nothing else is ever reused.
+fn write_span(allowed: bool, span: Range<u64>) {
+    let (from, until) = if allowed && span.start < EXACT {
+        (span.start, span.end.min(EXACT))
+    } else {
+        (0, 0)
+    };
+    // Both at most 2^53, so exact as `f64`s.
+    #[allow(clippy::cast_precision_loss)]
+    let (from, until) = (from as f64, until as f64);
+    MEMO.with(|m| {
+        m[1].set(from);
+        m[2].set(until);
+    });
+}
+
+mod held {
+    //! The guard behind the only two ways to change it.
+    use guard_core::Guard;
+
+    /// The instance's guard. Its field is private to this module, so every
+    /// export that may change the guard (create, load, key set, state or
+    /// floor restored, a name interned) reaches it through [`Held::get_mut`]
+    /// or [`Held::set`], and each bumps the state epoch first (decision
+    /// 643): the one place, failing closed (an export that turns out not to
+    /// change a verdict only costs the JS memo a miss). Checks read it
+    /// through [`Held::get`].
+    #[derive(Debug, Default)]
+    pub(super) struct Held(Option<Guard>);
+
+    impl Held {
+        /// The guard, to check with.
+        pub(super) fn get(&self) -> Option<&Guard> {
+            self.0.as_ref()
+        }
+
+        /// The guard, to change: the epoch is bumped.
+        pub(super) fn get_mut(&mut self) -> Option<&mut Guard> {
+            super::bump_epoch();
+            self.0.as_mut()
+        }
+
+        /// Replaces the guard (or drops it): the epoch is bumped.
+        pub(super) fn set(&mut self, guard: Option<Guard>) {
+            super::bump_epoch();
+            self.0 = guard;
+        }
+    }
+}
+
+use held::Held;
+
 #[derive(Debug, Default)]
 struct State {
-    guard: Option<Guard>,
+    guard: Held,
     input: Vec<u8>,
     output: String,
     name: String,
@@ -131,7 +213,7 @@ impl State {
             let subject = Subject::Host(v.host.as_deref());
             note(
                 &mut self.reports,
-                self.guard.as_ref(),
+                self.guard.get(),
                 app,
                 kind,
                 subject,
@@ -288,12 +370,12 @@ pub extern "C" fn guard_new(len: u32) -> i32 {
         if secret.starts_with('{') {
             return match KeySet::from_json(secret) {
                 Ok(keys) => {
-                    s.guard = Some(Guard::with_keys(keys));
+                    s.guard.set(Some(Guard::with_keys(keys)));
                     s.last = Last::Nothing;
                     0
                 }
                 Err(e) => {
-                    s.guard = None;
+                    s.guard.set(None);
                     s.last = Last::Load(e.to_string());
                     1
                 }
@@ -301,12 +383,12 @@ pub extern "C" fn guard_new(len: u32) -> i32 {
         }
         match Guard::new(secret) {
             Ok(g) => {
-                s.guard = Some(g);
+                s.guard.set(Some(g));
                 s.last = Last::Nothing;
                 0
             }
             Err(e) => {
-                s.guard = None;
+                s.guard.set(None);
                 s.last = Last::Load(e.to_string());
                 1
             }
@@ -329,12 +411,12 @@ pub extern "C" fn guard_new_config(len: u32) -> i32 {
         s.href = Href::None;
         match GuardConfig::from_json(json) {
             Ok(config) => {
-                s.guard = Some(Guard::from_config(config));
+                s.guard.set(Some(Guard::from_config(config)));
                 s.last = Last::Nothing;
                 0
             }
             Err(e) => {
-                s.guard = None;
+                s.guard.set(None);
                 s.last = Last::Load(e.to_string());
                 1
             }
@@ -356,7 +438,7 @@ fn load_with(
         let State {
             guard, input, last, ..
         } = s;
-        let Some(guard) = guard.as_mut() else {
+        let Some(guard) = guard.get_mut() else {
             return ERR_NO_GUARD;
         };
         let Some(doc) = text(input, 0, len) else {
@@ -402,7 +484,7 @@ pub extern "C" fn guard_load_keys(len: u32, now: i64) -> i32 {
 pub extern "C" fn guard_signed_state() -> i64 {
     with_state(i64::from(ERR_BUSY), |s| {
         s.href = Href::None;
-        let Some(guard) = &s.guard else {
+        let Some(guard) = s.guard.get() else {
             return i64::from(ERR_NO_GUARD);
         };
         s.output.clear();
@@ -442,7 +524,7 @@ pub extern "C" fn guard_load(len: u32, now: i64) -> i32 {
 #[no_mangle]
 pub extern "C" fn guard_api_id(len: u32) -> i32 {
     with_state(ERR_BUSY, |s| {
-        let Some(guard) = s.guard.as_mut() else {
+        let Some(guard) = s.guard.get_mut() else {
             return ERR_NO_GUARD;
         };
         let Some(name) = text(&s.input, 0, len) else {
@@ -460,7 +542,7 @@ pub extern "C" fn guard_api_id(len: u32) -> i32 {
 #[no_mangle]
 pub extern "C" fn guard_app_handle(len: u32) -> i32 {
     with_state(ERR_BUSY, |s| {
-        let Some(guard) = s.guard.as_mut() else {
+        let Some(guard) = s.guard.get_mut() else {
             return ERR_NO_GUARD;
         };
         let Some(app) = text(&s.input, 0, len) else {
@@ -479,7 +561,7 @@ pub extern "C" fn guard_app_handle(len: u32) -> i32 {
 #[no_mangle]
 pub extern "C" fn guard_check_api(app: u32, api: u32, now: i64) -> i32 {
     with_state(i32::from(Verdict::deny(DenyCode::NoPolicy).to_u8()), |s| {
-        let verdict = match &s.guard {
+        let verdict = match s.guard.get() {
             Some(g) => {
                 let verdict = g.check_api_id(AppHandle(app), ApiId(api), clock(now));
                 // An id or handle this guard never issued names nothing to report.
@@ -508,6 +590,39 @@ pub extern "C" fn guard_check_api(app: u32, api: u32, now: i64) -> i32 {
     })
 }
 
+/// [`guard_check_api`], then, for an allow without code (the verdict byte
+/// `0`), the clocks `[from, until)` over which guard-core says that verdict
+/// holds while the state epoch is unchanged
+/// (`guard_core::Guard::api_verdict_span`) written into the memo cell
+/// ([`guard_memo_cell`], `[1]` and `[2]`), capped at 2^53; an empty span for
+/// any other verdict. What the JS bridge calls when its memo misses
+/// (decision 642). [`guard_check_api`] itself is left as it was: a native
+/// host's hot path pays nothing for the span.
+#[no_mangle]
+pub extern "C" fn guard_check_api_span(app: u32, api: u32, now: i64) -> i32 {
+    let verdict = guard_check_api(app, api, now);
+    let span = if verdict == 0 {
+        with_state(0..0, |s| {
+            s.guard.get().map_or(0..0, |g| {
+                g.api_verdict_span(AppHandle(app), ApiId(api), clock(now))
+            })
+        })
+    } else {
+        0..0
+    };
+    write_span(verdict == 0, span);
+    verdict
+}
+
+/// The address of the memo cell: three `f64`s (the state epoch, then the
+/// span of the last [`guard_check_api_span`]), 8-byte aligned, at the same
+/// address for the life of the instance (decision 642).
+#[no_mangle]
+pub extern "C" fn guard_memo_cell() -> u32 {
+    // wasm32 addresses are 32 bits; the cast is the ABI's pointer type.
+    MEMO.with(|m| m.as_ptr() as usize as u32)
+}
+
 /// An API check by name: the app id is `input[0..app_len]`, the API name the
 /// next `api_len` bytes. Interns nothing, so hostile names cannot fill the
 /// guard's name table.
@@ -526,13 +641,13 @@ pub extern "C" fn guard_check_api_name(app_len: u32, api_len: u32, now: i64) -> 
         else {
             return ERR_BAD_INPUT;
         };
-        let verdict = match guard {
+        let verdict = match guard.get() {
             Some(g) => g.check_api(app, api, clock(now)),
             None => Verdict::deny(DenyCode::NoPolicy),
         };
         note(
             reports,
-            guard.as_ref(),
+            guard.get(),
             app,
             CheckKind::Api,
             Subject::Api(api),
@@ -562,7 +677,7 @@ pub extern "C" fn guard_check_url(kind: u32, app_len: u32, url_len: u32, now: i6
         else {
             return ERR_BAD_INPUT;
         };
-        let (verdict, host, port, href) = match &s.guard {
+        let (verdict, host, port, href) = match s.guard.get() {
             Some(g) => {
                 let (v, href) = if kind == CheckKind::Media {
                     g.check_media(app, url, clock(now))
@@ -576,7 +691,7 @@ pub extern "C" fn guard_check_url(kind: u32, app_len: u32, url_len: u32, now: i6
         let subject = Subject::Host(host.as_deref());
         note(
             &mut s.reports,
-            s.guard.as_ref(),
+            s.guard.get(),
             app,
             kind,
             subject,
@@ -601,7 +716,7 @@ pub extern "C" fn guard_check_url_handle(kind: u32, app: u32, url_len: u32, now:
         let Some(url) = text(&s.input, 0, url_len) else {
             return ERR_BAD_INPUT;
         };
-        let (verdict, host, port, href) = match &s.guard {
+        let (verdict, host, port, href) = match s.guard.get() {
             Some(g) => {
                 let (v, href) = if kind == CheckKind::Media {
                     g.check_media_handle(AppHandle(app), url, clock(now))
@@ -650,14 +765,14 @@ pub extern "C" fn guard_check_launch(
         ) else {
             return ERR_BAD_INPUT;
         };
-        let verdict = match &s.guard {
+        let verdict = match s.guard.get() {
             Some(g) => g.check_launch(app, version, sha, clock(now)),
             None => Verdict::deny(DenyCode::NoPolicy),
         };
         let kind = CheckKind::Launch;
         note(
             &mut s.reports,
-            s.guard.as_ref(),
+            s.guard.get(),
             app,
             kind,
             Subject::Nothing,
@@ -694,7 +809,7 @@ pub extern "C" fn guard_check_socket_target(
         };
         let checked = s
             .guard
-            .as_ref()
+            .get()
             .map(|g| g.check_socket_target(app, kind, host, port, clock(now)));
         let app = app.to_owned();
         s.remember_target(&app, kind, checked, clock(now))
@@ -730,7 +845,7 @@ pub extern "C" fn guard_check_redirect(
         };
         let checked = s
             .guard
-            .as_ref()
+            .get()
             .map(|g| g.check_redirect(app, kind, base, location, hop, clock(now)));
         let app = app.to_owned();
         s.remember_target(&app, kind, checked, clock(now))
@@ -857,7 +972,7 @@ pub extern "C" fn guard_message() -> i64 {
             Last::Nothing => {}
             Last::Load(m) => output.push_str(m),
             Last::ApiId(v, id) => {
-                let label = guard.as_ref().and_then(|g| g.api_name(*id)).unwrap_or("");
+                let label = guard.get().and_then(|g| g.api_name(*id)).unwrap_or("");
                 output.push_str(&v.message(label, None, None));
             }
             Last::ApiName(v) => output.push_str(&v.message(name, None, None)),
@@ -965,7 +1080,7 @@ pub extern "C" fn guard_max_url_bytes() -> i32 {
 #[no_mangle]
 pub extern "C" fn guard_load_too_large(size: u32) -> i32 {
     with_state(ERR_BUSY, |s| {
-        if s.guard.is_none() {
+        if s.guard.get().is_none() {
             return ERR_NO_GUARD;
         }
         s.href = Href::None;
@@ -1018,7 +1133,7 @@ pub extern "C" fn guard_requeue_reports(now: i64) -> i32 {
 pub extern "C" fn guard_floor() -> i64 {
     with_state(i64::from(ERR_BUSY), |s| {
         s.href = Href::None;
-        let Some(guard) = &s.guard else {
+        let Some(guard) = s.guard.get() else {
             return i64::from(ERR_NO_GUARD);
         };
         s.output.clear();
@@ -1040,7 +1155,7 @@ pub extern "C" fn guard_restore_floor(len: u32) -> i32 {
         let State {
             guard, input, last, ..
         } = s;
-        let Some(guard) = guard.as_mut() else {
+        let Some(guard) = guard.get_mut() else {
             return ERR_NO_GUARD;
         };
         let Some(json) = text(input, 0, len) else {
@@ -1522,7 +1637,7 @@ mod tests {
         assert_eq!(guard_restore_floor(n), 1);
         assert!(message().starts_with("malformed floor"), "{}", message());
         // No guard: reports still drain (the no_policy denials are reports too).
-        STATE.with(|s| s.borrow_mut().guard = None);
+        STATE.with(|s| s.borrow_mut().guard.set(None));
         assert_eq!(guard_floor(), i64::from(ERR_NO_GUARD));
         let n = put(b"mpgetLocation");
         assert_eq!(
@@ -1673,6 +1788,140 @@ mod tests {
         assert_eq!(packed(guard_code_name(8, 1)), "invalid_keyset");
         let n = put(b"media");
         assert_eq!(guard_kind(n), 9);
+    }
+
+    /// The memo cell (decisions 642, 643): one 8-byte aligned address; every
+    /// export that changes the guard bumps the epoch, and no check does;
+    /// the span is guard-core's for an allow without code, capped at 2^53,
+    /// and empty for a denial, a report-mode pass, no policy or no guard.
+    #[test]
+    fn the_memo_cell_tells_the_state_epoch_and_the_span_of_an_allowed_api_verdict() {
+        let epoch = || MEMO.with(|m| m[0].get());
+        let span = || MEMO.with(|m| (m[1].get(), m[2].get()));
+        let bumps = |f: &mut dyn FnMut()| {
+            let before = epoch();
+            f();
+            epoch() > before
+        };
+        assert_eq!(guard_memo_cell(), guard_memo_cell());
+        assert_eq!(guard_memo_cell() % 8, 0);
+        // No guard: denied, an empty span, nothing bumped.
+        STATE.with(|s| s.borrow_mut().guard.set(None));
+        assert!(!bumps(&mut || {
+            assert_eq!(guard_check_api_span(0, 0, 100), DenyCode::NoPolicy as i32);
+        }));
+        assert_eq!(span(), (0.0, 0.0));
+        let key = guard_core::SecretKey::new(SECRET).unwrap();
+        let policy = |version: u32, window: &str| {
+            let doc = format!(
+                r#"{{"schema":2,"superapp_id":"d","version":{version},"issued_at":0{window},
+                  "sensitive_apis":[{{"name":"getLocation","status":"restricted","scope":"all","type":"system"}}],
+                  "apps":[{{"app_id":"mp","kind":"mini_program","control":{{"apis":true}},"api_whitelist":["payX"]}},
+                          {{"app_id":"rp","kind":"mini_program","mode":"report","control":{{"apis":true}}}}]}}"#
+            );
+            guard_core::bundle::sign(doc.as_bytes(), &key)
+        };
+        // Every export that changes the guard bumps, failing or not.
+        assert!(bumps(&mut || {
+            let n = put(SECRET.as_bytes());
+            assert_eq!(guard_new(n), 0);
+        }));
+        assert!(bumps(&mut || {
+            let n = put(b"short");
+            assert_eq!(guard_new(n), 1);
+        }));
+        assert!(bumps(&mut || {
+            let n = put(br#"{"secret":"k3yK3yk3yK3yk3y1"}"#);
+            assert_eq!(guard_new_config(n), 0);
+        }));
+        assert!(bumps(&mut || {
+            let n = put(policy(1, r#","nbf":50,"expires_at":1000"#).as_bytes());
+            assert_eq!(guard_load(n, 100), 0);
+        }));
+        assert!(bumps(&mut || {
+            let n = put(b"not a bundle");
+            assert_ne!(guard_load(n, 100), 0);
+        }));
+        assert!(bumps(&mut || {
+            let n = put(b"not a key set");
+            assert_ne!(guard_load_keys(n, 100), 0);
+        }));
+        assert!(bumps(&mut || {
+            let n = put(b"{}");
+            assert_ne!(guard_restore_state(n, 100), 0);
+        }));
+        assert!(bumps(&mut || {
+            let n = put(br#"{"superapp_id":"d","version":0,"digest":"00"}"#);
+            let _ = guard_restore_floor(n);
+        }));
+        let (mut mp, mut rp, mut toast, mut pay, mut location) = (0, 0, 0, 0, 0);
+        assert!(bumps(&mut || {
+            let n = put(b"mp");
+            mp = guard_app_handle(n) as u32;
+        }));
+        assert!(bumps(&mut || {
+            let n = put(b"showToast");
+            toast = guard_api_id(n) as u32;
+        }));
+        for (name, id) in [
+            ("rp", &mut rp),
+            ("payX", &mut pay),
+            ("getLocation", &mut location),
+        ] {
+            let n = put(name.as_bytes());
+            *id = if name == "rp" {
+                guard_app_handle(n) as u32
+            } else {
+                guard_api_id(n) as u32
+            };
+        }
+        // Checks change nothing; an allow states the policy's window.
+        assert!(!bumps(&mut || {
+            assert_eq!(guard_check_api_span(mp, toast, 100), 0);
+            assert_eq!(span(), (50.0, 1000.0));
+            assert_eq!(guard_check_api_span(mp, pay, 999), 0);
+            assert_eq!(span(), (50.0, 1000.0));
+            assert_eq!(
+                guard_check_api_span(mp, location, 100),
+                DenyCode::PermissionNotGranted as i32
+            );
+            assert_eq!(span(), (0.0, 0.0));
+            assert_eq!(
+                guard_check_api_span(rp, pay, 100),
+                DenyCode::ApiNotWhitelisted as i32 | 0x80,
+                "a report-mode pass"
+            );
+            assert_eq!(span(), (0.0, 0.0));
+            assert_eq!(
+                guard_check_api_span(mp, toast, 1000),
+                DenyCode::NoPolicy as i32
+            );
+            assert_eq!(span(), (0.0, 0.0));
+            assert_eq!(
+                guard_check_api_span(mp, toast, 49),
+                DenyCode::NoPolicy as i32
+            );
+            assert_eq!(guard_check_api(mp, toast, 100), 0);
+            let n = put(b"mphttps://api.example/");
+            let _ = guard_check_url(1, 2, n - 2, 100);
+            let _ = guard_message();
+            let _ = guard_floor();
+            let _ = guard_signed_state();
+            let _ = guard_take_reports(100);
+            let _ = guard_requeue_reports(100);
+        }));
+        // The span's bounds are capped at 2^53 (exact in an f64).
+        let n = put(policy(2, "").as_bytes());
+        assert_eq!(guard_load(n, 100), 0);
+        assert_eq!(guard_check_api_span(mp, toast, 100), 0);
+        assert_eq!(span(), (0.0, EXACT as f64));
+        assert_eq!(guard_check_api_span(mp, toast, EXACT as i64), 0);
+        let (from, until) = span();
+        let t = EXACT as f64;
+        assert!(
+            !(t >= from && t < until),
+            "a clock from 2^53 is never inside"
+        );
     }
 
     fn hex32(hex: &str) -> [u8; 32] {

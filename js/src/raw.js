@@ -32,6 +32,7 @@ const mapGet = Map.prototype.get;
 const mapSet = Map.prototype.set;
 const mapClear = Map.prototype.clear;
 const mapSize = getOwnPropertyDescriptor(Map.prototype, 'size').get;
+const F64 = Float64Array;
 const NumberCtor = Number;
 const BigIntCtor = BigInt;
 const ErrorCtor = Error;
@@ -69,9 +70,9 @@ const HREF_ASK = 0x7fffff;
 const HREF_UNKNOWN = -1;
 /** Input buffers of one string are asked in multiples of this, so that their view is made once (see put). */
 const INPUT_STEP = 64;
-/** The hrefs remembered per driver (see hrefMemo): at most this many, of URLs at most MEMO_URL long. */
-const MEMO_SIZE = 256;
-const MEMO_URL = 512;
+/** The hrefs remembered per driver (see rewritten in open): at most this many, of URLs at most HREF_MEMO_URL long. */
+const HREF_MEMO_SIZE = 256;
+const HREF_MEMO_URL = 512;
 
 /** The raw ABI exports the bridge needs (ABI_VERSION 4). */
 const NEEDED = objectFreeze([
@@ -82,7 +83,7 @@ const NEEDED = objectFreeze([
   'guard_check_launch', 'guard_check_socket_target', 'guard_check_redirect',
   'guard_take_reports', 'guard_requeue_reports', 'guard_floor', 'guard_restore_floor',
   'guard_new_config', 'guard_load_keys', 'guard_signed_state', 'guard_restore_state', 'guard_href_is_input',
-  'guard_check_url_href', 'guard_href_at',
+  'guard_check_url_href', 'guard_href_at', 'guard_check_api_span', 'guard_memo_cell',
 ]);
 
 export const ABI_VERSION = 4;
@@ -105,6 +106,36 @@ export const CAN_STREAM = waCompileStreaming !== undefined;
  */
 export async function compileStreaming(response) {
   return waCompileStreaming(response);
+}
+
+/**
+ * The memo cell of decisions 642 and 643 (guard_memo_cell): the state
+ * epoch the module bumps on every change of its guard, and the span
+ * `[from, until)` guard_check_api_span writes, three f64s at one address
+ * for the life of the instance, read through a view made with the captured
+ * constructor over the buffer read with the captured getter, so reading
+ * one runs no code of the realm's (an element of a typed array is no
+ * property lookup). A grown memory detaches the old buffer: an element of
+ * the old view then reads undefined, which equals no epoch kept and is no
+ * bound, and the view is made again after the next check. Undefined when
+ * the cell does not read as the module wrote it (the fresh epoch is 1; a
+ * big-endian view of the little-endian memory reads something else): no
+ * memo then, every call crosses.
+ */
+function memoOf(memory, gMemoCell, gCheckApiSpan) {
+  const at = gMemoCell() >>> 0;
+  let cell = new F64(apply(memoryBuffer, memory, []), at, 3);
+  if (cell[0] !== 1) return undefined;
+  return objectFreeze(setProto({
+    epoch: () => cell[0],
+    from: () => cell[1],
+    until: () => cell[2],
+    check(app, api, t) {
+      const v = gCheckApiSpan(app, api, t);
+      if (cell[0] === undefined) cell = new F64(apply(memoryBuffer, memory, []), at, 3);
+      return v;
+    },
+  }, null));
 }
 
 function trap() {
@@ -169,7 +200,10 @@ export async function open(module) {
   const gLoadKeys = x.guard_load_keys;
   const gSignedState = x.guard_signed_state;
   const gRestoreState = x.guard_restore_state;
+  const gCheckApiSpan = x.guard_check_api_span;
+  const gMemoCell = x.guard_memo_cell;
   if (abiVersion() !== ABI_VERSION) throw new TypeErrorCtor(`guard module speaks raw ABI ${abiVersion()}, the bridge ${ABI_VERSION}`);
+  const memo = memoOf(memory, gMemoCell, gCheckApiSpan);
   const MAX_BUNDLE = gMaxBundle();
   const MAX_URL = gMaxUrl();
   // A signed state holds a bundle and at most two key sets (64 KiB each).
@@ -288,26 +322,26 @@ export async function open(module) {
   // Map driven through methods captured with this file).
   // A null-prototype table: no read of it reaches Array.prototype or
   // Object.prototype, where a mini program could plant a Map of its own.
-  const memo = objectCreate(null);
-  let memoKinds = 0;
-  function memoOf(kind) {
-    let m = memo[kind];
+  const hrefs = objectCreate(null);
+  let hrefKinds = 0;
+  function hrefsOf(kind) {
+    let m = hrefs[kind];
     if (m === undefined) {
       m = new MapCtor();
-      memo[kind] = m;
-      memoKinds++;
+      hrefs[kind] = m;
+      hrefKinds++;
     }
     return m;
   }
   const forgetHrefs = () => {
-    if (memoKinds === 0) return;
-    for (const k in memo) apply(mapClear, memo[k], []);
+    if (hrefKinds === 0) return;
+    for (const k in hrefs) apply(mapClear, hrefs[k], []);
   };
   /** The href of the last check, `len` UTF-8 bytes guard-core holds (asked only when not remembered). */
   function rewritten(len) {
     const url = lastUrl;
-    const short = url !== null && url.length <= MEMO_URL;
-    const m = short ? memoOf(lastKind) : undefined;
+    const short = url !== null && url.length <= HREF_MEMO_URL;
+    const m = short ? hrefsOf(lastKind) : undefined;
     if (m !== undefined) {
       const known = apply(mapGet, m, [url]);
       if (known !== undefined && known.len === len) return known.href;
@@ -316,7 +350,7 @@ export async function open(module) {
     if (at === 0) return undefined;
     const href = textAt(at, len);
     if (m !== undefined) {
-      if (apply(mapSize, m, []) >= MEMO_SIZE) apply(mapClear, m, []);
+      if (apply(mapSize, m, []) >= HREF_MEMO_SIZE) apply(mapClear, m, []);
       apply(mapSet, m, [url, objectFreeze(setProto({ href, len }, null))]);
     }
     return href;
@@ -454,6 +488,14 @@ export async function open(module) {
       if (!put(json, undefined, 4096)) return -4;
       return gRestoreFloor(lens[0]);
     },
+    /** The reads of the API verdict memo (see memoOf), or undefined when this realm cannot read the cell. */
+    memo: memo === undefined ? undefined : objectFreeze(setProto({
+      epoch: memo.epoch,
+      from: memo.from,
+      until: memo.until,
+      /** guard_check_api_span: the verdict byte; from() and until() then answer its span. */
+      check: (app, api, t) => forget(memo.check(app, api, big(t))),
+    }, null)),
   };
   const MEDIA = driver.kind('media');
   if (MEDIA < 0) throw new TypeErrorCtor('guard module has no media kind');

@@ -116,6 +116,33 @@ test('out of process: wrap, doors, web-view and the floor work unchanged', async
   assert.throws(() => fresh.restoreFloor('{"superapp_id":"x"'), /floor refused/);
 });
 
+test('a native back end has no API verdict memo: every wrapped call asks it, a revocation applies from the next call', async () => {
+  const b = backend();
+  let asked = 0;
+  // Planted where a driver without its own `memo` would find one (decision 645).
+  Object.prototype.memo = { epoch: () => 0, from: () => 0, until: () => Infinity, check: () => 0 };
+  let native;
+  try {
+    native = await createGuard({ native: (request) => { asked++; return b.call(request); } });
+  } finally {
+    delete Object.prototype.memo;
+  }
+  assert.equal(native.load(bundle(), t).code, 'ok');
+  const wx = fakeWx();
+  const mp = native.wrap(wx, { appId: 'mp_shop' });
+  mp.getStorageSync('k');
+  const before = asked;
+  for (let i = 0; i < 3; i++) mp.getStorageSync('k');
+  assert.ok(asked >= before + 3, `${asked - before} requests for 3 calls`);
+  assert.equal(wx.calls.filter((c) => c[0] === 'getStorageSync').length, 4);
+  const revoked = policy({ version: 8 });
+  revoked.apps[0].granted_apis = [];
+  assert.equal(native.load(bundle(revoked), t).code, 'ok');
+  mp.getLocation({ success() {} });
+  mp.getLocation({ success() {} });
+  assert.equal(wx.calls.filter((c) => c[0] === 'getLocation').length, 0);
+});
+
 // What a broken or hostile native side might answer, and what the bridge
 // must make of it: a denial (no_policy), never an allow.
 const MALFORMED = [
