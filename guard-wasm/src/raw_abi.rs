@@ -91,11 +91,10 @@ fn bump_epoch() {
     MEMO.with(|m| m[0].set(m[0].get() + 1.0));
 }
 
-/// Writes the span of [`guard_check_api_span`] into the memo cell: a span
-/// for an allow without code, capped to [`EXACT`]; an empty one for any
-/// other verdict, so nothing else is ever reused.
-fn write_span(allowed: bool, span: Range<u64>) {
-    let (from, until) = if allowed && span.start < EXACT {
+/// Writes the span of [`guard_check_api_span`] into the memo cell, capped to
+/// [`EXACT`] (a span starting past it is written empty).
+fn write_span(span: Range<u64>) {
+    let (from, until) = if span.start < EXACT {
         (span.start, span.end.min(EXACT))
     } else {
         (0, 0)
@@ -610,7 +609,9 @@ pub extern "C" fn guard_check_api_span(app: u32, api: u32, now: i64) -> i32 {
     } else {
         0..0
     };
-    write_span(verdict == 0, span);
+    // Empty for any verdict but an allow without code: nothing else is
+    // ever reused.
+    write_span(span);
     verdict
 }
 

@@ -120,9 +120,11 @@ export async function compileStreaming(response) {
  * bound, and the view is made again after the next check. Undefined when
  * the cell does not read as the module wrote it (the fresh epoch is 1; a
  * big-endian view of the little-endian memory reads something else): no
- * memo then, every call crosses.
+ * memo then, every call crosses. `checkSpan(app, api, t)` is
+ * guard_check_api_span as the driver calls it: `check` answers its verdict
+ * byte, and from() and until() then answer its span.
  */
-function memoOf(memory, gMemoCell, gCheckApiSpan) {
+function memoOf(memory, gMemoCell, checkSpan) {
   const at = gMemoCell() >>> 0;
   let cell = new F64(apply(memoryBuffer, memory, []), at, 3);
   if (cell[0] !== 1) return undefined;
@@ -131,7 +133,7 @@ function memoOf(memory, gMemoCell, gCheckApiSpan) {
     from: () => cell[1],
     until: () => cell[2],
     check(app, api, t) {
-      const v = gCheckApiSpan(app, api, t);
+      const v = checkSpan(app, api, t);
       if (cell[0] === undefined) cell = new F64(apply(memoryBuffer, memory, []), at, 3);
       return v;
     },
@@ -203,7 +205,9 @@ export async function open(module) {
   const gCheckApiSpan = x.guard_check_api_span;
   const gMemoCell = x.guard_memo_cell;
   if (abiVersion() !== ABI_VERSION) throw new TypeErrorCtor(`guard module speaks raw ABI ${abiVersion()}, the bridge ${ABI_VERSION}`);
-  const memo = memoOf(memory, gMemoCell, gCheckApiSpan);
+  // The clock as the module takes it, and the href answer forgotten (big
+  // and forget are defined below, before any call).
+  const memo = memoOf(memory, gMemoCell, (app, api, t) => forget(gCheckApiSpan(app, api, big(t))));
   const MAX_BUNDLE = gMaxBundle();
   const MAX_URL = gMaxUrl();
   // A signed state holds a bundle and at most two key sets (64 KiB each).
@@ -489,13 +493,7 @@ export async function open(module) {
       return gRestoreFloor(lens[0]);
     },
     /** The reads of the API verdict memo (see memoOf), or undefined when this realm cannot read the cell. */
-    memo: memo === undefined ? undefined : objectFreeze(setProto({
-      epoch: memo.epoch,
-      from: memo.from,
-      until: memo.until,
-      /** guard_check_api_span: the verdict byte; from() and until() then answer its span. */
-      check: (app, api, t) => forget(memo.check(app, api, big(t))),
-    }, null)),
+    memo,
   };
   const MEDIA = driver.kind('media');
   if (MEDIA < 0) throw new TypeErrorCtor('guard module has no media kind');

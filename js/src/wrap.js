@@ -240,9 +240,8 @@ export function createWrapping(parts) {
   // it into the wrapper (the rarer steps are functions of their own).
   function call(scope, self, original, info, plan, check, shared, args, isNew, wrapper) {
     // A call without arguments has nothing to copy or vet, so no record.
-    // Every field own: a record read at call time, never through a prototype.
     const n = args.length;
-    const ctx = n === 0 || shared !== undefined ? shared : { scope, appId: scope.appId, label: info.name, msg: info.name, t: 0, results: undefined };
+    const ctx = n === 0 || shared !== undefined ? shared : callRecord(scope, info, 0);
     const copied = n === 0 ? 0 : copyArgs(ctx, args, plan, info.argShape);
     // The clock once, after the copy (whose getters are the caller's code,
     // which must not hold a check back to before an expiry): the API check
@@ -264,16 +263,18 @@ export function createWrapping(parts) {
     if (n !== 0 && (shared === undefined || copied !== 0)) {
       // An argument past index 30 that needed a copy (copied < 0) is refused
       // as a target, at this call's clock, which the shared record lacks.
-      const denied = vetArgs(copied < 0 && ctx === shared ? timed(shared, t) : ctx, args, copied, plan, info.argShape);
+      const denied = vetArgs(copied < 0 && ctx === shared ? callRecord(scope, info, t) : ctx, args, copied, plan, info.argShape);
       if (denied !== null) return refuse(scope, info, denied.message, denied.v, args, copied, isNew);
     }
     if (info.event !== undefined || isNew) return special(scope, self, original, info, args, isNew, wrapper);
     return outward(scope, apply(original, self, args), info.returns, info.name);
   }
 
-  // A call record like the shared one (see apiWrapper), with the clock `t`.
-  function timed(shared, t) {
-    return shaped({ scope: shared.scope, appId: shared.appId, label: shared.label, msg: shared.msg, t, results: undefined });
+  // The record of one call of the API `info` (what copies and door checks
+  // read), with the clock `t`. Every field own: read at call time, never
+  // through a prototype.
+  function callRecord(scope, info, t) {
+    return { scope, appId: scope.appId, label: info.name, msg: info.name, t, results: undefined };
   }
 
   // A denied call, as the platform fails it in the call's style.
