@@ -133,6 +133,46 @@ export async function ownProto(base) {
   return { calls: JSON.parse(sent(calls)) };
 }
 
+/**
+ * Values under symbol keys in the options, of a literal and of a class
+ * instance, top level and nested: a function (the caller's own, never made
+ * a trampoline) and a mirror of a platform object (never unwrapped). A base
+ * library that reads a symbol of the options (`Symbol.toPrimitive` when it
+ * coerces them, or one of its own) must meet neither: the platform's own
+ * bridge serialises options as JSON, which carries no symbol key.
+ */
+export async function symbolKeys(base) {
+  const guard = await guardWith(base);
+  const own = Symbol('own');
+  const seen = [];
+  let ran = 0;
+  const probe = () => { ran += 1; return EVIL; };
+  const symbolsOf = (o) => Object.getOwnPropertySymbols(o).map((s) => s.description);
+  const wx = {
+    request(o) {
+      const coerce = o[Symbol.toPrimitive];
+      seen.push(['request', o.url, symbolsOf(o), typeof coerce === 'function' ? String(coerce.call(o, 'string')) : 'none']);
+    },
+    createMapContext: () => ({
+      addMarkers(o) { seen.push(['addMarkers', o.markers[0].id, symbolsOf(o), symbolsOf(o.markers[0])]); },
+    }),
+    getStorageInfo() { return { keys: [] }; },
+  };
+  const mp = guard.wrap(wx, { appId: 'mp_shop' });
+  const mirror = mp.getStorageInfo();
+  mp.request({ url: 'https://api.shop.example/v1', [Symbol.toPrimitive]: probe, [own]: mirror });
+  class Options {
+    constructor() {
+      this.url = 'https://api.shop.example/v2';
+      this[Symbol.toPrimitive] = probe;
+      this[own] = mirror;
+    }
+  }
+  mp.request(new Options());
+  mp.createMapContext().addMarkers({ markers: [{ id: 1, [Symbol.toPrimitive]: probe }], [own]: probe });
+  return { seen, ran };
+}
+
 /** The doors the issue found unwatched, each handed evil.example. */
 export async function unwatchedDoors(base) {
   const guard = await guardWith(base);
@@ -292,4 +332,4 @@ export async function hugeFontFace(base) {
 }
 
 /** Every scenario, by name. */
-export const SCENARIOS = { optionsRewrite, ownProto, unwatchedDoors, sloppyCallers, callbackThis, reportFlood, hugeFontFace };
+export const SCENARIOS = { optionsRewrite, ownProto, symbolKeys, unwatchedDoors, sloppyCallers, callbackThis, reportFlood, hugeFontFace };

@@ -11,9 +11,10 @@
 // way. Nothing is invented: a field the caller did not give stays absent.
 // So nothing the original reads later (an omitted `method`, `toJSON`, an
 // array iterator, a getter) can run mini program code against what it
-// holds, and nothing it holds can change after the check. The one key a
-// copy drops is an own `__proto__`, which a merge by the original would
-// turn into the prototype it reads an omitted target from.
+// holds, and nothing it holds can change after the check. A copy drops an
+// own `__proto__`, which a merge by the original would turn into the
+// prototype it reads an omitted target from, and every symbol key, which
+// no platform API reads and which the platform's JSON bridge drops too.
 
 import {
   apply, getPrototypeOf, ownKeys, freeze, create, hasOwn, own, desc, isArray, append, floor, shaped, nullObject,
@@ -22,7 +23,7 @@ import {
 
 const ArrayProto = Array.prototype;
 const setPrototypeOf = Object.setPrototypeOf;
-const assign = Object.assign;
+const objectKeys = Object.keys;
 const NumberCtor = Number;
 const clz32 = Math.clz32;
 /** The key no copy carries as its own (see snapshot). */
@@ -110,23 +111,27 @@ function createCopies() {
    */
   function snapshot(ctx, o) {
     if (getPrototypeOf(o) === ObjectProto) {
-      // A literal (the usual options): its own enumerable properties, each
-      // read once by the captured Object.assign into a null-prototype object
-      // (where [[Set]] only defines: there is no setter to find).
-      const copy = assign(nullObject(), o);
-      // An own `__proto__` (JSON.parse makes one) would stay an own key
-      // here, and an original that merges the options with
-      // Object.assign({}, defaults, o) would take it as its prototype and
-      // read an omitted target from it: the copy never carries it (dropped
-      // in the one pass over the keys the copy makes anyway).
-      // for-in over a null-prototype object: its own keys, no iterator.
-      for (const k in copy) {
-        if (k === PROTO_KEY) {
-          delete copy[k];
-          continue;
-        }
-        const v = copy[k];
-        if (v !== null && (typeof v === 'object' || typeof v === 'function')) copy[k] = inward(ctx, v, true);
+      // A literal (the usual options): its own enumerable string-keyed
+      // properties, each read once, into a null-prototype object (where
+      // [[Set]] only defines: there is no setter to find). Two kinds of key
+      // are never carried:
+      // - an own `__proto__` (JSON.parse makes one): an original that merges
+      //   the options with Object.assign({}, defaults, o) would take it as
+      //   its prototype and read an omitted target from it;
+      // - a symbol: no platform API reads one, the platform's JSON bridge
+      //   drops them, and a function under one would otherwise reach the
+      //   original as the caller's own, a mirror not unwrapped (decision
+      //   680), as on the path below.
+      const copy = nullObject();
+      const keys = objectKeys(o);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        if (k === PROTO_KEY) continue;
+        const v = o[k];
+        // A getter read before it may have deleted this key: absent stays
+        // absent, as Object.assign would have it.
+        if (v === undefined && !hasOwn(o, k)) continue;
+        copy[k] = v !== null && (typeof v === 'object' || typeof v === 'function') ? inward(ctx, v, true) : v;
       }
       return copy;
     }

@@ -82,6 +82,16 @@ test('Chromium: an own __proto__ in the options never becomes the prototype of w
   ]);
 });
 
+test('Chromium: values under symbol keys in the options never reach the original', async () => {
+  const r = await inPage('symbolKeys');
+  assert.deepEqual(r.seen, [
+    ['request', 'https://api.shop.example/v1', [], 'none'],
+    ['request', 'https://api.shop.example/v2', [], 'none'],
+    ['addMarkers', 1, [], []],
+  ]);
+  assert.equal(r.ran, 0);
+});
+
 test('Chromium: the doors nobody watched are watched', async () => {
   const r = await inPage('unwatchedDoors');
   assert.ok(!JSON.stringify(r.calls).includes('evil.example'), JSON.stringify(r.calls));

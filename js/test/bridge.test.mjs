@@ -183,6 +183,26 @@ test('a URL getter or toString that changes its answer cannot slip past', async 
   assert.equal(typeof t.abort, 'function');
 });
 
+test('an options literal reaches the original with its own string keys only, each read once, a key a getter deleted left absent', async () => {
+  // The copy is made key by key (decision 680): what it keeps must be what
+  // Object.assign kept, without the symbols.
+  const { wx, mp } = await wrapped(todayPolicy());
+  let reads = 0;
+  const o = {
+    get url() { reads++; delete o.data; return 'https://api.shop.example/'; },
+    data: 'gone before it was read',
+    header: undefined,
+    [Symbol('meta')]: 'never carried',
+  };
+  Object.defineProperty(o, 'hidden', { value: 'not enumerable', enumerable: false });
+  mp.request(o);
+  assert.equal(reads, 1);
+  const [, got] = wx.calls[0];
+  assert.deepEqual(Reflect.ownKeys(got), ['url', 'header']);
+  assert.equal(got.url, 'https://api.shop.example/');
+  assert.ok(Object.isFrozen(got));
+});
+
 test('a denied call returns an inert task of its own interface whose methods do nothing', async () => {
   // Issue 21: the task has the shape of the API's own (RequestTask has
   // abort, SocketTask send and close), not one generic shape.

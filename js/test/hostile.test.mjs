@@ -39,6 +39,19 @@ test('an own __proto__ in the options (JSON.parse makes one) never becomes the p
   ]);
 });
 
+test('values under symbol keys in the options reach the original neither unwrapped nor as the caller\'s own function', () => {
+  // A literal's symbol keys were copied by Object.assign but skipped by the
+  // pass that makes callbacks into trampolines: a base library coercing the
+  // options ran the caller's function with the bridge's copy as `this`.
+  const r = run('symbolKeys');
+  assert.deepEqual(r.seen, [
+    ['request', 'https://api.shop.example/v1', [], 'none'],
+    ['request', 'https://api.shop.example/v2', [], 'none'],
+    ['addMarkers', 1, [], []],
+  ]);
+  assert.equal(r.ran, 0, 'no function under a symbol key ran');
+});
+
 test('the doors nobody watched are watched: raw-socket write, live pusher BGM, map icons, editor images, canvas and mini game images, video, share image, user-info button, component attributes', () => {
   const r = run('unwatchedDoors');
   assert.ok(!JSON.stringify(r.calls).includes('evil.example'), JSON.stringify(r.calls));
