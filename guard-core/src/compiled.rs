@@ -8,10 +8,12 @@ use std::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::decision::CheckKind;
-use crate::entry::DomainEntry;
+use crate::entry::{DomainEntry, HostPattern};
 use crate::groups;
 use crate::intern::Interner;
-use crate::policy::{ApiStatus, AppKind, Control, Mode, Policy, PolicyError, Validated, URL_LISTS};
+use crate::policy::{
+    ApiStatus, App, AppEntries, AppKind, Control, Mode, Policy, PolicyError, Validated, URL_LISTS,
+};
 use crate::scheme::Scheme;
 
 /// The name is in `builtin_apis` (or the shipped catalogue).
@@ -419,6 +421,215 @@ fn names_of_permission(name: &str, expand: bool) -> impl Iterator<Item = &str> {
 /// The trie root of `blocked_hosts`: no app has index `u32::MAX`.
 const BLOCKED: u64 = LabelTrie::root(u32::MAX, u8::MAX);
 
+/// The error of an interner that is full: names are never forgotten over
+/// a guard's lifetime, so only a restart empties it.
+fn names_full() -> PolicyError {
+    PolicyError::new(
+        "policy",
+        "too many distinct names over this guard's lifetime; restart the guard",
+    )
+}
+
+/// The error of a trie whose labels passed 4 GiB.
+fn hosts_too_big() -> PolicyError {
+    PolicyError::new("apps", "whitelist hosts over 4 GiB in total")
+}
+
+/// Each API's flags, as `(id, bits)` pairs to be or-ed together: `builtin`
+/// names (every catalogue name when the policy lists none), `sensitive_apis`
+/// and the restriction of each to the app kinds of its scope.
+fn api_flag_pairs(
+    policy: &Policy,
+    api_ids: &mut Interner,
+    catalogue: u32,
+) -> Result<Vec<(u32, u8)>, PolicyError> {
+    let mut flags: Vec<(u32, u8)> = Vec::new();
+    match &policy.builtin_apis {
+        None => flags.extend((0..catalogue).map(|id| (id, BUILTIN))),
+        Some(names) => {
+            for name in names {
+                flags.push((api_ids.intern(name).ok_or_else(names_full)?, BUILTIN));
+            }
+        }
+    }
+    for api in &policy.sensitive_apis {
+        let mut bits = SENSITIVE;
+        if api.status == ApiStatus::Restricted {
+            for kind in AppKind::ALL {
+                if api.scope.covers(kind) {
+                    bits |= restricted_bit(kind);
+                }
+            }
+        }
+        // §1, permission groups: in schema 3 an entry restricts every API
+        // of its permission; a group name is a permission, never an API, so
+        // it carries no flags of its own.
+        for name in names_of_permission(&api.name, policy.schema >= 3) {
+            flags.push((api_ids.intern(name).ok_or_else(names_full)?, bits));
+        }
+    }
+    Ok(flags)
+}
+
+/// The sorted, deduplicated ids of `names`, each group name expanded to
+/// its APIs when `expand` (§1).
+fn api_id_list(
+    names: &[String],
+    expand: bool,
+    api_ids: &mut Interner,
+) -> Result<Box<[u32]>, PolicyError> {
+    let mut ids = Vec::with_capacity(names.len());
+    for name in names {
+        for n in names_of_permission(name, expand) {
+            ids.push(api_ids.intern(n).ok_or_else(names_full)?);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids.into_boxed_slice())
+}
+
+/// An empty trie sized for every host of `entries` and `blocked`, with the
+/// `blocked_hosts` patterns in it. Sized up front: growing (and rehashing)
+/// tables of 300,000 keys would cost as much as filling them. One node per
+/// entry is the usual count (entries of an app share their parent labels);
+/// more grow the tables.
+fn host_trie(
+    entries: &[AppEntries<'_>],
+    blocked: &[HostPattern],
+) -> Result<LabelTrie, PolicyError> {
+    let (mut hosts_count, mut label_bytes) = (0, 0);
+    let hosts_of = entries
+        .iter()
+        .flat_map(|e| {
+            e.server
+                .iter()
+                .chain(&e.webview)
+                .chain(e.kinds.iter().flatten().flatten())
+                .map(|e| &*e.host)
+                .chain(e.sockets.iter().flatten().map(|s| s.pattern.host.as_str()))
+        })
+        .chain(blocked.iter().map(|b| b.host.as_str()));
+    for host in hosts_of {
+        hosts_count += 1;
+        label_bytes += host.len();
+    }
+    let mut hosts = LabelTrie::with_capacity(hosts_count, label_bytes);
+    for pattern in blocked {
+        hosts
+            .add(BLOCKED, &pattern.host, pattern.wildcard, 0)
+            .ok_or_else(hosts_too_big)?;
+    }
+    Ok(hosts)
+}
+
+/// Adds the app `index`'s whitelist entries to `hosts`, each under the
+/// root of its list, and answers the list each URL kind is matched
+/// against (its own `domains` list where schema 3 gives one).
+fn add_app_hosts(
+    hosts: &mut LabelTrie,
+    index: u32,
+    app_entries: AppEntries<'_>,
+) -> Result<[List; URL_LISTS], PolicyError> {
+    let mut kind_lists = [
+        List::ServerHttps,
+        List::ServerHttps,
+        List::ServerHttps,
+        List::ServerWss,
+        List::Media,
+    ];
+    let AppEntries {
+        server,
+        webview,
+        kinds,
+        sockets,
+    } = app_entries;
+    let mut own = Vec::new();
+    for ((slot, list), entries) in kind_lists.iter_mut().zip(KIND_LISTS).zip(kinds) {
+        if let Some(entries) = entries {
+            *slot = list;
+            own.extend(entries.into_iter().map(|e| (list, e)));
+        }
+    }
+    let [tcp, udp] = sockets;
+    for (list, entries) in [(List::Tcp, tcp), (List::Udp, udp)] {
+        for e in entries {
+            let root = LabelTrie::root(index, list as u8);
+            hosts
+                .add(
+                    root,
+                    &e.pattern.host,
+                    e.pattern.wildcard,
+                    e.port.unwrap_or(ANY_PORT),
+                )
+                .ok_or_else(hosts_too_big)?;
+        }
+    }
+    let lists = server
+        .into_iter()
+        .map(|e| {
+            let list = match e.scheme {
+                Scheme::Https => List::ServerHttps,
+                Scheme::Wss => List::ServerWss,
+            };
+            (list, e)
+        })
+        .chain(webview.into_iter().map(|e| (List::WebviewHttps, e)))
+        .chain(own);
+    for (
+        list,
+        DomainEntry {
+            host,
+            wildcard: is_wildcard,
+            port,
+            ..
+        },
+    ) in lists
+    {
+        let root = LabelTrie::root(index, list as u8);
+        hosts
+            .add(root, &host, is_wildcard, port)
+            .ok_or_else(hosts_too_big)?;
+    }
+    Ok(kind_lists)
+}
+
+/// The compiled rules of `app`, the policy's app `index`, its entries
+/// added to `hosts`.
+fn app_rules(
+    policy: &Policy,
+    index: u32,
+    app: &App,
+    app_entries: AppEntries<'_>,
+    hosts: &mut LabelTrie,
+    api_ids: &mut Interner,
+) -> Result<AppRules, PolicyError> {
+    let whitelist = api_id_list(&app.api_whitelist, false, api_ids)?;
+    // §1: a grant of any name of a group grants the whole group.
+    let granted = api_id_list(&app.granted_apis, policy.schema >= 3, api_ids)?;
+    let lists = add_app_hosts(hosts, index, app_entries)?;
+    let release = match &app.release {
+        Some(r) => Some((
+            r.version.as_str().into(),
+            // Validated: always 64 hex digits here.
+            r.digest()
+                .ok_or_else(|| PolicyError::new("apps", "a release digest is not 64 hex digits"))?,
+        )),
+        None => None,
+    };
+    Ok(AppRules {
+        index,
+        control: app.control,
+        mode: app.effective_mode(policy.mode),
+        removed: app.is_removed(),
+        release,
+        restricted_bit: restricted_bit(app.kind),
+        whitelist,
+        granted,
+        lists,
+    })
+}
+
 impl Compiled {
     /// Compiles a validated policy; `validated` holds its parsed lists.
     ///
@@ -431,189 +642,39 @@ impl Compiled {
         app_ids: &mut Interner,
         catalogue: u32,
     ) -> Result<Compiled, PolicyError> {
-        let full = || {
-            PolicyError::new(
-                "policy",
-                "too many distinct names over this guard's lifetime; restart the guard",
-            )
-        };
         let Validated {
             apps: entries,
             blocked,
         } = validated;
         let (not_before, not_after) = (policy.not_before(), policy.not_after());
-        let mut flags: Vec<(u32, u8)> = Vec::new();
-        match &policy.builtin_apis {
-            None => flags.extend((0..catalogue).map(|id| (id, BUILTIN))),
-            Some(names) => {
-                for name in names {
-                    flags.push((api_ids.intern(name).ok_or_else(full)?, BUILTIN));
-                }
-            }
-        }
-        let v3 = policy.schema >= 3;
-        for api in &policy.sensitive_apis {
-            let mut bits = SENSITIVE;
-            if api.status == ApiStatus::Restricted {
-                for kind in AppKind::ALL {
-                    if api.scope.covers(kind) {
-                        bits |= restricted_bit(kind);
-                    }
-                }
-            }
-            // §1, permission groups: in schema 3 an entry restricts every
-            // API of its permission; a group name is a permission, never an
-            // API, so it carries no flags of its own.
-            for name in names_of_permission(&api.name, v3) {
-                flags.push((api_ids.intern(name).ok_or_else(full)?, bits));
-            }
-        }
-
+        let flags = api_flag_pairs(policy, api_ids, catalogue)?;
+        let mut hosts = host_trie(&entries, &blocked)?;
         let mut rules = Vec::with_capacity(policy.apps.len());
-        let mut handles = Vec::with_capacity(policy.apps.len());
-        // Sized up front: growing (and rehashing) tables of 300,000 keys would
-        // cost as much as filling them. One node per entry is the usual count
-        // (entries of an app share their parent labels); more grow the tables.
-        let (mut hosts_count, mut label_bytes) = (0, 0);
-        let hosts_of = entries
-            .iter()
-            .flat_map(|e| {
-                e.server
-                    .iter()
-                    .chain(&e.webview)
-                    .chain(e.kinds.iter().flatten().flatten())
-                    .map(|e| &*e.host)
-                    .chain(e.sockets.iter().flatten().map(|s| s.pattern.host.as_str()))
-            })
-            .chain(blocked.iter().map(|b| b.host.as_str()));
-        for host in hosts_of {
-            hosts_count += 1;
-            label_bytes += host.len();
-        }
-        let mut hosts = LabelTrie::with_capacity(hosts_count, label_bytes);
-        let too_big = || PolicyError::new("apps", "whitelist hosts over 4 GiB in total");
-        for pattern in &blocked {
-            hosts
-                .add(BLOCKED, &pattern.host, pattern.wildcard, 0)
-                .ok_or_else(too_big)?;
-        }
         for (index, (app, app_entries)) in policy.apps.iter().zip(entries).enumerate() {
-            let index = u32::try_from(index).map_err(|_| full())?;
-            handles.push(app_ids.intern(&app.app_id).ok_or_else(full)?);
-            let ids = |names: &[String],
-                       expand: bool,
-                       api_ids: &mut Interner|
-             -> Result<Box<[u32]>, PolicyError> {
-                let mut ids = Vec::with_capacity(names.len());
-                for name in names {
-                    for n in names_of_permission(name, expand) {
-                        ids.push(api_ids.intern(n).ok_or_else(full)?);
-                    }
-                }
-                ids.sort_unstable();
-                ids.dedup();
-                Ok(ids.into_boxed_slice())
-            };
-            let whitelist = ids(&app.api_whitelist, false, api_ids)?;
-            // §1: a grant of any name of a group grants the whole group.
-            let granted = ids(&app.granted_apis, v3, api_ids)?;
-            let mut kind_lists = [
-                List::ServerHttps,
-                List::ServerHttps,
-                List::ServerHttps,
-                List::ServerWss,
-                List::Media,
-            ];
-            let crate::policy::AppEntries {
-                server,
-                webview,
-                kinds,
-                sockets,
-            } = app_entries;
-            let mut own = Vec::new();
-            for ((slot, list), entries) in kind_lists.iter_mut().zip(KIND_LISTS).zip(kinds) {
-                if let Some(entries) = entries {
-                    *slot = list;
-                    own.extend(entries.into_iter().map(|e| (list, e)));
-                }
-            }
-            let [tcp, udp] = sockets;
-            for (list, entries) in [(List::Tcp, tcp), (List::Udp, udp)] {
-                for e in entries {
-                    let root = LabelTrie::root(index, list as u8);
-                    hosts
-                        .add(
-                            root,
-                            &e.pattern.host,
-                            e.pattern.wildcard,
-                            e.port.unwrap_or(ANY_PORT),
-                        )
-                        .ok_or_else(too_big)?;
-                }
-            }
-            let lists = server
-                .into_iter()
-                .map(|e| {
-                    let list = match e.scheme {
-                        Scheme::Https => List::ServerHttps,
-                        Scheme::Wss => List::ServerWss,
-                    };
-                    (list, e)
-                })
-                .chain(webview.into_iter().map(|e| (List::WebviewHttps, e)))
-                .chain(own);
-            for (
-                list,
-                DomainEntry {
-                    host,
-                    wildcard: is_wildcard,
-                    port,
-                    ..
-                },
-            ) in lists
-            {
-                let root = LabelTrie::root(index, list as u8);
-                hosts
-                    .add(root, &host, is_wildcard, port)
-                    .ok_or_else(too_big)?;
-            }
-            let release = match &app.release {
-                Some(r) => Some((
-                    r.version.as_str().into(),
-                    // Validated: always 64 hex digits here.
-                    r.digest().ok_or_else(|| {
-                        PolicyError::new("apps", "a release digest is not 64 hex digits")
-                    })?,
-                )),
-                None => None,
-            };
-            rules.push(AppRules {
-                index,
-                control: app.control,
-                mode: app.effective_mode(policy.mode),
-                removed: app.is_removed(),
-                release,
-                restricted_bit: restricted_bit(app.kind),
-                whitelist,
-                granted,
-                lists: kind_lists,
-            });
+            let index = u32::try_from(index).map_err(|_| names_full())?;
+            let handle = app_ids.intern(&app.app_id).ok_or_else(names_full)?;
+            rules.push((
+                handle,
+                app_rules(policy, index, app, app_entries, &mut hosts, api_ids)?,
+            ));
         }
-
+        // A slot per app interned over the guard's lifetime: apps of earlier
+        // policies that this one lacks stay `None`.
+        let mut by_handle: Vec<Option<AppRules>> = std::iter::repeat_with(|| None)
+            .take(app_ids.len())
+            .collect();
+        for (handle, app_rules) in rules {
+            if let Some(slot) = by_handle.get_mut(handle as usize) {
+                *slot = Some(app_rules);
+            }
+        }
         let mut api_flags = vec![0u8; api_ids.len()];
         for (id, bits) in flags {
             if let Some(f) = api_flags.get_mut(id as usize) {
                 *f |= bits;
             }
         }
-        let mut by_handle: Vec<Option<AppRules>> = std::iter::repeat_with(|| None)
-            .take(app_ids.len())
-            .collect();
-        for (handle, app_rules) in handles.into_iter().zip(rules) {
-            if let Some(slot) = by_handle.get_mut(handle as usize) {
-                *slot = Some(app_rules);
-            }
-        }
+        let v3 = policy.schema >= 3;
         Ok(Compiled {
             superapp_id: policy.superapp_id.clone(),
             version: policy.version,
