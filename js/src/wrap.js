@@ -25,6 +25,7 @@ import { createMirror, dataMember, accessorMember } from './mirror.js';
 import { createScope, addListener, removeListener } from './scope.js';
 import { planOf, optionsOf } from './vet.js';
 import { refused } from './returned.js';
+import { createApiVerdicts } from './api-verdicts.js';
 
 // How deep below `wx` wrap makes nested namespaces at once.
 const EAGER_DEPTH = 6;
@@ -65,20 +66,8 @@ function apiPlan(name) {
  * `{ core, tables, checks, violations, vetting, facades, denials }`.
  */
 export function createWrapping(parts) {
-  const { core, tables, checks, violations, vetting, facades, denials } = parts;
-  const { verdictOf, allows } = tables;
-  const { apiIdOf, appHandleOf, apiMessage, generation } = checks;
-  const { count, countAllowed } = violations;
-  const { copyArgs, vetArgs, inward } = vetting;
-  const { outward } = facades;
-  const { deny } = denials;
-  // The API verdict memo's reads (decision 644): a wasm driver's only (a
-  // native back end has no memory to share), looked up as an own property.
-  const memo = hasOwn(core, 'memo') ? core.memo : undefined;
-  const memoEpoch = memo === undefined ? undefined : memo.epoch;
-  const memoFrom = memo === undefined ? undefined : memo.from;
-  const memoUntil = memo === undefined ? undefined : memo.until;
-  const memoCheck = memo === undefined ? undefined : memo.check;
+  const { inward } = parts.vetting;
+  const apiWrapper = createCalls(parts, namespaceOf);
 
   function wrap(wx, appId) {
     const scope = createScope(appId);
@@ -136,6 +125,24 @@ export function createWrapping(parts) {
     return v;
   }
 
+  return wrap;
+}
+
+/**
+ * The wrapper of one API (`apiWrapper(scope, self, original, name)`) over
+ * a guard's `parts` (see createWrapping); `namespaceOf` makes the
+ * namespace of what a wrapped constructor made.
+ */
+function createCalls(parts, namespaceOf) {
+  const { core, tables, checks, violations, vetting, facades, denials } = parts;
+  const { allows } = tables;
+  const { apiIdOf, apiMessage } = checks;
+  const { count, countAllowed } = violations;
+  const { copyArgs, vetArgs } = vetting;
+  const { outward } = facades;
+  const { deny } = denials;
+  const verdictFor = createApiVerdicts(core, checks, tables);
+
   function apiWrapper(scope, self, original, name) {
     // Interned now, before any mini program code runs (the table is bounded).
     apiIdOf(name);
@@ -177,60 +184,6 @@ export function createWrapping(parts) {
     const own = desc(original, 'name');
     defineProperty(wrapper, 'name', { __proto__: null, value: own !== undefined && own.data && typeof own.value === 'string' ? own.value : name });
     return freeze(wrapper);
-  }
-
-  // The API check of `name` for `appId` at `t` (the call's one clock
-  // reading, which costs more than the check itself): ids resolved once per guard
-  // generation (a re-key makes a new guard with new tables), integers into
-  // wasm. Answers `{ v, id }`.
-  //
-  // The memo (decision 644): an allow without code the wasm gave is reused
-  // while the clock is inside the span guard-core stated for it
-  // (`[from, until)`, the policy's window today), the wasm's state epoch is
-  // the one read right after that check, and the guard generation is the
-  // same; anything else crosses into the wasm as before (a denial or a
-  // report-mode pass always does: it is reported there). The four values
-  // live in this closure only, so no code of the realm's can read or set
-  // them; the epoch is read from the module's memory, not asked of it.
-  function verdictFor(appId, name) {
-    let g = -1;
-    let id;
-    let handle;
-    let from = 0;
-    let until = 0;
-    let epoch = -1;
-    let memoGen = -1;
-    const out = shaped({ v: 0, id: undefined });
-    // The crossing, a function of its own so that the reuse stays small
-    // enough for the engine to inline into every wrapped call.
-    const cross = (t) => {
-      const gen = generation();
-      until = 0;
-      if (g !== gen) { id = apiIdOf(name); handle = appHandleOf(appId); g = gen; }
-      let v;
-      if (handle === undefined || id === undefined) v = verdictOf(core.checkApiName(appId, name, t));
-      else if (memoCheck === undefined) v = verdictOf(core.checkApi(handle, id, t));
-      else {
-        v = verdictOf(memoCheck(handle, id, t));
-        if (v === 0) {
-          from = memoFrom();
-          until = memoUntil();
-          epoch = memoEpoch();
-          memoGen = gen;
-        }
-      }
-      out.v = v;
-      out.id = id;
-      return out;
-    };
-    return (t) => {
-      if (t >= from && t < until && generation() === memoGen && memoEpoch() === epoch) {
-        out.v = 0;
-        out.id = id;
-        return out;
-      }
-      return cross(t);
-    };
   }
 
   // One call of a wrapped API: the arguments copied, the API checked, the
@@ -293,7 +246,7 @@ export function createWrapping(parts) {
     return outward(scope, apply(original, self, args), info.returns, info.name);
   }
 
-  return wrap;
+  return apiWrapper;
 }
 
 /**
