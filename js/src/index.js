@@ -34,7 +34,8 @@
 //   mirror.js      mirrors: guarded members, late members through a Proxy
 //   deny.js        the platform's failure shapes for a denied call
 //   returned.js    mirrors of the objects originals answer
-//   wrap.js        wrapping a namespace
+//   api-verdicts.js a wrapped call's API verdict and its memo
+//   wrap.js        wrapping a namespace: its members, one API's calls
 //   guard.js       the guard object, createGuard (roots, keys or a secret),
 //                  key sets and the signed state, the test-only sync's re-key
 //   sync-safe.js   the sync's captured intrinsics, pinned promises, timers
