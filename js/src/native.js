@@ -50,37 +50,11 @@ const field = (o, k) => (hasOwn(o, k) ? o[k] : undefined);
 const request = (o) => apply(stringify, undefined, [o]);
 
 /**
- * The driver over `call`. Throws (createGuard rejects) when the back end's
- * `tables` answer is not one it can drive: wrong ABI, a missing table.
+ * The back end's `tables` answer, checked and copied into null-prototype
+ * tables: what the back end said at creation is what counts. Throws
+ * (createGuard rejects) when it is malformed.
  */
-export function openNative(call) {
-  if (typeof call !== 'function') throw new TypeErrorCtor('`native` must be a synchronous function (request: string) => string');
-
-  /** One request → the parsed answer object, or undefined when it failed (an {"error"} included). */
-  let lastError = '';
-  let lastText = '';
-  function ask(fields) {
-    let text;
-    try {
-      text = apply(call, undefined, [request(fields)]);
-      lastText = text;
-    } catch {
-      lastError = 'the native call threw';
-      return undefined;
-    }
-    if (typeof text !== 'string') { lastError = 'the native call answered no string'; return undefined; }
-    let answer;
-    try { answer = apply(parse, undefined, [text]); } catch { lastError = 'the native answer is not JSON'; return undefined; }
-    if (answer === null) return null;
-    if (typeof answer !== 'object' || isArray(answer)) { lastError = 'the native answer is not an object'; return undefined; }
-    const error = field(answer, 'error');
-    if (error !== undefined) { lastError = typeof error === 'string' ? error : 'the native back end failed'; return undefined; }
-    return answer;
-  }
-
-  const tables = ask({ __proto__: null, op: 'tables' });
-  if (tables === undefined || tables === null) throw new ErrorCtor(`native back end: no tables (${lastError})`);
-  if (field(tables, 'abi') !== ABI) throw new ErrorCtor(`native back end speaks ABI ${field(tables, 'abi')}, the bridge ${ABI}`);
+function tablesOf(tables) {
   const codes = field(tables, 'codes');
   const errnos = field(tables, 'errnos');
   const loads = field(tables, 'loads');
@@ -92,7 +66,6 @@ export function openNative(call) {
   if (codes.length < 2 || codes.length > REPORT || codes[0] !== null || errnos.length !== codes.length || loads.length < 2 || loads.length > REPORT) {
     throw new ErrorCtor('native back end: malformed tables');
   }
-  // Copied into null-prototype tables: what the back end said at creation is what counts.
   const CODE = objectCreate(null);
   const CODE_NAME = [];
   const ERRNO = [];
@@ -124,6 +97,126 @@ export function openNative(call) {
   const NO_POLICY = CODE.no_policy;
   const MALFORMED = LOAD.malformed_bundle;
   if (NO_POLICY === undefined || MALFORMED === undefined || KIND.api === undefined) throw new ErrorCtor('native back end: malformed tables');
+  return { CODE, CODE_NAME, ERRNO, LOAD, LOAD_NAME, KIND, KIND_NAME, REPORT, NO_POLICY, MALFORMED };
+}
+
+/** Interns `name` in `ids`/`names` as the wasm guard does (bounded: -3 past MAX_NAMES). */
+function intern(ids, names, name) {
+  const have = ids[name];
+  if (have !== undefined) return have;
+  if (names.length >= MAX_NAMES) return -3;
+  const id = names.length;
+  defineProperty(names, id, { __proto__: null, value: name, enumerable: true });
+  ids[name] = id;
+  return id;
+}
+
+/** Where the label of `m` ends: after `label` when `m` starts with it and a `:`, else at the first `:`. */
+function endOfLabel(m, label) {
+  if (label !== undefined && m.length > label.length && m[label.length] === ':') {
+    let same = true;
+    for (let i = 0; i < label.length; i++) if (m[i] !== label[i]) { same = false; break; }
+    if (same) return label.length;
+  }
+  for (let i = 0; i < m.length; i++) if (m[i] === ':') return i;
+  return m.length;
+}
+
+/**
+ * A check's answer `a` (a parsed object) as its verdict byte under the
+ * back end's tables `table`, or -1 when it is not one answer of the protocol:
+ * an allow that says anything else, a code the tables lack, an errno that
+ * is not the code's, a report-mode pass that does not say so, or an href
+ * where none belongs.
+ */
+function verdictByte(a, withHref, table) {
+  const allow = field(a, 'allow');
+  const code = field(a, 'code');
+  const message = field(a, 'message');
+  const reported = field(a, 'reported');
+  const errno = field(a, 'errno');
+  const href = field(a, 'href');
+  if (typeof allow !== 'boolean' || typeof message !== 'string') return -1;
+  if (href !== undefined && href !== null && (typeof href !== 'string' || !withHref)) return -1;
+  if (code === null) {
+    // Allowed outright: nothing else may say otherwise.
+    return !allow || reported !== undefined || errno !== undefined ? -1 : 0;
+  }
+  const n = typeof code === 'string' ? table.CODE[code] : undefined;
+  if (n === undefined || (errno !== undefined && errno !== table.ERRNO[n])) return -1;
+  // Let through only by report mode, which says so.
+  if (allow) return reported === true ? n | table.REPORT : -1;
+  return reported !== undefined || (href !== undefined && href !== null) ? -1 : n;
+}
+
+/**
+ * The back end's `take_reports` answer `text` as the bridge reads it
+ * (index.js parses it): one object with a reports array and a dropped
+ * count; anything else is an empty batch.
+ */
+function reportsText(text) {
+  if (typeof text === 'string') {
+    try {
+      const b = apply(parse, undefined, [text]);
+      if (b !== null && typeof b === 'object' && isArray(field(b, 'reports')) && numberIsInteger(field(b, 'dropped'))) return text;
+    } catch { /* as below */ }
+  }
+  return '{"reports":[],"dropped":0}';
+}
+
+/**
+ * The floor `json` (flat: superapp_id, version, digest) copied into a
+ * null-prototype object of primitives, so serialising it runs nothing; or
+ * why it is not one, as text.
+ */
+function flatFloor(json) {
+  let parsed;
+  try { parsed = apply(parse, undefined, [json]); } catch { return 'the floor is not JSON'; }
+  if (parsed === null || typeof parsed !== 'object' || isArray(parsed)) return 'the floor is not a JSON object';
+  const floor = objectCreate(null);
+  const keys = ownKeys(parsed);
+  for (let i = 0; i < keys.length; i++) {
+    const v = parsed[keys[i]];
+    if (v !== null && typeof v === 'object') return 'the floor is not flat';
+    defineProperty(floor, keys[i], { __proto__: null, value: v, enumerable: true });
+  }
+  return floor;
+}
+
+/**
+ * The driver over `call`. Throws (createGuard rejects) when the back end's
+ * `tables` answer is not one it can drive: wrong ABI, a missing table.
+ */
+export function openNative(call) {
+  if (typeof call !== 'function') throw new TypeErrorCtor('`native` must be a synchronous function (request: string) => string');
+
+  /** One request → the parsed answer object, or undefined when it failed (an {"error"} included). */
+  let lastError = '';
+  let lastText = '';
+  function ask(fields) {
+    let text;
+    try {
+      text = apply(call, undefined, [request(fields)]);
+      lastText = text;
+    } catch {
+      lastError = 'the native call threw';
+      return undefined;
+    }
+    if (typeof text !== 'string') { lastError = 'the native call answered no string'; return undefined; }
+    let answer;
+    try { answer = apply(parse, undefined, [text]); } catch { lastError = 'the native answer is not JSON'; return undefined; }
+    if (answer === null) return null;
+    if (typeof answer !== 'object' || isArray(answer)) { lastError = 'the native answer is not an object'; return undefined; }
+    const error = field(answer, 'error');
+    if (error !== undefined) { lastError = typeof error === 'string' ? error : 'the native back end failed'; return undefined; }
+    return answer;
+  }
+
+  const tables = ask({ __proto__: null, op: 'tables' });
+  if (tables === undefined || tables === null) throw new ErrorCtor(`native back end: no tables (${lastError})`);
+  if (field(tables, 'abi') !== ABI) throw new ErrorCtor(`native back end speaks ABI ${field(tables, 'abi')}, the bridge ${ABI}`);
+  const table = tablesOf(tables);
+  const { CODE_NAME, ERRNO, LOAD, LOAD_NAME, KIND, KIND_NAME, REPORT, NO_POLICY, MALFORMED } = table;
 
   // Interning, as the wasm guard does it: ids for names the bridge resolves
   // once (bounded; beyond that the bridge checks by name).
@@ -131,31 +224,10 @@ export function openNative(call) {
   const apiName = [];
   const appId = objectCreate(null);
   const appName = [];
-  function intern(ids, names, name) {
-    const have = ids[name];
-    if (have !== undefined) return have;
-    if (names.length >= MAX_NAMES) return -3;
-    const id = names.length;
-    defineProperty(names, id, { __proto__: null, value: name, enumerable: true });
-    ids[name] = id;
-    return id;
-  }
-
   // What the last call left for message(), messageFor() and href().
   let lastMessage = '';
   let labelEnd = 0;
   let lastHref = null;
-
-  /** Where the label of `m` ends: after `label` when `m` starts with it and a `:`, else at the first `:`. */
-  function endOfLabel(m, label) {
-    if (label !== undefined && m.length > label.length && m[label.length] === ':') {
-      let same = true;
-      for (let i = 0; i < label.length; i++) if (m[i] !== label[i]) { same = false; break; }
-      if (same) return label.length;
-    }
-    for (let i = 0; i < m.length; i++) if (m[i] === ':') return i;
-    return m.length;
-  }
 
   /** Deny no_policy with guard-core's message for it: the back end could not answer. */
   function failClosed(label) {
@@ -168,32 +240,10 @@ export function openNative(call) {
   /** A check's answer as the verdict byte; message and href kept. Malformed: deny no_policy. */
   function verdict(fields, label, withHref) {
     const a = ask(fields);
-    if (a === undefined || a === null) return failClosed(label);
-    const allow = field(a, 'allow');
-    const code = field(a, 'code');
+    const v = a === undefined || a === null ? -1 : verdictByte(a, withHref, table);
+    if (v < 0) return failClosed(label);
     const message = field(a, 'message');
-    const reported = field(a, 'reported');
-    const errno = field(a, 'errno');
     const href = field(a, 'href');
-    if (typeof allow !== 'boolean' || typeof message !== 'string') return failClosed(label);
-    if (href !== undefined && href !== null && (typeof href !== 'string' || !withHref)) return failClosed(label);
-    let v;
-    if (code === null) {
-      // Allowed outright: nothing else may say otherwise.
-      if (!allow || reported !== undefined || errno !== undefined) return failClosed(label);
-      v = 0;
-    } else {
-      const n = typeof code === 'string' ? CODE[code] : undefined;
-      if (n === undefined || (errno !== undefined && errno !== ERRNO[n])) return failClosed(label);
-      if (allow) {
-        // Let through only by report mode, which says so.
-        if (reported !== true) return failClosed(label);
-        v = n | REPORT;
-      } else {
-        if (reported !== undefined || (href !== undefined && href !== null)) return failClosed(label);
-        v = n;
-      }
-    }
     lastMessage = message;
     labelEnd = endOfLabel(message, label);
     lastHref = withHref && typeof href === 'string' ? href : null;
@@ -262,15 +312,7 @@ export function openNative(call) {
       lastHref = null;
       let text;
       try { text = apply(call, undefined, [request({ __proto__: null, op: 'take_reports', now: t })]); } catch { text = undefined; }
-      // Checked as the bridge reads it (index.js parses it): one object with
-      // a reports array and a dropped count; anything else is an empty batch.
-      if (typeof text === 'string') {
-        try {
-          const b = apply(parse, undefined, [text]);
-          if (b !== null && typeof b === 'object' && isArray(field(b, 'reports')) && numberIsInteger(field(b, 'dropped'))) return text;
-        } catch { /* as below */ }
-      }
-      return '{"reports":[],"dropped":0}';
+      return reportsText(text);
     },
     requeueReports(t) {
       ask({ __proto__: null, op: 'requeue_reports', now: t });
@@ -286,18 +328,8 @@ export function openNative(call) {
     },
     restoreFloor(json) {
       lastHref = null;
-      // The floor is flat (superapp_id, version, digest): copied into a
-      // null-prototype object of primitives, so serialising it runs nothing.
-      let parsed;
-      try { parsed = apply(parse, undefined, [json]); } catch { lastMessage = 'the floor is not JSON'; return 1; }
-      if (parsed === null || typeof parsed !== 'object' || isArray(parsed)) { lastMessage = 'the floor is not a JSON object'; return 1; }
-      const floor = objectCreate(null);
-      const keys = ownKeys(parsed);
-      for (let i = 0; i < keys.length; i++) {
-        const v = parsed[keys[i]];
-        if (v !== null && typeof v === 'object') { lastMessage = 'the floor is not flat'; return 1; }
-        defineProperty(floor, keys[i], { __proto__: null, value: v, enumerable: true });
-      }
+      const floor = flatFloor(json);
+      if (typeof floor === 'string') { lastMessage = floor; return 1; }
       const a = ask({ __proto__: null, op: 'restore_floor', floor });
       if (a === undefined || a === null) { lastMessage = a === null ? 'the native back end answered null' : lastError; return 1; }
       return 0;
