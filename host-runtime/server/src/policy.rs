@@ -151,6 +151,54 @@ pub async fn build(
     let version: i64 = row.try_get("version")?;
     let updated_at: i64 = row.try_get("updated_at")?;
 
+    let sensitive_apis = sensitive_apis(conn, superapp_id).await?;
+    let mut apps = apps(conn, superapp_id, only_app).await?;
+    add_lists(conn, superapp_id, &mut apps).await?;
+    add_grants(conn, superapp_id, &mut apps).await?;
+    let blocked_hosts = blocked_hosts(conn, superapp_id).await?;
+    let mut apps: Vec<App> = apps.into_values().collect();
+    // Schema 3 exactly when a v3 field is in use, schema 2 when a v2 field
+    // is, so a policy without one stays a document every older guard loads.
+    let v3 = apps
+        .iter()
+        .any(|a| a.domains.is_some() || a.control.media_domains.is_some());
+    let v2 = !blocked_hosts.is_empty()
+        || apps
+            .iter()
+            .any(|a| a.mode.is_some() || a.release.is_some() || a.removed.is_some());
+    if v3 {
+        apps.iter_mut().for_each(to_schema_3);
+    }
+    Ok(Policy {
+        schema: match (v3, v2) {
+            (true, _) => 3,
+            (false, true) => 2,
+            (false, false) => 1,
+        },
+        superapp_id: superapp_id.to_owned(),
+        version: u64::try_from(version).unwrap_or(0),
+        issued_at: u64::try_from(updated_at).unwrap_or(0),
+        expires_at: None,
+        mode: Mode::Enforce,
+        builtin_apis: None,
+        blocked_hosts: (!blocked_hosts.is_empty()).then_some(blocked_hosts),
+        sensitive_apis,
+        apps,
+        iat: None,
+        nbf: None,
+        exp: None,
+        iss: None,
+        sub: None,
+        aud: None,
+        jti: None,
+    })
+}
+
+/// The superapp's `sensitive_apis`, by name.
+async fn sensitive_apis(
+    conn: &mut AnyConnection,
+    superapp_id: &str,
+) -> Result<Vec<SensitiveApi>, ApiError> {
     let mut sensitive_apis = Vec::new();
     for r in sqlx::query(
         "SELECT name, status, scope, api_type, description FROM sensitive_apis WHERE superapp_id = $1 ORDER BY name",
@@ -170,7 +218,19 @@ pub async fn build(
             description: r.try_get("description")?,
         });
     }
+    Ok(sensitive_apis)
+}
 
+/// The superapp's bound apps (or `only_app`), by id, their lists empty.
+///
+/// # Errors
+///
+/// [`ApiError::NotFound`] when `only_app` is not one of them.
+async fn apps(
+    conn: &mut AnyConnection,
+    superapp_id: &str,
+    only_app: Option<&str>,
+) -> Result<BTreeMap<String, App>, ApiError> {
     let app_rows = sqlx::query(
         "SELECT id, kind, mode, ctl_server_domains, ctl_apis, ctl_webview_domains, ctl_media_domains, release_version, release_sha256, removed FROM apps \
          WHERE superapp_id = $1 AND bound = 1 AND ($2 = '' OR id = $2) ORDER BY id",
@@ -229,6 +289,15 @@ pub async fn build(
             },
         );
     }
+    Ok(apps)
+}
+
+/// Adds each app's whitelist entries, in their stored order, to `apps`.
+async fn add_lists(
+    conn: &mut AnyConnection,
+    superapp_id: &str,
+    apps: &mut BTreeMap<String, App>,
+) -> Result<(), ApiError> {
     for r in sqlx::query(
         "SELECT w.app_id, w.list, w.value FROM whitelist w JOIN apps a ON a.id = w.app_id \
          WHERE a.superapp_id = $1 ORDER BY w.app_id, w.list, w.position, w.id",
@@ -252,6 +321,15 @@ pub async fn build(
             }
         }
     }
+    Ok(())
+}
+
+/// Adds each app's grants, by API name, to `apps`.
+async fn add_grants(
+    conn: &mut AnyConnection,
+    superapp_id: &str,
+    apps: &mut BTreeMap<String, App>,
+) -> Result<(), ApiError> {
     for r in sqlx::query(
         "SELECT g.app_id, g.api FROM grants g JOIN apps a ON a.id = g.app_id WHERE a.superapp_id = $1 ORDER BY g.app_id, g.api",
     )
@@ -264,43 +342,7 @@ pub async fn build(
             app.granted_apis.push(r.try_get("api")?);
         }
     }
-    let blocked_hosts = blocked_hosts(conn, superapp_id).await?;
-    let mut apps: Vec<App> = apps.into_values().collect();
-    // Schema 3 exactly when a v3 field is in use, schema 2 when a v2 field
-    // is, so a policy without one stays a document every older guard loads.
-    let v3 = apps
-        .iter()
-        .any(|a| a.domains.is_some() || a.control.media_domains.is_some());
-    let v2 = !blocked_hosts.is_empty()
-        || apps
-            .iter()
-            .any(|a| a.mode.is_some() || a.release.is_some() || a.removed.is_some());
-    if v3 {
-        apps.iter_mut().for_each(to_schema_3);
-    }
-    Ok(Policy {
-        schema: match (v3, v2) {
-            (true, _) => 3,
-            (false, true) => 2,
-            (false, false) => 1,
-        },
-        superapp_id: superapp_id.to_owned(),
-        version: u64::try_from(version).unwrap_or(0),
-        issued_at: u64::try_from(updated_at).unwrap_or(0),
-        expires_at: None,
-        mode: Mode::Enforce,
-        builtin_apis: None,
-        blocked_hosts: (!blocked_hosts.is_empty()).then_some(blocked_hosts),
-        sensitive_apis,
-        apps,
-        iat: None,
-        nbf: None,
-        exp: None,
-        iss: None,
-        sub: None,
-        aud: None,
-        jti: None,
-    })
+    Ok(())
 }
 
 /// The slot of a v3 list in `apps[].domains`.
