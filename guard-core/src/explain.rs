@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::compiled::{List, SENSITIVE};
+use crate::compiled::{Compiled, List, SENSITIVE};
 use crate::decision::{CheckKind, Decision};
 use crate::guard::{host_port, Check, Guard};
 use crate::limits;
@@ -116,16 +116,8 @@ impl Guard {
         host: Option<&str>,
         port: Option<u16>,
         now: u64,
-    ) -> (&'static str, String, Option<String>) {
+    ) -> Said {
         let policy = self.active.as_ref();
-        let version = policy.map_or(0, |p| p.version);
-        let subject = match *check {
-            Check::Api(name) => name,
-            Check::Url(_, url) => url,
-            Check::Launch { version, .. } => version,
-            Check::Socket(_, host, _) => host,
-            Check::Redirect { location, .. } => location,
-        };
         let rules = self.app_ids.get(app).and_then(|h| policy?.app(h));
         // The list and switch that decided: the kind's own (v3 `domains`),
         // and media under a schema 1 or 2 document as `download` (§3.7).
@@ -145,40 +137,81 @@ impl Guard {
             CheckKind::Media => "media_domains",
             _ => "server_domains",
         };
-        let permission = |name: &str| -> String {
-            let grouped = policy
-                .is_some_and(|p| p.by_permission)
-                .then(|| crate::groups::group_of(name))
-                .flatten();
-            match grouped {
-                Some(group) => format!("`{name}` (permission `{group}`)"),
-                None => format!("`{name}`"),
-            }
-        };
-        let scheme = kind.scheme().as_str();
         let h = host.unwrap_or("");
-        let h_trim = h.strip_suffix('.').unwrap_or(h);
         let p = port.unwrap_or(DEFAULT_PORT);
-        let port_suffix = if p == DEFAULT_PORT {
-            String::new()
-        } else {
-            format!(":{p}")
+        let w = Words {
+            guard: self,
+            policy,
+            app,
+            check,
+            kind,
+            subject: match *check {
+                Check::Api(name) => name,
+                Check::Url(_, url) => url,
+                Check::Launch { version, .. } => version,
+                Check::Socket(_, host, _) => host,
+                Check::Redirect { location, .. } => location,
+            },
+            version: policy.map_or(0, |p| p.version),
+            now,
+            list_name,
+            switch_name,
+            scheme: kind.scheme().as_str(),
+            h,
+            h_trim: h.strip_suffix('.').unwrap_or(h),
+            p,
+            port_suffix: if p == DEFAULT_PORT {
+                String::new()
+            } else {
+                format!(":{p}")
+            },
         };
-        let release = || {
-            self.app_ids
-                .get(app)
-                .and_then(|h| policy?.app(h))
-                .and_then(|r| r.release.as_ref())
-                .map(|(v, d)| {
-                    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
-                    format!("release {v} ({hex})")
-                })
-        };
-        match because {
-            Because::NoPolicy => ("§3.1 rule 1", "no valid policy has been loaded".into(), None),
+        w.standing(because)
+            .or_else(|| w.api(because))
+            .or_else(|| w.url(because))
+            .or_else(|| w.release_or_redirect(because))
+            .or_else(|| w.socket_or_media(because))
+            .unwrap_or(("§3", format!("{because:?}"), None))
+    }
+}
+
+/// The rule, the sentence and the entry that decided (`explain`).
+type Said = (&'static str, String, Option<String>);
+
+/// What the sentences of one explanation may name: the check, its app,
+/// host and port, and the list and switch that decided. Each method words
+/// the reasons of one part of §3 and answers `None` for the others.
+struct Words<'a> {
+    guard: &'a Guard,
+    policy: Option<&'a Compiled>,
+    app: &'a str,
+    check: &'a Check<'a>,
+    kind: CheckKind,
+    subject: &'a str,
+    version: u64,
+    now: u64,
+    list_name: &'static str,
+    switch_name: &'static str,
+    scheme: &'static str,
+    h: &'a str,
+    h_trim: &'a str,
+    p: u16,
+    port_suffix: String,
+}
+
+impl Words<'_> {
+    /// §3.1 and the check's form: no policy, the window, the app.
+    fn standing(&self, because: Because) -> Option<Said> {
+        let (app, version) = (self.app, self.version);
+        Some(match because {
+            Because::NoPolicy => (
+                "§3.1 rule 1",
+                "no valid policy has been loaded".into(),
+                None,
+            ),
             Because::OutsideWindow => (
                 "§3.1 rule 1",
-                format!("policy version {version} is not in force at {now}"),
+                format!("policy version {version} is not in force at {}", self.now),
                 None,
             ),
             Because::UnknownApp => (
@@ -193,9 +226,32 @@ impl Guard {
             ),
             Because::NotThisKind => (
                 "§3",
-                format!("a {} check cannot be asked this way", kind.as_str()),
+                format!("a {} check cannot be asked this way", self.kind.as_str()),
                 None,
             ),
+            _ => return None,
+        })
+    }
+
+    /// `subject` as a sensitive API's name, with its permission group where
+    /// the policy restricts by permission (§1).
+    fn permission(&self) -> String {
+        let name = self.subject;
+        let grouped = self
+            .policy
+            .is_some_and(|p| p.by_permission)
+            .then(|| crate::groups::group_of(name))
+            .flatten();
+        match grouped {
+            Some(group) => format!("`{name}` (permission `{group}`)"),
+            None => format!("`{name}`"),
+        }
+    }
+
+    /// §3.2: the API checks.
+    fn api(&self, because: Because) -> Option<Said> {
+        let (app, subject) = (self.app, self.subject);
+        Some(match because {
             Because::ApiNotWhitelisted => (
                 "§3.2 rule 3",
                 format!("`control.apis` is on for `{app}` and `{subject}` is neither a built-in API nor in its `api_whitelist`"),
@@ -203,12 +259,12 @@ impl Guard {
             ),
             Because::ApiNotGranted => (
                 "§3.2 rule 4",
-                format!("{} is a restricted sensitive API for this kind of app and `{app}` has no grant for it", permission(subject)),
+                format!("{} is a restricted sensitive API for this kind of app and `{app}` has no grant for it", self.permission()),
                 Some("granted_apis".into()),
             ),
             Because::ApiGranted => (
                 "§3.2 rule 5",
-                format!("{} is restricted and granted to `{app}`", permission(subject)),
+                format!("{} is restricted and granted to `{app}`", self.permission()),
                 Some("granted_apis".into()),
             ),
             Because::ApiBuiltin | Because::ApiWhitelisted | Because::ApiUnrestricted => {
@@ -218,31 +274,55 @@ impl Guard {
                     _ => "is not restricted for this kind of app",
                 };
                 let sensitive = self
+                    .guard
                     .api_ids
                     .get(subject)
-                    .zip(policy)
+                    .zip(self.policy)
                     .is_some_and(|(id, p)| p.api_flags(id) & SENSITIVE != 0);
                 let extra = if sensitive { " (a public sensitive API)" } else { "" };
                 ("§3.2 rule 5", format!("`{subject}` {why}{extra}"), None)
             }
+            _ => return None,
+        })
+    }
+
+    /// `*.` and the part of the host from `at`, or the host alone.
+    fn pattern(&self, at: Option<usize>) -> String {
+        match at {
+            None => self.h_trim.to_owned(),
+            Some(at) => format!("*.{}", self.h_trim.get(at..).unwrap_or("")),
+        }
+    }
+
+    /// §3.3: a URL's form, blocked hosts, the switch and the lists.
+    fn url(&self, because: Because) -> Option<Said> {
+        let (app, h, p, list_name, scheme) =
+            (self.app, self.h, self.p, self.list_name, self.scheme);
+        let port_suffix = &self.port_suffix;
+        Some(match because {
             Because::UrlTooLong => (
                 "§3.3 rule 3",
                 format!("the URL is longer than {} bytes", limits::MAX_URL_BYTES),
                 None,
             ),
-            Because::UrlUnparsable => ("§3.3 rule 3", "the WHATWG URL parser refuses the URL".into(), None),
-            Because::UrlUserinfo => ("§3.3 rule 3", "the URL has a username or password".into(), None),
+            Because::UrlUnparsable => (
+                "§3.3 rule 3",
+                "the WHATWG URL parser refuses the URL".into(),
+                None,
+            ),
+            Because::UrlUserinfo => (
+                "§3.3 rule 3",
+                "the URL has a username or password".into(),
+                None,
+            ),
             Because::UrlScheme => (
                 "§3.3 rule 4",
-                format!("a {} check takes only `{scheme}:` URLs", kind.as_str()),
+                format!("a {} check takes only `{scheme}:` URLs", self.kind.as_str()),
                 None,
             ),
             Because::Blocked(at) => {
-                let pattern = match at {
-                    None => h_trim.to_owned(),
-                    Some(at) => format!("*.{}", h_trim.get(at..).unwrap_or("")),
-                };
-                let rule = if kind.is_url() || matches!(check, Check::Redirect { .. }) {
+                let pattern = self.pattern(at);
+                let rule = if self.kind.is_url() || matches!(self.check, Check::Redirect { .. }) {
                     "§3.3 rule 4a"
                 } else {
                     "§3.7"
@@ -255,7 +335,7 @@ impl Guard {
             }
             Because::SwitchOff => (
                 "§3.3 rule 5",
-                format!("`control.{switch_name}` is off for `{app}`"),
+                format!("`control.{}` is off for `{app}`", self.switch_name),
                 Some(list_name.into()),
             ),
             Because::IpHost => (
@@ -276,35 +356,61 @@ impl Guard {
             Because::Exact => (
                 "§3.3 rule 8",
                 format!("`{h}` port {p} matches an entry of `{list_name}`"),
-                Some(format!("{scheme}://{h_trim}{port_suffix}")),
+                Some(format!("{scheme}://{}{port_suffix}", self.h_trim)),
             ),
             Because::Wildcard(offset) => (
                 "§3.3 rule 8",
                 format!("`{h}` port {p} matches a wildcard entry of `{list_name}`"),
                 Some(format!(
-                    "{scheme}://*.{}{port_suffix}",
-                    h_trim.get(offset..).unwrap_or("")
+                    "{scheme}://{}{port_suffix}",
+                    self.pattern(Some(offset))
                 )),
             ),
+            _ => return None,
+        })
+    }
+
+    /// The app's released version and package digest, as the entry that
+    /// decided a launch.
+    fn release(&self) -> Option<String> {
+        self.guard
+            .app_ids
+            .get(self.app)
+            .and_then(|h| self.policy?.app(h))
+            .and_then(|r| r.release.as_ref())
+            .map(|(v, d)| {
+                let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+                format!("release {v} ({hex})")
+            })
+    }
+
+    /// §3.5 and §3.6: launches and redirects.
+    fn release_or_redirect(&self, because: Because) -> Option<Said> {
+        let subject = self.subject;
+        Some(match because {
             Because::NoRelease => (
                 "§3.5",
-                format!("app `{app}` has no released version"),
+                format!("app `{}` has no released version", self.app),
                 None,
             ),
             Because::WrongVersion => (
                 "§3.5",
-                format!("version `{}` is not the released one", subject.escape_debug()),
-                release(),
+                format!(
+                    "version `{}` is not the released one",
+                    subject.escape_debug()
+                ),
+                self.release(),
             ),
             Because::WrongPackage => (
                 "§3.5",
-                "the package's SHA-256 is not the released package's (64 hex digits, either case)".into(),
-                release(),
+                "the package's SHA-256 is not the released package's (64 hex digits, either case)"
+                    .into(),
+                self.release(),
             ),
             Because::Released => (
                 "§3.5",
                 format!("version `{subject}` and its package are the released ones"),
-                release(),
+                self.release(),
             ),
             Because::RedirectHops => (
                 "§3.6",
@@ -319,9 +425,17 @@ impl Guard {
                 "the redirect's target does not resolve to a URL".into(),
                 None,
             ),
+            _ => return None,
+        })
+    }
+
+    /// §3.7: raw sockets and media targets.
+    fn socket_or_media(&self, because: Because) -> Option<Said> {
+        let (app, h, p, list_name) = (self.app, self.h, self.p, self.list_name);
+        Some(match because {
             Because::SocketHost => (
                 "§3.7",
-                format!("`{}` is not a valid WHATWG host", subject.escape_debug()),
+                format!("`{}` is not a valid WHATWG host", self.subject.escape_debug()),
                 None,
             ),
             Because::SocketPort => ("§3.7", "the port is not in 1–65535".into(), None),
@@ -336,10 +450,7 @@ impl Guard {
                 Some(list_name.into()),
             ),
             Because::SocketListed(at) => {
-                let pattern = match at {
-                    None => h_trim.to_owned(),
-                    Some(at) => format!("*.{}", h_trim.get(at..).unwrap_or("")),
-                };
+                let pattern = self.pattern(at);
                 (
                     "§3.7",
                     format!("`{h}` port {p} matches the entry `{pattern}` of `{list_name}`"),
@@ -356,6 +467,7 @@ impl Guard {
                 "the media target is empty or a path that names another host (`//`, `\\\\`, `/\\`)".into(),
                 None,
             ),
-        }
+            _ => return None,
+        })
     }
 }
