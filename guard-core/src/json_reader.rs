@@ -677,9 +677,18 @@ fn beyond_f64(text: &str) -> bool {
     match place {
         ..=307 => false,
         308 => {
-            let significant: Vec<u8> = digits().skip(lead).collect();
-            let significant = std::str::from_utf8(&significant).unwrap_or("");
-            significant.trim_end_matches('0') > "17976931348623158"
+            // The significant digits against the midpoint's, as decimal
+            // strings compare: the first that differs decides, and more
+            // digits than it has are above it unless all are zeros.
+            let mut significant = digits().skip(lead);
+            for want in "17976931348623158".bytes() {
+                match significant.next() {
+                    Some(d) if d == want => {}
+                    Some(d) => return d > want,
+                    None => return false,
+                }
+            }
+            significant.any(|d| d != b'0')
         }
         _ => true,
     }
@@ -1257,6 +1266,9 @@ mod tests {
             (&format!("17976931348623157{}.5", "0".repeat(292)), false),
             (&format!("17976931348623159{}", "0".repeat(292)), true),
             (&format!("1797693134862315{}", "0".repeat(292)), false),
+            (&format!("1.7976931348623158{}e308", "0".repeat(30)), false),
+            (&format!("1.7976931348623158{}1e308", "0".repeat(30)), true),
+            (&format!("0.000{}e312", "17976931348623157"), false),
             ("1.7976931348623159e308", true),
             ("-1e309", true),
             ("0.01e311", true),
