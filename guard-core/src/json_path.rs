@@ -47,20 +47,15 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, (usize, String)> {
 
 /// One open container on the way to the error.
 enum Frame {
-    /// An object: its current key (from the key until the next `,`), whether
-    /// a key is expected next, and whether the key's value is complete.
+    /// An object: its current key (from the key until the next `,`) and
+    /// whether a key is expected next.
     Object {
         key: Option<String>,
         expect_key: bool,
-        done: bool,
     },
     /// An array: the current element's index (from its first byte until the
-    /// next `,`), the next index, and whether the element is complete.
-    Array {
-        index: Option<usize>,
-        next: usize,
-        done: bool,
-    },
+    /// next `,`) and the next index.
+    Array { index: Option<usize>, next: usize },
 }
 
 /// The path of the place where `text` (the document up to its first byte
@@ -107,21 +102,16 @@ fn walk(text: &[u8]) -> Vec<Frame> {
             b' ' | b'\t' | b'\n' | b'\r' | b':' => i += 1,
             b',' => {
                 match frames.last_mut() {
-                    Some(Frame::Object {
-                        key,
-                        expect_key,
-                        done,
-                    }) => {
-                        (*key, *expect_key, *done) = (None, true, false);
+                    Some(Frame::Object { key, expect_key }) => {
+                        (*key, *expect_key) = (None, true);
                     }
-                    Some(Frame::Array { index, done, .. }) => (*index, *done) = (None, false),
+                    Some(Frame::Array { index, .. }) => *index = None,
                     None => {}
                 }
                 i += 1;
             }
             b'}' | b']' => {
                 frames.pop();
-                finish(&mut frames);
                 i += 1;
             }
             b'"' if matches!(
@@ -159,13 +149,11 @@ fn walk(text: &[u8]) -> Vec<Frame> {
                         Frame::Object {
                             key: None,
                             expect_key: true,
-                            done: false,
                         }
                     } else {
                         Frame::Array {
                             index: None,
                             next: 0,
-                            done: false,
                         }
                     });
                     i += 1;
@@ -177,10 +165,7 @@ fn walk(text: &[u8]) -> Vec<Frame> {
                     scalar_end(text, i)
                 };
                 match end {
-                    Some(end) => {
-                        finish(&mut frames);
-                        i = end;
-                    }
+                    Some(end) => i = end,
                     None => break,
                 }
             }
@@ -196,14 +181,6 @@ fn start_value(frames: &mut [Frame]) {
             *index = Some(*next);
             *next += 1;
         }
-    }
-}
-
-/// The innermost container's current value is complete.
-fn finish(frames: &mut [Frame]) {
-    match frames.last_mut() {
-        Some(Frame::Object { done, .. } | Frame::Array { done, .. }) => *done = true,
-        None => {}
     }
 }
 
