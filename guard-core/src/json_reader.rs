@@ -76,6 +76,7 @@ impl Error {
     }
 
     /// The error at `at`, unless it already has a place.
+    #[inline(never)]
     fn at(mut self, at: usize) -> Error {
         self.0.at.get_or_insert(at);
         self
@@ -236,14 +237,21 @@ impl<'de> Reader<'de> {
     }
 
     /// An error at the byte just read (a syntax error's column names it).
+    #[inline(never)]
     fn syntax(&self, msg: &str) -> Error {
         Error::new(msg).at(self.pos + 1)
     }
 
+    #[inline(never)]
     fn eof(&self, what: &str) -> Error {
         Error::new(format!("EOF while parsing {what}")).at(self.text.len())
     }
 
+    // This and the other small helpers (`start`, `colon`, `close`,
+    // `literal`, `syntax`, `eof`, `Error::at`) are never inlined: at
+    // guard-core's `opt-level = 3` each was copied into every generic read,
+    // 8.1 KB raw, 2.1 KB gzip of the `.wasm` (docs/benchmarks.md, round 5).
+    #[inline(never)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -291,6 +299,7 @@ impl<'de> Reader<'de> {
         }
     }
 
+    #[inline(never)]
     fn literal(&mut self, word: &[u8], token: Token) -> Result<Token, Error> {
         for &want in word {
             match self.peek() {
@@ -483,6 +492,7 @@ impl<'de> Reader<'de> {
     }
 
     /// After a container's members or elements: its closing byte.
+    #[inline(never)]
     fn close(&mut self, closer: u8) -> Result<(), Error> {
         self.skip_ws();
         match self.peek() {
@@ -574,6 +584,7 @@ impl<'de> Reader<'de> {
         Ok(key)
     }
 
+    #[inline(never)]
     fn colon(&mut self) -> Result<(), Error> {
         self.skip_ws();
         match self.peek() {
@@ -587,6 +598,7 @@ impl<'de> Reader<'de> {
     }
 
     /// Where the next value starts.
+    #[inline(never)]
     fn start(&mut self) -> usize {
         self.skip_ws();
         self.pos
