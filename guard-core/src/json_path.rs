@@ -87,8 +87,9 @@ fn path_at(text: &[u8]) -> String {
     path
 }
 
-/// The most containers a path follows: `serde_json`'s nesting limit, so a
-/// document of nothing but `[` costs no more than one the reader refused.
+/// The most containers a path follows: the reader's nesting limit, one
+/// past the deepest it reads (`json_reader`), so a document of nothing but
+/// `[` costs no more than one the reader refused.
 const MAX_DEPTH: usize = 128;
 
 /// The containers open at the end of `text`, outermost first (at most
