@@ -5,10 +5,10 @@
 //! reported when the guard is created, never a guard that allows more.
 
 use serde::de::{Deserialize, Deserializer, MapAccess};
-use serde_json::value::RawValue;
 use thiserror::Error;
 use url::Url;
 
+use crate::json_reader::Raw;
 use crate::keys::{KeyError, KeySet};
 use crate::limits;
 use crate::policy::check_name;
@@ -86,8 +86,8 @@ struct ConfigJson {
     // parsed `Value` written back out links `Value`'s serialisation into the
     // `.wasm` for no decision (8.6 KB raw), and settles a member written
     // twice on the last one silently (decision 401).
-    keys: Option<Vec<Box<RawValue>>>,
-    roots: Option<Vec<Box<RawValue>>>,
+    keys: Option<Vec<Raw>>,
+    roots: Option<Vec<Raw>>,
     superapp_id: Option<String>,
     local_prefixes: Vec<String>,
 }
@@ -177,7 +177,7 @@ impl GuardConfig {
     /// A [`ConfigError`] saying what is wrong.
     pub fn from_json(text: &str) -> Result<GuardConfig, ConfigError> {
         let raw: ConfigJson =
-            serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
+            crate::json_reader::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
         let config = match (raw.roots, raw.superapp_id) {
             (Some(roots), Some(superapp_id)) => {
                 if raw.secret.is_some() || raw.keys.is_some() {
@@ -211,10 +211,7 @@ impl GuardConfig {
 
 /// The key-set JSON `{"secret"?, "keys"?}` of a configuration's fields (as
 /// `KeySet::from_json` reads it): the secret re-escaped, the JWKs as written.
-fn key_set_json(
-    secret: Option<&str>,
-    keys: Option<&[Box<RawValue>]>,
-) -> Result<String, ConfigError> {
+fn key_set_json(secret: Option<&str>, keys: Option<&[Raw]>) -> Result<String, ConfigError> {
     let mut json = String::from("{");
     if let Some(secret) = secret {
         json.push_str("\"secret\":");
@@ -231,7 +228,7 @@ fn key_set_json(
             if i > 0 {
                 json.push(',');
             }
-            json.push_str(key.get());
+            json.push_str(&key.0);
         }
         json.push(']');
     }

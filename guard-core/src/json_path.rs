@@ -1,6 +1,7 @@
-//! Strict JSON reading with the field path of a refusal: a document is read
-//! by its serde-derived type straight from `serde_json`, and only when that
-//! fails is the path found, by walking the text up to the error's position.
+//! Reading a document with the field path of a refusal: the guard's own
+//! reader ([`crate::json_reader`]) gives the path of a refusal as it
+//! unwinds; a document that is not UTF-8 is refused before reading, its
+//! path found by walking the text up to the first bad byte.
 //!
 //! Why not `serde_path_to_error`: it wraps every deserializer call of every
 //! type in a path-tracking layer, which put ~46 KB of generic code (and a
@@ -10,38 +11,21 @@
 //! `apps[0].server_domains[1]`.
 
 use serde::de::DeserializeOwned;
-use serde_json::error::Category;
 
 /// Reads `bytes` as one `T`, nothing after it but whitespace.
 ///
 /// # Errors
 ///
 /// `(path, reason)`: the JSON path of the offending field (empty for the
-/// document itself) and `serde_json`'s message with its line and column, or
+/// document itself) and the reader's message with its line and column, or
 /// where the bytes stop being UTF-8.
 pub(crate) fn read<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
-    let text = utf8(bytes).map_err(|(at, reason)| (path_at(&bytes[..at], false, false), reason))?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let read = T::deserialize(&mut de).and_then(|value| de.end().map(|()| value));
-    read.map_err(|e| {
-        let mut end = offset_of(bytes, e.line(), e.column()).min(bytes.len());
-        let reason = e.to_string();
-        // A duplicate field is the object's fault, not its key's (a missing
-        // one is found after the object's `}`, so its key is the object's).
-        let duplicate = reason.starts_with("duplicate field");
-        let syntax = matches!(e.classify(), Category::Syntax | Category::Eof);
-        if e.classify() == Category::Syntax {
-            // The position is after the byte that broke the syntax (a `]`
-            // after `tru`, a `}` after a comma): the path is where it stood.
-            end = end.saturating_sub(1);
-        }
-        (path_at(&bytes[..end], syntax, duplicate), reason)
-    })
+    let text = utf8(bytes).map_err(|(at, reason)| (path_at(&bytes[..at]), reason))?;
+    crate::json_reader::from_str(text).map_err(|e| (e.path(), e.to_string()))
 }
 
-/// Every JSON document the guard reads goes through `serde_json`'s `str`
-/// reader, never its byte-slice one: two readers were two copies of
-/// `serde_json`'s parser in the `.wasm` (decision 542).
+/// Every JSON document the guard reads is checked as UTF-8 first and read
+/// as a `str` (decision 542).
 ///
 /// # Errors
 ///
@@ -61,71 +45,40 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, (usize, String)> {
     })
 }
 
-/// The byte offset of a `serde_json` position (1-based line, column counted
-/// in bytes from the line's start).
-fn offset_of(bytes: &[u8], line: usize, column: usize) -> usize {
-    let mut start = 0;
-    for _ in 1..line {
-        match bytes[start..].iter().position(|&b| b == b'\n') {
-            Some(i) => start += i + 1,
-            None => return bytes.len(),
-        }
-    }
-    start + column
-}
-
 /// One open container on the way to the error.
 enum Frame {
-    /// An object: its current key (from the key until the next `,`), whether
-    /// a key is expected next, and whether the key's value is complete.
+    /// An object: its current key (from the key until the next `,`) and
+    /// whether a key is expected next.
     Object {
         key: Option<String>,
         expect_key: bool,
-        done: bool,
     },
     /// An array: the current element's index (from its first byte until the
-    /// next `,`), the next index, and whether the element is complete.
-    Array {
-        index: Option<usize>,
-        next: usize,
-        done: bool,
-    },
+    /// next `,`) and the next index.
+    Array { index: Option<usize>, next: usize },
 }
 
-/// The path of the place where `text` (the document up to the error) ends.
-///
-/// A data error (wrong type or value, unknown field) is the current key's or
-/// element's even when its value was read whole, and an array's next
-/// element's when the reader refused it from its first byte (a `[` or `{`
-/// where a string belongs); a syntax error after a complete value (a missing
-/// `,`, a trailing comma) is the container's. With `duplicate`, the
-/// innermost object's key is left out.
-fn path_at(text: &[u8], syntax: bool, duplicate: bool) -> String {
+/// The path of the place where `text` (the document up to its first byte
+/// that is not UTF-8) ends: the key or element the byte is in, an array's
+/// next element when it is where an element starts.
+fn path_at(text: &[u8]) -> String {
     let frames = walk(text);
     let mut path = String::new();
     let last = frames.len().saturating_sub(1);
     for (depth, frame) in frames.iter().enumerate() {
         match frame {
-            Frame::Object {
-                key: Some(key),
-                done,
-                ..
-            } if !(syntax && *done || duplicate && depth == last) => {
+            Frame::Object { key: Some(key), .. } => {
                 if !path.is_empty() {
                     path.push('.');
                 }
                 path.push_str(key);
             }
-            Frame::Array {
-                index: Some(i),
-                done,
-                ..
-            } if !(syntax && *done) => {
+            Frame::Array { index: Some(i), .. } => {
                 path.push_str(&format!("[{i}]"));
             }
             Frame::Array {
                 index: None, next, ..
-            } if !syntax && depth == last => {
+            } if depth == last => {
                 path.push_str(&format!("[{next}]"));
             }
             _ => {}
@@ -134,8 +87,9 @@ fn path_at(text: &[u8], syntax: bool, duplicate: bool) -> String {
     path
 }
 
-/// The most containers a path follows: `serde_json`'s nesting limit, so a
-/// document of nothing but `[` costs no more than one the reader refused.
+/// The most containers a path follows: the reader's nesting limit, one
+/// past the deepest it reads (`json_reader`), so a document of nothing but
+/// `[` costs no more than one the reader refused.
 const MAX_DEPTH: usize = 128;
 
 /// The containers open at the end of `text`, outermost first (at most
@@ -149,21 +103,16 @@ fn walk(text: &[u8]) -> Vec<Frame> {
             b' ' | b'\t' | b'\n' | b'\r' | b':' => i += 1,
             b',' => {
                 match frames.last_mut() {
-                    Some(Frame::Object {
-                        key,
-                        expect_key,
-                        done,
-                    }) => {
-                        (*key, *expect_key, *done) = (None, true, false);
+                    Some(Frame::Object { key, expect_key }) => {
+                        (*key, *expect_key) = (None, true);
                     }
-                    Some(Frame::Array { index, done, .. }) => (*index, *done) = (None, false),
+                    Some(Frame::Array { index, .. }) => *index = None,
                     None => {}
                 }
                 i += 1;
             }
             b'}' | b']' => {
                 frames.pop();
-                finish(&mut frames);
                 i += 1;
             }
             b'"' if matches!(
@@ -183,7 +132,7 @@ fn walk(text: &[u8]) -> Vec<Frame> {
                     // The key as the reader saw it: its escapes resolved.
                     *key = std::str::from_utf8(&text[i..end])
                         .ok()
-                        .and_then(|k| serde_json::from_str::<String>(k).ok());
+                        .and_then(|k| crate::json_reader::from_str::<String>(k).ok());
                     *expect_key = false;
                 }
                 i = end;
@@ -201,13 +150,11 @@ fn walk(text: &[u8]) -> Vec<Frame> {
                         Frame::Object {
                             key: None,
                             expect_key: true,
-                            done: false,
                         }
                     } else {
                         Frame::Array {
                             index: None,
                             next: 0,
-                            done: false,
                         }
                     });
                     i += 1;
@@ -219,10 +166,7 @@ fn walk(text: &[u8]) -> Vec<Frame> {
                     scalar_end(text, i)
                 };
                 match end {
-                    Some(end) => {
-                        finish(&mut frames);
-                        i = end;
-                    }
+                    Some(end) => i = end,
                     None => break,
                 }
             }
@@ -238,14 +182,6 @@ fn start_value(frames: &mut [Frame]) {
             *index = Some(*next);
             *next += 1;
         }
-    }
-}
-
-/// The innermost container's current value is complete.
-fn finish(frames: &mut [Frame]) {
-    match frames.last_mut() {
-        Some(Frame::Object { done, .. } | Frame::Array { done, .. }) => *done = true,
-        None => {}
     }
 }
 

@@ -198,7 +198,7 @@ pub(crate) fn parse(text: &str, max_bytes: usize) -> Result<Jws<'_>, BundleError
     let sig = decode(s64, "signature")?;
     let header = crate::json_path::utf8(&header_bytes).map_err(|(_, e)| e);
     let header: RawHeader = header
-        .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
+        .and_then(|text| crate::json_reader::from_str(text).map_err(|e| e.to_string()))
         .map_err(|e| BundleError::Malformed(format!("header is not a JSON object: {e}")))?;
     let alg = match &header.alg {
         Some(Member::Text(name)) => match name.as_str() {

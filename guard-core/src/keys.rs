@@ -246,7 +246,7 @@ impl KeySet {
     /// `kid`, or a small-order or non-canonical key.
     pub fn from_json(text: &str) -> Result<KeySet, KeyError> {
         let raw: KeySetJson =
-            serde_json::from_str(text).map_err(|e| KeyError::Json(e.to_string()))?;
+            crate::json_reader::from_str(text).map_err(|e| KeyError::Json(e.to_string()))?;
         let mut set = KeySet::default();
         if let Some(secret) = raw.secret {
             set.secret = Some(SecretKey::new(&secret).map_err(KeyError::Secret)?);

@@ -184,7 +184,7 @@ pub(crate) fn verify(
     }
     let payload = crate::json_path::utf8(&doc.payload).map_err(|(_, e)| e);
     let payload: Payload = payload
-        .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
+        .and_then(|text| crate::json_reader::from_str(text).map_err(|e| e.to_string()))
         .map_err(|e| KeysetError::Invalid(format!("payload: {e}")))?;
     let keys = validate(&payload, roots)?;
     if payload.superapp_id != superapp_id {

@@ -52,6 +52,7 @@ mod guard;
 mod host;
 mod intern;
 mod json_path;
+mod json_reader;
 mod jws;
 pub mod keys;
 pub mod keyset;

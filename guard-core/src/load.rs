@@ -240,7 +240,7 @@ impl Floor {
     /// [`FloorError::Malformed`] saying what is wrong.
     pub fn from_json(text: &str) -> Result<Floor, FloorError> {
         let floor: Floor =
-            serde_json::from_str(text).map_err(|e| FloorError::Malformed(e.to_string()))?;
+            crate::json_reader::from_str(text).map_err(|e| FloorError::Malformed(e.to_string()))?;
         floor.digest_bytes()?;
         crate::policy::check_name(|| "superapp_id".into(), &floor.superapp_id)
             .map_err(|e| FloorError::Malformed(e.to_string()))?;

@@ -160,7 +160,7 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        match serde_json::from_str::<Pair>(text) {
+        match crate::json_reader::from_str::<Pair>(text) {
             Ok(p) => format!("read {p:?}"),
             Err(e) => e.to_string(),
         }
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn members_are_read_by_name_in_any_order() {
-        let p: Pair = serde_json::from_str(r#"{"b":"x","a":3}"#).unwrap();
+        let p: Pair = crate::json_reader::from_str(r#"{"b":"x","a":3}"#).unwrap();
         assert_eq!(
             p,
             Pair {
@@ -176,7 +176,7 @@ mod tests {
                 b: Some("x".into())
             }
         );
-        let p: Pair = serde_json::from_str(r#"{"a":3}"#).unwrap();
+        let p: Pair = crate::json_reader::from_str(r#"{"a":3}"#).unwrap();
         assert_eq!(p, Pair { a: 3, b: None });
     }
 

@@ -68,7 +68,7 @@ impl SignedState {
     /// A [`LoadError`] (`malformed_bundle`) for anything but the three
     /// optional strings.
     pub fn from_json(text: &str) -> Result<SignedState, LoadError> {
-        serde_json::from_str(text).map_err(|e| {
+        crate::json_reader::from_str(text).map_err(|e| {
             LoadError::new(
                 LoadCode::MalformedBundle,
                 format!("malformed signed state: {e}"),
