@@ -6,21 +6,15 @@
 // option. This file may not be copied, modified, or distributed
 // except according to those terms.
 
-//! This crate abstracts over a Unicode back end for the [`idna`][1]
-//! crate.
-//!
-//! To work around the lack of [`global-features`][2] in Cargo, this
-//! crate allows the top level `Cargo.lock` to choose an alternative
-//! Unicode back end for the `idna` crate by pinning a version of this
-//! crate.
-//!
-//! See the [README of the latest version][3] for more details.
-//!
-//! [1]: https://docs.rs/crate/idna/latest
-//! [2]: https://internals.rust-lang.org/t/pre-rfc-mutually-excusive-global-features/19618
-//! [3]: https://docs.rs/crate/idna_adapter/latest
-
-#![no_std]
+//! PATCHED (guard): the ASCII-only Unicode back end for wasm32, taken
+//! from idna_adapter 1.0.0 (the release whose README offers it for
+//! binaries that must not carry Unicode data), as a module because the
+//! workspace's Cargo.lock holds idna_adapter 1.2 for every other target.
+//! One change from 1.0.0: `normalize_validate` refuses non-ASCII (maps it
+//! to U+FFFD, an error) instead of passing it through, so the `process`
+//! paths that do not go to the host hook (`to_unicode`, the deprecated
+//! `Idna`) refuse a decoded `xn--` label instead of accepting it
+//! unvalidated. See PATCHED.md.
 
 /// Mask for checking for both left and dual joining.
 pub const LEFT_OR_DUAL_JOINING_MASK: JoiningTypeMask = JoiningTypeMask(0);
@@ -207,6 +201,7 @@ impl Adapter {
         &'delegate self,
         iter: I,
     ) -> impl Iterator<Item = char> + 'delegate {
-        iter
+        // PATCHED (guard): 1.0.0 passes `iter` through unvalidated.
+        iter.map(|c| if c.is_ascii() { c } else { '\u{FFFD}' })
     }
 }

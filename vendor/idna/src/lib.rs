@@ -53,7 +53,13 @@ use alloc::string::String;
 pub use uts46::AsciiDenyList;
 use uts46::Uts46;
 
+// PATCHED (guard): the wasm32 stand-ins for the Unicode back end and the
+// embedding program's domain-to-ASCII hook; see PATCHED.md.
+#[cfg(all(target_arch = "wasm32", not(feature = "unicode_on_wasm32")))]
+mod ascii_adapter;
 mod deprecated;
+#[cfg(all(target_arch = "wasm32", not(feature = "unicode_on_wasm32")))]
+mod host;
 pub mod punycode;
 pub mod uts46;
 

@@ -26,6 +26,10 @@ use crate::punycode::InternalCaller;
 use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt::Write;
+// PATCHED (guard): on wasm32 the back end is the ASCII-only stand-in (no
+// Unicode data linked); see PATCHED.md.
+#[cfg(all(target_arch = "wasm32", not(feature = "unicode_on_wasm32")))]
+use crate::ascii_adapter as idna_adapter;
 use idna_adapter::*;
 use smallvec::SmallVec;
 use utf8_iter::Utf8CharsEx;
@@ -546,6 +550,21 @@ impl Uts46 {
         hyphens: Hyphens,
         dns_length: DnsLength,
     ) -> Result<Cow<'a, str>, crate::Errors> {
+        // PATCHED (guard): on wasm32, input that needs Unicode data (not
+        // ASCII, or an `xn--` label to validate) goes to the embedding
+        // program's hook; plain ASCII stays here. See PATCHED.md.
+        #[cfg(all(target_arch = "wasm32", not(feature = "unicode_on_wasm32")))]
+        if crate::host::needs_unicode(&domain_name) {
+            let cow: Cow<'_, str> =
+                Cow::Owned(crate::host::to_ascii(&domain_name, ascii_deny_list, hyphens)?);
+            return if dns_length != DnsLength::Ignore
+                && !verify_dns_length(&cow, dns_length == DnsLength::VerifyAllowRootDot)
+            {
+                Err(crate::Errors::default())
+            } else {
+                Ok(cow)
+            };
+        }
         let mut s = String::new();
         match self.process(
             &domain_name,
