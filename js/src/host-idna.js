@@ -14,7 +14,12 @@
 //   never an IPv4 address in its place (the module parses IPv4 itself);
 //   the label changes nothing else: `.` is a starter that nothing composes
 //   with, and `a` passes every bidi and joiner rule; it is cut off again;
-// - any throw (the parser refusing the host) answers "not a valid domain".
+// - any throw (the parser refusing the host) answers "not a valid domain";
+// - a `%XX` in the answer is decoded back: the domain holds no `%` (the
+//   module refuses one before asking), so it is the parser's own escape of
+//   a code point the URL Standard keeps (Chromium writes `*` as `%2A`) or
+//   of one it forbids (U+3000 mapped to a space, `%20`), which the module
+//   then refuses.
 //
 // Mini program code shares the realm and runs after this file is evaluated:
 // every built-in used at call time (URL, its `hostname` getter, String's
@@ -38,6 +43,20 @@ const PERCENT = (() => {
   const hex = '0123456789ABCDEF';
   const table = [];
   for (let b = 0; b < 256; b++) table[b] = '%' + hex[b >> 4] + hex[b & 15];
+  return Object.freeze(table);
+})();
+
+/** ASCII by code (`ASCII[0x2a] === '*'`), and hex digits' values by code (-1 elsewhere). */
+const ASCII = (() => {
+  const table = [];
+  for (let c = 0; c < 128; c++) table[c] = String.fromCharCode(c);
+  return Object.freeze(table);
+})();
+const HEX = (() => {
+  const table = [];
+  for (let c = 0; c < 128; c++) table[c] = -1;
+  for (let d = 0; d < 10; d++) table[0x30 + d] = d;
+  for (let d = 0; d < 6; d++) table[0x41 + d] = table[0x61 + d] = 10 + d;
   return Object.freeze(table);
 })();
 
@@ -70,8 +89,18 @@ export function domainToAscii(bytes, len) {
   if (n < 2 || host[n - 2] !== '.' || host[n - 1] !== 'a') return null;
   let out = '';
   for (let i = 0; i < n - 2; i++) {
-    if (apply(charCodeAt, host, [i]) > 0x7e) return null;
-    out += host[i];
+    const c = apply(charCodeAt, host, [i]);
+    if (c > 0x7e) return null;
+    if (c !== 0x25) {
+      out += host[i];
+      continue;
+    }
+    if (i + 2 >= n - 2) return null;
+    const hi = HEX[apply(charCodeAt, host, [i + 1])];
+    const lo = HEX[apply(charCodeAt, host, [i + 2])];
+    if (hi === undefined || lo === undefined || hi < 0 || lo < 0 || hi > 7) return null;
+    out += ASCII[hi * 16 + lo];
+    i += 2;
   }
   return out;
 }
