@@ -99,7 +99,7 @@ pub(crate) fn to_ascii(
 fn ask(domain: &[u8]) -> Result<String, crate::Errors> {
     // SAFETY: a safe Rust-ABI function of the final binary, declared with
     // the signature it is defined with (guard-wasm/src/raw_abi.rs).
-    unsafe { guard_idna_domain_to_ascii(domain) }.ok_or_default()
+    unsafe { guard_idna_domain_to_ascii(domain) }.ok_or_else(crate::Errors::default)
 }
 
 /// `ascii` with each `xn--` label decoded: `Some(None)` when it has none,
@@ -126,15 +126,4 @@ fn unicode_form(ascii: &str) -> Option<Option<String>> {
         }
     }
     Some(Some(out))
-}
-
-/// `Option` to the crate's error.
-trait OkOrDefault<T> {
-    fn ok_or_default(self) -> Result<T, crate::Errors>;
-}
-
-impl<T> OkOrDefault<T> for Option<T> {
-    fn ok_or_default(self) -> Result<T, crate::Errors> {
-        self.ok_or_else(crate::Errors::default)
-    }
 }
