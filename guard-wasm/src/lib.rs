@@ -2,7 +2,9 @@
 //!
 //! guard-core compiled to `.wasm`, with two faces:
 //!
-//! - a raw C-like ABI (module `raw_abi`): integers in and out, no imports.
+//! - a raw C-like ABI (module `raw_abi`): integers in and out, and one
+//!   import, `guard_host.domain_to_ascii`, the host's domain to ASCII of
+//!   IDN hosts (the shipped build links no Unicode data, decision 660).
 //!   It is all the **shipped** module has (`js/pkg/guard_wasm_bg.wasm`),
 //!   and what both the JS bridge (`js/src/raw.js`) and the native wasmtime
 //!   host (`host-runtime/wasm-host`) call;

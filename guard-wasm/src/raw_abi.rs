@@ -26,9 +26,10 @@
 
 // `#[no_mangle]` is what makes these functions wasm exports; rustc counts it
 // under the `unsafe_code` lint (a no_mangle symbol could clash with another),
-// which the workspace denies. Only the export attributes need this: the module
-// has no `unsafe` block at all, because inputs are read through safe slices of
-// a module-owned buffer instead of host-supplied pointers.
+// which the workspace denies. Besides the export attributes, the one `unsafe`
+// block is the call of the one host import (`host_idna`, wasm32 only,
+// decision 660): inputs are read through safe slices of a module-owned
+// buffer instead of host-supplied pointers.
 #![allow(unsafe_code)]
 
 use std::borrow::Cow;
@@ -323,6 +324,66 @@ fn url_kind(kind: u32) -> Option<CheckKind> {
 /// The `u64` clock a host passed bit-for-bit as `i64`.
 const fn clock(now: i64) -> u64 {
     now as u64
+}
+
+#[cfg(all(target_arch = "wasm32", not(feature = "facade")))]
+mod host_idna {
+    //! The module's one import (decision 660): `guard_host.domain_to_ascii`,
+    //! the WHATWG URL Standard's domain to ASCII done by the host, for the
+    //! hosts that need Unicode data (IDN labels, `xn--` labels): the wasm32
+    //! build of the patched `idna` (vendor/idna) links none and calls
+    //! [`guard_idna_domain_to_ascii`], defined here. Plain ASCII hosts never
+    //! cross. The contract is in docs/wasm-host.md ("The host import").
+
+    // guard_abi::HOST_MODULE and HOST_DOMAIN_TO_ASCII (the attribute takes
+    // a literal); a test checks the built module's import against them.
+    #[link(wasm_import_module = "guard_host")]
+    extern "C" {
+        /// Reads `input_len` bytes at `input` (the domain, UTF-8, possibly
+        /// ill-formed), and answers `-1` when it is not a valid domain, else
+        /// the byte length `n` of its ASCII form, which it wrote at `out`
+        /// only when `n <= out_cap`.
+        fn domain_to_ascii(input: *const u8, input_len: u32, out: *mut u8, out_cap: u32) -> i32;
+    }
+
+    /// The first output buffer: an ASCII answer longer than this makes a
+    /// second call with the length the first answered.
+    const FIRST_CAP: usize = 256;
+
+    /// Asks the host once with a buffer of `cap` bytes: `Err(())` for "not a
+    /// valid domain" (or an answer out of range), `Ok(Err(n))` when `n`
+    /// bytes are needed, `Ok(Ok(bytes))` when it wrote the answer.
+    fn ask(domain: &[u8], cap: usize) -> Result<Result<Vec<u8>, usize>, ()> {
+        let mut out = vec![0u8; cap];
+        let (Ok(len), Ok(cap32)) = (u32::try_from(domain.len()), u32::try_from(cap)) else {
+            return Err(());
+        };
+        // SAFETY: the host reads `len` bytes at `domain` and writes at most
+        // `cap` bytes at `out`, both live buffers of this module for the
+        // call (the import's contract; a host writing elsewhere could
+        // corrupt any memory of the instance it already owns anyway).
+        let n = unsafe { domain_to_ascii(domain.as_ptr(), len, out.as_mut_ptr(), cap32) };
+        let n = usize::try_from(n).map_err(|_| ())?;
+        if n > cap {
+            return Ok(Err(n));
+        }
+        out.truncate(n);
+        Ok(Ok(out))
+    }
+
+    /// The hook the patched `idna` calls on wasm32 for input that needs
+    /// Unicode data: `Some(ascii)`, or `None` for "not a valid domain" (and
+    /// for an answer that is not UTF-8 or changes its length between the
+    /// two calls: fail closed; `idna` then checks it is ASCII outside the
+    /// URL deny list).
+    #[no_mangle]
+    pub fn guard_idna_domain_to_ascii(domain: &[u8]) -> Option<String> {
+        let bytes = match ask(domain, FIRST_CAP).ok()? {
+            Ok(bytes) => bytes,
+            Err(n) => ask(domain, n).ok()?.ok()?,
+        };
+        String::from_utf8(bytes).ok()
+    }
 }
 
 /// The ABI version ([`ABI_VERSION`]), so a host can refuse a module it does
@@ -1263,7 +1324,7 @@ mod tests {
 
     #[test]
     fn abi_v2_tables_kinds_limits_and_hrefs() {
-        assert_eq!(guard_abi_version(), 4);
+        assert_eq!(guard_abi_version(), 5);
         assert_eq!(packed(guard_code_name(7, 0)), "domain_not_whitelisted");
         assert_eq!(packed(guard_code_name(1, 1)), "malformed_bundle");
         assert_eq!(packed(guard_code_name(0, 0)), "");

@@ -215,12 +215,16 @@ const before = await createBefore(process.env.GUARD_WASM_BEFORE
 if (before.load(signPolicy(policy, SECRET), { now }).code !== 'ok') throw new Error('load (before)');
 const guardedBefore = before.wrap(baseWx, { appId: APP });
 const NON_ASCII_URLS = ['https://api.shop.example/\u00fc', 'https://x.img.shop.example/caf\u00e9.png', 'https://evil.example/\u00e9'];
+// IDN hosts: the module without Unicode data asks its host (decision 660).
+const IDN_URLS = ['https://b\u00fccher.example/', 'https://\u4f8b\u3048.\u30c6\u30b9\u30c8/', 'https://xn--bcher-kva.example/'];
 const pairs = [
   ['wrapped wx call, API check (allowed)', ALLOWED_APIS, (n) => guardedBefore[n](), (n) => guarded[n]()],
   ['wrapped wx.request (allowed)', ALLOWED_URLS, (u) => guardedBefore.request({ url: u }), (u) => guarded.request({ url: u })],
   ['guard.checkApi (mixed)', MIXED_APIS, (n) => before.checkApi(APP, n).allow, (n) => guard.checkApi(APP, n).allow],
   ['guard.checkRequest (mixed)', MIXED_URLS, (u) => before.checkRequest(APP, u).allow, (u) => guard.checkRequest(APP, u).allow],
   ['guard.checkRequest (non-ASCII)', NON_ASCII_URLS, (u) => before.checkRequest(APP, u).allow, (u) => guard.checkRequest(APP, u).allow],
+  ['guard.checkRequest (IDN host)', IDN_URLS, (u) => before.checkRequest(APP, u).allow, (u) => guard.checkRequest(APP, u).allow],
+  ['wrapped wx.request (IDN host, denied)', IDN_URLS, (u) => guardedBefore.request({ url: u }), (u) => guarded.request({ url: u })],
 ];
 const cmp = ['', '| call | before ns | after ns | after / before |', '|---|---:|---:|---:|'];
 for (const [label, list, b, a] of pairs) {

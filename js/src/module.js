@@ -2,7 +2,8 @@
 // instantiates its own instance, ./raw.js).
 //
 // The bridge imports no JS glue: the shipped module (../pkg/guard_wasm_bg.wasm)
-// has the raw ABI alone and no imports (decision 590). The wasm-bindgen
+// has the raw ABI alone (decision 590) and one import, the host's domain to
+// ASCII, which ./raw.js provides itself (decision 660). The wasm-bindgen
 // façade (WasmGuard, decide, explain) and its glue are a second, tools-only
 // module in ../pkg-tools/, which the tests and the harness import
 // themselves; nothing a mini program's realm shares loads it.

@@ -33,7 +33,7 @@ const ErrorCtor = Error;
 const TypeErrorCtor = TypeError;
 
 /** The raw ABI version whose numbering the back end's tables must follow. */
-const ABI = 4;
+const ABI = 5;
 /** Caller names (API names, app ids) given ids, per table: guard-core's bound (limits::MAX_CALLER_NAMES). */
 const MAX_NAMES = 4096;
 /**

@@ -19,6 +19,8 @@
 // `open()` answers in a closure. Importing this file yourself gets you a
 // fresh, empty instance of your own, never a guard's.
 
+import { domainToAsciiImport } from './host-idna.js';
+
 const R = Reflect;
 const apply = R.apply;
 const getOwnPropertyDescriptor = R.getOwnPropertyDescriptor;
@@ -74,7 +76,7 @@ const INPUT_STEP = 64;
 const HREF_MEMO_SIZE = 256;
 const HREF_MEMO_URL = 512;
 
-/** The raw ABI exports the bridge needs (ABI_VERSION 4). */
+/** The raw ABI exports the bridge needs (ABI_VERSION 5). */
 const NEEDED = objectFreeze([
   'memory', 'guard_abi_version', 'guard_input', 'guard_new', 'guard_load', 'guard_api_id', 'guard_app_handle',
   'guard_check_api', 'guard_check_api_name', 'guard_check_url', 'guard_message',
@@ -86,7 +88,7 @@ const NEEDED = objectFreeze([
   'guard_check_url_href', 'guard_href_at', 'guard_check_api_span', 'guard_memo_cell',
 ]);
 
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 /** Compiles module bytes (or answers a compiled module). Start-up only. */
 export async function compile(source) {
@@ -141,16 +143,25 @@ function memoOf(memory, gMemoCell, checkSpan) {
 }
 
 function trap() {
-  throw new ErrorCtor('guard module: the raw ABI never calls an import');
+  throw new ErrorCtor('guard module: the raw ABI calls no import but guard_host.domain_to_ascii');
 }
 
+/** The module's one import the raw ABI calls (decision 660): module and name. */
+const HOST_MODULE = 'guard_host';
+const HOST_IDNA = 'domain_to_ascii';
+
 /**
- * Instantiates `module` for one guard: every import is a function that
- * throws (the raw-ABI paths never call JS; `__wbindgen_start` is never run).
- * Answers the driver: closures over this instance only.
+ * Instantiates `module` for one guard: `guard_host.domain_to_ascii` is the
+ * host's domain to ASCII over this realm's URL parser (./host-idna.js); any
+ * other import is a function that throws (the raw-ABI paths never call it;
+ * `__wbindgen_start` is never run). Answers the driver: closures over this
+ * instance only.
  */
 export async function open(module) {
   const imports = objectCreate(null);
+  // The import reads and writes this instance's memory, known once it exists.
+  let hostMemory;
+  const hostIdna = domainToAsciiImport(() => hostMemory);
   const list = moduleImports(module);
   for (let i = 0; i < list.length; i++) {
     const { module: m, name, kind } = list[i];
@@ -160,7 +171,8 @@ export async function open(module) {
       ns = objectCreate(null);
       defineProperty(imports, m, { value: ns, enumerable: true });
     }
-    defineProperty(ns, name, { value: trap, enumerable: true });
+    const value = m === HOST_MODULE && name === HOST_IDNA ? hostIdna : trap;
+    defineProperty(ns, name, { value, enumerable: true });
   }
   const instance = await waInstantiate(module, imports);
   if (!(instance instanceof WAInstance)) throw new TypeErrorCtor('guard module: instantiate gave no instance');
@@ -169,6 +181,7 @@ export async function open(module) {
     if (getOwnPropertyDescriptor(x, NEEDED[i]) === undefined) throw new TypeErrorCtor(`guard module has no raw ABI export ${NEEDED[i]}`);
   }
   const memory = x.memory;
+  hostMemory = memory;
   const abiVersion = x.guard_abi_version;
   const input = x.guard_input;
   const gNew = x.guard_new;

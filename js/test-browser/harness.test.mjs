@@ -478,3 +478,26 @@ test('differential: the guard agrees with Chromium\'s URL parser on scheme, host
   const stale = expected.filter((d) => !seen.has(key(d)));
   assert.deepEqual(stale, [], 'expected differences that no longer happen');
 });
+
+test('IDN hosts: the bridge in Chromium decides every request of tests/data/idna-host.json as guard-core natively', async () => {
+  // The module asks Chromium's URL parser for the domain to ASCII of IDN
+  // hosts (decision 660); its own checks around the import close that
+  // parser's departures (decision 662), so no request may differ here.
+  const fixture = JSON.parse(readFileSync(new URL('../../tests/data/idna-host.json', HERE), 'utf8'));
+  const bundle = signPolicy(fixture.policy, 'k3yK3yk3yK3yk3y1');
+  const result = await page.evaluate(async ({ bundle, requests, now }) => {
+    const { createGuard } = await import('/src/index.js');
+    const guard = await createGuard({ secret: 'k3yK3yk3yK3yk3y1' });
+    const load = guard.load(bundle, { now });
+    if (load.code !== 'ok') return { error: `load ${load.code}: ${load.message}` };
+    const differ = [];
+    for (const { url, decision } of requests) {
+      const d = guard.checkRequest('mp_idn', url, { now });
+      if (d.allow !== decision.allow || d.code !== decision.code || d.message !== decision.message) differ.push({ url, got: [d.code, d.message], want: [decision.code, decision.message] });
+    }
+    return { checked: requests.length, differ };
+  }, { bundle, requests: fixture.requests, now: fixture.now });
+  assert.equal(result.error, undefined, result.error);
+  assert.ok(result.checked >= 100);
+  assert.deepEqual(result.differ, []);
+});

@@ -307,9 +307,10 @@ test('the bridge locks nothing in the realm', async () => {
   assert.equal(guard.checkRequest('mp_shop', 'https://evil.example/', { now: NOW }).code, 'domain_not_whitelisted');
 });
 
-test('the shipped module is the raw ABI alone: no imports, no wasm-bindgen exports, no glue next to it', () => {
+test('the shipped module is the raw ABI alone: one host import, no wasm-bindgen exports, no glue next to it', () => {
   const shipped = new WebAssembly.Module(readFileSync(new URL('../pkg/guard_wasm_bg.wasm', import.meta.url)));
-  assert.deepEqual(WebAssembly.Module.imports(shipped), []);
+  // Its one import is the host's domain to ASCII (decision 660), no glue's.
+  assert.deepEqual(WebAssembly.Module.imports(shipped), [{ module: 'guard_host', name: 'domain_to_ascii', kind: 'function' }]);
   const names = WebAssembly.Module.exports(shipped).map((e) => e.name);
   assert.deepEqual(names.filter((n) => n !== 'memory' && !n.startsWith('guard_')), [], 'only the raw ABI is exported');
   assert.ok(names.includes('guard_check_url'));
@@ -321,6 +322,8 @@ test('the shipped module is the raw ABI alone: no imports, no wasm-bindgen expor
   const toolNames = WebAssembly.Module.exports(tools).map((e) => e.name);
   assert.ok(toolNames.includes('wasmguard_decide') && toolNames.includes('wasmguard_explain'));
   assert.ok(WebAssembly.Module.imports(tools).length > 0);
+  // The tools' build links the Unicode data instead of asking a host (decision 660).
+  assert.ok(WebAssembly.Module.imports(tools).every((i) => i.module !== 'guard_host'));
 });
 
 test('a policy update or revocation applies from the next call', async () => {

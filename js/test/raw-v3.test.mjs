@@ -1,4 +1,4 @@
-// Contract v3 through the raw ABI driver (src/raw.js, ABI 4) on its own
+// Contract v3 through the raw ABI driver (src/raw.js, ABI 5) on its own
 // instance: a guard created from a configuration with roots, key sets signed
 // by a root, media checks and what they hand on, and the signed state into a
 // fresh instance; and what a hostile party tries: a key set signed by a key
@@ -41,7 +41,7 @@ async function driver() {
 const load = (d, code) => d.codeName(code, true);
 
 test('ABI 4: a guard from roots loads a key set, then a bundle its key signed; media hands on what was checked', async () => {
-  assert.equal(ABI_VERSION, 4);
+  assert.equal(ABI_VERSION, 5);
   const d = await driver();
   assert.equal(d.create(CONFIG), 0, d.message());
   assert.equal(d.signedState(), '{}');

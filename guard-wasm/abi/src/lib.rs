@@ -16,8 +16,20 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-/// The version of the raw ABI; bumped on any incompatible change.
-pub const ABI_VERSION: i32 = 4;
+/// The version of the raw ABI; bumped on any incompatible change (5: the
+/// module imports [`HOST_MODULE`].[`HOST_DOMAIN_TO_ASCII`], decision 660).
+pub const ABI_VERSION: i32 = 5;
+/// The import module of the module's one import (decision 660).
+pub const HOST_MODULE: &str = "guard_host";
+/// The module's one import: `(input, input_len, out, out_cap) -> i32`, the
+/// WHATWG URL Standard's domain to ASCII of the `input_len` bytes at
+/// `input`, answering [`HOST_INVALID`] for "not a valid domain", else the
+/// byte length `n` of the ASCII answer, written at `out` only when
+/// `n <= out_cap` (the module asks again with `n` bytes otherwise). All
+/// four arguments are addresses and lengths in the module's memory.
+pub const HOST_DOMAIN_TO_ASCII: &str = "domain_to_ascii";
+/// [`HOST_DOMAIN_TO_ASCII`]'s answer for "not a valid domain".
+pub const HOST_INVALID: i32 = -1;
 /// No guard: neither `guard_new` nor `guard_new_config` was called, or it failed.
 pub const ERR_NO_GUARD: i32 = -1;
 /// A length out of the input buffer, text that is not UTF-8, or a bad kind.

@@ -46,13 +46,14 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![warn(missing_docs)]
 
-// Imports go downward only: error ← instance ← {tables, abi} ← module ←
+// Imports go downward only: error ← instance ← {tables, abi, host_idna} ← module ←
 // {precompiled, guard} ← engine.
 mod abi;
 #[cfg(feature = "conformance")]
 mod engine;
 mod error;
 mod guard;
+mod host_idna;
 mod instance;
 mod module;
 mod precompiled;

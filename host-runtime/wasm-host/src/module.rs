@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::{Cache, CacheConfig, Config, Engine, InstancePre, Linker, Module};
 
 use crate::error::HostError;
+use crate::host_idna;
 use crate::instance::{ticks, HostState, Live, TICK};
 use crate::tables::{check_tables, Tables};
 
@@ -164,9 +165,10 @@ impl WasmModule {
         WasmModule::build(&bytes, options, Some(path.to_owned()))
     }
 
-    /// Compiles module bytes, stubs every import as a trap (the shipped module
-    /// has none, decision 590; the tools' build with the wasm-bindgen façade
-    /// imports its JS glue, which the raw ABI never calls) and checks the raw ABI.
+    /// Compiles module bytes, provides the module's one import
+    /// (`guard_host.domain_to_ascii`, decision 660), stubs every other import
+    /// as a trap (the tools' build with the wasm-bindgen façade imports its
+    /// JS glue, which the raw ABI never calls) and checks the raw ABI.
     ///
     /// # Errors
     ///
@@ -205,6 +207,7 @@ impl WasmModule {
             }
         }
         let mut linker = Linker::new(&engine);
+        host_idna::define(&mut linker).map_err(compile)?;
         linker
             .define_unknown_imports_as_traps(&module)
             .map_err(compile)?;

@@ -43,7 +43,7 @@ function answer(line) {
   if (r === null || typeof r !== 'object') return { error: 'not an object' };
   const now = num(r.now);
   switch (r.op) {
-    case 'tables': return { abi: 4, codes, errnos, loads, kinds, report_bit: REPORT };
+    case 'tables': return { abi: 5, codes, errnos, loads, kinds, report_bit: REPORT };
     case 'check': {
       const k = kinds[r.kind];
       if (k === undefined || typeof r.app !== 'string' || typeof r.subject !== 'string' || now === undefined) return { error: 'bad check' };
