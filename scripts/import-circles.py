@@ -64,9 +64,13 @@ REEXPORT = re.compile(r"\bpub\s+use\s+(?:crate::|self::)?([\w:]+)::\{([^;]*)\};|
 
 
 def strip(text):
-    """Drops comments, string literals and `#[cfg(test)]` module bodies."""
+    """Drops comments, char, byte and string literals and `#[cfg(test)]` module bodies."""
     text = re.sub(r"//[^\n]*", "", text)
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    # A char or byte literal first: `b'"'` read as the start of a string
+    # would swallow code up to the next `"` (a lifetime `'a` has no closing
+    # quote one character later, so it stays).
+    text = re.sub(r"b?'(?:\\.|[^'\\\n])'", "' '", text)
     text = re.sub(r'r#*"(?:.|\n)*?"#*', '""', text)
     text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
     out, i = [], 0
