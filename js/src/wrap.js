@@ -220,7 +220,11 @@ function createCalls(parts, namespaceOf) {
       if (denied !== null) return refuse(scope, info, denied.message, denied.v, args, copied, isNew);
     }
     if (info.event !== undefined || isNew) return special(scope, self, original, info, args, isNew, wrapper);
-    return outward(scope, apply(original, self, args), info.returns, info.name);
+    const r = apply(original, self, args);
+    // A primitive answer (most APIs answer undefined) is handed back as it
+    // is, without the call into outward, which the engine does not inline.
+    if (r === null || (typeof r !== 'object' && typeof r !== 'function')) return r;
+    return outward(scope, r, info.returns, info.name);
   }
 
   // The record of one call of the API `info` (what copies and door checks
