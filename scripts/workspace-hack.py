@@ -50,15 +50,22 @@ def host() -> str:
     return next(l.split(": ", 1)[1] for l in out.splitlines() if l.startswith("host: "))
 
 
+def member(path) -> bool:
+    """Whether a crate line's path is a workspace member's: a crate patched
+    in from vendor/ (idna, decision 660) is a dependency like any other, and
+    a selection can build it with other features too."""
+    return (path or "").startswith("/") and "/vendor/" not in path
+
+
 def lines(args, edges, target):
-    """{(name, version, features)} of the registry crates, host and target."""
+    """{(name, version, features)} of the dependencies (registry or vendor/), host and target."""
     cmd = ["cargo", "tree", "--locked", "--target", target, "-e", edges,
            "--prefix", "none", "-f", "{p} [{f}]", *args]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     got = set()
     for line in out.splitlines():
         m = LINE.match(line)
-        if m and not (m.group(3) or "").startswith("/"):
+        if m and not member(m.group(3)):
             got.add((m.group(1), m.group(2), tuple(sorted(f for f in m.group(4).split(",") if f))))
     return got
 
@@ -78,15 +85,15 @@ def host_differences(target):
 
 
 def tree(args, edges, target):
-    """{(name, version): features} of the registry crates built for the target."""
+    """{(name, version): features} of the dependencies (registry or vendor/) built for the target."""
     cmd = ["cargo", "tree", "--locked", "--target", target, "-e", edges,
            "--prefix", "none", "-f", "{p} [{f}]", *args]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     got = {}
     for line in out.splitlines():
         m = LINE.match(line)
-        if not m or (m.group(3) or "").startswith("/"):
-            continue  # a path crate (a member) or not a crate line
+        if not m or member(m.group(3)):
+            continue  # a member or not a crate line
         feats = tuple(sorted(f for f in m.group(4).split(",") if f))
         got[(m.group(1), m.group(2))] = feats
     return got
