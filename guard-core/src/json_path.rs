@@ -34,12 +34,7 @@ pub(crate) fn read<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, Stri
 pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, (usize, String)> {
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
-        let before = &bytes[..at];
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let (line, line_start) = crate::json_reader::line_of(&bytes[..at]);
         let column = at - line_start + 1;
         (at, format!("invalid UTF-8 at line {line} column {column}"))
     })

@@ -192,14 +192,24 @@ pub(crate) fn from_str<'de, T: de::Deserialize<'de>>(text: &'de str) -> Result<T
 /// bytes of its line before the offset, as `serde_json`'s did).
 fn place(text: &str, mut e: Error) -> Error {
     let at = e.0.at.unwrap_or(text.len()).min(text.len());
-    let before = &text.as_bytes()[..at];
+    let (line, line_start) = line_of(&text.as_bytes()[..at]);
+    e.0.line = line;
+    e.0.column = at - line_start;
+    e
+}
+
+/// The 1-based line the end of `before` is on, and the offset that line
+/// starts at: where a refusal at offset `before.len()` is, in the reader's
+/// messages and in the UTF-8 check's (`json_path::utf8`).
+pub(crate) fn line_of(before: &[u8]) -> (usize, usize) {
     let line_start = before
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    e.0.line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-    e.0.column = at - line_start;
-    e
+    (
+        1 + before.iter().filter(|&&b| b == b'\n').count(),
+        line_start,
+    )
 }
 
 /// A value's first token.
