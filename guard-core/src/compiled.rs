@@ -437,9 +437,11 @@ fn hosts_too_big() -> PolicyError {
 
 /// Each API's flags, as `(id, bits)` pairs to be or-ed together: `builtin`
 /// names (every catalogue name when the policy lists none), `sensitive_apis`
-/// and the restriction of each to the app kinds of its scope.
+/// and the restriction of each to the app kinds of its scope; `expand`:
+/// groups expand to their APIs (§1, schema 3).
 fn api_flag_pairs(
     policy: &Policy,
+    expand: bool,
     api_ids: &mut Interner,
     catalogue: u32,
 ) -> Result<Vec<(u32, u8)>, PolicyError> {
@@ -464,7 +466,7 @@ fn api_flag_pairs(
         // §1, permission groups: in schema 3 an entry restricts every API
         // of its permission; a group name is a permission, never an API, so
         // it carries no flags of its own.
-        for name in names_of_permission(&api.name, policy.schema >= 3) {
+        for name in names_of_permission(&api.name, expand) {
             flags.push((api_ids.intern(name).ok_or_else(names_full)?, bits));
         }
     }
@@ -595,9 +597,10 @@ fn add_app_hosts(
 }
 
 /// The compiled rules of `app`, the policy's app `index`, its entries
-/// added to `hosts`.
+/// added to `hosts`; `expand` as for [`api_flag_pairs`].
 fn app_rules(
     policy: &Policy,
+    expand: bool,
     index: u32,
     app: &App,
     app_entries: AppEntries<'_>,
@@ -606,7 +609,7 @@ fn app_rules(
 ) -> Result<AppRules, PolicyError> {
     let whitelist = api_id_list(&app.api_whitelist, false, api_ids)?;
     // §1: a grant of any name of a group grants the whole group.
-    let granted = api_id_list(&app.granted_apis, policy.schema >= 3, api_ids)?;
+    let granted = api_id_list(&app.granted_apis, expand, api_ids)?;
     let lists = add_app_hosts(hosts, index, app_entries)?;
     let release = match &app.release {
         Some(r) => Some((
@@ -647,7 +650,9 @@ impl Compiled {
             blocked,
         } = validated;
         let (not_before, not_after) = (policy.not_before(), policy.not_after());
-        let flags = api_flag_pairs(policy, api_ids, catalogue)?;
+        // Schema 3: permission groups expand (§1), media has its own list (§3.7).
+        let v3 = policy.schema >= 3;
+        let flags = api_flag_pairs(policy, v3, api_ids, catalogue)?;
         let mut hosts = host_trie(&entries, &blocked)?;
         let mut rules = Vec::with_capacity(policy.apps.len());
         for (index, (app, app_entries)) in policy.apps.iter().zip(entries).enumerate() {
@@ -655,7 +660,7 @@ impl Compiled {
             let handle = app_ids.intern(&app.app_id).ok_or_else(names_full)?;
             rules.push((
                 handle,
-                app_rules(policy, index, app, app_entries, &mut hosts, api_ids)?,
+                app_rules(policy, v3, index, app, app_entries, &mut hosts, api_ids)?,
             ));
         }
         // A slot per app interned over the guard's lifetime: apps of earlier
@@ -674,7 +679,6 @@ impl Compiled {
                 *f |= bits;
             }
         }
-        let v3 = policy.schema >= 3;
         Ok(Compiled {
             superapp_id: policy.superapp_id.clone(),
             version: policy.version,
