@@ -154,10 +154,10 @@ const HOST_IDNA = 'domain_to_ascii';
  * Instantiates `module` for one guard: `guard_host.domain_to_ascii` is the
  * host's domain to ASCII over this realm's URL parser (./host-idna.js); any
  * other import is a function that throws (the raw-ABI paths never call it;
- * `__wbindgen_start` is never run). Answers the driver: closures over this
- * instance only.
+ * `__wbindgen_start` is never run). Answers the instance's exports once
+ * every export the bridge needs is there and the module speaks its ABI.
  */
-export async function open(module) {
+async function instantiate(module) {
   const imports = objectCreate(null);
   // The import reads and writes this instance's memory, known once it exists.
   let hostMemory;
@@ -180,73 +180,133 @@ export async function open(module) {
   for (let i = 0; i < NEEDED.length; i++) {
     if (getOwnPropertyDescriptor(x, NEEDED[i]) === undefined) throw new TypeErrorCtor(`guard module has no raw ABI export ${NEEDED[i]}`);
   }
-  const memory = x.memory;
-  hostMemory = memory;
+  hostMemory = x.memory;
   const abiVersion = x.guard_abi_version;
-  const input = x.guard_input;
-  const gNew = x.guard_new;
-  const gLoad = x.guard_load;
-  const gApiId = x.guard_api_id;
-  const gAppHandle = x.guard_app_handle;
-  const gCheckApi = x.guard_check_api;
-  const gCheckApiName = x.guard_check_api_name;
-  const gCheckUrl = x.guard_check_url;
-  const gMessage = x.guard_message;
-  const gMessageFor = x.guard_message_for;
-  const gHref = x.guard_href;
-  const gHrefIsInput = x.guard_href_is_input;
-  const gCheckUrlHref = x.guard_check_url_href;
-  const gHrefAt = x.guard_href_at;
-  const gCodeName = x.guard_code_name;
-  const gErrno = x.guard_errno;
-  const gKind = x.guard_kind;
-  const gReportBit = x.guard_report_bit;
-  const gMaxBundle = x.guard_max_bundle_bytes;
-  const gMaxUrl = x.guard_max_url_bytes;
-  const gTooLarge = x.guard_load_too_large;
-  const gCheckLaunch = x.guard_check_launch;
-  const gCheckSocket = x.guard_check_socket_target;
-  const gCheckRedirect = x.guard_check_redirect;
-  const gTakeReports = x.guard_take_reports;
-  const gRequeueReports = x.guard_requeue_reports;
-  const gFloor = x.guard_floor;
-  const gRestoreFloor = x.guard_restore_floor;
-  const gNewConfig = x.guard_new_config;
-  const gLoadKeys = x.guard_load_keys;
-  const gSignedState = x.guard_signed_state;
-  const gRestoreState = x.guard_restore_state;
-  const gCheckApiSpan = x.guard_check_api_span;
-  const gMemoCell = x.guard_memo_cell;
   if (abiVersion() !== ABI_VERSION) throw new TypeErrorCtor(`guard module speaks raw ABI ${abiVersion()}, the bridge ${ABI_VERSION}`);
-  // The clock as the module takes it, and the href answer forgotten (big
-  // and forget are defined below, before any call).
-  const memo = memoOf(memory, gMemoCell, (app, api, t) => forget(gCheckApiSpan(app, api, big(t))));
-  const MAX_BUNDLE = gMaxBundle();
-  const MAX_URL = gMaxUrl();
-  // A signed state holds a bundle and at most two key sets (64 KiB each).
-  const MAX_STATE = MAX_BUNDLE + 262144;
+  return x;
+}
 
-  // The clock as the ABI's i64, converted once per distinct second.
+/** The clock as the ABI's i64, converted once per distinct second. */
+function clockOf() {
   let lastT = -1;
   let lastBig = 0n;
-  function big(t) {
+  return function big(t) {
     if (t !== lastT) {
       lastT = t;
       lastBig = t >= TWO_64 ? U64_MAX : BigIntCtor(mathFloor(t));
     }
     return lastBig;
-  }
-
-  // The href of the last URL check as guard_check_url_href told it (see
-  // href()). Every call that may change the module's href resets it: those
-  // that write an input buffer in put(), the others through forget().
-  let hrefField = HREF_UNKNOWN;
-  /** Answers `x` after a module call that cleared the module's href. */
-  const forget = (x) => {
-    hrefField = HREF_UNKNOWN;
-    return x;
   };
+}
 
+/** `len` bytes of UTF-8 `memory` holds at `at`, as a string. */
+function textIn(memory, at, len) {
+  if (len === 0) return '';
+  const buffer = apply(memoryBuffer, memory, []);
+  return apply(decode, decoder, [new U8(buffer, at, len)]);
+}
+
+/** Text the module packed as (address << 32) | length; null on an ERR_*. */
+function packedText(memory, packed) {
+  if (packed < 0n) return null;
+  return textIn(memory, NumberCtor((packed >> 32n) & LOW32), NumberCtor(packed & LOW32));
+}
+
+/**
+ * The href of the last URL check, as guard_check_url_href told it: `field`
+ * (HREF_*, or 2 + a length), and the URL, where put() wrote it, and its
+ * kind. Every call that may change the module's href resets `field`: those
+ * that write an input buffer in put(), the others through forget(). A
+ * null-prototype record: no read or write of it reaches a prototype.
+ */
+function hrefStateOf(x) {
+  const memory = x.memory;
+  const gHref = x.guard_href;
+  const gHrefAt = x.guard_href_at;
+  const gHrefIsInput = x.guard_href_is_input;
+  // The hrefs guard-core wrote for URLs it rewrote, by kind and URL
+  // (decision 650): its serialisation is a function of the kind, the URL
+  // and the module's configuration alone, so the text decoded once for a
+  // URL is the text it writes for that URL again; decoding it again cost
+  // more than the rest of the href. Kept only while the configuration
+  // stands (create, load and the restores forget it), checked against the
+  // length guard-core answers, bounded, and never seen by mini program code
+  // (a Map driven through methods captured with this file). A
+  // null-prototype table: no read of it reaches Array.prototype or
+  // Object.prototype, where a mini program could plant a Map of its own.
+  const known = objectCreate(null);
+  let knownKinds = 0;
+  function knownOf(kind) {
+    let m = known[kind];
+    if (m === undefined) {
+      m = new MapCtor();
+      known[kind] = m;
+      knownKinds++;
+    }
+    return m;
+  }
+  /** The href of the last check, `len` UTF-8 bytes guard-core holds (asked only when not remembered). */
+  function rewritten(len) {
+    const url = h.url;
+    const short = url !== null && url.length <= HREF_MEMO_URL;
+    const m = short ? knownOf(h.kind) : undefined;
+    if (m !== undefined) {
+      const had = apply(mapGet, m, [url]);
+      if (had !== undefined && had.len === len) return had.href;
+    }
+    const at = gHrefAt() >>> 0;
+    if (at === 0) return undefined;
+    const href = textIn(memory, at, len);
+    if (m !== undefined) {
+      if (apply(mapSize, m, []) >= HREF_MEMO_SIZE) apply(mapClear, m, []);
+      apply(mapSet, m, [url, objectFreeze(setProto({ href, len }, null))]);
+    }
+    return href;
+  }
+  const h = setProto({
+    field: HREF_UNKNOWN,
+    url: null,
+    at: 0,
+    len: 0,
+    kind: -1,
+    /** Forgets the remembered hrefs: the configuration changed. */
+    forgetKnown() {
+      if (knownKinds === 0) return;
+      for (const k in known) apply(mapClear, known[k], []);
+    },
+    /**
+     * The href of the last URL check, or null. When guard-core answered the
+     * input itself (its fast path: the URL already is its serialisation,
+     * hence ASCII, hence byte for byte the caller's string), that string is
+     * answered without decoding anything, asked with integers only (the
+     * packed i64 of guard_href is a BigInt here, which costs more than the
+     * question).
+     */
+    href() {
+      const field = h.field;
+      if (field === HREF_NONE) return null;
+      if (field === HREF_INPUT && h.url !== null) return h.url;
+      if (field > HREF_INPUT && field < HREF_ASK) {
+        const r = rewritten(field - 2);
+        if (r !== undefined) return r;
+      }
+      if (h.url !== null && gHrefIsInput(h.at, h.len) === 1) return h.url;
+      return packedText(memory, gHref());
+    },
+  }, null);
+  return h;
+}
+
+/**
+ * put(s, t, limit, u) copies `s`, and `t` and `u` when given, one after
+ * the other into a fresh input buffer of at most `limit + 4` bytes per
+ * string, and leaves their UTF-8 lengths in `lens`. A string longer than
+ * `limit` bytes is cut just past `limit` (never copied whole), so the guard
+ * sees a too-long string. False when the module had no buffer to give.
+ */
+function writerOf(x, h) {
+  const memory = x.memory;
+  const input = x.guard_input;
   // The view put() wrote the last single string through: a buffer asked in
   // a multiple of INPUT_STEP is mostly at the same address as the last one,
   // so its view is made again only when the address, size or memory
@@ -264,18 +324,13 @@ export async function open(module) {
     }
     return view;
   }
-
-  // Copies `s`, and `t` and `u` when given, one after the other into a
-  // fresh input buffer of at most `limit + 4` bytes per string. Leaves their
-  // UTF-8 lengths in `lens`. A string longer than `limit` bytes is cut just
-  // past `limit` (never copied whole), so the guard sees a too-long string.
   const lens = [0, 0, 0];
   const cap = (str, limit) => {
     const n = str === undefined ? 0 : str.length * 3;
     return n < limit + 4 ? n : limit + 4;
   };
   function put(s, t, limit, u) {
-    hrefField = HREF_UNKNOWN;
+    h.field = HREF_UNKNOWN;
     const capS = cap(s, limit);
     const capT = cap(t, limit);
     const capU = cap(u, limit);
@@ -307,74 +362,37 @@ export async function open(module) {
     if (u !== undefined) lens[2] = apply(encodeInto, encoder, [u, new U8(buffer, at + a + lens[1], capU)]).written;
     return true;
   }
+  return { put, lens };
+}
 
-  /** `len` bytes of UTF-8 the module holds at `at`, as a string. */
-  function textAt(at, len) {
-    if (len === 0) return '';
-    const buffer = apply(memoryBuffer, memory, []);
-    return apply(decode, decoder, [new U8(buffer, at, len)]);
-  }
-
-  /** Text the module packed as (address << 32) | length; null on an ERR_*. */
-  function text(packed) {
-    if (packed < 0n) return null;
-    return textAt(NumberCtor((packed >> 32n) & LOW32), NumberCtor(packed & LOW32));
-  }
-
-  // The URL of the last URL check and where put() wrote it in the input
-  // buffer: an href that is that very input is answered with the caller's
-  // string (see href()).
-  let lastUrl = null;
-  let lastUrlAt = 0;
-  let lastUrlLen = 0;
-  let lastKind = -1;
-
-  // The hrefs guard-core wrote for URLs it rewrote, by kind and URL (decision
-  // 650): its serialisation is a function of the kind, the URL and the
-  // module's configuration alone, so the text decoded once for a URL is
-  // the text it writes for that URL again; decoding it again cost more
-  // than the rest of the href. Kept only while the configuration stands
-  // (create, load and the restores forget it), checked against the length
-  // guard-core answers, bounded, and never seen by mini program code (a
-  // Map driven through methods captured with this file).
-  // A null-prototype table: no read of it reaches Array.prototype or
-  // Object.prototype, where a mini program could plant a Map of its own.
-  const hrefs = objectCreate(null);
-  let hrefKinds = 0;
-  function hrefsOf(kind) {
-    let m = hrefs[kind];
-    if (m === undefined) {
-      m = new MapCtor();
-      hrefs[kind] = m;
-      hrefKinds++;
-    }
-    return m;
-  }
-  const forgetHrefs = () => {
-    if (hrefKinds === 0) return;
-    for (const k in hrefs) apply(mapClear, hrefs[k], []);
-  };
-  /** The href of the last check, `len` UTF-8 bytes guard-core holds (asked only when not remembered). */
-  function rewritten(len) {
-    const url = lastUrl;
-    const short = url !== null && url.length <= HREF_MEMO_URL;
-    const m = short ? hrefsOf(lastKind) : undefined;
-    if (m !== undefined) {
-      const known = apply(mapGet, m, [url]);
-      if (known !== undefined && known.len === len) return known.href;
-    }
-    const at = gHrefAt() >>> 0;
-    if (at === 0) return undefined;
-    const href = textAt(at, len);
-    if (m !== undefined) {
-      if (apply(mapSize, m, []) >= HREF_MEMO_SIZE) apply(mapClear, m, []);
-      apply(mapSet, m, [url, objectFreeze(setProto({ href, len }, null))]);
-    }
-    return href;
-  }
-  const driver = {
-    MAX_BUNDLE,
-    MAX_URL,
+/**
+ * The driver's doors that change or read the guard's configuration and
+ * state: create, the loads and restores, reports, floors and texts. `io`
+ * is what open() built over the same instance.
+ */
+function stateDoorsOf(x, io) {
+  const { put, lens, big, forget, h, memory } = io;
+  const text = (packed) => packedText(memory, packed);
+  const gNew = x.guard_new;
+  const gNewConfig = x.guard_new_config;
+  const gLoad = x.guard_load;
+  const gLoadKeys = x.guard_load_keys;
+  const gTooLarge = x.guard_load_too_large;
+  const gSignedState = x.guard_signed_state;
+  const gRestoreState = x.guard_restore_state;
+  const gTakeReports = x.guard_take_reports;
+  const gRequeueReports = x.guard_requeue_reports;
+  const gFloor = x.guard_floor;
+  const gRestoreFloor = x.guard_restore_floor;
+  const gMessage = x.guard_message;
+  const gMessageFor = x.guard_message_for;
+  const gCodeName = x.guard_code_name;
+  const gErrno = x.guard_errno;
+  const gReportBit = x.guard_report_bit;
+  const MAX_BUNDLE = io.MAX_BUNDLE;
+  // A signed state holds a bundle and at most two key sets (64 KiB each).
+  const MAX_STATE = MAX_BUNDLE + 262144;
+  return {
     /**
      * 0 ok, 1 bad key or configuration (message says why), negative misuse.
      * `key` is a SecretKey, or (first character `{`) a guard configuration
@@ -382,20 +400,20 @@ export async function open(module) {
      * (contract v3: roots with the superapp id, never with a secret or keys).
      */
     create(key) {
-      forgetHrefs();
+      h.forgetKnown();
       if (!put(key, undefined, MAX_BUNDLE)) return -4;
       return key[0] === '{' ? gNewConfig(lens[0]) : gNew(lens[0]);
     },
     /** The LoadCode number; the bundle's size is checked before any copy. */
     load(bundle, t) {
-      forgetHrefs();
+      h.forgetKnown();
       if (bundle.length > MAX_BUNDLE) return forget(gTooLarge(bundle.length >>> 0));
       if (!put(bundle, undefined, MAX_BUNDLE)) return gTooLarge(bundle.length >>> 0);
       return gLoad(lens[0], big(t));
     },
     /** Contract v3: loads a key set (a key-set JWS); the LoadCode number. */
     loadKeys(jws, t) {
-      forgetHrefs();
+      h.forgetKnown();
       if (!put(jws, undefined, MAX_BUNDLE)) return gTooLarge(jws.length >>> 0);
       return gLoadKeys(lens[0], big(t));
     },
@@ -403,10 +421,72 @@ export async function open(module) {
     signedState: () => forget(text(gSignedState())),
     /** Contract v3: restores a signed state; the LoadCode number (0 restored, message says why not). */
     restoreState(json, t) {
-      forgetHrefs();
+      h.forgetKnown();
       if (!put(json, undefined, MAX_STATE)) return -4;
       return gRestoreState(lens[0], big(t));
     },
+    message: () => text(gMessage()) ?? '',
+    messageFor(label) {
+      if (!put(label, undefined, 4096)) return '';
+      return text(gMessageFor(lens[0])) ?? '';
+    },
+    codeName: (code, load) => text(gCodeName(code, load ? 1 : 0)) ?? '',
+    errno: (code) => gErrno(code),
+    reportBit: () => gReportBit(),
+    /** The JSON of the drained report log (guard-core report::Batch). */
+    takeReports: (t) => forget(text(gTakeReports(big(t)))) ?? '{"reports":[],"dropped":0}',
+    /** Puts the last taken batch back (its send failed). */
+    requeueReports: (t) => forget(gRequeueReports(big(t))),
+    /** The floor's JSON, '' when nothing was accepted, null on misuse. */
+    floor: () => forget(text(gFloor())),
+    /** 0 restored, 1 refused (message says why), negative misuse. */
+    restoreFloor(json) {
+      if (!put(json, undefined, 4096)) return -4;
+      return gRestoreFloor(lens[0]);
+    },
+  };
+}
+
+/**
+ * The driver's doors that decide: by API, URL, launch, socket and
+ * redirect, the href of the last URL check, and the API verdict memo.
+ */
+function checkDoorsOf(x, io) {
+  const { put, lens, big, forget, h, memory } = io;
+  const gApiId = x.guard_api_id;
+  const gAppHandle = x.guard_app_handle;
+  const gCheckApi = x.guard_check_api;
+  const gCheckApiName = x.guard_check_api_name;
+  const gCheckUrl = x.guard_check_url;
+  const gCheckUrlHref = x.guard_check_url_href;
+  const gCheckLaunch = x.guard_check_launch;
+  const gCheckSocket = x.guard_check_socket_target;
+  const gCheckRedirect = x.guard_check_redirect;
+  const gKind = x.guard_kind;
+  const gCheckApiSpan = x.guard_check_api_span;
+  const MAX_URL = io.MAX_URL;
+  // The memo reads its cell before any other call of this driver's.
+  const memo = memoOf(memory, x.guard_memo_cell, (app, api, t) => forget(gCheckApiSpan(app, api, big(t))));
+  function kind(name) {
+    if (!put(name, undefined, 64)) return -2;
+    return gKind(lens[0]);
+  }
+  /** The verdict byte (negative misuse); href() then tells the href without asking the module again. */
+  function checkUrl(k, handle, url, t) {
+    h.url = null;
+    if (!put(url, undefined, MAX_URL)) return -4;
+    const a = gCheckUrlHref(k, handle, lens[0], big(t));
+    if (a < 0) return a;
+    h.url = url;
+    h.at = 0;
+    h.len = lens[0];
+    h.kind = k;
+    h.field = a >> 8;
+    return a & 0xff;
+  }
+  const MEDIA = kind('media');
+  if (MEDIA < 0) throw new TypeErrorCtor('guard module has no media kind');
+  return {
     apiId(name) {
       if (name.length > 4096 || !put(name, undefined, 4096)) return -2;
       return gApiId(lens[0]);
@@ -420,95 +500,64 @@ export async function open(module) {
       if (!put(app, name, MAX_URL)) return -4;
       return gCheckApiName(lens[0], lens[1], big(t));
     },
-    /** The verdict byte (negative misuse); href() then tells the href without asking the module again. */
-    checkUrl(kind, handle, url, t) {
-      lastUrl = null;
-      if (!put(url, undefined, MAX_URL)) return -4;
-      const a = gCheckUrlHref(kind, handle, lens[0], big(t));
-      if (a < 0) return a;
-      lastUrl = url;
-      lastUrlAt = 0;
-      lastUrlLen = lens[0];
-      lastKind = kind;
-      hrefField = a >> 8;
-      return a & 0xff;
-    },
+    checkUrl,
     /** Contract v3: a media source check by app handle (kind `media` of checkUrl); href() then is what to hand on. */
-    checkMedia(handle, url, t) {
-      return driver.checkUrl(MEDIA, handle, url, t);
-    },
-    checkUrlByApp(kind, app, url, t) {
-      lastUrl = null;
+    checkMedia: (handle, url, t) => checkUrl(MEDIA, handle, url, t),
+    checkUrlByApp(k, app, url, t) {
+      h.url = null;
       if (!put(app, url, MAX_URL)) return -4;
-      lastUrl = url;
-      lastUrlAt = lens[0];
-      lastUrlLen = lens[1];
-      return gCheckUrl(kind, lens[0], lens[1], big(t));
+      h.url = url;
+      h.at = lens[0];
+      h.len = lens[1];
+      return gCheckUrl(k, lens[0], lens[1], big(t));
     },
     checkLaunch(app, version, sha, t) {
-      lastUrl = null;
+      h.url = null;
       if (!put(app, version, MAX_URL, sha)) return -4;
       return gCheckLaunch(lens[0], lens[1], lens[2], big(t));
     },
     /** `port` an integer 0..2^32-1 (anything else is passed as 0, which is invalid). */
-    checkSocket(kind, app, host, port, t) {
-      lastUrl = null;
+    checkSocket(k, app, host, port, t) {
+      h.url = null;
       if (!put(app, host, MAX_URL)) return -4;
-      return gCheckSocket(kind, lens[0], lens[1], port, big(t));
+      return gCheckSocket(k, lens[0], lens[1], port, big(t));
     },
-    checkRedirect(kind, app, base, location, hop, t) {
-      lastUrl = null;
+    checkRedirect(k, app, base, location, hop, t) {
+      h.url = null;
       if (!put(app, base, MAX_URL, location)) return -4;
-      return gCheckRedirect(kind, lens[0], lens[1], lens[2], hop, big(t));
+      return gCheckRedirect(k, lens[0], lens[1], lens[2], hop, big(t));
     },
-    /**
-     * The href of the last URL check, or null. When guard-core answered the
-     * input itself (its fast path: the URL already is its serialisation,
-     * hence ASCII, hence byte for byte the caller's string), that string is
-     * answered without decoding anything, asked with integers only (the
-     * packed i64 of guard_href is a BigInt here, which costs more than the
-     * question).
-     */
-    href() {
-      const field = hrefField;
-      if (field === HREF_NONE) return null;
-      if (field === HREF_INPUT && lastUrl !== null) return lastUrl;
-      if (field > HREF_INPUT && field < HREF_ASK) {
-        const h = rewritten(field - 2);
-        if (h !== undefined) return h;
-      }
-      if (lastUrl !== null && gHrefIsInput(lastUrlAt, lastUrlLen) === 1) return lastUrl;
-      const packed = gHref();
-      if (packed < 0n) return null;
-      return text(packed);
-    },
-    message: () => text(gMessage()) ?? '',
-    messageFor(label) {
-      if (!put(label, undefined, 4096)) return '';
-      return text(gMessageFor(lens[0])) ?? '';
-    },
-    codeName: (code, load) => text(gCodeName(code, load ? 1 : 0)) ?? '',
-    errno: (code) => gErrno(code),
-    kind(name) {
-      if (!put(name, undefined, 64)) return -2;
-      return gKind(lens[0]);
-    },
-    reportBit: () => gReportBit(),
-    /** The JSON of the drained report log (guard-core report::Batch). */
-    takeReports: (t) => forget(text(gTakeReports(big(t)))) ?? '{"reports":[],"dropped":0}',
-    /** Puts the last taken batch back (its send failed). */
-    requeueReports: (t) => forget(gRequeueReports(big(t))),
-    /** The floor's JSON, '' when nothing was accepted, null on misuse. */
-    floor: () => forget(text(gFloor())),
-    /** 0 restored, 1 refused (message says why), negative misuse. */
-    restoreFloor(json) {
-      if (!put(json, undefined, 4096)) return -4;
-      return gRestoreFloor(lens[0]);
-    },
+    /** The href of the last URL check, or null (see hrefStateOf). */
+    href: () => h.href(),
+    kind,
     /** The reads of the API verdict memo (see memoOf), or undefined when this realm cannot read the cell. */
     memo,
   };
-  const MEDIA = driver.kind('media');
-  if (MEDIA < 0) throw new TypeErrorCtor('guard module has no media kind');
-  return objectFreeze(driver);
+}
+
+/**
+ * Opens `module` for one guard: its own instance, and the driver over it
+ * (closures over this instance only): the state doors and the check doors.
+ */
+export async function open(module) {
+  const x = await instantiate(module);
+  const memory = x.memory;
+  const h = hrefStateOf(x);
+  const { put, lens } = writerOf(x, h);
+  /** Answers `v` after a module call that cleared the module's href. */
+  const forget = (v) => {
+    h.field = HREF_UNKNOWN;
+    return v;
+  };
+  const io = objectFreeze(setProto({
+    put, lens, big: clockOf(), forget, h, memory,
+    MAX_BUNDLE: x.guard_max_bundle_bytes(),
+    MAX_URL: x.guard_max_url_bytes(),
+  }, null));
+  return objectFreeze({
+    MAX_BUNDLE: io.MAX_BUNDLE,
+    MAX_URL: io.MAX_URL,
+    ...stateDoorsOf(x, io),
+    ...checkDoorsOf(x, io),
+  });
 }
