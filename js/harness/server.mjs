@@ -71,104 +71,147 @@ function internetRedirect(host, path) {
 }
 
 /**
- * Starts the harness and the guard serve behind it. `dataDir`: where guard
- * serve keeps its data and the seed its tokens (kept across runs; default a
- * temp dir removed by close()).
+ * "The internet"'s books: hits per host and path of /net (requests and
+ * WebSocket handshakes) and /web (web-view pages), and one trace per call
+ * of the native layer.
  */
-export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log = false } = {}) {
+function createBooks() {
   let net = {};
   let web = {};
   let native = [];
   const bump = (table, key) => { table[key] = (table[key] ?? 0) + 1; };
-  const own = dataDir === undefined;
-  const dir = own ? mkdtempSync(join(tmpdir(), 'guard-harness-')) : resolvePath(dataDir);
-  mkdirSync(dir, { recursive: true });
-  let guardServer;
-  let state;
-  let config;
-  let nativeSync;
-
-  let base; // http://host:port/, once listening
-  /** Connects to https://<host>/<path> of "the internet" (this server's /net route); redirects are not followed. */
-  const connect = (href, method, body) => {
-    const u = new URL(href);
-    return fetch(`${base}net/${u.host}${u.pathname}${u.search}`, { method, body, redirect: 'manual' });
+  /** Hits per host (host[:port]) of "the internet", summed over paths. */
+  function hosts() {
+    const out = {};
+    for (const [k, n] of Object.entries(net)) { const h = k.slice(0, k.indexOf('/')); out[h] = (out[h] ?? 0) + n; }
+    return out;
+  }
+  return {
+    /** Counts one /net hit of `key` (host and path); answers the count. */
+    hitNet: (key) => { bump(net, key); return net[key]; },
+    hitWeb: (key) => bump(web, key),
+    trace: (t) => native.push(t),
+    stats: () => ({ net: { ...net }, web: { ...web }, hosts: hosts() }),
+    /** What the native layer did: one trace per call, with every hop's decision. */
+    native: () => native.map((t) => structuredClone(t)),
+    reset: () => { net = {}; web = {}; native = []; },
   };
+}
 
-  /**
-   * The base library's native network layer: the call the page's base
-   * library handed over (already vetted by the bridge), checked again here
-   * and its redirects followed hop by hop, each hop checked before connecting.
-   */
-  async function nativeCall(kind, { appId, url, method = 'GET', data }) {
-    const [check, api] = NATIVE_KINDS[kind];
-    const trace = { appId, kind, url, hops: [] };
-    native.push(trace);
-    const end = (out) => { trace.outcome = out; return out; };
-    if (typeof appId !== 'string' || typeof url !== 'string') return end({ ok: false, errMsg: `${api}:fail bad native call`, errno: 1, code: null, hop: 0 });
-    const nativeGuard = nativeSync.guard;
-    const d0 = nativeGuard[check](appId, url);
-    if (!d0.allow) return end({ ok: false, errMsg: d0.message, errno: d0.errno, code: d0.code, hop: 0, hops: trace.hops });
-    let href = d0.href;
-    let m = method === 'POST' ? 'POST' : 'GET';
-    let body = m === 'POST' ? String(data ?? '') : undefined;
-    for (let hop = 1; ; hop++) {
-      const res = await connect(href, m, body);
-      const location = res.headers.get('location');
-      if (!REDIRECT_STATUS.has(res.status) || location === null) {
-        const text = await res.text();
-        let payload = text;
-        try { payload = JSON.parse(text); } catch { /* not JSON */ }
-        return end({ ok: true, statusCode: res.status, data: payload, errMsg: `${api}:ok`, hops: trace.hops, href });
-      }
-      await res.arrayBuffer();
-      const d = nativeGuard.checkRedirect(appId, kind, href, location, hop);
-      trace.hops.push({ hop, from: href, location, allow: d.allow, code: d.code, message: d.message, href: d.href });
-      if (!d.allow) return end({ ok: false, errMsg: d.message, errno: d.errno, code: d.code, hop, hops: trace.hops });
-      // Belt and braces: the guard answers hop 11 invalid_url; if it ever
-      // did not, the native layer still never connects to an 11th hop.
-      if (hop > MAX_HOPS) return end({ ok: false, errMsg: `${api}:fail too many redirects (the guard allowed hop ${hop})`, errno: 1, code: null, hop, hops: trace.hops });
-      href = d.href;
-      if (res.status === 303 || ((res.status === 301 || res.status === 302) && m === 'POST')) { m = 'GET'; body = undefined; }
+/**
+ * The base library's native network layer: the call the page's base
+ * library handed over (already vetted by the bridge), checked again with
+ * `guard` and its redirects followed hop by hop, each hop checked before
+ * connecting. `base` is this server's URL ("the internet" is its /net
+ * route); redirects are never followed by fetch itself.
+ */
+async function nativeCall(kind, { appId, url, method = 'GET', data }, { guard, base, books }) {
+  const [check, api] = NATIVE_KINDS[kind];
+  const trace = { appId, kind, url, hops: [] };
+  books.trace(trace);
+  const end = (out) => { trace.outcome = out; return out; };
+  if (typeof appId !== 'string' || typeof url !== 'string') return end({ ok: false, errMsg: `${api}:fail bad native call`, errno: 1, code: null, hop: 0 });
+  const d0 = guard[check](appId, url);
+  if (!d0.allow) return end({ ok: false, errMsg: d0.message, errno: d0.errno, code: d0.code, hop: 0, hops: trace.hops });
+  const connect = (href, m, body) => {
+    const u = new URL(href);
+    return fetch(`${base}net/${u.host}${u.pathname}${u.search}`, { method: m, body, redirect: 'manual' });
+  };
+  let href = d0.href;
+  let m = method === 'POST' ? 'POST' : 'GET';
+  let body = m === 'POST' ? String(data ?? '') : undefined;
+  for (let hop = 1; ; hop++) {
+    const res = await connect(href, m, body);
+    const location = res.headers.get('location');
+    if (!REDIRECT_STATUS.has(res.status) || location === null) {
+      const text = await res.text();
+      let payload = text;
+      try { payload = JSON.parse(text); } catch { /* not JSON */ }
+      return end({ ok: true, statusCode: res.status, data: payload, errMsg: `${api}:ok`, hops: trace.hops, href });
     }
+    await res.arrayBuffer();
+    const d = guard.checkRedirect(appId, kind, href, location, hop);
+    trace.hops.push({ hop, from: href, location, allow: d.allow, code: d.code, message: d.message, href: d.href });
+    if (!d.allow) return end({ ok: false, errMsg: d.message, errno: d.errno, code: d.code, hop, hops: trace.hops });
+    // Belt and braces: the guard answers hop 11 invalid_url; if it ever
+    // did not, the native layer still never connects to an 11th hop.
+    if (hop > MAX_HOPS) return end({ ok: false, errMsg: `${api}:fail too many redirects (the guard allowed hop ${hop})`, errno: 1, code: null, hop, hops: trace.hops });
+    href = d.href;
+    if (res.status === 303 || ((res.status === 301 || res.status === 302) && m === 'POST')) { m = 'GET'; body = undefined; }
   }
+}
 
-  /** What guard serve recorded from the violation reports devices sent (P2's console API), as the superapp admin. */
-  async function violations(app) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(app)) return { available: false, error: 'no app' };
-    const r = await client(guardServer.url, state.tokens.boss)('GET', `/api/v1/apps/${app}/violations`);
-    if (r.status === 404 || r.status === 405) return { available: false, error: `guard serve has no violations API (${r.status})` };
-    return { available: r.status === 200, status: r.status, body: r.body };
+/** For the page and demo.sh: where guard serve is, the accounts' tokens, the API calls to try. */
+function infoOf({ guardServer, state, nativeSync }) {
+  const S = guardServer.url;
+  const j = (who, method, p, body) => `curl -sS -X ${method} -H 'authorization: Bearer ${state.tokens[who]}' -H 'content-type: application/json' ${S}${p}${body ? ` -d '${JSON.stringify(body)}'` : ''}`;
+  return {
+    guard: S,
+    console: guardServer.consoleUrl,
+    // The bootstrap admin's invite (printed by guard serve on a first
+    // start) and the seeded accounts'.
+    invites: { ...(guardServer.invite ? { admin: guardServer.invite } : {}), ...state.invites },
+    superapp: SUPERAPP,
+    tokens: state.tokens,
+    native: nativeSync.status(),
+    calls: {
+      revoke: j('boss', 'DELETE', '/api/v1/apps/mp_shop/grants/getLocation'),
+      request: j('dev', 'POST', '/api/v1/apps/mp_shop/requests', { api: 'getLocation', reason: 'store finder' }),
+      approve: `${j('reviewer', 'GET', '/api/v1/superapps/demo/requests?status=pending')}   # then: ${j('reviewer', 'POST', '/api/v1/requests/<id>/decision', { decision: 'approve' })}`,
+      allowHost: j('boss', 'POST', '/api/v1/apps/mp_shop/whitelists/server_domains', { value: 'https://evil.example', remark: 'demo' }),
+      violations: j('boss', 'GET', '/api/v1/apps/mp_shop/violations'),
+      // A rotation: the next key is published in a new key set (signed by
+      // the root) before it signs; promoting it makes it sign.
+      rotate: j('boss', 'POST', `/api/v1/superapps/${SUPERAPP}/signing-keys/rotate`),
+      promote: j('boss', 'POST', `/api/v1/superapps/${SUPERAPP}/signing-keys/promote`),
+    },
+  };
+}
+
+/** What guard serve recorded from the violation reports devices sent (P2's console API), as the superapp admin. */
+async function violationsOf({ guardServer, state }, app) {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(app)) return { available: false, error: 'no app' };
+  const r = await client(guardServer.url, state.tokens.boss)('GET', `/api/v1/apps/${app}/violations`);
+  if (r.status === 404 || r.status === 405) return { available: false, error: `guard serve has no violations API (${r.status})` };
+  return { available: r.status === 200, status: r.status, body: r.body };
+}
+
+/**
+ * The superapp's side behind the harness: guard serve started in `dir`
+ * and seeded, its configuration file, and the native side's guard synced
+ * from it with the bridge's `sync` in Node.
+ */
+async function startSuperapp(dir, log) {
+  const guardServer = await startGuardServer({ dataDir: join(dir, 'guard-data'), log });
+  try {
+    const state = await seedDemo({ url: guardServer.url, stateFile: join(dir, 'seed.json'), adminToken: guardServer.token });
+    const cfg = await client(guardServer.url, state.tokens.boss)('GET', `/api/v1/superapps/${SUPERAPP}/config.json`);
+    if (cfg.status !== 200) throw new Error(`config.json: ${cfg.status}`);
+    const config = cfg.body;
+    const memory = new Map();
+    const nativeSync = await sync({
+      config,
+      fetch: (u, init) => fetch(u, init),
+      storage: { get: async (k) => memory.get(k) ?? null, set: async (k, v) => { memory.set(k, v); } },
+      intervalSeconds: 1,
+      // The superapp's root public keys, from its configuration file: the
+      // native side takes signing keys only from key sets they signed.
+      roots: config.roots,
+    });
+    if (nativeSync.status().version === null) throw new Error(`the native side has no policy: ${JSON.stringify(nativeSync.status())}`);
+    return { guardServer, state, config, nativeSync };
+  } catch (e) {
+    await guardServer.kill();
+    throw e;
   }
+}
 
-  /** For the page and demo.sh: where guard serve is, the accounts' tokens, the API calls to try. */
-  function info() {
-    const S = guardServer.url;
-    const j = (who, method, p, body) => `curl -sS -X ${method} -H 'authorization: Bearer ${state.tokens[who]}' -H 'content-type: application/json' ${S}${p}${body ? ` -d '${JSON.stringify(body)}'` : ''}`;
-    return {
-      guard: S,
-      console: guardServer.consoleUrl,
-      // The bootstrap admin's invite (printed by guard serve on a first
-      // start) and the seeded accounts'.
-      invites: { ...(guardServer.invite ? { admin: guardServer.invite } : {}), ...state.invites },
-      superapp: SUPERAPP,
-      tokens: state.tokens,
-      native: nativeSync.status(),
-      calls: {
-        revoke: j('boss', 'DELETE', '/api/v1/apps/mp_shop/grants/getLocation'),
-        request: j('dev', 'POST', '/api/v1/apps/mp_shop/requests', { api: 'getLocation', reason: 'store finder' }),
-        approve: `${j('reviewer', 'GET', '/api/v1/superapps/demo/requests?status=pending')}   # then: ${j('reviewer', 'POST', '/api/v1/requests/<id>/decision', { decision: 'approve' })}`,
-        allowHost: j('boss', 'POST', '/api/v1/apps/mp_shop/whitelists/server_domains', { value: 'https://evil.example', remark: 'demo' }),
-        violations: j('boss', 'GET', '/api/v1/apps/mp_shop/violations'),
-        // A rotation: the next key is published in a new key set (signed by
-        // the root) before it signs; promoting it makes it sign.
-        rotate: j('boss', 'POST', `/api/v1/superapps/${SUPERAPP}/signing-keys/rotate`),
-        promote: j('boss', 'POST', `/api/v1/superapps/${SUPERAPP}/signing-keys/promote`),
-      },
-    };
-  }
-
-  const server = createServer(async (req, res) => {
+/**
+ * The harness's routes. `side()` answers the superapp's side once it is up
+ * (startSuperapp), `base()` this server's URL.
+ */
+function handlerOf({ side, base, books }) {
+  return async (req, res) => {
     const send = (status, type, body, headers = {}) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
       res.end(body);
@@ -184,29 +227,29 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
       if (path === '/' || path === '/index.html') {
         return send(200, TYPES['.html'], await readFile(join(JS_ROOT, 'harness', 'index.html')), ISOLATED);
       }
-      if (path === '/harness-config') return send(200, TYPES['.json'], JSON.stringify(config));
-      if (path === '/harness-info') return send(200, TYPES['.json'], JSON.stringify(info()));
-      if (path === '/violations') return send(200, TYPES['.json'], JSON.stringify(await violations(url.searchParams.get('app') ?? '')));
-      if (path === '/stats') return send(200, TYPES['.json'], JSON.stringify(stats()));
-      if (path === '/stats/reset' && req.method === 'POST') { reset(); return send(204, 'text/plain', ''); }
+      if (path === '/harness-config') return send(200, TYPES['.json'], JSON.stringify(side().config));
+      if (path === '/harness-info') return send(200, TYPES['.json'], JSON.stringify(infoOf(side())));
+      if (path === '/violations') return send(200, TYPES['.json'], JSON.stringify(await violationsOf(side(), url.searchParams.get('app') ?? '')));
+      if (path === '/stats') return send(200, TYPES['.json'], JSON.stringify(books.stats()));
+      if (path === '/stats/reset' && req.method === 'POST') { books.reset(); return send(204, 'text/plain', ''); }
       const nat = /^\/native\/(request|upload|download)$/.exec(path);
       if (nat && req.method === 'POST') {
         let call;
         try { call = JSON.parse(await readBody()); } catch { return send(400, 'text/plain', 'bad json'); }
-        return send(200, TYPES['.json'], JSON.stringify(await nativeCall(nat[1], call ?? {})));
+        return send(200, TYPES['.json'], JSON.stringify(await nativeCall(nat[1], call ?? {}, { guard: side().nativeSync.guard, base: base(), books })));
       }
       const m = /^\/(net|web)\/([^/]+)(\/.*)?$/.exec(path);
       if (m) {
         const p = m[3] ?? '/';
         const key = `${m[2]}${p}`;
         if (m[1] === 'net') {
-          bump(net, key);
+          const n = books.hitNet(key);
           await readBody();
           const location = internetRedirect(m[2], p);
           if (location !== undefined) return send(302, 'text/plain', `redirect to ${location}`, { location });
-          return send(200, TYPES['.json'], JSON.stringify({ ok: true, host: m[2], path: p, method: req.method, n: net[key] }));
+          return send(200, TYPES['.json'], JSON.stringify({ ok: true, host: m[2], path: p, method: req.method, n }));
         }
-        bump(web, key);
+        books.hitWeb(key);
         return send(200, TYPES['.html'], `<!doctype html><body style="font:14px sans-serif;background:#e8f5e9;margin:8px">web-view page <b>https://${m[2]}${p}</b> loaded</body>`, { 'cross-origin-embedder-policy': 'require-corp' });
       }
       for (const [prefix, dir] of Object.entries(STATIC)) {
@@ -221,21 +264,26 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
     } catch (e) {
       return send(e.code === 'ENOENT' ? 404 : 500, 'text/plain', e.code === 'ENOENT' ? 'not found' : 'error');
     }
-  });
+  };
+}
 
-  /** Hits per host (host[:port]) of "the internet", summed over paths. */
-  function hosts() {
-    const out = {};
-    for (const [k, n] of Object.entries(net)) { const h = k.slice(0, k.indexOf('/')); out[h] = (out[h] ?? 0) + n; }
-    return out;
-  }
-  function stats() { return { net: { ...net }, web: { ...web }, hosts: hosts() }; }
-  function reset() { net = {}; web = {}; native = []; }
-
+/**
+ * Starts the harness and the guard serve behind it. `dataDir`: where guard
+ * serve keeps its data and the seed its tokens (kept across runs; default a
+ * temp dir removed by close()).
+ */
+export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log = false } = {}) {
+  const own = dataDir === undefined;
+  const dir = own ? mkdtempSync(join(tmpdir(), 'guard-harness-')) : resolvePath(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const books = createBooks();
+  let superapp; // startSuperapp's answer, once up
+  let base; // http://host:port/, once listening
+  const server = createServer(handlerOf({ side: () => superapp, base: () => base, books }));
   // A WebSocket handshake to "the internet" counts as a request to its host, then is dropped.
   server.on('upgrade', (req, socket) => {
     const m = /^\/net\/([^/?]+)(\/[^?]*)?/.exec(new URL(req.url, 'http://harness.invalid').pathname);
-    if (m) bump(net, `${m[1]}${m[2] ?? '/'}`);
+    if (m) books.hitNet(`${m[1]}${m[2] ?? '/'}`);
     socket.destroy();
   });
   await new Promise((resolve, reject) => {
@@ -245,40 +293,23 @@ export async function startServer({ port = 0, host = '127.0.0.1', dataDir, log =
   const addr = server.address();
   base = `http://${addr.address}:${addr.port}/`;
   try {
-    guardServer = await startGuardServer({ dataDir: join(dir, 'guard-data'), log });
-    state = await seedDemo({ url: guardServer.url, stateFile: join(dir, 'seed.json'), adminToken: guardServer.token });
-    const cfg = await client(guardServer.url, state.tokens.boss)('GET', `/api/v1/superapps/${SUPERAPP}/config.json`);
-    if (cfg.status !== 200) throw new Error(`config.json: ${cfg.status}`);
-    config = cfg.body;
-    // The native side's guard: the same sync, in Node, straight to guard serve.
-    const memory = new Map();
-    nativeSync = await sync({
-      config,
-      fetch: (u, init) => fetch(u, init),
-      storage: { get: async (k) => memory.get(k) ?? null, set: async (k, v) => { memory.set(k, v); } },
-      intervalSeconds: 1,
-      // The superapp's root public keys, from its configuration file: the
-      // native side takes signing keys only from key sets they signed.
-      roots: config.roots,
-    });
-    if (nativeSync.status().version === null) throw new Error(`the native side has no policy: ${JSON.stringify(nativeSync.status())}`);
+    superapp = await startSuperapp(dir, log);
   } catch (e) {
     server.close();
-    await guardServer?.kill();
     throw e;
   }
-
+  const { guardServer, state, config, nativeSync } = superapp;
   return {
     url: base,
     guardUrl: guardServer.url,
     config,
     tokens: state.tokens,
-    info,
+    info: () => infoOf(superapp),
     nativeSync,
-    stats,
+    stats: books.stats,
     /** What the native layer did: one trace per call, with every hop's decision. */
-    native: () => native.map((t) => structuredClone(t)),
-    reset,
+    native: books.native,
+    reset: books.reset,
     close: async () => {
       await nativeSync.stop();
       await new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); });
