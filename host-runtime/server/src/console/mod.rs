@@ -47,8 +47,23 @@ use crate::state::AppState;
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The console's routes (`/console/...`).
+/// The console's routes (`/console/...`): each part of the product's
+/// rooms, then the catch-all and the layers every response passes.
 pub fn router(package_limit: usize) -> Router<AppState> {
+    Router::new()
+        .merge(signin_routes())
+        .merge(api_routes())
+        .merge(release_routes())
+        .merge(control_routes())
+        .merge(developer_routes(package_limit))
+        .merge(platform_routes())
+        .route("/console/{*rest}", any(not_found))
+        .layer(map_response(error_page::plain_as_page))
+        .layer(map_response(security_headers))
+}
+
+/// Signing in and out, invites, the account page and the static files.
+fn signin_routes() -> Router<AppState> {
     Router::new()
         .route("/console", get(|| async { page::see_other("/console/") }))
         .route("/console/", get(signin::index))
@@ -63,7 +78,12 @@ pub fn router(package_limit: usize) -> Router<AppState> {
             get(signin::invite_page).post(signin::invite),
         )
         .route("/console/account", get(signin::account))
-        // Sensitive API management (seed 000).
+}
+
+/// Sensitive API management (seed 000): the catalogue, grants, approvals,
+/// and a superapp's mini programs and their bindings.
+fn api_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/console/superapps/{sid}/apis",
             get(apis::list).post(apis::add),
@@ -88,10 +108,13 @@ pub fn router(package_limit: usize) -> Router<AppState> {
             get(approvals::window),
         )
         .route("/console/requests/{rid}/decision", post(approvals::decide))
-        // A superapp's mini programs and their bindings.
         .route("/console/superapps/{sid}/apps", get(bindings::list))
         .route("/console/bindings/{bid}/decision", post(bindings::decide))
-        // Application management and mini program review (seed 001).
+}
+
+/// Application management and mini program review (seed 001).
+fn release_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/console/applications",
             get(applications::list).post(applications::create),
@@ -111,7 +134,12 @@ pub fn router(package_limit: usize) -> Router<AppState> {
         .route("/console/releases/{rid}/decision", post(review::decide))
         .route("/console/releases/{rid}/package", get(review::package))
         .route("/console/apps/{app}/release/remove", post(review::remove))
-        // Permission control (seed 002) and configuration management.
+}
+
+/// Permission control (seed 002) and the superapp's configuration: keys,
+/// key sets and blocked hosts.
+fn control_routes() -> Router<AppState> {
+    Router::new()
         .route("/console/superapps/{sid}/control", get(control::page))
         .route("/console/apps/{app}/control", post(control::set_control))
         .route("/console/apps/{app}/mode", post(control::set_mode))
@@ -149,7 +177,12 @@ pub fn router(package_limit: usize) -> Router<AppState> {
             "/console/superapps/{sid}/blocked-hosts",
             post(config::set_blocked),
         )
-        // The developer's mini programs.
+}
+
+/// The developer's mini programs: permissions asked for, code packages
+/// (at most `package_limit` bytes) and releases submitted.
+fn developer_routes(package_limit: usize) -> Router<AppState> {
+    Router::new()
         .route("/console/apps", get(apps::list).post(apps::create))
         .route("/console/apps/new", get(apps::new))
         .route("/console/apps/{app}/permissions", get(apps::permissions))
@@ -165,7 +198,12 @@ pub fn router(package_limit: usize) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(package_limit)),
         )
         .route("/console/apps/{app}/releases", post(apps::submit))
-        // Platform: teams, accounts and invites; the audit logs.
+}
+
+/// Platform: teams, accounts and invites; the audit logs; what devices
+/// reported (issue 15).
+fn platform_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/console/platform/teams",
             get(platform::teams).post(platform::create_team),
@@ -192,15 +230,11 @@ pub fn router(package_limit: usize) -> Router<AppState> {
         )
         .route("/console/platform/audit", get(audit::platform))
         .route("/console/superapps/{sid}/audit", get(audit::superapp))
-        // What devices reported (issue 15).
         .route(
             "/console/superapps/{sid}/violations",
             get(violations::superapp),
         )
         .route("/console/apps/{app}/violations", get(violations::app))
-        .route("/console/{*rest}", any(not_found))
-        .layer(map_response(error_page::plain_as_page))
-        .layer(map_response(security_headers))
 }
 
 /// Signed out, every console path goes to sign-in (which pages exist is
