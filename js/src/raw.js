@@ -70,9 +70,9 @@ const HREF_ASK = 0x7fffff;
 // The href field before any URL check, or after a call that may have
 // changed the module's href: ask the module.
 const HREF_UNKNOWN = -1;
-/** Input buffers of one string are asked in multiples of this, so that their view is made once (see put). */
+/** Input buffers of one string are asked in multiples of this, so that their view is made once (see put in writerOf). */
 const INPUT_STEP = 64;
-/** The hrefs remembered per driver (see rewritten in open): at most this many, of URLs at most HREF_MEMO_URL long. */
+/** The hrefs remembered per driver (see rewritten in hrefStateOf): at most this many, of URLs at most HREF_MEMO_URL long. */
 const HREF_MEMO_SIZE = 256;
 const HREF_MEMO_URL = 512;
 
