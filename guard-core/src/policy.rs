@@ -22,7 +22,11 @@ use crate::scheme::Scheme;
 /// let policy = guard_core::Policy::from_json(doc).unwrap();
 /// assert_eq!(policy.apps[0].app_id, "mp");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// `Policy::default()` is an empty schema-0 document, which no load
+/// accepts: where a reader starts, and what a writer leaves the JWT claims
+/// at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Policy {
     /// `1`, `2` (contract v2) or `3` (contract v3); the fields of a later
     /// schema are refused in an earlier one, as unknown fields.

@@ -61,26 +61,7 @@ impl<'de> Members<'de> for Policy {
 
 impl<'de> Deserialize<'de> for Policy {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Policy, D::Error> {
-        let empty = Policy {
-            schema: 0,
-            superapp_id: String::new(),
-            version: 0,
-            issued_at: 0,
-            expires_at: None,
-            mode: Default::default(),
-            blocked_hosts: None,
-            builtin_apis: None,
-            sensitive_apis: Vec::new(),
-            apps: Vec::new(),
-            iat: None,
-            nbf: None,
-            exp: None,
-            iss: None,
-            sub: None,
-            aud: None,
-            jti: None,
-        };
-        members::read(d, empty)
+        members::read(d, Policy::default())
     }
 }
 

@@ -184,13 +184,8 @@ pub async fn build(
         blocked_hosts: (!blocked_hosts.is_empty()).then_some(blocked_hosts),
         sensitive_apis,
         apps,
-        iat: None,
-        nbf: None,
-        exp: None,
-        iss: None,
-        sub: None,
-        aud: None,
-        jti: None,
+        // No JWT claims: the bundle's own header and members say it all.
+        ..Policy::default()
     })
 }
 
