@@ -127,15 +127,14 @@ function endOfLabel(m, label) {
  * back end's tables `table`, or -1 when it is not one answer of the protocol:
  * an allow that says anything else, a code the tables lack, an errno that
  * is not the code's, a report-mode pass that does not say so, or an href
- * where none belongs.
+ * where none belongs. `message` and `href` are its members of those names,
+ * read once by the caller, which keeps them.
  */
-function verdictByte(a, withHref, table) {
+function verdictByte(a, message, href, withHref, table) {
   const allow = field(a, 'allow');
   const code = field(a, 'code');
-  const message = field(a, 'message');
   const reported = field(a, 'reported');
   const errno = field(a, 'errno');
-  const href = field(a, 'href');
   if (typeof allow !== 'boolean' || typeof message !== 'string') return -1;
   if (href !== undefined && href !== null && (typeof href !== 'string' || !withHref)) return -1;
   if (code === null) {
@@ -240,10 +239,11 @@ export function openNative(call) {
   /** A check's answer as the verdict byte; message and href kept. Malformed: deny no_policy. */
   function verdict(fields, label, withHref) {
     const a = ask(fields);
-    const v = a === undefined || a === null ? -1 : verdictByte(a, withHref, table);
-    if (v < 0) return failClosed(label);
+    if (a === undefined || a === null) return failClosed(label);
     const message = field(a, 'message');
     const href = field(a, 'href');
+    const v = verdictByte(a, message, href, withHref, table);
+    if (v < 0) return failClosed(label);
     lastMessage = message;
     labelEnd = endOfLabel(message, label);
     lastHref = withHref && typeof href === 'string' ? href : null;
