@@ -528,7 +528,7 @@ function checkDoorsOf(x, io) {
       return gCheckRedirect(k, lens[0], lens[1], lens[2], hop, big(t));
     },
     /** The href of the last URL check, or null (see hrefStateOf). */
-    href: () => h.href(),
+    href: h.href,
     kind,
     /** The reads of the API verdict memo (see memoOf), or undefined when this realm cannot read the cell. */
     memo,
